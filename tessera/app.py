@@ -1,0 +1,113 @@
+"""create_app(settings): the ASGI application, its routes, error handling and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.protocol.grants.context import GrantContext
+from tessera.settings import Settings
+from tessera.sign_in import PasswordAuthenticator
+from tessera.storage.database import Database, StorageUnavailable, open_database
+from tessera.storage.stores import Stores
+from tessera.web import pages, responses
+from tessera.web.access_log import AccessLog
+from tessera.web.routes import routes
+from tessera.web.services import Services
+from tessera.web.tenancy import NotAnAccount
+
+log = logging.getLogger("tessera")
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    stores = Stores.over(db)
+    authenticator = PasswordAuthenticator(stores.users, stores.login_failures, settings)
+    grants = GrantContext(
+        clients=stores.clients,
+        users=stores.users,
+        codes=stores.codes,
+        tokens=stores.tokens,
+        grants=stores.grants,
+        authenticator=authenticator,
+        code_lifetime=settings.authorization_code_lifetime,
+        refresh_reuse_grace=settings.refresh_reuse_grace,
+    )
+    return Services(
+        settings=settings, stores=stores, grants=grants, authenticator=authenticator, templates=pages.environment()
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
+
+
+def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
+    async def not_an_account(request: Request, exc: Exception) -> Response:
+        host = exc.host if isinstance(exc, NotAnAccount) else "?"
+        text = f"There is no account at {host}. Check the address; accounts live at SUBDOMAIN.{services.settings.base_domain}."
+        if _wants_html(request):
+            return pages.message(services.templates, "No such account", text, 404)
+        return responses.json({"error": "not_found", "description": text}, 404)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+        text = "The service could not reach its database. Please try again in a moment."
+        if _wants_html(request):
+            return pages.message(services.templates, "Temporarily unavailable", text, 503)
+        return responses.json(
+            {"error": "temporarily_unavailable", "error_description": text}, 503, {"Retry-After": "5"}
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        text = {404: "There is nothing at this address.", 405: "This address does not accept that method."}.get(
+            status, "The request could not be served."
+        )
+        if _wants_html(request):
+            return pages.message(services.templates, "Not found" if status == 404 else "Not allowed", text, status)
+        return responses.json(
+            {"error": "not_found" if status == 404 else "method_not_allowed", "description": text}, status
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        text = "Something went wrong on our side; it has been logged. Please try again."
+        if _wants_html(request):
+            return pages.message(services.templates, "Something went wrong", text, 500)
+        return responses.json({"error": "server_error", "error_description": text}, 500)
+
+    return {
+        NotAnAccount: not_an_account,
+        StorageUnavailable: unavailable,
+        OperationalError: unavailable,
+        HTTPException: http_error,
+        Exception: unexpected,
+    }
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Starlette:
+    """The application. Without `db` it opens the database itself and closes it at shutdown."""
+    owned = db is None
+    database = open_database(settings.database_url) if db is None else db
+    services = build_services(settings, database)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                database.close()
+
+    app = Starlette(routes=routes(services), exception_handlers=_error_handlers(services), lifespan=lifespan)  # type: ignore[arg-type]
+    app.state.services = services
+    if settings.access_log:
+        app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,36 @@
+"""`tessera accounts create SUBDOMAIN [--name NAME] [--json]`"""
+
+from __future__ import annotations
+
+import click
+
+from tessera.cli.context import CliState, emit_json, run
+from tessera.management import accounts as account_rules
+from tessera.management.shapes import account_json
+from tessera.storage.stores import Stores
+from tessera.urls import account_host, origin
+
+
+@click.group()
+def accounts() -> None:
+    """Manage accounts (one per subdomain)."""
+
+
+@accounts.command()
+@click.argument("subdomain")
+@click.option("--name", default=None, help="Display name (default: the subdomain).")
+@click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
+@click.pass_obj
+def create(state: CliState, subdomain: str, name: str | None, as_json: bool) -> None:
+    """Create an account served at SUBDOMAIN.BASE_DOMAIN."""
+    settings = state.settings()
+
+    async def action(stores: Stores):  # type: ignore[no-untyped-def]
+        return await account_rules.create(stores, subdomain, name, settings.clock())
+
+    account = run(settings, action)
+    url = origin(settings.scheme, account_host(account.subdomain, settings.base_domain))
+    if as_json:
+        emit_json("account", account_json(account, url))
+    else:
+        click.echo(f"created account {account.subdomain!r} (id {account.id}) at {url}")

@@ -1,0 +1,77 @@
+"""What every command shares: settings, a database opened for the command, error reporting.
+
+Domain mistakes print one line on stderr and exit 2 (INTERFACE.md section 1); an
+unreachable database prints one line and exits 1. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+import click
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+
+from tessera.management.errors import ManagementError
+from tessera.settings import Settings, SettingsError, load_settings
+from tessera.storage import migrate
+from tessera.storage.database import StorageUnavailable, open_database
+from tessera.storage.stores import Stores
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliState:
+    database_url: str | None
+
+    def settings(self) -> Settings:
+        try:
+            return load_settings(database_url=self.database_url)
+        except SettingsError as problem:
+            fail(str(problem))
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"tessera: {message}", err=True)
+    sys.exit(code)
+
+
+def _database_problem(error: Exception) -> NoReturn:
+    detail = getattr(error, "orig", None) or error
+    first_line = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    fail(f"the database could not be used: {first_line}", code=1)
+
+
+def migrate_schema(settings: Settings) -> None:
+    try:
+        migrate.upgrade(settings.database_url)
+    except (SQLAlchemyError, OSError) as error:
+        _database_problem(error)
+
+
+def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
+    """Migrate, open the database, run one async action against the stores, close."""
+    migrate_schema(settings)
+
+    async def main() -> T:
+        db = open_database(settings.database_url)
+        try:
+            return await action(Stores.over(db))
+        finally:
+            db.close()
+
+    try:
+        return asyncio.run(main())
+    except ManagementError as problem:
+        fail(str(problem))
+    except (SQLAlchemyError, StorageUnavailable, OSError) as error:
+        _database_problem(error)
+
+
+def emit_json(key: str, value: dict[str, Any]) -> None:
+    click.echo(orjson.dumps({key: value}, option=orjson.OPT_INDENT_2).decode())

@@ -1,0 +1,29 @@
+"""`tessera [--database-url URL] COMMAND ...`"""
+
+from __future__ import annotations
+
+import click
+
+from tessera.cli import accounts, clients, db, serve, tokens, users
+from tessera.cli.context import CliState
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", metavar="URL", default=None, help="Overrides TESSERA_DATABASE_URL.")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """Tessera: a multi-tenant OAuth 2.0 and OpenID Connect authorization server."""
+    ctx.obj = CliState(database_url=database_url)
+
+
+cli.add_command(serve.serve)
+cli.add_command(serve.demo)
+cli.add_command(db.db)
+cli.add_command(accounts.accounts)
+cli.add_command(users.users)
+cli.add_command(clients.clients)
+cli.add_command(tokens.tokens)
+
+
+def main() -> None:
+    cli(prog_name="tessera")

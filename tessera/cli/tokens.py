@@ -1,0 +1,45 @@
+"""`tessera tokens create ...`"""
+
+from __future__ import annotations
+
+import click
+
+from tessera.cli.context import CliState, emit_json, run
+from tessera.management import accounts as account_rules
+from tessera.management import tokens as token_rules
+from tessera.management import users as user_rules
+from tessera.management.shapes import token_json
+from tessera.storage.stores import Stores
+from tessera.urls import account_host, origin
+
+
+@click.group()
+def tokens() -> None:
+    """Manage access tokens."""
+
+
+@tokens.command()
+@click.option("--account", "subdomain", required=True)
+@click.option("--client", "identifier", required=True, help="The client's identifier.")
+@click.option("--user", "email", required=True, help="The email of the user the token acts as.")
+@click.option("--scopes", required=True, help='Space-separated, e.g. "read write".')
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def create(state: CliState, subdomain: str, identifier: str, email: str, scopes: str, as_json: bool) -> None:
+    """Issue a token as if the user had authorized the client."""
+    settings = state.settings()
+
+    async def action(stores: Stores) -> token_rules.CreatedToken:
+        account = await account_rules.get(stores, subdomain)
+        client = await token_rules.client_for(stores, account, identifier)
+        user = await user_rules.by_email(stores, account, email)
+        return await token_rules.create(stores, account, client, user, scopes, settings.clock())
+
+    created = run(settings, action)
+    if as_json:
+        url = origin(settings.scheme, account_host(subdomain, settings.base_domain))
+        emit_json("token", token_json(created.token, url, created.full_token, created.refresh_token))
+        return
+    click.echo(f"access token (shown only now): {created.full_token}")
+    if created.refresh_token:
+        click.echo(f"refresh token (shown only now): {created.refresh_token}")

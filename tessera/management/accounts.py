@@ -1,0 +1,39 @@
+"""Accounts: a subdomain is a DNS label (RFC 1035 section 2.3.1, lower-cased)."""
+
+from __future__ import annotations
+
+import re
+
+from tessera.management.errors import ManagementError, NotFound
+from tessera.model import Account
+from tessera.storage.errors import Duplicate
+from tessera.storage.stores import Stores
+
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def check_subdomain(subdomain: str) -> str:
+    if not _LABEL.match(subdomain):
+        raise ManagementError(
+            f"subdomain {subdomain!r} is not valid: use 1-63 lower-case letters, digits and hyphens, "
+            "not starting or ending with a hyphen"
+        )
+    return subdomain
+
+
+async def create(stores: Stores, subdomain: str, name: str | None, now: float) -> Account:
+    check_subdomain(subdomain)
+    name = (name or subdomain).strip()
+    if not name or len(name) > 255:
+        raise ManagementError("account name must be 1 to 255 characters")
+    try:
+        return await stores.accounts.create(subdomain, name, now)
+    except Duplicate:
+        raise ManagementError(f"an account with subdomain {subdomain!r} already exists") from None
+
+
+async def get(stores: Stores, subdomain: str) -> Account:
+    account = await stores.accounts.by_subdomain(subdomain)
+    if account is None:
+        raise NotFound(f"no account with subdomain {subdomain!r}; create it with: tessera accounts create {subdomain}")
+    return account

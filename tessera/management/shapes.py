@@ -1,0 +1,84 @@
+"""JSON shapes of the Zendesk-style API, shared by the API and the CLI's --json output."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tessera.model import AccessToken, Account, Client, User
+
+
+def timestamp(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def account_json(account: Account, origin: str) -> dict[str, Any]:
+    return {"id": account.id, "subdomain": account.subdomain, "name": account.name, "url": origin}
+
+
+def user_json(user: User, origin: str) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "url": f"{origin}/api/v2/users/{user.id}.json",
+        "account_id": user.account_id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "active": True,
+        "created_at": timestamp(user.created_at),
+        "updated_at": timestamp(user.updated_at),
+    }
+
+
+def client_json(client: Client, origin: str, secret: str | None = None) -> dict[str, Any]:
+    """`secret` is the full secret, passed only when it was just generated."""
+    path = "global_clients" if client.is_global else "clients"
+    shown_secret = secret if secret is not None else (client.secret_prefix or None)
+    return {
+        "id": client.id,
+        "url": f"{origin}/api/v2/oauth/{path}/{client.id}.json",
+        "name": client.name,
+        "identifier": client.identifier,
+        "company": client.company,
+        "description": client.description,
+        "logo_url": client.logo_url or None,
+        "redirect_uri": list(client.redirect_uris),
+        "secret": shown_secret,
+        "kind": client.kind,
+        "global": client.is_global,
+        "user_id": client.user_id,
+        "grant_types": sorted(client.grant_types),
+        "allowed_scopes": list(client.allowed_scopes),
+        "access_token_lifetime": client.access_token_lifetime,
+        "refresh_token_lifetime": client.refresh_token_lifetime,
+        "access_token_format": client.access_token_format,
+        "introspection": client.introspection,
+        "created_at": timestamp(client.created_at),
+        "updated_at": timestamp(client.updated_at),
+    }
+
+
+def token_json(
+    token: AccessToken,
+    origin: str,
+    full_token: str | None = None,
+    refresh_token: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": token.id,
+        "url": f"{origin}/api/v2/oauth/tokens/{token.id}.json",
+        "user_id": token.user_id,
+        "client_id": token.client_id,
+        "token": token.token_prefix,
+        "scopes": list(token.scopes),
+        "created_at": timestamp(token.created_at),
+        "expires_at": timestamp(token.expires_at),
+        "used_at": timestamp(token.used_at),
+    }
+    if full_token is not None:
+        body["full_token"] = full_token
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    return body

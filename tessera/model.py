@@ -1,0 +1,153 @@
+"""The domain model: frozen dataclasses that cross every layer (INTERFACE.md section 3).
+
+Storage builds them from rows, the protocol reads them, the web renders them. Times are
+seconds since the epoch as floats; scopes are tuples in the order they were granted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("admin", "agent", "end-user")
+CLIENT_KINDS = ("confidential", "public")
+GRANT_TYPES = (
+    "authorization_code",
+    "implicit",
+    "client_credentials",
+    "password",
+    "refresh_token",
+    "device_code",
+)
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
+ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    subdomain: str
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    account_id: int
+    email: str
+    name: str
+    role: str
+    password_hash: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    id: int
+    account_id: int | None  # None for a global client: it belongs to the platform
+    identifier: str
+    name: str
+    description: str
+    company: str
+    logo_url: str
+    redirect_uris: tuple[str, ...]
+    kind: str
+    grant_types: frozenset[str]
+    allowed_scopes: tuple[str, ...]  # empty: any scope Tessera knows
+    access_token_lifetime: int | None  # None: Zendesk's legacy non-expiring tokens
+    refresh_token_lifetime: int
+    access_token_format: str
+    introspection: bool
+    user_id: int | None  # the owner a client_credentials token acts as
+    secret_hash: bytes | None
+    secret_prefix: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def is_global(self) -> bool:
+        return self.account_id is None
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == "public"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A user's consent to a client for some scopes; lets a repeat authorization skip consent."""
+
+    id: int
+    account_id: int
+    user_id: int
+    client_id: int
+    scopes: tuple[str, ...]
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    id: int
+    account_id: int
+    client_id: int
+    user_id: int
+    redirect_uri: str  # as sent in the authorization request; "" when it was omitted
+    scopes: tuple[str, ...]
+    code_challenge: str  # "" when the request carried no PKCE challenge
+    nonce: str
+    family: str
+    auth_time: float
+    created_at: float
+    expires_at: float
+    used_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    id: int
+    account_id: int
+    client_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    family: str
+    token_prefix: str
+    created_at: float
+    expires_at: float | None  # None: a legacy non-expiring token
+    used_at: float | None
+    revoked_at: float | None
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    id: int
+    account_id: int
+    client_id: int
+    user_id: int
+    access_token_id: int | None
+    scopes: tuple[str, ...]
+    family: str
+    created_at: float
+    expires_at: float
+    used_at: float | None
+    revoked_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser on one account host; the cookie holds a secret, the store its hash."""
+
+    id: int
+    account_id: int
+    user_id: int
+    auth_time: float
+    created_at: float
+    expires_at: float

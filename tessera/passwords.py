@@ -1,0 +1,56 @@
+"""Human passwords: argon2id (RFC 9106) via argon2-cffi.
+
+Parameters: OWASP's recommended argon2id configuration (19 MiB of memory, 2 passes,
+1 lane). RFC 9106's first recommendation (2 GiB) is unaffordable per sign-in on a small
+node, and its second (64 MiB, 3 passes, 4 lanes) costs ~3x the CPU and memory for a gain
+that matters only once a database has leaked. docs/security.md gives the measured cost.
+Hashing runs on a worker thread: argon2 releases the GIL, and the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
+
+# Verified when the email is unknown, so that a sign-in takes as long whether or not the
+# account has such a user (no user enumeration by timing).
+_DUMMY_HASH = HASHER.hash("tessera: no such user")
+
+
+class PasswordProblem(ValueError):
+    pass
+
+
+def check_policy(password: str) -> str:
+    if len(password) < MIN_LENGTH:
+        raise PasswordProblem(f"password must be at least {MIN_LENGTH} characters (it has {len(password)})")
+    if len(password) > MAX_LENGTH:
+        raise PasswordProblem(f"password may be at most {MAX_LENGTH} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(check_policy(password))
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    try:
+        return HASHER.verify(stored or _DUMMY_HASH, password[:MAX_LENGTH]) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify(stored: str | None, password: str) -> bool:
+    """Whether `password` matches `stored`; None stands for an unknown user (always False)."""
+    return await asyncio.to_thread(_verify, stored, password)
+
+
+def needs_rehash(stored: str) -> bool:
+    return HASHER.check_needs_rehash(stored)

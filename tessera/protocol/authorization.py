@@ -1,0 +1,283 @@
+"""The authorization endpoint's rules: RFC 6749 sections 3.1, 4.1.1, 4.1.2.1, 4.2.1; RFC 7636
+section 4.3; RFC 9207; OIDC Core sections 3.1.2.1 and 3.1.2.6.
+
+Checks run in this order, and the order decides how an error is answered:
+
+| step | check                                   | error answered as                    |
+|------|-----------------------------------------|--------------------------------------|
+| 1    | client_id present, single, known        | page (PageError), never a redirect   |
+| 2    | redirect_uri registered for the client  | page (PageError), never a redirect   |
+| 3    | response_mode, response_type, grant     | redirect to the client (OAuthError)  |
+| 4    | scope, PKCE, prompt, max_age, repeats   | redirect to the client (OAuthError)  |
+
+RFC 6749 section 4.1.2.1: if the redirect URI is missing, invalid or mismatching, or the
+client identifier is missing or invalid, the server "MUST NOT automatically redirect the
+user-agent to the invalid redirection URI". Everything after step 2 goes back to the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tessera.model import Client
+from tessera.protocol import pkce, redirect_uri
+from tessera.protocol import scopes as scope_rules
+from tessera.protocol.errors import (
+    ConsentRequired,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+    UnauthorizedClient,
+    UnsupportedResponseType,
+    echo,
+)
+
+# response_type -> the grant type a client must be allowed.
+RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
+RESPONSE_MODES = ("query", "fragment", "form_post")
+PROMPTS = ("none", "login", "consent", "select_account")
+
+# Steps after validation.
+LOGIN = "login"
+SELECT_ACCOUNT = "select_account"
+CONSENT = "consent"
+ISSUE = "issue"
+
+
+class PageError(Exception):
+    """An error shown on Tessera's own page: the client or its redirect URI is not trusted yet."""
+
+    def __init__(self, title: str, message: str, registered: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+        self.registered = registered
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Where and how the response goes: known once step 2 has passed."""
+
+    redirect_uri: str
+    response_mode: str
+    state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    client: Client
+    reply: Reply
+    response_type: str
+    redirect_uri_sent: bool
+    scopes: tuple[str, ...]
+    code_challenge: str
+    nonce: str
+    prompt: frozenset[str]
+    max_age: int | None
+    login_hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user_id: int
+    auth_time: float
+
+
+def client_id_of(params: Mapping[str, str], repeated: frozenset[str]) -> str:
+    """Step 1a: the client_id parameter, present and single."""
+    if "client_id" in repeated:
+        raise PageError("Invalid request", "The client_id parameter was sent more than once.")
+    client_id = params.get("client_id", "")
+    if not client_id:
+        raise PageError(
+            "Invalid request",
+            "The request has no client_id. The application that sent you here must name itself "
+            "with the client_id parameter (its OAuth client identifier).",
+        )
+    return client_id
+
+
+def unknown_client(client_id: str, numeric_match: Client | None) -> PageError:
+    """Step 1b failed: name the fix when a numeric id was sent instead of the identifier."""
+    if numeric_match is not None:
+        return PageError(
+            "Unknown client",
+            f"client_id {client_id} is the numeric id of the client {numeric_match.name!r}. "
+            f"Send its identifier, {numeric_match.identifier!r}, as client_id instead.",
+        )
+    return PageError(
+        "Unknown client",
+        f"No OAuth client with the identifier {echo(client_id)} is registered on this account. "
+        "Check the client_id the application sends.",
+    )
+
+
+def _default_mode(response_type: str | None) -> str:
+    # OAuth 2.0 Multiple Response Type Encoding Practices, section 5: code defaults to
+    # query, token to fragment.
+    return "fragment" if response_type == "token" else "query"
+
+
+def reply_to(params: Mapping[str, str], repeated: frozenset[str], client: Client) -> Reply:
+    """Step 2: the registered redirect URI this response will go to."""
+    if "redirect_uri" in repeated:
+        raise PageError(
+            "Invalid redirect URI", "The redirect_uri parameter was sent more than once.", client.redirect_uris
+        )
+    sent = params.get("redirect_uri")
+    resolved = redirect_uri.resolve(sent, client.redirect_uris)
+    if resolved is None:
+        if not client.redirect_uris:
+            raise PageError(
+                "Invalid redirect URI",
+                f"The client {client.name!r} has no redirect URI registered. An administrator must add one.",
+            )
+        if sent is None:
+            message = (
+                f"The request has no redirect_uri, and the client {client.name!r} has several "
+                "registered, so it must say which one to use."
+            )
+        else:
+            message = (
+                f"The redirect_uri {echo(sent, 200)} is not registered for the client {client.name!r}. "
+                "It must match one of the registered URIs exactly."
+            )
+        raise PageError("Invalid redirect URI", message, client.redirect_uris)
+    mode = params.get("response_mode") or _default_mode(params.get("response_type"))
+    if mode not in RESPONSE_MODES:
+        mode = _default_mode(params.get("response_type"))
+    return Reply(redirect_uri=resolved, response_mode=mode, state=params.get("state"))
+
+
+def _single_params(repeated: frozenset[str]) -> None:
+    if repeated:
+        name = sorted(repeated)[0]
+        raise InvalidRequest(f"the parameter {echo(name)} was sent more than once (RFC 6749 section 3.1)")
+
+
+def _response_type(params: Mapping[str, str], client: Client) -> str:
+    response_type = params.get("response_type", "")
+    if not response_type:
+        raise InvalidRequest("response_type is required: use code (or token for the implicit grant)")
+    grant = RESPONSE_TYPES.get(response_type)
+    if grant is None:
+        raise UnsupportedResponseType(
+            f"response_type {echo(response_type)} is not supported; use code (or token for the implicit grant)"
+        )
+    if grant not in client.grant_types:
+        raise UnauthorizedClient(
+            f"the client {client.name!r} may not use response_type={response_type}; "
+            f"its administrator must enable the {grant} grant for it"
+        )
+    return response_type
+
+
+def _response_mode(params: Mapping[str, str], response_type: str) -> None:
+    mode = params.get("response_mode")
+    if mode is None:
+        return
+    if mode not in RESPONSE_MODES:
+        raise InvalidRequest(f"response_mode {echo(mode)} is not supported; use query, fragment or form_post")
+    if response_type == "token" and mode == "query":
+        raise InvalidRequest("response_mode=query cannot carry an access token; use fragment or form_post")
+
+
+def _prompt(params: Mapping[str, str]) -> frozenset[str]:
+    values = frozenset(params.get("prompt", "").split())
+    unknown = values - set(PROMPTS)
+    if unknown:
+        raise InvalidRequest(
+            f"prompt {echo(' '.join(sorted(unknown)))} is not supported; use none, login, consent or select_account"
+        )
+    if "none" in values and len(values) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other prompt values (OIDC Core 3.1.2.1)")
+    return values
+
+
+def _max_age(params: Mapping[str, str]) -> int | None:
+    raw = params.get("max_age")
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        raise InvalidRequest(f"max_age must be a whole number of seconds, not {echo(raw)}")
+    return int(raw)
+
+
+def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, reply: Reply) -> AuthorizationRequest:
+    """Steps 3 and 4; any OAuthError raised here is redirected to `reply`."""
+    _single_params(repeated)
+    response_type = _response_type(params, client)
+    _response_mode(params, response_type)
+    scopes = scope_rules.resolve(params.get("scope"), client.allowed_scopes)
+    challenge = ""
+    if response_type == "code":
+        challenge = pkce.parse_challenge(
+            params.get("code_challenge"), params.get("code_challenge_method"), required=client.is_public
+        )
+    return AuthorizationRequest(
+        client=client,
+        reply=reply,
+        response_type=response_type,
+        redirect_uri_sent="redirect_uri" in params,
+        scopes=scopes,
+        code_challenge=challenge,
+        nonce=params.get("nonce", ""),
+        prompt=_prompt(params),
+        max_age=_max_age(params),
+        login_hint=params.get("login_hint", ""),
+    )
+
+
+def next_step(
+    request: AuthorizationRequest, signed_in: SignedIn | None, granted: tuple[str, ...] | None, now: float
+) -> str:
+    """What happens next: the login page, the consent page, or the response (OIDC Core 3.1.2.3-3.1.2.4)."""
+    stale = signed_in is not None and request.max_age is not None and now - signed_in.auth_time > request.max_age
+    if signed_in is None or "login" in request.prompt or stale:
+        if "none" in request.prompt:
+            raise LoginRequired("nobody is signed in on this account, and prompt=none forbids showing the login page")
+        return LOGIN
+    if "select_account" in request.prompt:
+        return SELECT_ACCOUNT
+    if granted is not None and "consent" not in request.prompt and scope_rules.covers(granted, request.scopes):
+        return ISSUE
+    if "none" in request.prompt:
+        raise ConsentRequired(
+            "the user has not yet allowed this client these scopes, and prompt=none forbids showing the consent page"
+        )
+    return CONSENT
+
+
+def params_after_login(params: Mapping[str, str]) -> dict[str, str]:
+    """The request to come back to after signing in: without the demand to sign in again.
+
+    Dropping `login`/`select_account` from prompt and `max_age` is what keeps the login
+    page from looping; the sign-in just happened, and auth_time records when.
+    """
+    again = {k: v for k, v in params.items() if k != "max_age"}
+    if "prompt" in again:
+        rest = [p for p in again["prompt"].split() if p not in ("login", "select_account")]
+        if rest:
+            again["prompt"] = " ".join(rest)
+        else:
+            del again["prompt"]
+    return again
+
+
+def error_params(error: OAuthError, reply: Reply, issuer: str) -> dict[str, str]:
+    """RFC 6749 section 4.1.2.1 error parameters, with RFC 9207's iss."""
+    result = {"error": error.error, "error_description": error.description}
+    if reply.state is not None:
+        result["state"] = reply.state
+    result["iss"] = issuer
+    return result
+
+
+def code_params(code: str, reply: Reply, issuer: str) -> dict[str, str]:
+    """RFC 6749 section 4.1.2, with RFC 9207's iss."""
+    result = {"code": code}
+    if reply.state is not None:
+        result["state"] = reply.state
+    result["iss"] = issuer
+    return result

@@ -1,0 +1,70 @@
+"""Answering an authorized request: RFC 6749 sections 4.1.2 (code) and 4.2.2 (implicit
+token), RFC 9207 (iss), OIDC Core section 3.1.2.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tessera.protocol import issuance, secrets
+from tessera.protocol.authorization import AuthorizationRequest, code_params
+from tessera.protocol.lifetimes import Lifetimes
+from tessera.protocol.ports import CodeStore, NewCode, TokenStore
+
+
+@dataclass(frozen=True, slots=True)
+class Authorized:
+    """Who authorized, and when they signed in."""
+
+    account_id: int
+    user_id: int
+    auth_time: float
+
+
+async def respond(
+    request: AuthorizationRequest,
+    who: Authorized,
+    *,
+    issuer: str,
+    now: float,
+    code_lifetime: int,
+    codes: CodeStore,
+    tokens: TokenStore,
+) -> dict[str, str]:
+    """Issue the code or the implicit token; return the response parameters."""
+    if request.response_type == "code":
+        code = secrets.new_secret(secrets.CODE_PREFIX)
+        await codes.create(
+            NewCode(
+                digest=secrets.digest(code),
+                account_id=who.account_id,
+                client_id=request.client.id,
+                user_id=who.user_id,
+                redirect_uri=request.reply.redirect_uri if request.redirect_uri_sent else "",
+                scopes=request.scopes,
+                code_challenge=request.code_challenge,
+                nonce=request.nonce,
+                family=secrets.new_family(),
+                auth_time=who.auth_time,
+                created_at=now,
+                expires_at=now + code_lifetime,
+            )
+        )
+        return code_params(code, request.reply, issuer)
+    # Section 4.2.2: the implicit grant "MUST NOT issue a refresh token".
+    minted = issuance.mint(
+        account_id=who.account_id,
+        client=request.client,
+        user_id=who.user_id,
+        scopes=request.scopes,
+        family=secrets.new_family(),
+        lifetimes=Lifetimes(access=request.client.access_token_lifetime, refresh=request.client.refresh_token_lifetime),
+        now=now,
+        with_refresh=False,
+    )
+    await tokens.issue(minted.rows)
+    params = {key: str(value) for key, value in issuance.token_response(minted).items()}
+    if request.reply.state is not None:
+        params["state"] = request.reply.state
+    params["iss"] = issuer
+    return params

@@ -1,0 +1,123 @@
+"""Client authentication: RFC 6749 sections 2.3.1 and 3.2.1.
+
+Three methods: client_secret_basic (HTTP Basic, each part form-urlencoded before base64,
+section 2.3.1), client_secret_post (client_id and client_secret in the body), and none
+(a public client sends only client_id). Parsing is separated from checking so that the
+web layer knows whether to answer with a Basic challenge.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from tessera.model import Client
+from tessera.protocol import secrets
+from tessera.protocol.errors import InvalidClient, InvalidRequest
+
+BASIC = "client_secret_basic"
+POST = "client_secret_post"
+NONE = "none"
+METHODS = (BASIC, POST, NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    client_id: str
+    secret: str | None
+    method: str
+
+    @property
+    def used_basic(self) -> bool:
+        return self.method == BASIC
+
+
+class ClientAuthenticationFailed(InvalidClient):
+    """invalid_client that remembers whether the caller used Basic (RFC 6749 section 5.2)."""
+
+    def __init__(self, description: str, *, used_basic: bool) -> None:
+        super().__init__(description)
+        self.used_basic = used_basic
+
+
+def _decode_basic(value: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ClientAuthenticationFailed(
+            "the Authorization header is not valid Basic credentials: "
+            "send base64(urlencode(client_id) ':' urlencode(client_secret))",
+            used_basic=True,
+        ) from None
+    if ":" not in decoded:
+        raise ClientAuthenticationFailed("Basic credentials must be client_id:client_secret", used_basic=True)
+    client_id, secret = decoded.split(":", 1)
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def parse(authorization: str | None, body: Mapping[str, str]) -> ClientCredentials:
+    """Read the client's credentials from the Authorization header and the body."""
+    body_id = body.get("client_id") or None
+    body_secret = body.get("client_secret") or None
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            client_id, secret = _decode_basic(value)
+            if body_secret is not None:
+                raise InvalidRequest(
+                    "client_secret was sent both in the Authorization header and in the body; "
+                    "use one method only (RFC 6749 section 2.3)"
+                )
+            if body_id is not None and body_id != client_id:
+                raise InvalidRequest("client_id in the body names a different client than the Authorization header")
+            if not client_id:
+                raise ClientAuthenticationFailed("Basic credentials carry an empty client_id", used_basic=True)
+            return ClientCredentials(client_id, secret, BASIC)
+    if body_id is None:
+        raise ClientAuthenticationFailed(
+            "client authentication is required: send HTTP Basic credentials, or client_id "
+            "(and client_secret for a confidential client) in the body",
+            used_basic=False,
+        )
+    if body_secret is not None:
+        return ClientCredentials(body_id, body_secret, POST)
+    return ClientCredentials(body_id, None, NONE)
+
+
+def authenticate(client: Client, credentials: ClientCredentials) -> None:
+    """Check the presented secret against the client (constant time)."""
+    if client.is_public:
+        if credentials.secret:
+            raise ClientAuthenticationFailed(
+                f"client {client.identifier!r} is a public client and has no secret; send client_id only",
+                used_basic=credentials.used_basic,
+            )
+        return
+    if not credentials.secret:
+        raise ClientAuthenticationFailed(
+            f"client {client.identifier!r} is confidential: send its client_secret "
+            "(HTTP Basic or client_secret in the body)",
+            used_basic=credentials.used_basic,
+        )
+    if not secrets.matches(credentials.secret, client.secret_hash):
+        raise ClientAuthenticationFailed(
+            f"client_secret is wrong for client {client.identifier!r}; if it was regenerated, use the new one",
+            used_basic=credentials.used_basic,
+        )
+
+
+def unknown_client(client_id: str, numeric_match: Client | None, *, used_basic: bool) -> ClientAuthenticationFailed:
+    """invalid_client for an unknown client_id, naming the fix when a numeric id was sent."""
+    if numeric_match is not None:
+        return ClientAuthenticationFailed(
+            f"client_id {client_id} is the numeric id of client {numeric_match.name!r}; "
+            f"send its identifier {numeric_match.identifier!r} as client_id instead",
+            used_basic=used_basic,
+        )
+    return ClientAuthenticationFailed(
+        f"no client with identifier {client_id!r} exists on this account; check client_id",
+        used_basic=used_basic,
+    )

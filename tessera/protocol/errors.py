@@ -1,0 +1,122 @@
+"""OAuth 2.0 errors: RFC 6749 sections 4.1.2.1, 5.2; RFC 6750 section 3.1; OIDC Core 3.1.2.6.
+
+One class per error code. The description is public and says what to fix; `debug` is for
+the log only. Whether an error may be redirected to the client is not decided here: the
+authorization endpoint redirects any OAuthError once the redirect URI is validated, and
+renders a page otherwise (see protocol/authorization.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+# RFC 6749 section 5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E,
+# that is printable ASCII without '"' and '\'.
+_FORBIDDEN = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+
+
+MAX_DESCRIPTION = 600
+
+
+def safe_description(text: str) -> str:
+    """Fold a description into the characters RFC 6749 section 5.2 allows."""
+    text = text.replace('"', "'").replace("\\", "/")
+    text = _FORBIDDEN.sub("?", text)
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 3] + "..."
+
+
+def echo(value: str, limit: int = 60) -> str:
+    """A caller's value quoted inside a description, cut short so it cannot flood it."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+class OAuthError(Exception):
+    error: ClassVar[str] = "server_error"
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, description: str, *, debug: str | None = None) -> None:
+        super().__init__(description)
+        self.description = safe_description(description)
+        self.debug = debug
+
+    def as_dict(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    status_code = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+    status_code = 403
+
+
+class ServerError(OAuthError):
+    error = "server_error"
+    status_code = 500
+
+
+class TemporarilyUnavailable(OAuthError):
+    error = "temporarily_unavailable"
+    status_code = 503
+
+
+class LoginRequired(OAuthError):
+    """OIDC Core 3.1.2.6: prompt=none and nobody is signed in."""
+
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    """OIDC Core 3.1.2.6: prompt=none and the user has not granted these scopes."""
+
+    error = "consent_required"
+
+
+class InteractionRequired(OAuthError):
+    error = "interaction_required"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 section 3.1: the access token is expired, revoked, malformed or unknown."""
+
+    error = "invalid_token"
+    status_code = 401
+
+
+class InsufficientScope(OAuthError):
+    """RFC 6750 section 3.1: the token lacks the scope the resource needs."""
+
+    error = "insufficient_scope"
+    status_code = 403
+
+    def __init__(self, description: str, *, scope: str) -> None:
+        super().__init__(description)
+        self.scope = scope

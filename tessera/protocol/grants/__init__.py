@@ -1,0 +1,21 @@
+"""Token endpoint grants: RFC 6749 sections 4.1.3, 4.3.2, 4.4.2, 6; RFC 8628 section 3.4.
+
+GRANTS maps the grant_type parameter to the name a client must be allowed (as stored
+with the client) and the module that handles it. A literal table: what exists is what
+is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from tessera.protocol.grants import authorization_code, client_credentials, password
+from tessera.protocol.grants.context import GrantContext, TokenRequest
+
+Handler = Callable[[TokenRequest, GrantContext], Awaitable[dict[str, object]]]
+
+GRANTS: dict[str, tuple[str, Handler]] = {
+    "authorization_code": ("authorization_code", authorization_code.handle),
+    "client_credentials": ("client_credentials", client_credentials.handle),
+    "password": ("password", password.handle),
+}

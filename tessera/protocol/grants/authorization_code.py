@@ -1,0 +1,72 @@
+"""The authorization code grant at the token endpoint: RFC 6749 sections 4.1.3, 4.1.4 and
+10.5; RFC 7636 section 4.6; RFC 9700 sections 2.1.1 and 4.2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tessera.model import AuthorizationCode, Client
+from tessera.protocol import issuance, lifetimes, pkce, redirect_uri, secrets
+from tessera.protocol.errors import InvalidGrant, echo
+from tessera.protocol.grants.context import GrantContext, TokenRequest
+
+_REUSED = (
+    "this authorization code was already used; codes work once, so every token issued from it "
+    "has been revoked. Start a new authorization"
+)
+
+
+def _check_redirect_uri(code: AuthorizationCode, client: Client, sent: str | None) -> None:
+    # Section 4.1.3: redirect_uri is "REQUIRED, if the redirect_uri parameter was included
+    # in the authorization request ... and their values MUST be identical."
+    if code.redirect_uri:
+        if sent is None:
+            raise InvalidGrant(
+                f"redirect_uri is required: the authorization request sent {echo(code.redirect_uri, 200)}, "
+                "so the token request must send the same value"
+            )
+        if sent != code.redirect_uri:
+            raise InvalidGrant(
+                f"redirect_uri {echo(sent, 200)} differs from the one in the authorization request "
+                f"({echo(code.redirect_uri, 200)}); send exactly the same value"
+            )
+    elif sent is not None and redirect_uri.resolve(sent, client.redirect_uris) is None:
+        raise InvalidGrant(f"redirect_uri {echo(sent, 200)} is not registered for this client")
+
+
+async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
+    now = request.now
+    code = await ctx.codes.find(secrets.digest(request.required("code")))
+    if code is None or code.account_id != request.account.id:
+        raise InvalidGrant(
+            "the authorization code is not valid here: check that it was copied whole and sent to this account"
+        )
+    if code.client_id != request.client.id:
+        raise InvalidGrant("the authorization code was issued to another client")
+    if code.used_at is not None:
+        # Section 4.1.2: the server "SHOULD revoke (when possible) all tokens previously
+        # issued based on that authorization code".
+        await ctx.tokens.revoke_family(code.family, now)
+        raise InvalidGrant(_REUSED)
+    if now >= code.expires_at:
+        raise InvalidGrant(
+            f"the authorization code expired {int(now - code.expires_at)} seconds ago; codes live "
+            f"{ctx.code_lifetime} seconds, so exchange it right after the redirect or start a new authorization"
+        )
+    _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
+    pkce.verify(request.params.get("code_verifier"), code.code_challenge)
+    minted = issuance.mint(
+        account_id=request.account.id,
+        client=request.client,
+        user_id=code.user_id,
+        scopes=code.scopes,
+        family=code.family,
+        lifetimes=lifetimes.requested(request.params, request.client),
+        now=now,
+        with_refresh=issuance.wants_refresh_token(request.client, code.scopes),
+    )
+    outcome = await ctx.codes.redeem(code.id, now, minted.rows)
+    if outcome.reused:
+        raise InvalidGrant(_REUSED)
+    return issuance.token_response(minted)

@@ -1,0 +1,37 @@
+"""What a grant handler receives: the request, and the stores and settings of the server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tessera.model import Account, Client
+from tessera.protocol.errors import InvalidRequest
+from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, GrantStore, TokenStore, UserStore
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    params: Mapping[str, str]
+    client: Client  # authenticated
+    account: Account
+    issuer: str
+    now: float
+
+    def required(self, name: str) -> str:
+        value = self.params.get(name)
+        if not value:
+            raise InvalidRequest(f"{name} is required for grant_type={self.params.get('grant_type')}")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class GrantContext:
+    clients: ClientStore
+    users: UserStore
+    codes: CodeStore
+    tokens: TokenStore
+    grants: GrantStore
+    authenticator: Authenticator
+    code_lifetime: int
+    refresh_reuse_grace: int

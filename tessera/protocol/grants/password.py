@@ -1,0 +1,39 @@
+"""The resource owner password credentials grant: RFC 6749 sections 4.3.2 and 4.3.3.
+
+Off unless enabled for the client (RFC 9700 section 2.4 says it "MUST NOT be used"; Zendesk
+still offers it, so Tessera keeps it opt-in). Failed attempts count against the same
+per-account, per-email limit as the login page (section 10.7 asks for protection against
+brute force).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tessera.protocol import issuance, lifetimes, secrets
+from tessera.protocol import scopes as scope_rules
+from tessera.protocol.errors import InvalidGrant
+from tessera.protocol.grants.context import GrantContext, TokenRequest
+from tessera.protocol.ports import SignInRefused
+
+
+async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
+    email = request.required("username")
+    password = request.required("password")
+    scopes = scope_rules.resolve(request.params.get("scope"), request.client.allowed_scopes)
+    try:
+        user = await ctx.authenticator.authenticate(request.account.id, email, password, request.now)
+    except SignInRefused as refused:
+        raise InvalidGrant(str(refused)) from None
+    minted = issuance.mint(
+        account_id=request.account.id,
+        client=request.client,
+        user_id=user.id,
+        scopes=scopes,
+        family=secrets.new_family(),
+        lifetimes=lifetimes.requested(request.params, request.client),
+        now=request.now,
+        with_refresh=issuance.wants_refresh_token(request.client, scopes),
+    )
+    await ctx.tokens.issue(minted.rows)
+    return issuance.token_response(minted)

@@ -1,0 +1,157 @@
+"""The storage the protocol needs, as narrow intent-named contracts.
+
+Every method is atomic. The docstrings state the semantics an implementation must keep;
+tests/storage/ holds one contract suite that every engine passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from tessera.model import AccessToken, AuthorizationCode, Client, Grant, RefreshToken, User
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccessToken:
+    digest: bytes
+    token_prefix: str
+    account_id: int
+    client_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    family: str
+    created_at: float
+    expires_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRefreshToken:
+    digest: bytes
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRows:
+    """What one issuance writes: an access token and, maybe, its refresh token."""
+
+    access: NewAccessToken
+    refresh: NewRefreshToken | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCode:
+    digest: bytes
+    account_id: int
+    client_id: int
+    user_id: int
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str
+    nonce: str
+    family: str
+    auth_time: float
+    created_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """The outcome of CodeStore.redeem: the access token's id, or the code was already used."""
+
+    access_token_id: int | None
+
+    @property
+    def reused(self) -> bool:
+        return self.access_token_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """The outcome of TokenStore.rotate.
+
+    `access_token_id` is set when the rotation happened. Otherwise `used_at` tells when the
+    refresh token was used before, and `family_revoked` whether this presentation revoked
+    the family (reuse after the grace window).
+    """
+
+    access_token_id: int | None
+    used_at: float | None = None
+    family_revoked: bool = False
+
+
+class ClientStore(Protocol):
+    async def find(self, account_id: int, identifier: str) -> Client | None:
+        """The client with this identifier usable on the account: its own, or a global one."""
+
+    async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
+        """The client with this numeric id usable on the account (to explain a wrong client_id)."""
+
+
+class UserStore(Protocol):
+    async def get(self, account_id: int, user_id: int) -> User | None: ...
+
+    async def find_by_email(self, account_id: int, email: str) -> User | None:
+        """Email comparison ignores case."""
+
+
+class GrantStore(Protocol):
+    async def find(self, user_id: int, client_id: int) -> Grant | None: ...
+
+    async def remember(
+        self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
+    ) -> Grant:
+        """Record consent; the stored scopes become the union of the old and the new."""
+
+
+class CodeStore(Protocol):
+    async def create(self, code: NewCode) -> int: ...
+
+    async def find(self, digest: bytes) -> AuthorizationCode | None:
+        """The code with this digest, used or not."""
+
+    async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
+        """Mark the code used and write the tokens, in one transaction.
+
+        Of concurrent calls for one code exactly one writes its tokens. A call that finds
+        the code already used writes nothing, revokes every token of the code's family and
+        answers Redeemed(None).
+        """
+
+
+class TokenStore(Protocol):
+    async def issue(self, tokens: TokenRows) -> int:
+        """Write an access token (and its refresh token); return the access token's id."""
+
+    async def find_access(self, digest: bytes) -> AccessToken | None: ...
+
+    async def find_refresh(self, digest: bytes) -> RefreshToken | None: ...
+
+    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+        """Use a refresh token once: in one transaction mark it used, revoke the access
+        token it was issued with, and write the new tokens.
+
+        If it was already used: within `grace` seconds of that use (inclusive) nothing is
+        written; after that the whole family is revoked. A revoked or expired token is the
+        caller's to refuse before calling.
+        """
+
+    async def revoke_family(self, family: str, now: float) -> None:
+        """Revoke every access and refresh token descended from one authorization."""
+
+
+class SignInRefused(Exception):
+    """A password sign-in failed; `retry_after` is set when the attempt was throttled."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, account_id: int, email: str, password: str, now: float) -> User:
+        """The user whose email and password these are, or SignInRefused.
+
+        Failed attempts are counted per account and email in the store, so the limit holds
+        across nodes; over the limit, even a right password is refused until the window ends.
+        """

@@ -1,0 +1,64 @@
+"""The token endpoint: RFC 6749 sections 3.2, 3.2.1, 5.1, 5.2.
+
+Order: parameters single -> client authenticated -> grant type known -> client allowed the
+grant -> the grant's own checks. Client authentication comes before anything that could
+tell an unauthenticated caller about a code or token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tessera.model import Account, Client
+from tessera.protocol import client_auth
+from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType, echo
+from tessera.protocol.grants import GRANTS
+from tessera.protocol.grants.context import GrantContext, TokenRequest
+from tessera.protocol.ports import ClientStore
+
+
+async def authenticate_client(
+    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str]
+) -> Client:
+    """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
+    credentials = client_auth.parse(authorization, params)
+    client = await clients.find(account.id, credentials.client_id)
+    if client is None:
+        numeric = None
+        if credentials.client_id.isdigit() and len(credentials.client_id) < 19:
+            numeric = await clients.find_by_numeric_id(account.id, int(credentials.client_id))
+        raise client_auth.unknown_client(credentials.client_id, numeric, used_basic=credentials.used_basic)
+    client_auth.authenticate(client, credentials)
+    return client
+
+
+async def exchange(
+    params: Mapping[str, str],
+    repeated: frozenset[str],
+    authorization: str | None,
+    account: Account,
+    issuer: str,
+    now: float,
+    ctx: GrantContext,
+) -> dict[str, Any]:
+    if repeated:
+        raise InvalidRequest(
+            f"the parameter {echo(sorted(repeated)[0])} was sent more than once (RFC 6749 section 3.2)"
+        )
+    client = await authenticate_client(ctx.clients, account, authorization, params)
+    grant_type = params.get("grant_type")
+    if not grant_type:
+        raise InvalidRequest("grant_type is required, e.g. grant_type=authorization_code")
+    entry = GRANTS.get(grant_type)
+    if entry is None:
+        raise UnsupportedGrantType(
+            f"grant_type {echo(grant_type)} is not supported; use one of: {', '.join(sorted(GRANTS))}"
+        )
+    allowed_name, handler = entry
+    if allowed_name not in client.grant_types:
+        raise UnauthorizedClient(
+            f"the client {client.identifier!r} is not allowed the {allowed_name} grant; "
+            f"it may use: {', '.join(sorted(client.grant_types))}"
+        )
+    return await handler(TokenRequest(params=params, client=client, account=account, issuer=issuer, now=now), ctx)

@@ -1,0 +1,120 @@
+"""Settings: read once from the TESSERA_* environment (INTERFACE.md section 1), then passed down.
+
+Nothing reads the environment after start-up; tests build Settings directly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///./tessera.db"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    base_domain: str = "localhost"
+    scheme: str = "http"
+    secret_key: str = field(default="", repr=False)
+    authorization_code_lifetime: int = 300
+    refresh_reuse_grace: int = 10
+    # Failed sign-ins allowed per account and email inside the window before further
+    # attempts are refused until the window has passed (docs/security.md).
+    login_max_failures: int = 10
+    login_failure_window: int = 900
+    session_lifetime: int = 14 * 24 * 3600
+    access_log: bool = True
+    clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the user-facing URL forms onto the SQLAlchemy drivers Tessera ships with."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("postgresql+psycopg://") or url.startswith("sqlite:///"):
+        return url
+    raise SettingsError(
+        f"TESSERA_DATABASE_URL {url!r} is not supported: use sqlite:///PATH or postgresql://user@host:port/database"
+    )
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url[len("sqlite:///") :])
+
+
+def _secret_key_for(url: str, given: str | None) -> str:
+    if given:
+        if len(given) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(
+                f"TESSERA_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                f"(it has {len(given)}); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return given
+    if not url.startswith("sqlite"):
+        raise SettingsError(
+            "TESSERA_SECRET_KEY is required with PostgreSQL, and must be the same on every node "
+            "(at least 32 characters)"
+        )
+    return _stored_secret_key(sqlite_path(url))
+
+
+def _stored_secret_key(db_path: Path) -> str:
+    """The key generated once and kept beside the SQLite database (mode 0600)."""
+    key_path = db_path.with_name(db_path.name + ".secret_key")
+    if key_path.exists():
+        return key_path.read_text().strip()
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, database_url: str | None = None) -> Settings:
+    env = os.environ if env is None else env
+    url = normalise_database_url(database_url or env.get("TESSERA_DATABASE_URL") or DEFAULT_DATABASE_URL)
+    base_domain = (env.get("TESSERA_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+    default_scheme = "http" if base_domain == "localhost" else "https"
+    scheme = (env.get("TESSERA_PUBLIC_URL_SCHEME") or default_scheme).strip().lower()
+    if scheme not in ("http", "https"):
+        raise SettingsError(f"TESSERA_PUBLIC_URL_SCHEME must be http or https, not {scheme!r}")
+    return Settings(
+        database_url=url,
+        base_domain=base_domain,
+        scheme=scheme,
+        secret_key=_secret_key_for(url, env.get("TESSERA_SECRET_KEY")),
+        authorization_code_lifetime=_int_setting(env, "TESSERA_AUTHORIZATION_CODE_LIFETIME", 300, 1),
+        refresh_reuse_grace=_int_setting(env, "TESSERA_REFRESH_REUSE_GRACE", 10, 0),
+        access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
+    )

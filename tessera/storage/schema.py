@@ -1,0 +1,178 @@
+"""Tables, as SQLAlchemy Core metadata. Alembic migrations (storage/migrations) create them;
+this module is what queries are written against, and tests check the two agree.
+
+Conventions: times are seconds since the epoch (double precision); scopes, grant types
+and allowed scopes are space-separated; redirect URIs newline-separated (neither may
+contain the separator); secrets are stored only as 32-byte SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# SQLite's rowid alias needs INTEGER PRIMARY KEY exactly; PostgreSQL gets BIGINT identities.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Time = sa.Float(precision=53)
+Digest = sa.LargeBinary(32)
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _fk(target: str, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:  # type: ignore[type-arg]
+    name = target.split(".")[0].rstrip("s") + "_id"
+    return sa.Column(name, Id, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("subdomain", sa.String(63), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    sa.Column("email", sa.String(254), nullable=False),  # stored lower-cased
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("account_id", "email"),
+)
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id", nullable=True),  # NULL: a global client
+    sa.Column("identifier", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("company", sa.String(255), nullable=False, default=""),
+    sa.Column("logo_url", sa.String(2000), nullable=False, default=""),
+    sa.Column("redirect_uris", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("grant_types", sa.String(255), nullable=False),
+    sa.Column("allowed_scopes", sa.Text, nullable=False, default=""),
+    sa.Column("access_token_lifetime", sa.Integer, nullable=True),  # NULL: never expires
+    sa.Column("refresh_token_lifetime", sa.Integer, nullable=False),
+    sa.Column("access_token_format", sa.String(16), nullable=False),
+    sa.Column("introspection", sa.Boolean, nullable=False, default=False),
+    _fk("users.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("secret_hash", Digest, nullable=True),
+    sa.Column("secret_prefix", sa.String(16), nullable=False, default=""),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    # identifier first: lookups by client_id search an account's clients and the global ones.
+    sa.UniqueConstraint("identifier", "account_id"),
+    # NULLs are distinct in a unique constraint, so global identifiers need their own index.
+    sa.Index(
+        "uq_clients_global_identifier",
+        "identifier",
+        unique=True,
+        sqlite_where=sa.text("account_id IS NULL"),
+        postgresql_where=sa.text("account_id IS NULL"),
+    ),
+)
+
+grants = sa.Table(
+    "grants",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    _fk("users.id"),
+    _fk("clients.id"),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("user_id", "client_id"),
+)
+
+authorization_codes = sa.Table(
+    "authorization_codes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    _fk("accounts.id"),
+    _fk("clients.id"),
+    _fk("users.id"),
+    sa.Column("redirect_uri", sa.String(2000), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("code_challenge", sa.String(128), nullable=False),
+    sa.Column("nonce", sa.String(512), nullable=False),
+    sa.Column("family", sa.String(32), nullable=False),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time, nullable=True),
+)
+
+access_tokens = sa.Table(
+    "access_tokens",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    sa.Column("token_prefix", sa.String(16), nullable=False),
+    _fk("accounts.id"),
+    _fk("clients.id"),
+    _fk("users.id"),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("family", sa.String(32), nullable=False, index=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=True, index=True),
+    sa.Column("used_at", Time, nullable=True),
+    sa.Column("revoked_at", Time, nullable=True),
+    sa.Index("ix_access_tokens_user_client", "user_id", "client_id"),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    _fk("accounts.id"),
+    _fk("clients.id"),
+    _fk("users.id"),
+    sa.Column("access_token_id", Id, sa.ForeignKey("access_tokens.id", ondelete="SET NULL"), nullable=True, index=True),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("family", sa.String(32), nullable=False, index=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time, nullable=True),
+    sa.Column("revoked_at", Time, nullable=True),
+    sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    _fk("accounts.id"),
+    _fk("users.id"),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("email", sa.String(254), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_started_at", Time, nullable=False),
+)

@@ -1,0 +1,72 @@
+"""Browser sessions: server-side, looked up by the digest of the cookie's secret."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from tessera.model import Session
+from tessera.storage.database import Database
+from tessera.storage.schema import sessions
+
+_FIND = sa.select(sessions).where(
+    sessions.c.digest == sa.bindparam("digest"), sessions.c.expires_at > sa.bindparam("now")
+)
+
+
+def _session(row: Row) -> Session:  # type: ignore[type-arg]
+    return Session(
+        id=row.id,
+        account_id=row.account_id,
+        user_id=row.user_id,
+        auth_time=row.auth_time,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+def find(conn: Connection, digest: bytes, now: float) -> Session | None:
+    row = conn.execute(_FIND, {"digest": digest, "now": now}).first()
+    return None if row is None else _session(row)
+
+
+def replace(
+    conn: Connection,
+    old_digest: bytes | None,
+    digest: bytes,
+    account_id: int,
+    user_id: int,
+    now: float,
+    expires_at: float,
+) -> Session:
+    """Start a session, ending the one it replaces (the identifier changes at sign-in)."""
+    if old_digest is not None:
+        conn.execute(sessions.delete().where(sessions.c.digest == old_digest))
+    row = conn.execute(
+        sessions.insert()
+        .values(
+            digest=digest, account_id=account_id, user_id=user_id, auth_time=now, created_at=now, expires_at=expires_at
+        )
+        .returning(*sessions.c)
+    ).one()
+    return _session(row)
+
+
+def delete(conn: Connection, digest: bytes) -> None:
+    conn.execute(sessions.delete().where(sessions.c.digest == digest))
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def find(self, digest: bytes, now: float) -> Session | None:
+        return await self.db.read(find, digest, now)
+
+    async def start(
+        self, old_digest: bytes | None, digest: bytes, account_id: int, user_id: int, now: float, expires_at: float
+    ) -> Session:
+        return await self.db.write(replace, old_digest, digest, account_id, user_id, now, expires_at)
+
+    async def end(self, digest: bytes) -> None:
+        await self.db.write(delete, digest)

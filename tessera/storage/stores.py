@@ -1,0 +1,42 @@
+"""Every store over one Database, built once at start-up and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tessera.storage.accounts import AccountStore
+from tessera.storage.clients import ClientStore
+from tessera.storage.codes import CodeStore
+from tessera.storage.database import Database
+from tessera.storage.grants import GrantStore
+from tessera.storage.login_failures import LoginFailureStore
+from tessera.storage.sessions import SessionStore
+from tessera.storage.tokens import TokenStore
+from tessera.storage.users import UserStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    db: Database
+    accounts: AccountStore
+    users: UserStore
+    clients: ClientStore
+    grants: GrantStore
+    codes: CodeStore
+    tokens: TokenStore
+    sessions: SessionStore
+    login_failures: LoginFailureStore
+
+    @classmethod
+    def over(cls, db: Database) -> Stores:
+        return cls(
+            db=db,
+            accounts=AccountStore(db),
+            users=UserStore(db),
+            clients=ClientStore(db),
+            grants=GrantStore(db),
+            codes=CodeStore(db),
+            tokens=TokenStore(db),
+            sessions=SessionStore(db),
+            login_failures=LoginFailureStore(db),
+        )

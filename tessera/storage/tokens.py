@@ -1,0 +1,147 @@
+"""Access and refresh tokens, stored by SHA-256 digest; families tie together everything
+issued from one authorization so that it can be revoked at once (RFC 6749 section 10.5,
+RFC 9700 section 4.14.2).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from tessera.model import AccessToken, RefreshToken
+from tessera.protocol.ports import Rotation, TokenRows
+from tessera.storage.database import Database
+from tessera.storage.schema import access_tokens, refresh_tokens
+
+_FIND_ACCESS = sa.select(access_tokens).where(access_tokens.c.digest == sa.bindparam("digest"))
+_FIND_REFRESH = sa.select(refresh_tokens).where(refresh_tokens.c.digest == sa.bindparam("digest"))
+_INSERT_ACCESS = access_tokens.insert().returning(access_tokens.c.id)
+_INSERT_REFRESH = refresh_tokens.insert()
+
+
+def _access(row: Row) -> AccessToken:  # type: ignore[type-arg]
+    return AccessToken(
+        id=row.id,
+        account_id=row.account_id,
+        client_id=row.client_id,
+        user_id=row.user_id,
+        scopes=tuple(row.scopes.split()),
+        family=row.family,
+        token_prefix=row.token_prefix,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
+    return RefreshToken(
+        id=row.id,
+        account_id=row.account_id,
+        client_id=row.client_id,
+        user_id=row.user_id,
+        access_token_id=row.access_token_id,
+        scopes=tuple(row.scopes.split()),
+        family=row.family,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def insert(conn: Connection, tokens: TokenRows) -> int:
+    a = tokens.access
+    scopes = " ".join(a.scopes)
+    access_id: int = conn.execute(
+        _INSERT_ACCESS,
+        {
+            "digest": a.digest,
+            "token_prefix": a.token_prefix,
+            "account_id": a.account_id,
+            "client_id": a.client_id,
+            "user_id": a.user_id,
+            "scopes": scopes,
+            "family": a.family,
+            "created_at": a.created_at,
+            "expires_at": a.expires_at,
+        },
+    ).scalar_one()
+    if tokens.refresh is not None:
+        conn.execute(
+            _INSERT_REFRESH,
+            {
+                "digest": tokens.refresh.digest,
+                "account_id": a.account_id,
+                "client_id": a.client_id,
+                "user_id": a.user_id,
+                "access_token_id": access_id,
+                "scopes": scopes,
+                "family": a.family,
+                "created_at": a.created_at,
+                "expires_at": tokens.refresh.expires_at,
+            },
+        )
+    return access_id
+
+
+def find_access(conn: Connection, digest: bytes) -> AccessToken | None:
+    row = conn.execute(_FIND_ACCESS, {"digest": digest}).first()
+    return None if row is None else _access(row)
+
+
+def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
+    row = conn.execute(_FIND_REFRESH, {"digest": digest}).first()
+    return None if row is None else _refresh(row)
+
+
+def revoke_family(conn: Connection, family: str, now: float) -> None:
+    for table in (access_tokens, refresh_tokens):
+        conn.execute(
+            table.update().where(table.c.family == family, table.c.revoked_at.is_(None)).values(revoked_at=now)
+        )
+
+
+def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+    claimed = conn.execute(
+        refresh_tokens.update()
+        .where(refresh_tokens.c.id == refresh_id, refresh_tokens.c.used_at.is_(None))
+        .values(used_at=now)
+        .returning(refresh_tokens.c.access_token_id)
+    ).first()
+    if claimed is None:
+        row = conn.execute(
+            sa.select(refresh_tokens.c.used_at, refresh_tokens.c.family).where(refresh_tokens.c.id == refresh_id)
+        ).one()
+        if now - row.used_at <= grace:
+            return Rotation(access_token_id=None, used_at=row.used_at)
+        revoke_family(conn, row.family, now)
+        return Rotation(access_token_id=None, used_at=row.used_at, family_revoked=True)
+    if claimed.access_token_id is not None:
+        conn.execute(
+            access_tokens.update()
+            .where(access_tokens.c.id == claimed.access_token_id, access_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    return Rotation(access_token_id=insert(conn, tokens))
+
+
+class TokenStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def issue(self, tokens: TokenRows) -> int:
+        return await self.db.write(insert, tokens)
+
+    async def find_access(self, digest: bytes) -> AccessToken | None:
+        return await self.db.read(find_access, digest)
+
+    async def find_refresh(self, digest: bytes) -> RefreshToken | None:
+        return await self.db.read(find_refresh, digest)
+
+    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+        return await self.db.write(rotate, refresh_id, now, grace, tokens)
+
+    async def revoke_family(self, family: str, now: float) -> None:
+        await self.db.write(revoke_family, family, now)

@@ -1,0 +1,91 @@
+"""Users of an account; emails are unique per account and compared without case."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from tessera.model import User
+from tessera.storage.database import Database
+from tessera.storage.errors import Duplicate
+from tessera.storage.schema import users
+
+_GET = sa.select(users).where(users.c.account_id == sa.bindparam("account_id"), users.c.id == sa.bindparam("id"))
+_BY_EMAIL = sa.select(users).where(
+    users.c.account_id == sa.bindparam("account_id"), users.c.email == sa.bindparam("email")
+)
+_FIRST_ADMIN = (
+    sa.select(users)
+    .where(users.c.account_id == sa.bindparam("account_id"), users.c.role == "admin")
+    .order_by(users.c.created_at, users.c.id)
+    .limit(1)
+)
+
+
+def _user(row: Row) -> User:  # type: ignore[type-arg]
+    return User(
+        id=row.id,
+        account_id=row.account_id,
+        email=row.email,
+        name=row.name,
+        role=row.role,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def get(conn: Connection, account_id: int, user_id: int) -> User | None:
+    row = conn.execute(_GET, {"account_id": account_id, "id": user_id}).first()
+    return None if row is None else _user(row)
+
+
+def by_email(conn: Connection, account_id: int, email: str) -> User | None:
+    row = conn.execute(_BY_EMAIL, {"account_id": account_id, "email": email.strip().lower()}).first()
+    return None if row is None else _user(row)
+
+
+def first_admin(conn: Connection, account_id: int) -> User | None:
+    row = conn.execute(_FIRST_ADMIN, {"account_id": account_id}).first()
+    return None if row is None else _user(row)
+
+
+def insert(conn: Connection, account_id: int, email: str, name: str, role: str, password_hash: str, now: float) -> User:
+    email = email.strip().lower()
+    if by_email(conn, account_id, email) is not None:
+        raise Duplicate("email")
+    try:
+        row = conn.execute(
+            users.insert()
+            .values(
+                account_id=account_id,
+                email=email,
+                name=name,
+                role=role,
+                password_hash=password_hash,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(*users.c)
+        ).one()
+    except IntegrityError:  # a concurrent insert won (PostgreSQL, READ COMMITTED)
+        raise Duplicate("email") from None
+    return _user(row)
+
+
+class UserStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, account_id: int, user_id: int) -> User | None:
+        return await self.db.read(get, account_id, user_id)
+
+    async def find_by_email(self, account_id: int, email: str) -> User | None:
+        return await self.db.read(by_email, account_id, email)
+
+    async def first_admin(self, account_id: int) -> User | None:
+        return await self.db.read(first_admin, account_id)
+
+    async def create(self, account_id: int, email: str, name: str, role: str, password_hash: str, now: float) -> User:
+        return await self.db.write(insert, account_id, email, name, role, password_hash, now)

@@ -1,0 +1,1 @@
+"""The HTTP adapter: parse each request once, call the protocol, render the answer."""

@@ -1,0 +1,1 @@
+"""The account's REST API (/api/v2), authenticated by bearer token or browser session."""

@@ -1,0 +1,115 @@
+"""Who is calling the API: RFC 6750 bearer tokens, or a browser session with CSRF token.
+
+`endpoint(handler, scope=...)` wraps an API handler: it resolves the account, authenticates
+the caller, checks the scope, and turns refusals into RFC 6750 responses. A token in the
+query string or a form body is refused with invalid_request (RFC 6750 sections 2.2, 2.3
+permit them; Tessera does not, since they leak into logs). A session may call the API
+too; then a method that changes state needs the X-CSRF-Token header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.model import AccessToken, User
+from tessera.protocol import bearer, secrets
+from tessera.protocol.errors import InvalidToken, OAuthError
+from tessera.web import params, responses, sessions, tenancy
+from tessera.web.services import Services
+from tessera.web.tenancy import AccountHost
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user: User
+    token: AccessToken | None  # None when the caller is a browser session
+    session: sessions.CurrentSession | None
+
+
+class Unauthenticated(Exception):
+    pass
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+Handler = Callable[[Services, Request, AccountHost, Caller], Awaitable[Response]]
+
+
+async def _token_outside_header(request: Request) -> str | None:
+    """Where a token was sent other than the Authorization header, if it was."""
+    if "access_token" in request.query_params:
+        return "query string"
+    content_type = request.headers.get("content-type", "")
+    if request.method not in SAFE_METHODS and content_type.startswith("application/x-www-form-urlencoded"):
+        body = await params.read_body(request)
+        if "access_token" in dict(parse_qsl(body.decode("utf-8", "replace"), max_num_fields=100)):
+            return "form body"
+    return None
+
+
+async def _by_token(services: Services, host: AccountHost, token_value: str, scope: str) -> Caller:
+    token = await services.stores.tokens.find_access(secrets.digest(token_value))
+    token = bearer.verify(token, host.account.id, services.now())
+    bearer.require_scope(token.scopes, scope)
+    user = await services.stores.users.get(host.account.id, token.user_id)
+    if user is None:
+        raise InvalidToken("the user this token acts for no longer exists")
+    return Caller(user=user, token=token, session=None)
+
+
+async def _by_session(services: Services, request: Request, host: AccountHost) -> Caller:
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        raise Unauthenticated()
+    if request.method not in SAFE_METHODS and not sessions.valid_authenticity_token(
+        services, current, request.headers.get(CSRF_HEADER)
+    ):
+        raise CsrfRefused()
+    user = await services.stores.users.get(host.account.id, current.user_id)
+    if user is None:
+        raise Unauthenticated()
+    return Caller(user=user, token=None, session=current)
+
+
+async def authenticate(services: Services, request: Request, host: AccountHost, scope: str) -> Caller:
+    where = await _token_outside_header(request)
+    if where is not None:
+        raise bearer.refuse_token_outside_header(where)
+    token_value = bearer.from_header(request.headers.get("authorization"))
+    if token_value is not None:
+        return await _by_token(services, host, token_value, scope)
+    return await _by_session(services, request, host)
+
+
+def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], Awaitable[Response]]:
+    async def run(services: Services, request: Request) -> Response:
+        host = await tenancy.account_host(request, services)
+        realm = host.account.subdomain
+        try:
+            caller = await authenticate(services, request, host, scope)
+        except Unauthenticated:
+            return responses.api_unauthenticated(realm)
+        except CsrfRefused:
+            return responses.json(
+                {
+                    "error": "invalid_csrf_token",
+                    "description": f"a signed-in browser must send the {CSRF_HEADER} header with the "
+                    "authenticity_token from GET /api/v2/users/me for this method",
+                },
+                403,
+            )
+        except OAuthError as error:
+            return responses.api_error(realm, error)
+        return await handler(services, request, host, caller)
+
+    return run

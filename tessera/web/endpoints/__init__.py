@@ -1,0 +1,1 @@
+"""One module per endpoint (INTERFACE.md section 4)."""

@@ -1,0 +1,185 @@
+"""The authorization endpoint: GET /oauth/authorizations/new (RFC 6749 section 3.1) and the
+consent form's POST /oauth/authorizations. The rules live in protocol/authorization.py;
+this module reads the request, keeps the session, and renders or redirects.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from tessera.model import Client
+from tessera.protocol import authorization, authorization_response, redirect_uri, response_modes
+from tessera.protocol import scopes as scope_rules
+from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
+from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
+from tessera.web import pages, sessions, tenancy
+from tessera.web import params as param_reader
+from tessera.web.endpoints import platform
+from tessera.web.params import Params
+from tessera.web.services import Services
+from tessera.web.tenancy import AccountHost, PlatformHost
+
+PATH = "/oauth/authorizations/new"
+FORM_FIELDS = ("authenticity_token", "decision")
+
+
+def _page_error(services: Services, host: AccountHost, error: PageError) -> Response:
+    return pages.render(
+        services.templates,
+        "authorization_error.html",
+        400,
+        title=error.title,
+        text=error.message,
+        registered=error.registered,
+        account_name=host.account.name,
+    )
+
+
+def deliver(services: Services, reply: Reply, response_params: dict[str, str], after_post: bool) -> Response:
+    """Send the response to the client in its response mode; 303 after a POST, never 307."""
+    if reply.response_mode == "form_post":
+        return pages.render(
+            services.templates, "form_post.html", script=True, action=reply.redirect_uri, fields=response_params
+        )
+    location = response_modes.redirect_location(reply, response_params)
+    return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
+
+
+async def _trusted(services: Services, host: AccountHost, params: Params) -> tuple[Client, Reply]:
+    """Steps 1 and 2: the client and its redirect URI, or a PageError."""
+    client_id = authorization.client_id_of(params.values, params.repeated)
+    client = await services.stores.clients.find(host.account.id, client_id)
+    if client is None:
+        numeric = None
+        if client_id.isdigit() and len(client_id) < 19:
+            numeric = await services.stores.clients.find_by_numeric_id(host.account.id, int(client_id))
+        raise authorization.unknown_client(client_id, numeric)
+    return client, authorization.reply_to(params.values, params.repeated, client)
+
+
+def _to_login(params: Params, step: str) -> Response:
+    back = PATH + "?" + urlencode(authorization.params_after_login(params.values))
+    query = {"return_to": back}
+    if step == authorization.SELECT_ACCOUNT:
+        query["select_account"] = "1"
+    if params.get("login_hint"):
+        query["email"] = params.values["login_hint"]
+    return RedirectResponse("/access/login?" + urlencode(query), 302, headers=pages.redirect_headers())
+
+
+async def _consent_page(
+    services: Services,
+    host: AccountHost,
+    request: AuthorizationRequest,
+    params: Params,
+    current: sessions.CurrentSession,
+) -> Response:
+    user = await services.stores.users.get(host.account.id, current.user_id)
+    return pages.render(
+        services.templates,
+        "consent.html",
+        account_name=host.account.name,
+        client=request.client,
+        user=user,
+        scope_lines=scope_rules.describe(request.scopes),
+        redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
+        fields=params.values,
+        authenticity_token=sessions.authenticity_token(services, current),
+    )
+
+
+async def _issue(
+    services: Services,
+    host: AccountHost,
+    request: AuthorizationRequest,
+    current: sessions.CurrentSession,
+    after_post: bool,
+) -> Response:
+    who = authorization_response.Authorized(host.account.id, current.user_id, current.session.auth_time)
+    response_params = await authorization_response.respond(
+        request,
+        who,
+        issuer=host.issuer,
+        now=services.now(),
+        code_lifetime=services.settings.authorization_code_lifetime,
+        codes=services.stores.codes,
+        tokens=services.stores.tokens,
+    )
+    return deliver(services, request.reply, response_params, after_post)
+
+
+async def _authorize(services: Services, request: Request, host: AccountHost, params: Params) -> Response:
+    try:
+        client, reply = await _trusted(services, host, params)
+    except PageError as error:
+        return _page_error(services, host, error)
+    current = await sessions.current(request, services, host.account)
+    try:
+        auth_request = authorization.parse(params.values, params.repeated, client, reply)
+        signed_in = None if current is None else SignedIn(current.user_id, current.session.auth_time)
+        grant = None if current is None else await services.stores.grants.find(current.user_id, client.id)
+        step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
+    except OAuthError as error:
+        return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=False)
+    if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
+        return _to_login(params, step)
+    assert current is not None
+    if step == authorization.CONSENT:
+        return await _consent_page(services, host, auth_request, params, current)
+    return await _issue(services, host, auth_request, current, after_post=False)
+
+
+async def new(services: Services, request: Request) -> Response:
+    """GET /oauth/authorizations/new"""
+    host = await tenancy.resolve(request, services)
+    if isinstance(host, PlatformHost):
+        return await platform.chooser(services, request, host)
+    try:
+        params = param_reader.from_query(request)
+    except InvalidRequest as error:
+        return _page_error(services, host, PageError("Invalid request", error.description))
+    return await _authorize(services, request, host, params)
+
+
+async def decide(services: Services, request: Request) -> Response:
+    """POST /oauth/authorizations: the consent form's Allow or Deny."""
+    host = await tenancy.account_host(request, services)
+    try:
+        form = await param_reader.from_body(request, allow_json=False)
+    except InvalidRequest as error:
+        return _page_error(services, host, PageError("Invalid request", error.description))
+    params = Params(
+        values={k: v for k, v in form.values.items() if k not in FORM_FIELDS},
+        repeated=form.repeated - set(FORM_FIELDS),
+    )
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        # The session ended while the consent page was open: sign in, then see it again.
+        return _to_login(params, authorization.LOGIN)
+    if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
+        return pages.message(
+            services.templates,
+            "This page has expired",
+            "The form was not sent from this page, or your session changed since it was shown. "
+            "Go back to the application and start again.",
+            403,
+            account_name=host.account.name,
+        )
+    try:
+        client, reply = await _trusted(services, host, params)
+    except PageError as error:
+        return _page_error(services, host, error)
+    decision = form.get("decision")
+    try:
+        auth_request = authorization.parse(params.values, params.repeated, client, reply)
+        if decision != "allow":
+            raise AccessDenied("the user denied the request")
+    except OAuthError as error:
+        return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=True)
+    await services.stores.grants.remember(
+        host.account.id, current.user_id, client.id, auth_request.scopes, services.now()
+    )
+    return await _issue(services, host, auth_request, current, after_post=True)

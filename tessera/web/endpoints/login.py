@@ -1,0 +1,139 @@
+"""GET|POST /access/login: the sign-in page (INTERFACE.md section 4).
+
+`return_to` accepts only a path on this host (no open redirect). With select_account=1
+and somebody signed in, the page offers "Continue as ..." beside the form (OIDC Core
+3.1.2.1 prompt=select_account).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from tessera.model import Account, User
+from tessera.protocol.errors import InvalidRequest
+from tessera.protocol.ports import SignInRefused
+from tessera.web import pages, sessions, tenancy
+from tessera.web import params as param_reader
+from tessera.web.services import Services
+
+
+def safe_return_to(value: str | None) -> str:
+    """A path on this host, or "/": never another origin (CWE-601)."""
+    if not value or not value.startswith("/") or value.startswith("//") or value.startswith("/\\"):
+        return "/"
+    if any(ord(c) < 0x20 or c == "\\" for c in value):
+        return "/"
+    return value
+
+
+def _page(
+    services: Services,
+    request: Request,
+    account: Account,
+    *,
+    return_to: str,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+    signed_in: User | None = None,
+    select_account: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    token, new_cookie = sessions.login_form_token(request, services)
+    response = pages.render(
+        services.templates,
+        "login.html",
+        status,
+        account_name=account.name,
+        return_to=return_to,
+        email=email,
+        error=error,
+        signed_in=signed_in,
+        select_account=select_account and signed_in is not None,
+        authenticity_token=token,
+    )
+    sessions.set_login_cookie(response, services, new_cookie)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def _signed_in_user(
+    services: Services, request: Request, account: Account
+) -> tuple[sessions.CurrentSession | None, User | None]:
+    current = await sessions.current(request, services, account)
+    if current is None:
+        return None, None
+    return current, await services.stores.users.get(account.id, current.user_id)
+
+
+async def show(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    try:
+        query = param_reader.from_query(request)
+    except InvalidRequest:
+        query = param_reader.Params(values={}, repeated=frozenset())
+    _, user = await _signed_in_user(services, request, host.account)
+    return _page(
+        services,
+        request,
+        host.account,
+        return_to=safe_return_to(query.get("return_to")),
+        email=query.get("email") or "",
+        signed_in=user,
+        select_account=query.get("select_account") == "1",
+    )
+
+
+async def submit(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    account = host.account
+    try:
+        form = await param_reader.from_body(request, allow_json=False)
+    except InvalidRequest as error:
+        return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
+    return_to = safe_return_to(form.get("return_to"))
+    if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
+        return _page(
+            services,
+            request,
+            account,
+            return_to=return_to,
+            status=403,
+            error="This sign-in form expired, or your browser blocks cookies. Please try again.",
+        )
+    current, user = await _signed_in_user(services, request, account)
+    if form.get("action") == "continue" and current is not None:
+        return RedirectResponse(return_to, 303)
+    email = (form.get("email") or "").strip()
+    password = form.get("password") or ""
+    if not email or not password:
+        return _page(
+            services,
+            request,
+            account,
+            return_to=return_to,
+            email=email,
+            status=400,
+            error="Enter your email and password.",
+            signed_in=user,
+        )
+    try:
+        signed = await services.authenticator.authenticate(account.id, email, password, services.now())
+    except SignInRefused as refused:
+        throttled = refused.retry_after is not None
+        return _page(
+            services,
+            request,
+            account,
+            return_to=return_to,
+            email=email,
+            status=429 if throttled else 401,
+            error=str(refused)[0].upper() + str(refused)[1:] + ".",
+            signed_in=user,
+            headers={"Retry-After": str(refused.retry_after)} if throttled else None,
+        )
+    response = RedirectResponse(return_to, 303)
+    await sessions.start(request, response, services, account, signed.id)
+    return response

@@ -1,0 +1,112 @@
+"""Reading request parameters once, at the edge: query strings, form and JSON bodies.
+
+RFC 6749 section 3.1: parameters sent without a value "MUST be treated as if they were
+omitted", and "MUST NOT be included more than once". Parsing returns the values and the
+names that were repeated, for the protocol to refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import Request
+
+from tessera.protocol.errors import InvalidRequest
+
+MAX_BODY = 64 * 1024
+MAX_FIELDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    values: dict[str, str]
+    repeated: frozenset[str]
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+
+def _collect(pairs: list[tuple[str, str]]) -> Params:
+    values: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in pairs:
+        if value == "":
+            continue
+        if name in values:
+            repeated.add(name)
+            continue
+        values[name] = value
+    return Params(values=values, repeated=frozenset(repeated))
+
+
+def _parse_urlencoded(text: str) -> Params:
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+    except ValueError as error:
+        raise InvalidRequest(f"the parameters could not be read: {error}") from None
+    return _collect(pairs)
+
+
+def from_query(request: Request) -> Params:
+    return _parse_urlencoded(request.scope.get("query_string", b"").decode("latin-1"))
+
+
+def _json_value(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise InvalidRequest(f"{name} must be a string or a number in the JSON body")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    raise InvalidRequest(f"{name} must be a string or a number in the JSON body, not a list or an object")
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused past MAX_BODY bytes, and kept so that a second reader sees it too."""
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is not None:
+        return cached
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise InvalidRequest(f"the request body is larger than {MAX_BODY} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise InvalidRequest(f"the request body is larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    # Starlette's own Request.body() caches in this attribute; stream() replays it.
+    request._body = body
+    return body
+
+
+async def from_body(request: Request, *, allow_json: bool = True) -> Params:
+    """A form (application/x-www-form-urlencoded) or, where allowed, JSON object body."""
+    body = await read_body(request)
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not body:
+        return Params(values={}, repeated=frozenset())
+    if media_type == "application/x-www-form-urlencoded":
+        try:
+            return _parse_urlencoded(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidRequest("the form body is not valid UTF-8") from None
+    if media_type == "application/json" and allow_json:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise InvalidRequest("the JSON body could not be parsed") from None
+        if not isinstance(document, dict):
+            raise InvalidRequest("the JSON body must be an object of parameters")
+        return _collect([(str(k), _json_value(str(k), v)) for k, v in document.items() if v != ""])
+    accepted = "application/x-www-form-urlencoded" + (" or application/json" if allow_json else "")
+    raise InvalidRequest(f"Content-Type {media_type or '(none)'!r} is not supported; send {accepted}")

@@ -1,0 +1,67 @@
+"""JSON responses: OAuth errors (RFC 6749 section 5.2) and API errors (RFC 6750 section 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from tessera.protocol.errors import InsufficientScope, OAuthError
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSON(content, status_code=status, headers=headers)
+
+
+def oauth_error(error: OAuthError, *, basic_challenge: bool = False) -> Response:
+    """RFC 6749 section 5.2: JSON body; 401 with a Basic challenge for Basic callers."""
+    headers = dict(NO_STORE)
+    if basic_challenge:
+        headers["WWW-Authenticate"] = 'Basic realm="Tessera", charset="UTF-8"'
+    status = error.status_code if error.status_code in (400, 401, 403, 500, 503) else 400
+    return json(error.as_dict(), status, headers)
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "/").replace('"', "'")
+
+
+def bearer_challenge(realm: str, error: OAuthError | None = None) -> str:
+    """RFC 6750 section 3: no error code when the request carried no credentials."""
+    parts = [f'realm="{_quoted(realm)}"']
+    if error is not None:
+        parts.append(f'error="{error.error}"')
+        parts.append(f'error_description="{_quoted(error.description)}"')
+        if isinstance(error, InsufficientScope):
+            parts.append(f'scope="{error.scope}"')
+    return "Bearer " + ", ".join(parts)
+
+
+def api_unauthenticated(realm: str) -> Response:
+    return json(
+        {
+            "error": "Couldn't authenticate you",
+            "description": "This request needs credentials: send 'Authorization: Bearer TOKEN' with an OAuth access token, or sign in",
+        },
+        401,
+        {"WWW-Authenticate": bearer_challenge(realm)},
+    )
+
+
+def api_error(realm: str, error: OAuthError) -> Response:
+    """invalid_token (401), insufficient_scope (403), invalid_request (400) at the API."""
+    return json(
+        {"error": error.error, "description": error.description},
+        error.status_code,
+        {"WWW-Authenticate": bearer_challenge(realm, error)},
+    )

@@ -1,0 +1,24 @@
+"""Everything an endpoint needs, built once in create_app and passed to each endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment
+
+from tessera.protocol.grants.context import GrantContext
+from tessera.settings import Settings
+from tessera.sign_in import PasswordAuthenticator
+from tessera.storage.stores import Stores
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    stores: Stores
+    grants: GrantContext
+    authenticator: PasswordAuthenticator
+    templates: Environment
+
+    def now(self) -> float:
+        return self.settings.clock()
