@@ -43,7 +43,7 @@ def clients() -> None:
 @click.option("--logo-url", default="")
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON, secret included.")
 @click.pass_obj
-def create(state: CliState, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
+def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
     """Register an OAuth client; a confidential client's secret is shown this once."""
     settings = state.settings()
     if is_global and subdomain:

@@ -228,13 +228,14 @@ class PooledDatabase:
 
     def _run(self, transactional: bool, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conn = self._connection()
+        driver: Any = conn.connection.driver_connection
         try:
             if not transactional:
                 return fn(conn, *args)
-            with conn.connection.driver_connection.transaction():
+            with driver.transaction():
                 return fn(conn, *args)
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
-            if conn.invalidated or conn.connection.driver_connection.closed:
+            if conn.invalidated or driver.closed:
                 self._local.conn = None
             raise StorageUnavailable(f"the database could not be reached: {error.orig}") from error
 

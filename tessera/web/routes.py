@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -20,7 +23,7 @@ def _api_paths(path: str) -> tuple[str, str]:
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    def bind(fn):  # type: ignore[no-untyped-def]
+    def bind(fn: Callable[[Services, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return partial(fn, services)
 
     table: list[BaseRoute] = [

@@ -1,0 +1,50 @@
+# Tessera: every target sets up what it needs on a fresh machine (Debian, Python 3.11).
+#   make demo   set up, then serve a seeded demo account on the embedded SQLite
+#   make test   set up, then run the whole test suite (SQLite and PostgreSQL)
+#   make lint   ruff, mypy --strict, and the protocol/ import boundary
+#   make bench  the benchmark suite (docs/benchmarks.md)
+
+PYTHON   ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS    := .tools
+UV       := $(TOOLS)/bin/uv
+VENV     := .venv
+BIN      := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: demo test lint bench setup services browser clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --extra dev --python $(PYTHON) --quiet
+	touch $@
+
+setup: $(VENV)/.synced
+
+services:
+	@scripts/ensure-services
+
+browser:
+	@scripts/ensure-chromium
+
+demo: setup
+	$(BIN)/tessera demo
+
+test: setup services browser
+	$(BIN)/pytest -n 2 --dist loadfile
+
+lint: setup
+	$(BIN)/ruff check tessera tests
+	$(BIN)/ruff format --check tessera tests
+	$(BIN)/mypy
+	scripts/check-boundaries
+
+bench: setup services
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,213 @@
+"""Test helpers: a controllable clock, a seeded account (World), and browser-like steps
+(reading forms out of pages, signing in, consenting) for in-process HTTP tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from tessera.management import accounts, clients, users
+from tessera.model import Account, Client, User
+from tessera.storage.stores import Stores
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count()
+
+
+class Clock:
+    """Real time plus an offset the test controls; handed to the app through Settings."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class RegisteredClient:
+    client: Client
+    secret: str | None
+
+    @property
+    def client_id(self) -> str:
+        return self.client.identifier
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.client.redirect_uris[0]
+
+    def basic(self) -> tuple[str, str]:
+        assert self.secret is not None
+        return (self.client.identifier, self.secret)
+
+
+@dataclass
+class World:
+    """One account with an admin, an end user and clients of every kind."""
+
+    account: Account
+    admin: User
+    user: User
+    web: RegisteredClient  # confidential: authorization_code + refresh_token
+    spa: RegisteredClient  # public: authorization_code, PKCE required
+    machine: RegisteredClient  # confidential: client_credentials only
+    legacy: RegisteredClient  # confidential: password + implicit + authorization_code, non-expiring tokens
+    extra: dict[str, RegisteredClient] = field(default_factory=dict)
+
+    @property
+    def subdomain(self) -> str:
+        return self.account.subdomain
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.account.subdomain}.localhost"
+
+
+async def add_client(stores: Stores, account: Account | None, now: float, **spec: object) -> RegisteredClient:
+    identifier = str(spec.pop("identifier", f"client-{next(_counter)}-{secrets.token_hex(3)}"))
+    name = str(spec.pop("name", identifier.title()))
+    client, secret = await clients.create(
+        stores,
+        clients.ClientSpec(account=account, identifier=identifier, name=name, **spec),
+        now,  # type: ignore[arg-type]
+    )
+    return RegisteredClient(client, secret)
+
+
+async def make_world(stores: Stores, clock: Clock) -> World:
+    now = clock()
+    subdomain = f"t{next(_counter)}x{secrets.token_hex(3)}"
+    account = await accounts.create(stores, subdomain, f"Account {subdomain}", now)
+    admin = await users.create(stores, account, "admin@example.com", PASSWORD, "admin", "Ada Admin", now)
+    user = await users.create(stores, account, "user@example.com", PASSWORD, "end-user", "Eve User", now)
+    web = await add_client(
+        stores,
+        account,
+        now,
+        identifier=f"web-{subdomain}",
+        name="Web App",
+        company="Example Inc",
+        redirect_uris=("https://app.example.com/callback", "http://127.0.0.1/callback"),
+    )
+    spa = await add_client(
+        stores,
+        account,
+        now,
+        identifier=f"spa-{subdomain}",
+        name="Single Page App",
+        kind="public",
+        redirect_uris=("http://127.0.0.1/callback",),
+    )
+    machine = await add_client(
+        stores,
+        account,
+        now,
+        identifier=f"machine-{subdomain}",
+        name="Machine",
+        grant_types=("client_credentials",),
+    )
+    legacy = await add_client(
+        stores,
+        account,
+        now,
+        identifier=f"legacy-{subdomain}",
+        name="Legacy",
+        grant_types=("authorization_code", "implicit", "password"),
+        redirect_uris=("https://legacy.example.com/cb",),
+        access_token_lifetime="never",
+    )
+    return World(account=account, admin=admin, user=user, web=web, spa=spa, machine=machine, legacy=legacy)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, str]
+    buttons: dict[str, str]
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower(), {}, {}))
+        elif tag == "input" and self.forms and a.get("name"):
+            self.forms[-1].fields[a["name"]] = a.get("value", "")
+        elif tag == "button" and self.forms and a.get("name"):
+            self.forms[-1].buttons[a["name"]] = a.get("value", "")
+
+
+def forms(html: str) -> list[Form]:
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query, keep_blank_values=True).items()}
+
+
+def fragment_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).fragment, keep_blank_values=True).items()}
+
+
+async def sign_in(
+    http: httpx.AsyncClient, email: str, password: str = PASSWORD, return_to: str = "/"
+) -> httpx.Response:
+    """Fill the real login form; the client keeps the session cookie."""
+    page = await http.get("/access/login", params={"return_to": return_to})
+    form = forms(page.text)[-1]
+    data = dict(form.fields, email=email, password=password)
+    return await http.post("/access/login", data=data)
+
+
+def authorize_url(client: RegisteredClient, **params: str) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": "read",
+    }
+    query.update(params)
+    return "/oauth/authorizations/new?" + urlencode(query)
+
+
+async def consent(http: httpx.AsyncClient, page: httpx.Response, decision: str = "allow") -> httpx.Response:
+    """Submit the consent form shown in `page`."""
+    form = next(f for f in forms(page.text) if f.action == "/oauth/authorizations")
+    return await http.post(form.action, data=dict(form.fields, decision=decision))
+
+
+async def obtain_code(http: httpx.AsyncClient, client: RegisteredClient, email: str, **params: str) -> dict[str, str]:
+    """Sign in, authorize and consent; return the parameters of the redirect to the client."""
+    await sign_in(http, email)
+    page = await http.get(authorize_url(client, **params))
+    if page.status_code == 200:
+        page = await consent(http, page)
+    assert page.status_code in (302, 303), page.text
+    location = page.headers["location"]
+    return fragment_of(location) if "#" in location else query_of(location)
