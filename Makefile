@@ -13,7 +13,7 @@ BIN      := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench setup services browser clean
+.PHONY: demo test lint bench setup services test-packages clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,13 +28,13 @@ setup: $(VENV)/.synced
 services:
 	@scripts/ensure-services
 
-browser:
-	@scripts/ensure-chromium
+test-packages:
+	@scripts/ensure-test-packages
 
 demo: setup
 	$(BIN)/tessera demo
 
-test: setup services browser
+test: setup services test-packages
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup

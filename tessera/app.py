@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import housekeeping
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
@@ -100,9 +102,16 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        purging = None
+        if settings.purge_interval > 0:
+            purging = asyncio.create_task(housekeeping.run_forever(database, settings))
         try:
             yield
         finally:
+            if purging is not None:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
             if owned:
                 database.close()
 

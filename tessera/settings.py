@@ -33,6 +33,8 @@ class Settings:
     login_max_failures: int = 10
     login_failure_window: int = 900
     session_lifetime: int = 14 * 24 * 3600
+    # Seconds between automatic purges of dead rows in `serve`; 0 turns them off.
+    purge_interval: int = 600
     access_log: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
@@ -117,4 +119,5 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         authorization_code_lifetime=_int_setting(env, "TESSERA_AUTHORIZATION_CODE_LIFETIME", 300, 1),
         refresh_reuse_grace=_int_setting(env, "TESSERA_REFRESH_REUSE_GRACE", 10, 0),
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
+        purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
     )

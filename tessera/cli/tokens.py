@@ -9,6 +9,7 @@ from tessera.management import accounts as account_rules
 from tessera.management import tokens as token_rules
 from tessera.management import users as user_rules
 from tessera.management.shapes import token_json
+from tessera.storage import purge as purge_rows
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
@@ -43,3 +44,17 @@ def create(state: CliState, subdomain: str, identifier: str, email: str, scopes:
     click.echo(f"access token (shown only now): {created.full_token}")
     if created.refresh_token:
         click.echo(f"refresh token (shown only now): {created.refresh_token}")
+
+
+@tokens.command()
+@click.pass_obj
+def purge(state: CliState) -> None:
+    """Delete expired and revoked tokens, codes and sessions, in batches."""
+    settings = state.settings()
+
+    async def action(stores: Stores) -> purge_rows.Purged:
+        return await purge_rows.purge(stores.db, settings.clock(), login_window=settings.login_failure_window)
+
+    purged = run(settings, action)
+    details = ", ".join(f"{count} {table}" for table, count in purged.counts.items())
+    click.echo(f"purged {purged.total} rows ({details})")

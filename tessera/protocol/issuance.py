@@ -42,7 +42,9 @@ def mint(
     lifetimes: Lifetimes,
     now: float,
     with_refresh: bool,
+    refresh_scopes: tuple[str, ...] | None = None,
 ) -> Minted:
+    """`refresh_scopes`: what the refresh token may ask for later, when more than `scopes`."""
     access_token = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX)
     access = NewAccessToken(
         digest=secrets.digest(access_token),
@@ -59,7 +61,9 @@ def mint(
     refresh = None
     if with_refresh:
         refresh_token = secrets.new_secret(secrets.REFRESH_TOKEN_PREFIX)
-        refresh = NewRefreshToken(digest=secrets.digest(refresh_token), expires_at=now + lifetimes.refresh)
+        refresh = NewRefreshToken(
+            digest=secrets.digest(refresh_token), expires_at=now + lifetimes.refresh, scopes=refresh_scopes
+        )
     return Minted(
         access_token=access_token,
         refresh_token=refresh_token,

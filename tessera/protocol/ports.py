@@ -29,6 +29,10 @@ class NewAccessToken:
 class NewRefreshToken:
     digest: bytes
     expires_at: float
+    # The scopes the refresh token may ask for again: the original grant (RFC 6749 section 6),
+    # which a refresh that narrows the access token's scopes must not lose. None: the
+    # access token's scopes.
+    scopes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,12 @@ class TokenStore(Protocol):
 
     async def revoke_family(self, family: str, now: float) -> None:
         """Revoke every access and refresh token descended from one authorization."""
+
+    async def revoke_access(self, token_id: int, now: float) -> None:
+        """Revoke one access token (its refresh token stays usable)."""
+
+    async def touch(self, token_id: int, now: float) -> None:
+        """Record that an access token was used (callers throttle how often)."""
 
 
 class SignInRefused(Exception):

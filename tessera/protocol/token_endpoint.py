@@ -56,7 +56,7 @@ async def exchange(
             f"grant_type {echo(grant_type)} is not supported; use one of: {', '.join(sorted(GRANTS))}"
         )
     allowed_name, handler = entry
-    if allowed_name not in client.grant_types:
+    if allowed_name is not None and allowed_name not in client.grant_types:
         raise UnauthorizedClient(
             f"the client {client.identifier!r} is not allowed the {allowed_name} grant; "
             f"it may use: {', '.join(sorted(client.grant_types))}"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import Grant
+from tessera.model import Client, Grant
+from tessera.storage import clients as client_rows
+from tessera.storage import tokens as token_rows
 from tessera.storage.database import Database
-from tessera.storage.schema import grants
+from tessera.storage.schema import access_tokens, grants
 
 _FIND = sa.select(grants).where(
     grants.c.user_id == sa.bindparam("user_id"), grants.c.client_id == sa.bindparam("client_id")
@@ -54,6 +58,40 @@ def remember(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorizedApp:
+    """A grant as the user's "authorized apps" page shows it."""
+
+    grant: Grant
+    client: Client
+    last_used_at: float | None
+
+
+def authorized_apps(conn: Connection, account_id: int, user_id: int) -> list[AuthorizedApp]:
+    last_used = (
+        sa.select(sa.func.max(access_tokens.c.used_at))
+        .where(access_tokens.c.user_id == grants.c.user_id, access_tokens.c.client_id == grants.c.client_id)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        sa.select(grants, last_used.label("last_used_at"))
+        .where(grants.c.account_id == account_id, grants.c.user_id == user_id)
+        .order_by(grants.c.created_at)
+    ).all()
+    apps = []
+    for row in rows:
+        client = client_rows.by_numeric_id(conn, account_id, row.client_id)
+        if client is not None:
+            apps.append(AuthorizedApp(grant=_grant(row), client=client, last_used_at=row.last_used_at))
+    return apps
+
+
+def forget(conn: Connection, user_id: int, client_id: int, now: float) -> None:
+    """Withdraw consent: delete the grant and revoke every token the client holds for the user."""
+    conn.execute(grants.delete().where(grants.c.user_id == user_id, grants.c.client_id == client_id))
+    token_rows.revoke_user_client(conn, user_id, client_id, now)
+
+
 class GrantStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -65,3 +103,9 @@ class GrantStore:
         self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
     ) -> Grant:
         return await self.db.write(remember, account_id, user_id, client_id, scopes, now)
+
+    async def authorized_apps(self, account_id: int, user_id: int) -> list[AuthorizedApp]:
+        return await self.db.read(authorized_apps, account_id, user_id)
+
+    async def forget(self, user_id: int, client_id: int, now: float) -> None:
+        await self.db.write(forget, user_id, client_id, now)

@@ -77,7 +77,7 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
                 "client_id": a.client_id,
                 "user_id": a.user_id,
                 "access_token_id": access_id,
-                "scopes": scopes,
+                "scopes": scopes if tokens.refresh.scopes is None else " ".join(tokens.refresh.scopes),
                 "family": a.family,
                 "created_at": a.created_at,
                 "expires_at": tokens.refresh.expires_at,
@@ -103,6 +103,60 @@ def revoke_family(conn: Connection, family: str, now: float) -> None:
         )
 
 
+def revoke_access(conn: Connection, token_id: int, now: float) -> None:
+    conn.execute(
+        access_tokens.update()
+        .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def touch(conn: Connection, token_id: int, now: float) -> None:
+    conn.execute(access_tokens.update().where(access_tokens.c.id == token_id).values(used_at=now))
+
+
+def get_access(conn: Connection, account_id: int, token_id: int) -> AccessToken | None:
+    row = conn.execute(
+        sa.select(access_tokens).where(access_tokens.c.account_id == account_id, access_tokens.c.id == token_id)
+    ).first()
+    return None if row is None else _access(row)
+
+
+def list_live(
+    conn: Connection,
+    account_id: int,
+    now: float,
+    *,
+    user_id: int | None,
+    client_id: int | None,
+    after_id: int,
+    limit: int,
+) -> list[AccessToken]:
+    """Access tokens still usable, oldest first, after a cursor (the last id seen)."""
+    query = sa.select(access_tokens).where(
+        access_tokens.c.account_id == account_id,
+        access_tokens.c.revoked_at.is_(None),
+        sa.or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now),
+        access_tokens.c.id > after_id,
+    )
+    if user_id is not None:
+        query = query.where(access_tokens.c.user_id == user_id)
+    if client_id is not None:
+        query = query.where(access_tokens.c.client_id == client_id)
+    rows = conn.execute(query.order_by(access_tokens.c.id).limit(limit))
+    return [_access(row) for row in rows]
+
+
+def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: float) -> None:
+    """Revoke everything a client holds for a user (the "authorized apps" Revoke button)."""
+    for table in (access_tokens, refresh_tokens):
+        conn.execute(
+            table.update()
+            .where(table.c.user_id == user_id, table.c.client_id == client_id, table.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
 def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
     claimed = conn.execute(
         refresh_tokens.update()
@@ -119,11 +173,7 @@ def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: 
         revoke_family(conn, row.family, now)
         return Rotation(access_token_id=None, used_at=row.used_at, family_revoked=True)
     if claimed.access_token_id is not None:
-        conn.execute(
-            access_tokens.update()
-            .where(access_tokens.c.id == claimed.access_token_id, access_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        revoke_access(conn, claimed.access_token_id, now)
     return Rotation(access_token_id=insert(conn, tokens))
 
 
@@ -145,3 +195,21 @@ class TokenStore:
 
     async def revoke_family(self, family: str, now: float) -> None:
         await self.db.write(revoke_family, family, now)
+
+    async def revoke_access(self, token_id: int, now: float) -> None:
+        await self.db.write(revoke_access, token_id, now)
+
+    async def touch(self, token_id: int, now: float) -> None:
+        await self.db.write(touch, token_id, now)
+
+    async def get_access(self, account_id: int, token_id: int) -> AccessToken | None:
+        return await self.db.read(get_access, account_id, token_id)
+
+    async def list_live(
+        self, account_id: int, now: float, *, user_id: int | None, client_id: int | None, after_id: int, limit: int
+    ) -> list[AccessToken]:
+        return await self.db.read(
+            lambda conn: list_live(
+                conn, account_id, now, user_id=user_id, client_id=client_id, after_id=after_id, limit=limit
+            )
+        )

@@ -10,16 +10,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tessera.web.api import users
+from tessera.web.api import tokens, users
 from tessera.web.api.authentication import endpoint as api
-from tessera.web.endpoints import authorize, home, login, logout, token
+from tessera.web.endpoints import authorize, authorized_apps, home, introspect, login, logout, revoke, token
 from tessera.web.pages import STATIC
 from tessera.web.services import Services
 
 
 def _api_paths(path: str) -> tuple[str, str]:
-    """Every /api/v2 path works with and without the .json suffix."""
-    return path, path + ".json"
+    """Every /api/v2 path works with and without the .json suffix (suffixed first, so that
+    `/tokens/5.json` is not read as the token id "5.json")."""
+    return path + ".json", path
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -31,11 +32,21 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/oauth/authorizations/new", bind(authorize.new), methods=["GET"]),
         Route("/oauth/authorizations", bind(authorize.decide), methods=["POST"]),
         Route("/oauth/tokens", bind(token.token), methods=["POST"]),
+        Route("/oauth/revoke", bind(revoke.revoke), methods=["POST"]),
+        Route("/oauth/introspect", bind(introspect.introspect), methods=["POST"]),
         Route("/access/login", bind(login.show), methods=["GET"]),
         Route("/access/login", bind(login.submit), methods=["POST"]),
         Route("/access/logout", bind(logout.logout), methods=["GET", "POST"]),
+        Route("/access/apps", bind(authorized_apps.show), methods=["GET"]),
+        Route("/access/apps/revoke", bind(authorized_apps.revoke), methods=["POST"]),
         Mount("/assets", app=StaticFiles(directory=STATIC), name="assets"),
     ]
     for path in _api_paths("/api/v2/users/me"):
         table.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
+    for path in _api_paths("/api/v2/oauth/tokens"):
+        table.append(Route(path, bind(api(tokens.list_tokens, scope="users:read")), methods=["GET"]))
+        table.append(Route(path, bind(api(tokens.create_token, scope="users:write")), methods=["POST"]))
+    for path in _api_paths("/api/v2/oauth/tokens/{token_id}"):
+        table.append(Route(path, bind(api(tokens.show_token, scope="users:read")), methods=["GET"]))
+        table.append(Route(path, bind(api(tokens.revoke_token, scope="users:write")), methods=["DELETE"]))
     return table

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from tessera.protocol.grants import authorization_code, client_credentials, password
+from tessera.protocol.grants import authorization_code, client_credentials, password, refresh_token
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
 Handler = Callable[[TokenRequest, GrantContext], Awaitable[dict[str, object]]]
 
-GRANTS: dict[str, tuple[str, Handler]] = {
+# The name is the grant a client must be allowed, or None when the handler decides
+# (refresh tokens also go to clients granted offline_access).
+GRANTS: dict[str, tuple[str | None, Handler]] = {
     "authorization_code": ("authorization_code", authorization_code.handle),
     "client_credentials": ("client_credentials", client_credentials.handle),
     "password": ("password", password.handle),
+    "refresh_token": (None, refresh_token.handle),
 }

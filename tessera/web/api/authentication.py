@@ -24,6 +24,8 @@ from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# used_at is kept to the minute: recording every use would turn every API call into a write.
+USED_AT_RESOLUTION = 60
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -59,8 +61,11 @@ async def _token_outside_header(request: Request) -> str | None:
 
 async def _by_token(services: Services, host: AccountHost, token_value: str, scope: str) -> Caller:
     token = await services.stores.tokens.find_access(secrets.digest(token_value))
-    token = bearer.verify(token, host.account.id, services.now())
+    now = services.now()
+    token = bearer.verify(token, host.account.id, now)
     bearer.require_scope(token.scopes, scope)
+    if token.used_at is None or now - token.used_at >= USED_AT_RESOLUTION:
+        await services.stores.tokens.touch(token.id, now)
     user = await services.stores.users.get(host.account.id, token.user_id)
     if user is None:
         raise InvalidToken("the user this token acts for no longer exists")

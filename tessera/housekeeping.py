@@ -1,0 +1,30 @@
+"""The periodic purge that `serve` runs beside the requests (storage/purge.py).
+
+Every node runs it; the first run waits a random part of the interval so that nodes
+started together do not purge together. Deleting the same dead rows twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from tessera.settings import Settings
+from tessera.storage import purge
+from tessera.storage.database import Database
+
+log = logging.getLogger("tessera.housekeeping")
+
+
+async def run_forever(db: Database, settings: Settings) -> None:
+    interval = settings.purge_interval
+    await asyncio.sleep(random.uniform(0, interval))
+    while True:
+        try:
+            purged = await purge.purge(db, settings.clock(), login_window=settings.login_failure_window)
+            if purged.total:
+                log.info("purged %d dead rows: %s", purged.total, purged.counts)
+        except Exception:  # a failed purge must never stop the server; the next one retries
+            log.exception("purge failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,73 @@
+"""Token introspection: RFC 7662 sections 2.1-2.3.
+
+Callers authenticate as confidential clients (section 2.1: the endpoint "MUST require some
+form of authorization"). A client may introspect the tokens issued to it; a client created
+with --introspection (a resource server) any token of its account. Every other token, and
+every token that is not active, is answered with only {"active": false} (section 2.2), so
+the answer tells an unauthorised caller nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tessera.model import AccessToken, Account, Client, RefreshToken
+from tessera.protocol import scopes as scope_rules
+from tessera.protocol import token_lookup
+from tessera.protocol.errors import InvalidClient, InvalidRequest
+from tessera.protocol.ports import ClientStore, TokenStore, UserStore
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+def _active(token: AccessToken | RefreshToken, now: float) -> bool:
+    if token.revoked_at is not None:
+        return False
+    if isinstance(token, RefreshToken):
+        return token.used_at is None and now < token.expires_at
+    return not token.is_expired(now)
+
+
+def _may_see(caller: Client, token: AccessToken | RefreshToken) -> bool:
+    return token.client_id == caller.id or caller.introspection
+
+
+async def introspect(
+    params: Mapping[str, str],
+    caller: Client,
+    account: Account,
+    issuer: str,
+    now: float,
+    *,
+    tokens: TokenStore,
+    clients: ClientStore,
+    users: UserStore,
+) -> dict[str, Any]:
+    if caller.is_public:
+        raise InvalidClient("introspection needs a confidential client that authenticates with its secret")
+    value = params.get("token")
+    if not value:
+        raise InvalidRequest("token is required: send the token to introspect")
+    found = await token_lookup.find(tokens, value, params.get("token_type_hint"))
+    token = found.access or found.refresh
+    if token is None or token.account_id != account.id or not _may_see(caller, token) or not _active(token, now):
+        return dict(INACTIVE)
+    owner = caller if token.client_id == caller.id else await clients.find_by_numeric_id(account.id, token.client_id)
+    user = await users.get(account.id, token.user_id)
+    if owner is None or user is None:
+        return dict(INACTIVE)
+    body: dict[str, Any] = {
+        "active": True,
+        "scope": scope_rules.format_scopes(token.scopes),
+        "client_id": owner.identifier,
+        "username": user.email,
+        "sub": str(user.id),
+        "iat": int(token.created_at),
+        "token_type": "refresh_token" if found.refresh is not None else "bearer",
+        "aud": issuer,
+        "iss": issuer,
+    }
+    if token.expires_at is not None:
+        body["exp"] = int(token.expires_at)
+    return body

@@ -1,0 +1,36 @@
+"""Token revocation: RFC 7009 sections 2.1 and 2.2.
+
+The caller authenticates as at the token endpoint. Unknown tokens get 200 too (section
+2.2: "invalid tokens do not cause an error response since the client cannot handle such
+an error in a reasonable way"). A refresh token's revocation revokes its whole family,
+including the access tokens issued with it (section 2.1 "SHOULD also invalidate all
+access tokens based on the same authorization grant"); an access token's revokes that
+token alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tessera.model import Account, Client
+from tessera.protocol import token_lookup
+from tessera.protocol.errors import InvalidRequest, UnauthorizedClient
+from tessera.protocol.ports import TokenStore
+
+
+async def revoke(params: Mapping[str, str], client: Client, account: Account, now: float, tokens: TokenStore) -> None:
+    value = params.get("token")
+    if not value:
+        raise InvalidRequest("token is required: send the access or refresh token to revoke")
+    found = await token_lookup.find(tokens, value, params.get("token_type_hint"))
+    token = found.access or found.refresh
+    if token is None or token.account_id != account.id:
+        return
+    if token.client_id != client.id:
+        # Section 2.1: the server "verifies whether the token was issued to the client making
+        # the revocation request. If this validation fails, the request is refused".
+        raise UnauthorizedClient("this token was issued to another client; only that client may revoke it")
+    if found.refresh is not None:
+        await tokens.revoke_family(found.refresh.family, now)
+    elif found.access is not None and found.access.revoked_at is None:
+        await tokens.revoke_access(found.access.id, now)

@@ -1,0 +1,77 @@
+"""Housekeeping: delete rows that can no longer be used, in small batches.
+
+What goes: access and refresh tokens, codes and sessions that expired or were revoked
+more than RETENTION seconds ago (kept that long so that a client still hears "expired 5
+minutes ago" rather than "not valid"), and login-failure windows that have closed. A used
+refresh token stays until it expires: presented again, it is the evidence of theft that
+revokes its family (RFC 9700 section 4.14.2).
+
+Each batch is its own short transaction, so serving goes on between batches; on SQLite a
+batch is one job of the group-committing writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tessera.storage.database import Database
+from tessera.storage.schema import access_tokens, authorization_codes, login_failures, refresh_tokens, sessions
+
+RETENTION = 3600
+BATCH = 500
+PAUSE = 0.01
+
+
+@dataclass(frozen=True)
+class Purged:
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _dead(table: sa.Table, horizon: float) -> sa.ColumnElement[bool]:
+    expired = sa.and_(table.c.expires_at.is_not(None), table.c.expires_at <= horizon)
+    if "revoked_at" in table.c:
+        return sa.or_(expired, table.c.revoked_at <= horizon)
+    return expired
+
+
+def _batch(table: sa.Table, condition: sa.ColumnElement[bool], limit: int) -> Callable[[Connection], int]:
+    def delete(conn: Connection) -> int:
+        doomed = sa.select(table.c.id).where(condition).limit(limit).scalar_subquery()
+        return conn.execute(table.delete().where(table.c.id.in_(doomed))).rowcount
+
+    return delete
+
+
+def _closed_windows(horizon: float, window: int) -> Callable[[Connection], int]:
+    def delete(conn: Connection) -> int:
+        return conn.execute(
+            login_failures.delete().where(login_failures.c.window_started_at <= horizon - window)
+        ).rowcount
+
+    return delete
+
+
+async def purge(db: Database, now: float, *, login_window: int, batch: int = BATCH, pause: float = PAUSE) -> Purged:
+    horizon = now - RETENTION
+    counts: dict[str, int] = {}
+    for table in (refresh_tokens, access_tokens, authorization_codes, sessions):
+        step = _batch(table, _dead(table, horizon), batch)
+        total = 0
+        while True:
+            deleted = await db.write(step)
+            total += deleted
+            if deleted < batch:
+                break
+            await asyncio.sleep(pause)
+        counts[table.name] = total
+    counts[login_failures.name] = await db.write(_closed_windows(now, login_window))
+    return Purged(counts)

@@ -1,0 +1,88 @@
+"""GET /access/apps and POST /access/apps/revoke: the signed-in user's authorized apps.
+
+Every client the user granted, with its scopes and when it was last used; Revoke
+withdraws the consent and revokes every token the client holds for the user, so the next
+authorization asks again (RFC 6749 section 10.3's "revoke ... at any time").
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from tessera.management.shapes import timestamp
+from tessera.protocol import scopes as scope_rules
+from tessera.protocol.errors import InvalidRequest
+from tessera.web import pages, sessions, tenancy
+from tessera.web import params as param_reader
+from tessera.web.services import Services
+
+PATH = "/access/apps"
+
+
+def _to_login() -> Response:
+    return RedirectResponse("/access/login?" + urlencode({"return_to": PATH}), 302)
+
+
+async def show(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        return _to_login()
+    apps = await services.stores.grants.authorized_apps(host.account.id, current.user_id)
+    rows = [
+        {
+            "client": app.client,
+            "scope_lines": scope_rules.describe(app.grant.scopes),
+            "granted": timestamp(app.grant.created_at),
+            "last_used": timestamp(app.last_used_at),
+        }
+        for app in apps
+    ]
+    return pages.render(
+        services.templates,
+        "authorized_apps.html",
+        account_name=host.account.name,
+        apps=rows,
+        revoked=request.query_params.get("revoked"),
+        authenticity_token=sessions.authenticity_token(services, current),
+    )
+
+
+async def revoke(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        return _to_login()
+    try:
+        form = await param_reader.from_body(request, allow_json=False)
+    except InvalidRequest as error:
+        return pages.message(
+            services.templates, "Invalid request", error.description, 400, account_name=host.account.name
+        )
+    if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
+        return pages.message(
+            services.templates,
+            "This page has expired",
+            "Reload the page and try again.",
+            403,
+            account_name=host.account.name,
+        )
+    raw = form.get("client_id") or ""
+    client = (
+        await services.stores.clients.find_by_numeric_id(host.account.id, int(raw))
+        if raw.isdigit() and len(raw) < 19
+        else None
+    )
+    if client is None:
+        return pages.message(
+            services.templates,
+            "Unknown app",
+            "That app is not authorized on your account.",
+            404,
+            account_name=host.account.name,
+        )
+    await services.stores.grants.forget(current.user_id, client.id, services.now())
+    return RedirectResponse(PATH + "?" + urlencode({"revoked": client.name}), 303)

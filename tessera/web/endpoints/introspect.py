@@ -1,0 +1,36 @@
+"""POST /oauth/introspect: RFC 7662; rules in protocol/introspection.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.protocol import introspection, token_endpoint
+from tessera.web import responses
+from tessera.web.endpoints.client_requests import answer
+from tessera.web.params import Params
+from tessera.web.services import Services
+from tessera.web.tenancy import AccountHost
+
+
+async def introspect(services: Services, request: Request) -> Response:
+    stores = services.stores
+
+    async def step(params: Params, host: AccountHost) -> dict[str, Any]:
+        caller = await token_endpoint.authenticate_client(
+            stores.clients, host.account, request.headers.get("authorization"), params.values
+        )
+        return await introspection.introspect(
+            params.values,
+            caller,
+            host.account,
+            host.issuer,
+            services.now(),
+            tokens=stores.tokens,
+            clients=stores.clients,
+            users=stores.users,
+        )
+
+    return await answer(services, request, step, lambda body: responses.json(body, 200, responses.NO_STORE))

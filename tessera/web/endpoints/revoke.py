@@ -1,0 +1,26 @@
+"""POST /oauth/revoke: RFC 7009; rules in protocol/revocation.py."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.protocol import revocation, token_endpoint
+from tessera.web import responses
+from tessera.web.endpoints.client_requests import answer
+from tessera.web.params import Params
+from tessera.web.services import Services
+from tessera.web.tenancy import AccountHost
+
+
+async def revoke(services: Services, request: Request) -> Response:
+    stores = services.stores
+
+    async def step(params: Params, host: AccountHost) -> None:
+        client = await token_endpoint.authenticate_client(
+            stores.clients, host.account, request.headers.get("authorization"), params.values
+        )
+        await revocation.revoke(params.values, client, host.account, services.now(), stores.tokens)
+
+    # Section 2.2: "The authorization server responds with HTTP status code 200".
+    return await answer(services, request, step, lambda _: Response(status_code=200, headers=responses.NO_STORE))
