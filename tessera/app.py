@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import housekeeping
+from tessera.key_ring import key_ring_for
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
@@ -31,6 +32,7 @@ log = logging.getLogger("tessera")
 def build_services(settings: Settings, db: Database) -> Services:
     stores = Stores.over(db)
     authenticator = PasswordAuthenticator(stores.users, stores.login_failures, settings)
+    keys = key_ring_for(stores, settings)
     grants = GrantContext(
         clients=stores.clients,
         users=stores.users,
@@ -38,11 +40,17 @@ def build_services(settings: Settings, db: Database) -> Services:
         tokens=stores.tokens,
         grants=stores.grants,
         authenticator=authenticator,
+        keys=keys,
         code_lifetime=settings.authorization_code_lifetime,
         refresh_reuse_grace=settings.refresh_reuse_grace,
     )
     return Services(
-        settings=settings, stores=stores, grants=grants, authenticator=authenticator, templates=pages.environment()
+        settings=settings,
+        stores=stores,
+        grants=grants,
+        authenticator=authenticator,
+        keys=keys,
+        templates=pages.environment(),
     )
 
 

@@ -20,6 +20,7 @@ GRANT_TYPES = (
 )
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
+SIGNING_ALGS = ("ES256", "RS256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Client:
     secret_prefix: str
     created_at: float
     updated_at: float
+    signing_alg: str = "ES256"  # signs the client's ID tokens and JWT access tokens
 
     @property
     def is_global(self) -> bool:
@@ -151,3 +153,17 @@ class Session:
     auth_time: float
     created_at: float
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A published key of an account; `private_jwk` only when loaded for signing."""
+
+    id: int
+    account_id: int
+    kid: str
+    alg: str
+    public_jwk: str  # JSON
+    created_at: float
+    activated_at: float | None  # None: the next key, published ahead of use
+    retired_at: float | None

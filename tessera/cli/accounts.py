@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from tessera.cli.context import CliState, emit_json, run
+from tessera.key_ring import key_ring_for
 from tessera.management import accounts as account_rules
 from tessera.management.shapes import account_json
+from tessera.model import Account
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
@@ -25,8 +27,11 @@ def create(state: CliState, subdomain: str, name: str | None, as_json: bool) -> 
     """Create an account served at SUBDOMAIN.BASE_DOMAIN."""
     settings = state.settings()
 
-    async def action(stores: Stores):  # type: ignore[no-untyped-def]
-        return await account_rules.create(stores, subdomain, name, settings.clock())
+    async def action(stores: Stores) -> Account:
+        account = await account_rules.create(stores, subdomain, name, settings.clock())
+        # Keys now, so that the first key is published before anything is signed with it.
+        await key_ring_for(stores, settings).ensure(account.id)
+        return account
 
     account = run(settings, action)
     url = origin(settings.scheme, account_host(account.subdomain, settings.base_domain))

@@ -8,7 +8,7 @@ from tessera.cli.context import CliState, emit_json, fail, run
 from tessera.management import accounts as account_rules
 from tessera.management import clients as client_rules
 from tessera.management.shapes import client_json
-from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, Client
+from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, SIGNING_ALGS, Client
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
@@ -35,6 +35,13 @@ def clients() -> None:
 @click.option("--access-token-lifetime", default=None, metavar="SECONDS|never")
 @click.option("--refresh-token-lifetime", type=int, default=None, metavar="SECONDS")
 @click.option("--access-token-format", type=click.Choice(ACCESS_TOKEN_FORMATS), default="opaque", show_default=True)
+@click.option(
+    "--signing-alg",
+    type=click.Choice(SIGNING_ALGS),
+    default="ES256",
+    show_default=True,
+    help="Signs the client's ID tokens and JWT access tokens.",
+)
 @click.option("--introspection", is_flag=True, help="A resource server: may introspect any token of its account.")
 @click.option("--global", "is_global", is_flag=True, help="The client belongs to the platform, not to an account.")
 @click.option("--owner", default=None, metavar="EMAIL", help="The user client_credentials tokens act as.")
@@ -64,6 +71,7 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
             access_token_lifetime=options["access_token_lifetime"],  # type: ignore[arg-type]
             refresh_token_lifetime=options["refresh_token_lifetime"],  # type: ignore[arg-type]
             access_token_format=str(options["access_token_format"]),
+            signing_alg=str(options["signing_alg"]),
             introspection=bool(options["introspection"]),
             owner_email=options["owner"],  # type: ignore[arg-type]
             description=str(options["description"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tessera.cli.context import CliState, emit_json, run
+from tessera.key_ring import key_ring_for
 from tessera.management import accounts as account_rules
 from tessera.management import tokens as token_rules
 from tessera.management import users as user_rules
@@ -34,7 +35,11 @@ def create(state: CliState, subdomain: str, identifier: str, email: str, scopes:
         account = await account_rules.get(stores, subdomain)
         client = await token_rules.client_for(stores, account, identifier)
         user = await user_rules.by_email(stores, account, email)
-        return await token_rules.create(stores, account, client, user, scopes, settings.clock())
+        issuer = origin(settings.scheme, account_host(subdomain, settings.base_domain))
+        keys = key_ring_for(stores, settings)
+        return await token_rules.create(
+            stores, account, client, user, scopes, settings.clock(), keys=keys, issuer=issuer
+        )
 
     created = run(settings, action)
     if as_json:

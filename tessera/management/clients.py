@@ -6,7 +6,15 @@ import re
 from dataclasses import dataclass
 
 from tessera.management.errors import ManagementError
-from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, Account, Client
+from tessera.model import (
+    ACCESS_TOKEN_FORMATS,
+    CLIENT_KINDS,
+    DEFAULT_GRANT_TYPES,
+    GRANT_TYPES,
+    SIGNING_ALGS,
+    Account,
+    Client,
+)
 from tessera.protocol import lifetimes, redirect_uri, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidScope
@@ -30,6 +38,7 @@ class ClientSpec:
     access_token_lifetime: str | None = None  # seconds, "never", or None for the default
     refresh_token_lifetime: int | None = None
     access_token_format: str = "opaque"
+    signing_alg: str = "ES256"
     introspection: bool = False
     owner_email: str | None = None
     description: str = ""
@@ -133,6 +142,8 @@ async def create(stores: Stores, spec: ClientSpec, now: float) -> tuple[Client, 
     uris = _check_redirect_uris(spec, grant_types)
     if spec.access_token_format not in ACCESS_TOKEN_FORMATS:
         raise ManagementError(f"access token format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}")
+    if spec.signing_alg not in SIGNING_ALGS:
+        raise ManagementError(f"signing algorithm must be one of: {', '.join(SIGNING_ALGS)}")
     secret = None if spec.kind == "public" else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
     new = NewClient(
         account_id=None if spec.account is None else spec.account.id,
@@ -152,6 +163,7 @@ async def create(stores: Stores, spec: ClientSpec, now: float) -> tuple[Client, 
         user_id=await _owner_id(stores, spec),
         secret_hash=None if secret is None else secrets.digest(secret),
         secret_prefix="" if secret is None else secrets.shown(secret, secrets.CLIENT_SECRET_SHOWN),
+        signing_alg=spec.signing_alg,
     )
     try:
         client = await stores.clients.create(new, now)

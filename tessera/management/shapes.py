@@ -54,6 +54,7 @@ def client_json(client: Client, origin: str, secret: str | None = None) -> dict[
         "access_token_lifetime": client.access_token_lifetime,
         "refresh_token_lifetime": client.refresh_token_lifetime,
         "access_token_format": client.access_token_format,
+        "signing_alg": client.signing_alg,
         "introspection": client.introspection,
         "created_at": timestamp(client.created_at),
         "updated_at": timestamp(client.updated_at),

@@ -9,6 +9,7 @@ from tessera.model import AccessToken, Account, Client, User
 from tessera.protocol import issuance, lifetimes, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import OAuthError
+from tessera.protocol.ports import KeyRing
 from tessera.storage.stores import Stores
 
 
@@ -26,6 +27,9 @@ async def create(
     user: User,
     scopes: str,
     now: float,
+    *,
+    keys: KeyRing,
+    issuer: str,
     lifetime_params: dict[str, str] | None = None,
 ) -> CreatedToken:
     try:
@@ -42,6 +46,7 @@ async def create(
         lifetimes=wanted,
         now=now,
         with_refresh=issuance.wants_refresh_token(client, granted),
+        jwt_key=await issuance.jwt_key_for(client, account.id, issuer, keys),
     )
     await stores.tokens.issue(minted.rows)
     token = await stores.tokens.find_access(minted.rows.access.digest)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tessera.protocol import issuance, secrets
 from tessera.protocol.authorization import AuthorizationRequest, code_params
 from tessera.protocol.lifetimes import Lifetimes
-from tessera.protocol.ports import CodeStore, NewCode, TokenStore
+from tessera.protocol.ports import CodeStore, KeyRing, NewCode, TokenStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ async def respond(
     code_lifetime: int,
     codes: CodeStore,
     tokens: TokenStore,
+    keys: KeyRing,
 ) -> dict[str, str]:
     """Issue the code or the implicit token; return the response parameters."""
     if request.response_type == "code":
@@ -61,6 +62,7 @@ async def respond(
         lifetimes=Lifetimes(access=request.client.access_token_lifetime, refresh=request.client.refresh_token_lifetime),
         now=now,
         with_refresh=False,
+        jwt_key=await issuance.jwt_key_for(request.client, who.account_id, issuer, keys),
     )
     await tokens.issue(minted.rows)
     params = {key: str(value) for key, value in issuance.token_response(minted).items()}

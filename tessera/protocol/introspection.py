@@ -16,7 +16,7 @@ from tessera.model import AccessToken, Account, Client, RefreshToken
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol import token_lookup
 from tessera.protocol.errors import InvalidClient, InvalidRequest
-from tessera.protocol.ports import ClientStore, TokenStore, UserStore
+from tessera.protocol.ports import ClientStore, KeyRing, TokenStore, UserStore
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -43,13 +43,14 @@ async def introspect(
     tokens: TokenStore,
     clients: ClientStore,
     users: UserStore,
+    keys: KeyRing,
 ) -> dict[str, Any]:
     if caller.is_public:
         raise InvalidClient("introspection needs a confidential client that authenticates with its secret")
     value = params.get("token")
     if not value:
         raise InvalidRequest("token is required: send the token to introspect")
-    found = await token_lookup.find(tokens, value, params.get("token_type_hint"))
+    found = await token_lookup.find(tokens, keys, account.id, issuer, value, params.get("token_type_hint"))
     token = found.access or found.refresh
     if token is None or token.account_id != account.id or not _may_see(caller, token) or not _active(token, now):
         return dict(INACTIVE)

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tessera.model import Client
+from tessera.protocol import jwt_access_tokens, secrets
+from tessera.protocol import lifetimes as lifetimes_module
 from tessera.protocol import scopes as scope_rules
-from tessera.protocol import secrets
 from tessera.protocol.lifetimes import Lifetimes
-from tessera.protocol.ports import NewAccessToken, NewRefreshToken, TokenRows
+from tessera.protocol.ports import KeyRing, LoadedKey, NewAccessToken, NewRefreshToken, TokenRows
+
+JwtKey = tuple[LoadedKey, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,35 @@ def wants_refresh_token(client: Client, scopes: tuple[str, ...]) -> bool:
     return "refresh_token" in client.grant_types or "offline_access" in scopes
 
 
+async def jwt_key_for(client: Client, account_id: int, issuer: str, keys: KeyRing) -> JwtKey | None:
+    """What signs the client's access tokens when it chose JWTs (RFC 9068), else None."""
+    if client.access_token_format != "jwt":
+        return None
+    return await keys.signing_key(account_id, client.signing_alg), issuer
+
+
+def _access_token(
+    client: Client, user_id: int, scopes: tuple[str, ...], now: float, expires_at: float | None, jwt_key: JwtKey | None
+) -> tuple[str, bytes]:
+    """The token and the digest it is stored under: its own, or for a JWT its jti's."""
+    if jwt_key is None:
+        token = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX)
+        return token, secrets.digest(token)
+    key, issuer = jwt_key
+    jti = jwt_access_tokens.new_jti()
+    token = jwt_access_tokens.encode(
+        key,
+        issuer=issuer,
+        client=client,
+        user_id=user_id,
+        scopes=scopes,
+        jti=jti,
+        now=now,
+        expires_at=now + lifetimes_module.JWT_ACCESS_DEFAULT if expires_at is None else expires_at,
+    )
+    return token, secrets.digest(jti)
+
+
 def mint(
     *,
     account_id: int,
@@ -43,11 +75,17 @@ def mint(
     now: float,
     with_refresh: bool,
     refresh_scopes: tuple[str, ...] | None = None,
+    jwt_key: JwtKey | None = None,
 ) -> Minted:
-    """`refresh_scopes`: what the refresh token may ask for later, when more than `scopes`."""
-    access_token = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX)
+    """`refresh_scopes`: what the refresh token may ask for later, when more than `scopes`.
+    `jwt_key`: (key, issuer) for a client whose access tokens are JWTs."""
+    access_lifetime = lifetimes.access
+    if jwt_key is not None and access_lifetime is None:
+        access_lifetime = lifetimes_module.JWT_ACCESS_DEFAULT  # a self-contained token must expire
+    expires_at = None if access_lifetime is None else now + access_lifetime
+    access_token, access_digest = _access_token(client, user_id, scopes, now, expires_at, jwt_key)
     access = NewAccessToken(
-        digest=secrets.digest(access_token),
+        digest=access_digest,
         token_prefix=secrets.shown(access_token, secrets.TOKEN_SHOWN),
         account_id=account_id,
         client_id=client.id,
@@ -55,7 +93,7 @@ def mint(
         scopes=scopes,
         family=family,
         created_at=now,
-        expires_at=None if lifetimes.access is None else now + lifetimes.access,
+        expires_at=expires_at,
     )
     refresh_token = None
     refresh = None
@@ -68,7 +106,7 @@ def mint(
         access_token=access_token,
         refresh_token=refresh_token,
         rows=TokenRows(access=access, refresh=refresh),
-        expires_in=lifetimes.access,
+        expires_in=access_lifetime,
         refresh_expires_in=lifetimes.refresh if with_refresh else None,
         scopes=scopes,
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
 from tessera.model import AccessToken, AuthorizationCode, Client, Grant, RefreshToken, User
 
 
@@ -165,3 +167,20 @@ class Authenticator(Protocol):
         Failed attempts are counted per account and email in the store, so the limit holds
         across nodes; over the limit, even a right password is refused until the window ends.
         """
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedKey:
+    """A private signing key, decrypted, with its key id and algorithm."""
+
+    kid: str
+    alg: str
+    key: ECKey | RSAKey
+
+
+class KeyRing(Protocol):
+    async def signing_key(self, account_id: int, alg: str) -> LoadedKey:
+        """The account's current key for `alg`, created on first use."""
+
+    async def published(self, account_id: int) -> KeySet:
+        """The account's public keys: current, next, and retired ones still needed to verify."""

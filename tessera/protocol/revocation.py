@@ -15,14 +15,22 @@ from collections.abc import Mapping
 from tessera.model import Account, Client
 from tessera.protocol import token_lookup
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient
-from tessera.protocol.ports import TokenStore
+from tessera.protocol.ports import KeyRing, TokenStore
 
 
-async def revoke(params: Mapping[str, str], client: Client, account: Account, now: float, tokens: TokenStore) -> None:
+async def revoke(
+    params: Mapping[str, str],
+    client: Client,
+    account: Account,
+    issuer: str,
+    now: float,
+    tokens: TokenStore,
+    keys: KeyRing,
+) -> None:
     value = params.get("token")
     if not value:
         raise InvalidRequest("token is required: send the access or refresh token to revoke")
-    found = await token_lookup.find(tokens, value, params.get("token_type_hint"))
+    found = await token_lookup.find(tokens, keys, account.id, issuer, value, params.get("token_type_hint"))
     token = found.access or found.refresh
     if token is None or token.account_id != account.id:
         return

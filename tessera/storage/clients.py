@@ -60,6 +60,7 @@ class NewClient:
     user_id: int | None
     secret_hash: bytes | None
     secret_prefix: str
+    signing_alg: str = "ES256"
 
 
 def _client(row: Row) -> Client:  # type: ignore[type-arg]
@@ -84,6 +85,7 @@ def _client(row: Row) -> Client:  # type: ignore[type-arg]
         secret_prefix=row.secret_prefix,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        signing_alg=row.signing_alg,
     )
 
 
@@ -137,6 +139,7 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
         "user_id": new.user_id,
         "secret_hash": new.secret_hash,
         "secret_prefix": new.secret_prefix,
+        "signing_alg": new.signing_alg,
         "created_at": now,
         "updated_at": now,
     }

@@ -19,10 +19,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tessera.storage import keys
 from tessera.storage.database import Database
-from tessera.storage.schema import access_tokens, authorization_codes, login_failures, refresh_tokens, sessions
+from tessera.storage.schema import (
+    access_tokens,
+    authorization_codes,
+    login_failures,
+    refresh_tokens,
+    sessions,
+    signing_keys,
+)
 
 RETENTION = 3600
+# A retired signing key is deleted once no token it signed can still be alive (the key
+# ring stops publishing it at the same horizon): a JWT access token lives 48 h at most.
+RETIRED_KEYS_KEPT = 172_800 + 3600
 BATCH = 500
 PAUSE = 0.01
 
@@ -74,4 +85,5 @@ async def purge(db: Database, now: float, *, login_window: int, batch: int = BAT
             await asyncio.sleep(pause)
         counts[table.name] = total
     counts[login_failures.name] = await db.write(_closed_windows(now, login_window))
+    counts[signing_keys.name] = await db.write(lambda conn: keys.purge_retired(conn, now - RETIRED_KEYS_KEPT))
     return Purged(counts)

@@ -70,6 +70,8 @@ clients = sa.Table(
     sa.Column("access_token_lifetime", sa.Integer, nullable=True),  # NULL: never expires
     sa.Column("refresh_token_lifetime", sa.Integer, nullable=False),
     sa.Column("access_token_format", sa.String(16), nullable=False),
+    # OIDC Dynamic Client Registration's id_token_signed_response_alg; also signs JWT access tokens.
+    sa.Column("signing_alg", sa.String(8), nullable=False, server_default="ES256"),
     sa.Column("introspection", sa.Boolean, nullable=False, default=False),
     _fk("users.id", nullable=True, ondelete="SET NULL"),
     sa.Column("secret_hash", Digest, nullable=True),
@@ -175,4 +177,35 @@ login_failures = sa.Table(
     sa.Column("email", sa.String(254), primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("window_started_at", Time, nullable=False),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    sa.Column("kid", sa.String(64), nullable=False, unique=True),
+    sa.Column("alg", sa.String(8), nullable=False),
+    sa.Column("public_jwk", sa.Text, nullable=False),
+    sa.Column("private_jwe", sa.Text, nullable=False),  # the private JWK, encrypted under TESSERA_SECRET_KEY
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("activated_at", Time, nullable=True),  # NULL: the next key, published but not signing yet
+    sa.Column("retired_at", Time, nullable=True),  # set: published until tokens it signed have expired
+    # One signing key and one next key per account and algorithm.
+    sa.Index(
+        "uq_signing_keys_current",
+        "account_id",
+        "alg",
+        unique=True,
+        sqlite_where=sa.text("activated_at IS NOT NULL AND retired_at IS NULL"),
+        postgresql_where=sa.text("activated_at IS NOT NULL AND retired_at IS NULL"),
+    ),
+    sa.Index(
+        "uq_signing_keys_next",
+        "account_id",
+        "alg",
+        unique=True,
+        sqlite_where=sa.text("activated_at IS NULL"),
+        postgresql_where=sa.text("activated_at IS NULL"),
+    ),
 )

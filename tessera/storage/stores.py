@@ -9,6 +9,7 @@ from tessera.storage.clients import ClientStore
 from tessera.storage.codes import CodeStore
 from tessera.storage.database import Database
 from tessera.storage.grants import GrantStore
+from tessera.storage.keys import KeyStore
 from tessera.storage.login_failures import LoginFailureStore
 from tessera.storage.sessions import SessionStore
 from tessera.storage.tokens import TokenStore
@@ -26,6 +27,7 @@ class Stores:
     tokens: TokenStore
     sessions: SessionStore
     login_failures: LoginFailureStore
+    keys: KeyStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -39,4 +41,5 @@ class Stores:
             tokens=TokenStore(db),
             sessions=SessionStore(db),
             login_failures=LoginFailureStore(db),
+            keys=KeyStore(db),
         )

@@ -12,7 +12,19 @@ from starlette.staticfiles import StaticFiles
 
 from tessera.web.api import tokens, users
 from tessera.web.api.authentication import endpoint as api
-from tessera.web.endpoints import authorize, authorized_apps, home, introspect, login, logout, revoke, token
+from tessera.web.cors import allow_any_origin, preflight
+from tessera.web.endpoints import (
+    authorize,
+    authorized_apps,
+    discovery,
+    home,
+    introspect,
+    login,
+    logout,
+    revoke,
+    token,
+    userinfo,
+)
 from tessera.web.pages import STATIC
 from tessera.web.services import Services
 
@@ -31,9 +43,20 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/", bind(home.home), methods=["GET"]),
         Route("/oauth/authorizations/new", bind(authorize.new), methods=["GET"]),
         Route("/oauth/authorizations", bind(authorize.decide), methods=["POST"]),
-        Route("/oauth/tokens", bind(token.token), methods=["POST"]),
-        Route("/oauth/revoke", bind(revoke.revoke), methods=["POST"]),
-        Route("/oauth/introspect", bind(introspect.introspect), methods=["POST"]),
+        # JSON endpoints that browser apps may call from any origin (web/cors.py).
+        Route("/oauth/tokens", allow_any_origin(bind(token.token)), methods=["POST"]),
+        Route("/oauth/revoke", allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
+        Route("/oauth/introspect", allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
+        Route("/oauth/userinfo", allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
+        Route("/oauth/jwks", allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
+        Route("/.well-known/openid-configuration", allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
+        Route(
+            "/.well-known/oauth-authorization-server", allow_any_origin(bind(discovery.configuration)), methods=["GET"]
+        ),
+        *[
+            Route(path, preflight("GET, POST"), methods=["OPTIONS"])
+            for path in ("/oauth/tokens", "/oauth/revoke", "/oauth/introspect", "/oauth/userinfo")
+        ],
         Route("/access/login", bind(login.show), methods=["GET"]),
         Route("/access/login", bind(login.submit), methods=["POST"]),
         Route("/access/logout", bind(logout.logout), methods=["GET", "POST"]),

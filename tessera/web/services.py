@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
+from tessera.key_ring import KeyRing
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
@@ -18,6 +19,7 @@ class Services:
     stores: Stores
     grants: GrantContext
     authenticator: PasswordAuthenticator
+    keys: KeyRing
     templates: Environment
 
     def now(self) -> float:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import AuthorizationCode, Client
-from tessera.protocol import issuance, lifetimes, pkce, redirect_uri, secrets
+from tessera.protocol import id_token, issuance, lifetimes, pkce, redirect_uri, secrets
 from tessera.protocol.errors import InvalidGrant, echo
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
@@ -65,8 +65,25 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         lifetimes=lifetimes.requested(request.params, request.client),
         now=now,
         with_refresh=issuance.wants_refresh_token(request.client, code.scopes),
+        jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
     )
     outcome = await ctx.codes.redeem(code.id, now, minted.rows)
     if outcome.reused:
         raise InvalidGrant(_REUSED)
-    return issuance.token_response(minted)
+    body = issuance.token_response(minted)
+    if "openid" in code.scopes:
+        # OIDC Core 3.1.3.3: the token response carries the ID token.
+        body["id_token"] = await id_token.issue(
+            keys=ctx.keys,
+            users=ctx.users,
+            account_id=request.account.id,
+            issuer=request.issuer,
+            client=request.client,
+            user_id=code.user_id,
+            scopes=code.scopes,
+            now=now,
+            auth_time=code.auth_time,
+            nonce=code.nonce,
+            access_token=minted.access_token,
+        )
+    return body

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tessera.model import Account, Client
 from tessera.protocol.errors import InvalidRequest
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, GrantStore, TokenStore, UserStore
+from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, GrantStore, KeyRing, TokenStore, UserStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,5 +33,6 @@ class GrantContext:
     tokens: TokenStore
     grants: GrantStore
     authenticator: Authenticator
+    keys: KeyRing
     code_lifetime: int
     refresh_reuse_grace: int

@@ -33,6 +33,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         family=secrets.new_family(),
         lifetimes=lifetimes.requested(request.params, request.client),
         now=request.now,
+        jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         with_refresh=issuance.wants_refresh_token(request.client, scopes),
     )
     await ctx.tokens.issue(minted.rows)

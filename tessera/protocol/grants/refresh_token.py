@@ -86,6 +86,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         family=token.family,
         lifetimes=lifetimes.requested(request.params, request.client),
         now=request.now,
+        jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         with_refresh=True,
         refresh_scopes=token.scopes,
     )

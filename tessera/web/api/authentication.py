@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.model import AccessToken, User
-from tessera.protocol import bearer, secrets
+from tessera.protocol import bearer, token_lookup
 from tessera.protocol.errors import InvalidToken, OAuthError
 from tessera.web import params, responses, sessions, tenancy
 from tessera.web.services import Services
@@ -60,7 +60,9 @@ async def _token_outside_header(request: Request) -> str | None:
 
 
 async def _by_token(services: Services, host: AccountHost, token_value: str, scope: str) -> Caller:
-    token = await services.stores.tokens.find_access(secrets.digest(token_value))
+    token = await token_lookup.access_token(
+        services.stores.tokens, services.keys, host.account.id, host.issuer, token_value
+    )
     now = services.now()
     token = bearer.verify(token, host.account.id, now)
     bearer.require_scope(token.scopes, scope)

@@ -170,7 +170,15 @@ async def create_token(services: Services, request: Request, host: AccountHost, 
     lifetimes = {k: str(spec[k]) for k in ("expires_in", "refresh_token_expires_in") if spec.get(k) is not None}
     try:
         created = await token_rules.create(
-            services.stores, host.account, client, caller.user, " ".join(spec["scopes"]), services.now(), lifetimes
+            services.stores,
+            host.account,
+            client,
+            caller.user,
+            " ".join(spec["scopes"]),
+            services.now(),
+            keys=services.keys,
+            issuer=host.issuer,
+            lifetime_params=lifetimes,
         )
     except ManagementError as problem:
         return _problem(400, "invalid_request", str(problem))

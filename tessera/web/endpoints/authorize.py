@@ -107,6 +107,7 @@ async def _issue(
         code_lifetime=services.settings.authorization_code_lifetime,
         codes=services.stores.codes,
         tokens=services.stores.tokens,
+        keys=services.keys,
     )
     return deliver(services, request.reply, response_params, after_post)
 

@@ -31,6 +31,7 @@ async def introspect(services: Services, request: Request) -> Response:
             tokens=stores.tokens,
             clients=stores.clients,
             users=stores.users,
+            keys=services.keys,
         )
 
     return await answer(services, request, step, lambda body: responses.json(body, 200, responses.NO_STORE))

@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tessera.protocol import redirect_uri
+from tessera.protocol import id_token, redirect_uri
 from tessera.protocol.errors import InvalidRequest
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
@@ -34,6 +34,12 @@ async def _destination(services: Services, host: AccountHost, params: Params) ->
     post_logout = params.get("post_logout_redirect_uri")
     if post_logout is not None:
         client_id = params.get("client_id")
+        hint = params.get("id_token_hint")
+        if hint:
+            hinted = id_token.audience_of_hint(hint, await services.keys.published(host.account.id), host.issuer)
+            if hinted is None or (client_id is not None and client_id != hinted):
+                return None
+            client_id = hinted
         client = await services.stores.clients.find(host.account.id, client_id) if client_id else None
         if client is not None and any(redirect_uri.matches(post_logout, r) for r in client.redirect_uris):
             return _with_state(post_logout, params.get("state"))

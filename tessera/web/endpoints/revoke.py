@@ -20,7 +20,9 @@ async def revoke(services: Services, request: Request) -> Response:
         client = await token_endpoint.authenticate_client(
             stores.clients, host.account, request.headers.get("authorization"), params.values
         )
-        await revocation.revoke(params.values, client, host.account, services.now(), stores.tokens)
+        await revocation.revoke(
+            params.values, client, host.account, host.issuer, services.now(), stores.tokens, services.keys
+        )
 
     # Section 2.2: "The authorization server responds with HTTP status code 200".
     return await answer(services, request, step, lambda _: Response(status_code=200, headers=responses.NO_STORE))

@@ -1,0 +1,41 @@
+"""CORS for the JSON endpoints browser apps call: token, revocation, introspection,
+userinfo, discovery and JWKS (INTERFACE.md section 5 allows it there, and nowhere else).
+
+Any origin may call them: they authenticate with credentials the caller sends, never with
+cookies, so no Access-Control-Allow-Credentials is given and `*` exposes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate"}
+
+
+def allow_any_origin(endpoint: Endpoint) -> Endpoint:
+    async def run(request: Request) -> Response:
+        response = await endpoint(request)
+        response.headers.update(HEADERS)
+        return response
+
+    return run
+
+
+def preflight(methods: str) -> Endpoint:
+    async def run(request: Request) -> Response:
+        return Response(
+            status_code=204,
+            headers={
+                **HEADERS,
+                "Access-Control-Allow-Methods": methods,
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    return run
