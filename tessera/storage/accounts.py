@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from tessera.model import Account
+from tessera.storage.cache import Memo
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
 from tessera.storage.schema import accounts
@@ -44,9 +45,15 @@ def insert(conn: Connection, subdomain: str, name: str, now: float) -> Account:
 class AccountStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._memo: Memo[str, Account] = Memo()  # every request resolves its host: see cache.py
 
     async def by_subdomain(self, subdomain: str) -> Account | None:
-        return await self.db.read(by_subdomain, subdomain)
+        account = self._memo.get(subdomain)
+        if account is None:
+            account = await self.db.read(by_subdomain, subdomain)
+            if account is not None:
+                self._memo.put(subdomain, account)
+        return account
 
     async def by_id(self, account_id: int) -> Account | None:
         return await self.db.read(by_id, account_id)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tessera.model import Client
 from tessera.protocol import redirect_uri
+from tessera.storage.cache import Memo
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
 from tessera.storage.schema import clients
@@ -163,9 +164,16 @@ def set_secret(conn: Connection, client_id: int, secret_hash: bytes, secret_pref
 class ClientStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every token request authenticates its client: see cache.py for the staleness bound.
+        self._memo: Memo[tuple[int, str], Client] = Memo()
 
     async def find(self, account_id: int, identifier: str) -> Client | None:
-        return await self.db.read(find, account_id, identifier)
+        client = self._memo.get((account_id, identifier))
+        if client is None:
+            client = await self.db.read(find, account_id, identifier)
+            if client is not None:
+                self._memo.put((account_id, identifier), client)
+        return client
 
     async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
         return await self.db.read(by_numeric_id, account_id, numeric_id)
@@ -177,6 +185,7 @@ class ClientStore:
         return await self.db.read(redirect_uri_registered, account_id, uri)
 
     async def set_secret(self, client_id: int, secret_hash: bytes, secret_prefix: str, now: float) -> Client | None:
+        self._memo.clear()  # a global client is remembered once per account: forget them all
         return await self.db.write(set_secret, client_id, secret_hash, secret_prefix, now)
 
     async def create(self, new: NewClient, now: float) -> Client:

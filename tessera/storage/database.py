@@ -7,11 +7,11 @@ this kind of machine (docs/benchmarks.md): an fsync costs ~120 us, a cached Core
 
 SQLite (embedded default). Reads run inline on the event-loop thread on their own
 connection: a WAL reader never waits for the writer, and an indexed lookup costs less
-than a thread hop. Writes go to one writer thread that group-commits: it takes every write
-waiting, runs each in its own SAVEPOINT inside one BEGIN IMMEDIATE ... COMMIT, and then
-answers them all. With synchronous=FULL every answered write is on disk (it survives a
-crash of the process and of the machine), yet 32 concurrent token requests share one
-fsync instead of queueing for 32.
+than a thread hop. Writes are group-committed: every write waiting runs in its own
+SAVEPOINT inside one BEGIN IMMEDIATE ... COMMIT, and only the COMMIT leaves the loop
+thread. With synchronous=FULL every answered write is on disk (it survives a crash of
+the process and of the machine), yet 32 concurrent token requests share one fsync
+instead of queueing for 32.
 
 PostgreSQL (production, many nodes). The network round trip dominates, so each call
 runs on a thread of a small pool with its own connection; PostgreSQL itself groups the
@@ -25,9 +25,10 @@ the execution strategy owns transaction boundaries, the storage functions own st
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
-import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,7 @@ T = TypeVar("T")
 StorageFn = Callable[..., T]
 
 MAX_BATCH = 256
+BUSY_RETRIES = 2000  # ~ 40 s of backing off before a write is refused
 PG_POOL_SIZE = 8
 
 
@@ -87,48 +89,65 @@ def _autocommit(engine: Engine) -> Connection:
 
 
 class _WriteJob:
-    __slots__ = ("args", "fn", "future", "loop")
+    __slots__ = ("args", "fn", "future")
 
-    def __init__(
-        self,
-        fn: Callable[..., Any],
-        args: tuple[Any, ...],
-        future: asyncio.Future[Any],
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any]) -> None:
         self.fn = fn
         self.args = args
         self.future = future
-        self.loop = loop
 
 
-def _settle(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for future, ok, value in outcomes:
-        if future.cancelled():
-            continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return  # the caller went away; the write stands all the same
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 class SQLiteDatabase:
-    """Inline reads, group-committed writes (see the module docstring)."""
+    """Inline reads; group-committed writes whose only thread hop is the COMMIT.
+
+    A batch runs on the event-loop thread: BEGIN IMMEDIATE, then every waiting write in
+    its own SAVEPOINT (a failing write is undone alone). Only the COMMIT, which carries the
+    fsync and releases the GIL for it, runs on the commit thread. Writes that arrive
+    meanwhile queue and form the next batch. Doing the Python work on one thread matters:
+    a writer thread running SQLAlchemy code hands the GIL back and forth with the loop at
+    every statement, and each handoff can wait out the interpreter's 5 ms switch interval
+    (measured: commit p99 12 ms that way, docs/benchmarks.md).
+    """
 
     dialect = "sqlite"
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
         self._reader: Connection | None = None
+        self._writer: Connection | None = None
         self._reader_lock = threading.Lock()
-        self._jobs: queue.SimpleQueue[_WriteJob | None] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write_loop, name="tessera-sqlite-writer", daemon=True)
-        self._writer.start()
+        self._pending: list[_WriteJob] = []
+        self._committing = False
+        self._flush_scheduled = False
+        # The loop the batching state belongs to, and the batch being committed, so that a
+        # new loop (the CLI, tests: one asyncio.run after another) can take over cleanly.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_commit: tuple[concurrent.futures.Future[Any], list[_WriteJob], list[tuple[bool, Any]]] | None = None
+        self._busy_retries = 0
+        self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-sqlite-commit")
 
     def _reader_connection(self) -> Connection:
         if self._reader is None:
             self._reader = _autocommit(self.engine)
         return self._reader
+
+    def _writer_raw(self) -> Any:
+        if self._writer is None:
+            self._writer = _autocommit(self.engine)
+            raw: Any = self._writer.connection.driver_connection
+            # Never wait inside sqlite for another process's write lock: that would block
+            # the event loop. A busy database is retried from the loop instead.
+            raw.execute("PRAGMA busy_timeout=0")
+        return self._writer.connection.driver_connection
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         # Inline on the loop thread; the lock only matters when several threads share the
@@ -136,72 +155,105 @@ class SQLiteDatabase:
         with self._reader_lock:
             return fn(self._reader_connection(), *args)
 
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Take the write path over for a new event loop, finishing what the last one left:
+        a commit still in flight is waited for and its batch settled; a scheduled flush
+        that will never run is forgotten (its writes join the next batch)."""
+        if self._in_commit is not None:
+            done, batch, results = self._in_commit
+            error = done.exception()
+            self._finish(error, batch, results)
+        self._committing = False
+        self._flush_scheduled = False
+        self._loop = loop
+
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._adopt(loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(_WriteJob(fn, args, future, loop))
+        self._pending.append(_WriteJob(fn, args, future))
+        if not self._committing and not self._flush_scheduled:
+            # call_soon, not now: writes issued in the same loop iteration join the batch.
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
         return await future
 
-    def _take_batch(self, first: _WriteJob) -> tuple[list[_WriteJob], bool]:
-        batch = [first]
-        while len(batch) < MAX_BATCH:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is None:
-                return batch, True
-            batch.append(job)
-        return batch, False
-
-    def _run_batch(self, conn: Connection, raw: Any, batch: list[_WriteJob]) -> list[tuple[bool, Any]]:
-        results: list[tuple[bool, Any]] = []
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._committing or not self._pending:
+            return
+        loop = asyncio.get_running_loop()
+        raw = self._writer_raw()
         try:
             raw.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                raw.execute("SAVEPOINT job")
-                try:
-                    results.append((True, job.fn(conn, *job.args)))
-                    raw.execute("RELEASE job")
-                except Exception as error:  # the job's own failure: undo it alone
-                    raw.execute("ROLLBACK TO job")
-                    raw.execute("RELEASE job")
-                    results.append((False, error))
-            raw.execute("COMMIT")
-        except Exception as error:  # BEGIN or COMMIT failed: nothing of the batch is written
-            log.error("sqlite batch of %d writes failed: %s", len(batch), error)
-            with contextlib.suppress(Exception):
-                raw.execute("ROLLBACK")
-            failure = StorageUnavailable(f"the database could not commit: {error}")
-            results = [(False, failure)] * len(batch)
-        return results
+        except sqlite3.OperationalError as error:
+            self._retry_when_busy(loop, error)
+            return
+        self._busy_retries = 0
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        try:
+            results = [self._run_job(raw, job) for job in batch]
+        except Exception as error:  # a savepoint could not be undone: give up the whole batch
+            self._finish(error, batch, [])
+            return
+        self._committing = True
+        commit = self._commit_thread.submit(raw.execute, "COMMIT")
+        self._in_commit = (commit, batch, results)
+        asyncio.wrap_future(commit, loop=loop).add_done_callback(lambda done: self._committed(commit))
 
-    def _write_loop(self) -> None:
-        conn = _autocommit(self.engine)
-        raw = conn.connection.driver_connection
-        stop = False
-        while not stop:
-            first = self._jobs.get()
-            if first is None:
-                break
-            batch, stop = self._take_batch(first)
-            results = self._run_batch(conn, raw, batch)
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-            for job, (ok, value) in zip(batch, results, strict=False):
-                by_loop.setdefault(job.loop, []).append((job.future, ok, value))
-            for loop, outcomes in by_loop.items():
-                # A closed loop raises RuntimeError: nobody waits for those answers any more.
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(_settle, outcomes)
-        conn.close()
+    def _retry_when_busy(self, loop: asyncio.AbstractEventLoop, error: sqlite3.OperationalError) -> None:
+        """Another process holds the write lock (several workers on one file): retry soon."""
+        self._busy_retries += 1
+        if self._busy_retries > BUSY_RETRIES:
+            failure = StorageUnavailable(f"the database stayed locked: {error}")
+            batch, self._pending = self._pending, []
+            for job in batch:
+                _settle(job.future, False, failure)
+            self._busy_retries = 0
+            return
+        self._flush_scheduled = True
+        loop.call_later(min(0.0005 * self._busy_retries, 0.02), self._flush)
+
+    def _run_job(self, raw: Any, job: _WriteJob) -> tuple[bool, Any]:
+        assert self._writer is not None
+        raw.execute("SAVEPOINT job")
+        try:
+            value = job.fn(self._writer, *job.args)
+        except Exception as error:  # the job's own failure: undo it alone
+            raw.execute("ROLLBACK TO job")
+            raw.execute("RELEASE job")
+            return False, error
+        raw.execute("RELEASE job")
+        return True, value
+
+    def _committed(self, commit: concurrent.futures.Future[Any]) -> None:
+        if self._in_commit is None or self._in_commit[0] is not commit:
+            return  # already settled by _adopt
+        _done, batch, results = self._in_commit
+        self._finish(commit.exception(), batch, results)
+        self._committing = False
+        if self._pending:
+            self._flush()
+
+    def _finish(self, error: BaseException | None, batch: list[_WriteJob], results: list[tuple[bool, Any]]) -> None:
+        self._in_commit = None
+        if error is not None:  # nothing of the batch is written
+            log.error("sqlite commit of %d writes failed: %s", len(batch), error)
+            with contextlib.suppress(Exception):
+                self._writer_raw().execute("ROLLBACK")
+            failure = StorageUnavailable(f"the database could not write: {error}")
+            results = [(False, failure)] * len(batch)
+        for job, (ok, value) in zip(batch, results, strict=True):
+            with contextlib.suppress(RuntimeError):  # a future of a loop that has closed
+                _settle(job.future, ok, value)
 
     def close(self) -> None:
-        if self._writer.is_alive():
-            self._jobs.put(None)
-            self._writer.join(timeout=30)
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._commit_thread.shutdown(wait=True)
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                conn.close()
+        self._reader = self._writer = None
         self.engine.dispose()
 
 

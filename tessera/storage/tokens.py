@@ -5,33 +5,75 @@ RFC 9700 section 4.14.2).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AccessToken, RefreshToken
 from tessera.protocol.ports import Rotation, TokenRows
+from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
 from tessera.storage.schema import access_tokens, refresh_tokens
 
-_FIND_ACCESS = sa.select(access_tokens).where(access_tokens.c.digest == sa.bindparam("digest"))
+_ACCESS_INSERTED = (
+    "digest",
+    "token_prefix",
+    "account_id",
+    "client_id",
+    "user_id",
+    "scopes",
+    "family",
+    "created_at",
+    "expires_at",
+)
+_REFRESH_INSERTED = (
+    "digest",
+    "account_id",
+    "client_id",
+    "user_id",
+    "access_token_id",
+    "scopes",
+    "family",
+    "created_at",
+    "expires_at",
+)
+
+_ACCESS_COLUMNS = (
+    access_tokens.c.id,
+    access_tokens.c.account_id,
+    access_tokens.c.client_id,
+    access_tokens.c.user_id,
+    access_tokens.c.scopes,
+    access_tokens.c.family,
+    access_tokens.c.token_prefix,
+    access_tokens.c.created_at,
+    access_tokens.c.expires_at,
+    access_tokens.c.used_at,
+    access_tokens.c.revoked_at,
+)
+# Every API call and introspection looks a token up: see compiled.py.
+_FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
 _FIND_REFRESH = sa.select(refresh_tokens).where(refresh_tokens.c.digest == sa.bindparam("digest"))
-_INSERT_ACCESS = access_tokens.insert().returning(access_tokens.c.id)
-_INSERT_REFRESH = refresh_tokens.insert()
+# Every grant writes one: see compiled.py.
+_INSERT_ACCESS = CompiledInsert(access_tokens, _ACCESS_INSERTED)
+_INSERT_REFRESH = CompiledInsert(refresh_tokens, _REFRESH_INSERTED)
 
 
-def _access(row: Row) -> AccessToken:  # type: ignore[type-arg]
+def _access(row: Any) -> AccessToken:
+    """From a row of _ACCESS_COLUMNS, by position (a Row or a driver tuple)."""
     return AccessToken(
-        id=row.id,
-        account_id=row.account_id,
-        client_id=row.client_id,
-        user_id=row.user_id,
-        scopes=tuple(row.scopes.split()),
-        family=row.family,
-        token_prefix=row.token_prefix,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-        revoked_at=row.revoked_at,
+        id=row[0],
+        account_id=row[1],
+        client_id=row[2],
+        user_id=row[3],
+        scopes=tuple(row[4].split()),
+        family=row[5],
+        token_prefix=row[6],
+        created_at=row[7],
+        expires_at=row[8],
+        used_at=row[9],
+        revoked_at=row[10],
     )
 
 
@@ -54,8 +96,8 @@ def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
 def insert(conn: Connection, tokens: TokenRows) -> int:
     a = tokens.access
     scopes = " ".join(a.scopes)
-    access_id: int = conn.execute(
-        _INSERT_ACCESS,
+    access_id: int = _INSERT_ACCESS.execute(
+        conn,
         {
             "digest": a.digest,
             "token_prefix": a.token_prefix,
@@ -67,10 +109,10 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
             "created_at": a.created_at,
             "expires_at": a.expires_at,
         },
-    ).scalar_one()
+    )
     if tokens.refresh is not None:
-        conn.execute(
-            _INSERT_REFRESH,
+        _INSERT_REFRESH.execute(
+            conn,
             {
                 "digest": tokens.refresh.digest,
                 "account_id": a.account_id,
@@ -87,7 +129,7 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
 
 
 def find_access(conn: Connection, digest: bytes) -> AccessToken | None:
-    row = conn.execute(_FIND_ACCESS, {"digest": digest}).first()
+    row = _FIND_ACCESS.fetchone(conn, {"digest": digest})
     return None if row is None else _access(row)
 
 
@@ -117,7 +159,7 @@ def touch(conn: Connection, token_id: int, now: float) -> None:
 
 def get_access(conn: Connection, account_id: int, token_id: int) -> AccessToken | None:
     row = conn.execute(
-        sa.select(access_tokens).where(access_tokens.c.account_id == account_id, access_tokens.c.id == token_id)
+        sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.account_id == account_id, access_tokens.c.id == token_id)
     ).first()
     return None if row is None else _access(row)
 
@@ -133,7 +175,7 @@ def list_live(
     limit: int,
 ) -> list[AccessToken]:
     """Access tokens still usable, oldest first, after a cursor (the last id seen)."""
-    query = sa.select(access_tokens).where(
+    query = sa.select(*_ACCESS_COLUMNS).where(
         access_tokens.c.account_id == account_id,
         access_tokens.c.revoked_at.is_(None),
         sa.or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now),

@@ -17,6 +17,7 @@ from tessera.web.endpoints import (
     authorize,
     authorized_apps,
     discovery,
+    health,
     home,
     introspect,
     login,
@@ -41,6 +42,7 @@ def routes(services: Services) -> list[BaseRoute]:
 
     table: list[BaseRoute] = [
         Route("/", bind(home.home), methods=["GET"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
         Route("/oauth/authorizations/new", bind(authorize.new), methods=["GET"]),
         Route("/oauth/authorizations", bind(authorize.decide), methods=["POST"]),
         # JSON endpoints that browser apps may call from any origin (web/cors.py).

@@ -1,0 +1,113 @@
+"""CPU cost per request, in process: the app is driven through ASGI directly, 32 requests
+at a time, with no HTTP server and no load generator on the same core. Reports CPU
+microseconds per request (this process, all threads) for each route, so that a change to
+the hot path can be measured without wrk's noise. Not a throughput figure; `make bench`
+gives those.
+
+    python -m bench.inprocess [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tessera.app import create_app
+from tessera.management import accounts, clients, users
+from tessera.settings import Settings
+from tessera.storage import migrate
+from tessera.storage.database import open_database
+from tessera.storage.stores import Stores
+
+CONCURRENCY = 32
+
+
+def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+    status = 0
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(_scope(method, path, headers), receive, send)
+    return status
+
+
+async def _measure(name: str, total: int, one: Callable[[], Awaitable[int]]) -> None:
+    async def worker(n: int) -> None:
+        for _ in range(n):
+            status = await one()
+            if status >= 300:
+                raise SystemExit(f"{name}: status {status}")
+
+    await worker(200)  # warm caches and compiled statements
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker(total // CONCURRENCY) for _ in range(CONCURRENCY)))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    done = (total // CONCURRENCY) * CONCURRENCY
+    print(f"{name:24} {cpu / done * 1e6:7.1f} us CPU/request   ({done / wall:7.0f} req/s wall, single thread)")
+
+
+async def main(total: int) -> None:
+    folder = tempfile.mkdtemp(prefix="tessera-inprocess-")
+    url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
+    migrate.upgrade(url)
+    db = open_database(url)
+    stores = Stores.over(db)
+    now = time.time()
+    account = await accounts.create(stores, "acme", "Acme", now)
+    await users.create(stores, account, "admin@example.com", "a long password", "admin", "Admin", now)
+    machine, secret = await clients.create(
+        stores,
+        clients.ClientSpec(name="m", identifier="m", account=account, grant_types=("client_credentials",)),
+        now,
+    )
+    assert secret is not None
+    settings = Settings(database_url=url, secret_key="k" * 40, access_log=False, purge_interval=0)
+    app = create_app(settings, db=db)
+    host = (b"host", b"acme.localhost:8000")
+    basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{secret}".encode()))
+    form = (b"content-type", b"application/x-www-form-urlencoded")
+    body = b"grant_type=client_credentials&scope=read"
+    await _measure("GET /healthz", total, lambda: _call(app, "GET", "/healthz", [host], b""))
+    await _measure("POST /oauth/tokens (cc)", total, lambda: _call(app, "POST", "/oauth/tokens", [host, basic, form], body))
+    db.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20000)
+    asyncio.run(main(parser.parse_args().requests))

@@ -1,0 +1,45 @@
+"""A small per-process memo with bounded staleness, for rows every request reads and
+almost nothing writes: accounts by subdomain and clients by identifier.
+
+The bound (docs/architecture.md): a change made through this process is seen at once
+(the store clears the memo on its own writes); a change made elsewhere (another node,
+the CLI) is seen within TTL seconds. Misses are not remembered, so a newly created
+client or account works everywhere immediately. Tokens, codes and sessions are never
+cached: a revoked token is refused on every node at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+TTL = 2.0
+MAX_ENTRIES = 10_000
+
+
+class Memo(Generic[K, V]):
+    def __init__(self, ttl: float = TTL, max_entries: int = MAX_ENTRIES) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if time.monotonic() - entry[0] >= self.ttl:
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, key: K, value: V) -> None:
+        if len(self._entries) >= self.max_entries:
+            # Oldest first: dicts keep insertion order.
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        self._entries.clear()
