@@ -61,7 +61,10 @@ def require_scope(granted: tuple[str, ...], needed: str) -> None:
     if scopes.satisfies(granted, needed):
         return
     resource, _, access = needed.partition(":")
-    broad = f" (or {access}, or {resource})" if access else ""
+    broader = [access] if access else []
+    if resource in scopes.READ_WRITE_RESOURCES:
+        broader.append(resource)  # a bare resource scope means read and write
+    broad = f" (or {', or '.join(broader)})" if broader else ""
     raise InsufficientScope(
         f"this request needs the scope {needed}{broad}; the token has: {' '.join(granted) or 'none'}",
         scope=needed,

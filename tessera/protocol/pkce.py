@@ -17,8 +17,9 @@ from tessera.protocol.errors import InvalidGrant, InvalidRequest
 S256 = "S256"
 # RFC 7636 section 4.1: code_verifier = 43*128unreserved; section 4.2 gives the challenge
 # the same alphabet, and an S256 challenge is exactly 43 characters.
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
+# fullmatch, never `$`: `$` also matches before a trailing newline.
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 
 def s256(verifier: str) -> str:
@@ -45,7 +46,7 @@ def parse_challenge(challenge: str | None, method: str | None, *, required: bool
     if method is None:
         # RFC 7636 section 4.3: an absent method means plain, which Tessera refuses.
         raise InvalidRequest("code_challenge_method is missing, which means plain; send code_challenge_method=S256")
-    if not _S256_CHALLENGE.match(challenge):
+    if not _S256_CHALLENGE.fullmatch(challenge):
         raise InvalidRequest(
             "code_challenge must be 43 base64url characters: BASE64URL(SHA256(code_verifier)) without padding"
         )
@@ -62,7 +63,7 @@ def verify(verifier: str | None, challenge: str) -> None:
         return
     if verifier is None:
         raise InvalidGrant("code_verifier is required: the authorization request carried a code_challenge")
-    if not _VERIFIER.match(verifier):
+    if not _VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)")
     if not hmac.compare_digest(s256(verifier), challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge of the authorization request")

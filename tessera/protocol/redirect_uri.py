@@ -47,7 +47,9 @@ def problem(uri: str) -> str | None:
     if len(uri) > MAX_LENGTH:
         return f"a redirect URI may be at most {MAX_LENGTH} characters"
     parts = _split(uri)
-    if parts is None or not parts.scheme:
+    if parts is None:
+        return f"{uri!r} cannot be parsed (check the port: it must be a number up to 65535)"
+    if not parts.scheme:
         return f"{uri!r} is not an absolute URI (it needs a scheme such as https://)"
     if "#" in uri:
         return f"{uri!r} has a fragment; redirect URIs may not (RFC 6749 section 3.1.2)"
@@ -76,10 +78,15 @@ def validate(uri: str) -> str:
 
 
 def _loopback_without_port(uri: str) -> tuple[str, str, str, str] | None:
+    """A loopback URI without its port, or None. Anything urlsplit would quietly drop
+    (tabs, line breaks, surrounding spaces) or that the port exception does not cover
+    (user information) disqualifies it: only the port may differ (RFC 8252 section 7.3)."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
+        return None
     parts = _split(uri)
     if parts is None or parts.scheme != "http" or parts.hostname is None:
         return None
-    if not _is_loopback_ip(parts.hostname):
+    if parts.username is not None or parts.password is not None or not _is_loopback_ip(parts.hostname):
         return None
     return (parts.hostname, parts.path, parts.query, parts.fragment)
 

@@ -1,0 +1,63 @@
+"""tessera/protocol/secrets.py: RFC 6749 section 10.10, RFC 9700 section 4; INTERFACE.md section 3."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from tessera.protocol import secrets
+from tests.unit.builders import SECRET, SECRET_SHA256_HEX, vector
+
+
+def test_digest_is_sha256_fips_180_vector() -> None:
+    """FIPS 180-2 Appendix B.1: SHA-256("abc"); secrets are stored under this digest."""
+    fips = vector("fips180_sha256")
+    assert secrets.digest(fips["message"]) == bytes.fromhex(fips["digest_hex"])
+
+
+def test_digest_of_a_client_secret() -> None:
+    """INTERFACE.md section 3: a secret is stored only as its SHA-256 hash."""
+    assert secrets.digest(SECRET) == bytes.fromhex(SECRET_SHA256_HEX)
+
+
+@pytest.mark.parametrize("prefix", ["tsa_", "tsr_", "tsc_", "tss_"])
+def test_new_secret_has_prefix_and_256_random_bits(prefix: str) -> None:
+    """RFC 6749 section 10.10 / INTERFACE.md section 3: a readable prefix and at least 256 random bits."""
+    secret = secrets.new_secret(prefix)
+    assert re.fullmatch(re.escape(prefix) + r"[A-Za-z0-9_-]{43}", secret)
+    assert len(base64.urlsafe_b64decode(secret[len(prefix) :] + "=")) == 32
+    assert secrets.new_secret(prefix) != secret
+
+
+def test_prefixes_are_the_documented_ones() -> None:
+    """INTERFACE.md section 3: tsa_ access token, tsr_ refresh token, tsc_ code, tss_ client secret."""
+    assert (
+        secrets.ACCESS_TOKEN_PREFIX,
+        secrets.REFRESH_TOKEN_PREFIX,
+        secrets.CODE_PREFIX,
+        secrets.CLIENT_SECRET_PREFIX,
+    ) == ("tsa_", "tsr_", "tsc_", "tss_")
+
+
+def test_matches_checks_against_the_stored_digest() -> None:
+    """RFC 6749 section 2.3.1: the presented secret must be the one issued; no digest, no match."""
+    stored = bytes.fromhex(SECRET_SHA256_HEX)
+    assert secrets.matches(SECRET, stored) is True
+    assert secrets.matches(SECRET + "x", stored) is False
+    assert secrets.matches(SECRET[:-1], stored) is False
+    assert secrets.matches(SECRET, None) is False
+
+
+def test_shown_is_the_first_characters_only() -> None:
+    """INTERFACE.md section 3: a secret is shown again only by its first 9 characters (tokens: 10)."""
+    assert secrets.shown(SECRET, secrets.CLIENT_SECRET_SHOWN) == "tss_Wp3kJ"
+    assert secrets.shown(SECRET, secrets.TOKEN_SHOWN) == "tss_Wp3kJx"
+
+
+def test_families_are_random_and_opaque() -> None:
+    """A family identifier is 128 random bits in hex, unique per authorization."""
+    family = secrets.new_family()
+    assert re.fullmatch(r"[0-9a-f]{32}", family)
+    assert secrets.new_family() != family
