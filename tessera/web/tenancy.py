@@ -7,6 +7,7 @@ it: scheme from settings, host and port from the request.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -34,11 +35,17 @@ class PlatformHost:
     port: str  # ":8000" or ""
 
 
+# RFC 3986 reg-name as DNS uses it, and a numeric port: the host becomes part of the
+# issuer and of redirects, so anything else ("acme.localhost:1@evil.com") is refused.
+_HOST = re.compile(r"([a-z0-9.-]{1,253})(?::([0-9]{1,5}))?")
+
+
 def _split_host(request: Request) -> tuple[str, str]:
     raw = request.headers.get("host", "").strip().lower()
-    if raw.startswith("["):  # an IPv6 literal is never an account host
-        return raw, ""
-    name, _, port = raw.partition(":")
+    match = _HOST.fullmatch(raw)
+    if match is None or (match.group(2) is not None and int(match.group(2)) > 65535):
+        raise NotAnAccount(raw[:100])
+    name, port = match.group(1), match.group(2)
     return name.rstrip("."), (":" + port if port else "")
 
 

@@ -86,7 +86,9 @@ async def _consent_page(
         user=user,
         scope_lines=scope_rules.describe(request.scopes),
         redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
-        fields=params.values,
+        # The form's own fields are never echoed from the request: a request carrying
+        # decision=allow would otherwise turn a click on Deny into consent.
+        fields={k: v for k, v in params.values.items() if k not in FORM_FIELDS},
         authenticity_token=sessions.authenticity_token(services, current),
     )
 
@@ -152,10 +154,11 @@ async def decide(services: Services, request: Request) -> Response:
         form = await param_reader.from_body(request, allow_json=False)
     except InvalidRequest as error:
         return _page_error(services, host, PageError("Invalid request", error.description))
-    params = Params(
-        values={k: v for k, v in form.values.items() if k not in FORM_FIELDS},
-        repeated=form.repeated - set(FORM_FIELDS),
-    )
+    if form.repeated.intersection(FORM_FIELDS):
+        return _page_error(
+            services, host, PageError("Invalid request", "The consent form was sent with its decision twice.")
+        )
+    params = Params(values={k: v for k, v in form.values.items() if k not in FORM_FIELDS}, repeated=form.repeated)
     current = await sessions.current(request, services, host.account)
     if current is None:
         # The session ended while the consent page was open: sign in, then see it again.
