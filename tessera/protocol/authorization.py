@@ -28,6 +28,8 @@ from tessera.protocol.errors import (
     InvalidRequest,
     LoginRequired,
     OAuthError,
+    RequestNotSupported,
+    RequestUriNotSupported,
     UnauthorizedClient,
     UnsupportedResponseType,
     echo,
@@ -207,6 +209,12 @@ def _max_age(params: Mapping[str, str]) -> int | None:
 def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, reply: Reply) -> AuthorizationRequest:
     """Steps 3 and 4; any OAuthError raised here is redirected to `reply`."""
     _single_params(repeated)
+    # OIDC Core 6.1/6.2: an OP that does not support them "MUST return" these errors,
+    # rather than ignore parameters the client may have signed.
+    if "request" in params:
+        raise RequestNotSupported("request objects (the request parameter) are not supported; send plain parameters")
+    if "request_uri" in params:
+        raise RequestUriNotSupported("the request_uri parameter is not supported; send plain parameters")
     response_type = _response_type(params, client)
     _response_mode(params, response_type)
     scopes = scope_rules.resolve(params.get("scope"), client.allowed_scopes)

@@ -120,3 +120,21 @@ class InsufficientScope(OAuthError):
     def __init__(self, description: str, *, scope: str) -> None:
         super().__init__(description)
         self.scope = scope
+
+
+class RequestNotSupported(OAuthError):
+    """OIDC Core 6.1: the request parameter (a request object) is not supported."""
+
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    """OIDC Core 6.2: the request_uri parameter is not supported."""
+
+    error = "request_uri_not_supported"
+
+
+def refuse_repeated(repeated: frozenset[str], section: str) -> None:
+    """RFC 6749 section 3.1: parameters "MUST NOT be included more than once"."""
+    if repeated:
+        raise InvalidRequest(f"the parameter {echo(sorted(repeated)[0])} was sent more than once ({section})")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
 
 from tessera.model import SigningKey
 from tessera.storage.database import Database
@@ -72,17 +71,15 @@ def _insert(conn: Connection, account_id: int, key: NewKey, now: float, activate
     )
 
 
-def install(conn: Connection, account_id: int, current: NewKey, following: NewKey, now: float) -> bool:
-    """Give an account its first keys for an algorithm; False if it already had them
-    (another node won the race: the unique indexes let only one set in)."""
-    if current_private(conn, account_id, current.alg) is not None:
-        return False
-    try:
-        _insert(conn, account_id, current, now, activated=True)
-        _insert(conn, account_id, following, now, activated=False)
-    except IntegrityError:
-        return False
-    return True
+def install(conn: Connection, account_id: int, key_sets: list[tuple[NewKey, NewKey]], now: float) -> None:
+    """Give an account its first (current, next) keys for every algorithm it lacks, in one
+    transaction, so that nobody ever sees a half-made key set. If another node races this,
+    the unique indexes let only one set in; the loser's transaction fails and the caller
+    re-reads the winner's keys."""
+    for current, following in key_sets:
+        if current_private(conn, account_id, current.alg) is None:
+            _insert(conn, account_id, current, now, activated=True)
+            _insert(conn, account_id, following, now, activated=False)
 
 
 def rotate(conn: Connection, account_id: int, following: NewKey, now: float) -> str | None:
@@ -115,8 +112,8 @@ class KeyStore:
     async def current_private(self, account_id: int, alg: str) -> tuple[str, str] | None:
         return await self.db.read(current_private, account_id, alg)
 
-    async def install(self, account_id: int, current: NewKey, following: NewKey, now: float) -> bool:
-        return await self.db.write(install, account_id, current, following, now)
+    async def install(self, account_id: int, key_sets: list[tuple[NewKey, NewKey]], now: float) -> None:
+        await self.db.write(install, account_id, key_sets, now)
 
     async def rotate(self, account_id: int, following: NewKey, now: float) -> str | None:
         return await self.db.write(rotate, account_id, following, now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from starlette.requests import Request
@@ -87,13 +88,15 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
     )
     page, has_more = found[:size], len(found) > size
     after_cursor = _cursor(page[-1].id) if page else None
+    following = {k: v for k, v in (("all", "true" if everyone else None), ("client_id", client_id)) if v}
+    following.update({"page[size]": str(size), "page[after]": after_cursor or ""})
     base = f"{host.issuer}/api/v2/oauth/tokens.json"
     return responses.json(
         {
             "tokens": [token_json(t, host.issuer) for t in page],
             "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
             "links": {
-                "next": f"{base}?page[size]={size}&page[after]={after_cursor}" if has_more else None,
+                "next": f"{base}?{urlencode(following)}" if has_more else None,
                 "prev": None,
             },
         }
@@ -113,7 +116,7 @@ async def _token_by_path(
     if not raw.isdigit() or len(raw) > 18:
         return _problem(404, "not_found", f"no token with id {raw[:20]!r}")
     token = await services.stores.tokens.get_access(host.account.id, int(raw))
-    if token is None or not _visible(caller, token) or token.revoked_at is not None:
+    if token is None or not _visible(caller, token) or token.revoked_at is not None or token.is_expired(services.now()):
         return _problem(404, "not_found", f"no token with id {raw} that you may see")
     return token
 

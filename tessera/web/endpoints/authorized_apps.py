@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from tessera.management.shapes import timestamp
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
+from tessera.storage.grants import AuthorizedApp
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
@@ -26,12 +27,24 @@ def _to_login() -> Response:
     return RedirectResponse("/access/login?" + urlencode({"return_to": PATH}), 302)
 
 
+async def _revoked_name(services: Services, account_id: int, raw: str | None, apps: list[AuthorizedApp]) -> str | None:
+    """The name for "X no longer has access": only a real client the user does not grant now,
+    so that the page never repeats text from the URL."""
+    if not raw or not raw.isdigit() or len(raw) > 18:
+        return None
+    client = await services.stores.clients.find_by_numeric_id(account_id, int(raw))
+    if client is None or any(app.client.id == client.id for app in apps):
+        return None
+    return client.name
+
+
 async def show(services: Services, request: Request) -> Response:
     host = await tenancy.account_host(request, services)
     current = await sessions.current(request, services, host.account)
     if current is None:
         return _to_login()
     apps = await services.stores.grants.authorized_apps(host.account.id, current.user_id)
+    revoked = await _revoked_name(services, host.account.id, request.query_params.get("revoked"), apps)
     rows = [
         {
             "client": app.client,
@@ -46,7 +59,7 @@ async def show(services: Services, request: Request) -> Response:
         "authorized_apps.html",
         account_name=host.account.name,
         apps=rows,
-        revoked=request.query_params.get("revoked"),
+        revoked=revoked,
         authenticity_token=sessions.authenticity_token(services, current),
     )
 
@@ -85,4 +98,4 @@ async def revoke(services: Services, request: Request) -> Response:
             account_name=host.account.name,
         )
     await services.stores.grants.forget(current.user_id, client.id, services.now())
-    return RedirectResponse(PATH + "?" + urlencode({"revoked": client.name}), 303)
+    return RedirectResponse(PATH + "?" + urlencode({"revoked": client.id}), 303)

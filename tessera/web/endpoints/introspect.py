@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.protocol import introspection, token_endpoint
+from tessera.protocol.errors import refuse_repeated
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.params import Params
@@ -19,6 +20,7 @@ async def introspect(services: Services, request: Request) -> Response:
     stores = services.stores
 
     async def step(params: Params, host: AccountHost) -> dict[str, Any]:
+        refuse_repeated(params.repeated, "RFC 7662 section 2.1")
         caller = await token_endpoint.authenticate_client(
             stores.clients, host.account, request.headers.get("authorization"), params.values
         )

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.protocol import revocation, token_endpoint
+from tessera.protocol.errors import refuse_repeated
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.params import Params
@@ -17,6 +18,7 @@ async def revoke(services: Services, request: Request) -> Response:
     stores = services.stores
 
     async def step(params: Params, host: AccountHost) -> None:
+        refuse_repeated(params.repeated, "RFC 7009 section 2.1")
         client = await token_endpoint.authenticate_client(
             stores.clients, host.account, request.headers.get("authorization"), params.values
         )

@@ -1,0 +1,291 @@
+"""The "Authorized apps" page, GET /access/apps and POST /access/apps/revoke.
+
+RFC 6749 section 10.3 (a user may revoke access), RFC 7009 section 2.1 (revoking the grant
+invalidates the tokens based on it), INTERFACE.md section 5 (page headers, CSRF token on
+forms). The clock is frozen, so "last used" is exact.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tessera.storage.stores import Stores
+from tests.support import (
+    Clock,
+    Form,
+    RegisteredClient,
+    World,
+    add_client,
+    authorize_url,
+    forms,
+    obtain_code,
+    pkce_pair,
+    sign_in,
+)
+
+pytestmark = pytest.mark.anyio
+
+PAGE = "/access/apps"
+
+
+class FrozenClock(Clock):
+    """Time that moves only when the test advances it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.start + self.offset
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return FrozenClock()
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _authorize(
+    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read"
+) -> dict[str, Any]:
+    verifier, challenge = pkce_pair()
+    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
+    data = {
+        "grant_type": "authorization_code",
+        "code": code["code"],
+        "redirect_uri": client.redirect_uri,
+        "code_verifier": verifier,
+    }
+    if client.secret is None:
+        response = await http.post("/oauth/tokens", data={**data, "client_id": client.client_id})
+    else:
+        response = await http.post("/oauth/tokens", auth=client.basic(), data=data)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def _me(http: httpx.AsyncClient, access_token: str) -> httpx.Response:
+    return await http.get("/api/v2/users/me", headers={"Authorization": f"Bearer {access_token}"})
+
+
+async def _refresh(http: httpx.AsyncClient, client: RegisteredClient, refresh_token: str) -> httpx.Response:
+    return await http.post(
+        "/oauth/tokens", auth=client.basic(), data={"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )
+
+
+def _app_section(html: str, name: str) -> str:
+    """The <article> of the page that shows the named client."""
+    for chunk in html.split('<article class="app">')[1:]:
+        section = chunk.split("</article>")[0]
+        if f"<h2>{name}</h2>" in section:
+            return section
+    raise AssertionError(f"{name} is not listed")
+
+
+def _revoke_form(html: str, client: RegisteredClient) -> Form:
+    return next(
+        f for f in forms(html) if f.action == "/access/apps/revoke" and f.fields["client_id"] == str(client.client.id)
+    )
+
+
+async def _consent_is_asked(http: httpx.AsyncClient, client: RegisteredClient) -> bool:
+    """Whether authorizing again shows the consent page (200) rather than redirecting at once (302)."""
+    _, challenge = pkce_pair()
+    response = await http.get(authorize_url(client, code_challenge=challenge, code_challenge_method="S256"))
+    assert response.status_code in (200, 302), response.text
+    if response.status_code == 200:
+        assert any(f.action == "/oauth/authorizations" for f in forms(response.text))
+    return response.status_code == 200
+
+
+# --- Who may see the page ---------------------------------------------------------------------
+
+
+async def test_the_page_needs_a_signed_in_user(http: httpx.AsyncClient, world: World) -> None:
+    response = await http.get(PAGE)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/access/login?return_to=%2Faccess%2Fapps"
+    signed_in = await sign_in(http, world.user.email, return_to=PAGE)
+    assert signed_in.status_code in (302, 303)
+    assert signed_in.headers["location"].endswith(PAGE)
+    assert (await http.get(PAGE)).status_code == 200
+
+
+async def test_revoking_needs_a_signed_in_user(app, http: httpx.AsyncClient, world: World) -> None:  # type: ignore[no-untyped-def]
+    tokens = await _authorize(http, world.web, world.user.email)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=world.origin) as stranger:
+        response = await stranger.post(f"{PAGE}/revoke", data={"client_id": str(world.web.client.id)})
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("/access/login")
+    assert (await _me(http, tokens["access_token"])).status_code == 200
+
+
+# --- What the page shows -----------------------------------------------------------------------
+
+
+async def test_the_page_lists_each_granted_client_with_its_scopes_and_last_use(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    granted_at = clock()
+    web = await _authorize(http, world.web, world.user.email, scope="read write")
+    await _authorize(http, world.spa, world.user.email, scope="tickets:read")
+    clock.advance(90)
+    assert (await _me(http, web["access_token"])).status_code == 200  # used 90 s after the grant
+
+    page = await http.get(PAGE)
+    assert page.status_code == 200
+    web_section = _app_section(page.text, "Web App")
+    assert "<li>Read everything in your account</li>" in web_section
+    assert "<li>Create, change and delete everything in your account</li>" in web_section
+    assert "by Example Inc" in web_section
+    assert f"allowed {_iso(granted_at)}" in web_section
+    assert f"last used {_iso(granted_at + 90)}" in web_section
+    spa_section = _app_section(page.text, "Single Page App")
+    assert "<li>Read tickets</li>" in spa_section
+    assert "last used never" in spa_section
+    assert "Machine" not in page.text
+    assert "Legacy" not in page.text
+    form = _revoke_form(page.text, world.web)
+    assert form.method == "post"
+    assert form.fields["authenticity_token"]
+
+
+async def test_the_page_shows_only_the_signed_in_users_apps(http: httpx.AsyncClient, world: World) -> None:
+    await _authorize(http, world.spa, world.admin.email)
+    await _authorize(http, world.web, world.user.email)
+    page = await http.get(PAGE)
+    assert "<h2>Web App</h2>" in page.text
+    assert "<h2>Single Page App</h2>" not in page.text
+
+
+async def test_a_user_without_apps_is_told_so(http: httpx.AsyncClient, world: World) -> None:
+    await sign_in(http, world.user.email)
+    page = await http.get(PAGE)
+    assert page.status_code == 200
+    assert "You have not authorized any app." in page.text
+
+
+async def test_the_page_carries_the_page_security_headers(http: httpx.AsyncClient, world: World) -> None:
+    """INTERFACE.md section 5: no framing, no Referer, no caching, no CORS on HTML pages."""
+    await sign_in(http, world.user.email)
+    page = await http.get(PAGE, headers={"Origin": "https://evil.example"})
+    assert page.status_code == 200
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"
+    assert "access-control-allow-origin" not in page.headers
+
+
+# --- Revoke -------------------------------------------------------------------------------------
+
+
+async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_client(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    admins = await _authorize(http, world.web, world.admin.email)
+    mine = await _authorize(http, world.web, world.user.email)
+    second = await _authorize(http, world.web, world.user.email)
+    spa = await _authorize(http, world.spa, world.user.email)
+    assert not await _consent_is_asked(http, world.web)
+
+    page = await http.get(PAGE)
+    form = _revoke_form(page.text, world.web)
+    response = await http.post(form.action, data=form.fields)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/access/apps?revoked={world.web.client.id}"
+    shown = await http.get(response.headers["location"])
+    assert "Web App no longer has access. Its tokens were revoked." in shown.text
+
+    for tokens in (mine, second):
+        refused = await _me(http, tokens["access_token"])
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "invalid_token"
+        refresh = await _refresh(http, world.web, tokens["refresh_token"])
+        assert refresh.status_code == 400
+        assert refresh.json()["error"] == "invalid_grant"
+    # another user's tokens for the same client, and this user's other apps, are untouched
+    assert (await _me(http, admins["access_token"])).status_code == 200
+    assert (await _refresh(http, world.web, admins["refresh_token"])).status_code == 200
+    assert (await _me(http, spa["access_token"])).status_code == 200
+
+    after = await http.get(response.headers["location"])
+    assert "Web App no longer has access. Its tokens were revoked." in after.text
+    assert "<h2>Web App</h2>" not in after.text
+    assert "<h2>Single Page App</h2>" in after.text
+    # the consent is gone: the next authorization asks again
+    assert await _consent_is_asked(http, world.web)
+
+
+async def test_revoke_without_the_authenticity_token_is_refused(http: httpx.AsyncClient, world: World) -> None:
+    tokens = await _authorize(http, world.web, world.user.email)
+    page = await http.get(PAGE)
+    form = _revoke_form(page.text, world.web)
+    for data in (
+        {"client_id": form.fields["client_id"]},
+        {"client_id": form.fields["client_id"], "authenticity_token": "0" * 64},
+    ):
+        response = await http.post(form.action, data=data)
+        assert response.status_code == 403
+        assert response.headers["x-frame-options"] == "DENY"
+    assert (await _me(http, tokens["access_token"])).status_code == 200
+    assert "<h2>Web App</h2>" in (await http.get(PAGE)).text
+    assert not await _consent_is_asked(http, world.web)
+
+
+async def test_an_authenticity_token_of_another_session_is_refused(http: httpx.AsyncClient, world: World) -> None:
+    """The token binds to the session: one read from another signed-in browser does not work."""
+    await sign_in(http, world.admin.email)
+    admins_token = (await http.get("/api/v2/users/me")).json()["user"]["authenticity_token"]
+    tokens = await _authorize(http, world.web, world.user.email)  # now signed in as the user
+    response = await http.post(
+        f"{PAGE}/revoke", data={"client_id": str(world.web.client.id), "authenticity_token": admins_token}
+    )
+    assert response.status_code == 403
+    assert (await _me(http, tokens["access_token"])).status_code == 200
+
+
+async def test_revoking_an_unknown_app_changes_nothing(http: httpx.AsyncClient, world: World) -> None:
+    tokens = await _authorize(http, world.web, world.user.email)
+    page = await http.get(PAGE)
+    form = _revoke_form(page.text, world.web)
+    response = await http.post(form.action, data={**form.fields, "client_id": "999999999"})
+    assert response.status_code == 404
+    assert (await _me(http, tokens["access_token"])).status_code == 200
+
+
+async def test_a_global_client_is_listed_and_revoked_like_any_other(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """A platform (global) client the user authorized on this account shows up and can be revoked."""
+    platform = await add_client(
+        stores, None, clock(), name="Platform App", redirect_uris=("https://platform.example.com/cb",)
+    )
+    tokens = await _authorize(http, platform, world.user.email)
+    page = await http.get(PAGE)
+    assert "<li>Read everything in your account</li>" in _app_section(page.text, "Platform App")
+    form = _revoke_form(page.text, platform)
+    response = await http.post(form.action, data=form.fields)
+    assert response.status_code == 303
+    assert (await _me(http, tokens["access_token"])).status_code == 401
+    assert "<h2>Platform App</h2>" not in (await http.get(PAGE)).text
+
+
+async def test_the_revoked_banner_never_repeats_text_from_the_url(http: httpx.AsyncClient, world: World) -> None:
+    """The banner names a client only when it is a real client the user no longer grants."""
+    await _authorize(http, world.web, world.user.email)
+    await sign_in(http, world.user.email)
+    spoofed = await http.get(PAGE, params={"revoked": "Your bank"})
+    assert "no longer has access" not in spoofed.text
+    still_granted = await http.get(PAGE, params={"revoked": str(world.web.client.id)})
+    assert "no longer has access" not in still_granted.text
