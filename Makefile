@@ -20,7 +20,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --locked --extra dev --python $(PYTHON) --quiet
+	$(UV) sync --locked --extra dev --python $(PYTHON) --compile-bytecode --quiet
 	touch $@
 
 setup: $(VENV)/.synced

@@ -69,6 +69,9 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except ManagementError as problem:
         fail(str(problem))
+    except UnicodeError:
+        # Arguments that are not valid UTF-8 (the shell passed raw bytes) cannot be stored.
+        fail("arguments must be valid UTF-8 text; check the characters in names, emails and URIs")
     except (SQLAlchemyError, StorageUnavailable, OSError) as error:
         _database_problem(error)
 

@@ -18,6 +18,7 @@ from tessera.model import (
 from tessera.protocol import lifetimes, redirect_uri, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidScope
+from tessera.protocol.numbers import whole_number
 from tessera.storage.clients import NewClient
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
@@ -90,10 +91,11 @@ def _access_lifetime(spec: ClientSpec) -> int | None:
         if spec.access_token_format == "jwt":
             raise ManagementError("JWT access tokens cannot be non-expiring; give a lifetime in seconds")
         return None
-    if not raw.isdigit():
+    seconds = whole_number(raw, 12)
+    if seconds is None:
         raise ManagementError(f"access token lifetime must be seconds or 'never', not {raw!r}")
     try:
-        return lifetimes.check_access_lifetime(int(raw))
+        return lifetimes.check_access_lifetime(seconds)
     except lifetimes.LifetimeOutOfRange as problem:
         raise ManagementError(str(problem)) from None
 

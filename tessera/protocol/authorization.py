@@ -34,6 +34,7 @@ from tessera.protocol.errors import (
     UnsupportedResponseType,
     echo,
 )
+from tessera.protocol.numbers import whole_number
 
 # response_type -> the grant type a client must be allowed.
 RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
@@ -201,9 +202,10 @@ def _max_age(params: Mapping[str, str]) -> int | None:
     raw = params.get("max_age")
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+    seconds = whole_number(raw, 10)
+    if seconds is None:
         raise InvalidRequest(f"max_age must be a whole number of seconds, not {echo(raw)}")
-    return int(raw)
+    return seconds
 
 
 def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, reply: Reply) -> AuthorizationRequest:

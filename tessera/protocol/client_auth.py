@@ -54,8 +54,10 @@ def _decode_basic(value: str) -> tuple[str, str]:
         ) from None
     if ":" not in decoded:
         raise ClientAuthenticationFailed("Basic credentials must be client_id:client_secret", used_basic=True)
-    client_id, secret = decoded.split(":", 1)
-    return unquote_plus(client_id), unquote_plus(secret)
+    client_id, secret = (unquote_plus(part) for part in decoded.split(":", 1))
+    if "\x00" in client_id or "\x00" in secret:
+        raise ClientAuthenticationFailed("Basic credentials may not contain NUL characters", used_basic=True)
+    return client_id, secret
 
 
 def parse(authorization: str | None, body: Mapping[str, str]) -> ClientCredentials:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tessera.model import Client
 from tessera.protocol.errors import InvalidRequest
+from tessera.protocol.numbers import whole_number
 
 ACCESS_MIN, ACCESS_MAX, ACCESS_DEFAULT = 300, 172_800, 1_800
 REFRESH_MIN, REFRESH_MAX, REFRESH_DEFAULT = 604_800, 7_776_000, 2_592_000
@@ -49,9 +50,10 @@ def _whole_seconds(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+    seconds = whole_number(raw, 12)
+    if seconds is None:
         raise InvalidRequest(f"{name} must be a whole number of seconds, not {raw[:30]!r}")
-    return int(raw)
+    return seconds
 
 
 def requested(params: Mapping[str, str], client: Client) -> Lifetimes:

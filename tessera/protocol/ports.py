@@ -119,9 +119,9 @@ class CodeStore(Protocol):
     async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
         """Mark the code used and write the tokens, in one transaction.
 
-        Of concurrent calls for one code exactly one writes its tokens. A call that finds
-        the code already used writes nothing, revokes every token of the code's family and
-        answers Redeemed(None).
+        Of concurrent calls for one code exactly one writes its tokens; the others write
+        nothing and answer Redeemed(None). (Revoking on a replay is the caller's: only it
+        knows whether the code was already used when the request began.)
         """
 
 

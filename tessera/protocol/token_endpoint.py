@@ -15,6 +15,7 @@ from tessera.protocol import client_auth
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType, echo
 from tessera.protocol.grants import GRANTS
 from tessera.protocol.grants.context import GrantContext, TokenRequest
+from tessera.protocol.numbers import whole_number
 from tessera.protocol.ports import ClientStore
 
 
@@ -25,9 +26,8 @@ async def authenticate_client(
     credentials = client_auth.parse(authorization, params)
     client = await clients.find(account.id, credentials.client_id)
     if client is None:
-        numeric = None
-        if credentials.client_id.isdigit() and len(credentials.client_id) < 19:
-            numeric = await clients.find_by_numeric_id(account.id, int(credentials.client_id))
+        numeric_id = whole_number(credentials.client_id)
+        numeric = None if numeric_id is None else await clients.find_by_numeric_id(account.id, numeric_id)
         raise client_auth.unknown_client(credentials.client_id, numeric, used_basic=credentials.used_basic)
     client_auth.authenticate(client, credentials)
     return client

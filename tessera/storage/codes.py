@@ -18,7 +18,6 @@ _CLAIM = (
     .values(used_at=sa.bindparam("now"))
     .returning(codes.c.id)
 )
-_FAMILY = sa.select(codes.c.family).where(codes.c.id == sa.bindparam("code_id"))
 
 
 def _code(row: Row) -> AuthorizationCode:  # type: ignore[type-arg]
@@ -68,10 +67,7 @@ def find(conn: Connection, digest: bytes) -> AuthorizationCode | None:
 
 def redeem(conn: Connection, code_id: int, now: float, issued: TokenRows) -> Redeemed:
     if conn.execute(_CLAIM, {"code_id": code_id, "now": now}).first() is None:
-        # Lost the race, or a replay: the code's tokens are revoked (RFC 6749 section 4.1.2).
-        family = conn.execute(_FAMILY, {"code_id": code_id}).scalar_one()
-        tokens.revoke_family(conn, family, now)
-        return Redeemed(access_token_id=None)
+        return Redeemed(access_token_id=None)  # another redemption won
     return Redeemed(access_token_id=tokens.insert(conn, issued))
 
 

@@ -15,6 +15,7 @@ import orjson
 from starlette.requests import Request
 
 from tessera.protocol.errors import InvalidRequest
+from tessera.protocol.numbers import whole_number
 
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 100
@@ -33,6 +34,9 @@ def _collect(pairs: list[tuple[str, str]]) -> Params:
     values: dict[str, str] = {}
     repeated: set[str] = set()
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            # No parameter of ours may hold NUL, and PostgreSQL refuses it in text.
+            raise InvalidRequest(f"the parameter {name[:40]!r} contains a NUL character")
         if value == "":
             continue
         if name in values:
@@ -74,7 +78,8 @@ async def read_body(request: Request) -> bytes:
     if cached is not None:
         return cached
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+    length = whole_number(declared)
+    if length is not None and length > MAX_BODY:
         raise InvalidRequest(f"the request body is larger than {MAX_BODY} bytes")
     chunks = []
     size = 0

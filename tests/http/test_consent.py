@@ -71,7 +71,8 @@ async def test_consent_page_names_client_company_and_scopes_in_plain_words(
     http: httpx.AsyncClient, world: World
 ) -> None:
     page = await consent_page(http, world, scope="read tickets:write")
-    assert f"Web App wants to access your Account {world.subdomain} account" in page.text
+    assert "<h1>Web App</h1>" in page.text
+    assert f"wants to access your Account {world.subdomain} account" in page.text
     assert "by Example Inc" in page.text
     assert "<li>Read everything in your account</li>" in page.text
     assert "<li>Create, change and delete tickets</li>" in page.text

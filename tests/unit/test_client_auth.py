@@ -113,13 +113,25 @@ def test_body_client_id_naming_another_client_is_invalid_request() -> None:
         client_auth.parse(RFC6749["authorization"], {"client_id": "someone_else"})
 
 
+_NO_NUL = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+
+
 @PROPERTY
-@given(st.text(min_size=1, max_size=40), st.text(max_size=60))
+@given(st.text(_NO_NUL, min_size=1, max_size=40), st.text(_NO_NUL, max_size=60))
 def test_basic_round_trips_any_form_urlencoded_id_and_secret(client_id: str, secret: str) -> None:
-    """RFC 6749 section 2.3.1 (property): whatever a client encodes (urlencode, ':', base64) parses back."""
+    """RFC 6749 section 2.3.1 (property): whatever a client encodes (urlencode, ':', base64) parses
+    back; NUL, which no Tessera identifier or secret contains, is the one refusal (next test)."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
     credentials = client_auth.parse("Basic " + base64.b64encode(raw).decode(), {})
     assert (credentials.client_id, credentials.secret, credentials.method) == (client_id, secret, BASIC)
+
+
+@pytest.mark.parametrize(("client_id", "secret"), [("web%00", "s"), ("web", "s%00"), ("%00", "")])
+def test_basic_credentials_holding_nul_are_refused(client_id: str, secret: str) -> None:
+    """A NUL cannot be stored or compared as text (PostgreSQL refuses it): invalid_client."""
+    header = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    with pytest.raises(ClientAuthenticationFailed, match="NUL"):
+        client_auth.parse(header, {})
 
 
 # --- parse(): client_secret_post and none ----------------------------------------------------

@@ -69,7 +69,13 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     )
     outcome = await ctx.codes.redeem(code.id, now, minted.rows)
     if outcome.reused:
-        raise InvalidGrant(_REUSED)
+        # This request saw the code unused and lost the race to another redemption running
+        # at the same moment: INTERFACE.md "of concurrent redemptions exactly one succeeds",
+        # and the winner keeps its tokens. A later presentation (above) is a replay and
+        # revokes them.
+        raise InvalidGrant(
+            "this authorization code was redeemed by another request at the same moment; codes work once"
+        )
     body = issuance.token_response(minted)
     if "openid" in code.scopes:
         # OIDC Core 3.1.3.3: the token response carries the ID token.

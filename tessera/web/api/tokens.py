@@ -22,6 +22,7 @@ from tessera.management import tokens as token_rules
 from tessera.management.errors import ManagementError
 from tessera.management.shapes import token_json
 from tessera.model import AccessToken
+from tessera.protocol.numbers import whole_number
 from tessera.web import params, responses
 from tessera.web.api.authentication import Caller
 from tessera.web.services import Services
@@ -49,17 +50,19 @@ def _after(raw: str | None) -> int:
         value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise BadRequest("page[after] is not a cursor this API gave out") from None
-    if not value.isdigit():
+    after = whole_number(value)
+    if after is None:
         raise BadRequest("page[after] is not a cursor this API gave out")
-    return int(value)
+    return after
 
 
 def _page_size(raw: str | None) -> int:
     if raw is None:
         return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_SIZE:
+    size = whole_number(raw, 4)
+    if size is None or not 1 <= size <= PAGE_SIZE:
         raise BadRequest(f"page[size] must be a number from 1 to {PAGE_SIZE}")
-    return int(raw)
+    return size
 
 
 def _visible(caller: Caller, token: AccessToken) -> bool:
@@ -72,7 +75,7 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
     if everyone and not caller.user.is_admin:
         return _problem(403, "forbidden", "only admins may list all tokens of the account (all=true)")
     client_id = query.get("client_id")
-    if client_id is not None and not client_id.isdigit():
+    if client_id is not None and whole_number(client_id) is None:
         return _problem(400, "invalid_request", "client_id must be a client's numeric id")
     try:
         size, after = _page_size(query.get("page[size]")), _after(query.get("page[after]"))
@@ -82,7 +85,7 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
         host.account.id,
         services.now(),
         user_id=None if everyone else caller.user.id,
-        client_id=None if client_id is None else int(client_id),
+        client_id=whole_number(client_id),
         after_id=after,
         limit=size + 1,
     )
@@ -113,9 +116,10 @@ async def _token_by_path(
                 400, "invalid_request", "tokens/current names the token of the request; call it with a bearer token"
             )
         return caller.token
-    if not raw.isdigit() or len(raw) > 18:
+    token_id = whole_number(raw)
+    if token_id is None:
         return _problem(404, "not_found", f"no token with id {raw[:20]!r}")
-    token = await services.stores.tokens.get_access(host.account.id, int(raw))
+    token = await services.stores.tokens.get_access(host.account.id, token_id)
     if token is None or not _visible(caller, token) or token.revoked_at is not None or token.is_expired(services.now()):
         return _problem(404, "not_found", f"no token with id {raw} that you may see")
     return token

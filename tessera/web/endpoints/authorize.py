@@ -15,6 +15,7 @@ from tessera.protocol import authorization, authorization_response, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
+from tessera.protocol.numbers import whole_number
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.endpoints import platform
@@ -53,9 +54,10 @@ async def _trusted(services: Services, host: AccountHost, params: Params) -> tup
     client_id = authorization.client_id_of(params.values, params.repeated)
     client = await services.stores.clients.find(host.account.id, client_id)
     if client is None:
+        numeric_id = whole_number(client_id)
         numeric = None
-        if client_id.isdigit() and len(client_id) < 19:
-            numeric = await services.stores.clients.find_by_numeric_id(host.account.id, int(client_id))
+        if numeric_id is not None:
+            numeric = await services.stores.clients.find_by_numeric_id(host.account.id, numeric_id)
         raise authorization.unknown_client(client_id, numeric)
     return client, authorization.reply_to(params.values, params.repeated, client)
 
@@ -86,6 +88,7 @@ async def _consent_page(
         user=user,
         scope_lines=scope_rules.describe(request.scopes),
         redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
+        switch_account_url="/access/login?" + urlencode({"return_to": PATH + "?" + urlencode(params.values)}),
         # The form's own fields are never echoed from the request: a request carrying
         # decision=allow would otherwise turn a click on Deny into consent.
         fields={k: v for k, v in params.values.items() if k not in FORM_FIELDS},

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from tessera.management.shapes import timestamp
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
+from tessera.protocol.numbers import whole_number
 from tessera.storage.grants import AuthorizedApp
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
@@ -30,9 +31,10 @@ def _to_login() -> Response:
 async def _revoked_name(services: Services, account_id: int, raw: str | None, apps: list[AuthorizedApp]) -> str | None:
     """The name for "X no longer has access": only a real client the user does not grant now,
     so that the page never repeats text from the URL."""
-    if not raw or not raw.isdigit() or len(raw) > 18:
+    client_id = whole_number(raw)
+    if client_id is None:
         return None
-    client = await services.stores.clients.find_by_numeric_id(account_id, int(raw))
+    client = await services.stores.clients.find_by_numeric_id(account_id, client_id)
     if client is None or any(app.client.id == client.id for app in apps):
         return None
     return client.name
@@ -83,12 +85,8 @@ async def revoke(services: Services, request: Request) -> Response:
             403,
             account_name=host.account.name,
         )
-    raw = form.get("client_id") or ""
-    client = (
-        await services.stores.clients.find_by_numeric_id(host.account.id, int(raw))
-        if raw.isdigit() and len(raw) < 19
-        else None
-    )
+    client_id = whole_number(form.get("client_id"))
+    client = None if client_id is None else await services.stores.clients.find_by_numeric_id(host.account.id, client_id)
     if client is None:
         return pages.message(
             services.templates,

@@ -7,6 +7,8 @@ and somebody signed in, the page offers "Continue as ..." beside the form (OIDC 
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,6 +18,8 @@ from tessera.protocol.ports import SignInRefused
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
+
+AUTHORIZE_PATH = "/oauth/authorizations/new"
 
 
 def safe_return_to(value: str | None) -> str:
@@ -27,7 +31,17 @@ def safe_return_to(value: str | None) -> str:
     return value
 
 
-def _page(
+async def _asking_client(services: Services, account: Account, return_to: str) -> str | None:
+    """The name of the app whose authorization request sent the user here, if any."""
+    path, _, query = return_to.partition("?")
+    if path != AUTHORIZE_PATH:
+        return None
+    client_id = parse_qs(query).get("client_id", [""])[0]
+    client = await services.stores.clients.find(account.id, client_id) if client_id else None
+    return None if client is None else client.name
+
+
+async def _page(
     services: Services,
     request: Request,
     account: Account,
@@ -41,6 +55,7 @@ def _page(
     headers: dict[str, str] | None = None,
 ) -> Response:
     token, new_cookie = sessions.login_form_token(request, services)
+    client_name = await _asking_client(services, account, return_to)
     response = pages.render(
         services.templates,
         "login.html",
@@ -52,6 +67,7 @@ def _page(
         signed_in=signed_in,
         select_account=select_account and signed_in is not None,
         authenticity_token=token,
+        client_name=client_name,
     )
     sessions.set_login_cookie(response, services, new_cookie)
     if headers:
@@ -75,7 +91,7 @@ async def show(services: Services, request: Request) -> Response:
     except InvalidRequest:
         query = param_reader.Params(values={}, repeated=frozenset())
     _, user = await _signed_in_user(services, request, host.account)
-    return _page(
+    return await _page(
         services,
         request,
         host.account,
@@ -95,7 +111,7 @@ async def submit(services: Services, request: Request) -> Response:
         return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
     return_to = safe_return_to(form.get("return_to"))
     if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
-        return _page(
+        return await _page(
             services,
             request,
             account,
@@ -109,7 +125,7 @@ async def submit(services: Services, request: Request) -> Response:
     email = (form.get("email") or "").strip()
     password = form.get("password") or ""
     if not email or not password:
-        return _page(
+        return await _page(
             services,
             request,
             account,
@@ -123,7 +139,7 @@ async def submit(services: Services, request: Request) -> Response:
         signed = await services.authenticator.authenticate(account.id, email, password, services.now())
     except SignInRefused as refused:
         throttled = refused.retry_after is not None
-        return _page(
+        return await _page(
             services,
             request,
             account,

@@ -1,0 +1,71 @@
+"""Screenshots of the login and consent pages for the docs, taken from a real server.
+
+Run by hand from the repository root:
+
+    .venv/bin/python -m tests.e2e.screenshots [OUTPUT_DIR]
+
+It serves a throwaway SQLite database seeded through the CLI (account "Acme Inc", client
+"Example Web App"), opens the authorization URL in Debian's Chromium, and writes
+login.png and consent.png (default OUTPUT_DIR: docs/screenshots).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e import harness
+from tests.support import pkce_pair
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+def take(output: Path, viewport: dict[str, int] = VIEWPORT) -> list[Path]:
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as directory:
+        database_url = f"sqlite:///{Path(directory) / 'tessera.db'}"
+        seeded = harness.seed(database_url, subdomain="acme", account_name="Acme Inc")
+        with harness.running_server(database_url, Path(directory) / "server.log") as port:
+            _verifier, challenge = pkce_pair()
+            query = {
+                "response_type": "code",
+                "client_id": seeded.client["identifier"],
+                "redirect_uri": harness.REDIRECT_URI,
+                "scope": "read tickets:write",
+                "state": "screenshot",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+            url = f"http://acme.localhost:{port}/oauth/authorizations/new?{urlencode(query)}"
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+                    page.goto(url)
+                    login = output / "login.png"
+                    page.screenshot(path=str(login), full_page=True)
+                    page.fill("input[name=email]", "alice@example.com")
+                    page.fill("input[name=password]", harness.PASSWORD)
+                    page.click("button:has-text('Sign in')")
+                    page.wait_for_selector("button[value=allow]")
+                    consent = output / "consent.png"
+                    page.screenshot(path=str(consent), full_page=True)
+                finally:
+                    browser.close()
+    return [login, consent]
+
+
+def main() -> None:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.ROOT / "docs" / "screenshots"
+    for path in take(output):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
