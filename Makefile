@@ -23,6 +23,12 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --locked --extra dev --python $(PYTHON) --compile-bytecode --quiet
 	touch $@
 
+# The test-only relying party (npm openid-client) that drives Tessera in tests/e2e.
+RP := tests/e2e/rp
+$(RP)/node_modules/.installed: $(RP)/package.json $(RP)/package-lock.json
+	npm ci --prefix $(RP) --no-audit --no-fund --loglevel=error
+	touch $@
+
 setup: $(VENV)/.synced
 
 services:
@@ -34,7 +40,7 @@ test-packages:
 demo: setup
 	$(BIN)/tessera demo
 
-test: setup services test-packages
+test: setup services test-packages $(RP)/node_modules/.installed
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup

@@ -79,7 +79,9 @@ def test_sign_in_and_allow_in_chromium(server: Server, page: Page) -> None:
     assert page.url.startswith(f"{server.issuer}/access/login?return_to=")
     assert login.status == 200
     assert_cannot_be_framed(login)
-    assert page.inner_text("h1") == "Sign in to Acme Inc"
+    assert page.inner_text("h1") == "Sign in"
+    assert page.title() == "Sign in · Acme Inc"
+    assert "to continue to Example Web App" in page.inner_text(".card")
 
     page.fill("input[name=email]", ALICE)
     page.fill("input[name=password]", harness.PASSWORD)
@@ -89,7 +91,8 @@ def test_sign_in_and_allow_in_chromium(server: Server, page: Page) -> None:
     assert consent.status == 200
     assert_cannot_be_framed(consent)
     page.wait_for_load_state()
-    assert page.inner_text("h1") == "Example Web App wants to access your Acme Inc account"
+    assert page.inner_text("h1") == "Example Web App"
+    assert "wants to access your Acme Inc account" in page.inner_text(".card")
 
     page.click("button[value=allow]")
     page.wait_for_url(f"{redirect_uri}?*")

@@ -64,7 +64,7 @@ async def test_subdomain_selects_the_account_case_insensitively(app: object, wor
     async with browser(app, f"http://{world.subdomain.upper()}.LOCALHOST") as client:
         page = await client.get("/access/login")
     assert page.status_code == 200
-    assert f"Sign in to Account {world.subdomain}" in page.text
+    assert f"<title>Sign in · Account {world.subdomain}</title>" in page.text
 
 
 async def test_each_account_is_its_own_issuer_with_the_port_rfc9207(app: object, world: World) -> None:
