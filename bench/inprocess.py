@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import os
 import tempfile
 import time
@@ -81,6 +82,21 @@ async def _measure(name: str, total: int, one: Callable[[], Awaitable[int]]) -> 
     print(f"{name:24} {cpu / done * 1e6:7.1f} us CPU/request   ({done / wall:7.0f} req/s wall, single thread)")
 
 
+async def _token(app: Any, *headers: Any) -> str:
+    host, basic, form, body = headers
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(_scope("POST", "/oauth/tokens", [host, basic, form]), receive, send)
+    return str(json.loads(b"".join(chunks))["access_token"])
+
+
 async def main(total: int) -> None:
     folder = tempfile.mkdtemp(prefix="tessera-inprocess-")
     url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
@@ -90,7 +106,7 @@ async def main(total: int) -> None:
     now = time.time()
     account = await accounts.create(stores, "acme", "Acme", now)
     await users.create(stores, account, "admin@example.com", "a long password", "admin", "Admin", now)
-    machine, secret = await clients.create(
+    _machine, secret = await clients.create(
         stores,
         clients.ClientSpec(name="m", identifier="m", account=account, grant_types=("client_credentials",)),
         now,
@@ -103,7 +119,16 @@ async def main(total: int) -> None:
     form = (b"content-type", b"application/x-www-form-urlencoded")
     body = b"grant_type=client_credentials&scope=read"
     await _measure("GET /healthz", total, lambda: _call(app, "GET", "/healthz", [host], b""))
-    await _measure("POST /oauth/tokens (cc)", total, lambda: _call(app, "POST", "/oauth/tokens", [host, basic, form], body))
+    await _measure(
+        "POST /oauth/tokens (cc)", total, lambda: _call(app, "POST", "/oauth/tokens", [host, basic, form], body)
+    )
+    token = await _token(app, host, basic, form, body)
+    bearer = (b"authorization", b"Bearer " + token.encode())
+    await _measure("GET /api/v2/users/me", total, lambda: _call(app, "GET", "/api/v2/users/me", [host, bearer], b""))
+    introspect = b"token=" + token.encode()
+    await _measure(
+        "POST /oauth/introspect", total, lambda: _call(app, "POST", "/oauth/introspect", [host, basic, form], introspect)
+    )
     db.close()
 
 

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera import housekeeping
+from tessera import gc_tuning, housekeeping
 from tessera.key_ring import key_ring_for
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
@@ -110,6 +110,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        gc_tuning.tune_for_serving()
         purging = None
         if settings.purge_interval > 0:
             purging = asyncio.create_task(housekeeping.run_forever(database, settings))

@@ -44,6 +44,8 @@ T = TypeVar("T")
 StorageFn = Callable[..., T]
 
 MAX_BATCH = 256
+# Commits between WAL checkpoints (see SQLiteDatabase._checkpoint).
+CHECKPOINT_EVERY = 200
 BUSY_RETRIES = 2000  # ~ 40 s of backing off before a write is refused
 PG_POOL_SIZE = 8
 
@@ -134,6 +136,10 @@ class SQLiteDatabase:
         self._in_commit: tuple[concurrent.futures.Future[Any], list[_WriteJob], list[tuple[bool, Any]]] | None = None
         self._busy_retries = 0
         self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-sqlite-commit")
+        self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-sqlite-checkpoint")
+        self._checkpointer: Any = None
+        self._commits_since_checkpoint = 0
+        self._checkpointing: concurrent.futures.Future[Any] | None = None
 
     def _reader_connection(self) -> Connection:
         if self._reader is None:
@@ -147,6 +153,10 @@ class SQLiteDatabase:
             # Never wait inside sqlite for another process's write lock: that would block
             # the event loop. A busy database is retried from the loop instead.
             raw.execute("PRAGMA busy_timeout=0")
+            # No checkpoint inside a COMMIT: it copies the WAL into the database and fsyncs,
+            # stalling every write queued behind it (measured: token p99 at 8x p50).
+            # _checkpoint runs them beside the writer instead.
+            raw.execute("PRAGMA wal_autocheckpoint=0")
         return self._writer.connection.driver_connection
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
@@ -233,8 +243,27 @@ class SQLiteDatabase:
         _done, batch, results = self._in_commit
         self._finish(commit.exception(), batch, results)
         self._committing = False
+        self._commits_since_checkpoint += 1
+        if self._commits_since_checkpoint >= CHECKPOINT_EVERY:
+            self._checkpoint()
         if self._pending:
             self._flush()
+
+    def _checkpoint(self) -> None:
+        """A PASSIVE checkpoint on its own connection and thread: it copies what the WAL
+        holds into the database without blocking the writer or readers, so the WAL stays
+        small and commits never pay for it."""
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return
+        self._commits_since_checkpoint = 0
+
+        def run() -> None:
+            if self._checkpointer is None:
+                self._checkpointer = _autocommit(self.engine)
+            driver: Any = self._checkpointer.connection.driver_connection
+            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        self._checkpointing = self._checkpoint_thread.submit(run)
 
     def _finish(self, error: BaseException | None, batch: list[_WriteJob], results: list[tuple[bool, Any]]) -> None:
         self._in_commit = None
@@ -250,10 +279,15 @@ class SQLiteDatabase:
 
     def close(self) -> None:
         self._commit_thread.shutdown(wait=True)
-        for conn in (self._reader, self._writer):
+        self._checkpoint_thread.shutdown(wait=True)
+        if self._writer is not None:
+            driver: Any = self._writer.connection.driver_connection
+            with contextlib.suppress(Exception):  # fold the WAL back in for a tidy file
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for conn in (self._reader, self._writer, self._checkpointer):
             if conn is not None:
                 conn.close()
-        self._reader = self._writer = None
+        self._reader = self._writer = self._checkpointer = None
         self.engine.dispose()
 
 

@@ -2,42 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tessera.model import User
+from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
 from tessera.storage.schema import users
 
-_GET = sa.select(users).where(users.c.account_id == sa.bindparam("account_id"), users.c.id == sa.bindparam("id"))
-_BY_EMAIL = sa.select(users).where(
+_COLUMNS = (
+    users.c.id,
+    users.c.account_id,
+    users.c.email,
+    users.c.name,
+    users.c.role,
+    users.c.password_hash,
+    users.c.created_at,
+    users.c.updated_at,
+)
+# Every API call loads its caller: see compiled.py.
+_GET = Compiled(
+    sa.select(*_COLUMNS).where(users.c.account_id == sa.bindparam("account_id"), users.c.id == sa.bindparam("id"))
+)
+_BY_EMAIL = sa.select(*_COLUMNS).where(
     users.c.account_id == sa.bindparam("account_id"), users.c.email == sa.bindparam("email")
 )
 _FIRST_ADMIN = (
-    sa.select(users)
+    sa.select(*_COLUMNS)
     .where(users.c.account_id == sa.bindparam("account_id"), users.c.role == "admin")
     .order_by(users.c.created_at, users.c.id)
     .limit(1)
 )
 
 
-def _user(row: Row) -> User:  # type: ignore[type-arg]
-    return User(
-        id=row.id,
-        account_id=row.account_id,
-        email=row.email,
-        name=row.name,
-        role=row.role,
-        password_hash=row.password_hash,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+def _user(row: Any) -> User:
+    """From a row of _COLUMNS, by position (a Row or a driver tuple)."""
+    return User(*row)
 
 
 def get(conn: Connection, account_id: int, user_id: int) -> User | None:
-    row = conn.execute(_GET, {"account_id": account_id, "id": user_id}).first()
+    row = _GET.fetchone(conn, {"account_id": account_id, "id": user_id})
     return None if row is None else _user(row)
 
 
@@ -67,7 +75,7 @@ def insert(conn: Connection, account_id: int, email: str, name: str, role: str, 
                 created_at=now,
                 updated_at=now,
             )
-            .returning(*users.c)
+            .returning(*_COLUMNS)
         ).one()
     except IntegrityError:  # a concurrent insert won (PostgreSQL, READ COMMITTED)
         raise Duplicate("email") from None
