@@ -1,0 +1,123 @@
+"""Ratios against the baselines, the issue's targets, and the generated part of
+docs/benchmarks.md (between the markers; the prose around it is written by hand)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+TARGETS = (
+    ("client_credentials tokens/s / oidc-provider's", "cc_vs_peer", ">=", 1.0),
+    ("introspections/s / oidc-provider's", "introspection_vs_peer", ">=", 1.0),
+    ("/api/v2/users/me requests/s / same-stack hello world", "users_me_vs_baseline", ">=", 0.5),
+    ("token p99 / p50 at 32 connections", "cc_p99_over_p50", "<=", 2.0),
+    ("RSS of one worker after the run (MB)", "rss_mb", "<=", 150.0),
+    ("errors", "errors", "<=", 0),
+)
+
+
+def _div(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Any]:
+    main = results["configs"].get("sqlite") or next(iter(results["configs"].values()))
+    figures = main["scenarios"]
+    out: dict[str, Any] = {
+        "config": f"{main['engine']}-{main['workers']}",
+        "vs_baseline": {name: _div(f["rps"], figures["healthz"]["rps"]) for name, f in figures.items()},
+        "users_me_vs_baseline": _div(figures["users_me"]["rps"], figures["healthz"]["rps"]),
+        "cc_p99_over_p50": _div(figures["client_credentials"]["p99_ms"], figures["client_credentials"]["p50_ms"]),
+        "rss_mb": main["rss_mb"],
+        "errors": sum(f["errors"] for c in results["configs"].values() for f in c["scenarios"].values()),
+    }
+    peer = results.get("peer")
+    if peer:
+        out["cc_vs_peer"] = _div(figures["client_credentials"]["rps"], peer["scenarios"]["client_credentials"]["rps"])
+        out["introspection_vs_peer"] = _div(figures["introspection"]["rps"], peer["scenarios"]["introspection"]["rps"])
+    scale = results.get("scale")
+    if scale and scale.get("tokens_10m_vs_empty") is not None:
+        out["tokens_10m_vs_empty"] = scale["tokens_10m_vs_empty"]
+    return out
+
+
+def _met(value: float | None, op: str, target: float) -> str:
+    if value is None:
+        return "not measured"
+    ok = value >= target if op == ">=" else value <= target
+    return "met" if ok else "**missed**"
+
+
+def _config_table(config: dict[str, Any], peer: dict[str, Any] | None) -> list[str]:
+    base = config["scenarios"]["healthz"]["rps"]
+    lines = [
+        "| scenario | requests/s (runs) | p50 ms | p99 ms | CPU us/request | / baseline | / peer | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in config["scenarios"].items():
+        runs = ", ".join(f"{r['rps']:.0f}" for r in f["runs"])
+        peer_rps = peer["scenarios"].get(name, {}).get("rps") if peer else None
+        vs_peer = f"{f['rps'] / peer_rps:.2f}" if peer_rps else ""
+        lines.append(
+            f"| {name} | {f['rps']:.0f} ({runs}) | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | "
+            f"{f['cpu_us_per_request']:.0f} | {f['rps'] / base:.2f} | {vs_peer} | {f['errors']} |"
+        )
+    lines.append(f"\nRSS of one worker after the runs: {config['rss_mb']:.0f} MB.")
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    r = results["ratios"]
+    m = results["machine"]
+    lines = [
+        f"Measured {results['generated_at']} on {m['cpus']} CPUs, Python {m['python']}, SQLite {m['sqlite']}, "
+        f"{m['postgresql_client']}; load average at start {' '.join(m['load_average_at_start'])}. "
+        f"{results['runs']} runs of {results['seconds_per_run']:.0f} s per scenario, {results['connections']} connections, "
+        "server on CPU 0, wrk on CPU 1.",
+        "",
+        "### Targets (SQLite, one worker)",
+        "",
+        "| figure | target | measured | |",
+        "|---|---|---|---|",
+    ]
+    for label, key, op, target in TARGETS:
+        value = r.get(key)
+        lines.append(f"| {label} | {op} {target:g} | {'' if value is None else value} | {_met(value, op, target)} |")
+    if "tokens_10m_vs_empty" in r or results.get("scale"):
+        value = r.get("tokens_10m_vs_empty")
+        lines.append(
+            f"| tokens/s with 10M stored / with an empty store | >= 0.9 | {'' if value is None else value} | {_met(value, '>=', 0.9)} |"
+        )
+    peer = results.get("peer")
+    for key, config in results["configs"].items():
+        lines += ["", f"### {key} ({config['workers']} worker{'s' if config['workers'] > 1 else ''})", ""]
+        lines += _config_table(config, peer)
+    if peer:
+        lines += [
+            "",
+            f"### Peer: {peer['name']} (in-memory adapter)",
+            "",
+            "| scenario | requests/s (runs) | p50 ms | p99 ms | CPU us/request | errors |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, f in peer["scenarios"].items():
+            runs = ", ".join(f"{x['rps']:.0f}" for x in f["runs"])
+            lines.append(
+                f"| {name} | {f['rps']:.0f} ({runs}) | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['cpu_us_per_request']:.0f} | {f['errors']} |"
+            )
+        lines.append(f"\nRSS after the runs: {peer['rss_mb']:.0f} MB.")
+    scale = results.get("scale")
+    if scale:
+        lines += ["", "### Scale", "", *list(scale.get("table", []))]
+    return "\n".join(lines)
+
+
+def write_docs(results: dict[str, Any]) -> None:
+    text = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    generated = f"{START}\n<!-- written by `make bench` (bench/report.py); edit the prose outside the markers -->\n\n{render(results)}\n\n{END}"
+    text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: generated, text, flags=re.S)
+    DOCS.write_text(text)

@@ -1,0 +1,279 @@
+"""The benchmark suite: `make bench` (python -m bench.run).
+
+For each configuration (SQLite with one worker; PostgreSQL with one and with two workers)
+it seeds a fresh database, starts Tessera pinned to CPU 0, drives it from CPU 1 with wrk
+(32 connections) and measures each scenario twice: client_credentials tokens,
+authorization code redemption (codes minted in bulk beforehand), refresh with rotation,
+introspection, GET /api/v2/users/me, and GET /healthz, the same-stack baseline. It then
+measures node-oidc-provider 9 the same way (bench/peer). Non-2xx answers and wrong bodies
+count as errors. Results go to bench/results/latest.json and into docs/benchmarks.md.
+
+    python -m bench.run [--seconds 10] [--configs sqlite,postgresql,postgresql-2] [--no-peer]
+                        [--scale] [--smoke] [--output PATH] [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets as random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench import report, seed, servers
+from bench.wrk import Measured, Scenario, basic, run
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POSTGRES_ADMIN = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+RUNS = 2
+# Credentials are single use: mint enough for RUNS runs at up to this many per second.
+MAX_RATE = 15_000
+
+
+@dataclass
+class Figure:
+    scenario: str
+    runs: list[dict[str, float]]
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_us_per_request: float
+
+    @classmethod
+    def of(cls, scenario: str, runs: list[tuple[Measured, float]]) -> Figure:
+        measured = [m for m, _ in runs]
+        best = max(measured, key=lambda m: m.rps)
+        cpu = sum(c for _, c in runs) / max(1, sum(m.requests for m in measured))
+        return cls(
+            scenario=scenario,
+            runs=[
+                {"rps": round(m.rps, 1), "p50_ms": m.p50_ms, "p99_ms": m.p99_ms, "errors": m.errors} for m in measured
+            ],
+            rps=round(statistics.mean(m.rps for m in measured), 1),
+            p50_ms=best.p50_ms,
+            p99_ms=best.p99_ms,
+            errors=sum(m.errors for m in measured),
+            cpu_us_per_request=round(cpu * 1e6, 1),
+        )
+
+
+def _slices(path: Path) -> list[Path]:
+    """Split a file of single-use credentials into one file per run."""
+    lines = path.read_text().splitlines()
+    size = len(lines) // RUNS
+    parts = []
+    for k in range(RUNS):
+        part = path.with_suffix(f".{k}.txt")
+        part.write_text("\n".join(lines[k * size : (k + 1) * size]) + "\n")
+        parts.append(part)
+    return parts
+
+
+def _measure(scenario: Scenario, running: servers.Running, seconds: float) -> list[tuple[Measured, float]]:
+    results = []
+    parts = _slices(scenario.credentials) if scenario.credentials else [None] * RUNS
+    for part in parts:
+        before = servers.cpu_seconds(running.pid)
+        measured = run(replace(scenario, credentials=part), running.base, seconds)
+        results.append((measured, servers.cpu_seconds(running.pid) - before))
+    return results
+
+
+def _warm_up(scenario: Scenario, running: servers.Running, seconds: float) -> None:
+    """A short unmeasured run first, so neither server is measured while warming up (V8's
+    JIT, Python's caches and first connections)."""
+    run(scenario, running.base, min(seconds, 2.0))
+
+
+def _fresh_database(engine: str, folder: Path) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{folder / 'bench.db'}"
+    name = f"tessera_bench_{random.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return "postgresql+psycopg://" + POSTGRES_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: float) -> list[Scenario]:
+    host = {"Host": f"{seed.SUBDOMAIN}.localhost"}
+    form = {**host, "Content-Type": "application/x-www-form-urlencoded"}
+    needed = int(MAX_RATE * seconds * RUNS) + 1000
+    redirect = seed.mint_codes(url, seeded, needed, folder / "codes.txt")
+    seed.mint_tokens(url, seeded, needed, refresh_path=folder / "refresh.txt")
+    live = seed.mint_tokens(url, seeded, 1)[0]
+    return [
+        Scenario("healthz", "GET", "/healthz", host, expect_body="ok"),
+        Scenario(
+            "client_credentials",
+            "POST",
+            "/oauth/tokens",
+            {**form, "Authorization": basic(*seeded.cc)},
+            body="grant_type=client_credentials&scope=read",
+            expect_body='"access_token"',
+        ),
+        Scenario(
+            "authorization_code",
+            "POST",
+            "/oauth/tokens",
+            {**form, "Authorization": basic(*seeded.web)},
+            body="grant_type=authorization_code&code=%s&code_verifier=%s&redirect_uri=" + redirect,
+            expect_body='"access_token"',
+            credentials=folder / "codes.txt",
+        ),
+        Scenario(
+            "refresh_token",
+            "POST",
+            "/oauth/tokens",
+            {**form, "Authorization": basic(*seeded.web)},
+            body="grant_type=refresh_token&refresh_token=%s%s",
+            expect_body='"refresh_token"',
+            credentials=folder / "refresh.txt",
+        ),
+        Scenario(
+            "introspection",
+            "POST",
+            "/oauth/introspect",
+            {**form, "Authorization": basic(*seeded.resource_server)},
+            body=f"token={live}",
+            expect_body='"active":true',
+        ),
+        Scenario(
+            "users_me", "GET", "/api/v2/users/me", {**host, "Authorization": f"Bearer {live}"}, expect_body='"user"'
+        ),
+    ]
+
+
+def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
+    url = _fresh_database(engine, folder)
+    try:
+        seeded = seed.seed(url)
+        scenarios = tessera_scenarios(url, seeded, folder, seconds)
+        figures = {}
+        with servers.tessera(url, "bench-secret-key-" + "x" * 32, folder / "server.log", workers=workers) as running:
+            _warm_up(scenarios[1], running, seconds)
+            for scenario in scenarios:
+                figures[scenario.name] = asdict(Figure.of(scenario.name, _measure(scenario, running, seconds)))
+                log(
+                    f"  {engine}/{workers}w {scenario.name:20} {figures[scenario.name]['rps']:9.1f}/s "
+                    f"p99 {figures[scenario.name]['p99_ms']:.2f} ms errors {figures[scenario.name]['errors']}"
+                )
+            rss = servers.rss_mb(running.pid)
+        return {"engine": engine, "workers": workers, "scenarios": figures, "rss_mb": round(rss, 1)}
+    finally:
+        _drop_database(url)
+
+
+def bench_peer(seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="tessera-bench-peer-"))
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic("bench", "bench-secret")}
+    client_credentials = Scenario(
+        "client_credentials",
+        "POST",
+        "/token",
+        form,
+        body="grant_type=client_credentials&scope=read",
+        expect_body='"access_token"',
+    )
+    figures = {}
+    with servers.peer(folder / "peer.log") as running:
+        _warm_up(client_credentials, running, seconds)
+        figures["client_credentials"] = asdict(Figure.of("client_credentials", _measure(client_credentials, running, seconds)))
+        # Only now: the peer's in-memory store is an LRU of 1,000 entries, so a token
+        # minted before the run above would have been evicted (and introspect inactive).
+        token = httpx.post(
+            f"{running.base}/token", headers=form, content="grant_type=client_credentials&scope=read"
+        ).json()["access_token"]
+        introspection = Scenario(
+            "introspection", "POST", "/token/introspection", form, body=f"token={token}", expect_body='"active":true'
+        )
+        figures["introspection"] = asdict(Figure.of("introspection", _measure(introspection, running, seconds)))
+        for name, figure in figures.items():
+            log(f"  peer {name:20} {figure['rps']:9.1f}/s p99 {figure['p99_ms']:.2f} ms errors {figure['errors']}")
+        rss = servers.rss_mb(running.pid)
+    version = json.loads((servers.PEER / "node_modules" / "oidc-provider" / "package.json").read_text())["version"]
+    return {"name": f"oidc-provider {version}", "scenarios": figures, "rss_mb": round(rss, 1)}
+
+
+def _machine() -> dict[str, Any]:
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql_client": pg,
+        "load_average_at_start": load,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    parser.add_argument("--configs", default="sqlite,postgresql,postgresql-2")
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--scale", action="store_true", help="also the 1M/10M-token and purge experiments")
+    parser.add_argument("--smoke", action="store_true", help="1 s per run, SQLite only, no peer: checks the harness")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.seconds, args.configs, args.no_peer, args.no_docs = 1.0, "sqlite", True, True
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    started = time.time()
+    results: dict[str, Any] = {
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds_per_run": args.seconds,
+        "runs": RUNS,
+        "connections": 32,
+        "machine": _machine(),
+        "configs": {},
+    }
+    for config in args.configs.split(","):
+        engine, _, workers = config.partition("-")
+        log(f"{config}:")
+        results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log)
+    if not args.no_peer:
+        log("peer:")
+        results["peer"] = bench_peer(args.seconds, log)
+    if args.scale:
+        from bench import scale
+
+        results["scale"] = scale.run_all(args.seconds, log)
+    results["ratios"] = report.ratios(results)
+    results["elapsed_s"] = round(time.time() - started, 1)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    log(f"wrote {args.output}")
+    if not args.no_docs:
+        report.write_docs(results)
+        log("updated docs/benchmarks.md")
+    errors = sum(f["errors"] for c in results["configs"].values() for f in c["scenarios"].values())
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
