@@ -78,8 +78,17 @@ def seed(url: str) -> Seeded:
     return asyncio.run(_seed(url))
 
 
+def _begin(conn: sa.Connection) -> None:
+    """Open a real transaction. Tessera's SQLite connections run the driver in autocommit
+    (isolation_level=None: it issues its own BEGIN), so without this every row would be a
+    transaction of its own, with its own fsync; the context manager's COMMIT ends it."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
 def _write(engine: sa.Engine, table: sa.Table, rows: list[dict[str, object]]) -> None:
     with engine.begin() as conn:
+        _begin(conn)
         for start in range(0, len(rows), BATCH):
             conn.execute(table.insert(), rows[start : start + BATCH])
 
@@ -168,6 +177,7 @@ def mint_tokens(
                         }
                     )
             with engine.begin() as conn:
+                _begin(conn)
                 conn.execute(schema.access_tokens.insert(), access_rows)
                 if refresh_rows:
                     conn.execute(schema.refresh_tokens.insert(), refresh_rows)
