@@ -127,7 +127,9 @@ async def main(total: int) -> None:
     await _measure("GET /api/v2/users/me", total, lambda: _call(app, "GET", "/api/v2/users/me", [host, bearer], b""))
     introspect = b"token=" + token.encode()
     await _measure(
-        "POST /oauth/introspect", total, lambda: _call(app, "POST", "/oauth/introspect", [host, basic, form], introspect)
+        "POST /oauth/introspect",
+        total,
+        lambda: _call(app, "POST", "/oauth/introspect", [host, basic, form], introspect),
     )
     db.close()
 

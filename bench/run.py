@@ -8,8 +8,14 @@ introspection, GET /api/v2/users/me, and GET /healthz, the same-stack baseline. 
 measures node-oidc-provider 9 the same way (bench/peer). Non-2xx answers and wrong bodies
 count as errors. Results go to bench/results/latest.json and into docs/benchmarks.md.
 
+With --scale it also runs the scale experiments (bench/scale.py: 1M and 10M live tokens,
+the purge of 1M expired ones while serving). Password sign-in throughput (bench/passwords.py)
+is always measured. --smoke checks the harness in well under a minute: 1 s runs, SQLite
+only, no peer, no docs, and the scale experiments at tiny sizes.
+
     python -m bench.run [--seconds 10] [--configs sqlite,postgresql,postgresql-2] [--no-peer]
-                        [--scale] [--smoke] [--output PATH] [--no-docs]
+                        [--scale] [--scale-sizes 1000000,10000000] [--purge-rows 1000000]
+                        [--no-passwords] [--smoke] [--output PATH] [--no-docs]
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import os
 import platform
 import secrets as random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -61,7 +68,14 @@ class Figure:
         return cls(
             scenario=scenario,
             runs=[
-                {"rps": round(m.rps, 1), "p50_ms": m.p50_ms, "p99_ms": m.p99_ms, "errors": m.errors} for m in measured
+                {
+                    "requests": m.requests,
+                    "rps": round(m.rps, 1),
+                    "p50_ms": m.p50_ms,
+                    "p99_ms": m.p99_ms,
+                    "errors": m.errors,
+                }
+                for m in measured
             ],
             rps=round(statistics.mean(m.rps for m in measured), 1),
             p50_ms=best.p50_ms,
@@ -114,28 +128,46 @@ def _drop_database(url: str) -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+SECRET_KEY = "bench-secret-key-" + "x" * 32
+HOST = {"Host": f"{seed.SUBDOMAIN}.localhost"}
+FORM = {**HOST, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def client_credentials_scenario(seeded: seed.Seeded) -> Scenario:
+    return Scenario(
+        "client_credentials",
+        "POST",
+        "/oauth/tokens",
+        {**FORM, "Authorization": basic(*seeded.cc)},
+        body="grant_type=client_credentials&scope=read",
+        expect_body='"access_token"',
+    )
+
+
+def introspection_scenario(seeded: seed.Seeded, token: str) -> Scenario:
+    return Scenario(
+        "introspection",
+        "POST",
+        "/oauth/introspect",
+        {**FORM, "Authorization": basic(*seeded.resource_server)},
+        body=f"token={token}",
+        expect_body='"active":true',
+    )
+
+
 def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: float) -> list[Scenario]:
-    host = {"Host": f"{seed.SUBDOMAIN}.localhost"}
-    form = {**host, "Content-Type": "application/x-www-form-urlencoded"}
     needed = int(MAX_RATE * seconds * RUNS) + 1000
     redirect = seed.mint_codes(url, seeded, needed, folder / "codes.txt")
     seed.mint_tokens(url, seeded, needed, refresh_path=folder / "refresh.txt")
     live = seed.mint_tokens(url, seeded, 1)[0]
     return [
-        Scenario("healthz", "GET", "/healthz", host, expect_body="ok"),
-        Scenario(
-            "client_credentials",
-            "POST",
-            "/oauth/tokens",
-            {**form, "Authorization": basic(*seeded.cc)},
-            body="grant_type=client_credentials&scope=read",
-            expect_body='"access_token"',
-        ),
+        Scenario("healthz", "GET", "/healthz", HOST, expect_body="ok"),
+        client_credentials_scenario(seeded),
         Scenario(
             "authorization_code",
             "POST",
             "/oauth/tokens",
-            {**form, "Authorization": basic(*seeded.web)},
+            {**FORM, "Authorization": basic(*seeded.web)},
             body="grant_type=authorization_code&code=%s&code_verifier=%s&redirect_uri=" + redirect,
             expect_body='"access_token"',
             credentials=folder / "codes.txt",
@@ -144,21 +176,14 @@ def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: floa
             "refresh_token",
             "POST",
             "/oauth/tokens",
-            {**form, "Authorization": basic(*seeded.web)},
+            {**FORM, "Authorization": basic(*seeded.web)},
             body="grant_type=refresh_token&refresh_token=%s%s",
             expect_body='"refresh_token"',
             credentials=folder / "refresh.txt",
         ),
+        introspection_scenario(seeded, live),
         Scenario(
-            "introspection",
-            "POST",
-            "/oauth/introspect",
-            {**form, "Authorization": basic(*seeded.resource_server)},
-            body=f"token={live}",
-            expect_body='"active":true',
-        ),
-        Scenario(
-            "users_me", "GET", "/api/v2/users/me", {**host, "Authorization": f"Bearer {live}"}, expect_body='"user"'
+            "users_me", "GET", "/api/v2/users/me", {**HOST, "Authorization": f"Bearer {live}"}, expect_body='"user"'
         ),
     ]
 
@@ -170,7 +195,7 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
         seeded = seed.seed(url)
         scenarios = tessera_scenarios(url, seeded, folder, seconds)
         figures = {}
-        with servers.tessera(url, "bench-secret-key-" + "x" * 32, folder / "server.log", workers=workers) as running:
+        with servers.tessera(url, SECRET_KEY, folder / "server.log", workers=workers) as running:
             _warm_up(scenarios[1], running, seconds)
             for scenario in scenarios:
                 figures[scenario.name] = asdict(Figure.of(scenario.name, _measure(scenario, running, seconds)))
@@ -182,6 +207,7 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
         return {"engine": engine, "workers": workers, "scenarios": figures, "rss_mb": round(rss, 1)}
     finally:
         _drop_database(url)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def bench_peer(seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
@@ -230,15 +256,24 @@ def _machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
-    parser.add_argument("--configs", default="sqlite,postgresql,postgresql-2")
+    parser.add_argument(
+        "--configs",
+        default="sqlite,postgresql,postgresql-2",
+        help='"" for none (with --scale: the scale figures alone)',
+    )
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--scale", action="store_true", help="also the 1M/10M-token and purge experiments")
-    parser.add_argument("--smoke", action="store_true", help="1 s per run, SQLite only, no peer: checks the harness")
+    parser.add_argument("--scale-sizes", help="live tokens to measure at, comma-separated (default 1000000,10000000)")
+    parser.add_argument("--purge-rows", type=int, help="expired tokens the purge experiment deletes (default 1000000)")
+    parser.add_argument("--no-passwords", action="store_true", help="skip the password sign-in figures")
+    parser.add_argument(
+        "--smoke", action="store_true", help="1 s per run, SQLite only, no peer, tiny scale sizes: checks the harness"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.seconds, args.configs, args.no_peer, args.no_docs = 1.0, "sqlite", True, True
+        args.seconds, args.configs, args.no_peer, args.no_docs, args.scale = 1.0, "sqlite", True, True, True
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -252,27 +287,35 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "configs": {},
     }
-    for config in args.configs.split(","):
+    for config in filter(None, args.configs.split(",")):
         engine, _, workers = config.partition("-")
         log(f"{config}:")
         results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log)
     if not args.no_peer:
         log("peer:")
         results["peer"] = bench_peer(args.seconds, log)
+    if not args.no_passwords:
+        from bench import passwords
+
+        results["passwords"] = passwords.run_all(args.seconds, log, runs=1 if args.smoke else RUNS)
     if args.scale:
         from bench import scale
 
-        results["scale"] = scale.run_all(args.seconds, log)
+        sizes = scale.SMOKE if args.smoke else scale.FULL
+        if args.scale_sizes:
+            sizes = replace(sizes, live=tuple(sorted(int(n) for n in args.scale_sizes.split(","))))
+        if args.purge_rows is not None:
+            sizes = replace(sizes, expired=args.purge_rows)
+        results["scale"] = scale.run_all(args.seconds, log, sizes)
     results["ratios"] = report.ratios(results)
     results["elapsed_s"] = round(time.time() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     log(f"wrote {args.output}")
-    if not args.no_docs:
+    if not args.no_docs and results["configs"]:  # a partial run must not replace the tables
         report.write_docs(results)
         log("updated docs/benchmarks.md")
-    errors = sum(f["errors"] for c in results["configs"].values() for f in c["scenarios"].values())
-    return 1 if errors else 0
+    return 1 if results["ratios"]["errors"] else 0
 
 
 if __name__ == "__main__":

@@ -97,7 +97,12 @@ def _process(command: list[str], env: dict[str, str], log: Path, probe: str, hos
 
 
 @contextmanager
-def tessera(database_url: str, secret_key: str, log: Path, *, workers: int = 1, cpus: str = "0") -> Iterator[Running]:
+def tessera(
+    database_url: str, secret_key: str, log: Path, *, workers: int = 1, cpus: str = "0", purge_interval: int = 0
+) -> Iterator[Running]:
+    """`tessera serve` pinned to `cpus`. The periodic purge of dead rows is off unless
+    `purge_interval` (seconds, TESSERA_PURGE_INTERVAL) is given: only the scale experiment
+    measures it; its first pass starts at a random point of the first interval."""
     port = free_port()
     env = {
         **os.environ,
@@ -106,7 +111,7 @@ def tessera(database_url: str, secret_key: str, log: Path, *, workers: int = 1, 
         # Off for the measurement, like the peer, which logs nothing per request either;
         # docs/benchmarks.md gives the access log's own cost.
         "TESSERA_ACCESS_LOG": "0",
-        "TESSERA_PURGE_INTERVAL": "0",
+        "TESSERA_PURGE_INTERVAL": str(purge_interval),
     }
     command = ["taskset", "-c", cpus, str(TESSERA), "serve", "--port", str(port), "--workers", str(workers)]
     base = f"http://127.0.0.1:{port}"

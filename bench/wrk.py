@@ -137,14 +137,16 @@ class Measured:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run(scenario: Scenario, url_base: str, seconds: float, *, cpu: int | None = 1) -> Measured:
+def run(
+    scenario: Scenario, url_base: str, seconds: float, *, cpu: int | None = 1, connections: int = CONNECTIONS
+) -> Measured:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(scenario.script())
         script = handle.name
     command = [
         "wrk",
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-t{min(THREADS, connections)}",
+        f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         "-s",
         script,
