@@ -22,6 +22,7 @@ from tessera.storage.database import Database, StorageUnavailable, open_database
 from tessera.storage.stores import Stores
 from tessera.web import pages, responses
 from tessera.web.access_log import AccessLog
+from tessera.web.router import ExactPathRouter
 from tessera.web.routes import routes
 from tessera.web.services import Services
 from tessera.web.tenancy import NotAnAccount
@@ -124,7 +125,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             if owned:
                 database.close()
 
-    app = Starlette(routes=routes(services), exception_handlers=_error_handlers(services), lifespan=lifespan)  # type: ignore[arg-type]
+    app = Starlette(exception_handlers=_error_handlers(services))  # type: ignore[arg-type]
+    app.router = ExactPathRouter(routes(services), lifespan=lifespan)
     app.state.services = services
     if settings.access_log:
         app.add_middleware(AccessLog)

@@ -1,5 +1,6 @@
 """A small per-process memo with bounded staleness, for rows every request reads and
-almost nothing writes: accounts by subdomain and clients by identifier.
+almost nothing writes: accounts by subdomain, clients by identifier and by numeric id,
+users by id.
 
 The bound (docs/architecture.md): a change made through this process is seen at once
 (the store clears the memo on its own writes); a change made elsewhere (another node,

@@ -166,6 +166,8 @@ class ClientStore:
         self.db = db
         # Every token request authenticates its client: see cache.py for the staleness bound.
         self._memo: Memo[tuple[int, str], Client] = Memo()
+        # Introspection by a resource server loads the token's client by numeric id.
+        self._by_id: Memo[tuple[int, int], Client] = Memo()
 
     async def find(self, account_id: int, identifier: str) -> Client | None:
         client = self._memo.get((account_id, identifier))
@@ -176,7 +178,12 @@ class ClientStore:
         return client
 
     async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
-        return await self.db.read(by_numeric_id, account_id, numeric_id)
+        client = self._by_id.get((account_id, numeric_id))
+        if client is None:
+            client = await self.db.read(by_numeric_id, account_id, numeric_id)
+            if client is not None:
+                self._by_id.put((account_id, numeric_id), client)
+        return client
 
     async def find_global(self, identifier: str) -> Client | None:
         return await self.db.read(find_global, identifier)
@@ -186,6 +193,7 @@ class ClientStore:
 
     async def set_secret(self, client_id: int, secret_hash: bytes, secret_prefix: str, now: float) -> Client | None:
         self._memo.clear()  # a global client is remembered once per account: forget them all
+        self._by_id.clear()
         return await self.db.write(set_secret, client_id, secret_hash, secret_prefix, now)
 
     async def create(self, new: NewClient, now: float) -> Client:

@@ -140,6 +140,7 @@ class SQLiteDatabase:
         self._checkpointer: Any = None
         self._commits_since_checkpoint = 0
         self._checkpointing: concurrent.futures.Future[Any] | None = None
+        self._catch_up_due = False
 
     def _reader_connection(self) -> Connection:
         if self._reader is None:
@@ -175,6 +176,7 @@ class SQLiteDatabase:
             self._finish(error, batch, results)
         self._committing = False
         self._flush_scheduled = False
+        self._catch_up_due = False
         self._loop = loop
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -243,6 +245,9 @@ class SQLiteDatabase:
         _done, batch, results = self._in_commit
         self._finish(commit.exception(), batch, results)
         self._committing = False
+        if self._catch_up_due:
+            self._catch_up()
+            return
         self._commits_since_checkpoint += 1
         if self._commits_since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint()
@@ -250,12 +255,21 @@ class SQLiteDatabase:
             self._flush()
 
     def _checkpoint(self) -> None:
-        """A PASSIVE checkpoint on its own connection and thread: it copies what the WAL
-        holds into the database without blocking the writer or readers, so the WAL stays
-        small and commits never pay for it."""
+        """Keep the WAL small, in two steps, so that commits never pay for it.
+
+        1. A PASSIVE checkpoint on its own connection and thread copies the bulk of the WAL
+           into the database beside the writer, blocking neither it nor readers.
+        2. It can never finish while commits keep appending, and SQLite only starts the WAL
+           over once a checkpoint has copied every frame: without step 2 the WAL grew by
+           ~10 KB per token under load (measured: 2.2 GB after a few benchmark runs). So
+           after step 1 the writer holds its next batch while a second PASSIVE checkpoint,
+           on the writer's connection, copies only the frames that arrived during step 1;
+           the next BEGIN then restarts the WAL from its first frame.
+        """
         if self._checkpointing is not None and not self._checkpointing.done():
             return
         self._commits_since_checkpoint = 0
+        loop = asyncio.get_running_loop()
 
         def run() -> None:
             if self._checkpointer is None:
@@ -263,7 +277,35 @@ class SQLiteDatabase:
             driver: Any = self._checkpointer.connection.driver_connection
             driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
+        def bulk_done(_future: asyncio.Future[Any]) -> None:
+            if loop is not self._loop:
+                return
+            if self._committing or self._flush_scheduled:
+                self._catch_up_due = True  # after the commit in flight (see _committed)
+            else:
+                self._catch_up()
+
         self._checkpointing = self._checkpoint_thread.submit(run)
+        asyncio.wrap_future(self._checkpointing, loop=loop).add_done_callback(bulk_done)
+
+    def _catch_up(self) -> None:
+        """Step 2 of _checkpoint: no batch starts until it is done (`_committing`)."""
+        self._catch_up_due = False
+        self._committing = True
+        loop = asyncio.get_running_loop()
+        raw = self._writer_raw()
+
+        def run() -> None:
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        def done(_future: asyncio.Future[Any]) -> None:
+            if loop is not self._loop:
+                return
+            self._committing = False
+            if self._pending:
+                self._flush()
+
+        asyncio.wrap_future(self._commit_thread.submit(run), loop=loop).add_done_callback(done)
 
     def _finish(self, error: BaseException | None, batch: list[_WriteJob], results: list[tuple[bool, Any]]) -> None:
         self._in_commit = None

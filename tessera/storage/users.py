@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tessera.model import User
+from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
@@ -85,9 +86,17 @@ def insert(conn: Connection, account_id: int, email: str, name: str, role: str, 
 class UserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every API call and introspection loads the token's user: see cache.py for the
+        # staleness bound. Sign-in reads by email, never from here.
+        self._memo: Memo[tuple[int, int], User] = Memo()
 
     async def get(self, account_id: int, user_id: int) -> User | None:
-        return await self.db.read(get, account_id, user_id)
+        user = self._memo.get((account_id, user_id))
+        if user is None:
+            user = await self.db.read(get, account_id, user_id)
+            if user is not None:
+                self._memo.put((account_id, user_id), user)
+        return user
 
     async def find_by_email(self, account_id: int, email: str) -> User | None:
         return await self.db.read(by_email, account_id, email)

@@ -37,52 +37,46 @@ def _api_paths(path: str) -> tuple[str, str]:
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    """Grouped by prefix with Mount: Starlette tries routes in order, one regex each, and
-    a flat table made every API call try twenty before its own (docs/benchmarks.md)."""
+    """A flat table; web/router.py finds the parameterless ones by dictionary lookup."""
 
     def bind(fn: Callable[[Services, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return partial(fn, services)
 
-    oauth: list[BaseRoute] = [
-        # JSON endpoints that browser apps may call from any origin (web/cors.py).
-        Route("/tokens", allow_any_origin(bind(token.token)), methods=["POST"]),
-        Route("/introspect", allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
-        Route("/revoke", allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
-        Route("/userinfo", allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
-        Route("/jwks", allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
-        *[
-            Route(path, preflight("GET, POST"), methods=["OPTIONS"])
-            for path in ("/tokens", "/revoke", "/introspect", "/userinfo")
-        ],
-        Route("/authorizations/new", bind(authorize.new), methods=["GET"]),
-        Route("/authorizations", bind(authorize.decide), methods=["POST"]),
-    ]
     api_v2: list[BaseRoute] = []
-    for path in _api_paths("/users/me"):
+    for path in _api_paths("/api/v2/users/me"):
         api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
-    for path in _api_paths("/oauth/tokens"):
+    for path in _api_paths("/api/v2/oauth/tokens"):
         api_v2.append(Route(path, bind(api(tokens.list_tokens, scope="users:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tokens.create_token, scope="users:write")), methods=["POST"]))
-    for path in _api_paths("/oauth/tokens/{token_id}"):
+    for path in _api_paths("/api/v2/oauth/tokens/{token_id}"):
         api_v2.append(Route(path, bind(api(tokens.show_token, scope="users:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tokens.revoke_token, scope="users:write")), methods=["DELETE"]))
-    access: list[BaseRoute] = [
-        Route("/login", bind(login.show), methods=["GET"]),
-        Route("/login", bind(login.submit), methods=["POST"]),
-        Route("/logout", bind(logout.logout), methods=["GET", "POST"]),
-        Route("/apps", bind(authorized_apps.show), methods=["GET"]),
-        Route("/apps/revoke", bind(authorized_apps.revoke), methods=["POST"]),
-    ]
-    well_known: list[BaseRoute] = [
-        Route("/openid-configuration", allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
-        Route("/oauth-authorization-server", allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
-    ]
     return [
-        Mount("/oauth", routes=oauth),
-        Mount("/api/v2", routes=api_v2),
+        # JSON endpoints that browser apps may call from any origin (web/cors.py).
+        Route("/oauth/tokens", allow_any_origin(bind(token.token)), methods=["POST"]),
+        Route("/oauth/introspect", allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
+        Route("/oauth/revoke", allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
+        Route("/oauth/userinfo", allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
+        Route("/oauth/jwks", allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
+        *[
+            Route(f"/oauth/{name}", preflight("GET, POST"), methods=["OPTIONS"])
+            for name in ("tokens", "revoke", "introspect", "userinfo")
+        ],
+        Route("/oauth/authorizations/new", bind(authorize.new), methods=["GET"]),
+        Route("/oauth/authorizations", bind(authorize.decide), methods=["POST"]),
+        *api_v2,
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/", bind(home.home), methods=["GET"]),
-        Mount("/access", routes=access),
-        Mount("/.well-known", routes=well_known),
+        Route("/access/login", bind(login.show), methods=["GET"]),
+        Route("/access/login", bind(login.submit), methods=["POST"]),
+        Route("/access/logout", bind(logout.logout), methods=["GET", "POST"]),
+        Route("/access/apps", bind(authorized_apps.show), methods=["GET"]),
+        Route("/access/apps/revoke", bind(authorized_apps.revoke), methods=["POST"]),
+        Route("/.well-known/openid-configuration", allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
+        Route(
+            "/.well-known/oauth-authorization-server",
+            allow_any_origin(bind(discovery.configuration)),
+            methods=["GET"],
+        ),
         Mount("/assets", app=StaticFiles(directory=STATIC), name="assets"),
     ]

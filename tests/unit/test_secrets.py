@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 
 import pytest
 
@@ -56,8 +57,12 @@ def test_shown_is_the_first_characters_only() -> None:
     assert secrets.shown(SECRET, secrets.TOKEN_SHOWN) == "tss_Wp3kJx"
 
 
-def test_families_are_random_and_opaque() -> None:
-    """A family identifier is 128 random bits in hex, unique per authorization."""
+def test_families_are_unique_and_time_ordered() -> None:
+    """A family identifier is 32 hex digits, unique per authorization, and a later family
+    sorts after an earlier one (the index on families then grows at its end)."""
     family = secrets.new_family()
     assert re.fullmatch(r"[0-9a-f]{32}", family)
-    assert secrets.new_family() != family
+    time.sleep(0.002)
+    later = [secrets.new_family() for _ in range(100)]
+    assert len(set(later)) == 100
+    assert all(other > family for other in later)

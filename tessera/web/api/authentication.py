@@ -49,7 +49,7 @@ Handler = Callable[[Services, Request, AccountHost, Caller], Awaitable[Response]
 
 async def _token_outside_header(request: Request) -> str | None:
     """Where a token was sent other than the Authorization header, if it was."""
-    if "access_token" in request.query_params:
+    if request.scope.get("query_string") and "access_token" in request.query_params:
         return "query string"
     content_type = request.headers.get("content-type", "").lower()
     if request.method not in SAFE_METHODS and content_type.startswith("application/x-www-form-urlencoded"):

@@ -1,0 +1,52 @@
+"""A Starlette Router that finds routes without parameters by a dictionary lookup.
+
+Starlette tries routes in order, one regular expression each, and every request paid for
+the routes listed before its own (a token request tried a dozen; measured in
+docs/benchmarks.md). Here a request for a path that some parameterless route serves goes
+straight to that route; anything else (paths with parameters, 404, 405, the redirect of a
+trailing slash) takes Starlette's own scan, so the answers are Starlette's in every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send
+
+
+class ExactPathRouter(Router):
+    def __init__(self, routes: Sequence[BaseRoute], **kwargs: object) -> None:
+        super().__init__(routes=list(routes), **kwargs)  # type: ignore[arg-type]
+        self._exact: dict[str, list[Route]] = {}
+        for index, route in enumerate(self.routes):
+            if not isinstance(route, Route) or route.param_convertors:
+                continue
+            # Starlette gives a path to the first route that matches it: take the shortcut
+            # only where no earlier route (other than this path's other methods) could.
+            shadowed = any(
+                _could_match(other, route.path)
+                for other in self.routes[:index]
+                if not (isinstance(other, Route) and other.path == route.path)
+            )
+            if not shadowed:
+                self._exact.setdefault(route.path, []).append(route)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            candidates = self._exact.get(scope["path"])
+            if candidates is not None:
+                for route in candidates:
+                    match, child_scope = route.matches(scope)
+                    if match is Match.FULL:
+                        scope.setdefault("router", self)
+                        scope["route"] = route
+                        scope.update(child_scope)
+                        await route.handle(scope, receive, send)
+                        return
+        await super().app(scope, receive, send)
+
+
+def _could_match(route: BaseRoute, path: str) -> bool:
+    regex = getattr(route, "path_regex", None)
+    return regex is not None and regex.match(path) is not None
