@@ -29,7 +29,8 @@ def _errors(results: dict[str, Any]) -> int:
     figures = [f for c in results["configs"].values() for f in c["scenarios"].values()]
     scale = results.get("scale")
     if scale:
-        figures += [f for size in scale["live"]["sizes"] for f in size["scenarios"].values()]
+        sizes = [*scale["live"]["sizes"], scale["live"]["empty_again"]]
+        figures += [f for size in sizes for f in size["scenarios"].values()]
         figures += [f for f in (scale["purge"]["without_purge"], scale["purge"]["during_purge"]) if f]
     if results.get("passwords"):
         figures.append(results["passwords"]["login"])

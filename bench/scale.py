@@ -3,9 +3,10 @@ started as for the main figures (pinned to CPU 0, wrk on CPU 1, 32 connections):
 
 1. Does cost grow with the table? client_credentials tokens and introspection, measured
    with an empty store, then with 1,000,000 and with 10,000,000 live access tokens
-   bulk-loaded into it (bench/bulk.py), each on a freshly started server. Beside each
-   size: how long one pass of the periodic purge takes when there is nothing to delete,
-   timed in this process with Tessera's own purge function on the same file.
+   bulk-loaded into it (bench/bulk.py), each on a freshly started server, and the empty
+   store once more at the end (the ratios divide by the mean of the two empty figures).
+   Beside each size: how long one pass of the periodic purge takes when there is nothing
+   to delete, timed in this process with Tessera's own purge function on the same file.
 2. The purge while serving: 1,000,000 access tokens that expired two hours ago (beyond
    storage/purge.py's RETENTION, so the purge takes them). client_credentials is measured
    on a server with the periodic purge off, then on one with it on (every PURGE_INTERVAL
@@ -141,9 +142,23 @@ def live_tokens(seconds: float, sizes: Sizes, log: Log) -> dict[str, Any]:
             )
             loaded = target
             measured.append(_size(url, seeded, folder, target, seconds, sizes, log) | {"load_s": round(took, 1)})
-        return {"sizes": measured, "db_mb": round(bulk.sqlite_path(url).stat().st_size / 2**20)}
+        db_mb = round(bulk.sqlite_path(url).stat().st_size / 2**20)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    # The empty store once more, on a fresh file, after the big ones: on a shared machine a
+    # single measurement of the ratios' denominator is easily disturbed, so they use the
+    # mean of both and the table shows how far apart the two are.
+    folder, url, seeded = _fresh("tessera-bench-scale-")
+    try:
+        again = _size(url, seeded, folder, 0, seconds, sizes, log)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"sizes": measured, "empty_again": again, "db_mb": db_mb}
+
+
+def empty_rps(live: dict[str, Any], scenario: str) -> float:
+    """The empty store's requests/s: the mean of its two measurements (before and after)."""
+    return (live["sizes"][0]["scenarios"][scenario]["rps"] + live["empty_again"]["scenarios"][scenario]["rps"]) / 2
 
 
 class _Watcher(threading.Thread):
@@ -282,32 +297,43 @@ def _runs_text(f: dict[str, Any], key: str, fmt: str) -> str:
 
 def _table(live: dict[str, Any], purged: dict[str, Any], seconds: float) -> list[str]:
     sizes = live["sizes"]
-    empty = sizes[0]["scenarios"]
+    empty_cc, empty_in = empty_rps(live, "client_credentials"), empty_rps(live, "introspection")
+    first, again = sizes[0]["scenarios"], live["empty_again"]["scenarios"]
     lines = [
-        f"SQLite, one worker, each size on a freshly started server; {len(empty['client_credentials']['runs'])} run(s) "
-        f"of {seconds:g} s per scenario (requests/s: the mean, then each run; p50/p99: the fastest run's). Tokens "
-        f"were bulk-loaded (bench/bulk.py): real format and digest, spread over {bulk.BULK_USERS:,} users, live for "
-        'a day. "Idle purge pass": one pass of the periodic purge with nothing to delete, timed in process on the '
-        "same file after the runs.",
+        f"SQLite, one worker, each size on a freshly started server; {len(first['client_credentials']['runs'])} run(s) "
+        f"of {seconds:g} s per scenario (requests/s: the mean, then each run; p50/p99: the fastest run's; CPU: the "
+        f"server's, per request). Tokens were bulk-loaded (bench/bulk.py): real format and digest, spread over "
+        f"{bulk.BULK_USERS:,} users, live for a day. The empty store is measured first and again at the end on a fresh "
+        'file; the ratios divide by the mean of the two. "Idle purge pass": one pass of the periodic purge with '
+        "nothing to delete, timed in process on the same file after the runs.",
         "",
-        "| live tokens stored | rows at start | tokens/s (runs) | p50 ms | p99 ms | introspections/s (runs) | p50 ms "
-        "| p99 ms | tokens/s / empty | introspections/s / empty | idle purge pass s | RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| live tokens stored | rows at start | tokens/s (runs) | p50 ms | p99 ms | CPU us | introspections/s (runs) "
+        "| p50 ms | p99 ms | CPU us | tokens/s / empty | introspections/s / empty | idle purge pass s | RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for size in sizes:
+    for size, label in [(s, f"{s['live_tokens']:,}") for s in sizes] + [(live["empty_again"], "0 (again, at the end)")]:
         cc, intro = size["scenarios"]["client_credentials"], size["scenarios"]["introspection"]
         lines.append(
-            f"| {size['live_tokens']:,} | {size['rows_at_start']:,} | {cc['rps']:.0f} ({_runs_text(cc, 'rps', '.0f')}) "
-            f"| {cc['p50_ms']:.2f} | {cc['p99_ms']:.2f} | {intro['rps']:.0f} ({_runs_text(intro, 'rps', '.0f')}) "
-            f"| {intro['p50_ms']:.2f} | {intro['p99_ms']:.2f} "
-            f"| {_ratio(cc['rps'], empty['client_credentials']['rps'])} "
-            f"| {_ratio(intro['rps'], empty['introspection']['rps'])} | {size['idle_purge_pass_s']:.3f} "
-            f"| {size['rss_mb']:.0f} |"
+            f"| {label} | {size['rows_at_start']:,} | {cc['rps']:.0f} ({_runs_text(cc, 'rps', '.0f')}) "
+            f"| {cc['p50_ms']:.2f} | {cc['p99_ms']:.2f} | {cc['cpu_us_per_request']:.0f} "
+            f"| {intro['rps']:.0f} ({_runs_text(intro, 'rps', '.0f')}) | {intro['p50_ms']:.2f} | {intro['p99_ms']:.2f} "
+            f"| {intro['cpu_us_per_request']:.0f} | {_ratio(cc['rps'], empty_cc)} | {_ratio(intro['rps'], empty_in)} "
+            f"| {size['idle_purge_pass_s']:.3f} | {size['rss_mb']:.0f} |"
         )
+    apart = {
+        name: _ratio(abs(first[name]["rps"] - again[name]["rps"]), empty_rps(live, name))
+        for name in ("client_credentials", "introspection")
+    }
     loads = "; ".join(
         f"{s['live_tokens'] - p['live_tokens']:,} more in {s['load_s']:.0f} s" for p, s in itertools.pairwise(sizes)
     )
-    lines += ["", f"Bulk loads: {loads}; the database file ended at {live['db_mb']:,} MB.", ""]
+    lines += [
+        "",
+        f"The two empty-store measurements differ by {apart['client_credentials']:.0%} (tokens/s) and "
+        f"{apart['introspection']:.0%} (introspections/s) of their mean. Bulk loads: {loads}; the database file "
+        f"ended at {live['db_mb']:,} MB.",
+        "",
+    ]
 
     q, d = purged["without_purge"], purged["during_purge"]
     lines += [
@@ -316,19 +342,19 @@ def _table(live: dict[str, Any], purged: dict[str, Any], seconds: float) -> list
         f"deletes batches of {purged['purge_batch']} with {purged['purge_pause_s'] * 1000:g} ms pauses). Both "
         "servers started on the same store and were warmed up alike:",
         "",
-        "| client_credentials | requests/s (runs) | p50 ms | p99 ms | p99 ms of each run | max ms | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| client_credentials | requests/s (runs) | p50 ms | p99 ms | p99 ms of each run | max ms | CPU us | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for label, f, worst in (
         ("purge off", q, purged["max_ms_without"]),
         ("during the purge", d, purged["max_ms_during"]),
     ):
         if f is None:
-            lines.append(f"| {label} | no run | | | | | |")
+            lines.append(f"| {label} | no run | | | | | | |")
             continue
         lines.append(
             f"| {label} | {f['rps']:.0f} ({_runs_text(f, 'rps', '.0f')}) | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} "
-            f"| {_runs_text(f, 'p99_ms', '.2f')} | {worst:.2f} | {f['errors']} |"
+            f"| {_runs_text(f, 'p99_ms', '.2f')} | {worst:.2f} | {f['cpu_us_per_request']:.0f} | {f['errors']} |"
         )
     duration = purged["duration_s"]
     rate = f" ({purged['expired_rows_before'] / duration:,.0f} rows/s)" if duration else ""
@@ -349,18 +375,27 @@ def run_all(seconds: float, log: Log, sizes: Sizes = FULL) -> dict[str, Any]:
     started = time.monotonic()
     live = live_tokens(seconds, sizes, log)
     purged = purge_while_serving(seconds, sizes, log)
-    empty, largest = live["sizes"][0]["scenarios"], live["sizes"][-1]
+    largest = live["sizes"][-1]
     during = purged["during_purge"]
     return {
         "live": live,
         "purge": purged,
         "largest_live": largest["live_tokens"],
-        # The ratios at the largest size: 10,000,000 in the full run, tiny in the smoke run.
+        # At the largest size (10,000,000 in the full run, tiny in the smoke run), over the
+        # mean of the two empty-store measurements.
         "tokens_10m_vs_empty": _ratio(
-            largest["scenarios"]["client_credentials"]["rps"], empty["client_credentials"]["rps"]
+            largest["scenarios"]["client_credentials"]["rps"], empty_rps(live, "client_credentials")
         ),
         "introspection_10m_vs_empty": _ratio(
-            largest["scenarios"]["introspection"]["rps"], empty["introspection"]["rps"]
+            largest["scenarios"]["introspection"]["rps"], empty_rps(live, "introspection")
+        ),
+        "cpu_per_token_10m_vs_empty": _ratio(
+            largest["scenarios"]["client_credentials"]["cpu_us_per_request"],
+            (
+                live["sizes"][0]["scenarios"]["client_credentials"]["cpu_us_per_request"]
+                + live["empty_again"]["scenarios"]["client_credentials"]["cpu_us_per_request"]
+            )
+            / 2,
         ),
         "purge_duration_s": purged["duration_s"],
         "purge_p99_during_over_without": _ratio(during["p99_ms"], purged["without_purge"]["p99_ms"])
