@@ -138,6 +138,13 @@ access_tokens = sa.Table(
     sa.Column("used_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
     sa.Index("ix_access_tokens_user_client", "user_id", "client_id"),
+    # The purge finds revoked rows by this; only revoked rows are in it.
+    sa.Index(
+        "ix_access_tokens_revoked_at",
+        "revoked_at",
+        sqlite_where=sa.text("revoked_at IS NOT NULL"),
+        postgresql_where=sa.text("revoked_at IS NOT NULL"),
+    ),
 )
 
 refresh_tokens = sa.Table(
@@ -156,6 +163,13 @@ refresh_tokens = sa.Table(
     sa.Column("used_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
     sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
+    # The purge finds revoked rows by this; only revoked rows are in it.
+    sa.Index(
+        "ix_refresh_tokens_revoked_at",
+        "revoked_at",
+        sqlite_where=sa.text("revoked_at IS NOT NULL"),
+        postgresql_where=sa.text("revoked_at IS NOT NULL"),
+    ),
 )
 
 sessions = sa.Table(
