@@ -1,7 +1,7 @@
 """Bulk-loading millions of access tokens into a SQLite store, for the scale experiments.
 
 Rows are what Tessera itself writes (storage/tokens.insert): a token of the real format
-("tsa_" and 43 base64url characters, random), stored under the real digest function
+(secrets.new_token: "tsa_", 44 random base64url characters, then 8 for the issue time), stored under the real digest function
 (tessera.protocol.secrets.digest), spread over BULK_USERS users of the web client, each
 with its own random family. Only the generation is cheap: the random bytes of a whole
 chunk come from one os.urandom call and are base64-encoded at once.
@@ -28,7 +28,7 @@ from tessera.protocol import secrets
 
 CHUNK = 100_000
 BULK_USERS = 1_000
-TOKEN_CHARS = 43  # secrets.new_secret: token_urlsafe(32)
+RANDOM_CHARS = 44  # secrets.new_token: 33 random bytes, then the issue time
 # Page cache for the load (the sorts and index builds).
 CACHE_BYTES_PER_ROW = 120
 MAX_CACHE_BYTES = 3 * 2**30
@@ -50,7 +50,7 @@ def sqlite_path(url: str) -> Path:
 
 
 def _chunk(n: int) -> tuple[str, str]:
-    # 33 random bytes encode to 44 base64 characters without padding; a token takes 43.
+    # 33 random bytes encode to 44 base64 characters without padding.
     text = base64.urlsafe_b64encode(os.urandom(33 * n)).decode()
     families = os.urandom(16 * n).hex()
     return text, families
@@ -60,13 +60,14 @@ def _rows(
     count: int, account_id: int, client_id: int, users: list[int], created_at: float, expires_at: float
 ) -> Iterator[tuple[object, ...]]:
     digest, prefix, shown = secrets.digest, secrets.ACCESS_TOKEN_PREFIX, secrets.TOKEN_SHOWN
+    issued = base64.urlsafe_b64encode(int(created_at * 1000).to_bytes(6, "big")).decode()
     n_users = len(users)
     made = 0
     while made < count:
         n = min(CHUNK, count - made)
         text, families = _chunk(n)
         for i in range(n):
-            token = prefix + text[44 * i : 44 * i + TOKEN_CHARS]
+            token = prefix + text[RANDOM_CHARS * i : RANDOM_CHARS * (i + 1)] + issued
             yield (
                 digest(token),
                 token[:shown],

@@ -101,7 +101,7 @@ def mint_codes(url: str, seeded: Seeded, count: int, path: Path) -> str:
     challenge = pkce.s256(verifier)
     lines, rows = [], []
     for _ in range(count):
-        code = secrets.new_secret(secrets.CODE_PREFIX)
+        code = secrets.new_token(secrets.CODE_PREFIX)
         lines.append(f"{code} {verifier}")
         rows.append(
             {
@@ -143,7 +143,7 @@ def mint_tokens(
             size = min(BATCH, count - start)
             access_rows, refresh_rows = [], []
             for _ in range(size):
-                token = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX)
+                token = secrets.new_token(secrets.ACCESS_TOKEN_PREFIX)
                 family = secrets.new_family()
                 if count <= 1000:
                     plain.append(token)
@@ -161,7 +161,7 @@ def mint_tokens(
                     }
                 )
                 if refresh_path is not None:
-                    refresh = secrets.new_secret(secrets.REFRESH_TOKEN_PREFIX)
+                    refresh = secrets.new_token(secrets.REFRESH_TOKEN_PREFIX)
                     refresh_lines.append(refresh)
                     refresh_rows.append(
                         {

@@ -34,7 +34,7 @@ async def respond(
 ) -> dict[str, str]:
     """Issue the code or the implicit token; return the response parameters."""
     if request.response_type == "code":
-        code = secrets.new_secret(secrets.CODE_PREFIX)
+        code = secrets.new_token(secrets.CODE_PREFIX, now)
         await codes.create(
             NewCode(
                 digest=secrets.digest(code),

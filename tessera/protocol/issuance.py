@@ -47,7 +47,7 @@ def _access_token(
 ) -> tuple[str, bytes]:
     """The token and the digest it is stored under: its own, or for a JWT its jti's."""
     if jwt_key is None:
-        token = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX)
+        token = secrets.new_token(secrets.ACCESS_TOKEN_PREFIX, now)
         return token, secrets.digest(token)
     key, issuer = jwt_key
     jti = jwt_access_tokens.new_jti()
@@ -98,7 +98,7 @@ def mint(
     refresh_token = None
     refresh = None
     if with_refresh:
-        refresh_token = secrets.new_secret(secrets.REFRESH_TOKEN_PREFIX)
+        refresh_token = secrets.new_token(secrets.REFRESH_TOKEN_PREFIX, now)
         refresh = NewRefreshToken(
             digest=secrets.digest(refresh_token), expires_at=now + lifetimes.refresh, scopes=refresh_scopes
         )

@@ -7,6 +7,7 @@ it: scheme from settings, host and port from the request.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -41,7 +42,19 @@ _HOST = re.compile(r"([a-z0-9.-]{1,253})(?::([0-9]{1,5}))?")
 
 
 def _split_host(request: Request) -> tuple[str, str]:
-    raw = request.headers.get("host", "").strip().lower()
+    # Straight from the ASGI scope (names arrive lowercased): Starlette's Headers object
+    # would be built, and the name encoded, for this one lookup on every request.
+    for name, value in request.scope["headers"]:
+        if name == b"host":
+            return _parse_host(value.decode("latin-1"))
+    return _parse_host("")
+
+
+# Every request parses its Host header, and a node sees few distinct ones; refusals
+# (exceptions) are not cached, so junk headers cannot fill the cache.
+@functools.lru_cache(maxsize=1024)
+def _parse_host(header: str) -> tuple[str, str]:
+    raw = header.strip().lower()
     match = _HOST.fullmatch(raw)
     if match is None or (match.group(2) is not None and int(match.group(2)) > 65535):
         raise NotAnAccount(raw[:100])

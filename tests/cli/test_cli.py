@@ -286,9 +286,9 @@ def test_lifetime_bounds_are_inclusive_and_never_is_allowed(made: dict[str, Done
 def test_tokens_create_json(made: dict[str, Done]) -> None:
     assert list(only_json(made["token"])) == ["token"]
     token = obj(made, "token")
-    assert re.fullmatch(r"tsa_[A-Za-z0-9_-]{43}", token["full_token"]), token["full_token"]
+    assert re.fullmatch(r"tsa_[A-Za-z0-9_-]{52}", token["full_token"]), token["full_token"]
     assert token["token"] == token["full_token"][:10]
-    assert re.fullmatch(r"tsr_[A-Za-z0-9_-]{43}", token["refresh_token"]), token["refresh_token"]
+    assert re.fullmatch(r"tsr_[A-Za-z0-9_-]{52}", token["refresh_token"]), token["refresh_token"]
     assert sorted(token["scopes"]) == ["read", "write"]
     assert token["user_id"] == obj(made, "end_user")["id"]
     assert token["client_id"] == obj(made, "web")["id"]
@@ -304,7 +304,7 @@ def test_tokens_create_without_refresh_grant_has_no_refresh_token(made: dict[str
 
 def test_tokens_create_without_json_prints_the_token(made: dict[str, Done]) -> None:
     done = succeeded(made["token_text"])
-    assert len(re.findall(r"\btsa_[A-Za-z0-9_-]{43}\b", done.stdout)) == 1
+    assert len(re.findall(r"\btsa_[A-Za-z0-9_-]{52}\b", done.stdout)) == 1
 
 
 def _database_bytes(db_path: Path) -> tuple[bytes, bytes]:
@@ -327,7 +327,7 @@ def test_secrets_are_not_stored_in_plaintext(made: dict[str, Done], db_path: Pat
         obj(made, "token")["full_token"],
         obj(made, "token")["refresh_token"],
         obj(made, "machine_token")["full_token"],
-        re.findall(r"tsa_[A-Za-z0-9_-]{43}", made["token_text"].stdout)[0],
+        re.findall(r"tsa_[A-Za-z0-9_-]{52}", made["token_text"].stdout)[0],
     ]
     main, everything = _database_bytes(db_path)
     for secret in secrets:

@@ -19,8 +19,8 @@ from tests.unit.builders import ACCOUNT_ID, USER_ID, make_client, vector
 NOW = 1_000.0
 FAMILY = "0123456789abcdef0123456789abcdef"
 LIFETIMES = Lifetimes(access=1_800, refresh=2_592_000)
-ACCESS_SHAPE = re.compile(r"tsa_[A-Za-z0-9_-]{43}")
-REFRESH_SHAPE = re.compile(r"tsr_[A-Za-z0-9_-]{43}")
+ACCESS_SHAPE = re.compile(r"tsa_[A-Za-z0-9_-]{52}")
+REFRESH_SHAPE = re.compile(r"tsr_[A-Za-z0-9_-]{52}")
 
 
 def _mint(*, with_refresh: bool, lifetimes: Lifetimes = LIFETIMES, **extra: object) -> Minted:
@@ -43,17 +43,18 @@ def _sha256(text: str) -> bytes:
 
 
 def _random_bytes(token: str, prefix: str) -> bytes:
-    return base64.urlsafe_b64decode(token.removeprefix(prefix) + "=")
+    """The random part of a token: what follows the prefix, less the 6 bytes of issue time."""
+    return base64.urlsafe_b64decode(token.removeprefix(prefix))[:-6]
 
 
 # --- mint() ------------------------------------------------------------------------------------
 
 
 def test_access_token_is_prefixed_and_carries_256_random_bits() -> None:
-    """INTERFACE.md section 3 / RFC 6749 section 10.10: tsa_ and at least 256 bits (43 base64url characters)."""
+    """INTERFACE.md section 3 / RFC 6749 section 10.10: tsa_ and at least 256 random bits (264, then the issue time)."""
     minted = _mint(with_refresh=False)
     assert ACCESS_SHAPE.fullmatch(minted.access_token)
-    assert len(_random_bytes(minted.access_token, "tsa_")) == 32
+    assert len(_random_bytes(minted.access_token, "tsa_")) * 8 >= 256
 
 
 def test_refresh_token_is_prefixed_and_carries_256_random_bits() -> None:
@@ -61,7 +62,7 @@ def test_refresh_token_is_prefixed_and_carries_256_random_bits() -> None:
     minted = _mint(with_refresh=True)
     assert minted.refresh_token is not None
     assert REFRESH_SHAPE.fullmatch(minted.refresh_token)
-    assert len(_random_bytes(minted.refresh_token, "tsr_")) == 32
+    assert len(_random_bytes(minted.refresh_token, "tsr_")) * 8 >= 256
 
 
 def test_every_mint_draws_fresh_secrets() -> None:
@@ -75,9 +76,10 @@ def test_rows_hold_digests_never_the_tokens() -> None:
     """INTERFACE.md section 3 / section 5: tokens are stored only as SHA-256 hashes, never in plaintext."""
     minted = _mint(with_refresh=True)
     assert minted.refresh_token is not None
-    assert minted.rows.access.digest == _sha256(minted.access_token)
+    # The key is the SHA-256 digest led by the (not secret) issue time: secrets.digest.
+    assert minted.rows.access.digest[6:] == _sha256(minted.access_token)
     assert minted.rows.refresh is not None
-    assert minted.rows.refresh.digest == _sha256(minted.refresh_token)
+    assert minted.rows.refresh.digest[6:] == _sha256(minted.refresh_token)
     stored = repr(minted.rows) + repr(astuple(minted.rows.access)) + repr(astuple(minted.rows.refresh))
     assert minted.access_token not in stored
     assert minted.refresh_token not in stored

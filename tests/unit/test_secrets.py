@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import time
 
@@ -30,6 +31,45 @@ def test_new_secret_has_prefix_and_256_random_bits(prefix: str) -> None:
     assert re.fullmatch(re.escape(prefix) + r"[A-Za-z0-9_-]{43}", secret)
     assert len(base64.urlsafe_b64decode(secret[len(prefix) :] + "=")) == 32
     assert secrets.new_secret(prefix) != secret
+
+
+@pytest.mark.parametrize("prefix", ["tsa_", "tsr_", "tsc_"])
+def test_new_token_has_prefix_264_random_bits_then_the_issue_time(prefix: str) -> None:
+    """INTERFACE.md section 3: at least 256 random bits behind the prefix; then the issue
+    time in milliseconds, so that keys of new tokens sort after older ones."""
+    token = secrets.new_token(prefix, 1_800_000_000.123)
+    assert re.fullmatch(re.escape(prefix) + r"[A-Za-z0-9_-]{52}", token)
+    raw = base64.urlsafe_b64decode(token[len(prefix) :])
+    assert len(raw) == 33 + 6
+    assert int.from_bytes(raw[33:], "big") == 1_800_000_000_123
+    assert secrets.new_token(prefix, 1_800_000_000.123) != token  # the random part differs
+    assert token[: secrets.TOKEN_SHOWN] != secrets.new_token(prefix, 1_800_000_000.123)[: secrets.TOKEN_SHOWN]
+
+
+def test_a_token_is_stored_under_its_issue_time_then_its_sha256() -> None:
+    token = secrets.new_token("tsa_", 1_800_000_000.0)
+    key = secrets.digest(token)
+    assert key == (1_800_000_000_000).to_bytes(6, "big") + hashlib.sha256(token.encode()).digest()
+    assert secrets.matches(token, key)
+
+
+def test_keys_of_later_tokens_sort_after_earlier_ones() -> None:
+    earlier = [secrets.digest(secrets.new_token("tsa_", 1_800_000_000.0 + i)) for i in range(50)]
+    assert earlier == sorted(earlier)
+
+
+def test_tokens_of_the_earlier_format_are_still_found_under_their_plain_digest() -> None:
+    legacy = "tsa_" + "A" * 43
+    assert secrets.digest(legacy) == hashlib.sha256(legacy.encode()).digest()
+
+
+@pytest.mark.parametrize(
+    "junk", ["tsa_" + "A" * 44 + "!!!!!!!!", "tsa_" + "A" * 44 + "é" * 8, "tsc_" + "A" * 44 + "A==A==A="]
+)
+def test_a_malformed_token_of_the_new_length_gets_a_key_that_matches_nothing(junk: str) -> None:
+    key = secrets.digest(junk)
+    assert key.endswith(hashlib.sha256(junk.encode()).digest())
+    assert not secrets.matches(secrets.new_token("tsa_"), key)
 
 
 def test_prefixes_are_the_documented_ones() -> None:

@@ -51,8 +51,9 @@ async def _token_outside_header(request: Request) -> str | None:
     """Where a token was sent other than the Authorization header, if it was."""
     if request.scope.get("query_string") and "access_token" in request.query_params:
         return "query string"
-    content_type = request.headers.get("content-type", "").lower()
-    if request.method not in SAFE_METHODS and content_type.startswith("application/x-www-form-urlencoded"):
+    if request.method in SAFE_METHODS:
+        return None
+    if request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
         body = await params.read_body(request)
         if "access_token" in dict(parse_qsl(body.decode("utf-8", "replace"), max_num_fields=100)):
             return "form body"
