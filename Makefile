@@ -44,8 +44,8 @@ test: setup services test-packages $(RP)/node_modules/.installed
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup
-	$(BIN)/ruff check tessera tests
-	$(BIN)/ruff format --check tessera tests
+	$(BIN)/ruff check tessera tests bench
+	$(BIN)/ruff format --check tessera tests bench
 	$(BIN)/mypy
 	scripts/check-boundaries
 

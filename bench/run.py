@@ -224,7 +224,9 @@ def bench_peer(seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
     figures = {}
     with servers.peer(folder / "peer.log") as running:
         _warm_up(client_credentials, running, seconds)
-        figures["client_credentials"] = asdict(Figure.of("client_credentials", _measure(client_credentials, running, seconds)))
+        figures["client_credentials"] = asdict(
+            Figure.of("client_credentials", _measure(client_credentials, running, seconds))
+        )
         # Only now: the peer's in-memory store is an LRU of 1,000 entries, so a token
         # minted before the run above would have been evicted (and introspect inactive).
         token = httpx.post(

@@ -158,7 +158,9 @@ def live_tokens(seconds: float, sizes: Sizes, log: Log) -> dict[str, Any]:
 
 def empty_rps(live: dict[str, Any], scenario: str) -> float:
     """The empty store's requests/s: the mean of its two measurements (before and after)."""
-    return (live["sizes"][0]["scenarios"][scenario]["rps"] + live["empty_again"]["scenarios"][scenario]["rps"]) / 2
+    first: float = live["sizes"][0]["scenarios"][scenario]["rps"]
+    again: float = live["empty_again"]["scenarios"][scenario]["rps"]
+    return (first + again) / 2
 
 
 class _Watcher(threading.Thread):

@@ -13,10 +13,12 @@ import secrets as random
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from tessera.management import accounts, clients, users
+from tessera.model import Client
 from tessera.protocol import pkce, secrets
 from tessera.storage import migrate, schema
 from tessera.storage.database import create_engine, open_database
@@ -47,11 +49,9 @@ async def _seed(url: str) -> Seeded:
         account = await accounts.create(stores, SUBDOMAIN, "Bench", now)
         admin = await users.create(stores, account, "admin@bench.example", PASSWORD, "admin", "Admin", now)
 
-        async def client(identifier: str, **spec: object) -> tuple[clients.Client, str]:
+        async def client(identifier: str, **spec: Any) -> tuple[Client, str]:
             made, secret = await clients.create(
-                stores,
-                clients.ClientSpec(name=identifier, identifier=identifier, account=account, **spec),
-                now,  # type: ignore[arg-type]
+                stores, clients.ClientSpec(name=identifier, identifier=identifier, account=account, **spec), now
             )
             assert secret is not None
             return made, secret
