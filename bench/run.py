@@ -211,7 +211,11 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
 
 
 def bench_peer(seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="tessera-bench-peer-"))
+    with tempfile.TemporaryDirectory(prefix="tessera-bench-peer-") as name:
+        return _bench_peer(Path(name), seconds, log)
+
+
+def _bench_peer(folder: Path, seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
     form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic("bench", "bench-secret")}
     client_credentials = Scenario(
         "client_credentials",
