@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,9 @@ function init(args)
   errors = 0
   wrk.method = METHOD
   wrk.body = BODY
-  wrk.headers = HEADERS
+  -- Merged, not replaced: wrk's own table holds the Host header, and a request without
+  -- one is refused by any HTTP/1.1 server (node answered 400 to every request).
+  for name, value in pairs(HEADERS) do wrk.headers[name] = value end
 end
 """
 
@@ -160,6 +163,9 @@ def run(
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed for {scenario.name}: {done.stderr.strip()[:500]}")
     data = json.loads(line)
+    if data["errors"] and done.stderr:
+        # The Lua script prints its first unexpected answers: show why, not just how many.
+        print(f"    {scenario.name}: {' | '.join(done.stderr.strip().splitlines()[:3])}", file=sys.stderr)
     # `errors` (checked in Lua) already counts every unexpected status, non-2xx included.
     errors = data["errors"] + data["socket_errors"]
     return Measured(
