@@ -35,7 +35,7 @@ class Compiled:
     def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
         sql, order = self._form(conn)
         driver: Any = conn.connection.driver_connection
-        return driver.execute(sql, params if order is None else tuple(params[name] for name in order))
+        return driver.execute(sql, params if order is None else [params[name] for name in order])
 
     def fetchone(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row as a tuple. The cursor is closed before returning: an open SQLite

@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
+from tessera.web.headers import header
 
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 100
@@ -89,7 +90,7 @@ async def read_body(request: Request) -> bytes:
     cached: bytes | None = getattr(request, "_body", None)
     if cached is not None:
         return cached
-    declared = request.headers.get("content-length")
+    declared = header(request, b"content-length")
     length = whole_number(declared)
     if length is not None and length > MAX_BODY:
         raise InvalidRequest(f"the request body is larger than {MAX_BODY} bytes")
@@ -109,7 +110,7 @@ async def read_body(request: Request) -> bytes:
 async def from_body(request: Request, *, allow_json: bool = True) -> Params:
     """A form (application/x-www-form-urlencoded) or, where allowed, JSON object body."""
     body = await read_body(request)
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
     if not body:
         return Params(values={}, repeated=frozenset())
     if media_type == "application/x-www-form-urlencoded":

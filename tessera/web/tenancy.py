@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from tessera.model import Account
 from tessera.urls import origin
+from tessera.web.headers import header
 from tessera.web.services import Services
 
 
@@ -42,12 +43,7 @@ _HOST = re.compile(r"([a-z0-9.-]{1,253})(?::([0-9]{1,5}))?")
 
 
 def _split_host(request: Request) -> tuple[str, str]:
-    # Straight from the ASGI scope (names arrive lowercased): Starlette's Headers object
-    # would be built, and the name encoded, for this one lookup on every request.
-    for name, value in request.scope["headers"]:
-        if name == b"host":
-            return _parse_host(value.decode("latin-1"))
-    return _parse_host("")
+    return _parse_host(header(request, b"host") or "")
 
 
 # Every request parses its Host header, and a node sees few distinct ones; refusals

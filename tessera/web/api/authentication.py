@@ -20,6 +20,7 @@ from tessera.model import AccessToken, User
 from tessera.protocol import bearer, token_lookup
 from tessera.protocol.errors import InvalidToken, OAuthError
 from tessera.web import params, responses, sessions, tenancy
+from tessera.web.headers import header
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
 
@@ -53,7 +54,7 @@ async def _token_outside_header(request: Request) -> str | None:
         return "query string"
     if request.method in SAFE_METHODS:
         return None
-    if request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+    if (header(request, b"content-type") or "").lower().startswith("application/x-www-form-urlencoded"):
         body = await params.read_body(request)
         if "access_token" in dict(parse_qsl(body.decode("utf-8", "replace"), max_num_fields=100)):
             return "form body"
@@ -93,7 +94,7 @@ async def authenticate(services: Services, request: Request, host: AccountHost, 
     where = await _token_outside_header(request)
     if where is not None:
         raise bearer.refuse_token_outside_header(where)
-    token_value = bearer.from_header(request.headers.get("authorization"))
+    token_value = bearer.from_header(header(request, b"authorization"))
     if token_value is not None:
         return await _by_token(services, host, token_value, scope)
     return await _by_session(services, request, host)

@@ -11,6 +11,7 @@ from tessera.protocol import introspection, token_endpoint
 from tessera.protocol.errors import refuse_repeated
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
+from tessera.web.headers import header
 from tessera.web.params import Params
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -22,7 +23,7 @@ async def introspect(services: Services, request: Request) -> Response:
     async def step(params: Params, host: AccountHost) -> dict[str, Any]:
         refuse_repeated(params.repeated, "RFC 7662 section 2.1")
         caller = await token_endpoint.authenticate_client(
-            stores.clients, host.account, request.headers.get("authorization"), params.values
+            stores.clients, host.account, header(request, b"authorization"), params.values
         )
         return await introspection.introspect(
             params.values,

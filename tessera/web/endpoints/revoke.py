@@ -9,6 +9,7 @@ from tessera.protocol import revocation, token_endpoint
 from tessera.protocol.errors import refuse_repeated
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
+from tessera.web.headers import header
 from tessera.web.params import Params
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -20,7 +21,7 @@ async def revoke(services: Services, request: Request) -> Response:
     async def step(params: Params, host: AccountHost) -> None:
         refuse_repeated(params.repeated, "RFC 7009 section 2.1")
         client = await token_endpoint.authenticate_client(
-            stores.clients, host.account, request.headers.get("authorization"), params.values
+            stores.clients, host.account, header(request, b"authorization"), params.values
         )
         await revocation.revoke(
             params.values, client, host.account, host.issuer, services.now(), stores.tokens, services.keys

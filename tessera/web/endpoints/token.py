@@ -10,6 +10,7 @@ from starlette.responses import Response
 from tessera.protocol import token_endpoint
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
+from tessera.web.headers import header
 from tessera.web.params import Params
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -20,7 +21,7 @@ async def token(services: Services, request: Request) -> Response:
         return await token_endpoint.exchange(
             params.values,
             params.repeated,
-            request.headers.get("authorization"),
+            header(request, b"authorization"),
             host.account,
             host.issuer,
             services.now(),

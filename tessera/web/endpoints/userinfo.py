@@ -14,13 +14,14 @@ from tessera.protocol import bearer, token_lookup, userinfo
 from tessera.protocol.errors import InvalidToken, OAuthError
 from tessera.web import params as param_reader
 from tessera.web import responses, tenancy
+from tessera.web.headers import header
 from tessera.web.services import Services
 
 
 async def _presented_token(request: Request) -> str | None:
     if "access_token" in request.query_params:
         raise bearer.refuse_token_outside_header("query string")
-    from_header = bearer.from_header(request.headers.get("authorization"))
+    from_header = bearer.from_header(header(request, b"authorization"))
     if from_header is not None or request.method != "POST":
         return from_header
     body = await param_reader.from_body(request, allow_json=False)
