@@ -48,12 +48,7 @@ class AccountStore:
         self._memo: Memo[str, Account] = Memo()  # every request resolves its host: see cache.py
 
     async def by_subdomain(self, subdomain: str) -> Account | None:
-        account = self._memo.get(subdomain)
-        if account is None:
-            account = await self.db.read(by_subdomain, subdomain)
-            if account is not None:
-                self._memo.put(subdomain, account)
-        return account
+        return await self._memo.read_through(subdomain, self.db, by_subdomain, subdomain)
 
     async def by_id(self, account_id: int) -> Account | None:
         return await self.db.read(by_id, account_id)

@@ -12,7 +12,11 @@ cached: a revoked token is refused on every node at once.
 from __future__ import annotations
 
 import time
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from tessera.storage.database import Database
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -44,3 +48,12 @@ class Memo(Generic[K, V]):
 
     def clear(self) -> None:
         self._entries.clear()
+
+    async def read_through(self, key: K, db: Database, fn: Callable[..., V | None], *args: Any) -> V | None:
+        """The remembered value, else `db.read(fn, *args)`, remembered if found."""
+        value = self.get(key)
+        if value is None:
+            value = await db.read(fn, *args)
+            if value is not None:
+                self.put(key, value)
+        return value

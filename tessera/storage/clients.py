@@ -170,20 +170,10 @@ class ClientStore:
         self._by_id: Memo[tuple[int, int], Client] = Memo()
 
     async def find(self, account_id: int, identifier: str) -> Client | None:
-        client = self._memo.get((account_id, identifier))
-        if client is None:
-            client = await self.db.read(find, account_id, identifier)
-            if client is not None:
-                self._memo.put((account_id, identifier), client)
-        return client
+        return await self._memo.read_through((account_id, identifier), self.db, find, account_id, identifier)
 
     async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
-        client = self._by_id.get((account_id, numeric_id))
-        if client is None:
-            client = await self.db.read(by_numeric_id, account_id, numeric_id)
-            if client is not None:
-                self._by_id.put((account_id, numeric_id), client)
-        return client
+        return await self._by_id.read_through((account_id, numeric_id), self.db, by_numeric_id, account_id, numeric_id)
 
     async def find_global(self, identifier: str) -> Client | None:
         return await self.db.read(find_global, identifier)

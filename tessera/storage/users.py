@@ -91,12 +91,7 @@ class UserStore:
         self._memo: Memo[tuple[int, int], User] = Memo()
 
     async def get(self, account_id: int, user_id: int) -> User | None:
-        user = self._memo.get((account_id, user_id))
-        if user is None:
-            user = await self.db.read(get, account_id, user_id)
-            if user is not None:
-                self._memo.put((account_id, user_id), user)
-        return user
+        return await self._memo.read_through((account_id, user_id), self.db, get, account_id, user_id)
 
     async def find_by_email(self, account_id: int, email: str) -> User | None:
         return await self.db.read(by_email, account_id, email)
