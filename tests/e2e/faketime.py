@@ -115,9 +115,4 @@ def running_server(database_url: str, log_path: Path, clock: ServerClock) -> Ite
             clock.wait_until_seen(port)
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            harness.stop(process)

@@ -16,8 +16,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,12 +245,7 @@ def running_server(database_url: str, log_path: Path, port: int | None = None) -
             _wait_until_answering(process, port, log_path)
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
 
 
 def _wait_until_answering(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
@@ -303,3 +299,38 @@ def sign_in_and_allow(authorization_url: str, email: str, password: str = PASSWO
         allowed = browser.post(urljoin(back, consent.action), data=dict(consent.fields, decision="allow"))
         assert allowed.status_code in (302, 303), allowed.text
         return Authorized(allowed.headers["location"], consent_shown=True)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, and SIGKILL if the server has not exited 10 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def race(issuer: str, racers: int, send: Callable[[httpx.Client], httpx.Response]) -> list[httpx.Response]:
+    """`racers` threads, each with its own warmed-up connection, call `send` at the same
+    moment (a barrier releases them); every thread's answer, or the test fails."""
+    start = threading.Barrier(racers)
+    results: list[httpx.Response | BaseException] = [RuntimeError("no answer")] * racers
+
+    def racer(index: int) -> None:
+        try:
+            with http_client() as http:
+                http.get(f"{issuer}/")  # open the connection before the race
+                start.wait(timeout=10)
+                results[index] = send(http)
+        except BaseException as error:  # reported by the assertion below
+            results[index] = error
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    answers = [r for r in results if isinstance(r, httpx.Response)]
+    assert len(answers) == racers, results
+    return answers

@@ -6,7 +6,6 @@ The login and consent forms are the real pages, filled over HTTP (harness.sign_i
 
 from __future__ import annotations
 
-import threading
 import warnings
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -135,30 +134,13 @@ def test_client_credentials_acts_as_the_owner(server: Server) -> None:
 
 def _redeem_concurrently(server: Server, code: str, verifier: str, racers: int) -> list[httpx.Response]:
     """`racers` threads, each with its own warmed-up connection, post the same code at once."""
-    start = threading.Barrier(racers)
-    results: list[httpx.Response | BaseException] = [RuntimeError("no answer")] * racers
     auth = (server.client["identifier"], server.client["secret"])
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": harness.REDIRECT_URI}
-
-    def racer(index: int) -> None:
-        try:
-            with harness.http_client() as http:
-                http.get(f"{server.issuer}/")  # open the connection before the race
-                start.wait(timeout=10)
-                results[index] = http.post(
-                    f"{server.issuer}/oauth/tokens", auth=auth, data=dict(form, code_verifier=verifier)
-                )
-        except BaseException as error:  # reported by the assertion below
-            results[index] = error
-
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    answers = [r for r in results if isinstance(r, httpx.Response)]
-    assert len(answers) == racers, results
-    return answers
+    return harness.race(
+        server.issuer,
+        racers,
+        lambda http: http.post(f"{server.issuer}/oauth/tokens", auth=auth, data=dict(form, code_verifier=verifier)),
+    )
 
 
 def test_concurrent_redemptions_of_one_code_exactly_one_wins(server: Server) -> None:

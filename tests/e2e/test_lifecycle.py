@@ -10,7 +10,6 @@ refresh race with real parallel requests against the real server process.
 
 from __future__ import annotations
 
-import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -235,26 +234,7 @@ def _refresh(server: Server, refresh_token: str, http: httpx.Client | None = Non
 
 def _refresh_concurrently(server: Server, refresh_token: str, racers: int) -> list[httpx.Response]:
     """`racers` threads, each with its own warmed-up connection, present one refresh token at once."""
-    start = threading.Barrier(racers)
-    results: list[httpx.Response | BaseException] = [RuntimeError("no answer")] * racers
-
-    def racer(index: int) -> None:
-        try:
-            with harness.http_client() as http:
-                http.get(f"{server.issuer}/")  # open the connection before the race
-                start.wait(timeout=10)
-                results[index] = _refresh(server, refresh_token, http)
-        except BaseException as error:  # reported by the assertion below
-            results[index] = error
-
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    answers = [r for r in results if isinstance(r, httpx.Response)]
-    assert len(answers) == racers, results
-    return answers
+    return harness.race(server.issuer, racers, lambda http: _refresh(server, refresh_token, http))
 
 
 def test_refresh_race_one_wins_and_reuse_after_the_grace_window_revokes_the_family(clocked: Clocked) -> None:
