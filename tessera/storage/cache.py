@@ -5,8 +5,9 @@ users by id.
 The bound (docs/architecture.md): a change made through this process is seen at once
 (the store clears the memo on its own writes); a change made elsewhere (another node,
 the CLI) is seen within TTL seconds. Misses are not remembered, so a newly created
-client or account works everywhere immediately. Tokens, codes and sessions are never
-cached: a revoked token is refused on every node at once.
+client or account works everywhere immediately. Codes and sessions are never cached;
+access tokens are, for half a second only, under the same rule (storage/tokens.py): a
+revocation is seen at once by the node that made it and within that half second by others.
 """
 
 from __future__ import annotations

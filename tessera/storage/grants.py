@@ -93,8 +93,9 @@ def forget(conn: Connection, user_id: int, client_id: int, now: float) -> None:
 
 
 class GrantStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, tokens: token_rows.TokenStore) -> None:
         self.db = db
+        self.tokens = tokens  # whose memo forgetting a grant must empty: it revokes tokens
 
     async def find(self, user_id: int, client_id: int) -> Grant | None:
         return await self.db.read(find, user_id, client_id)
@@ -108,4 +109,7 @@ class GrantStore:
         return await self.db.read(authorized_apps, account_id, user_id)
 
     async def forget(self, user_id: int, client_id: int, now: float) -> None:
-        await self.db.write(forget, user_id, client_id, now)
+        try:
+            await self.db.write(forget, user_id, client_id, now)
+        finally:
+            self.tokens.forget()

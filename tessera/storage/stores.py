@@ -31,14 +31,15 @@ class Stores:
 
     @classmethod
     def over(cls, db: Database) -> Stores:
+        tokens = TokenStore(db)
         return cls(
             db=db,
             accounts=AccountStore(db),
             users=UserStore(db),
             clients=ClientStore(db),
-            grants=GrantStore(db),
+            grants=GrantStore(db, tokens),
             codes=CodeStore(db),
-            tokens=TokenStore(db),
+            tokens=tokens,
             sessions=SessionStore(db),
             login_failures=LoginFailureStore(db),
             keys=KeyStore(db),

@@ -1,20 +1,32 @@
 """Access and refresh tokens, stored by SHA-256 digest; families tie together everything
 issued from one authorization so that it can be revoked at once (RFC 6749 section 10.5,
 RFC 9700 section 4.14.2).
+
+Access tokens found by digest are remembered for LIVE_TOKEN_TTL seconds: every API call
+and introspection looks its token up, and a busy client presents the same token many
+times a second. The bound that makes this safe (issue 4: "a revoked token must be refused
+within one second on every node"): a revocation made through this process empties the
+memo before it is answered, so this node refuses the token at once; another node (or the
+CLI) sees it within LIVE_TOKEN_TTL. Expiry is checked against the clock on every use, so
+the memo never stretches a token's life.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AccessToken, RefreshToken
 from tessera.protocol.ports import Rotation, TokenRows
+from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
 from tessera.storage.schema import access_tokens, refresh_tokens
+
+T = TypeVar("T")
 
 _ACCESS_INSERTED = (
     "digest",
@@ -210,30 +222,57 @@ def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: 
     return Rotation(access_token_id=insert(conn, tokens))
 
 
+# Half the bound above: the rest is room for a revocation's commit to become visible.
+LIVE_TOKEN_TTL = 0.5
+
+
 class TokenStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._live: Memo[bytes, AccessToken] = Memo(ttl=LIVE_TOKEN_TTL)
+        # Bumped by every forget(): a read that started before a revocation (on PostgreSQL
+        # reads run on pool threads) must not put the token back into the memo after it.
+        self._generation = 0
+
+    def forget(self) -> None:
+        """After any write that may have changed an access token: revoked it, deleted it,
+        or recorded its use (the memo's used_at must not stay behind, or every request
+        would write it again)."""
+        self._generation += 1
+        self._live.clear()
+
+    async def _change(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await self.db.write(fn, *args)
+        finally:
+            self.forget()
 
     async def issue(self, tokens: TokenRows) -> int:
-        return await self.db.write(insert, tokens)
+        return await self.db.write(insert, tokens)  # a new token changes nothing remembered
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
-        return await self.db.read(find_access, digest)
+        token = self._live.get(digest)
+        if token is None:
+            generation = self._generation
+            token = await self.db.read(find_access, digest)
+            if token is not None and generation == self._generation:
+                self._live.put(digest, token)
+        return token
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
         return await self.db.read(find_refresh, digest)
 
     async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
-        return await self.db.write(rotate, refresh_id, now, grace, tokens)
+        return await self._change(rotate, refresh_id, now, grace, tokens)
 
     async def revoke_family(self, family: str, now: float) -> None:
-        await self.db.write(revoke_family, family, now)
+        await self._change(revoke_family, family, now)
 
     async def revoke_access(self, token_id: int, now: float) -> None:
-        await self.db.write(revoke_access, token_id, now)
+        await self._change(revoke_access, token_id, now)
 
     async def touch(self, token_id: int, now: float) -> None:
-        await self.db.write(touch, token_id, now)
+        await self._change(touch, token_id, now)
 
     async def get_access(self, account_id: int, token_id: int) -> AccessToken | None:
         return await self.db.read(get_access, account_id, token_id)

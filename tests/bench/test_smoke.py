@@ -18,7 +18,15 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"healthz", "client_credentials", "authorization_code", "refresh_token", "introspection", "users_me"}
+SCENARIOS = {
+    "healthz",
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "introspection",
+    "users_me",
+    "users_me_distinct",
+}
 
 
 def _check_figure(where: str, figure: dict[str, Any]) -> None:

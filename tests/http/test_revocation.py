@@ -209,6 +209,17 @@ async def test_revoking_an_access_token_revokes_it_alone(http: httpx.AsyncClient
     assert (await _me(http, refreshed.json()["access_token"])).status_code == 200
 
 
+async def test_a_token_in_use_is_refused_on_the_very_next_call(http: httpx.AsyncClient, world: World) -> None:
+    """Section 2.2: "invalidation takes place immediately". The token was just used, so
+    this node remembers it (storage/tokens.py); the revocation must empty that memory."""
+    tokens = await _authorize(http, world.web, world.user.email)
+    assert (await _me(http, tokens["access_token"])).status_code == 200
+    assert (await _introspect(http, world.web, tokens["access_token"]))["active"] is True
+    assert (await _revoke(http, world.web, token=tokens["refresh_token"])).status_code == 200
+    _assert_revoked_at_api(await _me(http, tokens["access_token"]))
+    assert await _introspect(http, world.web, tokens["access_token"]) == {"active": False}
+
+
 async def test_revoking_a_refresh_token_revokes_its_family(http: httpx.AsyncClient, world: World) -> None:
     """Section 2.1: the server "SHOULD also invalidate all access tokens based on the same
     authorization grant"."""

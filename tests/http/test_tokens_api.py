@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tessera.protocol import secrets
+from tessera.storage import tokens as token_rows
 from tessera.storage.stores import Stores
 from tests.support import PASSWORD, Clock, RegisteredClient, World, add_client, make_world, sign_in
 
@@ -565,7 +566,8 @@ async def test_a_signed_in_browser_needs_the_csrf_header_to_delete(
 
 
 async def _used_at(stores: Stores, token: str) -> float | None:
-    found = await stores.tokens.find_access(secrets.digest(token))
+    """The stored row's used_at, read from the database (not through a store's memo)."""
+    found = await stores.db.read(token_rows.find_access, secrets.digest(token))
     assert found is not None
     return found.used_at
 
