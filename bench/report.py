@@ -105,6 +105,11 @@ def render(results: dict[str, Any]) -> str:
     for label, key, op, target in TARGETS:
         value = r.get(key)
         lines.append(f"| {label} | {op} {target:g} | {'' if value is None else value} | {_met(value, op, target)} |")
+    distinct = r.get("vs_baseline", {}).get("users_me_distinct")
+    if distinct is not None:
+        lines.append(
+            f"| the same with a different token on every request (none remembered) / hello world | (none) | {distinct} | |"
+        )
     if results.get("scale"):
         stored = f"{r['scale_largest_live']:,}"
         value = r.get("tokens_10m_vs_empty")

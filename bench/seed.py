@@ -129,15 +129,23 @@ def mint_codes(url: str, seeded: Seeded, count: int, path: Path) -> str:
 
 
 def mint_tokens(
-    url: str, seeded: Seeded, count: int, *, refresh_path: Path | None = None, expired: bool = False
+    url: str,
+    seeded: Seeded,
+    count: int,
+    *,
+    refresh_path: Path | None = None,
+    access_path: Path | None = None,
+    expired: bool = False,
 ) -> list[str]:
     """`count` access tokens (with refresh tokens when `refresh_path` is given, written there
-    one per line); returns the access tokens' plaintext when there are few, else []."""
+    one per line; the access tokens written to `access_path` if given); returns the access
+    tokens' plaintext when there are few, else []."""
     now = time.time()
     expires_at = now - 7200 if expired else now + 86_400
     engine = create_engine(url)
     plain: list[str] = []
     refresh_lines: list[str] = []
+    access_lines: list[str] = []
     try:
         for start in range(0, count, BATCH):
             size = min(BATCH, count - start)
@@ -147,6 +155,8 @@ def mint_tokens(
                 family = secrets.new_family()
                 if count <= 1000:
                     plain.append(token)
+                if access_path is not None:
+                    access_lines.append(token)
                 access_rows.append(
                     {
                         "digest": secrets.digest(token),
@@ -185,4 +195,6 @@ def mint_tokens(
         engine.dispose()
     if refresh_path is not None:
         refresh_path.write_text("\n".join(refresh_lines) + "\n")
+    if access_path is not None:
+        access_path.write_text("\n".join(access_lines) + "\n")
     return plain

@@ -2,7 +2,7 @@
 
 Each scenario is a Lua script: a fixed request, or one built per request from a file of
 single-use credentials (codes, refresh tokens), each wrk thread taking its own slice so no
-credential is sent twice. Every response is checked, status and body, and a request that
+credential is sent twice, or from a file of bearer tokens taken in turn. Every response is checked, status and body, and a request that
 fails either check counts as an error; `done` prints one JSON line with the counts and
 latency percentiles, which this module parses.
 """
@@ -66,14 +66,19 @@ function init(args)
 end
 function request()
   local line = credentials[next_index]
-  if line == nil then
+  if line == nil and BEARER then  -- bearer tokens are not single-use: go round again
+    next_index = id + 1
+    line = credentials[next_index]
+  elseif line == nil then
     io.stderr:write("out of credentials\n")
     line = credentials[1]
   end
   next_index = next_index + THREAD_COUNT
   local a, b = string.match(line, "^(%S+)%s*(%S*)$")
   local body = string.format(BODY_FORMAT, a, b)
-  return wrk.format(METHOD, PATH, HEADERS, body)
+  local headers = HEADERS
+  if BEARER then headers["Authorization"] = "Bearer " .. a end
+  return wrk.format(METHOD, PATH, headers, body)
 end
 """
 
@@ -100,6 +105,9 @@ class Scenario:
     expect_status: int = 200
     expect_body: str = ""
     credentials: Path | None = None  # one credential per request: body is a format with %s %s
+    # With credentials: each line's first field is a bearer token, sent in the Authorization
+    # header; the file is gone through again and again (a token is not used up).
+    bearer: bool = False
 
     def script(self) -> str:
         parts = [
@@ -118,6 +126,7 @@ class Scenario:
                 _FROM_FILE.replace("CREDENTIALS", _lua_string(str(self.credentials)))
                 .replace("THREAD_COUNT", str(THREADS))
                 .replace("BODY_FORMAT", _lua_string(self.body))
+                .replace("BEARER", "true" if self.bearer else "false")
                 .replace("METHOD", _lua_string(self.method))
                 .replace("PATH", _lua_string(self.path))
                 .replace("HEADERS", _lua_table(self.headers))
