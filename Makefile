@@ -56,10 +56,10 @@ $(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
 	touch $@
 
 # Everything, scale experiments included (1M and 10M live tokens, the purge of 1M expired
-# ones while serving). On a 2-core machine the scale and password parts took 4.5 minutes
-# with --seconds 5 (loading the 9M extra tokens alone: 80 s); at the default 10 s expect
-# about 7 minutes for them and roughly 15 for the whole target. The 10M-token SQLite file
-# is 2.3 GB, in the temporary folder, plus the load's scratch space; removed afterwards.
+# ones while serving). On 2-core machines of this kind the whole target took 17 to 30
+# minutes (the purge experiment alone 4 to 8, loading the 9M extra tokens 1.5 to 2.5).
+# The 10M-token SQLite file is 2.5 GB, in the temporary folder, plus the load's scratch
+# space; removed afterwards.
 bench: setup services $(PEER)/node_modules/.installed
 	@scripts/ensure-test-packages wrk
 	$(BIN)/python -m bench.run --scale
