@@ -6,7 +6,7 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from tessera.model import AccessToken, Account, Client, User
+from tessera.model import AccessToken, Account, Client, Ticket, User
 
 
 def timestamp(value: float | None) -> str | None:
@@ -91,3 +91,18 @@ def token_json(
     if refresh_token is not None:
         body["refresh_token"] = refresh_token
     return body
+
+
+def ticket_json(ticket: Ticket, origin: str) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "url": f"{origin}/api/v2/tickets/{ticket.id}.json",
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "requester_id": ticket.requester_id,
+        "submitter_id": ticket.requester_id,
+        "created_at": timestamp(ticket.created_at),
+        "updated_at": timestamp(ticket.updated_at),
+    }

@@ -223,3 +223,20 @@ signing_keys = sa.Table(
         postgresql_where=sa.text("activated_at IS NULL"),
     ),
 )
+
+# The small protected resource of INTERFACE.md section 4 (/api/v2/tickets): something for
+# scopes to guard that reads and writes like an API a client would call.
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    sa.Column("requester_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("ix_tickets_account_id_id", "account_id", "id"),
+)

@@ -12,6 +12,7 @@ from tessera.storage.grants import GrantStore
 from tessera.storage.keys import KeyStore
 from tessera.storage.login_failures import LoginFailureStore
 from tessera.storage.sessions import SessionStore
+from tessera.storage.tickets import TicketStore
 from tessera.storage.tokens import TokenStore
 from tessera.storage.users import UserStore
 
@@ -28,6 +29,7 @@ class Stores:
     sessions: SessionStore
     login_failures: LoginFailureStore
     keys: KeyStore
+    tickets: TicketStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -43,4 +45,5 @@ class Stores:
             sessions=SessionStore(db),
             login_failures=LoginFailureStore(db),
             keys=KeyStore(db),
+            tickets=TicketStore(db),
         )

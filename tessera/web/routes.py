@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tessera.web.api import tokens, users
+from tessera.web.api import tickets, tokens, users
 from tessera.web.api.authentication import endpoint as api
 from tessera.web.cors import allow_any_origin, preflight
 from tessera.web.endpoints import (
@@ -51,6 +51,13 @@ def routes(services: Services) -> list[BaseRoute]:
     for path in _api_paths("/api/v2/oauth/tokens/{token_id}"):
         api_v2.append(Route(path, bind(api(tokens.show_token, scope="users:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tokens.revoke_token, scope="users:write")), methods=["DELETE"]))
+    for path in _api_paths("/api/v2/tickets"):
+        api_v2.append(Route(path, bind(api(tickets.list_tickets, scope="tickets:read")), methods=["GET"]))
+        api_v2.append(Route(path, bind(api(tickets.create_ticket, scope="tickets:write")), methods=["POST"]))
+    for path in _api_paths("/api/v2/tickets/{ticket_id}"):
+        api_v2.append(Route(path, bind(api(tickets.show_ticket, scope="tickets:read")), methods=["GET"]))
+        api_v2.append(Route(path, bind(api(tickets.update_ticket, scope="tickets:write")), methods=["PUT"]))
+        api_v2.append(Route(path, bind(api(tickets.delete_ticket, scope="tickets:write")), methods=["DELETE"]))
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
         Route("/oauth/tokens", allow_any_origin(bind(token.token)), methods=["POST"]),

@@ -9,10 +9,7 @@ Listings page with Zendesk's cursor pagination (`page[size]`, `page[after]`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from starlette.requests import Request
@@ -24,11 +21,10 @@ from tessera.management.shapes import token_json
 from tessera.model import AccessToken
 from tessera.protocol.numbers import whole_number
 from tessera.web import params, responses
+from tessera.web.api import paging
 from tessera.web.api.authentication import Caller
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
-
-PAGE_SIZE = 100
 
 
 class BadRequest(Exception):
@@ -37,32 +33,6 @@ class BadRequest(Exception):
 
 def _problem(status: int, error: str, description: str) -> Response:
     return responses.json({"error": error, "description": description}, status)
-
-
-def _cursor(token_id: int) -> str:
-    return base64.urlsafe_b64encode(str(token_id).encode()).decode().rstrip("=")
-
-
-def _after(raw: str | None) -> int:
-    if not raw:
-        return 0
-    try:
-        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise BadRequest("page[after] is not a cursor this API gave out") from None
-    after = whole_number(value)
-    if after is None:
-        raise BadRequest("page[after] is not a cursor this API gave out")
-    return after
-
-
-def _page_size(raw: str | None) -> int:
-    if raw is None:
-        return PAGE_SIZE
-    size = whole_number(raw, 4)
-    if size is None or not 1 <= size <= PAGE_SIZE:
-        raise BadRequest(f"page[size] must be a number from 1 to {PAGE_SIZE}")
-    return size
 
 
 def _visible(caller: Caller, token: AccessToken) -> bool:
@@ -78,8 +48,8 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
     if client_id is not None and whole_number(client_id) is None:
         return _problem(400, "invalid_request", "client_id must be a client's numeric id")
     try:
-        size, after = _page_size(query.get("page[size]")), _after(query.get("page[after]"))
-    except BadRequest as problem:
+        size, after = paging.request(query)
+    except paging.BadPage as problem:
         return _problem(400, "invalid_request", str(problem))
     found = await services.stores.tokens.list_live(
         host.account.id,
@@ -90,18 +60,11 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
         limit=size + 1,
     )
     page, has_more = found[:size], len(found) > size
-    after_cursor = _cursor(page[-1].id) if page else None
-    following = {k: v for k, v in (("all", "true" if everyone else None), ("client_id", client_id)) if v}
-    following.update({"page[size]": str(size), "page[after]": after_cursor or ""})
-    base = f"{host.issuer}/api/v2/oauth/tokens.json"
+    keep = {k: v for k, v in (("all", "true" if everyone else None), ("client_id", client_id)) if v}
     return responses.json(
         {
             "tokens": [token_json(t, host.issuer) for t in page],
-            "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
-            "links": {
-                "next": f"{base}?{urlencode(following)}" if has_more else None,
-                "prev": None,
-            },
+            **paging.members([t.id for t in page], size, has_more, f"{host.issuer}/api/v2/oauth/tokens.json", keep),
         }
     )
 

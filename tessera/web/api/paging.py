@@ -1,0 +1,61 @@
+"""Zendesk's cursor pagination for API listings: `page[size]`, `page[after]`, and the
+`meta` / `links` members of the answer. A cursor is the last id of the page, encoded so
+that callers treat it as opaque."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from tessera.protocol.numbers import whole_number
+
+PAGE_SIZE = 100
+
+
+class BadPage(Exception):
+    """A page parameter that says what to fix."""
+
+
+def cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def after(raw: str | None) -> int:
+    if not raw:
+        return 0
+    try:
+        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadPage("page[after] is not a cursor this API gave out") from None
+    last_id = whole_number(value)
+    if last_id is None:
+        raise BadPage("page[after] is not a cursor this API gave out")
+    return last_id
+
+
+def size(raw: str | None) -> int:
+    if raw is None:
+        return PAGE_SIZE
+    value = whole_number(raw, 4)
+    if value is None or not 1 <= value <= PAGE_SIZE:
+        raise BadPage(f"page[size] must be a number from 1 to {PAGE_SIZE}")
+    return value
+
+
+def request(query: Mapping[str, str]) -> tuple[int, int]:
+    """(page size, id to start after) from a listing's query string."""
+    return size(query.get("page[size]")), after(query.get("page[after]"))
+
+
+def members(ids: list[int], page_size: int, has_more: bool, url: str, keep: Mapping[str, str]) -> dict[str, Any]:
+    """`meta` and `links` for a page whose rows have `ids`; `keep` are the query parameters
+    the next page's link must repeat (filters)."""
+    after_cursor = cursor(ids[-1]) if ids else None
+    following = {**keep, "page[size]": str(page_size), "page[after]": after_cursor or ""}
+    return {
+        "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
+        "links": {"next": f"{url}?{urlencode(following)}" if has_more else None, "prev": None},
+    }
