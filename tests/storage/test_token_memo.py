@@ -27,8 +27,8 @@ pytestmark = pytest.mark.anyio
 T = TypeVar("T")
 
 
-async def _issued(stores: Stores, world: World, now: float, family: str | None = None) -> tuple[bytes, bytes]:
-    """A live access token and its refresh token; their digests."""
+def _rows(world: World, now: float, family: str | None = None) -> tuple[TokenRows, bytes, bytes]:
+    """A live access token with its refresh token, and their digests."""
     access, refresh = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX), secrets.new_secret("tsr_")
     rows = TokenRows(
         access=NewAccessToken(
@@ -44,8 +44,14 @@ async def _issued(stores: Stores, world: World, now: float, family: str | None =
         ),
         refresh=NewRefreshToken(secrets.digest(refresh), now + 86400),
     )
+    return rows, secrets.digest(access), secrets.digest(refresh)
+
+
+async def _issued(stores: Stores, world: World, now: float, family: str | None = None) -> tuple[bytes, bytes]:
+    """Issue a live access token and its refresh token; their digests."""
+    rows, access, refresh = _rows(world, now, family)
     await stores.tokens.issue(rows)
-    return secrets.digest(access), secrets.digest(refresh)
+    return access, refresh
 
 
 async def _found(stores: Stores, digest: bytes) -> AccessToken:
@@ -93,7 +99,7 @@ async def test_rotation_revokes_the_remembered_access_token_at_once(stores: Stor
     assert (await _found(stores, access)).revoked_at is None
     presented = await stores.tokens.find_refresh(refresh)
     assert presented is not None
-    rotation = await stores.tokens.rotate(presented.id, now + 1, 0, _rows_for_rotation(world, now + 1))
+    rotation = await stores.tokens.rotate(presented.id, now + 1, 0, _rows(world, now + 1)[0])
     assert rotation.access_token_id is not None
     assert (await _found(stores, access)).revoked_at == now + 1
 
@@ -121,24 +127,6 @@ async def test_a_read_overtaken_by_a_revocation_is_not_remembered(
     await tokens.find_access(digest)
     await tokens.find_access(digest)
     assert overtaken.reads == 2  # the first answer was not remembered
-
-
-def _rows_for_rotation(world: World, now: float) -> TokenRows:
-    access = secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX)
-    return TokenRows(
-        access=NewAccessToken(
-            digest=secrets.digest(access),
-            token_prefix=access[:10],
-            account_id=world.account.id,
-            client_id=world.web.client.id,
-            user_id=world.user.id,
-            scopes=("read",),
-            family=secrets.new_family(),
-            created_at=now,
-            expires_at=now + 1800,
-        ),
-        refresh=NewRefreshToken(secrets.digest(secrets.new_secret("tsr_")), now + 86400),
-    )
 
 
 class _RevokedDuringRead:

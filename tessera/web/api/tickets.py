@@ -124,12 +124,20 @@ async def show_ticket(services: Services, request: Request, host: AccountHost, c
     return responses.json({"ticket": ticket_json(ticket, host.issuer)})
 
 
-async def update_ticket(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
+async def _ticket_to_change(
+    services: Services, request: Request, host: AccountHost, caller: Caller, verb: str
+) -> Ticket | Response:
+    """The ticket of the path, if the caller may see it (404) and change it (403)."""
     ticket = await _ticket_by_path(services, request, host, caller)
+    if not isinstance(ticket, Response) and not _sees_all(caller):
+        return _problem(403, "forbidden", f"only agents and admins may {verb} tickets")
+    return ticket
+
+
+async def update_ticket(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
+    ticket = await _ticket_to_change(services, request, host, caller, "update")
     if isinstance(ticket, Response):
         return ticket
-    if not _sees_all(caller):
-        return _problem(403, "forbidden", "only agents and admins may update tickets")
     try:
         spec = await _spec(request)
         changes: dict[str, str | None] = {}
@@ -150,10 +158,8 @@ async def update_ticket(services: Services, request: Request, host: AccountHost,
 
 
 async def delete_ticket(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
-    ticket = await _ticket_by_path(services, request, host, caller)
+    ticket = await _ticket_to_change(services, request, host, caller, "delete")
     if isinstance(ticket, Response):
         return ticket
-    if not _sees_all(caller):
-        return _problem(403, "forbidden", "only agents and admins may delete tickets")
     await services.stores.tickets.delete(host.account.id, ticket.id)
     return Response(status_code=204)
