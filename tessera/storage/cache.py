@@ -31,6 +31,9 @@ class Memo(Generic[K, V]):
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
+        # Bumped by clear(): a read that started before a change (on PostgreSQL reads run
+        # on pool threads) must not put what it read back into the memo after the change.
+        self._generation = 0
 
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
@@ -48,13 +51,16 @@ class Memo(Generic[K, V]):
         self._entries[key] = (time.monotonic(), value)
 
     def clear(self) -> None:
+        self._generation += 1
         self._entries.clear()
 
     async def read_through(self, key: K, db: Database, fn: Callable[..., V | None], *args: Any) -> V | None:
-        """The remembered value, else `db.read(fn, *args)`, remembered if found."""
+        """The remembered value, else `db.read(fn, *args)`, remembered if found and if the
+        memo was not cleared while it was read."""
         value = self.get(key)
         if value is None:
+            generation = self._generation
             value = await db.read(fn, *args)
-            if value is not None:
+            if value is not None and generation == self._generation:
                 self.put(key, value)
         return value

@@ -230,15 +230,11 @@ class TokenStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._live: Memo[bytes, AccessToken] = Memo(ttl=LIVE_TOKEN_TTL)
-        # Bumped by every forget(): a read that started before a revocation (on PostgreSQL
-        # reads run on pool threads) must not put the token back into the memo after it.
-        self._generation = 0
 
     def forget(self) -> None:
         """After any write that may have changed an access token: revoked it, deleted it,
         or recorded its use (the memo's used_at must not stay behind, or every request
         would write it again)."""
-        self._generation += 1
         self._live.clear()
 
     async def _change(self, fn: Callable[..., T], *args: Any) -> T:
@@ -251,13 +247,7 @@ class TokenStore:
         return await self.db.write(insert, tokens)  # a new token changes nothing remembered
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
-        token = self._live.get(digest)
-        if token is None:
-            generation = self._generation
-            token = await self.db.read(find_access, digest)
-            if token is not None and generation == self._generation:
-                self._live.put(digest, token)
-        return token
+        return await self._live.read_through(digest, self.db, find_access, digest)
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
         return await self.db.read(find_refresh, digest)
