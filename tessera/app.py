@@ -65,7 +65,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         text = f"There is no account at {host}. Check the address; accounts live at SUBDOMAIN.{services.settings.base_domain}."
         if _wants_html(request):
             return pages.message(services.templates, "No such account", text, 404)
-        return responses.json({"error": "not_found", "description": text}, 404)
+        return responses.problem(404, "not_found", text)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
@@ -83,9 +83,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         )
         if _wants_html(request):
             return pages.message(services.templates, "Not found" if status == 404 else "Not allowed", text, status)
-        return responses.json(
-            {"error": "not_found" if status == 404 else "method_not_allowed", "description": text}, status
-        )
+        return responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

@@ -32,6 +32,11 @@ def json(content: Any, status: int = 200, headers: dict[str, str] | None = None)
     return JSON(content, status_code=status, headers=headers)
 
 
+def problem(status: int, error: str, description: str) -> Response:
+    """An API refusal that is not an OAuth error: `{"error": ..., "description": ...}`."""
+    return json({"error": error, "description": description}, status)
+
+
 def oauth_error(error: OAuthError, *, basic_challenge: bool = False) -> Response:
     """RFC 6749 section 5.2: JSON body; 401 with a Basic challenge for Basic callers."""
     headers = dict(NO_STORE)

@@ -658,12 +658,7 @@ def test_demo_prints_credentials_and_an_authorization_url(tmp_path: Path) -> Non
             secret = re.findall(r"client_secret (tss_[A-Za-z0-9_-]{43})", printed)
             answers = _ask_demo(port, authorization_url, secret[0] if secret else "")
         finally:
-            demo.terminate()
-            try:
-                demo.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                demo.kill()
-                demo.wait(timeout=10)
+            harness.stop(demo)
             reader.join(timeout=10)
 
     assert "admin@example.com" in printed

@@ -109,13 +109,11 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
         except Unauthenticated:
             return responses.api_unauthenticated(realm)
         except CsrfRefused:
-            return responses.json(
-                {
-                    "error": "invalid_csrf_token",
-                    "description": f"a signed-in browser must send the {CSRF_HEADER} header with the "
-                    "authenticity_token from GET /api/v2/users/me for this method",
-                },
+            return responses.problem(
                 403,
+                "invalid_csrf_token",
+                f"a signed-in browser must send the {CSRF_HEADER} header with the "
+                "authenticity_token from GET /api/v2/users/me for this method",
             )
         except OAuthError as error:
             return responses.api_error(realm, error)

@@ -32,10 +32,6 @@ class Invalid(Exception):
     """A request body that says what to fix."""
 
 
-def _problem(status: int, error: str, description: str) -> Response:
-    return responses.json({"error": error, "description": description}, status)
-
-
 def _sees_all(caller: Caller) -> bool:
     return caller.user.role in ("admin", "agent")
 
@@ -63,8 +59,8 @@ def _choice(name: str, value: object, allowed: tuple[str, ...], *, nullable: boo
     if value is None and nullable:
         return None
     if not isinstance(value, str) or value not in allowed:
-        return_null = " or null" if nullable else ""
-        raise Invalid(f"ticket.{name} must be one of {', '.join(allowed)}{return_null}")
+        or_null = " or null" if nullable else ""
+        raise Invalid(f"ticket.{name} must be one of {', '.join(allowed)}{or_null}")
     return value
 
 
@@ -82,7 +78,7 @@ async def list_tickets(services: Services, request: Request, host: AccountHost, 
     try:
         size, after = paging.request(request.query_params)
     except paging.BadPage as problem:
-        return _problem(400, "invalid_request", str(problem))
+        return responses.problem(400, "invalid_request", str(problem))
     requester = None if _sees_all(caller) else caller.user.id
     found = await services.stores.tickets.page(host.account.id, requester, after, size + 1)
     page, has_more = found[:size], len(found) > size
@@ -100,7 +96,7 @@ async def create_ticket(services: Services, request: Request, host: AccountHost,
         subject, description = _subject(spec.get("subject")), _description(spec)
         priority = _choice("priority", spec.get("priority"), TICKET_PRIORITIES, nullable=True)
     except Invalid as problem:
-        return _problem(400, "invalid_request", str(problem))
+        return responses.problem(400, "invalid_request", str(problem))
     ticket = await services.stores.tickets.create(
         host.account.id, caller.user.id, subject, description, priority, services.now()
     )
@@ -113,7 +109,7 @@ async def _ticket_by_path(services: Services, request: Request, host: AccountHos
     ticket_id = whole_number(raw)
     ticket = None if ticket_id is None else await services.stores.tickets.get(host.account.id, ticket_id)
     if ticket is None or not (_sees_all(caller) or ticket.requester_id == caller.user.id):
-        return _problem(404, "not_found", f"no ticket with id {raw[:20]!r} that you may see")
+        return responses.problem(404, "not_found", f"no ticket with id {raw[:20]!r} that you may see")
     return ticket
 
 
@@ -130,7 +126,7 @@ async def _ticket_to_change(
     """The ticket of the path, if the caller may see it (404) and change it (403)."""
     ticket = await _ticket_by_path(services, request, host, caller)
     if not isinstance(ticket, Response) and not _sees_all(caller):
-        return _problem(403, "forbidden", f"only agents and admins may {verb} tickets")
+        return responses.problem(403, "forbidden", f"only agents and admins may {verb} tickets")
     return ticket
 
 
@@ -150,10 +146,10 @@ async def update_ticket(services: Services, request: Request, host: AccountHost,
         if not changes:
             raise Invalid("nothing to change: send ticket.subject, ticket.status or ticket.priority")
     except Invalid as problem:
-        return _problem(400, "invalid_request", str(problem))
+        return responses.problem(400, "invalid_request", str(problem))
     updated = await services.stores.tickets.update(host.account.id, ticket.id, changes, services.now())
     if updated is None:  # deleted in the meantime
-        return _problem(404, "not_found", f"no ticket with id {ticket.id} that you may see")
+        return responses.problem(404, "not_found", f"no ticket with id {ticket.id} that you may see")
     return responses.json({"ticket": ticket_json(updated, host.issuer)})
 
 

@@ -31,10 +31,6 @@ class BadRequest(Exception):
     pass
 
 
-def _problem(status: int, error: str, description: str) -> Response:
-    return responses.json({"error": error, "description": description}, status)
-
-
 def _visible(caller: Caller, token: AccessToken) -> bool:
     return caller.user.is_admin or token.user_id == caller.user.id
 
@@ -43,14 +39,14 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
     query = request.query_params
     everyone = query.get("all") == "true"
     if everyone and not caller.user.is_admin:
-        return _problem(403, "forbidden", "only admins may list all tokens of the account (all=true)")
+        return responses.problem(403, "forbidden", "only admins may list all tokens of the account (all=true)")
     client_id = query.get("client_id")
     if client_id is not None and whole_number(client_id) is None:
-        return _problem(400, "invalid_request", "client_id must be a client's numeric id")
+        return responses.problem(400, "invalid_request", "client_id must be a client's numeric id")
     try:
         size, after = paging.request(query)
     except paging.BadPage as problem:
-        return _problem(400, "invalid_request", str(problem))
+        return responses.problem(400, "invalid_request", str(problem))
     found = await services.stores.tokens.list_live(
         host.account.id,
         services.now(),
@@ -75,16 +71,16 @@ async def _token_by_path(
     raw = request.path_params["token_id"]
     if raw == "current":
         if caller.token is None:
-            return _problem(
+            return responses.problem(
                 400, "invalid_request", "tokens/current names the token of the request; call it with a bearer token"
             )
         return caller.token
     token_id = whole_number(raw)
     if token_id is None:
-        return _problem(404, "not_found", f"no token with id {raw[:20]!r}")
+        return responses.problem(404, "not_found", f"no token with id {raw[:20]!r}")
     token = await services.stores.tokens.get_access(host.account.id, token_id)
     if token is None or not _visible(caller, token) or token.revoked_at is not None or token.is_expired(services.now()):
-        return _problem(404, "not_found", f"no token with id {raw} that you may see")
+        return responses.problem(404, "not_found", f"no token with id {raw} that you may see")
     return token
 
 
@@ -129,14 +125,14 @@ def _creation_request(body: bytes) -> dict[str, Any]:
 
 async def create_token(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
     if not caller.user.is_admin:
-        return _problem(403, "forbidden", "only admins may create tokens")
+        return responses.problem(403, "forbidden", "only admins may create tokens")
     try:
         spec = _creation_request(await params.read_body(request))
     except BadRequest as problem:
-        return _problem(400, "invalid_request", str(problem))
+        return responses.problem(400, "invalid_request", str(problem))
     client = await services.stores.clients.find_by_numeric_id(host.account.id, spec["client_id"])
     if client is None:
-        return _problem(404, "not_found", f"no client with id {spec['client_id']} on this account")
+        return responses.problem(404, "not_found", f"no client with id {spec['client_id']} on this account")
     lifetimes = {k: str(spec[k]) for k in ("expires_in", "refresh_token_expires_in") if spec.get(k) is not None}
     try:
         created = await token_rules.create(
@@ -151,6 +147,6 @@ async def create_token(services: Services, request: Request, host: AccountHost, 
             lifetime_params=lifetimes,
         )
     except ManagementError as problem:
-        return _problem(400, "invalid_request", str(problem))
+        return responses.problem(400, "invalid_request", str(problem))
     body = token_json(created.token, host.issuer, created.full_token, created.refresh_token)
     return responses.json({"token": body}, 201, {"Cache-Control": "no-store"})
