@@ -22,8 +22,8 @@ from tessera.storage.database import Database, StorageUnavailable, open_database
 from tessera.storage.stores import Stores
 from tessera.web import pages, responses
 from tessera.web.access_log import AccessLog
-from tessera.web.router import ExactPathRouter
-from tessera.web.routes import routes
+from tessera.web.exact_path_router import ExactPathRouter
+from tessera.web.route_table import routes
 from tessera.web.services import Services
 from tessera.web.tenancy import NotAnAccount
 

@@ -26,7 +26,7 @@ from tessera.model import SIGNING_ALGS
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
 from tessera.storage import purge
-from tessera.storage.keys import KeyStore, NewKey
+from tessera.storage.keys import SqlKeyStore, NewKey
 from tessera.storage.stores import Stores
 
 CACHE_SECONDS = 60.0
@@ -59,7 +59,7 @@ def _import(alg: str, private_jwk: str) -> ECKey | RSAKey:
 
 
 class KeyRing:
-    def __init__(self, store: KeyStore, cipher: KeyCipher, clock: Callable[[], float]) -> None:
+    def __init__(self, store: SqlKeyStore, cipher: KeyCipher, clock: Callable[[], float]) -> None:
         self.store = store
         self.cipher = cipher
         self.clock = clock

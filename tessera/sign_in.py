@@ -6,14 +6,14 @@ from tessera import passwords
 from tessera.model import User
 from tessera.protocol.ports import SignInRefused
 from tessera.settings import Settings
-from tessera.storage.login_failures import LoginFailureStore
-from tessera.storage.users import UserStore
+from tessera.storage.login_failures import SqlLoginFailureStore
+from tessera.storage.users import SqlUserStore
 
 WRONG = "the email or password is wrong"
 
 
 class PasswordAuthenticator:
-    def __init__(self, users: UserStore, failures: LoginFailureStore, settings: Settings) -> None:
+    def __init__(self, users: SqlUserStore, failures: SqlLoginFailureStore, settings: Settings) -> None:
         self.users = users
         self.failures = failures
         self.limit = settings.login_max_failures

@@ -42,7 +42,7 @@ def insert(conn: Connection, subdomain: str, name: str, now: float) -> Account:
     return _account(row)
 
 
-class AccountStore:
+class SqlAccountStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._memo: Memo[str, Account] = Memo()  # every request resolves its host: see cache.py

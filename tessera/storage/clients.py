@@ -161,7 +161,7 @@ def set_secret(conn: Connection, client_id: int, secret_hash: bytes, secret_pref
     return None if row is None else _client(row)
 
 
-class ClientStore:
+class SqlClientStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         # Every token request authenticates its client: see cache.py for the staleness bound.

@@ -71,7 +71,7 @@ def redeem(conn: Connection, code_id: int, now: float, issued: TokenRows) -> Red
     return Redeemed(access_token_id=tokens.insert(conn, issued))
 
 
-class CodeStore:
+class SqlCodeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -92,8 +92,8 @@ def forget(conn: Connection, user_id: int, client_id: int, now: float) -> None:
     token_rows.revoke_user_client(conn, user_id, client_id, now)
 
 
-class GrantStore:
-    def __init__(self, db: Database, tokens: token_rows.TokenStore) -> None:
+class SqlGrantStore:
+    def __init__(self, db: Database, tokens: token_rows.SqlTokenStore) -> None:
         self.db = db
         self.tokens = tokens  # whose memo forgetting a grant must empty: it revokes tokens
 

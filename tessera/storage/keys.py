@@ -102,7 +102,7 @@ def purge_retired(conn: Connection, horizon: float) -> int:
     return conn.execute(keys.delete().where(keys.c.retired_at <= horizon)).rowcount
 
 
-class KeyStore:
+class SqlKeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -48,7 +48,7 @@ def clear(conn: Connection, account_id: int, email: str) -> None:
     conn.execute(failures.delete().where((failures.c.account_id == account_id) & (failures.c.email == email)))
 
 
-class LoginFailureStore:
+class SqlLoginFailureStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 

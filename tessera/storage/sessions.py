@@ -56,7 +56,7 @@ def delete(conn: Connection, digest: bytes) -> None:
     conn.execute(sessions.delete().where(sessions.c.digest == digest))
 
 
-class SessionStore:
+class SqlSessionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 

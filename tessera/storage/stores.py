@@ -4,46 +4,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tessera.storage.accounts import AccountStore
-from tessera.storage.clients import ClientStore
-from tessera.storage.codes import CodeStore
+from tessera.storage.accounts import SqlAccountStore
+from tessera.storage.clients import SqlClientStore
+from tessera.storage.codes import SqlCodeStore
 from tessera.storage.database import Database
-from tessera.storage.grants import GrantStore
-from tessera.storage.keys import KeyStore
-from tessera.storage.login_failures import LoginFailureStore
-from tessera.storage.sessions import SessionStore
-from tessera.storage.tickets import TicketStore
-from tessera.storage.tokens import TokenStore
-from tessera.storage.users import UserStore
+from tessera.storage.grants import SqlGrantStore
+from tessera.storage.keys import SqlKeyStore
+from tessera.storage.login_failures import SqlLoginFailureStore
+from tessera.storage.sessions import SqlSessionStore
+from tessera.storage.tickets import SqlTicketStore
+from tessera.storage.tokens import SqlTokenStore
+from tessera.storage.users import SqlUserStore
 
 
 @dataclass(frozen=True)
 class Stores:
     db: Database
-    accounts: AccountStore
-    users: UserStore
-    clients: ClientStore
-    grants: GrantStore
-    codes: CodeStore
-    tokens: TokenStore
-    sessions: SessionStore
-    login_failures: LoginFailureStore
-    keys: KeyStore
-    tickets: TicketStore
+    accounts: SqlAccountStore
+    users: SqlUserStore
+    clients: SqlClientStore
+    grants: SqlGrantStore
+    codes: SqlCodeStore
+    tokens: SqlTokenStore
+    sessions: SqlSessionStore
+    login_failures: SqlLoginFailureStore
+    keys: SqlKeyStore
+    tickets: SqlTicketStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
-        tokens = TokenStore(db)
+        tokens = SqlTokenStore(db)
         return cls(
             db=db,
-            accounts=AccountStore(db),
-            users=UserStore(db),
-            clients=ClientStore(db),
-            grants=GrantStore(db, tokens),
-            codes=CodeStore(db),
+            accounts=SqlAccountStore(db),
+            users=SqlUserStore(db),
+            clients=SqlClientStore(db),
+            grants=SqlGrantStore(db, tokens),
+            codes=SqlCodeStore(db),
             tokens=tokens,
-            sessions=SessionStore(db),
-            login_failures=LoginFailureStore(db),
-            keys=KeyStore(db),
-            tickets=TicketStore(db),
+            sessions=SqlSessionStore(db),
+            login_failures=SqlLoginFailureStore(db),
+            keys=SqlKeyStore(db),
+            tickets=SqlTicketStore(db),
         )

@@ -88,7 +88,7 @@ def delete(conn: Connection, account_id: int, ticket_id: int) -> bool:
     return bool(result.rowcount)
 
 
-class TicketStore:
+class SqlTicketStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -226,7 +226,7 @@ def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: 
 LIVE_TOKEN_TTL = 0.5
 
 
-class TokenStore:
+class SqlTokenStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._live: Memo[bytes, AccessToken] = Memo(ttl=LIVE_TOKEN_TTL)

@@ -83,7 +83,7 @@ def insert(conn: Connection, account_id: int, email: str, name: str, role: str, 
     return _user(row)
 
 
-class UserStore:
+class SqlUserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         # Every API call and introspection loads the token's user: see cache.py for the

@@ -79,7 +79,7 @@ def test_sqlite_connections_are_durable_and_in_wal_mode(database: Database) -> N
 
 
 async def test_a_code_is_redeemed_once_even_under_concurrency(stores: Stores, world: World, clock: Clock) -> None:
-    """RFC 6749 section 4.1.2: single use; CodeStore.redeem: exactly one of concurrent calls wins."""
+    """RFC 6749 section 4.1.2: single use; SqlCodeStore.redeem: exactly one of concurrent calls wins."""
     now = clock()
     code_id, family = await _code(stores, world, now)
     outcomes = await asyncio.gather(
@@ -144,7 +144,7 @@ async def test_revoke_family_revokes_access_and_refresh_tokens(stores: Stores, w
 
 
 async def test_rotation_is_single_use_with_a_grace_window(stores: Stores, world: World, clock: Clock) -> None:
-    """TokenStore.rotate: one winner; a repeat within grace writes nothing; after it, the family dies."""
+    """SqlTokenStore.rotate: one winner; a repeat within grace writes nothing; after it, the family dies."""
     now = clock()
     family = secrets.new_family()
     first = _rows(world, now, family=family)

@@ -19,7 +19,7 @@ from tessera.protocol import secrets
 from tessera.protocol.ports import NewAccessToken, NewRefreshToken, TokenRows
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
-from tessera.storage.tokens import LIVE_TOKEN_TTL, TokenStore
+from tessera.storage.tokens import LIVE_TOKEN_TTL, SqlTokenStore
 from tests.support import Clock, World
 
 pytestmark = pytest.mark.anyio
@@ -122,7 +122,7 @@ async def test_a_read_overtaken_by_a_revocation_is_not_remembered(
     now = clock()
     digest, _ = await _issued(stores, world, now)
     overtaken = _RevokedDuringRead(database)
-    tokens = TokenStore(overtaken)  # type: ignore[arg-type]
+    tokens = SqlTokenStore(overtaken)  # type: ignore[arg-type]
     overtaken.store = tokens
     await tokens.find_access(digest)
     await tokens.find_access(digest)
@@ -134,7 +134,7 @@ class _RevokedDuringRead:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.store: TokenStore | None = None
+        self.store: SqlTokenStore | None = None
         self.reads = 0
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:

@@ -37,7 +37,7 @@ def _api_paths(path: str) -> tuple[str, str]:
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    """A flat table; web/router.py finds the parameterless ones by dictionary lookup."""
+    """A flat table; web/exact_path_router.py finds the parameterless ones by dictionary lookup."""
 
     def bind(fn: Callable[[Services, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return partial(fn, services)
