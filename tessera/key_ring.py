@@ -26,7 +26,7 @@ from tessera.model import SIGNING_ALGS
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
 from tessera.storage import purge
-from tessera.storage.keys import SqlKeyStore, NewKey
+from tessera.storage.keys import NewKey, SqlKeyStore
 from tessera.storage.stores import Stores
 
 CACHE_SECONDS = 60.0
