@@ -34,12 +34,11 @@ def build_services(settings: Settings, db: Database) -> Services:
     stores = Stores.over(db)
     authenticator = PasswordAuthenticator(stores.users, stores.login_failures, settings)
     keys = key_ring_for(stores, settings)
-    grants = GrantContext(
+    grant_context = GrantContext(
         clients=stores.clients,
         users=stores.users,
         codes=stores.codes,
         tokens=stores.tokens,
-        grants=stores.grants,
         authenticator=authenticator,
         keys=keys,
         code_lifetime=settings.authorization_code_lifetime,
@@ -48,7 +47,7 @@ def build_services(settings: Settings, db: Database) -> Services:
     return Services(
         settings=settings,
         stores=stores,
-        grants=grants,
+        grant_context=grant_context,
         authenticator=authenticator,
         keys=keys,
         templates=pages.environment(),

@@ -81,7 +81,7 @@ class Client:
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class Consent:
     """A user's consent to a client for some scopes; lets a repeat authorization skip consent."""
 
     id: int

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuthorizationCode, Client, Grant, RefreshToken, User
+from tessera.model import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +101,12 @@ class UserStore(Protocol):
         """Email comparison ignores case."""
 
 
-class GrantStore(Protocol):
-    async def find(self, user_id: int, client_id: int) -> Grant | None: ...
+class ConsentStore(Protocol):
+    async def find(self, user_id: int, client_id: int) -> Consent | None: ...
 
     async def remember(
         self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
-    ) -> Grant:
+    ) -> Consent:
         """Record consent; the stored scopes become the union of the old and the new."""
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from tessera.storage.accounts import SqlAccountStore
 from tessera.storage.clients import SqlClientStore
 from tessera.storage.codes import SqlCodeStore
+from tessera.storage.consents import SqlConsentStore
 from tessera.storage.database import Database
-from tessera.storage.grants import SqlGrantStore
 from tessera.storage.keys import SqlKeyStore
 from tessera.storage.login_failures import SqlLoginFailureStore
 from tessera.storage.sessions import SqlSessionStore
@@ -23,7 +23,7 @@ class Stores:
     accounts: SqlAccountStore
     users: SqlUserStore
     clients: SqlClientStore
-    grants: SqlGrantStore
+    consents: SqlConsentStore
     codes: SqlCodeStore
     tokens: SqlTokenStore
     sessions: SqlSessionStore
@@ -39,7 +39,7 @@ class Stores:
             accounts=SqlAccountStore(db),
             users=SqlUserStore(db),
             clients=SqlClientStore(db),
-            grants=SqlGrantStore(db, tokens),
+            consents=SqlConsentStore(db, tokens),
             codes=SqlCodeStore(db),
             tokens=tokens,
             sessions=SqlSessionStore(db),

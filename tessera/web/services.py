@@ -17,7 +17,7 @@ from tessera.storage.stores import Stores
 class Services:
     settings: Settings
     stores: Stores
-    grants: GrantContext
+    grant_context: GrantContext
     authenticator: PasswordAuthenticator
     keys: KeyRing
     templates: Environment

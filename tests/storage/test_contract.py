@@ -265,10 +265,10 @@ async def test_user_emails_are_unique_per_account_regardless_of_case(
     assert found is not None and found.id == world.user.id
 
 
-async def test_grants_remember_the_union_of_scopes(stores: Stores, world: World, clock: Clock) -> None:
+async def test_consents_remember_the_union_of_scopes(stores: Stores, world: World, clock: Clock) -> None:
     now = clock()
-    await stores.grants.remember(world.account.id, world.user.id, world.web.client.id, ("read",), now)
-    grant = await stores.grants.remember(
+    await stores.consents.remember(world.account.id, world.user.id, world.web.client.id, ("read",), now)
+    grant = await stores.consents.remember(
         world.account.id, world.user.id, world.web.client.id, ("tickets:write", "read"), now + 1
     )
     assert grant.scopes == ("read", "tickets:write")

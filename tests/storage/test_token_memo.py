@@ -89,7 +89,7 @@ async def test_this_node_s_revocations_are_seen_at_once(stores: Stores, world: W
     assert (await _found(stores, second)).revoked_at == now + 2
 
     token = await _found(stores, third)
-    await stores.grants.forget(token.user_id, token.client_id, now + 3)  # "authorized apps" Revoke
+    await stores.consents.forget(token.user_id, token.client_id, now + 3)  # "authorized apps" Revoke
     assert (await _found(stores, third)).revoked_at == now + 3
 
 

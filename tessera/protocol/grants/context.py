@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tessera.model import Account, Client
 from tessera.protocol.errors import InvalidRequest
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, GrantStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, KeyRing, TokenStore, UserStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,6 @@ class GrantContext:
     users: UserStore
     codes: CodeStore
     tokens: TokenStore
-    grants: GrantStore
     authenticator: Authenticator
     keys: KeyRing
     code_lifetime: int

@@ -126,7 +126,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, pa
     try:
         auth_request = authorization.parse(params.values, params.repeated, client, reply)
         signed_in = None if current is None else SignedIn(current.user_id, current.session.auth_time)
-        grant = None if current is None else await services.stores.grants.find(current.user_id, client.id)
+        grant = None if current is None else await services.stores.consents.find(current.user_id, client.id)
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
     except OAuthError as error:
         return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=False)
@@ -186,7 +186,7 @@ async def decide(services: Services, request: Request) -> Response:
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
         return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=True)
-    await services.stores.grants.remember(
+    await services.stores.consents.remember(
         host.account.id, current.user_id, client.id, auth_request.scopes, services.now()
     )
     return await _issue(services, host, auth_request, current, after_post=True)

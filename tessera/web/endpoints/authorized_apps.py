@@ -16,7 +16,7 @@ from tessera.management.shapes import timestamp
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
-from tessera.storage.grants import AuthorizedApp
+from tessera.storage.consents import AuthorizedApp
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
@@ -45,7 +45,7 @@ async def show(services: Services, request: Request) -> Response:
     current = await sessions.current(request, services, host.account)
     if current is None:
         return _to_login()
-    apps = await services.stores.grants.authorized_apps(host.account.id, current.user_id)
+    apps = await services.stores.consents.authorized_apps(host.account.id, current.user_id)
     revoked = await _revoked_name(services, host.account.id, request.query_params.get("revoked"), apps)
     rows = [
         {
@@ -95,5 +95,5 @@ async def revoke(services: Services, request: Request) -> Response:
             404,
             account_name=host.account.name,
         )
-    await services.stores.grants.forget(current.user_id, client.id, services.now())
+    await services.stores.consents.forget(current.user_id, client.id, services.now())
     return RedirectResponse(PATH + "?" + urlencode({"revoked": client.id}), 303)

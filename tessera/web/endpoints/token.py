@@ -25,7 +25,7 @@ async def token(services: Services, request: Request) -> Response:
             host.account,
             host.issuer,
             services.now(),
-            services.grants,
+            services.grant_context,
         )
 
     # RFC 6749 section 5.1: 200, and "Cache-Control: no-store" with "Pragma: no-cache".

@@ -1,4 +1,5 @@
-"""Grants: a user's remembered consent to a client (lets a repeat authorization skip consent)."""
+"""Consents: a user's remembered consent to a client (lets a repeat authorization skip the
+consent page). The table keeps its first name, `grants`; "grant" in the code means a grant type."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import Client, Grant
+from tessera.model import Client, Consent
 from tessera.storage import clients as client_rows
 from tessera.storage import tokens as token_rows
 from tessera.storage.database import Database
@@ -18,8 +19,8 @@ _FIND = sa.select(grants).where(
 )
 
 
-def _grant(row: Row) -> Grant:  # type: ignore[type-arg]
-    return Grant(
+def _grant(row: Row) -> Consent:  # type: ignore[type-arg]
+    return Consent(
         id=row.id,
         account_id=row.account_id,
         user_id=row.user_id,
@@ -30,14 +31,14 @@ def _grant(row: Row) -> Grant:  # type: ignore[type-arg]
     )
 
 
-def find(conn: Connection, user_id: int, client_id: int) -> Grant | None:
+def find(conn: Connection, user_id: int, client_id: int) -> Consent | None:
     row = conn.execute(_FIND, {"user_id": user_id, "client_id": client_id}).first()
     return None if row is None else _grant(row)
 
 
 def remember(
     conn: Connection, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
-) -> Grant:
+) -> Consent:
     existing = find(conn, user_id, client_id)
     if existing is None:
         conn.execute(
@@ -62,7 +63,7 @@ def remember(
 class AuthorizedApp:
     """A grant as the user's "authorized apps" page shows it."""
 
-    grant: Grant
+    grant: Consent
     client: Client
     last_used_at: float | None
 
@@ -92,17 +93,17 @@ def forget(conn: Connection, user_id: int, client_id: int, now: float) -> None:
     token_rows.revoke_user_client(conn, user_id, client_id, now)
 
 
-class SqlGrantStore:
+class SqlConsentStore:
     def __init__(self, db: Database, tokens: token_rows.SqlTokenStore) -> None:
         self.db = db
         self.tokens = tokens  # whose memo forgetting a grant must empty: it revokes tokens
 
-    async def find(self, user_id: int, client_id: int) -> Grant | None:
+    async def find(self, user_id: int, client_id: int) -> Consent | None:
         return await self.db.read(find, user_id, client_id)
 
     async def remember(
         self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
-    ) -> Grant:
+    ) -> Consent:
         return await self.db.write(remember, account_id, user_id, client_id, scopes, now)
 
     async def authorized_apps(self, account_id: int, user_id: int) -> list[AuthorizedApp]:
