@@ -22,7 +22,12 @@ async def run_forever(db: Database, settings: Settings) -> None:
     await asyncio.sleep(random.uniform(0, interval))
     while True:
         try:
-            purged = await purge.purge(db, settings.clock(), login_window=settings.login_failure_window)
+            purged = await purge.purge(
+                db,
+                settings.clock(),
+                login_window=settings.login_failure_window,
+                audit_retention=settings.audit_log_retention_days * 86400,
+            )
             if purged.total:
                 log.info("purged %d dead rows: %s", purged.total, purged.counts)
         except Exception:  # a failed purge must never stop the server; the next one retries

@@ -41,10 +41,15 @@ class User:
     password_hash: str
     created_at: float
     updated_at: float
+    suspended_at: float | None = None  # set: may not sign in; sessions and tokens were ended
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,9 @@ class Client:
     created_at: float
     updated_at: float
     signing_alg: str = "ES256"  # signs the client's ID tokens and JWT access tokens
+    # After a regeneration with an overlap, the previous secret works until this time.
+    previous_secret_hash: bytes | None = None
+    previous_secret_expires_at: float | None = None
 
     @property
     def is_global(self) -> bool:
@@ -186,3 +194,31 @@ class Ticket:
     priority: str | None  # one of TICKET_PRIORITIES
     created_at: float
     updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of an account's audit log (INTERFACE.md section 6), before it is stored.
+
+    `action` and `source_type` come from management/audit_events.py. No field ever holds a
+    secret, token, code or password, whole or in part.
+    """
+
+    account_id: int
+    actor_id: int | None  # None: the system, an anonymous caller, or an operator at the CLI
+    actor_name: str
+    source_id: int | None
+    source_type: str
+    source_label: str
+    action: str
+    change_description: str
+    ip_address: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLog:
+    """A stored audit entry."""
+
+    id: int
+    entry: AuditEntry

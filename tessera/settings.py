@@ -35,6 +35,8 @@ class Settings:
     session_lifetime: int = 14 * 24 * 3600
     # Seconds between automatic purges of dead rows in `serve`; 0 turns them off.
     purge_interval: int = 600
+    # Days an audit-log entry is kept before the purge removes it (INTERFACE.md section 6).
+    audit_log_retention_days: int = 365
     access_log: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
@@ -120,4 +122,5 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         refresh_reuse_grace=_int_setting(env, "TESSERA_REFRESH_REUSE_GRACE", 10, 0),
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
         purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
+        audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1),
     )

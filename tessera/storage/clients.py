@@ -87,6 +87,8 @@ def _client(row: Row) -> Client:  # type: ignore[type-arg]
         created_at=row.created_at,
         updated_at=row.updated_at,
         signing_alg=row.signing_alg,
+        previous_secret_hash=None if row.previous_secret_hash is None else bytes(row.previous_secret_hash),
+        previous_secret_expires_at=row.previous_secret_expires_at,
     )
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tessera.storage import keys
+from tessera.storage import audit, keys
 from tessera.storage.database import Database
 from tessera.storage.schema import (
     access_tokens,
+    audit_logs,
     authorization_codes,
     login_failures,
     refresh_tokens,
@@ -77,7 +78,15 @@ def _closed_windows(horizon: float, window: int) -> Callable[[Connection], int]:
     return delete
 
 
-async def purge(db: Database, now: float, *, login_window: int, batch: int = BATCH, pause: float = PAUSE) -> Purged:
+async def purge(
+    db: Database,
+    now: float,
+    *,
+    login_window: int,
+    audit_retention: float = 365 * 86400,
+    batch: int = BATCH,
+    pause: float = PAUSE,
+) -> Purged:
     horizon = now - RETENTION
     counts: dict[str, int] = {}
     for table in (refresh_tokens, access_tokens, authorization_codes, sessions):
@@ -96,4 +105,15 @@ async def purge(db: Database, now: float, *, login_window: int, batch: int = BAT
         counts[table.name] = total
     counts[login_failures.name] = await db.write(_closed_windows(now, login_window))
     counts[signing_keys.name] = await db.write(lambda conn: keys.purge_retired(conn, now - RETIRED_KEYS_KEPT))
+    counts[audit_logs.name] = await _in_batches(
+        db, lambda conn: audit.purge_older_than(conn, now - audit_retention, batch)
+    )
     return Purged(counts)
+
+
+async def _in_batches(db: Database, step: Callable[[Connection], int]) -> int:
+    """Run a batch-deleting step until it deletes nothing."""
+    total = 0
+    while deleted := await db.write(step):
+        total += deleted
+    return total

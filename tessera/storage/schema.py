@@ -50,6 +50,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # Set: the user may not sign in, and their sessions and tokens were ended (INTERFACE.md section 6).
+    sa.Column("suspended_at", Time, nullable=True),
     sa.UniqueConstraint("account_id", "email"),
 )
 
@@ -76,6 +78,10 @@ clients = sa.Table(
     _fk("users.id", nullable=True, ondelete="SET NULL"),
     sa.Column("secret_hash", Digest, nullable=True),
     sa.Column("secret_prefix", sa.String(16), nullable=False, default=""),
+    # A regenerated secret may leave the previous one working for a while, so that an app
+    # can roll its secret without downtime (generate_secret's previous_secret_expires_in).
+    sa.Column("previous_secret_hash", Digest, nullable=True),
+    sa.Column("previous_secret_expires_at", Time, nullable=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     # identifier first: lookups by client_id search an account's clients and the global ones.
@@ -239,4 +245,25 @@ tickets = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Index("ix_tickets_account_id_id", "account_id", "id"),
+)
+
+# Who changed what (INTERFACE.md section 6, "Audit log"): written in the same transaction as
+# the change; never a secret, token, code or password, whole or in part.
+audit_logs = sa.Table(
+    "audit_logs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    # No foreign key: an entry outlives the user or client it names.
+    sa.Column("actor_id", Id, nullable=True),
+    sa.Column("actor_name", sa.String(255), nullable=False),
+    sa.Column("source_id", Id, nullable=True),
+    sa.Column("source_type", sa.String(32), nullable=False),
+    sa.Column("source_label", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("change_description", sa.Text, nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Index("ix_audit_logs_account_id_id", "account_id", "id"),
+    sa.Index("ix_audit_logs_created_at", "created_at"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tessera.storage.accounts import SqlAccountStore
+from tessera.storage.audit import SqlAuditStore
 from tessera.storage.clients import SqlClientStore
 from tessera.storage.codes import SqlCodeStore
 from tessera.storage.consents import SqlConsentStore
@@ -30,6 +31,7 @@ class Stores:
     login_failures: SqlLoginFailureStore
     keys: SqlKeyStore
     tickets: SqlTicketStore
+    audit: SqlAuditStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -46,4 +48,5 @@ class Stores:
             login_failures=SqlLoginFailureStore(db),
             keys=SqlKeyStore(db),
             tickets=SqlTicketStore(db),
+            audit=SqlAuditStore(db),
         )

@@ -24,6 +24,7 @@ _COLUMNS = (
     users.c.password_hash,
     users.c.created_at,
     users.c.updated_at,
+    users.c.suspended_at,
 )
 # Every API call loads its caller: see compiled.py.
 _GET = Compiled(
