@@ -51,7 +51,13 @@ def _postgres_database(worker_id: str) -> Iterator[str]:
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> Iterator[str]:
-    """A migrated, empty database on each engine, shared by the session's tests."""
+    """A migrated, empty database on each engine, shared by the session's tests.
+
+    "memory" (only where a test parametrises this itself, tests/storage/port_world.py) means
+    no database: the test runs on the in-memory stores."""
+    if request.param == "memory":
+        yield "memory"
+        return
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("sqlite") / "tessera.db"
         url = f"sqlite:///{path}"

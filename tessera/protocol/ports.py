@@ -7,7 +7,7 @@ tests/storage/ holds one contract suite that every engine passes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
@@ -73,17 +73,26 @@ class Redeemed:
 
 
 @dataclass(frozen=True, slots=True)
-class Rotation:
-    """The outcome of TokenStore.rotate.
+class Rotated:
+    """TokenStore.rotate claimed the refresh token and wrote the new tokens."""
 
-    `access_token_id` is set when the rotation happened. Otherwise `used_at` tells when the
-    refresh token was used before, and `family_revoked` whether this presentation revoked
-    the family (reuse after the grace window).
+    access_token_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyUsed:
+    """TokenStore.rotate found the refresh token used before: when, and the family it is of.
+
+    The store only reports it; what a reuse means (refused, or theft that revokes the
+    family) is decided by the refresh_token grant (protocol/grants/refresh_token.py).
     """
 
-    access_token_id: int | None
-    used_at: float | None = None
-    family_revoked: bool = False
+    used_at: float
+    family: str
+
+
+# The outcome of TokenStore.rotate.
+Rotation: TypeAlias = Rotated | AlreadyUsed
 
 
 class ClientStore(Protocol):
@@ -133,13 +142,13 @@ class TokenStore(Protocol):
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None: ...
 
-    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
-        """Use a refresh token once: in one transaction mark it used, revoke the access
-        token it was issued with, and write the new tokens.
+    async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
+        """Use a refresh token once: in one transaction claim it (mark it used), revoke the
+        access token it was issued with, and write the new tokens; answer Rotated.
 
-        If it was already used: within `grace` seconds of that use (inclusive) nothing is
-        written; after that the whole family is revoked. A revoked or expired token is the
-        caller's to refuse before calling.
+        Of concurrent calls for one token exactly one claims it. If it was already used,
+        nothing is written and the answer is AlreadyUsed (when, and its family). A revoked
+        or expired token is the caller's to refuse before calling.
         """
 
     async def revoke_family(self, family: str, now: float) -> None:

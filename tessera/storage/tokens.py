@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AccessToken, RefreshToken
-from tessera.protocol.ports import Rotation, TokenRows
+from tessera.protocol.ports import AlreadyUsed, Rotated, Rotation, TokenRows
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
@@ -202,7 +202,9 @@ def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: floa
         )
 
 
-def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
+    """Claim the refresh token with one conditional UPDATE, so that of concurrent uses
+    exactly one wins; report a token already used. What a reuse means is the grant's."""
     claimed = conn.execute(
         refresh_tokens.update()
         .where(refresh_tokens.c.id == refresh_id, refresh_tokens.c.used_at.is_(None))
@@ -213,13 +215,10 @@ def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: 
         row = conn.execute(
             sa.select(refresh_tokens.c.used_at, refresh_tokens.c.family).where(refresh_tokens.c.id == refresh_id)
         ).one()
-        if now - row.used_at <= grace:
-            return Rotation(access_token_id=None, used_at=row.used_at)
-        revoke_family(conn, row.family, now)
-        return Rotation(access_token_id=None, used_at=row.used_at, family_revoked=True)
+        return AlreadyUsed(used_at=row.used_at, family=row.family)
     if claimed.access_token_id is not None:
         revoke_access(conn, claimed.access_token_id, now)
-    return Rotation(access_token_id=insert(conn, tokens))
+    return Rotated(access_token_id=insert(conn, tokens))
 
 
 # Half the bound above: the rest is room for a revocation's commit to become visible.
@@ -252,8 +251,9 @@ class SqlTokenStore:
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
         return await self.db.read(find_refresh, digest)
 
-    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
-        return await self._change(rotate, refresh_id, now, grace, tokens)
+    async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
+        # A claim revokes the access token the refresh token came with.
+        return await self._change(rotate, refresh_id, now, tokens)
 
     async def revoke_family(self, family: str, now: float) -> None:
         await self._change(revoke_family, family, now)

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from tessera.protocol import secrets
-from tessera.protocol.ports import NewAccessToken, NewCode, NewRefreshToken, TokenRows
+from tessera.protocol.ports import AlreadyUsed, NewAccessToken, NewCode, NewRefreshToken, Rotated, TokenRows
 from tessera.storage import purge, schema
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
@@ -213,8 +213,8 @@ async def test_a_used_but_unexpired_refresh_token_stays_as_evidence_of_theft(sto
     assert used is not None
     drawn = _rows(world, T0 - 10 * HOUR, T0 - 9 * HOUR, refresh_expires_at=T0 + 30 * 86400)
     successor = TokenRows(access=_fields(drawn.access, family=original.access.family), refresh=drawn.refresh)
-    rotation = await stores.tokens.rotate(used.id, T0 - 10 * HOUR, 10, successor)
-    assert rotation.access_token_id is not None
+    rotation = await stores.tokens.rotate(used.id, T0 - 10 * HOUR, successor)
+    assert isinstance(rotation, Rotated)
 
     purged = await purge.purge(stores.db, T0, login_window=WINDOW, pause=0)
 
@@ -225,9 +225,12 @@ async def test_a_used_but_unexpired_refresh_token_stays_as_evidence_of_theft(sto
     # The access token it replaced was revoked by the rotation ten hours ago, so it went.
     assert not await _access_exists(stores, original)
     assert purged.counts["access_tokens"] == 2  # the replaced one and the expired successor
-    # Presented again now, the kept row still revokes the family.
-    replay = await stores.tokens.rotate(used.id, T0, 10, _rows(world, T0, T0 + 1800, refresh_expires_at=T0 + 86400))
-    assert replay.family_revoked is True
+    # Presented again now, the kept row still reports its use and family, which is what the
+    # refresh_token grant needs to revoke the family as theft.
+    replay = await stores.tokens.rotate(used.id, T0, _rows(world, T0, T0 + 1800, refresh_expires_at=T0 + 86400))
+    assert isinstance(replay, AlreadyUsed)
+    assert replay == AlreadyUsed(used_at=T0 - 10 * HOUR, family=original.access.family)
+    await stores.tokens.revoke_family(replay.family, T0)
     assert successor.refresh is not None
     after = await stores.tokens.find_refresh(successor.refresh.digest)
     assert after is not None and after.revoked_at == T0

@@ -16,7 +16,7 @@ import pytest
 
 from tessera.model import AccessToken
 from tessera.protocol import secrets
-from tessera.protocol.ports import NewAccessToken, NewRefreshToken, TokenRows
+from tessera.protocol.ports import NewAccessToken, NewRefreshToken, Rotated, TokenRows
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
 from tessera.storage.tokens import LIVE_TOKEN_TTL, SqlTokenStore
@@ -99,8 +99,8 @@ async def test_rotation_revokes_the_remembered_access_token_at_once(stores: Stor
     assert (await _found(stores, access)).revoked_at is None
     presented = await stores.tokens.find_refresh(refresh)
     assert presented is not None
-    rotation = await stores.tokens.rotate(presented.id, now + 1, 0, _rows(world, now + 1)[0])
-    assert rotation.access_token_id is not None
+    rotation = await stores.tokens.rotate(presented.id, now + 1, _rows(world, now + 1)[0])
+    assert isinstance(rotation, Rotated)
     assert (await _found(stores, access)).revoked_at == now + 1
 
 

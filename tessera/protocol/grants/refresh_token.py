@@ -1,13 +1,17 @@
 """The refresh token grant: RFC 6749 section 6; RFC 9700 section 4.14.2 (rotation and reuse).
 
 Every use returns a new access token and a new refresh token and revokes the previous
-access token. A refresh token is used once: of concurrent uses one wins and the others
-are told it was just used. Presented again more than TESSERA_REFRESH_REUSE_GRACE seconds
-after its use, it is treated as stolen and the whole family (everything descended from the
-original authorization) is revoked (RFC 9700 section 4.14.2: "the authorization server
-cannot determine which party submitted the invalid refresh token ... it will revoke the
-active refresh token"). Inside the window nothing is revoked, so that a client's own
-concurrent refreshers do not destroy its session.
+access token. A refresh token is used once: the store claims it atomically (of concurrent
+uses exactly one wins) and reports a token that was already used, with when and its
+family. What a reuse means is decided here, in `_refuse_reuse`, and only here:
+
+- presented again within TESSERA_REFRESH_REUSE_GRACE seconds of its use (inclusive), it is
+  refused and nothing is revoked, so that a client's own concurrent refreshers do not
+  destroy its session;
+- later, it is treated as stolen and the whole family (everything descended from the
+  original authorization) is revoked (RFC 9700 section 4.14.2: "the authorization server
+  cannot determine which party submitted the invalid refresh token ... it will revoke the
+  active refresh token"), and the error description says so.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from tessera.protocol import issuance, lifetimes, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
-from tessera.protocol.ports import Rotation
+from tessera.protocol.ports import AlreadyUsed
 
 
 def _may_refresh(client: Client, token: RefreshToken) -> None:
@@ -59,17 +63,22 @@ def _narrowed(request: TokenRequest, token: RefreshToken) -> tuple[str, ...]:
     return wanted
 
 
-def _refused(rotation: Rotation, now: float, grace: int) -> InvalidGrant:
-    ago = int(now - rotation.used_at) if rotation.used_at is not None else 0
-    if rotation.family_revoked:
+async def _refuse_reuse(used: AlreadyUsed, request: TokenRequest, ctx: GrantContext) -> InvalidGrant:
+    """The rule for a refresh token presented after it was used (INTERFACE.md section 4,
+    "Single use and rotation"): refused within the grace window, theft after it."""
+    now = request.now
+    ago = now - used.used_at
+    if ago <= ctx.refresh_reuse_grace:
         return InvalidGrant(
-            f"this refresh token was already used {ago} seconds ago; a used refresh token presented again "
-            "after the grace window is treated as stolen, so every token of this authorization has been "
-            "revoked. The user must authorize the client again"
+            f"this refresh token was just used ({int(ago)} seconds ago, within the {ctx.refresh_reuse_grace}-second "
+            "grace window) by another request; use the tokens that request received"
         )
+    # Theft: the one place a reused refresh token revokes its family.
+    await ctx.tokens.revoke_family(used.family, now)
     return InvalidGrant(
-        f"this refresh token was just used ({ago} seconds ago, within the {grace}-second grace window) by "
-        "another request; use the tokens that request received"
+        f"this refresh token was already used {int(ago)} seconds ago; a used refresh token presented again "
+        "after the grace window is treated as stolen, so every token of this authorization has been "
+        "revoked. The user must authorize the client again"
     )
 
 
@@ -90,7 +99,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         with_refresh=True,
         refresh_scopes=token.scopes,
     )
-    rotation = await ctx.tokens.rotate(token.id, request.now, ctx.refresh_reuse_grace, minted.rows)
-    if rotation.access_token_id is None:
-        raise _refused(rotation, request.now, ctx.refresh_reuse_grace)
+    rotation = await ctx.tokens.rotate(token.id, request.now, minted.rows)
+    if isinstance(rotation, AlreadyUsed):
+        raise await _refuse_reuse(rotation, request, ctx)
     return issuance.token_response(minted)
