@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera import gc_tuning, housekeeping
+from tessera import gc_tuning, housekeeping, paths
 from tessera.key_ring import key_ring_for
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
@@ -55,7 +55,7 @@ def build_services(settings: Settings, db: Database) -> Services:
 
 
 def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(paths.API + "/")
 
 
 def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from tessera import paths
 from tessera.management import accounts as account_rules
 from tessera.management import clients as client_rules
 from tessera.management import users as user_rules
@@ -87,12 +88,12 @@ def authorization_url(settings: Settings, seeded: Seeded, port: int) -> str:
             "code_challenge_method": "S256",
         }
     )
-    return f"{_issuer(settings, port)}/oauth/authorizations/new?{query}"
+    return f"{_issuer(settings, port)}{paths.AUTHORIZE}?{query}"
 
 
 def exchange_command(settings: Settings, seeded: Seeded, port: int, code: str) -> str:
     return (
-        f"curl -s -u {CLIENT_ID}:{seeded.secret} {_issuer(settings, port)}/oauth/tokens \\\n"
+        f"curl -s -u {CLIENT_ID}:{seeded.secret} {_issuer(settings, port)}{paths.TOKEN} \\\n"
         f"  -d grant_type=authorization_code -d code={code} \\\n"
         f"  -d redirect_uri={REDIRECT_URI} -d code_verifier={seeded.verifier}"
     )
@@ -118,11 +119,11 @@ Redirect URI  {REDIRECT_URI}
 
 3. Call the API with the access token:
 
-   curl -s -H "Authorization: Bearer ACCESS_TOKEN" {issuer}/api/v2/users/me
+   curl -s -H "Authorization: Bearer ACCESS_TOKEN" {issuer}{paths.API_USERS_ME}
 
 A token without a browser (client_credentials):
 
-   curl -s -u {CLIENT_ID}:{seeded.secret} -d grant_type=client_credentials -d scope=read {issuer}/oauth/tokens
+   curl -s -u {CLIENT_ID}:{seeded.secret} -d grant_type=client_credentials -d scope=read {issuer}{paths.TOKEN}
 
 Press Ctrl+C to stop.
 """

@@ -6,6 +6,7 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
+from tessera import paths
 from tessera.model import AccessToken, Account, Client, Ticket, User
 
 
@@ -29,7 +30,7 @@ def account_json(account: Account, origin: str) -> dict[str, Any]:
 def user_json(user: User, origin: str) -> dict[str, Any]:
     return {
         "id": user.id,
-        "url": f"{origin}/api/v2/users/{user.id}.json",
+        "url": f"{origin}{paths.API_USERS}/{user.id}.json",
         "account_id": user.account_id,
         "email": user.email,
         "name": user.name,
@@ -42,11 +43,11 @@ def user_json(user: User, origin: str) -> dict[str, Any]:
 
 def client_json(client: Client, origin: str, secret: str | None = None) -> dict[str, Any]:
     """`secret` is the full secret, passed only when it was just generated."""
-    path = "global_clients" if client.is_global else "clients"
+    collection = paths.API_GLOBAL_CLIENTS if client.is_global else paths.API_CLIENTS
     shown_secret = secret if secret is not None else (client.secret_prefix or None)
     return {
         "id": client.id,
-        "url": f"{origin}/api/v2/oauth/{path}/{client.id}.json",
+        "url": f"{origin}{collection}/{client.id}.json",
         "name": client.name,
         "identifier": client.identifier,
         "company": client.company,
@@ -77,7 +78,7 @@ def token_json(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": token.id,
-        "url": f"{origin}/api/v2/oauth/tokens/{token.id}.json",
+        "url": f"{origin}{paths.API_TOKENS}/{token.id}.json",
         "user_id": token.user_id,
         "client_id": token.client_id,
         "token": token.token_prefix,
@@ -96,7 +97,7 @@ def token_json(
 def ticket_json(ticket: Ticket, origin: str) -> dict[str, Any]:
     return {
         "id": ticket.id,
-        "url": f"{origin}/api/v2/tickets/{ticket.id}.json",
+        "url": f"{origin}{paths.API_TICKETS}/{ticket.id}.json",
         "subject": ticket.subject,
         "description": ticket.description,
         "status": ticket.status,

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tessera.model import Client
-from tessera.protocol import pkce, redirect_uri
+from tessera.protocol import client_auth, pkce, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import (
     ConsentRequired,
@@ -33,8 +33,10 @@ from tessera.protocol.errors import (
     UnauthorizedClient,
     UnsupportedResponseType,
     echo,
+    refuse_repeated,
 )
 from tessera.protocol.numbers import whole_number
+from tessera.protocol.ports import ClientStore
 
 # response_type -> the grant type a client must be allowed.
 RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
@@ -153,10 +155,13 @@ def reply_to(params: Mapping[str, str], repeated: frozenset[str], client: Client
     return Reply(redirect_uri=resolved, response_mode=mode, state=params.get("state"))
 
 
-def _single_params(repeated: frozenset[str]) -> None:
-    if repeated:
-        name = sorted(repeated)[0]
-        raise InvalidRequest(f"the parameter {echo(name)} was sent more than once (RFC 6749 section 3.1)")
+async def trusted(
+    clients: ClientStore, account_id: int, params: Mapping[str, str], repeated: frozenset[str]
+) -> tuple[Client, Reply]:
+    """Steps 1 and 2: the client (found as the token endpoint finds it) and its redirect URI,
+    or a PageError."""
+    client = await client_auth.find_client(clients, account_id, client_id_of(params, repeated), unknown_client)
+    return client, reply_to(params, repeated, client)
 
 
 def _response_type(params: Mapping[str, str], client: Client) -> str:
@@ -210,7 +215,7 @@ def _max_age(params: Mapping[str, str]) -> int | None:
 
 def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, reply: Reply) -> AuthorizationRequest:
     """Steps 3 and 4; any OAuthError raised here is redirected to `reply`."""
-    _single_params(repeated)
+    refuse_repeated(repeated, "RFC 6749 section 3.1")
     # OIDC Core 6.1/6.2: an OP that does not support them "MUST return" these errors,
     # rather than ignore parameters the client may have signed.
     if "request" in params:
@@ -275,19 +280,25 @@ def params_after_login(params: Mapping[str, str]) -> dict[str, str]:
     return again
 
 
-def error_params(error: OAuthError, reply: Reply, issuer: str) -> dict[str, str]:
-    """RFC 6749 section 4.1.2.1 error parameters, with RFC 9207's iss."""
-    result = {"error": error.error, "error_description": error.description}
+def with_state_and_iss(params: Mapping[str, str], reply: Reply, issuer: str) -> dict[str, str]:
+    """Every authorization response, success or error, in query, fragment or form_post.
+
+    RFC 6749 sections 4.1.2, 4.1.2.1 and 4.2.2: state is "REQUIRED if the "state" parameter
+    was present in the client authorization request"; RFC 9207 section 2: the server "MUST
+    add the iss parameter" to authorization responses, error responses included.
+    """
+    result = dict(params)
     if reply.state is not None:
         result["state"] = reply.state
     result["iss"] = issuer
     return result
+
+
+def error_params(error: OAuthError, reply: Reply, issuer: str) -> dict[str, str]:
+    """RFC 6749 section 4.1.2.1 error parameters."""
+    return with_state_and_iss({"error": error.error, "error_description": error.description}, reply, issuer)
 
 
 def code_params(code: str, reply: Reply, issuer: str) -> dict[str, str]:
-    """RFC 6749 section 4.1.2, with RFC 9207's iss."""
-    result = {"code": code}
-    if reply.state is not None:
-        result["state"] = reply.state
-    result["iss"] = issuer
-    return result
+    """RFC 6749 section 4.1.2."""
+    return with_state_and_iss({"code": code}, reply, issuer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tessera.protocol import issuance, secrets
-from tessera.protocol.authorization import AuthorizationRequest, code_params
+from tessera.protocol.authorization import AuthorizationRequest, code_params, with_state_and_iss
 from tessera.protocol.lifetimes import Lifetimes
 from tessera.protocol.ports import CodeStore, KeyRing, NewCode, TokenStore
 
@@ -66,7 +66,4 @@ async def respond(
     )
     await tokens.issue(minted.rows)
     params = {key: str(value) for key, value in issuance.token_response(minted).items()}
-    if request.reply.state is not None:
-        params["state"] = request.reply.state
-    params["iss"] = issuer
-    return params
+    return with_state_and_iss(params, request.reply, issuer)

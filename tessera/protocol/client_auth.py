@@ -4,19 +4,24 @@ Three methods: client_secret_basic (HTTP Basic, each part form-urlencoded before
 section 2.3.1), client_secret_post (client_id and client_secret in the body), and none
 (a public client sends only client_id). Parsing is separated from checking so that the
 web layer knows whether to answer with a Basic challenge.
+
+Finding the client named by client_id (find_client) is shared with the authorization
+endpoint, which answers an unknown client with its own page instead of invalid_client.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from tessera.model import Client
+from tessera.model import Account, Client
 from tessera.protocol import secrets
 from tessera.protocol.errors import InvalidClient, InvalidRequest
+from tessera.protocol.numbers import whole_number
+from tessera.protocol.ports import ClientStore
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -123,3 +128,35 @@ def unknown_client(client_id: str, numeric_match: Client | None, *, used_basic: 
         f"no client with identifier {client_id!r} exists on this account; check client_id",
         used_basic=used_basic,
     )
+
+
+# Builds the error for a client_id that names no client; the second argument is the
+# client whose numeric id was sent instead of its identifier, if any.
+UnknownClient = Callable[[str, Client | None], Exception]
+
+
+async def find_client(clients: ClientStore, account_id: int, client_id: str, unknown: UnknownClient) -> Client:
+    """The client with this identifier usable on the account, or `unknown`'s error.
+
+    Zendesk's users often sent the numeric id; when one matches, the error names the fix.
+    """
+    client = await clients.find(account_id, client_id)
+    if client is not None:
+        return client
+    numeric_id = whole_number(client_id)
+    numeric = None if numeric_id is None else await clients.find_by_numeric_id(account_id, numeric_id)
+    raise unknown(client_id, numeric)
+
+
+async def authenticate_client(
+    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str]
+) -> Client:
+    """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
+    credentials = parse(authorization, params)
+
+    def unknown(client_id: str, numeric: Client | None) -> Exception:
+        return unknown_client(client_id, numeric, used_basic=credentials.used_basic)
+
+    client = await find_client(clients, account.id, credentials.client_id, unknown)
+    authenticate(client, credentials)
+    return client

@@ -9,32 +9,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from tessera import paths
 from tessera.model import SIGNING_ALGS
-from tessera.protocol import scopes
-from tessera.protocol.client_auth import METHODS
+from tessera.protocol import pkce, scopes
+from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
+from tessera.protocol.client_auth import BASIC, METHODS, POST
+from tessera.protocol.grants import GRANTS
+
+
+def grant_types() -> list[str]:
+    """The grants behind the response types (implicit among them), then the token
+    endpoint's; each once, in the order the registries hold them."""
+    return list(dict.fromkeys([*RESPONSE_TYPES.values(), *GRANTS]))
 
 
 def metadata(issuer: str) -> dict[str, Any]:
     return {
         "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth/authorizations/new",
-        "token_endpoint": f"{issuer}/oauth/tokens",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "userinfo_endpoint": f"{issuer}/oauth/userinfo",
-        "jwks_uri": f"{issuer}/oauth/jwks",
-        "end_session_endpoint": f"{issuer}/access/logout",
+        "authorization_endpoint": issuer + paths.AUTHORIZE,
+        "token_endpoint": issuer + paths.TOKEN,
+        "revocation_endpoint": issuer + paths.REVOKE,
+        "introspection_endpoint": issuer + paths.INTROSPECT,
+        "userinfo_endpoint": issuer + paths.USERINFO,
+        "jwks_uri": issuer + paths.JWKS,
+        "end_session_endpoint": issuer + paths.LOGOUT,
         "scopes_supported": list(scopes.KNOWN_SCOPES),
-        "response_types_supported": ["code", "token"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"],
-        "code_challenge_methods_supported": ["S256"],
+        "response_types_supported": list(RESPONSE_TYPES),
+        "response_modes_supported": list(RESPONSE_MODES),
+        "grant_types_supported": grant_types(),
+        "code_challenge_methods_supported": [pkce.S256],
         "token_endpoint_auth_methods_supported": list(METHODS),
         "revocation_endpoint_auth_methods_supported": list(METHODS),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        # Introspection needs a confidential client (protocol/introspection.py).
+        "introspection_endpoint_auth_methods_supported": [BASIC, POST],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "prompt_values_supported": list(PROMPTS),
         "claims_supported": [
             "iss",
             "sub",
@@ -55,5 +65,5 @@ def metadata(issuer: str) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "service_documentation": f"{issuer}/",
+        "service_documentation": issuer + paths.HOME,
     }

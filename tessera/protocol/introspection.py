@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tessera.model import AccessToken, Account, Client, RefreshToken
+from tessera.protocol import client_auth, token_lookup
 from tessera.protocol import scopes as scope_rules
-from tessera.protocol import token_lookup
-from tessera.protocol.errors import InvalidClient, InvalidRequest
+from tessera.protocol.errors import InvalidClient, InvalidRequest, refuse_repeated
 from tessera.protocol.ports import ClientStore, KeyRing, TokenStore, UserStore
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -31,6 +31,28 @@ def _active(token: AccessToken | RefreshToken, now: float) -> bool:
 
 def _may_see(caller: Client, token: AccessToken | RefreshToken) -> bool:
     return token.client_id == caller.id or caller.introspection
+
+
+async def endpoint(
+    params: Mapping[str, str],
+    repeated: frozenset[str],
+    authorization: str | None,
+    account: Account,
+    issuer: str,
+    now: float,
+    *,
+    tokens: TokenStore,
+    clients: ClientStore,
+    users: UserStore,
+    keys: KeyRing,
+) -> dict[str, Any]:
+    """POST /oauth/introspect, in the token endpoint's order: parameters single, the caller
+    authenticated, then the token."""
+    refuse_repeated(repeated, "RFC 7662 section 2.1")
+    caller = await client_auth.authenticate_client(clients, account, authorization, params)
+    return await introspect(
+        params, caller, account, issuer, now, tokens=tokens, clients=clients, users=users, keys=keys
+    )
 
 
 async def introspect(

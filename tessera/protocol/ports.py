@@ -102,6 +102,10 @@ class ClientStore(Protocol):
     async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
         """The client with this numeric id usable on the account (to explain a wrong client_id)."""
 
+    async def redirect_uri_registered(self, account_id: int, uri: str) -> bool:
+        """Whether any client usable on the account registered this redirect URI (as
+        protocol/redirect_uri.py matches it)."""
+
 
 class UserStore(Protocol):
     async def get(self, account_id: int, user_id: int) -> User | None: ...

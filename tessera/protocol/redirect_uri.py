@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import SplitResult, urlsplit
+from collections.abc import Mapping
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 MAX_LENGTH = 2000
 _PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
@@ -119,3 +120,14 @@ def display_host(uri: str) -> str:
     if parts is None:
         return uri
     return parts.netloc or (parts.scheme + ":")
+
+
+def with_query(uri: str, params: Mapping[str, str]) -> str:
+    """`uri` with `params` appended to its query.
+
+    RFC 6749 section 3.1.2: the redirect URI's own query "MUST be retained when adding
+    additional query parameters"; RP-Initiated Logout 1.0 section 3 adds `state` likewise.
+    """
+    encoded = urlencode(params)
+    parts = urlsplit(uri)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{encoded}" if parts.query else encoded))

@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from tessera.protocol import redirect_uri
 from tessera.protocol.authorization import Reply
 
 
 def redirect_location(reply: Reply, params: Mapping[str, str]) -> str:
     """The URL for query or fragment mode.
 
-    Section 3.1.2: the redirect URI's own query "MUST be retained when adding additional
-    query parameters". Registered URIs have no fragment, so the fragment is ours alone.
+    Registered URIs have no fragment, so the fragment is ours alone; the query keeps the
+    redirect URI's own parameters (redirect_uri.with_query).
     """
-    encoded = urlencode(params)
-    parts = urlsplit(reply.redirect_uri)
     if reply.response_mode == "fragment":
-        return urlunsplit(parts._replace(fragment=encoded))
-    query = f"{parts.query}&{encoded}" if parts.query else encoded
-    return urlunsplit(parts._replace(query=query))
+        return urlunsplit(urlsplit(reply.redirect_uri)._replace(fragment=urlencode(params)))
+    return redirect_uri.with_query(reply.redirect_uri, params)

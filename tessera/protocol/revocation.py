@@ -13,9 +13,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tessera.model import Account, Client
-from tessera.protocol import token_lookup
-from tessera.protocol.errors import InvalidRequest, UnauthorizedClient
-from tessera.protocol.ports import KeyRing, TokenStore
+from tessera.protocol import client_auth, token_lookup
+from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, refuse_repeated
+from tessera.protocol.ports import ClientStore, KeyRing, TokenStore
+
+
+async def endpoint(
+    params: Mapping[str, str],
+    repeated: frozenset[str],
+    authorization: str | None,
+    account: Account,
+    issuer: str,
+    now: float,
+    *,
+    clients: ClientStore,
+    tokens: TokenStore,
+    keys: KeyRing,
+) -> None:
+    """POST /oauth/revoke, in the token endpoint's order: parameters single, the client
+    authenticated (section 2.1: "the client also includes its authentication credentials"),
+    then the token."""
+    refuse_repeated(repeated, "RFC 7009 section 2.1")
+    client = await client_auth.authenticate_client(clients, account, authorization, params)
+    await revoke(params, client, account, issuer, now, tokens, keys)
 
 
 async def revoke(

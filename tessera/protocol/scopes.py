@@ -32,7 +32,9 @@ READ_WRITE_RESOURCES = (
 )
 READ_ONLY_RESOURCES = ("auditlogs",)
 WRITE_ONLY_RESOURCES = ("any_channel", "web_widget")
-OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+# OIDC Core 5.4 defines profile, email, address and phone; address and phone release
+# claims Tessera does not keep (protocol/userinfo.py), so they are accepted and empty.
+OIDC_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
 STANDALONE_SCOPES = ("impersonate", *OIDC_SCOPES)
 
 _READ_ATOMS = frozenset(f"{r}:read" for r in READ_WRITE_RESOURCES + READ_ONLY_RESOURCES)
@@ -80,6 +82,8 @@ _STANDALONE_WORDS = {
     "openid": "Confirm who you are",
     "profile": "See your name",
     "email": "See your email address",
+    "address": "See your postal address",
+    "phone": "See your phone number",
     "offline_access": "Stay connected when you are not using it",
 }
 
@@ -117,7 +121,7 @@ def validate(requested: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str,
         shown = " ".join(s if _SCOPE_TOKEN.match(s) else "(malformed)" for s in unknown[:5])
         raise InvalidScope(
             f"unknown scope: {shown}; known scopes include read, write, impersonate, "
-            "RESOURCE:read, RESOURCE:write, openid, profile, email, offline_access"
+            "RESOURCE:read, RESOURCE:write, openid, profile, email, address, phone, offline_access"
         )
     if allowed:
         outside = [s for s in requested if not covers(allowed, (s,))]

@@ -10,27 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tessera.model import Account, Client
+from tessera.model import Account
 from tessera.protocol import client_auth
-from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType, echo
+from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType, echo, refuse_repeated
 from tessera.protocol.grants import GRANTS
 from tessera.protocol.grants.context import GrantContext, TokenRequest
-from tessera.protocol.numbers import whole_number
-from tessera.protocol.ports import ClientStore
-
-
-async def authenticate_client(
-    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str]
-) -> Client:
-    """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
-    credentials = client_auth.parse(authorization, params)
-    client = await clients.find(account.id, credentials.client_id)
-    if client is None:
-        numeric_id = whole_number(credentials.client_id)
-        numeric = None if numeric_id is None else await clients.find_by_numeric_id(account.id, numeric_id)
-        raise client_auth.unknown_client(credentials.client_id, numeric, used_basic=credentials.used_basic)
-    client_auth.authenticate(client, credentials)
-    return client
 
 
 async def exchange(
@@ -42,11 +26,8 @@ async def exchange(
     now: float,
     ctx: GrantContext,
 ) -> dict[str, Any]:
-    if repeated:
-        raise InvalidRequest(
-            f"the parameter {echo(sorted(repeated)[0])} was sent more than once (RFC 6749 section 3.2)"
-        )
-    client = await authenticate_client(ctx.clients, account, authorization, params)
+    refuse_repeated(repeated, "RFC 6749 section 3.2")
+    client = await client_auth.authenticate_client(ctx.clients, account, authorization, params)
     grant_type = params.get("grant_type")
     if not grant_type:
         raise InvalidRequest("grant_type is required, e.g. grant_type=authorization_code")

@@ -1,8 +1,15 @@
-"""UserInfo claims: OpenID Connect Core 1.0 sections 5.1, 5.3 and 5.4.
+"""The UserInfo endpoint and its claims: OpenID Connect Core 1.0 sections 5.1, 5.3 and 5.4.
 
+The token is looked up, verified (RFC 6750 section 3.1), and must carry `openid`
+(section 5.3: "the Access Token obtained from an OpenID Connect Authentication Request").
 `sub` is the user's numeric id as a string: stable, never reassigned, and local to the
 account (pairwise subjects are not offered). Emails are not verified by Tessera, so
 email_verified is false rather than a claim we cannot stand behind.
+
+Section 5.4: the address scope asks for the `address` claim, phone for `phone_number` and
+`phone_number_verified`. They are released when a user has them; Tessera keeps neither,
+so these scopes release nothing today (section 5.3.2: claims without a value "SHOULD be
+omitted").
 """
 
 from __future__ import annotations
@@ -10,6 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import User
+from tessera.protocol import bearer, token_lookup
+from tessera.protocol.errors import InvalidToken
+from tessera.protocol.ports import KeyRing, TokenStore, UserStore
+
+REQUIRED_SCOPE = "openid"
 
 
 def subject(user: User) -> str:
@@ -30,3 +42,16 @@ def scoped_claims(user: User, scopes: tuple[str, ...]) -> dict[str, Any]:
 
 def claims(user: User, scopes: tuple[str, ...]) -> dict[str, Any]:
     return {"sub": subject(user), **scoped_claims(user, scopes)}
+
+
+async def respond(
+    value: str, account_id: int, issuer: str, now: float, *, tokens: TokenStore, keys: KeyRing, users: UserStore
+) -> dict[str, Any]:
+    """The claims for a presented access token, or an RFC 6750 section 3.1 error."""
+    found = await token_lookup.access_token(tokens, keys, account_id, issuer, value)
+    token = bearer.verify(found, account_id, now)
+    bearer.require_scope(token.scopes, REQUIRED_SCOPE)
+    user = await users.get(account_id, token.user_id)
+    if user is None:
+        raise InvalidToken("the user this token acts for no longer exists")
+    return claims(user, token.scopes)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from tessera.model import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, User
+from tessera.protocol import redirect_uri
 from tessera.protocol.ports import (
     AlreadyUsed,
     LoadedKey,
@@ -52,6 +53,14 @@ class MemoryClientStore:
     async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
         client = self._clients.get(numeric_id)
         return client if client is not None and client.account_id in (account_id, None) else None
+
+    async def redirect_uri_registered(self, account_id: int, uri: str) -> bool:
+        return any(
+            redirect_uri.matches(uri, registered)
+            for c in self._clients.values()
+            if c.account_id in (account_id, None)
+            for registered in c.redirect_uris
+        )
 
 
 class MemoryUserStore:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tessera import paths
 from tessera.web.api import tickets, tokens, users
 from tessera.web.api.authentication import endpoint as api
 from tessera.web.cors import allow_any_origin, preflight
@@ -43,47 +44,47 @@ def routes(services: Services) -> list[BaseRoute]:
         return partial(fn, services)
 
     api_v2: list[BaseRoute] = []
-    for path in _api_paths("/api/v2/users/me"):
+    for path in _api_paths(paths.API_USERS_ME):
         api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
-    for path in _api_paths("/api/v2/oauth/tokens"):
+    for path in _api_paths(paths.API_TOKENS):
         api_v2.append(Route(path, bind(api(tokens.list_tokens, scope="users:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tokens.create_token, scope="users:write")), methods=["POST"]))
-    for path in _api_paths("/api/v2/oauth/tokens/{token_id}"):
+    for path in _api_paths(paths.API_TOKEN):
         api_v2.append(Route(path, bind(api(tokens.show_token, scope="users:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tokens.revoke_token, scope="users:write")), methods=["DELETE"]))
-    for path in _api_paths("/api/v2/tickets"):
+    for path in _api_paths(paths.API_TICKETS):
         api_v2.append(Route(path, bind(api(tickets.list_tickets, scope="tickets:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tickets.create_ticket, scope="tickets:write")), methods=["POST"]))
-    for path in _api_paths("/api/v2/tickets/{ticket_id}"):
+    for path in _api_paths(paths.API_TICKET):
         api_v2.append(Route(path, bind(api(tickets.show_ticket, scope="tickets:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tickets.update_ticket, scope="tickets:write")), methods=["PUT"]))
         api_v2.append(Route(path, bind(api(tickets.delete_ticket, scope="tickets:write")), methods=["DELETE"]))
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
-        Route("/oauth/tokens", allow_any_origin(bind(token.token)), methods=["POST"]),
-        Route("/oauth/introspect", allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
-        Route("/oauth/revoke", allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
-        Route("/oauth/userinfo", allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
-        Route("/oauth/jwks", allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
+        Route(paths.TOKEN, allow_any_origin(bind(token.token)), methods=["POST"]),
+        Route(paths.INTROSPECT, allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
+        Route(paths.REVOKE, allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
+        Route(paths.USERINFO, allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
+        Route(paths.JWKS, allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
         *[
-            Route(f"/oauth/{name}", preflight("GET, POST"), methods=["OPTIONS"])
-            for name in ("tokens", "revoke", "introspect", "userinfo")
+            Route(path, preflight("GET, POST"), methods=["OPTIONS"])
+            for path in (paths.TOKEN, paths.REVOKE, paths.INTROSPECT, paths.USERINFO)
         ],
-        Route("/oauth/authorizations/new", bind(authorize.new), methods=["GET"]),
-        Route("/oauth/authorizations", bind(authorize.decide), methods=["POST"]),
+        Route(paths.AUTHORIZE, bind(authorize.new), methods=["GET"]),
+        Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
         *api_v2,
-        Route("/healthz", health.healthz, methods=["GET"]),
-        Route("/", bind(home.home), methods=["GET"]),
-        Route("/access/login", bind(login.show), methods=["GET"]),
-        Route("/access/login", bind(login.submit), methods=["POST"]),
-        Route("/access/logout", bind(logout.logout), methods=["GET", "POST"]),
-        Route("/access/apps", bind(authorized_apps.show), methods=["GET"]),
-        Route("/access/apps/revoke", bind(authorized_apps.revoke), methods=["POST"]),
-        Route("/.well-known/openid-configuration", allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
+        Route(paths.HEALTHZ, health.healthz, methods=["GET"]),
+        Route(paths.HOME, bind(home.home), methods=["GET"]),
+        Route(paths.LOGIN, bind(login.show), methods=["GET"]),
+        Route(paths.LOGIN, bind(login.submit), methods=["POST"]),
+        Route(paths.LOGOUT, bind(logout.logout), methods=["GET", "POST"]),
+        Route(paths.AUTHORIZED_APPS, bind(authorized_apps.show), methods=["GET"]),
+        Route(paths.AUTHORIZED_APPS_REVOKE, bind(authorized_apps.revoke), methods=["POST"]),
+        Route(paths.OPENID_CONFIGURATION, allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
         Route(
-            "/.well-known/oauth-authorization-server",
+            paths.AUTHORIZATION_SERVER_METADATA,
             allow_any_origin(bind(discovery.configuration)),
             methods=["GET"],
         ),
-        Mount("/assets", app=StaticFiles(directory=STATIC), name="assets"),
+        Mount(paths.ASSETS, app=StaticFiles(directory=STATIC), name="assets"),
     ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.model import Account, Session
 from tessera.protocol import secrets
 from tessera.web import csrf
@@ -96,7 +97,7 @@ def login_form_token(request: Request, services: Services) -> tuple[str, str | N
 def set_login_cookie(response: Response, services: Services, cookie: str | None) -> None:
     if cookie is not None:
         response.set_cookie(
-            LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(services), path="/access"
+            LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(services), path=paths.ACCESS
         )
 
 

@@ -219,6 +219,23 @@ async def test_unknown_scope_is_invalid_scope_rfc6749_3_3(http: httpx.AsyncClien
     assert params["iss"] == world.origin
 
 
+async def test_openid_address_phone_is_authorized_oidc_core_5_4(http: httpx.AsyncClient, world: World) -> None:
+    """OIDC Core 5.4 and INTERFACE.md "Scopes": the standard address and phone scopes are
+    accepted, described in plain words on the consent page, and the code is issued."""
+    await sign_in(http, world.user.email)
+    page = await http.get(authorize_url(world.web, scope="openid address phone", state="ap"))
+    assert page.status_code == 200, page.headers.get("location")
+    assert "See your postal address" in page.text
+    assert "See your phone number" in page.text
+    answer = await consent(http, page)
+    assert answer.status_code == 303, answer.text  # after the consent POST
+    params = query_of(answer.headers["location"])
+    assert answer.headers["location"].startswith("https://app.example.com/callback?")
+    assert params["code"].startswith("tsc_")
+    assert params["state"] == "ap"
+    assert params["iss"] == world.origin
+
+
 async def test_scope_outside_the_clients_allow_list_is_invalid_scope(
     http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:

@@ -180,6 +180,13 @@ async def test_advertised_response_modes_work(http: httpx.AsyncClient, world: Wo
     assert posted.fields["iss"] == world.origin
 
 
+async def test_address_and_phone_are_advertised(http: httpx.AsyncClient) -> None:
+    """INTERFACE.md "Scopes" and OIDC Core 5.4: the standard address and phone scopes are
+    listed in scopes_supported (OIDC Discovery 3), beside openid, profile and email."""
+    scopes = (await _document(http))["scopes_supported"]
+    assert {"openid", "profile", "email", "address", "phone", "offline_access"} <= set(scopes)
+
+
 async def test_every_advertised_scope_is_accepted(http: httpx.AsyncClient, world: World) -> None:
     """INTERFACE.md "Scopes": an unknown scope is invalid_scope at authorization; every scope
     the document lists is known, so asking for all of them reaches the consent page."""

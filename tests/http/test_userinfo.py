@@ -93,6 +93,17 @@ async def test_claims_with_profile_and_email(http: httpx.AsyncClient, world: Wor
     assert set(info) == {"sub", "name", "preferred_username", "updated_at", "email", "email_verified"}
 
 
+async def test_openid_address_phone_is_authorized_and_releases_no_claims(http: httpx.AsyncClient, world: World) -> None:
+    """OIDC Core 5.4 and INTERFACE.md "Scopes": address and phone are accepted at the
+    authorization endpoint and granted; they release the claims a user has, and Tessera
+    keeps no address or phone, so UserInfo answers sub alone (section 5.3.2: claims
+    without a value "SHOULD be omitted")."""
+    tokens = await _openid_token(http, world, scope="openid address phone")
+    assert tokens["scope"] == "openid address phone"
+    info = (await http.get("/oauth/userinfo", headers=_bearer(tokens["access_token"]))).json()
+    assert info == {"sub": str(world.user.id)}
+
+
 async def test_claims_with_email_only(http: httpx.AsyncClient, world: World) -> None:
     tokens = await _openid_token(http, world, scope="openid email")
     info = (await http.get("/oauth/userinfo", headers=_bearer(tokens["access_token"]))).json()

@@ -69,7 +69,13 @@ def _memory_world(now: float) -> PortWorld:
     async def add(is_global: bool, identifier: str) -> Client:
         owner = None if is_global else account_id
         return stores.clients.add(
-            dataclasses.replace(web, id=next(numeric_ids), account_id=owner, identifier=identifier)
+            dataclasses.replace(
+                web,
+                id=next(numeric_ids),
+                account_id=owner,
+                identifier=identifier,
+                redirect_uris=("https://g.example.com/cb",),
+            )
         )
 
     return PortWorld(

@@ -223,6 +223,17 @@ async def test_client_lookup_prefers_own_then_global_and_is_account_scoped(port_
     assert await w.clients.find(w.account_id, f"nobody-{suffix}") is None
 
 
+async def test_a_registered_redirect_uri_is_found_for_the_account_only(port_world: PortWorld) -> None:
+    """RP-initiated logout's return_to / post_logout_redirect_uri must be a registered redirect
+    URI of a client usable on the account (INTERFACE.md section 4, /access/logout)."""
+    w = port_world
+    await w.add_client(True, f"g-{secrets.new_family()[-8:]}")  # registers https://g.example.com/cb
+    assert await w.clients.redirect_uri_registered(w.account_id, "https://app.example.com/callback")
+    assert await w.clients.redirect_uri_registered(w.account_id, "https://g.example.com/cb")
+    assert not await w.clients.redirect_uri_registered(w.account_id, "https://app.example.com/other")
+    assert not await w.clients.redirect_uri_registered(w.account_id + 100000, "https://app.example.com/callback")
+
+
 async def test_users_are_found_within_their_account_and_by_email_ignoring_case(port_world: PortWorld) -> None:
     w = port_world
     assert (await w.users.get(w.account_id, w.user.id)) == w.user

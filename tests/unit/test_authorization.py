@@ -508,3 +508,76 @@ def test_error_params_carry_the_folded_description() -> None:
     reply = Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state="s")
     params = authorization.error_params(InvalidRequest('bad "value" ü'), reply, ISSUER)
     assert params["error_description"] == "bad 'value' ?"
+
+
+# --- with_state_and_iss(): every authorization response -------------------------------------
+
+
+def test_with_state_and_iss_rfc9207_authorization_response() -> None:
+    """RFC 9207 section 2.1: the code response's exact Location, built from code alone."""
+    example = RFC9207["authorization_response"]
+    reply = Reply(redirect_uri=example["redirect_uri"], response_mode="query", state=example["state"])
+    params = authorization.with_state_and_iss({"code": example["code"]}, reply, example["issuer"])
+    assert list(params) == ["code", "state", "iss"]
+    assert response_modes.redirect_location(reply, params) == example["location"]
+
+
+def test_with_state_and_iss_rfc9207_error_response() -> None:
+    """RFC 9207 section 2.2: an error response carries iss too, after state."""
+    example = RFC9207["error_response"]
+    reply = Reply(redirect_uri=example["redirect_uri"], response_mode="query", state=example["state"])
+    params = authorization.with_state_and_iss({"error": example["error"]}, reply, example["issuer"])
+    assert params == {"error": "access_denied", "state": example["state"], "iss": "https://honest.as.example"}
+
+
+def test_with_state_and_iss_for_an_implicit_response_without_state() -> None:
+    """RFC 6749 section 4.2.2: state only "if the "state" parameter was present"; RFC 9207:
+    iss always. The token parameters stay as given, and the caller's dict is not changed."""
+    reply = Reply(redirect_uri=WEB_REDIRECT, response_mode="fragment", state=None)
+    token = {"access_token": "tsa_abc", "token_type": "bearer", "expires_in": "1800", "scope": "read"}
+    params = authorization.with_state_and_iss(token, reply, ISSUER)
+    assert params == {**token, "iss": ISSUER}
+    assert "iss" not in token
+
+
+# --- trusted(): steps 1 and 2 with the client store ----------------------------------------
+
+
+class _Clients:
+    """The ClientStore port, in memory: only acme_web (numeric id 42) exists."""
+
+    def __init__(self) -> None:
+        self.client = make_client()
+
+    async def find(self, account_id: int, identifier: str) -> Client | None:
+        return self.client if identifier == self.client.identifier else None
+
+    async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
+        return self.client if numeric_id == self.client.id else None
+
+    async def redirect_uri_registered(self, account_id: int, uri: str) -> bool:
+        return uri in self.client.redirect_uris
+
+
+@pytest.mark.anyio
+async def test_trusted_finds_the_client_and_its_redirect_uri() -> None:
+    client, reply = await authorization.trusted(_Clients(), 7, _params(redirect_uri=WEB_REDIRECT), NO_REPEATS)
+    assert client.identifier == "acme_web"
+    assert reply == Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state="xyz")
+
+
+@pytest.mark.anyio
+async def test_trusted_names_the_identifier_when_the_numeric_id_was_sent() -> None:
+    """INTERFACE.md "Lessons from the field": as at the token endpoint, the numeric id is
+    answered with the identifier to send, here on a page (RFC 6749 section 4.1.2.1)."""
+    with pytest.raises(PageError) as caught:
+        await authorization.trusted(_Clients(), 7, _params(client_id="42"), NO_REPEATS)
+    assert caught.value.title == "Unknown client"
+    assert "'acme_web'" in caught.value.message
+
+
+@pytest.mark.anyio
+async def test_trusted_refuses_an_unknown_client_with_a_page() -> None:
+    with pytest.raises(PageError) as caught:
+        await authorization.trusted(_Clients(), 7, _params(client_id="nobody"), NO_REPEATS)
+    assert "'nobody'" in caught.value.message

@@ -124,3 +124,32 @@ def test_echo_quotes_and_shortens_a_callers_value() -> None:
     """A caller's value inside a description is quoted and cut at 60 characters."""
     assert errors.echo("abc") == "'abc'"
     assert errors.echo("x" * 100) == "'" + "x" * 60 + "...'"
+
+
+# --- refuse_repeated(): RFC 6749 section 3.1, one rule for every endpoint ---------------------
+
+
+def test_refuse_repeated_accepts_single_parameters() -> None:
+    errors.refuse_repeated(frozenset(), "RFC 6749 section 3.1")
+
+
+def test_refuse_repeated_names_the_parameter_and_the_section() -> None:
+    """RFC 6749 section 3.1: parameters "MUST NOT be included more than once"."""
+    with pytest.raises(errors.InvalidRequest) as caught:
+        errors.refuse_repeated(frozenset({"scope"}), "RFC 7009 section 2.1")
+    assert caught.value.error == "invalid_request"
+    assert caught.value.description == "the parameter 'scope' was sent more than once (RFC 7009 section 2.1)"
+
+
+def test_refuse_repeated_names_one_parameter_the_same_way_every_time() -> None:
+    """Several repeats: the first by name, so the answer does not depend on set order."""
+    with pytest.raises(errors.InvalidRequest, match="'code' was sent"):
+        errors.refuse_repeated(frozenset({"state", "code", "scope"}), "RFC 6749 section 3.2")
+
+
+def test_refuse_repeated_cuts_a_long_name_short() -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        errors.refuse_repeated(frozenset({"x" * 500}), "RFC 6749 section 3.1")
+    # echo() keeps 60 characters of a caller's value; the 500 sent do not flood the answer.
+    assert "x" * 60 + "..." in caught.value.description
+    assert "x" * 61 not in caught.value.description

@@ -260,3 +260,23 @@ def test_display_host_names_the_destination() -> None:
     """The consent page names where the browser goes: host and port, or a native app's scheme."""
     assert redirect_uri.display_host("https://app.example.com:8443/cb?x=1") == "app.example.com:8443"
     assert redirect_uri.display_host(NATIVE) == "com.example.app:"
+
+
+# --- with_query(): RFC 6749 section 3.1.2 ----------------------------------------------------
+
+
+def test_with_query_adds_a_query() -> None:
+    assert (
+        redirect_uri.with_query("https://app.example.com/cb", {"state": "a b"})
+        == "https://app.example.com/cb?state=a+b"
+    )
+
+
+def test_with_query_keeps_the_uris_own_query() -> None:
+    """Section 3.1.2: the endpoint URI's query "MUST be retained when adding additional query parameters"."""
+    found = redirect_uri.with_query("https://app.example.com/cb?lang=en", {"code": "c", "state": "&x="})
+    assert found == "https://app.example.com/cb?lang=en&code=c&state=%26x%3D"
+
+
+def test_with_query_keeps_port_and_path() -> None:
+    assert redirect_uri.with_query("http://127.0.0.1:5000/a/b", {"k": "v"}) == "http://127.0.0.1:5000/a/b?k=v"

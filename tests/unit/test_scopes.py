@@ -27,7 +27,7 @@ READ_WRITE = [
     "dynamic_content",
     "zis",
 ]
-STANDALONE = ["read", "write", "impersonate", "openid", "profile", "email", "offline_access"]
+STANDALONE = ["read", "write", "impersonate", "openid", "profile", "email", "address", "phone", "offline_access"]
 VOCABULARY = (
     set(STANDALONE)
     | set(READ_WRITE)
@@ -39,8 +39,9 @@ VOCABULARY = (
 
 def test_known_scopes_are_exactly_the_documented_vocabulary() -> None:
     """INTERFACE.md "Scopes": read, write, impersonate, RESOURCE[:read|:write], auditlogs:read,
-    any_channel:write, web_widget:write, openid, profile, email, offline_access; nothing else."""
-    assert len(VOCABULARY) == 52
+    any_channel:write, web_widget:write, openid, profile, email, address, phone, offline_access;
+    nothing else."""
+    assert len(VOCABULARY) == 54
     assert set(scopes.KNOWN_SCOPES) == VOCABULARY
 
 
@@ -97,7 +98,7 @@ def test_write_only_resources(resource: str) -> None:
         scopes.validate((f"{resource}:read",), ())
 
 
-@pytest.mark.parametrize("scope", ["impersonate", "openid", "profile", "email", "offline_access"])
+@pytest.mark.parametrize("scope", ["impersonate", "openid", "profile", "email", "address", "phone", "offline_access"])
 def test_standalone_scopes_cover_only_themselves(scope: str) -> None:
     """INTERFACE.md "Scopes": impersonate and the OIDC scopes are neither read nor write."""
     assert scopes.satisfies((scope,), scope)
@@ -208,6 +209,8 @@ def test_satisfies(granted: tuple[str, ...], needed: str, expected: bool) -> Non
         ("impersonate", "Act on behalf of other users in your account"),
         ("openid", "Confirm who you are"),
         ("email", "See your email address"),
+        ("address", "See your postal address"),
+        ("phone", "See your phone number"),
         ("offline_access", "Stay connected when you are not using it"),
         ("tickets", "Read, create, change and delete tickets"),
         ("tickets:read", "Read tickets"),
@@ -248,3 +251,36 @@ def test_covers_is_monotonic(granted: list[str], extra: list[str]) -> None:
     assert scopes.covers(granted, granted)
     assert scopes.covers(granted + extra, granted)
     assert scopes.covers(granted, granted[: len(granted) // 2])
+
+
+# --- OIDC Core section 5.4: address and phone ----------------------------------------------
+
+
+def test_openid_address_phone_is_accepted() -> None:
+    """OIDC Core 5.4 defines the address and phone scopes; INTERFACE.md "Scopes" accepts them."""
+    assert scopes.resolve("openid address phone", ()) == ("openid", "address", "phone")
+
+
+@pytest.mark.parametrize("scope", ["address", "phone"])
+def test_address_and_phone_are_known_and_standalone(scope: str) -> None:
+    """INTERFACE.md "Scopes": address and phone are OIDC scopes, covered by neither read nor write."""
+    assert scope in scopes.KNOWN_SCOPES
+    assert scopes.validate((scope,), ()) == (scope,)
+    assert not scopes.covers(("read", "write", "openid"), (scope,))
+
+
+@pytest.mark.parametrize("scope", ["address", "phone"])
+def test_address_and_phone_stay_inside_the_allow_list(scope: str) -> None:
+    """INTERFACE.md "Scopes": a client with allowed scopes may request only what they cover."""
+    with pytest.raises(InvalidScope) as caught:
+        scopes.validate(("openid", scope), ("openid", "profile"))
+    assert scope in caught.value.description
+    assert scopes.validate(("openid", scope), ("openid", scope)) == ("openid", scope)
+
+
+@pytest.mark.parametrize("unknown", ["addresses", "phone_number", "Address", "phone:read"])
+def test_scopes_near_address_and_phone_stay_unknown(unknown: str) -> None:
+    """RFC 6749 section 5.2 invalid_scope: only the table's scopes are known, not look-alikes."""
+    with pytest.raises(InvalidScope) as caught:
+        scopes.validate(("openid", unknown), ())
+    assert "unknown scope" in caught.value.description

@@ -2,7 +2,8 @@
 
 GRANTS maps the grant_type parameter to the name a client must be allowed (as stored
 with the client) and the module that handles it. A literal table: what exists is what
-is written here.
+is written here. Discovery lists
+the grants in this order (protocol/discovery.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ Handler = Callable[[TokenRequest, GrantContext], Awaitable[dict[str, object]]]
 # (refresh tokens also go to clients granted offline_access).
 GRANTS: dict[str, tuple[str | None, Handler]] = {
     "authorization_code": ("authorization_code", authorization_code.handle),
+    "refresh_token": (None, refresh_token.handle),
     "client_credentials": ("client_credentials", client_credentials.handle),
     "password": ("password", password.handle),
-    "refresh_token": (None, refresh_token.handle),
 }

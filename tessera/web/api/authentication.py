@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.model import AccessToken, User
 from tessera.protocol import bearer, token_lookup
 from tessera.protocol.errors import InvalidToken, OAuthError
@@ -113,7 +114,7 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
                 403,
                 "invalid_csrf_token",
                 f"a signed-in browser must send the {CSRF_HEADER} header with the "
-                "authenticity_token from GET /api/v2/users/me for this method",
+                f"authenticity_token from GET {paths.API_USERS_ME} for this method",
             )
         except OAuthError as error:
             return responses.api_error(realm, error)

@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.management.shapes import ticket_json
 from tessera.model import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from tessera.protocol.numbers import whole_number
@@ -85,7 +86,7 @@ async def list_tickets(services: Services, request: Request, host: AccountHost, 
     return responses.json(
         {
             "tickets": [ticket_json(t, host.issuer) for t in page],
-            **paging.members([t.id for t in page], size, has_more, f"{host.issuer}/api/v2/tickets.json", {}),
+            **paging.members([t.id for t in page], size, has_more, f"{host.issuer}{paths.API_TICKETS}.json", {}),
         }
     )
 
@@ -100,7 +101,7 @@ async def create_ticket(services: Services, request: Request, host: AccountHost,
     ticket = await services.stores.tickets.create(
         host.account.id, caller.user.id, subject, description, priority, services.now()
     )
-    headers = {"Location": f"{host.issuer}/api/v2/tickets/{ticket.id}.json"}
+    headers = {"Location": f"{host.issuer}{paths.API_TICKETS}/{ticket.id}.json"}
     return responses.json({"ticket": ticket_json(ticket, host.issuer)}, 201, headers)
 
 

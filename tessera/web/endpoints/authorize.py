@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tessera.model import Client
+from tessera import paths
 from tessera.protocol import authorization, authorization_response, redirect_uri, response_modes
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
-from tessera.protocol.numbers import whole_number
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.endpoints import platform
@@ -23,7 +22,6 @@ from tessera.web.params import Params
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost, PlatformHost
 
-PATH = "/oauth/authorizations/new"
 FORM_FIELDS = ("authenticity_token", "decision")
 
 
@@ -49,27 +47,14 @@ def deliver(services: Services, reply: Reply, response_params: dict[str, str], a
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
-async def _trusted(services: Services, host: AccountHost, params: Params) -> tuple[Client, Reply]:
-    """Steps 1 and 2: the client and its redirect URI, or a PageError."""
-    client_id = authorization.client_id_of(params.values, params.repeated)
-    client = await services.stores.clients.find(host.account.id, client_id)
-    if client is None:
-        numeric_id = whole_number(client_id)
-        numeric = None
-        if numeric_id is not None:
-            numeric = await services.stores.clients.find_by_numeric_id(host.account.id, numeric_id)
-        raise authorization.unknown_client(client_id, numeric)
-    return client, authorization.reply_to(params.values, params.repeated, client)
-
-
 def _to_login(params: Params, step: str) -> Response:
-    back = PATH + "?" + urlencode(authorization.params_after_login(params.values))
+    back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
     query = {"return_to": back}
     if step == authorization.SELECT_ACCOUNT:
         query["select_account"] = "1"
     if params.get("login_hint"):
         query["email"] = params.values["login_hint"]
-    return RedirectResponse("/access/login?" + urlencode(query), 302, headers=pages.redirect_headers())
+    return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
 
 
 async def _consent_page(
@@ -88,7 +73,9 @@ async def _consent_page(
         user=user,
         scope_lines=scope_rules.describe(request.scopes),
         redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
-        switch_account_url="/access/login?" + urlencode({"return_to": PATH + "?" + urlencode(params.values)}),
+        switch_account_url=paths.LOGIN
+        + "?"
+        + urlencode({"return_to": paths.AUTHORIZE + "?" + urlencode(params.values)}),
         # The form's own fields are never echoed from the request: a request carrying
         # decision=allow would otherwise turn a click on Deny into consent.
         fields={k: v for k, v in params.values.items() if k not in FORM_FIELDS},
@@ -119,7 +106,9 @@ async def _issue(
 
 async def _authorize(services: Services, request: Request, host: AccountHost, params: Params) -> Response:
     try:
-        client, reply = await _trusted(services, host, params)
+        client, reply = await authorization.trusted(
+            services.stores.clients, host.account.id, params.values, params.repeated
+        )
     except PageError as error:
         return _page_error(services, host, error)
     current = await sessions.current(request, services, host.account)
@@ -176,7 +165,9 @@ async def decide(services: Services, request: Request) -> Response:
             account_name=host.account.name,
         )
     try:
-        client, reply = await _trusted(services, host, params)
+        client, reply = await authorization.trusted(
+            services.stores.clients, host.account.id, params.values, params.repeated
+        )
     except PageError as error:
         return _page_error(services, host, error)
     decision = form.get("decision")

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from tessera import paths
 from tessera.management.shapes import timestamp
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
@@ -21,11 +22,9 @@ from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
-PATH = "/access/apps"
-
 
 def _to_login() -> Response:
-    return RedirectResponse("/access/login?" + urlencode({"return_to": PATH}), 302)
+    return RedirectResponse(paths.LOGIN + "?" + urlencode({"return_to": paths.AUTHORIZED_APPS}), 302)
 
 
 async def _revoked_name(services: Services, account_id: int, raw: str | None, apps: list[AuthorizedApp]) -> str | None:
@@ -96,4 +95,4 @@ async def revoke(services: Services, request: Request) -> Response:
             account_name=host.account.name,
         )
     await services.stores.consents.forget(current.user_id, client.id, services.now())
-    return RedirectResponse(PATH + "?" + urlencode({"revoked": client.id}), 303)
+    return RedirectResponse(paths.AUTHORIZED_APPS + "?" + urlencode({"revoked": client.id}), 303)

@@ -7,8 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.protocol import introspection, token_endpoint
-from tessera.protocol.errors import refuse_repeated
+from tessera.protocol import introspection
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.headers import header
@@ -18,22 +17,17 @@ from tessera.web.tenancy import AccountHost
 
 
 async def introspect(services: Services, request: Request) -> Response:
-    stores = services.stores
-
     async def step(params: Params, host: AccountHost) -> dict[str, Any]:
-        refuse_repeated(params.repeated, "RFC 7662 section 2.1")
-        caller = await token_endpoint.authenticate_client(
-            stores.clients, host.account, header(request, b"authorization"), params.values
-        )
-        return await introspection.introspect(
+        return await introspection.endpoint(
             params.values,
-            caller,
+            params.repeated,
+            header(request, b"authorization"),
             host.account,
             host.issuer,
             services.now(),
-            tokens=stores.tokens,
-            clients=stores.clients,
-            users=stores.users,
+            tokens=services.stores.tokens,
+            clients=services.stores.clients,
+            users=services.stores.users,
             keys=services.keys,
         )
 

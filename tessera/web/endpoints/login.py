@@ -12,14 +12,13 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from tessera import paths
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.ports import SignInRefused
 from tessera.web import pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
-
-AUTHORIZE_PATH = "/oauth/authorizations/new"
 
 
 def safe_return_to(value: str | None) -> str:
@@ -34,7 +33,7 @@ def safe_return_to(value: str | None) -> str:
 async def _asking_client(services: Services, account: Account, return_to: str) -> str | None:
     """The name of the app whose authorization request sent the user here, if any."""
     path, _, query = return_to.partition("?")
-    if path != AUTHORIZE_PATH:
+    if path != paths.AUTHORIZE:
         return None
     client_id = parse_qs(query).get("client_id", [""])[0]
     client = await services.stores.clients.find(account.id, client_id) if client_id else None

@@ -13,12 +13,11 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from tessera import paths
 from tessera.urls import account_host, origin
 from tessera.web import pages
 from tessera.web.services import Services
 from tessera.web.tenancy import PlatformHost
-
-PATH = "/oauth/authorizations/new"
 
 
 def _original_pairs(request: Request) -> list[tuple[str, str]]:
@@ -40,7 +39,7 @@ def _chooser(
         error=error,
         client_name=client_name,
         base_domain=services.settings.base_domain,
-        action=PATH,
+        action=paths.AUTHORIZE,
     )
 
 
@@ -78,4 +77,4 @@ async def chooser(services: Services, request: Request, host: PlatformHost) -> R
     target = (
         origin(services.settings.scheme, account_host(account.subdomain, services.settings.base_domain)) + host.port
     )
-    return RedirectResponse(f"{target}{PATH}?{forwarded}", 302, headers=pages.redirect_headers())
+    return RedirectResponse(f"{target}{paths.AUTHORIZE}?{forwarded}", 302, headers=pages.redirect_headers())

@@ -5,8 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.protocol import revocation, token_endpoint
-from tessera.protocol.errors import refuse_repeated
+from tessera.protocol import revocation
 from tessera.web import responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.headers import header
@@ -16,15 +15,17 @@ from tessera.web.tenancy import AccountHost
 
 
 async def revoke(services: Services, request: Request) -> Response:
-    stores = services.stores
-
     async def step(params: Params, host: AccountHost) -> None:
-        refuse_repeated(params.repeated, "RFC 7009 section 2.1")
-        client = await token_endpoint.authenticate_client(
-            stores.clients, host.account, header(request, b"authorization"), params.values
-        )
-        await revocation.revoke(
-            params.values, client, host.account, host.issuer, services.now(), stores.tokens, services.keys
+        await revocation.endpoint(
+            params.values,
+            params.repeated,
+            header(request, b"authorization"),
+            host.account,
+            host.issuer,
+            services.now(),
+            clients=services.stores.clients,
+            tokens=services.stores.tokens,
+            keys=services.keys,
         )
 
     # Section 2.2: "The authorization server responds with HTTP status code 200".

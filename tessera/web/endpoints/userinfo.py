@@ -1,8 +1,9 @@
 """GET|POST /oauth/userinfo: OpenID Connect Core 1.0 section 5.3.
 
 The access token comes in the Authorization header or, as section 5.3.1 allows, in a
-form body (RFC 6750 section 2.2); never in the query string. It must carry `openid`.
-Errors are RFC 6750 section 3 challenges, with the same JSON body as the token endpoint.
+form body (RFC 6750 section 2.2); never in the query string. The rules (lookup,
+verification, `openid`) are in protocol/userinfo.py. Errors are RFC 6750 section 3
+challenges, with the same JSON body as the token endpoint.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.protocol import bearer, token_lookup, userinfo
-from tessera.protocol.errors import InvalidToken, OAuthError
+from tessera.protocol import bearer, userinfo
+from tessera.protocol.errors import OAuthError
 from tessera.web import params as param_reader
 from tessera.web import responses, tenancy
 from tessera.web.headers import header
@@ -43,14 +44,15 @@ async def userinfo_endpoint(services: Services, request: Request) -> Response:
         value = await _presented_token(request)
         if value is None:
             return _challenge(realm, None)
-        token = await token_lookup.access_token(
-            services.stores.tokens, services.keys, host.account.id, host.issuer, value
+        body = await userinfo.respond(
+            value,
+            host.account.id,
+            host.issuer,
+            services.now(),
+            tokens=services.stores.tokens,
+            keys=services.keys,
+            users=services.stores.users,
         )
-        token = bearer.verify(token, host.account.id, services.now())
-        bearer.require_scope(token.scopes, "openid")
-        user = await services.stores.users.get(host.account.id, token.user_id)
-        if user is None:
-            raise InvalidToken("the user this token acts for no longer exists")
     except OAuthError as error:
         return _challenge(realm, error)
-    return responses.json(userinfo.claims(user, token.scopes), 200, responses.NO_STORE)
+    return responses.json(body, 200, responses.NO_STORE)
