@@ -38,20 +38,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+
+__all__ = ["Database", "PooledDatabase", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
+
 log = logging.getLogger("tessera.storage")
 
 T = TypeVar("T")
-StorageFn = Callable[..., T]
 
 MAX_BATCH = 256
 # Commits between WAL checkpoints (see SQLiteDatabase._checkpoint).
 CHECKPOINT_EVERY = 200
 BUSY_RETRIES = 2000  # ~ 40 s of backing off before a write is refused
 PG_POOL_SIZE = 8
-
-
-class StorageUnavailable(Exception):
-    """The database could not be reached or could not commit; the caller may retry."""
 
 
 class Database(Protocol):
@@ -124,6 +123,7 @@ class SQLiteDatabase:
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
+        self._errors = DatabaseErrors(self.engine.dialect.dbapi)
         self._reader: Connection | None = None
         self._writer: Connection | None = None
         self._reader_lock = threading.Lock()
@@ -164,7 +164,10 @@ class SQLiteDatabase:
         # Inline on the loop thread; the lock only matters when several threads share the
         # Database (tests, CLI), and costs ~0.1 us uncontended.
         with self._reader_lock:
-            return fn(self._reader_connection(), *args)
+            try:
+                return fn(self._reader_connection(), *args)
+            except Exception as error:
+                raise self._errors.translate(error)  # noqa: B904 (translate names the cause)
 
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         """Take the write path over for a new event loop, finishing what the last one left:
@@ -196,7 +199,11 @@ class SQLiteDatabase:
         if self._committing or not self._pending:
             return
         loop = asyncio.get_running_loop()
-        raw = self._writer_raw()
+        try:
+            raw = self._writer_raw()
+        except Exception as error:  # the file cannot be opened: refuse, never leave writes waiting
+            self._refuse_pending(self._errors.translate(error))
+            return
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
@@ -218,14 +225,16 @@ class SQLiteDatabase:
         """Another process holds the write lock (several workers on one file): retry soon."""
         self._busy_retries += 1
         if self._busy_retries > BUSY_RETRIES:
-            failure = StorageUnavailable(f"the database stayed locked: {error}")
-            batch, self._pending = self._pending, []
-            for job in batch:
-                _settle(job.future, False, failure)
+            self._refuse_pending(StorageUnavailable(f"the database stayed locked: {error}"))
             self._busy_retries = 0
             return
         self._flush_scheduled = True
         loop.call_later(min(0.0005 * self._busy_retries, 0.02), self._flush)
+
+    def _refuse_pending(self, failure: Exception) -> None:
+        batch, self._pending = self._pending, []
+        for job in batch:
+            _settle(job.future, False, failure)
 
     def _run_job(self, raw: Any, job: _WriteJob) -> tuple[bool, Any]:
         assert self._writer is not None
@@ -235,7 +244,7 @@ class SQLiteDatabase:
         except Exception as error:  # the job's own failure: undo it alone
             raw.execute("ROLLBACK TO job")
             raw.execute("RELEASE job")
-            return False, error
+            return False, self._errors.translate(error)
         raw.execute("RELEASE job")
         return True, value
 
@@ -340,6 +349,7 @@ class PooledDatabase:
 
     def __init__(self, url: str, size: int = PG_POOL_SIZE) -> None:
         self.engine = create_engine(url)
+        self._errors = DatabaseErrors(self.engine.dialect.dbapi)
         self._local = threading.local()
         self._connections: list[Connection] = []
         self._lock = threading.Lock()
@@ -362,10 +372,11 @@ class PooledDatabase:
                 return fn(conn, *args)
             with driver.transaction():
                 return fn(conn, *args)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
-            if conn.invalidated or driver.closed:
+        except Exception as error:
+            translated = self._errors.translate(error)
+            if isinstance(translated, StorageUnavailable) and (conn.invalidated or driver.closed):
                 self._local.conn = None
-            raise StorageUnavailable(f"the database could not be reached: {error.orig}") from error
+            raise translated  # noqa: B904 (translate names the cause)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._run, False, fn, args)
