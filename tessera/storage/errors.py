@@ -1,9 +1,9 @@
 """Errors storage raises for the layers above to explain.
 
 Nothing outside tessera/storage imports SQLAlchemy or a database driver (scripts/
-check-boundaries), so the database's own exceptions stop here: the runners in
-database.py, sqlite_writer.py and pooled.py hand every storage function's database error
-through `DatabaseErrors.translate`, and the callers catch these classes instead.
+check-boundaries), so the database's own exceptions stop here: the runners of
+sqlite_writer.py and pooled.py, and migrate.py, hand every database error through
+`DatabaseErrors.translate`, and the callers catch these classes instead.
 """
 
 from __future__ import annotations

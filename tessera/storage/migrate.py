@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy.exc import SQLAlchemyError
 
 from tessera.settings import sqlite_path
-from tessera.storage.database import create_engine
+from tessera.storage.engine import create_engine
 from tessera.storage.errors import DatabaseErrors
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -7,6 +7,7 @@ whether the statement ran through SQLAlchemy or on the driver's cursor (storage/
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 from tessera.key_cipher import KeyCipher
 from tessera.key_ring import generate
 from tessera.storage import keys, schema
+from tessera.storage.database import open_database
 from tessera.storage.errors import Duplicate, StorageFailed, StorageUnavailable
 from tessera.storage.stores import Stores
 from tests.support import Clock, World
@@ -66,3 +68,25 @@ async def test_a_lost_race_to_install_signing_keys_is_duplicate(stores: Stores, 
     await stores.db.write(keys._insert, account.id, winner_next, clock(), False)  # the winner's next key
     with pytest.raises(Duplicate):
         await stores.keys.install(account.id, [(generate("ES256", cipher), generate("ES256", cipher))], clock())
+
+
+def _nothing(conn: Connection) -> int:
+    return 1
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_database_that_cannot_be_opened_is_storage_unavailable(engine: str, tmp_path: Path) -> None:
+    """The connection itself fails (server down, file unreachable): reads and writes are
+    refused at once with StorageUnavailable, and no write is left waiting."""
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_path / 'no-such-folder' / 'tessera.db'}"
+    else:
+        url = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1
+    db = open_database(url)
+    try:
+        with pytest.raises(StorageUnavailable):
+            await db.read(_nothing)
+        with pytest.raises(StorageUnavailable):
+            await asyncio.wait_for(db.write(_nothing), timeout=10)
+    finally:
+        db.close()
