@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bench import seed, servers
-from bench.run import FORM, HOST, RUNS, SECRET_KEY, Figure
+from bench.common import FORM, HOST, RUNS, SECRET_KEY, Figure
 from bench.wrk import Scenario, run
 from tessera import passwords
 

@@ -27,65 +27,38 @@ import platform
 import secrets as random
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
-from bench import report, seed, servers
+from bench import passwords, report, scale, seed, servers
+from bench.common import (
+    FORM,
+    HOST,
+    RUNS,
+    SECRET_KEY,
+    Figure,
+    client_credentials_scenario,
+    introspection_scenario,
+    warm_up,
+)
 from bench.wrk import Measured, Scenario, basic, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POSTGRES_ADMIN = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-RUNS = 2
 # Credentials are single use: mint enough for RUNS runs at up to this many per second.
 MAX_RATE = 15_000
 # users_me_distinct: how many tokens take turns, and the unmeasured pass that uses each once.
 DISTINCT_TOKENS = 10_000
 DISTINCT_WARM_UP = 5.0
-
-
-@dataclass
-class Figure:
-    scenario: str
-    runs: list[dict[str, float]]
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    cpu_us_per_request: float
-
-    @classmethod
-    def of(cls, scenario: str, runs: list[tuple[Measured, float]]) -> Figure:
-        measured = [m for m, _ in runs]
-        best = max(measured, key=lambda m: m.rps)
-        cpu = sum(c for _, c in runs) / max(1, sum(m.requests for m in measured))
-        return cls(
-            scenario=scenario,
-            runs=[
-                {
-                    "requests": m.requests,
-                    "rps": round(m.rps, 1),
-                    "p50_ms": m.p50_ms,
-                    "p99_ms": m.p99_ms,
-                    "errors": m.errors,
-                }
-                for m in measured
-            ],
-            rps=round(statistics.mean(m.rps for m in measured), 1),
-            p50_ms=best.p50_ms,
-            p99_ms=best.p99_ms,
-            errors=sum(m.errors for m in measured),
-            cpu_us_per_request=round(cpu * 1e6, 1),
-        )
 
 
 def _slices(path: Path) -> list[Path]:
@@ -111,12 +84,6 @@ def _measure(scenario: Scenario, running: servers.Running, seconds: float) -> li
     return results
 
 
-def _warm_up(scenario: Scenario, running: servers.Running, seconds: float) -> None:
-    """A short unmeasured run first, so neither server is measured while warming up (V8's
-    JIT, Python's caches and first connections)."""
-    run(scenario, running.base, min(seconds, 2.0))
-
-
 def _fresh_database(engine: str, folder: Path) -> str:
     if engine == "sqlite":
         return f"sqlite:///{folder / 'bench.db'}"
@@ -130,33 +97,6 @@ def _drop_database(url: str) -> None:
     if url.startswith("postgresql"):
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
-SECRET_KEY = "bench-secret-key-" + "x" * 32
-HOST = {"Host": f"{seed.SUBDOMAIN}.localhost"}
-FORM = {**HOST, "Content-Type": "application/x-www-form-urlencoded"}
-
-
-def client_credentials_scenario(seeded: seed.Seeded) -> Scenario:
-    return Scenario(
-        "client_credentials",
-        "POST",
-        "/oauth/tokens",
-        {**FORM, "Authorization": basic(*seeded.cc)},
-        body="grant_type=client_credentials&scope=read",
-        expect_body='"access_token"',
-    )
-
-
-def introspection_scenario(seeded: seed.Seeded, token: str) -> Scenario:
-    return Scenario(
-        "introspection",
-        "POST",
-        "/oauth/introspect",
-        {**FORM, "Authorization": basic(*seeded.resource_server)},
-        body=f"token={token}",
-        expect_body='"active":true',
-    )
 
 
 def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: float) -> list[Scenario]:
@@ -213,7 +153,7 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
         scenarios = tessera_scenarios(url, seeded, folder, seconds)
         figures = {}
         with servers.tessera(url, SECRET_KEY, folder / "server.log", workers=workers) as running:
-            _warm_up(scenarios[1], running, seconds)
+            warm_up(scenarios[1], running, seconds)
             for scenario in scenarios:
                 if scenario.bearer:
                     # Unmeasured: each token's first use records used_at (a write), which
@@ -248,7 +188,7 @@ def _bench_peer(folder: Path, seconds: float, log: Callable[[str], None]) -> dic
     )
     figures = {}
     with servers.peer(folder / "peer.log") as running:
-        _warm_up(client_credentials, running, seconds)
+        warm_up(client_credentials, running, seconds)
         figures["client_credentials"] = asdict(
             Figure.of("client_credentials", _measure(client_credentials, running, seconds))
         )
@@ -322,12 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         log("peer:")
         results["peer"] = bench_peer(args.seconds, log)
     if not args.no_passwords:
-        from bench import passwords
-
         results["passwords"] = passwords.run_all(args.seconds, log, runs=1 if args.smoke else RUNS)
     if args.scale:
-        from bench import scale
-
         sizes = scale.SMOKE if args.smoke else scale.FULL
         if args.scale_sizes:
             sizes = replace(sizes, live=tuple(sorted(int(n) for n in args.scale_sizes.split(","))))

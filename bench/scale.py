@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import bulk, seed, servers
-from bench.run import (
+from bench.common import (
     RUNS,
     SECRET_KEY,
     Figure,
-    _warm_up,
     client_credentials_scenario,
     introspection_scenario,
+    warm_up,
 )
 from bench.wrk import Measured, Scenario, run
 from tessera.settings import Settings
@@ -104,7 +104,7 @@ def _size(
     rows = bulk.count_access_tokens(url)
     cc, introspection = client_credentials_scenario(seeded), introspection_scenario(seeded, token)
     with servers.tessera(url, SECRET_KEY, folder / f"server-{stored}.log") as running:
-        _warm_up(cc, running, seconds)
+        warm_up(cc, running, seconds)
         figures = {
             s.name: asdict(Figure.of(s.name, _runs(s, running, seconds, sizes.runs))) for s in (cc, introspection)
         }
@@ -220,7 +220,7 @@ def purge_while_serving(seconds: float, sizes: Sizes, log: Log) -> dict[str, Any
         log(f"  purge bulk-loaded {sizes.expired:,} expired tokens in {took:.1f} s")
         cc = client_credentials_scenario(seeded)
         with servers.tessera(url, SECRET_KEY, folder / "server-quiet.log") as running:
-            _warm_up(cc, running, seconds)
+            warm_up(cc, running, seconds)
             quiet = _runs(cc, running, seconds, sizes.runs)
         left_before = bulk.count_access_tokens(url, expired_before=time.time() - purge.RETENTION)
 
@@ -229,7 +229,7 @@ def purge_while_serving(seconds: float, sizes: Sizes, log: Log) -> dict[str, Any
         server_log = folder / "server-purging.log"
         runs: list[dict[str, Any]] = []
         with servers.tessera(url, SECRET_KEY, server_log, purge_interval=PURGE_INTERVAL) as running:
-            _warm_up(cc, running, seconds)
+            warm_up(cc, running, seconds)
             while watcher.done_at() is None and len(runs) < MAX_RUNS_DURING_PURGE:
                 start, left_at_start = time.monotonic(), watcher.left()
                 measured, cpu = _one_run(cc, running, seconds)

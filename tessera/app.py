@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,7 +17,8 @@ from tessera.key_ring import key_ring_for
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
-from tessera.storage.database import Database, StorageUnavailable, open_database
+from tessera.storage.database import Database, open_database
+from tessera.storage.errors import StorageUnavailable
 from tessera.storage.stores import Stores
 from tessera.web import pages, responses
 from tessera.web.access_log import AccessLog
@@ -94,7 +94,6 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
     return {
         NotAnAccount: not_an_account,
         StorageUnavailable: unavailable,
-        OperationalError: unavailable,
         HTTPException: http_error,
         Exception: unexpected,
     }

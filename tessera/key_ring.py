@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy.exc import IntegrityError
 
 from tessera.key_cipher import KeyCipher
 from tessera.model import SIGNING_ALGS
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
 from tessera.storage import purge
+from tessera.storage.errors import Duplicate
 from tessera.storage.keys import NewKey, SqlKeyStore
 from tessera.storage.stores import Stores
 
@@ -74,7 +74,7 @@ class KeyRing:
         if not missing:
             return
         key_sets = [(generate(alg, self.cipher), generate(alg, self.cipher)) for alg in missing]
-        with contextlib.suppress(IntegrityError):  # another node installed them first
+        with contextlib.suppress(Duplicate):  # another node installed them first
             await self.store.install(account_id, key_sets, self.clock())
 
     async def signing_key(self, account_id: int, alg: str) -> LoadedKey:

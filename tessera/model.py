@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 ROLES = ("admin", "agent", "end-user")
 CLIENT_KINDS = ("confidential", "public")
+# device_code joins when the device grant (RFC 8628) exists: a client allowed a grant that
+# cannot run would only fail later.
 GRANT_TYPES = (
     "authorization_code",
     "implicit",
     "client_credentials",
     "password",
     "refresh_token",
-    "device_code",
 )
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")

@@ -60,4 +60,12 @@ async def verify(stored: str | None, password: str) -> bool:
 
 
 def needs_rehash(stored: str) -> bool:
+    """Whether `stored` was made with other parameters than HASHER's (raised since, say)."""
     return HASHER.check_needs_rehash(stored)
+
+
+async def rehash(password: str) -> str:
+    """A hash with today's parameters of a password that was just verified. No policy check:
+    the password is the user's already, and must keep working whatever the rules became.
+    Cut at MAX_LENGTH as `verify` cuts it, so that the same input matches."""
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, HASHER.hash, password[:MAX_LENGTH])

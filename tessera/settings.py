@@ -40,10 +40,6 @@ class Settings:
     access_log: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

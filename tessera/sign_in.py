@@ -34,4 +34,8 @@ class PasswordAuthenticator:
             raise SignInRefused(WRONG)
         assert user is not None
         await self.failures.clear(account_id, email)
+        if passwords.needs_rehash(user.password_hash):
+            # The hashing parameters were raised since this hash was made (passwords.py);
+            # the password is at hand only now, so store it hashed with today's.
+            await self.users.replace_hash(account_id, user.id, user.password_hash, await passwords.rehash(password))
         return user

@@ -14,12 +14,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 import orjson
-from sqlalchemy.exc import SQLAlchemyError
 
 from tessera.management.errors import ManagementError
 from tessera.settings import Settings, SettingsError, load_settings
 from tessera.storage import migrate
-from tessera.storage.database import StorageUnavailable, open_database
+from tessera.storage.database import open_database
+from tessera.storage.errors import StorageError
 from tessera.storage.stores import Stores
 
 T = TypeVar("T")
@@ -42,15 +42,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _database_problem(error: Exception) -> NoReturn:
-    detail = getattr(error, "orig", None) or error
-    first_line = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    text = str(error).strip()
+    first_line = text.splitlines()[0] if text else type(error).__name__
     fail(f"the database could not be used: {first_line}", code=1)
 
 
 def migrate_schema(settings: Settings) -> None:
     try:
         migrate.upgrade(settings.database_url)
-    except (SQLAlchemyError, OSError) as error:
+    except (StorageError, OSError) as error:
         _database_problem(error)
 
 
@@ -72,7 +72,7 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
     except UnicodeError:
         # Arguments that are not valid UTF-8 (the shell passed raw bytes) cannot be stored.
         fail("arguments must be valid UTF-8 text; check the characters in names, emails and URIs")
-    except (SQLAlchemyError, StorageUnavailable, OSError) as error:
+    except (StorageError, OSError) as error:
         _database_problem(error)
 
 

@@ -63,7 +63,8 @@ def _check_kind_and_grants(spec: ClientSpec) -> tuple[str, ...]:
     grant_types = tuple(dict.fromkeys(spec.grant_types or DEFAULT_GRANT_TYPES))
     unknown = [g for g in grant_types if g not in GRANT_TYPES]
     if unknown:
-        raise ManagementError(f"grant type {unknown[0]!r} is not one of: {', '.join(GRANT_TYPES)}")
+        later = " (the device grant, RFC 8628, is not implemented yet)" if unknown[0] == "device_code" else ""
+        raise ManagementError(f"grant type {unknown[0]!r} is not one of: {', '.join(GRANT_TYPES)}{later}")
     if "client_credentials" in grant_types:
         if spec.kind == "public":
             raise ManagementError("a public client cannot use client_credentials (RFC 6749 section 4.4)")

@@ -45,7 +45,10 @@ def verify(token: AccessToken | None, account_id: int, now: float) -> AccessToke
     if token is None:
         raise InvalidToken("the access token is not valid: it was never issued, or it was mistyped or cut short")
     if token.account_id != account_id:
-        raise InvalidToken("the access token belongs to another account; call that account's API")
+        raise InvalidToken(
+            "the access token belongs to another account; call that account's API",
+            debug=f"access token id {token.id} belongs to account id {token.account_id}, presented to account id {account_id}",
+        )
     if token.revoked_at is not None:
         raise InvalidToken("the access token was revoked; obtain a new one")
     if token.expires_at is not None and now >= token.expires_at:

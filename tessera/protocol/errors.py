@@ -1,7 +1,9 @@
 """OAuth 2.0 errors: RFC 6749 sections 4.1.2.1, 5.2; RFC 6750 section 3.1; OIDC Core 3.1.2.6.
 
 One class per error code. The description is public and says what to fix; `debug` is for
-the log only. Whether an error may be redirected to the client is not decided here: the
+the operator only (web/responses.log_debug writes it to the log at INFO): what the client
+may not learn, such as which stored value mismatched. It holds ids and times, never a
+secret, token, code or password. Whether an error may be redirected to the client is not decided here: the
 authorization endpoint redirects any OAuthError once the redirect URI is validated, and
 renders a page otherwise (see protocol/authorization.py).
 """

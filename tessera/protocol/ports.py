@@ -11,7 +11,7 @@ from typing import Protocol, TypeAlias
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, User
+from tessera.model import AccessToken, AuthorizationCode, Client, RefreshToken, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,18 +110,6 @@ class ClientStore(Protocol):
 class UserStore(Protocol):
     async def get(self, account_id: int, user_id: int) -> User | None: ...
 
-    async def find_by_email(self, account_id: int, email: str) -> User | None:
-        """Email comparison ignores case."""
-
-
-class ConsentStore(Protocol):
-    async def find(self, user_id: int, client_id: int) -> Consent | None: ...
-
-    async def remember(
-        self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
-    ) -> Consent:
-        """Record consent; the stored scopes become the union of the old and the new."""
-
 
 class CodeStore(Protocol):
     async def create(self, code: NewCode) -> int: ...
@@ -160,9 +148,6 @@ class TokenStore(Protocol):
 
     async def revoke_access(self, token_id: int, now: float) -> None:
         """Revoke one access token (its refresh token stays usable)."""
-
-    async def touch(self, token_id: int, now: float) -> None:
-        """Record that an access token was used (callers throttle how often)."""
 
 
 class SignInRefused(Exception):

@@ -57,7 +57,10 @@ async def revoke(
     if token.client_id != client.id:
         # Section 2.1: the server "verifies whether the token was issued to the client making
         # the revocation request. If this validation fails, the request is refused".
-        raise UnauthorizedClient("this token was issued to another client; only that client may revoke it")
+        raise UnauthorizedClient(
+            "this token was issued to another client; only that client may revoke it",
+            debug=f"token id {token.id} was issued to client id {token.client_id}, revocation asked by client id {client.id}",
+        )
     if found.refresh is not None:
         await tokens.revoke_family(found.refresh.family, now)
     elif found.access is not None and found.access.revoked_at is None:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from tessera.model import SigningKey
 from tessera.storage.database import Database
+from tessera.storage.errors import Duplicate
 from tessera.storage.schema import signing_keys as keys
 
 
@@ -74,12 +76,15 @@ def _insert(conn: Connection, account_id: int, key: NewKey, now: float, activate
 def install(conn: Connection, account_id: int, key_sets: list[tuple[NewKey, NewKey]], now: float) -> None:
     """Give an account its first (current, next) keys for every algorithm it lacks, in one
     transaction, so that nobody ever sees a half-made key set. If another node races this,
-    the unique indexes let only one set in; the loser's transaction fails and the caller
-    re-reads the winner's keys."""
-    for current, following in key_sets:
-        if current_private(conn, account_id, current.alg) is None:
-            _insert(conn, account_id, current, now, activated=True)
-            _insert(conn, account_id, following, now, activated=False)
+    the unique indexes let only one set in; the loser's transaction fails with Duplicate
+    and the caller re-reads the winner's keys."""
+    try:
+        for current, following in key_sets:
+            if current_private(conn, account_id, current.alg) is None:
+                _insert(conn, account_id, current, now, activated=True)
+                _insert(conn, account_id, following, now, activated=False)
+    except IntegrityError:  # a concurrent install won (uq_signing_keys_current / _next)
+        raise Duplicate("signing key") from None
 
 
 def rotate(conn: Connection, account_id: int, following: NewKey, now: float) -> str | None:

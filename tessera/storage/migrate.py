@@ -6,11 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
 
 from tessera.settings import sqlite_path
-from tessera.storage.database import create_engine
+from tessera.storage.engine import create_engine
+from tessera.storage.errors import DatabaseErrors
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,17 +23,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema to the newest revision; safe to run on several nodes at once."""
+    """Bring the schema to the newest revision; safe to run on several nodes at once.
+    A database that cannot be reached or refuses raises StorageUnavailable / StorageFailed."""
     if url.startswith("sqlite:///"):
         sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), "head")
-
-
-def is_current(url: str) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    engine = create_engine(url)
     try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision() == head
-    finally:
-        engine.dispose()
+        command.upgrade(alembic_config(url), "head")
+    except SQLAlchemyError as error:
+        dbapi = create_engine(url).dialect.dbapi
+        raise DatabaseErrors(dbapi).translate(error)  # noqa: B904 (translate names the cause)

@@ -84,6 +84,14 @@ def insert(conn: Connection, account_id: int, email: str, name: str, role: str, 
     return _user(row)
 
 
+def replace_hash(conn: Connection, account_id: int, user_id: int, verified: str, new: str) -> bool:
+    """Store `new` in place of the hash that was just verified, unless the password changed
+    meanwhile (the hash is no longer `verified`): a rehash must never undo a new password.
+    updated_at stays: the user's password did not change, only how it is stored."""
+    where = (users.c.account_id == account_id) & (users.c.id == user_id) & (users.c.password_hash == verified)
+    return bool(conn.execute(users.update().where(where).values(password_hash=new)).rowcount)
+
+
 class SqlUserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -102,3 +110,9 @@ class SqlUserStore:
 
     async def create(self, account_id: int, email: str, name: str, role: str, password_hash: str, now: float) -> User:
         return await self.db.write(insert, account_id, email, name, role, password_hash, now)
+
+    async def replace_hash(self, account_id: int, user_id: int, verified: str, new: str) -> bool:
+        """See replace_hash; True if it was stored."""
+        replaced = await self.db.write(replace_hash, account_id, user_id, verified, new)
+        self._memo.clear()  # the remembered User carries the old hash
+        return replaced

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ from starlette.responses import Response
 from tessera.protocol.errors import InsufficientScope, OAuthError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+log = logging.getLogger("tessera.oauth")
 
 
 class JSON(Response):
@@ -37,8 +40,17 @@ def problem(status: int, error: str, description: str) -> Response:
     return json({"error": error, "description": description}, status)
 
 
+def log_debug(error: OAuthError) -> None:
+    """The hint/debug split (as fosite has it): the description tells the client what to
+    fix; `debug` tells the operator what the client may not learn, such as which stored
+    value mismatched. It holds ids and times, never a secret, token, code or password."""
+    if error.debug is not None:
+        log.info("refused with %s: %s", error.error, error.debug)
+
+
 def oauth_error(error: OAuthError, *, basic_challenge: bool = False) -> Response:
     """RFC 6749 section 5.2: JSON body; 401 with a Basic challenge for Basic callers."""
+    log_debug(error)
     headers = dict(NO_STORE)
     if basic_challenge:
         headers["WWW-Authenticate"] = 'Basic realm="Tessera", charset="UTF-8"'
@@ -74,6 +86,7 @@ def api_unauthenticated(realm: str) -> Response:
 
 def api_error(realm: str, error: OAuthError) -> Response:
     """invalid_token (401), insufficient_scope (403), invalid_request (400) at the API."""
+    log_debug(error)
     return json(
         {"error": error.error, "description": error.description},
         error.status_code,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 import httpx
@@ -188,6 +189,22 @@ async def test_code_issued_to_another_client_is_invalid_grant(http: httpx.AsyncC
     response = await redeem(http, world.legacy, code, redirect_uri=world.web.redirect_uri)
     description = oauth_error(response, 400, "invalid_grant")
     assert "another client" in description
+
+
+async def test_which_client_a_code_belongs_to_goes_to_the_log_not_to_the_client(
+    http: httpx.AsyncClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The description says what to fix; the operator's detail (OAuthError.debug: which
+    stored value mismatched) is logged, holds ids only, and never reaches the response."""
+    code = await web_code(http, world)
+    with caplog.at_level(logging.INFO, logger="tessera.oauth"):
+        response = await redeem(http, world.legacy, code, redirect_uri=world.web.redirect_uri)
+    oauth_error(response, 400, "invalid_grant")
+    detail = f"issued to client id {world.web.client.id}, presented by client id {world.legacy.client.id}"
+    logged = [r.getMessage() for r in caplog.records if r.name == "tessera.oauth"]
+    assert any(detail in line and "invalid_grant" in line for line in logged), logged
+    assert "client id" not in response.text
+    assert not any(code in line for line in logged)  # never the code itself
 
 
 async def test_unknown_code_is_invalid_grant(http: httpx.AsyncClient, world: World) -> None:

@@ -10,7 +10,9 @@ import re
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, Type
 
+from tessera import passwords
 from tessera.app import create_app
 from tessera.settings import Settings
 from tessera.storage.stores import Stores
@@ -308,3 +310,37 @@ async def test_session_expires_after_its_lifetime(
     assert (await http.get(ME)).status_code == 200
     clock.advance(61)
     assert (await http.get(ME)).status_code == 401
+
+
+async def test_a_hash_made_with_older_parameters_is_replaced_at_sign_in(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """passwords.py: raising the argon2id parameters reaches existing users at their next
+    sign-in, while the password is at hand; the same password keeps working."""
+    old = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1, type=Type.ID).hash(PASSWORD)
+    user = await stores.users.create(world.account.id, "older@example.com", "Olga Older", "end-user", old, clock())
+    assert passwords.needs_rehash(old)
+    assert (await sign_in(http, user.email)).status_code == 303
+    stored = await stores.users.find_by_email(world.account.id, user.email)
+    assert stored is not None
+    assert stored.password_hash != old
+    assert not passwords.needs_rehash(stored.password_hash)
+    assert stored.updated_at == user.updated_at  # the password did not change
+    http.cookies.clear()
+    assert (await sign_in(http, user.email)).status_code == 303
+
+
+async def test_a_current_hash_is_left_alone_at_sign_in(http: httpx.AsyncClient, world: World, stores: Stores) -> None:
+    assert (await sign_in(http, world.user.email)).status_code == 303
+    stored = await stores.users.find_by_email(world.account.id, world.user.email)
+    assert stored is not None
+    assert stored.password_hash == world.user.password_hash
+
+
+async def test_a_rehash_never_undoes_a_password_changed_meanwhile(world: World, stores: Stores) -> None:
+    """users.replace_hash only replaces the hash that was verified."""
+    replaced = await stores.users.replace_hash(world.account.id, world.user.id, "not-the-stored-hash", "new")
+    assert not replaced
+    stored = await stores.users.find_by_email(world.account.id, world.user.email)
+    assert stored is not None
+    assert stored.password_hash == world.user.password_hash

@@ -5,6 +5,7 @@ section 4 (tokens and clients belong to an account); RFC 9207 (iss names the acc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -193,3 +194,23 @@ async def test_the_chooser_never_redirects_off_the_base_domain_through_the_host_
         )
     assert response.status_code in (400, 404)
     assert "evil.com" not in response.headers.get("location", "")
+
+
+async def test_a_token_shown_to_another_account_logs_whose_it_is(
+    http: httpx.AsyncClient, world: World, other: World, other_http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RFC 6750 section 3.1 invalid_token for the caller; the account the token belongs to
+    (OAuthError.debug) only in the server log, and never the token."""
+    issued = await http.post(
+        "/oauth/tokens", auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "read"}
+    )
+    token = issued.json()["access_token"]
+    with caplog.at_level(logging.INFO, logger="tessera.oauth"):
+        refused = await other_http.get(ME, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+    assert "another account" in refused.json()["description"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "tessera.oauth"]
+    detail = f"belongs to account id {world.account.id}, presented to account id {other.account.id}"
+    assert any(detail in line for line in logged), logged
+    assert "account id" not in refused.text and "account id" not in refused.headers["www-authenticate"]
+    assert not any(token in line for line in logged)

@@ -1,4 +1,4 @@
-"""The SQLite write-ahead log stays small under sustained writes (storage/database.py).
+"""The SQLite write-ahead log stays small under sustained writes (storage/sqlite_writer.py).
 
 SQLite starts the WAL over only once a checkpoint has copied every frame into the
 database; a checkpoint running beside a writer that never pauses never gets there. The
@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tessera.storage import database
-from tessera.storage.database import SQLiteDatabase
+from tessera.storage import sqlite_writer
+from tessera.storage.sqlite_writer import SQLiteDatabase
 
 PAGE = 4096
 WRITES = 600
@@ -31,7 +31,7 @@ def _insert(conn: Connection, size: int) -> None:
 
 
 def test_the_wal_starts_over_while_writes_keep_coming(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 20)
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 20)
     db = SQLiteDatabase(f"sqlite:///{tmp_path / 'wal.db'}")
     wal = tmp_path / "wal.db-wal"
 

@@ -40,15 +40,20 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     code = await ctx.codes.find(secrets.digest(request.required("code")))
     if code is None or code.account_id != request.account.id:
         raise InvalidGrant(
-            "the authorization code is not valid here: check that it was copied whole and sent to this account"
+            "the authorization code is not valid here: check that it was copied whole and sent to this account",
+            # The client is not told that the code exists elsewhere; the operator is.
+            debug=None if code is None else f"code id {code.id} belongs to account id {code.account_id}",
         )
     if code.client_id != request.client.id:
-        raise InvalidGrant("the authorization code was issued to another client")
+        raise InvalidGrant(
+            "the authorization code was issued to another client",
+            debug=f"code id {code.id} was issued to client id {code.client_id}, presented by client id {request.client.id}",
+        )
     if code.used_at is not None:
         # Section 4.1.2: the server "SHOULD revoke (when possible) all tokens previously
         # issued based on that authorization code".
         await ctx.tokens.revoke_family(code.family, now)
-        raise InvalidGrant(_REUSED)
+        raise InvalidGrant(_REUSED, debug=f"code id {code.id} was used at {code.used_at:.0f}; its tokens are revoked")
     if now >= code.expires_at:
         raise InvalidGrant(
             f"the authorization code expired {int(now - code.expires_at)} seconds ago; codes live "

@@ -35,10 +35,15 @@ def _may_refresh(client: Client, token: RefreshToken) -> None:
 def _usable(token: RefreshToken | None, request: TokenRequest) -> RefreshToken:
     if token is None or token.account_id != request.account.id:
         raise InvalidGrant(
-            "the refresh token is not valid here: check that it was copied whole and sent to this account"
+            "the refresh token is not valid here: check that it was copied whole and sent to this account",
+            debug=None if token is None else f"refresh token id {token.id} belongs to account id {token.account_id}",
         )
     if token.client_id != request.client.id:
-        raise InvalidGrant("the refresh token was issued to another client")
+        raise InvalidGrant(
+            "the refresh token was issued to another client",
+            debug=f"refresh token id {token.id} was issued to client id {token.client_id}, "
+            f"presented by client id {request.client.id}",
+        )
     if token.revoked_at is not None:
         raise InvalidGrant("the refresh token was revoked; the user must authorize the client again")
     if token.used_at is None and request.now >= token.expires_at:

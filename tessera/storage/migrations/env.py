@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from tessera.storage.database import create_engine
+from tessera.storage.engine import create_engine
 from tessera.storage.schema import metadata
 
 # Any constant works; it only has to be the same on every node.

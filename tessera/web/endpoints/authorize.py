@@ -15,7 +15,7 @@ from tessera.protocol import authorization, authorization_response, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
-from tessera.web import pages, sessions, tenancy
+from tessera.web import pages, responses, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.endpoints import platform
 from tessera.web.params import Params
@@ -118,6 +118,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, pa
         grant = None if current is None else await services.stores.consents.find(current.user_id, client.id)
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
     except OAuthError as error:
+        responses.log_debug(error)
         return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=False)
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
         return _to_login(params, step)
@@ -176,6 +177,7 @@ async def decide(services: Services, request: Request) -> Response:
         if decision != "allow":
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
+        responses.log_debug(error)
         return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=True)
     await services.stores.consents.remember(
         host.account.id, current.user_id, client.id, auth_request.scopes, services.now()

@@ -34,6 +34,7 @@ def _challenge(realm: str, error: OAuthError | None) -> Response:
     if error is None:
         body = {"error": "invalid_request", "error_description": "send the access token: Authorization: Bearer TOKEN"}
         return responses.json(body, 401, headers)
+    responses.log_debug(error)
     return responses.json(error.as_dict(), error.status_code, headers)
 
 

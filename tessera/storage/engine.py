@@ -1,0 +1,37 @@
+"""Engines and connections as every execution strategy opens them.
+
+Connections run in SQLAlchemy's AUTOCOMMIT mode so that SQLAlchemy never issues its own
+BEGIN or COMMIT: the execution strategy (sqlite_writer.py, pooled.py) owns transaction
+boundaries, issued on the driver connection; the storage functions own statements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # isolation_level=None: the sqlite3 module must not open transactions behind our back.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, poolclass=NullPool)
+
+
+def autocommit(engine: Engine) -> Connection:
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
