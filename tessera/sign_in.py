@@ -10,6 +10,7 @@ from tessera.storage.login_failures import SqlLoginFailureStore
 from tessera.storage.users import SqlUserStore
 
 WRONG = "the email or password is wrong"
+SUSPENDED = "this user is suspended and cannot sign in; ask an admin of the account to lift the suspension"
 
 
 class PasswordAuthenticator:
@@ -34,6 +35,9 @@ class PasswordAuthenticator:
             raise SignInRefused(WRONG)
         assert user is not None
         await self.failures.clear(account_id, email)
+        if user.is_suspended:
+            # Said only after the right password, so that it reveals nothing to a guesser.
+            raise SignInRefused(SUSPENDED)
         if passwords.needs_rehash(user.password_hash):
             # The hashing parameters were raised since this hash was made (passwords.py);
             # the password is at hand only now, so store it hashed with today's.

@@ -66,3 +66,7 @@ class DatabaseErrors:
             return error
         translated.__cause__ = error
         return translated
+
+
+class LastAdmin(Exception):
+    """The change would leave the account without an active admin."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import pytest
 
-from tessera.model import Client, User
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, ConsentStore, TokenStore, UserStore
+from tessera.model import Client, Consent, User
+from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, TokenStore, UserStore
 
 MEMORY = "memory"
 # database_url's own parameters first, so pytest keeps one database per engine for both.
@@ -24,15 +25,33 @@ LOGIN_LIMIT = 3
 LOGIN_WINDOW = 900
 
 
+# What the SQL and in-memory stores also share beyond the protocol's ports (the web ring and
+# sign-in use these): checked here all the same, so the memory stores stay faithful.
+class ConsentContract(Protocol):
+    async def find(self, user_id: int, client_id: int) -> Consent | None: ...
+
+    async def remember(
+        self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
+    ) -> Consent: ...
+
+
+class UserContract(UserStore, Protocol):
+    async def find_by_email(self, account_id: int, email: str) -> User | None: ...
+
+
+class TokenContract(TokenStore, Protocol):
+    async def touch(self, token_id: int, now: float) -> None: ...
+
+
 @dataclass
 class PortWorld:
     """One account, seen through the ports: an end user, an admin, a confidential client."""
 
     clients: ClientStore
-    users: UserStore
-    consents: ConsentStore
+    users: UserContract
+    consents: ConsentContract
     codes: CodeStore
-    tokens: TokenStore
+    tokens: TokenContract
     authenticator: Authenticator
     account_id: int
     user: User

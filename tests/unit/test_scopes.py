@@ -26,6 +26,7 @@ READ_WRITE = [
     "satisfaction_ratings",
     "dynamic_content",
     "zis",
+    "clients",  # section 6: clients:read / clients:write guard /api/v2/oauth/clients
 ]
 STANDALONE = ["read", "write", "impersonate", "openid", "profile", "email", "address", "phone", "offline_access"]
 VOCABULARY = (
@@ -38,10 +39,10 @@ VOCABULARY = (
 
 
 def test_known_scopes_are_exactly_the_documented_vocabulary() -> None:
-    """INTERFACE.md "Scopes": read, write, impersonate, RESOURCE[:read|:write], auditlogs:read,
-    any_channel:write, web_widget:write, openid, profile, email, address, phone, offline_access;
-    nothing else."""
-    assert len(VOCABULARY) == 54
+    """INTERFACE.md "Scopes" and section 6 (clients): read, write, impersonate, RESOURCE[:read|:write],
+    auditlogs:read, any_channel:write, web_widget:write, openid, profile, email, address, phone,
+    offline_access; nothing else."""
+    assert len(VOCABULARY) == 56
     assert set(scopes.KNOWN_SCOPES) == VOCABULARY
 
 
