@@ -80,7 +80,7 @@ def test_admin_registers_a_client_and_revokes_its_token(server: Server, context:
     secret = page.input_value("#client-secret")
     assert secret.startswith("tss_")
     page.click("button[data-copy]")  # the copy button runs under the page's CSP (a nonce)
-    assert page.inner_text("button[data-copy]") == "Copied"
+    page.wait_for_selector("button[data-copy]:has-text('Copied')")  # the clipboard answers asynchronously
     assert page.evaluate("navigator.clipboard.readText()") == secret
     page.reload()
     assert page.query_selector("#client-secret") is None  # shown exactly once

@@ -21,7 +21,7 @@ async def index(services: Services, request: Request) -> Response:
     console = await enter(services, request)
     if isinstance(console, Response):
         return console
-    apps = await global_clients.authorized(services.stores, console.account, limit=100)
+    apps = await global_clients.authorized(services.stores, console.account, limit=100, now=console.now())
     return await page(console, "admin/apps.html", section="apps", title="External apps", apps=apps)
 
 
@@ -30,7 +30,7 @@ async def _app(console: Console, request: Request) -> Client | Response:
     try:
         if client_id is None:
             raise NotFound("no such app")
-        return await global_clients.get(console.services.stores, console.account, client_id)
+        return await global_clients.get(console.services.stores, console.account, client_id, console.now())
     except NotFound:
         return message(console, "App not found", "No user of this account has authorized that app.", 404)
 

@@ -117,28 +117,13 @@ def redirect_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _refresh_seconds(shown: ClientForm) -> int | None:
-    raw = shown.values["refresh_token_lifetime"]
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        shown.errors.setdefault("refresh_token_lifetime", []).append(
-            f"{raw!r} is not a number of seconds: give a whole number, or leave it empty for the default"
-        )
-        return None
-    return int(raw)
-
-
 def _grant_types(shown: ClientForm) -> tuple[str, ...]:
     # In the order of the checkboxes, whatever the order they were posted in.
     return tuple(g for g in GRANT_TYPES if g in shown.values["grant_types"])
 
 
-def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec | None:
-    """The new client; None when the form itself is unreadable (errors are then on `shown`)."""
-    refresh = _refresh_seconds(shown)
-    if shown.errors:
-        return None
+def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
+    """The new client, owned by the admin who registers it (as over the API)."""
     v = shown.values
     return ClientSpec(
         name=v["name"],
@@ -149,20 +134,17 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec | None:
         grant_types=_grant_types(shown),
         allowed_scopes=tuple(v["allowed_scopes"].split()),
         access_token_lifetime=v["access_token_lifetime"] or None,
-        refresh_token_lifetime=refresh,
+        refresh_token_lifetime=v["refresh_token_lifetime"] or None,
         access_token_format=v["access_token_format"],
-        owner_email=owner.email,
+        owner_id=owner.id,
         description=v["description"],
         company=v["company"],
         logo_url=v["logo_url"],
     )
 
 
-def changes(shown: ClientForm) -> ClientChanges | None:
+def changes(shown: ClientForm) -> ClientChanges:
     """Every field of the edit form; an empty lifetime keeps the stored one."""
-    refresh = _refresh_seconds(shown)
-    if shown.errors:
-        return None
     v = shown.values
     return ClientChanges(
         name=v["name"],
@@ -175,6 +157,6 @@ def changes(shown: ClientForm) -> ClientChanges | None:
         grant_types=_grant_types(shown),
         allowed_scopes=tuple(v["allowed_scopes"].split()),
         access_token_lifetime=v["access_token_lifetime"] or None,
-        refresh_token_lifetime=refresh,
+        refresh_token_lifetime=v["refresh_token_lifetime"] or None,
         access_token_format=v["access_token_format"],
     )

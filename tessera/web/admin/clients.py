@@ -74,8 +74,6 @@ async def create(services: Services, request: Request) -> Response:
         return form
     shown = client_form.posted(form)
     spec = client_form.spec(shown, console.account, console.admin)
-    if spec is None:
-        return await _form_page(console, shown, None, 422)
     try:
         client, secret = await clients.create(services.stores, spec, console.now(), actor=console.actor)
     except ManagementError as error:
@@ -116,8 +114,6 @@ async def update(services: Services, request: Request) -> Response:
         return form
     shown = client_form.posted(form)
     changes = client_form.changes(shown)
-    if changes is None:
-        return await _form_page(console, shown, client, 422)
     try:
         updated = await clients.update(
             services.stores, console.account, client.id, changes, console.actor, console.now()

@@ -116,7 +116,7 @@ async def read_form(console: Console, request: Request) -> Form | Response:
     media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
     try:
         body = await params.read_body(request)
-        if media_type != "application/x-www-form-urlencoded":
+        if body and media_type != "application/x-www-form-urlencoded":
             raise InvalidRequest("the console accepts only forms (application/x-www-form-urlencoded)")
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
     except InvalidRequest as error:

@@ -26,7 +26,7 @@ async def index(services: Services, request: Request) -> Response:
         return console
     stores, account = services.stores, console.account
     own = await clients.list_for_account(stores, account, limit=100)
-    apps = await global_clients.authorized(stores, account, limit=100)
+    apps = await global_clients.authorized(stores, account, limit=100, now=console.now())
     people = await users.list_users(stores, account, limit=100)
     client_id = whole(request.query_params.get("client_id"))
     user_id = whole(request.query_params.get("user_id"))
@@ -60,7 +60,6 @@ async def index(services: Services, request: Request) -> Response:
         filtered=bool(filters),
         first_page=f"{LIST}?{urlencode(filters)}" if after else None,
         next_url=next_url,
-        now=console.now(),
     )
 
 
