@@ -8,8 +8,8 @@ from tessera.storage.accounts import SqlAccountStore
 from tessera.storage.audit import SqlAuditStore
 from tessera.storage.clients import SqlClientStore
 from tessera.storage.codes import SqlCodeStore
-from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.consents import SqlConsentStore
+from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.keys import SqlKeyStore
 from tessera.storage.login_failures import SqlLoginFailureStore
