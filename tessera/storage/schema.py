@@ -190,6 +190,18 @@ sessions = sa.Table(
     sa.Column("expires_at", Time, nullable=False, index=True),
 )
 
+# A one-time message for the next console page of a session (a flash, or a client secret
+# shown once), sealed under a key derived from the session's cookie (web/admin/notices.py).
+console_notices = sa.Table(
+    "console_notices",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("sessions.id"),
+    sa.Column("sealed", sa.Text, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Index("ix_console_notices_session_id", "session_id"),
+)
+
 login_failures = sa.Table(
     "login_failures",
     metadata,

@@ -9,6 +9,7 @@ from tessera.storage.audit import SqlAuditStore
 from tessera.storage.clients import SqlClientStore
 from tessera.storage.codes import SqlCodeStore
 from tessera.storage.consents import SqlConsentStore
+from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.keys import SqlKeyStore
 from tessera.storage.login_failures import SqlLoginFailureStore
@@ -32,6 +33,7 @@ class Stores:
     keys: SqlKeyStore
     tickets: SqlTicketStore
     audit: SqlAuditStore
+    console_notices: SqlConsoleNoticeStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -49,4 +51,5 @@ class Stores:
             keys=SqlKeyStore(db),
             tickets=SqlTicketStore(db),
             audit=SqlAuditStore(db),
+            console_notices=SqlConsoleNoticeStore(db),
         )

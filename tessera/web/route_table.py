@@ -11,6 +11,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tessera import paths
+from tessera.web.admin import apps as admin_apps
+from tessera.web.admin import audit as admin_audit
+from tessera.web.admin import clients as admin_clients
+from tessera.web.admin import tokens as admin_tokens
+from tessera.web.admin import users as admin_users
 from tessera.web.api import audit_logs, clients, global_clients, tickets, tokens, users
 from tessera.web.api.admin import admin_only
 from tessera.web.api.authentication import Handler
@@ -85,6 +90,29 @@ def routes(services: Services) -> list[BaseRoute]:
         api_v2.append(Route(path, bind(api(tickets.show_ticket, scope="tickets:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tickets.update_ticket, scope="tickets:write")), methods=["PUT"]))
         api_v2.append(Route(path, bind(api(tickets.delete_ticket, scope="tickets:write")), methods=["DELETE"]))
+    # The admin console (INTERFACE.md section 6): HTML pages, Post/Redirect/Get.
+    console: list[BaseRoute] = [
+        Route("/admin", bind(admin_clients.index), methods=["GET"]),
+        Route("/admin/clients", bind(admin_clients.index), methods=["GET"]),
+        Route("/admin/clients", bind(admin_clients.create), methods=["POST"]),
+        Route("/admin/clients/new", bind(admin_clients.new), methods=["GET"]),
+        Route("/admin/clients/{client_id:int}", bind(admin_clients.edit), methods=["GET"]),
+        Route("/admin/clients/{client_id:int}", bind(admin_clients.update), methods=["POST"]),
+        Route("/admin/clients/{client_id:int}/delete", bind(admin_clients.confirm_delete), methods=["GET"]),
+        Route("/admin/clients/{client_id:int}/delete", bind(admin_clients.delete), methods=["POST"]),
+        Route("/admin/clients/{client_id:int}/secret", bind(admin_clients.regenerate), methods=["POST"]),
+        Route("/admin/apps", bind(admin_apps.index), methods=["GET"]),
+        Route("/admin/apps/{client_id:int}/revoke", bind(admin_apps.confirm_revoke), methods=["GET"]),
+        Route("/admin/apps/{client_id:int}/revoke", bind(admin_apps.revoke), methods=["POST"]),
+        Route("/admin/users", bind(admin_users.index), methods=["GET"]),
+        Route("/admin/users", bind(admin_users.create), methods=["POST"]),
+        Route("/admin/users/new", bind(admin_users.new), methods=["GET"]),
+        Route("/admin/users/{user_id:int}", bind(admin_users.edit), methods=["GET"]),
+        Route("/admin/users/{user_id:int}", bind(admin_users.update), methods=["POST"]),
+        Route("/admin/tokens", bind(admin_tokens.index), methods=["GET"]),
+        Route("/admin/tokens/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
+        Route("/admin/audit", bind(admin_audit.index), methods=["GET"]),
+    ]
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
         Route(paths.TOKEN, allow_any_origin(bind(token.token)), methods=["POST"]),
@@ -112,5 +140,6 @@ def routes(services: Services) -> list[BaseRoute]:
             allow_any_origin(bind(discovery.configuration)),
             methods=["GET"],
         ),
+        *console,
         Mount(paths.ASSETS, app=StaticFiles(directory=STATIC), name="assets"),
     ]

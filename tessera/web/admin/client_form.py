@@ -1,0 +1,162 @@
+"""The client form of the console: its fields as the page shows them, and the posted form
+read into a ClientSpec (create) or ClientChanges (edit) for tessera.management.clients.
+
+Field names are the API's (INTERFACE.md section 6), so that the management layer's
+Invalid.fields name the very field the message belongs beside; `redirect_uri` is a
+textarea with one URI per line, passed on line by line so that each error names its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tessera.management.clients import ClientChanges, ClientSpec
+from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, Account, Client, User
+from tessera.protocol import lifetimes
+from tessera.web.admin.common import Form
+
+GRANT_LABELS = {
+    "authorization_code": "Authorization code",
+    "refresh_token": "Refresh token",
+    "implicit": "Implicit (legacy)",
+    "client_credentials": "Client credentials",
+    "password": "Password (legacy)",
+    "device_code": "Device code",
+}
+assert set(GRANT_LABELS) == set(GRANT_TYPES)
+
+TEXT_FIELDS = ("name", "identifier", "company", "description", "logo_url", "allowed_scopes")
+FIELDS = (
+    *TEXT_FIELDS,
+    "kind",
+    "redirect_uri",
+    "grant_types",
+    "access_token_lifetime",
+    "refresh_token_lifetime",
+    "access_token_format",
+)
+
+
+@dataclass
+class ClientForm:
+    """What the form shows: the values typed (or stored) and the messages beside each field."""
+
+    values: dict[str, Any]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def general_errors(self) -> list[str]:
+        """Messages for no field of the form, shown above it."""
+        return [m for name, messages in self.errors.items() if name not in FIELDS for m in messages]
+
+
+def options() -> dict[str, Any]:
+    return {
+        "kinds": CLIENT_KINDS,
+        "grant_labels": GRANT_LABELS,
+        "formats": ACCESS_TOKEN_FORMATS,
+        "access_default": lifetimes.ACCESS_DEFAULT,
+        "refresh_default": lifetimes.REFRESH_DEFAULT,
+    }
+
+
+def blank() -> ClientForm:
+    return ClientForm(
+        {
+            **{name: "" for name in TEXT_FIELDS},
+            "kind": "confidential",
+            "redirect_uri": "",
+            "grant_types": set(DEFAULT_GRANT_TYPES),
+            "access_token_lifetime": "",
+            "refresh_token_lifetime": "",
+            "access_token_format": "opaque",
+        }
+    )
+
+
+def of_client(client: Client) -> ClientForm:
+    return ClientForm(
+        {
+            "name": client.name,
+            "identifier": client.identifier,
+            "company": client.company,
+            "description": client.description,
+            "logo_url": client.logo_url,
+            "allowed_scopes": " ".join(client.allowed_scopes),
+            "kind": client.kind,
+            "redirect_uri": "\n".join(client.redirect_uris),
+            "grant_types": set(client.grant_types),
+            "access_token_lifetime": "never"
+            if client.access_token_lifetime is None
+            else str(client.access_token_lifetime),
+            "refresh_token_lifetime": str(client.refresh_token_lifetime),
+            "access_token_format": client.access_token_format,
+        }
+    )
+
+
+def posted(form: Form) -> ClientForm:
+    return ClientForm(
+        {
+            **{name: form.get(name).strip() for name in TEXT_FIELDS},
+            "kind": form.get("kind"),
+            "redirect_uri": form.get("redirect_uri"),
+            "grant_types": set(form.all("grant_types")),
+            "access_token_lifetime": form.get("access_token_lifetime").strip(),
+            "refresh_token_lifetime": form.get("refresh_token_lifetime").strip(),
+            "access_token_format": form.get("access_token_format"),
+        }
+    )
+
+
+def redirect_lines(text: str) -> tuple[str, ...]:
+    """One URI per line, blank lines kept, so that line N of the textarea is entry N."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return tuple(lines)
+
+
+def _grant_types(shown: ClientForm) -> tuple[str, ...]:
+    # In the order of the checkboxes, whatever the order they were posted in.
+    return tuple(g for g in GRANT_TYPES if g in shown.values["grant_types"])
+
+
+def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
+    """The new client, owned by the admin who registers it (as over the API)."""
+    v = shown.values
+    return ClientSpec(
+        name=v["name"],
+        identifier=v["identifier"],
+        account=account,
+        redirect_uris=redirect_lines(v["redirect_uri"]),
+        kind=v["kind"],
+        grant_types=_grant_types(shown),
+        allowed_scopes=tuple(v["allowed_scopes"].split()),
+        access_token_lifetime=v["access_token_lifetime"] or None,
+        refresh_token_lifetime=v["refresh_token_lifetime"] or None,
+        access_token_format=v["access_token_format"],
+        owner_id=owner.id,
+        description=v["description"],
+        company=v["company"],
+        logo_url=v["logo_url"],
+    )
+
+
+def changes(shown: ClientForm) -> ClientChanges:
+    """Every field of the edit form; an empty lifetime keeps the stored one."""
+    v = shown.values
+    return ClientChanges(
+        name=v["name"],
+        identifier=v["identifier"],
+        kind=v["kind"],
+        redirect_uris=redirect_lines(v["redirect_uri"]),
+        company=v["company"],
+        description=v["description"],
+        logo_url=v["logo_url"],
+        grant_types=_grant_types(shown),
+        allowed_scopes=tuple(v["allowed_scopes"].split()),
+        access_token_lifetime=v["access_token_lifetime"] or None,
+        refresh_token_lifetime=v["refresh_token_lifetime"] or None,
+        access_token_format=v["access_token_format"],
+    )

@@ -1,0 +1,183 @@
+"""Console: the account's OAuth clients (INTERFACE.md section 6, "Clients").
+
+List; create and edit (redirect URIs one per line, each error beside the field with its
+line); delete after a confirmation page; regenerate the secret, optionally keeping the old
+one working a while. A new secret is shown exactly once, on the next page (notices.py).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.management import clients
+from tessera.management.errors import Invalid, ManagementError, NotFound
+from tessera.model import Client
+from tessera.web.admin import client_form
+from tessera.web.admin.client_form import ClientForm
+from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
+from tessera.web.services import Services
+
+LIST = "/admin/clients"
+# How long the old secret keeps working after a regeneration (0 to 604800 s).
+OVERLAPS = ((0, "Stop working now"), (3600, "1 hour"), (86400, "1 day"), (604800, "7 days"))
+
+
+def _path(client: Client) -> str:
+    return f"{LIST}/{client.id}"
+
+
+async def index(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    found = await clients.list_for_account(services.stores, console.account, limit=100)
+    return await page(console, "admin/clients.html", section="clients", title="OAuth clients", clients=found)
+
+
+async def _form_page(console: Console, shown: ClientForm, client: Client | None, status: int = 200) -> Response:
+    return await page(
+        console,
+        "admin/client.html" if client is not None else "admin/client_new.html",
+        section="clients",
+        title=client.name if client is not None else "New client",
+        status=status,
+        client=client,
+        form=shown,
+        overlaps=OVERLAPS,
+        **client_form.options(),
+    )
+
+
+def _refused(shown: ClientForm, error: ManagementError) -> ClientForm:
+    if isinstance(error, Invalid):
+        for name, messages in error.fields.items():
+            shown.errors.setdefault(name, []).extend(messages)
+    else:
+        shown.errors.setdefault("", []).append(str(error))
+    return shown
+
+
+async def new(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    return await _form_page(console, client_form.blank(), None)
+
+
+async def create(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    form = await read_form(console, request)
+    if isinstance(form, Response):
+        return form
+    shown = client_form.posted(form)
+    spec = client_form.spec(shown, console.account, console.admin)
+    try:
+        client, secret = await clients.create(services.stores, spec, console.now(), actor=console.actor)
+    except ManagementError as error:
+        return await _form_page(console, _refused(shown, error), None, 422)
+    text = f"{client.name} was created." + ("" if secret else " It is a public client: it has no secret.")
+    return await done(console, _path(client), text, secret=secret, client_id=client.id)
+
+
+async def _client(console: Console, request: Request) -> Client | Response:
+    client_id = whole(str(request.path_params.get("client_id", "")))
+    try:
+        if client_id is None:
+            raise NotFound("no such client")
+        return await clients.get(console.services.stores, console.account, client_id)
+    except NotFound:
+        return message(console, "Client not found", "This account has no such client. It may have been deleted.", 404)
+
+
+async def edit(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    client = await _client(console, request)
+    if isinstance(client, Response):
+        return client
+    return await _form_page(console, client_form.of_client(client), client)
+
+
+async def update(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    client = await _client(console, request)
+    if isinstance(client, Response):
+        return client
+    form = await read_form(console, request)
+    if isinstance(form, Response):
+        return form
+    shown = client_form.posted(form)
+    changes = client_form.changes(shown)
+    try:
+        updated = await clients.update(
+            services.stores, console.account, client.id, changes, console.actor, console.now()
+        )
+    except ManagementError as error:
+        return await _form_page(console, _refused(shown, error), client, 422)
+    return await done(console, _path(updated), f"{updated.name} was saved.")
+
+
+async def confirm_delete(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    client = await _client(console, request)
+    if isinstance(client, Response):
+        return client
+    return await page(
+        console, "admin/client_delete.html", section="clients", title=f"Delete {client.name}", client=client
+    )
+
+
+async def delete(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    client = await _client(console, request)
+    if isinstance(client, Response):
+        return client
+    form = await read_form(console, request)
+    if isinstance(form, Response):
+        return form
+    await clients.delete(services.stores, console.account, client.id, console.actor, console.now())
+    return await done(console, LIST, f"{client.name} was deleted; its tokens no longer work.")
+
+
+async def regenerate(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    client = await _client(console, request)
+    if isinstance(client, Response):
+        return client
+    form = await read_form(console, request)
+    if isinstance(form, Response):
+        return form
+    overlap = whole(form.get("previous_secret_expires_in") or "0")
+    if overlap is None or overlap not in dict(OVERLAPS):
+        return message(console, "Invalid request", "Choose how long the old secret keeps working from the list.", 400)
+    try:
+        updated, secret = await clients.regenerate_secret(
+            services.stores,
+            console.account,
+            client.id,
+            console.actor,
+            console.now(),
+            previous_secret_expires_in=overlap,
+        )
+    except ManagementError as error:
+        return await done(console, _path(client), str(error), tone="error")
+    old = (
+        "The old secret stopped working."
+        if not overlap
+        else f"The old secret keeps working for {dict(OVERLAPS)[overlap]}."
+    )
+    return await done(
+        console, _path(updated), f"A new secret was generated. {old}", secret=secret, client_id=updated.id
+    )

@@ -1,0 +1,197 @@
+"""What every console page shares: who may enter, reading a form, rendering, and the
+Post/Redirect/Get answer that leaves a notice for the next page.
+
+INTERFACE.md section 6: the console is for admins of the account only (signed out: the
+login page, then back; signed in but not an admin: a 403 page); section 5: every page
+carries the security headers of web/pages.py and every form a CSRF token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from tessera.management import access
+from tessera.management.audit_events import Actor
+from tessera.management.errors import Forbidden
+from tessera.model import Account, User
+from tessera.protocol.errors import InvalidRequest
+from tessera.web import pages, params, sessions, tenancy
+from tessera.web.admin import notices
+from tessera.web.admin.notices import Notice
+from tessera.web.headers import header
+from tessera.web.services import Services
+
+MAX_FIELDS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """A request by a signed-in admin of the account."""
+
+    services: Services
+    account: Account
+    admin: User
+    current: sessions.CurrentSession
+    actor: Actor
+
+    @property
+    def authenticity_token(self) -> str:
+        return sessions.authenticity_token(self.services, self.current)
+
+    def now(self) -> float:
+        return self.services.now()
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A posted form: every value of every field, blank ones included."""
+
+    values: dict[str, list[str]]
+
+    def get(self, name: str) -> str:
+        found = self.values.get(name)
+        return found[0] if found else ""
+
+    def all(self, name: str) -> list[str]:
+        return self.values.get(name, [])
+
+
+def _to_login(request: Request) -> Response:
+    query = request.url.query
+    back = request.url.path + ("?" + query if query and request.method == "GET" else "")
+    return RedirectResponse("/access/login?" + urlencode({"return_to": back}), 302)
+
+
+def _forbidden(services: Services, account: Account, user: User, reason: str) -> Response:
+    return pages.render(
+        services.templates,
+        "admin/forbidden.html",
+        403,
+        title="Admins only",
+        account_name=account.name,
+        user=user,
+        reason=reason,
+        login_url="/access/login?" + urlencode({"return_to": "/admin"}),
+    )
+
+
+async def enter(services: Services, request: Request) -> Console | Response:
+    """The console for this request, or the answer for whoever may not have it."""
+    host = await tenancy.account_host(request, services)
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        return _to_login(request)
+    user = await services.stores.users.get(host.account.id, current.user_id)
+    if user is None:
+        return _to_login(request)
+    try:
+        access.require_admin(user)
+    except Forbidden as refused:
+        return _forbidden(services, host.account, user, str(refused))
+    address = request.client.host if request.client else None
+    return Console(services, host.account, user, current, Actor(user.id, user.name, address))
+
+
+def message(console: Console, title: str, text: str, status: int) -> Response:
+    """A page inside the console that only says something (not found, expired form)."""
+    return pages.render(
+        console.services.templates,
+        "admin/message.html",
+        status,
+        title=title,
+        text=text,
+        section="",
+        **_frame(console, None),
+    )
+
+
+async def read_form(console: Console, request: Request) -> Form | Response:
+    """The posted form, once its CSRF token is checked; or the page that refuses it."""
+    media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+    try:
+        body = await params.read_body(request)
+        if body and media_type != "application/x-www-form-urlencoded":
+            raise InvalidRequest("the console accepts only forms (application/x-www-form-urlencoded)")
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+    except InvalidRequest as error:
+        return message(console, "Invalid request", error.description, 400)
+    except ValueError as error:  # bad UTF-8, too many fields
+        return message(console, "Invalid request", f"The form could not be read: {error}.", 400)
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if "\x00" in value:
+            return message(console, "Invalid request", f"The field {name[:40]!r} contains a NUL character.", 400)
+        values.setdefault(name, []).append(value)
+    form = Form(values)
+    if not sessions.valid_authenticity_token(console.services, console.current, form.get("authenticity_token")):
+        return message(
+            console,
+            "This page has expired",
+            "The form was sent without its security token, or from an old page. Reload the page and try again.",
+            403,
+        )
+    return form
+
+
+def _frame(console: Console, notice: Notice | None) -> dict[str, Any]:
+    return {
+        "account_name": console.account.name,
+        "admin": console.admin,
+        "authenticity_token": console.authenticity_token,
+        "notice": notice,
+        "when": when,
+        "now": console.now(),
+    }
+
+
+def when(value: float | None, *, seconds: bool = False) -> str:
+    """A time as the console shows it: UTC, to the minute (the audit log: to the second)."""
+    if value is None:
+        return ""
+    shown = datetime.fromtimestamp(value, UTC)
+    return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
+
+
+async def page(
+    console: Console, template: str, *, section: str, title: str, status: int = 200, **context: Any
+) -> Response:
+    """A console page; shows (and so uses up) the notice the last action left."""
+    notice = await notices.take(console.services, console.current)
+    secret_shown = notice is not None and notice.secret is not None and template == "admin/client.html"
+    return pages.render(
+        console.services.templates,
+        template,
+        status,
+        script=secret_shown,
+        title=title,
+        section=section,
+        **_frame(console, notice),
+        **context,
+    )
+
+
+async def done(
+    console: Console,
+    path: str,
+    text: str,
+    *,
+    tone: str = "success",
+    secret: str | None = None,
+    client_id: int | None = None,
+) -> Response:
+    """Post/Redirect/Get: leave the notice for the next page and send the browser there."""
+    await notices.leave(console.services, console.current, Notice(text, tone, secret, client_id))
+    return RedirectResponse(path, 303, headers=pages.redirect_headers())
+
+
+def whole(raw: str | None) -> int | None:
+    """A positive id or count from a query or form field, or None."""
+    if raw is None or not raw.isdigit() or len(raw) > 15:
+        return None
+    return int(raw)

@@ -1,0 +1,132 @@
+"""Console: the account's users (INTERFACE.md section 6, "Users"): list, create, change the
+name and role, suspend and unsuspend. A suspended user cannot sign in, and their sessions
+and tokens stop working at once; the last active admin can be neither demoted nor suspended
+(the management layer refuses, and the page says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.management import users
+from tessera.management.errors import Invalid, ManagementError, NotFound
+from tessera.model import ROLES, User
+from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
+from tessera.web.services import Services
+
+LIST = "/admin/users"
+ROLE_LABELS = {"admin": "Admin", "agent": "Agent", "end-user": "End user"}
+assert set(ROLE_LABELS) == set(ROLES)
+
+
+def _errors(error: ManagementError) -> dict[str, list[str]]:
+    return dict(error.fields) if isinstance(error, Invalid) else {"": [str(error)]}
+
+
+async def index(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    found = await users.list_users(services.stores, console.account, limit=100)
+    return await page(console, "admin/users.html", section="users", title="Users", users=found, roles=ROLE_LABELS)
+
+
+async def _new_page(console: Console, values: dict[str, str], errors: dict[str, list[str]], status: int) -> Response:
+    return await page(
+        console,
+        "admin/user_new.html",
+        section="users",
+        title="New user",
+        status=status,
+        values=values,
+        errors=errors,
+        roles=ROLE_LABELS,
+    )
+
+
+async def new(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    return await _new_page(console, {"name": "", "email": "", "role": "end-user"}, {}, 200)
+
+
+async def create(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    form = await read_form(console, request)
+    if isinstance(form, Response):
+        return form
+    values = {"name": form.get("name").strip(), "email": form.get("email").strip(), "role": form.get("role")}
+    try:
+        user = await users.create(
+            services.stores,
+            console.account,
+            values["email"],
+            form.get("password") or None,
+            values["role"],
+            values["name"] or None,
+            console.now(),
+            actor=console.actor,
+        )
+    except ManagementError as error:
+        return await _new_page(console, values, _errors(error), 422)
+    return await done(console, f"{LIST}/{user.id}", f"{user.name} was added as {ROLE_LABELS[user.role].lower()}.")
+
+
+async def _user(console: Console, request: Request) -> User | Response:
+    user_id = whole(str(request.path_params.get("user_id", "")))
+    try:
+        if user_id is None:
+            raise NotFound("no such user")
+        return await users.get(console.services.stores, console.account, user_id)
+    except NotFound:
+        return message(console, "User not found", "This account has no such user.", 404)
+
+
+async def _user_page(console: Console, user: User, errors: dict[str, list[str]], status: int = 200) -> Response:
+    context: dict[str, Any] = {"user": user, "errors": errors, "roles": ROLE_LABELS}
+    return await page(console, "admin/user.html", section="users", title=user.name, status=status, **context)
+
+
+async def edit(services: Services, request: Request) -> Response:
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    user = await _user(console, request)
+    if isinstance(user, Response):
+        return user
+    return await _user_page(console, user, {})
+
+
+async def update(services: Services, request: Request) -> Response:
+    """One form changes name and role; the Suspend / Unsuspend buttons send `suspended`."""
+    console = await enter(services, request)
+    if isinstance(console, Response):
+        return console
+    user = await _user(console, request)
+    if isinstance(user, Response):
+        return user
+    form = await read_form(console, request)
+    if isinstance(form, Response):
+        return form
+    suspended = {"true": True, "false": False}.get(form.get("suspended"))
+    if suspended is None:
+        changes = users.UserChanges(name=form.get("name").strip(), role=form.get("role"))
+    else:
+        changes = users.UserChanges(suspended=suspended)
+    try:
+        changed = await users.update(services.stores, console.account, user.id, changes, console.actor, console.now())
+    except ManagementError as error:
+        return await _user_page(console, user, _errors(error), 422)
+    if suspended is None:
+        text = f"{changed.name} was saved."
+    else:
+        text = (
+            f"{changed.name} was {'suspended: their sessions and tokens were ended' if suspended else 'unsuspended'}."
+        )
+    return await done(console, f"{LIST}/{changed.id}", text)

@@ -1,0 +1,137 @@
+"""Screenshots of every admin console page, at desktop (1280 px) and phone (390 px) widths.
+
+Run by hand from the repository root:
+
+    PYTHONPATH=$PWD .venv/bin/python -m tests.e2e.admin_screenshots [OUTPUT_DIR]
+
+It serves a throwaway SQLite database seeded through the CLI (account "Acme Inc"), adds a
+global app that Alice authorized and a few tokens, and writes admin-<page>-desktop.png and
+admin-<page>-phone.png (default OUTPUT_DIR: docs/screenshots).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
+from playwright.sync_api import Page, sync_playwright
+
+from tests.e2e import harness
+from tests.support import pkce_pair
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def _authorize(issuer: str, client_id: str, email: str) -> None:
+    _verifier, challenge = pkce_pair()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": harness.REDIRECT_URI,
+        "scope": "read tickets:write",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    harness.sign_in_and_allow(f"{issuer}/oauth/authorizations/new?{urlencode(query)}", email)
+
+
+def _seed_more(database_url: str, issuer: str) -> None:
+    harness.tessera_json(
+        database_url,
+        *("clients", "create", "--global", "--name", "Calendar Sync", "--identifier", "calendar-sync"),
+        *("--company", "Calendly Labs", "--description", "Turns tickets into calendar events."),
+        *("--redirect-uri", harness.REDIRECT_URI),
+    )
+    _authorize(issuer, "calendar-sync", "alice@example.com")
+    for email in ("alice@example.com", "bob@example.com"):
+        harness.tessera_json(
+            database_url,
+            *("tokens", "create", "--account", "acme", "--client", "example-web", "--user", email, "--scopes", "read"),
+        )
+
+
+def _shoot(page: Page, output: Path, name: str, written: list[Path]) -> None:
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 800})
+        path = output / f"admin-{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        written.append(path)
+
+
+def _tour(page: Page, issuer: str, output: Path) -> list[Path]:
+    written: list[Path] = []
+    page.goto(f"{issuer}/admin")
+    page.fill("input[name=email]", "admin@example.com")
+    page.fill("input[name=password]", harness.PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_selector("h1:has-text('OAuth clients')")
+    page.goto(f"{issuer}/admin/clients/new")
+    page.fill("#name", "Reporting")
+    page.fill("#identifier", "reporting")
+    page.fill("#redirect_uri", "https://reports.example.com/cb\nhttp://reports.example.com/cb")
+    page.click("button:has-text('Create client')")
+    _shoot(page, output, "client-new-error", written)
+    page.fill("#redirect_uri", "https://reports.example.com/cb\nhttp://127.0.0.1/cb")
+    page.fill("#company", "Example Inc")
+    page.click("button:has-text('Create client')")
+    page.wait_for_selector("#client-secret")
+    _shoot(page, output, "client-secret", written)
+    client_path = page.url
+    for name, path in (
+        ("clients", "/admin/clients"),
+        ("client-new", "/admin/clients/new"),
+        ("client", client_path),
+        ("client-delete", client_path + "/delete"),
+        ("apps", "/admin/apps"),
+        ("users", "/admin/users"),
+        ("user-new", "/admin/users/new"),
+        ("tokens", "/admin/tokens"),
+        ("audit", "/admin/audit"),
+    ):
+        page.goto(path if path.startswith("http") else issuer + path)
+        _shoot(page, output, name, written)
+    page.goto(f"{issuer}/admin/users")
+    page.click("a.row-title:has-text('Alice')")
+    _shoot(page, output, "user", written)
+    page.goto(f"{issuer}/admin/apps")
+    page.click("text=Revoke…")
+    _shoot(page, output, "app-revoke", written)
+    return written
+
+
+def take(output: Path) -> list[Path]:
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as directory:
+        database_url = f"sqlite:///{Path(directory) / 'tessera.db'}"
+        harness.seed(database_url, subdomain="acme", account_name="Acme Inc")
+        with harness.running_server(database_url, Path(directory) / "server.log") as port:
+            issuer = f"http://acme.localhost:{port}"
+            _seed_more(database_url, issuer)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    written = _tour(browser.new_page(), issuer, output)
+                    forbidden = browser.new_page()
+                    forbidden.goto(f"{issuer}/admin")
+                    forbidden.fill("input[name=email]", "alice@example.com")
+                    forbidden.fill("input[name=password]", harness.PASSWORD)
+                    forbidden.click("button:has-text('Sign in')")
+                    forbidden.wait_for_selector("h1:has-text('Admins only')")
+                    _shoot(forbidden, output, "forbidden", written)
+                finally:
+                    browser.close()
+    return written
+
+
+def main() -> None:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.ROOT / "docs" / "screenshots"
+    for path in take(output):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
