@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tessera.web.api import tickets, tokens, users
+from tessera.web.api import openapi, tickets, tokens, users
 from tessera.web.api.authentication import endpoint as api
 from tessera.web.cors import allow_any_origin, preflight
 from tessera.web.endpoints import (
@@ -42,7 +42,11 @@ def routes(services: Services) -> list[BaseRoute]:
     def bind(fn: Callable[[Services, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return partial(fn, services)
 
-    api_v2: list[BaseRoute] = []
+    api_v2: list[BaseRoute] = [
+        # Public, like discovery: the OpenAPI document of every route below.
+        Route(path, allow_any_origin(bind(openapi.openapi)), methods=["GET"])
+        for path in _api_paths("/api/v2/openapi")
+    ]
     for path in _api_paths("/api/v2/users/me"):
         api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
     for path in _api_paths("/api/v2/oauth/tokens"):
