@@ -8,7 +8,8 @@ every /api/v2 endpoint, true to what they answer.
   and the twins describe the same operation.
 - A schemathesis run over every operation, in process, as an admin with a `read write`
   token, finds no 5xx and no answer outside the document: status code, content type,
-  headers and body schema. Each example sometimes swaps the generated id for a real one of
+  headers and body schema. Examples mix data that fits the document with data that does
+  not (schemathesis' negative mode): both must get a documented answer. Each example sometimes swaps the generated id for a real one of
   the test's account, so that successes are checked as well as 404s; and goes to the
   `.json` twin half of the time.
 """
@@ -25,6 +26,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -176,7 +178,11 @@ def _request(case: schemathesis.Case, origin: str, token: str, suffixed: bool) -
 
 def _conformance_test(operation: schemathesis.APIOperation) -> Any:
     @RUN
-    @given(case=operation.as_strategy(), real=st.booleans(), suffixed=st.booleans())
+    @given(
+        case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)),
+        real=st.booleans(),
+        suffixed=st.booleans(),
+    )
     async def test(
         app: Any,
         http: httpx.AsyncClient,
