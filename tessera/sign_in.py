@@ -10,6 +10,7 @@ from tessera.storage.login_failures import SqlLoginFailureStore
 from tessera.storage.users import SqlUserStore
 
 WRONG = "the email or password is wrong"
+SUSPENDED = "this user is suspended and cannot sign in; ask an admin of the account to lift the suspension"
 
 
 class PasswordAuthenticator:
@@ -34,4 +35,7 @@ class PasswordAuthenticator:
             raise SignInRefused(WRONG)
         assert user is not None
         await self.failures.clear(account_id, email)
+        if user.is_suspended:
+            # Said only after the right password, so that it reveals nothing to a guesser.
+            raise SignInRefused(SUSPENDED)
         return user

@@ -66,7 +66,7 @@ async def seed(stores: Stores, settings: Settings) -> Seeded:
         _client, secret = await client_rules.create(stores, spec, now)
     else:
         # The secret is stored only as a hash: show a fresh one on every demo start.
-        _client, secret = await client_rules.regenerate_secret(stores, client, now)
+        _client, secret = await client_rules.regenerate_any(stores, client, now)
     assert secret is not None
     return Seeded(secret=secret, verifier=random.token_urlsafe(48), state=random.token_urlsafe(12))
 

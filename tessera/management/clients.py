@@ -1,30 +1,25 @@
-"""Registering OAuth clients (INTERFACE.md sections 1 and 3)."""
+"""Registering and administering OAuth clients (INTERFACE.md sections 1, 3 and 6).
+
+Creating and changing share one set of checks (client_rules.py) and raise Invalid naming
+every bad field. Every change writes its audit entry in its own transaction; no entry
+quotes a secret or any part of one.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
-from tessera.management.errors import ManagementError
-from tessera.model import (
-    ACCESS_TOKEN_FORMATS,
-    CLIENT_KINDS,
-    DEFAULT_GRANT_TYPES,
-    GRANT_TYPES,
-    SIGNING_ALGS,
-    Account,
-    Client,
-)
-from tessera.protocol import lifetimes, redirect_uri, secrets
-from tessera.protocol import scopes as scope_rules
-from tessera.protocol.errors import InvalidScope
-from tessera.protocol.numbers import whole_number
+from tessera.management import audit_events as ev
+from tessera.management.client_rules import Draft, checked
+from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
+from tessera.model import Account, AuditEntry, Client
+from tessera.protocol import secrets
 from tessera.storage.clients import NewClient
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
-_REDIRECTING_GRANTS = {"authorization_code", "implicit"}
+MAX_PREVIOUS_SECRET_OVERLAP = 604_800  # 7 days
 
 
 @dataclass(frozen=True)
@@ -36,8 +31,8 @@ class ClientSpec:
     kind: str = "confidential"
     grant_types: tuple[str, ...] = ()
     allowed_scopes: tuple[str, ...] = ()
-    access_token_lifetime: str | None = None  # seconds, "never", or None for the default
-    refresh_token_lifetime: int | None = None
+    access_token_lifetime: str | int | None = None  # seconds, "never", or None for the default
+    refresh_token_lifetime: str | int | None = None
     access_token_format: str = "opaque"
     signing_alg: str = "ES256"
     introspection: bool = False
@@ -45,143 +40,268 @@ class ClientSpec:
     description: str = ""
     company: str = ""
     logo_url: str = ""
+    owner_id: int | None = None  # the owner by id (the API: the calling admin); wins over owner_email
 
 
-def _check_names(spec: ClientSpec) -> None:
-    if not spec.name.strip() or len(spec.name) > 255:
-        raise ManagementError("client name must be 1 to 255 characters")
-    if not _IDENTIFIER.match(spec.identifier):
-        raise ManagementError(
-            f"identifier {spec.identifier!r} is not valid: use letters, digits, '_', '.' and '-' "
-            "(up to 255, starting with a letter or digit)"
-        )
+@dataclass(frozen=True)
+class ClientChanges:
+    """A partial update: every field None stays as it is."""
+
+    name: str | None = None
+    identifier: str | None = None
+    kind: str | None = None
+    redirect_uris: tuple[str, ...] | None = None
+    company: str | None = None
+    description: str | None = None
+    logo_url: str | None = None
+    grant_types: tuple[str, ...] | None = None
+    allowed_scopes: tuple[str, ...] | None = None
+    access_token_lifetime: str | int | None = None  # seconds or "never"
+    refresh_token_lifetime: str | int | None = None
+    access_token_format: str | None = None
+    signing_alg: str | None = None
+    introspection: bool | None = None
+
+    def names(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name) is not None]
 
 
-def _check_kind_and_grants(spec: ClientSpec) -> tuple[str, ...]:
-    if spec.kind not in CLIENT_KINDS:
-        raise ManagementError(f"kind {spec.kind!r} is not one of: {', '.join(CLIENT_KINDS)}")
-    grant_types = tuple(dict.fromkeys(spec.grant_types or DEFAULT_GRANT_TYPES))
-    unknown = [g for g in grant_types if g not in GRANT_TYPES]
-    if unknown:
-        raise ManagementError(f"grant type {unknown[0]!r} is not one of: {', '.join(GRANT_TYPES)}")
-    if "client_credentials" in grant_types:
-        if spec.kind == "public":
-            raise ManagementError("a public client cannot use client_credentials (RFC 6749 section 4.4)")
-        if spec.account is None:
-            raise ManagementError("a global client cannot use client_credentials: it has no account to act in")
-    return grant_types
+def _label(client: Client) -> str:
+    return f"{client.name} ({client.identifier})"
 
 
-def _check_redirect_uris(spec: ClientSpec, grant_types: tuple[str, ...]) -> tuple[str, ...]:
-    uris = tuple(dict.fromkeys(u.strip() for u in spec.redirect_uris if u.strip()))
-    for uri in uris:
-        reason = redirect_uri.problem(uri)
-        if reason is not None:
-            raise ManagementError(f"bad redirect URI: {reason}")
-    if not uris and _REDIRECTING_GRANTS.intersection(grant_types):
-        raise ManagementError("the authorization_code and implicit grants need at least one --redirect-uri")
-    return uris
+def _entry(account_id: int, actor: ev.Actor, action: str, client: Client, change: str, now: float) -> AuditEntry:
+    return ev.entry(account_id, actor, action, ev.OAUTH_CLIENT, client.id, _label(client), change, now)
 
 
-def _access_lifetime(spec: ClientSpec) -> int | None:
-    raw = spec.access_token_lifetime
-    if raw is None:
-        return lifetimes.JWT_ACCESS_DEFAULT if spec.access_token_format == "jwt" else lifetimes.ACCESS_DEFAULT
-    if raw == "never":
-        if spec.access_token_format == "jwt":
-            raise ManagementError("JWT access tokens cannot be non-expiring; give a lifetime in seconds")
-        return None
-    seconds = whole_number(raw, 12)
-    if seconds is None:
-        raise ManagementError(f"access token lifetime must be seconds or 'never', not {raw!r}")
-    try:
-        return lifetimes.check_access_lifetime(seconds)
-    except lifetimes.LifetimeOutOfRange as problem:
-        raise ManagementError(str(problem)) from None
-
-
-def _refresh_lifetime(spec: ClientSpec) -> int:
-    if spec.refresh_token_lifetime is None:
-        return lifetimes.REFRESH_DEFAULT
-    try:
-        return lifetimes.check_refresh_lifetime(spec.refresh_token_lifetime)
-    except lifetimes.LifetimeOutOfRange as problem:
-        raise ManagementError(str(problem)) from None
-
-
-def _allowed_scopes(spec: ClientSpec) -> tuple[str, ...]:
-    allowed = tuple(dict.fromkeys(s for raw in spec.allowed_scopes for s in raw.split()))
-    try:
-        scope_rules.validate(allowed, ())
-    except InvalidScope as problem:
-        raise ManagementError(problem.description) from None
-    return allowed
-
-
-async def _owner_id(stores: Stores, spec: ClientSpec) -> int | None:
-    if spec.account is None:
-        if spec.owner_email or spec.introspection:
-            raise ManagementError("a global client takes neither --owner nor --introspection")
-        return None
-    if spec.owner_email:
-        owner = await stores.users.find_by_email(spec.account.id, spec.owner_email)
-        if owner is None:
-            raise ManagementError(f"no user with email {spec.owner_email!r} on account {spec.account.subdomain!r}")
-        return owner.id
-    admin = await stores.users.first_admin(spec.account.id)
-    if admin is None:
-        raise ManagementError(
-            f"account {spec.account.subdomain!r} has no admin yet to own the client: create one with "
-            "'tessera users create --role admin', or name an owner with --owner EMAIL"
-        )
-    return admin.id
-
-
-async def create(stores: Stores, spec: ClientSpec, now: float) -> tuple[Client, str | None]:
-    """Register a client; returns it and its secret (shown this once; None for public clients)."""
-    _check_names(spec)
-    grant_types = _check_kind_and_grants(spec)
-    uris = _check_redirect_uris(spec, grant_types)
-    if spec.access_token_format not in ACCESS_TOKEN_FORMATS:
-        raise ManagementError(f"access token format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}")
-    if spec.signing_alg not in SIGNING_ALGS:
-        raise ManagementError(f"signing algorithm must be one of: {', '.join(SIGNING_ALGS)}")
-    secret = None if spec.kind == "public" else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
-    new = NewClient(
-        account_id=None if spec.account is None else spec.account.id,
+def _draft_of_spec(spec: ClientSpec) -> Draft:
+    return Draft(
+        name=spec.name,
         identifier=spec.identifier,
-        name=spec.name.strip(),
+        is_global=spec.account is None,
+        redirect_uris=spec.redirect_uris,
+        kind=spec.kind,
+        grant_types=spec.grant_types,
+        allowed_scopes=spec.allowed_scopes,
+        access_token_lifetime=spec.access_token_lifetime,
+        refresh_token_lifetime=spec.refresh_token_lifetime,
+        access_token_format=spec.access_token_format,
+        signing_alg=spec.signing_alg,
+        introspection=spec.introspection,
         description=spec.description,
         company=spec.company,
         logo_url=spec.logo_url,
-        redirect_uris=uris,
-        kind=spec.kind,
-        grant_types=grant_types,
-        allowed_scopes=_allowed_scopes(spec),
-        access_token_lifetime=_access_lifetime(spec),
-        refresh_token_lifetime=_refresh_lifetime(spec),
-        access_token_format=spec.access_token_format,
-        introspection=spec.introspection,
-        user_id=await _owner_id(stores, spec),
+    )
+
+
+async def _owner_id(stores: Stores, spec: ClientSpec, problems: Problems) -> int | None:
+    if spec.account is None:
+        if spec.owner_email:
+            problems.add("owner", "a global client takes neither --owner nor --introspection")
+        return None
+    if spec.owner_id is not None:
+        return spec.owner_id
+    if spec.owner_email:
+        owner = await stores.users.find_by_email(spec.account.id, spec.owner_email)
+        if owner is None:
+            problems.add("owner", f"no user with email {spec.owner_email!r} on account {spec.account.subdomain!r}")
+        return None if owner is None else owner.id
+    admin = await stores.users.first_admin(spec.account.id)
+    if admin is None:
+        problems.add(
+            "owner",
+            f"account {spec.account.subdomain!r} has no admin yet to own the client: create one with "
+            "'tessera users create --role admin', or name an owner with --owner EMAIL",
+        )
+    return None if admin is None else admin.id
+
+
+def _duplicate(identifier: str, account: Account | None) -> Invalid:
+    where = "globally" if account is None else f"on account {account.subdomain!r} (or globally)"
+    return Invalid.one("identifier", f"a client with identifier {identifier!r} already exists {where}")
+
+
+async def create(
+    stores: Stores, spec: ClientSpec, now: float, actor: ev.Actor = ev.SYSTEM_ACTOR
+) -> tuple[Client, str | None]:
+    """Register a client; returns it and its secret (shown this once; None for public clients)."""
+    problems = Problems()
+    values = checked(_draft_of_spec(spec), problems)
+    owner_id = await _owner_id(stores, spec, problems)
+    problems.check()
+    secret = None if spec.kind == "public" else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
+    new = NewClient(
+        account_id=None if spec.account is None else spec.account.id,
+        user_id=owner_id,
         secret_hash=None if secret is None else secrets.digest(secret),
         secret_prefix="" if secret is None else secrets.shown(secret, secrets.CLIENT_SECRET_SHOWN),
-        signing_alg=spec.signing_alg,
+        **values,
     )
+
+    def record(client: Client) -> list[AuditEntry]:
+        if client.account_id is None:
+            return []  # a global client belongs to no account's log
+        return [_entry(client.account_id, actor, ev.CREATE, client, f"created {client.kind} client", now)]
+
     try:
-        client = await stores.clients.create(new, now)
+        client = await stores.clients.create(new, now, record)
     except Duplicate:
-        where = "globally" if spec.account is None else f"on account {spec.account.subdomain!r} (or globally)"
-        raise ManagementError(f"a client with identifier {spec.identifier!r} already exists {where}") from None
+        raise _duplicate(spec.identifier, spec.account) from None
     return client, secret
 
 
-async def regenerate_secret(stores: Stores, client: Client, now: float) -> tuple[Client, str]:
-    """A new secret for a confidential client; the old one stops working at once."""
+async def list_for_account(stores: Stores, account: Account, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+    return await stores.clients.list_for_account(account.id, after_id=after_id, limit=limit)
+
+
+async def get(stores: Stores, account: Account, client_id: int) -> Client:
+    client = await stores.clients.get_own(account.id, client_id)
+    if client is None:
+        raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
+    return client
+
+
+async def get_by_identifier(stores: Stores, account: Account, identifier: str) -> Client:
+    client = await stores.clients.find(account.id, identifier)
+    if client is None or client.account_id != account.id:
+        raise NotFound(f"no client with identifier {identifier!r} on account {account.subdomain!r}")
+    return client
+
+
+def _lifetime_as_given(seconds: int | None) -> str | int:
+    return "never" if seconds is None else seconds
+
+
+def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
+    def pick(name: str, current: Any) -> Any:
+        value = getattr(changes, name)
+        return current if value is None else value
+
+    return Draft(
+        name=pick("name", client.name),
+        identifier=pick("identifier", client.identifier),
+        is_global=client.is_global,
+        redirect_uris=pick("redirect_uris", client.redirect_uris),
+        kind=pick("kind", client.kind),
+        grant_types=pick("grant_types", tuple(sorted(client.grant_types))),
+        allowed_scopes=pick("allowed_scopes", client.allowed_scopes),
+        access_token_lifetime=pick("access_token_lifetime", _lifetime_as_given(client.access_token_lifetime)),
+        refresh_token_lifetime=pick("refresh_token_lifetime", client.refresh_token_lifetime),
+        access_token_format=pick("access_token_format", client.access_token_format),
+        signing_alg=pick("signing_alg", client.signing_alg),
+        introspection=pick("introspection", client.introspection),
+        description=pick("description", client.description),
+        company=pick("company", client.company),
+        logo_url=pick("logo_url", client.logo_url),
+    )
+
+
+def _column_values(values: dict[str, Any], client: Client) -> dict[str, Any]:
+    columns = dict(values)
+    columns["redirect_uris"] = "\n".join(values["redirect_uris"])
+    columns["grant_types"] = " ".join(values["grant_types"])
+    columns["allowed_scopes"] = " ".join(values["allowed_scopes"])
+    if values["kind"] == "public" and not client.is_public:
+        # A public client has no secret (RFC 6749 section 2.1): forget the stored ones.
+        columns |= {"secret_hash": None, "secret_prefix": "", "previous_secret_hash": None}
+        columns["previous_secret_expires_at"] = None
+    return columns
+
+
+def _changed_fields(before: Client, after: Client, asked: list[str]) -> list[str]:
+    renamed = {"redirect_uris": "redirect_uri"}
+    return [renamed.get(name, name) for name in asked if getattr(before, name) != getattr(after, name)]
+
+
+async def update(
+    stores: Stores, account: Account, client_id: int, changes: ClientChanges, actor: ev.Actor, now: float
+) -> Client:
+    """Change the fields `changes` names (Invalid, NotFound); identifiers stay unique."""
+    client = await get(stores, account, client_id)
+    problems = Problems()
+    values = checked(_draft_of_client(client, changes), problems)
+    problems.check()
+
+    def record(updated: Client | None) -> list[AuditEntry]:
+        if updated is None:
+            return []
+        changed = _changed_fields(client, updated, changes.names())
+        return [_entry(account.id, actor, ev.UPDATE, updated, f"changed {', '.join(changed) or 'nothing'}", now)]
+
+    try:
+        updated = await stores.clients.update(account.id, client_id, _column_values(values, client), now, record)
+    except Duplicate:
+        raise _duplicate(str(values["identifier"]), account) from None
+    if updated is None:
+        raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
+    return updated
+
+
+async def delete(stores: Stores, account: Account, client_id: int, actor: ev.Actor, now: float) -> None:
+    """Delete the client; every token, code and consent it holds goes with it, at once."""
+
+    def record(deleted: Client | None) -> list[AuditEntry]:
+        if deleted is None:
+            return []
+        change = "deleted the client, revoking its tokens, codes and consents"
+        return [_entry(account.id, actor, ev.DESTROY, deleted, change, now)]
+
+    if await stores.clients.delete_with_everything(account.id, client_id, record) is None:
+        raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
+
+
+def _overlap(seconds: int) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= MAX_PREVIOUS_SECRET_OVERLAP:
+        raise Invalid.one(
+            "previous_secret_expires_in",
+            f"previous_secret_expires_in must be 0 to {MAX_PREVIOUS_SECRET_OVERLAP} seconds (7 days); got {seconds!r:.40}",
+        )
+    return seconds
+
+
+async def regenerate_secret(
+    stores: Stores,
+    account: Account,
+    client_id: int,
+    actor: ev.Actor,
+    now: float,
+    previous_secret_expires_in: int = 0,
+) -> tuple[Client, str]:
+    """A new secret for a confidential client; the old one keeps working
+    `previous_secret_expires_in` more seconds (0: it stops at once)."""
+    overlap = _overlap(previous_secret_expires_in)
+    client = await get(stores, account, client_id)
+    return await _new_secret(stores, client, actor, now, overlap)
+
+
+async def regenerate_any(stores: Stores, client: Client, now: float) -> tuple[Client, str]:
+    """A new secret for any client, global ones included, the old one ending at once (the
+    demo's seed shows a fresh secret on every start)."""
+    return await _new_secret(stores, client, ev.SYSTEM_ACTOR, now, 0)
+
+
+async def _new_secret(stores: Stores, client: Client, actor: ev.Actor, now: float, overlap: int) -> tuple[Client, str]:
     if client.is_public:
-        raise ManagementError(f"client {client.identifier!r} is public and has no secret")
+        raise Invalid.one("kind", f"client {client.identifier!r} is public and has no secret")
     secret = secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
+    keep_previous = overlap > 0 and client.secret_hash is not None
+
+    def record(updated: Client | None) -> list[AuditEntry]:
+        if updated is None or updated.account_id is None:
+            return []
+        change = "generated a new secret; " + (
+            f"the previous one works {overlap} more seconds" if keep_previous else "the previous one stopped working"
+        )
+        return [_entry(updated.account_id, actor, ev.REGENERATE_SECRET, updated, change, now)]
+
     updated = await stores.clients.set_secret(
-        client.id, secrets.digest(secret), secrets.shown(secret, secrets.CLIENT_SECRET_SHOWN), now
+        client.id,
+        secrets.digest(secret),
+        secrets.shown(secret, secrets.CLIENT_SECRET_SHOWN),
+        now,
+        previous_hash=client.secret_hash if keep_previous else None,
+        previous_expires_at=now + overlap if keep_previous else None,
+        record=record,
     )
     if updated is None:
         raise ManagementError(f"client {client.identifier!r} no longer exists")

@@ -6,7 +6,7 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from tessera.model import AccessToken, Account, Client, Ticket, User
+from tessera.model import AccessToken, Account, AuditLog, Client, Ticket, User
 
 
 def timestamp(value: float | None) -> str | None:
@@ -34,7 +34,8 @@ def user_json(user: User, origin: str) -> dict[str, Any]:
         "email": user.email,
         "name": user.name,
         "role": user.role,
-        "active": True,
+        "active": not user.is_suspended,
+        "suspended": user.is_suspended,
         "created_at": timestamp(user.created_at),
         "updated_at": timestamp(user.updated_at),
     }
@@ -66,6 +67,36 @@ def client_json(client: Client, origin: str, secret: str | None = None) -> dict[
         "introspection": client.introspection,
         "created_at": timestamp(client.created_at),
         "updated_at": timestamp(client.updated_at),
+    }
+
+
+def global_client_json(client: Client, origin: str) -> dict[str, Any]:
+    """A third-party app as an account sees it: who made it, never its secret or settings."""
+    return {
+        "id": client.id,
+        "url": f"{origin}/api/v2/oauth/global_clients/{client.id}.json",
+        "identifier": client.identifier,
+        "name": client.name,
+        "company": client.company,
+        "description": client.description,
+        "logo_url": client.logo_url or None,
+    }
+
+
+def audit_log_json(log: AuditLog, origin: str) -> dict[str, Any]:
+    entry = log.entry
+    return {
+        "id": log.id,
+        "url": f"{origin}/api/v2/audit_logs/{log.id}.json",
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "source_id": entry.source_id,
+        "source_type": entry.source_type,
+        "source_label": entry.source_label,
+        "action": entry.action,
+        "change_description": entry.change_description,
+        "ip_address": entry.ip_address,
+        "created_at": timestamp(entry.created_at),
     }
 
 

@@ -1,44 +1,100 @@
-"""Users of an account."""
+"""Users of an account (INTERFACE.md sections 1, 3 and 6): creating, changing, suspending.
+
+A suspended user cannot sign in, and their sessions and tokens stop working at once (the
+suspension ends them in its own transaction). The last active admin of an account cannot
+be demoted or suspended: someone must be able to administer it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 
 from tessera import passwords
-from tessera.management.errors import ManagementError, NotFound
-from tessera.model import ROLES, Account, User
-from tessera.storage.errors import Duplicate
+from tessera.management import audit_events as ev
+from tessera.management.errors import Invalid, NotFound, Problems
+from tessera.model import ROLES, Account, AuditEntry, User
+from tessera.storage.errors import Duplicate, LastAdmin
 from tessera.storage.stores import Stores
+from tessera.storage.users import Changed, UserChange
 
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Stored for a user created without a password: no argon2 hash has this form, so no
+# password ever matches it, until one is set.
+UNUSABLE_PASSWORD = "!unusable"
+LAST_ADMIN = "is the account's last active admin: make another user an admin first"
 
 
 def check_email(email: str) -> str:
     email = email.strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise ManagementError(f"email {email!r} is not a valid address (expected name@example.com)")
+        raise Invalid.one("email", f"email {email[:80]!r} is not a valid address (expected name@example.com)")
     return email
 
 
-async def create(
-    stores: Stores, account: Account, email: str, password: str, role: str, name: str | None, now: float
-) -> User:
-    email = check_email(email)
-    if role not in ROLES:
-        raise ManagementError(f"role {role!r} is not one of: {', '.join(ROLES)}")
-    try:
-        password_hash = await asyncio.to_thread(passwords.hash_password, password)
-    except passwords.PasswordProblem as problem:
-        raise ManagementError(str(problem)) from None
-    name = (name or email.split("@", 1)[0]).strip()
+def _check_name(problems: Problems, name: str) -> str:
+    name = name.strip()
     if not name or len(name) > 255:
-        raise ManagementError("name must be 1 to 255 characters")
+        problems.add("name", "name must be 1 to 255 characters")
+    elif _CONTROL.search(name):
+        problems.add("name", "name may not contain control characters")
+    return name
+
+
+def _check_role(problems: Problems, role: str) -> None:
+    if role not in ROLES:
+        problems.add("role", f"role {role[:40]!r} is not one of: {', '.join(ROLES)}")
+
+
+async def _hash(password: str) -> str:
     try:
-        return await stores.users.create(account.id, email, name, role, password_hash, now)
+        return await asyncio.to_thread(passwords.hash_password, password)
+    except passwords.PasswordProblem as problem:
+        raise Invalid.one("password", str(problem)) from None
+
+
+def _entry(account_id: int, actor: ev.Actor, action: str, user: User, change: str, now: float) -> AuditEntry:
+    return ev.entry(account_id, actor, action, ev.USER, user.id, f"{user.name} ({user.email})", change, now)
+
+
+async def create(
+    stores: Stores,
+    account: Account,
+    email: str,
+    password: str | None,
+    role: str,
+    name: str | None,
+    now: float,
+    actor: ev.Actor = ev.SYSTEM_ACTOR,
+) -> User:
+    """A new user; without a password (API, console) they cannot sign in until one is set."""
+    problems = Problems()
+    try:
+        email = check_email(email)
+    except Invalid as problem:
+        problems.fields |= problem.fields
+    _check_role(problems, role)
+    name = _check_name(problems, name or email.split("@", 1)[0])
+    if password is not None:
+        try:
+            passwords.check_policy(password)
+        except passwords.PasswordProblem as problem:
+            problems.add("password", str(problem))
+    problems.check()
+    password_hash = UNUSABLE_PASSWORD if password is None else await _hash(password)
+
+    def record(user: User) -> list[AuditEntry]:
+        return [_entry(account.id, actor, ev.CREATE, user, f"created the user with role {user.role}", now)]
+
+    try:
+        return await stores.users.create(account.id, email, name, role, password_hash, now, record)
     except Duplicate:
-        raise ManagementError(f"a user with email {email!r} already exists on account {account.subdomain!r}") from None
+        raise Invalid.one(
+            "email", f"a user with email {email!r} already exists on account {account.subdomain!r}"
+        ) from None
 
 
 async def by_email(stores: Stores, account: Account, email: str) -> User:
@@ -46,3 +102,78 @@ async def by_email(stores: Stores, account: Account, email: str) -> User:
     if user is None:
         raise NotFound(f"no user with email {email!r} on account {account.subdomain!r}")
     return user
+
+
+async def list_users(stores: Stores, account: Account, *, after_id: int = 0, limit: int = 100) -> list[User]:
+    return await stores.users.list_page(account.id, after_id=after_id, limit=limit)
+
+
+async def get(stores: Stores, account: Account, user_id: int) -> User:
+    user = await stores.users.get_fresh(account.id, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id} on account {account.subdomain!r}")
+    return user
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """A partial update: None stays as it is. suspended=True suspends, False lifts it."""
+
+    name: str | None = None
+    role: str | None = None
+    suspended: bool | None = None
+
+
+def _entries(account_id: int, actor: ev.Actor, changed: Changed | None, now: float) -> list[AuditEntry]:
+    if changed is None:
+        return []
+    before, after = changed.before, changed.after
+    entries = []
+    what = ["name"] if before.name != after.name else []
+    if before.role != after.role:
+        what.append(f"role from {before.role} to {after.role}")
+    if what:
+        entries.append(_entry(account_id, actor, ev.UPDATE, after, "changed " + ", ".join(what), now))
+    if after.is_suspended and not before.is_suspended:
+        change = "suspended the user, ending their sessions and tokens"
+        entries.append(_entry(account_id, actor, ev.SUSPEND, after, change, now))
+    if before.is_suspended and not after.is_suspended:
+        entries.append(_entry(account_id, actor, ev.UNSUSPEND, after, "lifted the suspension", now))
+    return entries
+
+
+async def update(
+    stores: Stores, account: Account, user_id: int, changes: UserChanges, actor: ev.Actor, now: float
+) -> User:
+    """Change name, role or suspension (Invalid, NotFound). Suspending ends the user's
+    sessions and tokens at once; the last active admin cannot be demoted or suspended."""
+    problems = Problems()
+    name = None if changes.name is None else _check_name(problems, changes.name)
+    if changes.role is not None:
+        _check_role(problems, changes.role)
+    problems.check()
+    change = UserChange(name=name, role=changes.role, suspended=changes.suspended)
+    try:
+        changed = await stores.users.update(
+            account.id, user_id, change, now, lambda result: _entries(account.id, actor, result, now)
+        )
+    except LastAdmin:
+        field = "role" if changes.role is not None and changes.role != "admin" else "suspended"
+        raise Invalid.one(field, f"user {user_id} {LAST_ADMIN}") from None
+    if changed is None:
+        raise NotFound(f"no user with id {user_id} on account {account.subdomain!r}")
+    return changed.after
+
+
+async def set_password(
+    stores: Stores, account: Account, user_id: int, password: str, actor: ev.Actor, now: float
+) -> None:
+    """A new password (8 or more characters, else Invalid); NotFound for an unknown id."""
+    await get(stores, account, user_id)
+    password_hash = await _hash(password)
+
+    def record(user: User | None) -> list[AuditEntry]:
+        return [] if user is None else [_entry(account.id, actor, ev.SET_PASSWORD, user, "set a new password", now)]
+
+    if await stores.users.set_password(account.id, user_id, password_hash, now, record) is None:
+        raise NotFound(f"no user with id {user_id} on account {account.subdomain!r}")

@@ -29,6 +29,8 @@ READ_WRITE_RESOURCES = (
     "satisfaction_ratings",
     "dynamic_content",
     "zis",
+    # INTERFACE.md section 6: the client management API takes clients:read / clients:write.
+    "clients",
 )
 READ_ONLY_RESOURCES = ("auditlogs",)
 WRITE_ONLY_RESOURCES = ("any_channel", "web_widget")
@@ -69,6 +71,7 @@ _RESOURCE_WORDS = {
     "satisfaction_ratings": "satisfaction ratings",
     "dynamic_content": "dynamic content",
     "zis": "integration services",
+    "clients": "OAuth clients (apps) of the account",
     "auditlogs": "audit logs",
     "any_channel": "channel integrations",
     "web_widget": "the web widget",

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from tessera.model import Client
+from tessera.model import AuditEntry, Client
 from tessera.protocol import redirect_uri
+from tessera.storage import tokens as token_rows
+from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
-from tessera.storage.schema import clients
+from tessera.storage.schema import access_tokens, authorization_codes, clients, grants, refresh_tokens
+
+# The audit entries a change records, computed from its result (storage/audit.py).
+Record = Callable[[Any], Iterable[AuditEntry]]
 
 _usable_on = sa.or_(clients.c.account_id == sa.bindparam("account_id"), clients.c.account_id.is_(None))
 # An account's own client wins over a global one with the same identifier (creation refuses
@@ -153,23 +160,147 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
     return _client(row)
 
 
-def set_secret(conn: Connection, client_id: int, secret_hash: bytes, secret_prefix: str, now: float) -> Client | None:
+def set_secret(
+    conn: Connection,
+    client_id: int,
+    secret_hash: bytes,
+    secret_prefix: str,
+    now: float,
+    previous_hash: bytes | None = None,
+    previous_expires_at: float | None = None,
+) -> Client | None:
+    """A new secret; the previous one keeps working until `previous_expires_at` when given."""
     row = conn.execute(
         clients.update()
         .where(clients.c.id == client_id)
-        .values(secret_hash=secret_hash, secret_prefix=secret_prefix, updated_at=now)
+        .values(
+            secret_hash=secret_hash,
+            secret_prefix=secret_prefix,
+            previous_secret_hash=previous_hash,
+            previous_secret_expires_at=previous_expires_at,
+            updated_at=now,
+        )
         .returning(*clients.c)
     ).first()
     return None if row is None else _client(row)
 
 
+def _own(account_id: int) -> sa.ColumnElement[bool]:
+    return clients.c.account_id == account_id
+
+
+def list_for_account(conn: Connection, account_id: int, after_id: int, limit: int) -> list[Client]:
+    """The account's own clients (not the global ones), in id order, after a cursor."""
+    rows = conn.execute(
+        sa.select(clients).where(_own(account_id), clients.c.id > after_id).order_by(clients.c.id).limit(limit)
+    )
+    return [_client(row) for row in rows]
+
+
+def get_own(conn: Connection, account_id: int, client_id: int) -> Client | None:
+    row = conn.execute(sa.select(clients).where(_own(account_id), clients.c.id == client_id)).first()
+    return None if row is None else _client(row)
+
+
+def update(conn: Connection, account_id: int, client_id: int, values: Mapping[str, Any], now: float) -> Client | None:
+    """Change an account's own client; `values` are column values. An identifier must stay
+    unique among the account's clients and the global ones (Duplicate)."""
+    if "identifier" in values:
+        taken = conn.execute(
+            sa.select(clients.c.id).where(
+                clients.c.identifier == values["identifier"],
+                clients.c.id != client_id,
+                sa.or_(clients.c.account_id.is_(None), clients.c.account_id == account_id),
+            )
+        ).first()
+        if taken is not None:
+            raise Duplicate("identifier")
+    try:
+        row = conn.execute(
+            clients.update()
+            .where(_own(account_id), clients.c.id == client_id)
+            .values(**values, updated_at=now)
+            .returning(*clients.c)
+        ).first()
+    except IntegrityError:  # a concurrent change won (PostgreSQL, READ COMMITTED)
+        raise Duplicate("identifier") from None
+    return None if row is None else _client(row)
+
+
+def delete_with_everything(conn: Connection, account_id: int, client_id: int) -> Client | None:
+    """Delete an account's own client with every token, code and consent it holds, at once
+    (INTERFACE.md section 6); the deleted client, or None when there was none."""
+    client = get_own(conn, account_id, client_id)
+    if client is None:
+        return None
+    for table in (refresh_tokens, access_tokens, authorization_codes, grants):
+        conn.execute(table.delete().where(table.c.client_id == client_id))
+    conn.execute(clients.delete().where(clients.c.id == client_id))
+    return client
+
+
+def _authorized_here(account_id: int, now: float) -> sa.ColumnElement[bool]:
+    """A global client that users of the account authorized: a consent or a live token."""
+    consented = sa.select(grants.c.client_id).where(grants.c.account_id == account_id)
+    live = [
+        sa.select(table.c.client_id).where(
+            table.c.account_id == account_id,
+            table.c.revoked_at.is_(None),
+            sa.or_(table.c.expires_at.is_(None), table.c.expires_at > now),
+        )
+        for table in (access_tokens, refresh_tokens)
+    ]
+    return sa.and_(
+        clients.c.account_id.is_(None),
+        sa.or_(clients.c.id.in_(consented), *(clients.c.id.in_(query) for query in live)),
+    )
+
+
+def authorized_global(conn: Connection, account_id: int, now: float, after_id: int, limit: int) -> list[Client]:
+    rows = conn.execute(
+        sa.select(clients)
+        .where(_authorized_here(account_id, now), clients.c.id > after_id)
+        .order_by(clients.c.id)
+        .limit(limit)
+    )
+    return [_client(row) for row in rows]
+
+
+def get_authorized_global(conn: Connection, account_id: int, client_id: int, now: float) -> Client | None:
+    row = conn.execute(sa.select(clients).where(_authorized_here(account_id, now), clients.c.id == client_id)).first()
+    return None if row is None else _client(row)
+
+
+def revoke_global(conn: Connection, account_id: int, client_id: int, now: float) -> Client | None:
+    """Withdraw a global client from one account: its consents and codes there deleted,
+    its tokens there revoked. None when the client is not authorized in the account."""
+    client = get_authorized_global(conn, account_id, client_id, now)
+    if client is None:
+        return None
+    for table in (grants, authorization_codes):
+        conn.execute(table.delete().where(table.c.account_id == account_id, table.c.client_id == client_id))
+    token_rows.revoke_where(conn, now, account_id=account_id, client_id=client_id)
+    return client
+
+
 class SqlClientStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, tokens: token_rows.SqlTokenStore | None = None) -> None:
         self.db = db
         # Every token request authenticates its client: see cache.py for the staleness bound.
         self._memo: Memo[tuple[int, str], Client] = Memo()
         # Introspection by a resource server loads the token's client by numeric id.
         self._by_id: Memo[tuple[int, int], Client] = Memo()
+        self.tokens = tokens  # whose memo deleting a client or revoking a global one must empty
+
+    def _forget(self) -> None:
+        """After any change to a client: a global client is remembered once per account,
+        and an identifier may have changed, so forget them all (cheap: changes are rare)."""
+        self._memo.clear()
+        self._by_id.clear()
+
+    def _forget_tokens(self) -> None:
+        if self.tokens is not None:
+            self.tokens.forget()
 
     async def find(self, account_id: int, identifier: str) -> Client | None:
         return await self._memo.read_through((account_id, identifier), self.db, find, account_id, identifier)
@@ -183,10 +314,61 @@ class SqlClientStore:
     async def redirect_uri_registered(self, account_id: int, uri: str) -> bool:
         return await self.db.read(redirect_uri_registered, account_id, uri)
 
-    async def set_secret(self, client_id: int, secret_hash: bytes, secret_prefix: str, now: float) -> Client | None:
-        self._memo.clear()  # a global client is remembered once per account: forget them all
-        self._by_id.clear()
-        return await self.db.write(set_secret, client_id, secret_hash, secret_prefix, now)
+    async def set_secret(
+        self,
+        client_id: int,
+        secret_hash: bytes,
+        secret_prefix: str,
+        now: float,
+        *,
+        previous_hash: bytes | None = None,
+        previous_expires_at: float | None = None,
+        record: Record | None = None,
+    ) -> Client | None:
+        """A new secret, and the previous one with the time it stops working (None: at once)."""
+        fn = set_secret if record is None else audited(set_secret, record)
+        try:
+            return await self.db.write(
+                fn, client_id, secret_hash, secret_prefix, now, previous_hash, previous_expires_at
+            )
+        finally:
+            self._forget()
 
-    async def create(self, new: NewClient, now: float) -> Client:
-        return await self.db.write(insert, new, now)
+    async def create(self, new: NewClient, now: float, record: Record | None = None) -> Client:
+        return await self.db.write(insert if record is None else audited(insert, record), new, now)
+
+    async def list_for_account(self, account_id: int, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+        return await self.db.read(list_for_account, account_id, after_id, limit)
+
+    async def get_own(self, account_id: int, client_id: int) -> Client | None:
+        """An account's own client by numeric id, read from the database (never global)."""
+        return await self.db.read(get_own, account_id, client_id)
+
+    async def update(
+        self, account_id: int, client_id: int, values: Mapping[str, Any], now: float, record: Record
+    ) -> Client | None:
+        try:
+            return await self.db.write(audited(update, record), account_id, client_id, values, now)
+        finally:
+            self._forget()
+
+    async def delete_with_everything(self, account_id: int, client_id: int, record: Record) -> Client | None:
+        try:
+            return await self.db.write(audited(delete_with_everything, record), account_id, client_id)
+        finally:
+            self._forget()
+            self._forget_tokens()
+
+    async def authorized_global(
+        self, account_id: int, now: float, *, after_id: int = 0, limit: int = 100
+    ) -> list[Client]:
+        return await self.db.read(authorized_global, account_id, now, after_id, limit)
+
+    async def get_authorized_global(self, account_id: int, client_id: int, now: float) -> Client | None:
+        return await self.db.read(get_authorized_global, account_id, client_id, now)
+
+    async def revoke_global(self, account_id: int, client_id: int, now: float, record: Record) -> Client | None:
+        try:
+            return await self.db.write(audited(revoke_global, record), account_id, client_id, now)
+        finally:
+            self._forget_tokens()

@@ -9,3 +9,7 @@ class Duplicate(Exception):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+class LastAdmin(Exception):
+    """The change would leave the account without an active admin."""

@@ -56,6 +56,11 @@ def delete(conn: Connection, digest: bytes) -> None:
     conn.execute(sessions.delete().where(sessions.c.digest == digest))
 
 
+def end_all_for_user(conn: Connection, account_id: int, user_id: int) -> None:
+    """Sign the user out everywhere (a suspension)."""
+    conn.execute(sessions.delete().where(sessions.c.account_id == account_id, sessions.c.user_id == user_id))
+
+
 class SqlSessionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -70,3 +75,6 @@ class SqlSessionStore:
 
     async def end(self, digest: bytes) -> None:
         await self.db.write(delete, digest)
+
+    async def end_all_for_user(self, account_id: int, user_id: int) -> None:
+        await self.db.write(end_all_for_user, account_id, user_id)

@@ -39,8 +39,8 @@ class Stores:
         return cls(
             db=db,
             accounts=SqlAccountStore(db),
-            users=SqlUserStore(db),
-            clients=SqlClientStore(db),
+            users=SqlUserStore(db, tokens),
+            clients=SqlClientStore(db, tokens),
             consents=SqlConsentStore(db, tokens),
             codes=SqlCodeStore(db),
             tokens=tokens,

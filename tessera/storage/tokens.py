@@ -13,14 +13,15 @@ the memo never stretches a token's life.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import AccessToken, RefreshToken
+from tessera.model import AccessToken, AuditEntry, RefreshToken
 from tessera.protocol.ports import Rotation, TokenRows
+from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
@@ -156,6 +157,20 @@ def revoke_access(conn: Connection, token_id: int, now: float) -> None:
     )
 
 
+def revoke_where(
+    conn: Connection, now: float, *, account_id: int, client_id: int | None = None, user_id: int | None = None
+) -> None:
+    """Revoke every live access and refresh token of the account held by a client, a user,
+    or both (deleting a global app from an account; suspending a user)."""
+    for table in (access_tokens, refresh_tokens):
+        query = table.update().where(table.c.account_id == account_id, table.c.revoked_at.is_(None))
+        if client_id is not None:
+            query = query.where(table.c.client_id == client_id)
+        if user_id is not None:
+            query = query.where(table.c.user_id == user_id)
+        conn.execute(query.values(revoked_at=now))
+
+
 def touch(conn: Connection, token_id: int, now: float) -> None:
     conn.execute(access_tokens.update().where(access_tokens.c.id == token_id).values(used_at=now))
 
@@ -255,8 +270,10 @@ class SqlTokenStore:
     async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
         return await self._change(rotate, refresh_id, now, grace, tokens)
 
-    async def revoke_family(self, family: str, now: float) -> None:
-        await self._change(revoke_family, family, now)
+    async def revoke_family(
+        self, family: str, now: float, record: Callable[[None], Iterable[AuditEntry]] | None = None
+    ) -> None:
+        await self._change(revoke_family if record is None else audited(revoke_family, record), family, now)
 
     async def revoke_access(self, token_id: int, now: float) -> None:
         await self._change(revoke_access, token_id, now)

@@ -10,7 +10,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tessera.web.api import openapi, tickets, tokens, users
+from tessera.web.api import audit_logs, clients, global_clients, openapi, tickets, tokens, users
+from tessera.web.api.admin import admin_only
+from tessera.web.api.authentication import Handler
 from tessera.web.api.authentication import endpoint as api
 from tessera.web.cors import allow_any_origin, preflight
 from tessera.web.endpoints import (
@@ -36,6 +38,27 @@ def _api_paths(path: str) -> tuple[str, str]:
     return path + ".json", path
 
 
+# Administration (INTERFACE.md section 6): admins of the account only (web/api/admin.py).
+ADMINISTRATION: tuple[tuple[str, Handler, str, str], ...] = (
+    ("/api/v2/users", users.list_users, "users:read", "GET"),
+    ("/api/v2/users", users.create_user, "users:write", "POST"),
+    ("/api/v2/users/{user_id}", users.show_user, "users:read", "GET"),
+    ("/api/v2/users/{user_id}", users.update_user, "users:write", "PUT"),
+    ("/api/v2/users/{user_id}/password", users.set_password, "users:write", "PUT"),
+    ("/api/v2/oauth/clients", clients.list_clients, "clients:read", "GET"),
+    ("/api/v2/oauth/clients", clients.create_client, "clients:write", "POST"),
+    ("/api/v2/oauth/clients/{client_id}", clients.show_client, "clients:read", "GET"),
+    ("/api/v2/oauth/clients/{client_id}", clients.update_client, "clients:write", "PUT"),
+    ("/api/v2/oauth/clients/{client_id}", clients.delete_client, "clients:write", "DELETE"),
+    ("/api/v2/oauth/clients/{client_id}/generate_secret", clients.generate_secret, "clients:write", "PUT"),
+    ("/api/v2/oauth/global_clients", global_clients.list_global_clients, "clients:read", "GET"),
+    ("/api/v2/oauth/global_clients/{client_id}", global_clients.show_global_client, "clients:read", "GET"),
+    ("/api/v2/oauth/global_clients/{client_id}", global_clients.revoke_global_client, "clients:write", "DELETE"),
+    ("/api/v2/audit_logs", audit_logs.list_audit_logs, "auditlogs:read", "GET"),
+    ("/api/v2/audit_logs/{audit_log_id}", audit_logs.show_audit_log, "auditlogs:read", "GET"),
+)
+
+
 def routes(services: Services) -> list[BaseRoute]:
     """A flat table; web/exact_path_router.py finds the parameterless ones by dictionary lookup."""
 
@@ -49,6 +72,9 @@ def routes(services: Services) -> list[BaseRoute]:
     ]
     for path in _api_paths("/api/v2/users/me"):
         api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
+    for bare, handler, scope, method in ADMINISTRATION:
+        for path in _api_paths(bare):
+            api_v2.append(Route(path, bind(api(admin_only(handler), scope=scope)), methods=[method]))
     for path in _api_paths("/api/v2/oauth/tokens"):
         api_v2.append(Route(path, bind(api(tokens.list_tokens, scope="users:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tokens.create_token, scope="users:write")), methods=["POST"]))

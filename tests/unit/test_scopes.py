@@ -26,6 +26,7 @@ READ_WRITE = [
     "satisfaction_ratings",
     "dynamic_content",
     "zis",
+    "clients",  # section 6: clients:read / clients:write guard /api/v2/oauth/clients
 ]
 STANDALONE = ["read", "write", "impersonate", "openid", "profile", "email", "offline_access"]
 VOCABULARY = (
@@ -38,9 +39,9 @@ VOCABULARY = (
 
 
 def test_known_scopes_are_exactly_the_documented_vocabulary() -> None:
-    """INTERFACE.md "Scopes": read, write, impersonate, RESOURCE[:read|:write], auditlogs:read,
+    """INTERFACE.md "Scopes" and section 6 (clients): read, write, impersonate, RESOURCE[:read|:write], auditlogs:read,
     any_channel:write, web_widget:write, openid, profile, email, offline_access; nothing else."""
-    assert len(VOCABULARY) == 52
+    assert len(VOCABULARY) == 55
     assert set(scopes.KNOWN_SCOPES) == VOCABULARY
 
 

@@ -73,6 +73,8 @@ async def _by_token(services: Services, host: AccountHost, token_value: str, sco
     user = await services.stores.users.get(host.account.id, token.user_id)
     if user is None:
         raise InvalidToken("the user this token acts for no longer exists")
+    if user.is_suspended:  # their tokens were revoked too; this covers other nodes' memos
+        raise InvalidToken("the user this token acts for is suspended")
     return Caller(user=user, token=token, session=None)
 
 
@@ -85,7 +87,7 @@ async def _by_session(services: Services, request: Request, host: AccountHost) -
     ):
         raise CsrfRefused()
     user = await services.stores.users.get(host.account.id, current.user_id)
-    if user is None:
+    if user is None or user.is_suspended:
         raise Unauthenticated()
     return Caller(user=user, token=None, session=current)
 

@@ -5,7 +5,7 @@ that callers treat it as opaque."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,11 +49,18 @@ def request(query: Mapping[str, str]) -> tuple[int, int]:
     return size(query.get("page[size]")), after(query.get("page[after]"))
 
 
-def members(ids: list[int], page_size: int, has_more: bool, url: str, keep: Mapping[str, str]) -> dict[str, Any]:
+def members(
+    ids: list[int],
+    page_size: int,
+    has_more: bool,
+    url: str,
+    keep: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> dict[str, Any]:
     """`meta` and `links` for a page whose rows have `ids`; `keep` are the query parameters
-    the next page's link must repeat (filters)."""
+    the next page's link must repeat (filters; pairs when a name repeats)."""
     after_cursor = cursor(ids[-1]) if ids else None
-    following = {**keep, "page[size]": str(page_size), "page[after]": after_cursor or ""}
+    pairs = list(keep.items()) if isinstance(keep, Mapping) else list(keep)
+    following = [*pairs, ("page[size]", str(page_size)), ("page[after]", after_cursor or "")]
     return {
         "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
         "links": {"next": f"{url}?{urlencode(following)}" if has_more else None, "prev": None},

@@ -1,8 +1,9 @@
 """The Tokens API, as Zendesk shapes it: /api/v2/oauth/tokens(.json), /{id}, /current.
 
-Reading needs `read` (users:read), creating and revoking `write` (users:write). Users see
-and revoke their own tokens; admins any token of the account (`all=true`, `client_id`
-filter) and may create a token for a client, acting as themselves. `token` in every
+Reading needs `read` (users:read), creating and revoking `write` (users:write). Who sees
+and revokes what is management/tokens.py's: users their own tokens; admins any token of
+the account (filters `all=true`, `client_id`, `global_client_id`, `user_id`); admins may
+create a token for a client, acting as themselves. `token` in every
 answer is the first 10 characters; `full_token` appears once, in the 201 of a creation.
 Listings page with Zendesk's cursor pagination (`page[size]`, `page[after]`).
 """
@@ -12,16 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.management import tokens as token_rules
-from tessera.management.errors import ManagementError
+from tessera.management.errors import Forbidden, ManagementError, NotFound
 from tessera.management.shapes import token_json
 from tessera.model import AccessToken
 from tessera.protocol.numbers import whole_number
 from tessera.web import params, responses
 from tessera.web.api import paging
+from tessera.web.api.admin import actor
 from tessera.web.api.authentication import Caller
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -31,32 +34,48 @@ class BadRequest(Exception):
     pass
 
 
-def _visible(caller: Caller, token: AccessToken) -> bool:
-    return caller.user.is_admin or token.user_id == caller.user.id
+def _number(query: QueryParams, name: str, what: str) -> int | None:
+    raw = query.get(name)
+    if raw is None:
+        return None
+    number = whole_number(raw)
+    if number is None:
+        raise BadRequest(f"{name} must be {what}'s numeric id")
+    return number
+
+
+def _query(query: QueryParams) -> token_rules.TokenQuery:
+    return token_rules.TokenQuery(
+        everyone=query.get("all") == "true",
+        client_id=_number(query, "client_id", "a client"),
+        global_client_id=_number(query, "global_client_id", "a global client"),
+        user_id=_number(query, "user_id", "a user"),
+    )
+
+
+def _refusal(problem: ManagementError) -> Response:
+    if isinstance(problem, Forbidden):
+        return responses.problem(403, "forbidden", str(problem))
+    if isinstance(problem, NotFound):
+        return responses.problem(404, "not_found", str(problem))
+    return responses.problem(400, "invalid_request", str(problem))
 
 
 async def list_tokens(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
     query = request.query_params
-    everyone = query.get("all") == "true"
-    if everyone and not caller.user.is_admin:
-        return responses.problem(403, "forbidden", "only admins may list all tokens of the account (all=true)")
-    client_id = query.get("client_id")
-    if client_id is not None and whole_number(client_id) is None:
-        return responses.problem(400, "invalid_request", "client_id must be a client's numeric id")
     try:
+        wanted = _query(query)
         size, after = paging.request(query)
-    except paging.BadPage as problem:
+        found = await token_rules.list_visible(
+            services.stores, host.account, caller.user, wanted, services.now(), after_id=after, limit=size + 1
+        )
+    except (BadRequest, paging.BadPage) as problem:
         return responses.problem(400, "invalid_request", str(problem))
-    found = await services.stores.tokens.list_live(
-        host.account.id,
-        services.now(),
-        user_id=None if everyone else caller.user.id,
-        client_id=whole_number(client_id),
-        after_id=after,
-        limit=size + 1,
-    )
+    except ManagementError as problem:
+        return _refusal(problem)
     page, has_more = found[:size], len(found) > size
-    keep = {k: v for k, v in (("all", "true" if everyone else None), ("client_id", client_id)) if v}
+    keep = {"all": "true"} if wanted.everyone else {}
+    keep |= {k: query[k] for k in ("client_id", "global_client_id", "user_id") if k in query}
     return responses.json(
         {
             "tokens": [token_json(t, host.issuer) for t in page],
@@ -78,10 +97,10 @@ async def _token_by_path(
     token_id = whole_number(raw)
     if token_id is None:
         return responses.problem(404, "not_found", f"no token with id {raw[:20]!r}")
-    token = await services.stores.tokens.get_access(host.account.id, token_id)
-    if token is None or not _visible(caller, token) or token.revoked_at is not None or token.is_expired(services.now()):
-        return responses.problem(404, "not_found", f"no token with id {raw} that you may see")
-    return token
+    try:
+        return await token_rules.visible(services.stores, host.account, caller.user, token_id, services.now())
+    except ManagementError as problem:
+        return _refusal(problem)
 
 
 async def show_token(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
@@ -95,8 +114,12 @@ async def revoke_token(services: Services, request: Request, host: AccountHost, 
     token = await _token_by_path(services, request, host, caller)
     if isinstance(token, Response):
         return token
-    # The whole family: a revoked access token beside a live refresh token would come back.
-    await services.stores.tokens.revoke_family(token.family, services.now())
+    try:
+        await token_rules.revoke(
+            services.stores, host.account, caller.user, token.id, actor(request, caller), services.now()
+        )
+    except ManagementError as problem:
+        return _refusal(problem)
     return Response(status_code=204)
 
 
