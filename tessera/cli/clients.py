@@ -1,14 +1,22 @@
-"""`tessera clients create ...` (INTERFACE.md section 1)."""
+"""`tessera clients create|list|show|update|delete|rotate-secret` (INTERFACE.md sections 1 and 6).
+
+A client is named by its identifier, `--identifier ID` as `clients create` takes it (a
+bare IDENTIFIER argument works too); the commands act as the system, and the management
+layer records each change in the audit log.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from tessera.cli.context import CliState, emit_json, fail, run
+from tessera.cli.context import CliState, account_origin, addressed, emit_json, fail, run
 from tessera.management import accounts as account_rules
 from tessera.management import clients as client_rules
+from tessera.management.audit_events import SYSTEM_ACTOR
 from tessera.management.shapes import client_json
-from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, SIGNING_ALGS, Client
+from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, SIGNING_ALGS, Account, Client
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
@@ -88,3 +96,190 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
     click.echo(f"created {client.kind} client {client.identifier!r} (id {client.id})")
     if secret:
         click.echo(f"client secret (shown only now): {secret}")
+
+
+# --- the account's clients, addressed by identifier (INTERFACE.md section 6, CLI) -------
+
+_ACCOUNT = click.option("--account", "subdomain", required=True, help="The account's subdomain.")
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON, wrapped as the API wraps it.")
+_NAMED = click.argument("identifier_argument", metavar="[IDENTIFIER]", required=False)
+_IDENTIFIER = click.option("--identifier", "identifier_option", metavar="ID", help="The client's identifier.")
+
+
+async def _client(stores: Stores, subdomain: str, identifier: str) -> tuple[Account, Client]:
+    account = await account_rules.get(stores, subdomain)
+    return account, await client_rules.get_by_identifier(stores, account, identifier)
+
+
+@clients.command("list")
+@_ACCOUNT
+@_JSON
+@click.pass_obj
+def list_clients(state: CliState, subdomain: str, as_json: bool) -> None:
+    """List the account's own clients, oldest first."""
+    settings = state.settings()
+
+    async def action(stores: Stores) -> list[Client]:
+        account = await account_rules.get(stores, subdomain)
+        found: list[Client] = []
+        while page := await client_rules.list_for_account(stores, account, after_id=found[-1].id if found else 0):
+            found += page
+        return found
+
+    found = run(settings, action)
+    url = account_origin(settings, subdomain)
+    if as_json:
+        emit_json("clients", [client_json(client, url) for client in found])
+        return
+    if not found:
+        click.echo(f"no clients on account {subdomain!r}")
+    for client in found:
+        click.echo(f"{client.id:>6}  {client.identifier:<32}  {client.kind:<12}  {client.name}")
+
+
+@clients.command()
+@_NAMED
+@_IDENTIFIER
+@_ACCOUNT
+@_JSON
+@click.pass_obj
+def show(
+    state: CliState, identifier_argument: str | None, identifier_option: str | None, subdomain: str, as_json: bool
+) -> None:
+    """Show a client (its secret: the first 9 characters only)."""
+    settings = state.settings()
+    identifier = addressed(identifier_argument, identifier_option, "--identifier")
+    _account, client = run(settings, lambda stores: _client(stores, subdomain, identifier))
+    body = client_json(client, account_origin(settings, subdomain))
+    if as_json:
+        emit_json("client", body)
+        return
+    for key, value in body.items():
+        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
+        click.echo(f"{key + ':':<24}{shown}")
+
+
+@clients.command()
+@_NAMED
+@_IDENTIFIER
+@_ACCOUNT
+@click.option("--name", default=None)
+@click.option("--new-identifier", default=None, metavar="ID", help="Change the client's identifier (client_id).")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list; repeat for several.")
+@click.option("--kind", type=click.Choice(CLIENT_KINDS), default=None)
+@click.option("--grant-type", "grant_types", type=click.Choice(GRANT_TYPES), multiple=True, help="Replaces the list.")
+@click.option("--allowed-scope", "allowed_scopes", multiple=True, help="Replaces the list; repeat for several.")
+@click.option("--access-token-lifetime", default=None, metavar="SECONDS|never")
+@click.option("--refresh-token-lifetime", type=int, default=None, metavar="SECONDS")
+@click.option("--access-token-format", type=click.Choice(ACCESS_TOKEN_FORMATS), default=None)
+@click.option("--description", default=None)
+@click.option("--company", default=None)
+@click.option("--logo-url", default=None)
+@_JSON
+@click.pass_obj
+def update(
+    state: CliState,
+    /,
+    identifier_argument: str | None,
+    identifier_option: str | None,
+    subdomain: str,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Change a client; only the options given change, and a list option replaces the list."""
+    settings = state.settings()
+    identifier = addressed(identifier_argument, identifier_option, "--identifier")
+    changes = client_rules.ClientChanges(
+        name=options["name"],
+        identifier=options["new_identifier"],
+        kind=options["kind"],
+        redirect_uris=tuple(options["redirect_uris"]) or None,
+        company=options["company"],
+        description=options["description"],
+        logo_url=options["logo_url"],
+        grant_types=tuple(options["grant_types"]) or None,
+        allowed_scopes=tuple(options["allowed_scopes"]) or None,
+        access_token_lifetime=options["access_token_lifetime"],
+        refresh_token_lifetime=options["refresh_token_lifetime"],
+        access_token_format=options["access_token_format"],
+    )
+    if not changes.names():
+        fail("nothing to change: give at least one option, e.g. --name or --redirect-uri (see --help)")
+
+    async def action(stores: Stores) -> Client:
+        account, client = await _client(stores, subdomain, identifier)
+        return await client_rules.update(stores, account, client.id, changes, SYSTEM_ACTOR, settings.clock())
+
+    client = run(settings, action)
+    if as_json:
+        emit_json("client", client_json(client, account_origin(settings, subdomain)))
+        return
+    click.echo(f"updated client {client.identifier!r} (id {client.id}): {', '.join(changes.names())}")
+
+
+@clients.command()
+@_NAMED
+@_IDENTIFIER
+@_ACCOUNT
+@_JSON
+@click.pass_obj
+def delete(
+    state: CliState, identifier_argument: str | None, identifier_option: str | None, subdomain: str, as_json: bool
+) -> None:
+    """Delete a client; every token, code and consent of it is revoked at once."""
+    settings = state.settings()
+    identifier = addressed(identifier_argument, identifier_option, "--identifier")
+
+    async def action(stores: Stores) -> Client:
+        account, client = await _client(stores, subdomain, identifier)
+        await client_rules.delete(stores, account, client.id, SYSTEM_ACTOR, settings.clock())
+        return client
+
+    client = run(settings, action)
+    if as_json:
+        emit_json("client", client_json(client, account_origin(settings, subdomain)))
+        return
+    click.echo(f"deleted client {client.identifier!r} (id {client.id}); its tokens, codes and consents are revoked")
+
+
+@clients.command("rotate-secret")
+@_NAMED
+@_IDENTIFIER
+@_ACCOUNT
+@click.option(
+    "--previous-secret-expires-in",
+    "grace",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long the old secret keeps working (0 to 604800), so an app can roll it without downtime.",
+)
+@_JSON
+@click.pass_obj
+def rotate_secret(
+    state: CliState,
+    identifier_argument: str | None,
+    identifier_option: str | None,
+    subdomain: str,
+    grace: int,
+    as_json: bool,
+) -> None:
+    """Give a confidential client a new secret, shown this once."""
+    settings = state.settings()
+    identifier = addressed(identifier_argument, identifier_option, "--identifier")
+
+    async def action(stores: Stores) -> tuple[Client, str]:
+        account, client = await _client(stores, subdomain, identifier)
+        now = settings.clock()
+        return await client_rules.regenerate_secret(
+            stores, account, client.id, SYSTEM_ACTOR, now, previous_secret_expires_in=grace
+        )
+
+    client, secret = run(settings, action)
+    if as_json:
+        emit_json("client", client_json(client, account_origin(settings, subdomain), secret=secret))
+        return
+    click.echo(f"client secret of {client.identifier!r} (shown only now): {secret}")
+    old = f"keeps working for {grace} seconds" if grace else "stopped working"
+    click.echo(f"the previous secret {old}")

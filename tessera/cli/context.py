@@ -21,6 +21,7 @@ from tessera.storage import migrate
 from tessera.storage.database import open_database
 from tessera.storage.errors import StorageError
 from tessera.storage.stores import Stores
+from tessera.urls import account_host, origin
 
 T = TypeVar("T")
 
@@ -76,5 +77,21 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
         _database_problem(error)
 
 
-def emit_json(key: str, value: dict[str, Any]) -> None:
+def emit_json(key: str, value: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Exactly one JSON object on stdout, wrapped as the API wraps it: {"client": {...}}."""
     click.echo(orjson.dumps({key: value}, option=orjson.OPT_INDENT_2).decode())
+
+
+def account_origin(settings: Settings, subdomain: str) -> str:
+    """The account's issuer, e.g. http://acme.localhost: the base of the URLs in --json output."""
+    return origin(settings.scheme, account_host(subdomain, settings.base_domain))
+
+
+def addressed(positional: str | None, option: str | None, flag: str) -> str:
+    """The record a command names, given as an argument or as its option (not both)."""
+    if positional and option and positional != option:
+        raise click.UsageError(f"name one record: {positional!r} and {flag} {option!r} differ")
+    value = option or positional
+    if not value:
+        raise click.UsageError(f"missing {flag}: say which record, e.g. {flag} VALUE")
+    return value

@@ -16,7 +16,7 @@ from tessera.web.admin import audit as admin_audit
 from tessera.web.admin import clients as admin_clients
 from tessera.web.admin import tokens as admin_tokens
 from tessera.web.admin import users as admin_users
-from tessera.web.api import audit_logs, clients, global_clients, tickets, tokens, users
+from tessera.web.api import audit_logs, clients, global_clients, openapi, tickets, tokens, users
 from tessera.web.api.admin import admin_only
 from tessera.web.api.authentication import Handler
 from tessera.web.api.authentication import endpoint as api
@@ -71,7 +71,11 @@ def routes(services: Services) -> list[BaseRoute]:
     def bind(fn: Callable[[Services, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return partial(fn, services)
 
-    api_v2: list[BaseRoute] = []
+    api_v2: list[BaseRoute] = [
+        # Public, like discovery: the OpenAPI document of every route below.
+        Route(path, allow_any_origin(bind(openapi.openapi)), methods=["GET"])
+        for path in _api_paths("/api/v2/openapi")
+    ]
     for path in _api_paths(paths.API_USERS_ME):
         api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
     for bare, handler, scope, method in ADMINISTRATION:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from tessera import paths
 from tessera.model import AccessToken, User
 from tessera.protocol import bearer, token_lookup
-from tessera.protocol.errors import InvalidToken, OAuthError
+from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError
 from tessera.web import params, responses, sessions, tenancy
 from tessera.web.headers import header
 from tessera.web.services import Services
@@ -120,6 +120,9 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
             )
         except OAuthError as error:
             return responses.api_error(realm, error)
-        return await handler(services, request, host, caller)
+        try:
+            return await handler(services, request, host, caller)
+        except InvalidRequest as error:  # a body the handler would not read (params.read_body)
+            return responses.problem(400, error.error, error.description)
 
     return run

@@ -5,7 +5,6 @@ that callers treat it as opaque."""
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -28,7 +27,7 @@ def after(raw: str | None) -> int:
         return 0
     try:
         value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
         raise BadPage("page[after] is not a cursor this API gave out") from None
     last_id = whole_number(value)
     if last_id is None:
