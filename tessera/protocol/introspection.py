@@ -56,7 +56,8 @@ async def introspect(
         return dict(INACTIVE)
     owner = caller if token.client_id == caller.id else await clients.find_by_numeric_id(account.id, token.client_id)
     user = await users.get(account.id, token.user_id)
-    if owner is None or user is None:
+    if owner is None or user is None or user.is_suspended:
+        # A suspended user's tokens are not active (INTERFACE.md section 6, "Users").
         return dict(INACTIVE)
     body: dict[str, Any] = {
         "active": True,

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, User
+from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, Consent, RefreshToken, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +133,26 @@ class TokenStore(Protocol):
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None: ...
 
-    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+    async def rotate(
+        self, refresh_id: int, now: float, grace: float, tokens: TokenRows, reuse_audit: AuditEntry | None = None
+    ) -> Rotation:
         """Use a refresh token once: in one transaction mark it used, revoke the access
         token it was issued with, and write the new tokens.
 
         If it was already used: within `grace` seconds of that use (inclusive) nothing is
-        written; after that the whole family is revoked. A revoked or expired token is the
+        written; after that the whole family is revoked, and `reuse_audit` recorded in the
+        same transaction when that revoked anything. A revoked or expired token is the
         caller's to refuse before calling.
         """
 
-    async def revoke_family(self, family: str, now: float) -> None:
-        """Revoke every access and refresh token descended from one authorization."""
+    async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
+        """Revoke every access and refresh token descended from one authorization that is
+        not revoked yet; return how many were. `audit` is recorded in the same transaction
+        when at least one was (so a second revocation of the same family records nothing)."""
 
-    async def revoke_access(self, token_id: int, now: float) -> None:
-        """Revoke one access token (its refresh token stays usable)."""
+    async def revoke_access(self, token_id: int, now: float, audit: AuditEntry | None = None) -> int:
+        """Revoke one access token (its refresh token stays usable); 1 if it was live, else 0.
+        `audit` is recorded in the same transaction when it was revoked."""
 
     async def touch(self, token_id: int, now: float) -> None:
         """Record that an access token was used (callers throttle how often)."""
@@ -161,11 +167,23 @@ class SignInRefused(Exception):
 
 
 class Authenticator(Protocol):
-    async def authenticate(self, account_id: int, email: str, password: str, now: float) -> User:
+    async def authenticate(
+        self,
+        account_id: int,
+        email: str,
+        password: str,
+        now: float,
+        *,
+        ip_address: str | None = None,
+        client_name: str | None = None,
+    ) -> User:
         """The user whose email and password these are, or SignInRefused.
 
         Failed attempts are counted per account and email in the store, so the limit holds
         across nodes; over the limit, even a right password is refused until the window ends.
+        A suspended user is refused once the password is known right. Success and failure are
+        audited with the counter's update; `ip_address` is the caller's, `client_name` the
+        client of a password grant (None: the sign-in page).
         """
 
 

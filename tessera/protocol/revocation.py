@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tessera.model import Account, Client
-from tessera.protocol import token_lookup
+from tessera.protocol import audit_entries, token_lookup
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient
-from tessera.protocol.ports import KeyRing, TokenStore
+from tessera.protocol.ports import KeyRing, TokenStore, UserStore
 
 
 async def revoke(
@@ -26,7 +26,12 @@ async def revoke(
     now: float,
     tokens: TokenStore,
     keys: KeyRing,
+    *,
+    users: UserStore,
+    ip_address: str | None,
 ) -> None:
+    """Revoke the token; the audit entry (REVOKE, acting as the token's user) is written
+    with the revocation, and only when something was revoked."""
     value = params.get("token")
     if not value:
         raise InvalidRequest("token is required: send the access or refresh token to revoke")
@@ -38,7 +43,14 @@ async def revoke(
         # Section 2.1: the server "verifies whether the token was issued to the client making
         # the revocation request. If this validation fails, the request is refused".
         raise UnauthorizedClient("this token was issued to another client; only that client may revoke it")
+    user = await users.get(account.id, token.user_id)
     if found.refresh is not None:
-        await tokens.revoke_family(found.refresh.family, now)
+        entry = audit_entries.token_revoked(
+            account.id, client, user, token.user_id, found.refresh.access_token_id, True, ip_address, now
+        )
+        await tokens.revoke_family(found.refresh.family, now, entry)
     elif found.access is not None and found.access.revoked_at is None:
-        await tokens.revoke_access(found.access.id, now)
+        entry = audit_entries.token_revoked(
+            account.id, client, user, token.user_id, found.access.id, False, ip_address, now
+        )
+        await tokens.revoke_access(found.access.id, now, entry)

@@ -20,7 +20,7 @@ from tessera.protocol.ports import ClientStore
 
 
 async def authenticate_client(
-    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str]
+    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str], *, now: float
 ) -> Client:
     """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
     credentials = client_auth.parse(authorization, params)
@@ -29,7 +29,7 @@ async def authenticate_client(
         numeric_id = whole_number(credentials.client_id)
         numeric = None if numeric_id is None else await clients.find_by_numeric_id(account.id, numeric_id)
         raise client_auth.unknown_client(credentials.client_id, numeric, used_basic=credentials.used_basic)
-    client_auth.authenticate(client, credentials)
+    client_auth.authenticate(client, credentials, now=now)
     return client
 
 
@@ -41,12 +41,13 @@ async def exchange(
     issuer: str,
     now: float,
     ctx: GrantContext,
+    ip_address: str | None = None,
 ) -> dict[str, Any]:
     if repeated:
         raise InvalidRequest(
             f"the parameter {echo(sorted(repeated)[0])} was sent more than once (RFC 6749 section 3.2)"
         )
-    client = await authenticate_client(ctx.clients, account, authorization, params)
+    client = await authenticate_client(ctx.clients, account, authorization, params, now=now)
     grant_type = params.get("grant_type")
     if not grant_type:
         raise InvalidRequest("grant_type is required, e.g. grant_type=authorization_code")
@@ -61,4 +62,5 @@ async def exchange(
             f"the client {client.identifier!r} is not allowed the {allowed_name} grant; "
             f"it may use: {', '.join(sorted(client.grant_types))}"
         )
-    return await handler(TokenRequest(params=params, client=client, account=account, issuer=issuer, now=now), ctx)
+    request = TokenRequest(params=params, client=client, account=account, issuer=issuer, now=now, ip_address=ip_address)
+    return await handler(request, ctx)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from tessera.model import AuditEntry
+from tessera.storage.audit import audited
 from tessera.storage.database import Database
 from tessera.storage.schema import login_failures as failures
 
@@ -55,8 +59,21 @@ class SqlLoginFailureStore:
     async def blocked_for(self, account_id: int, email: str, now: float, limit: int, window: int) -> int | None:
         return await self.db.read(blocked_for, account_id, email, now, limit, window)
 
-    async def record(self, account_id: int, email: str, now: float, window: int) -> int:
-        return await self.db.write(record, account_id, email, now, window)
+    async def record(
+        self,
+        account_id: int,
+        email: str,
+        now: float,
+        window: int,
+        audit: Callable[[int], Iterable[AuditEntry]] | None = None,
+    ) -> int:
+        """Count a failure; `audit(failures)` gives the entries written with the count."""
+        fn = record if audit is None else audited(record, audit)
+        return await self.db.write(fn, account_id, email, now, window)
 
-    async def clear(self, account_id: int, email: str) -> None:
-        await self.db.write(clear, account_id, email)
+    async def clear(self, account_id: int, email: str, audit: AuditEntry | None = None) -> None:
+        """Forget the failures (a right password); `audit` is written with it."""
+        if audit is None:
+            await self.db.write(clear, account_id, email)
+        else:
+            await self.db.write(audited(clear, lambda _: (audit,)), account_id, email)

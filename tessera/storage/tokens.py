@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import AccessToken, RefreshToken
+from tessera.model import AccessToken, AuditEntry, RefreshToken
 from tessera.protocol.ports import Rotation, TokenRows
+from tessera.storage import audit as audit_log
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
@@ -141,19 +142,28 @@ def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
     return None if row is None else _refresh(row)
 
 
-def revoke_family(conn: Connection, family: str, now: float) -> None:
+def revoke_family(conn: Connection, family: str, now: float) -> int:
+    """Revoke the family's live tokens; how many access and refresh tokens were revoked."""
+    revoked = 0
     for table in (access_tokens, refresh_tokens):
-        conn.execute(
+        revoked += conn.execute(
             table.update().where(table.c.family == family, table.c.revoked_at.is_(None)).values(revoked_at=now)
-        )
+        ).rowcount
+    return revoked
 
 
-def revoke_access(conn: Connection, token_id: int, now: float) -> None:
-    conn.execute(
-        access_tokens.update()
-        .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+def revoke_access(conn: Connection, token_id: int, now: float) -> int:
+    return int(
+        conn.execute(
+            access_tokens.update()
+            .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
     )
+
+
+def _if_revoked(audit: AuditEntry) -> Callable[[int], tuple[AuditEntry, ...]]:
+    return lambda revoked: (audit,) if revoked else ()
 
 
 def touch(conn: Connection, token_id: int, now: float) -> None:
@@ -202,7 +212,9 @@ def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: floa
         )
 
 
-def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+def rotate(
+    conn: Connection, refresh_id: int, now: float, grace: float, tokens: TokenRows, reuse_audit: AuditEntry | None
+) -> Rotation:
     claimed = conn.execute(
         refresh_tokens.update()
         .where(refresh_tokens.c.id == refresh_id, refresh_tokens.c.used_at.is_(None))
@@ -215,7 +227,10 @@ def rotate(conn: Connection, refresh_id: int, now: float, grace: float, tokens: 
         ).one()
         if now - row.used_at <= grace:
             return Rotation(access_token_id=None, used_at=row.used_at)
-        revoke_family(conn, row.family, now)
+        # The reuse decision still lives here, so its audit entry (REFRESH_REUSE, built by the
+        # protocol) is written here too, in the same transaction as the family's revocation.
+        if revoke_family(conn, row.family, now) and reuse_audit is not None:
+            audit_log.insert(conn, (reuse_audit,))
         return Rotation(access_token_id=None, used_at=row.used_at, family_revoked=True)
     if claimed.access_token_id is not None:
         revoke_access(conn, claimed.access_token_id, now)
@@ -252,14 +267,18 @@ class SqlTokenStore:
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
         return await self.db.read(find_refresh, digest)
 
-    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
-        return await self._change(rotate, refresh_id, now, grace, tokens)
+    async def rotate(
+        self, refresh_id: int, now: float, grace: float, tokens: TokenRows, reuse_audit: AuditEntry | None = None
+    ) -> Rotation:
+        return await self._change(rotate, refresh_id, now, grace, tokens, reuse_audit)
 
-    async def revoke_family(self, family: str, now: float) -> None:
-        await self._change(revoke_family, family, now)
+    async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
+        fn = revoke_family if audit is None else audit_log.audited(revoke_family, _if_revoked(audit))
+        return await self._change(fn, family, now)
 
-    async def revoke_access(self, token_id: int, now: float) -> None:
-        await self._change(revoke_access, token_id, now)
+    async def revoke_access(self, token_id: int, now: float, audit: AuditEntry | None = None) -> int:
+        fn = revoke_access if audit is None else audit_log.audited(revoke_access, _if_revoked(audit))
+        return await self._change(fn, token_id, now)
 
     async def touch(self, token_id: int, now: float) -> None:
         await self._change(touch, token_id, now)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.model import Client, RefreshToken
-from tessera.protocol import issuance, lifetimes, secrets
+from tessera.model import AuditEntry, Client, RefreshToken
+from tessera.protocol import audit_entries, issuance, lifetimes, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -73,10 +73,21 @@ def _refused(rotation: Rotation, now: float, grace: int) -> InvalidGrant:
     )
 
 
+async def _reuse_entry(request: TokenRequest, ctx: GrantContext, token: RefreshToken) -> AuditEntry:
+    """The REFRESH_REUSE entry, for rotate to write if it revokes the family. The user's name
+    is looked up only for a token already used: a first use is almost never a reuse (only
+    after a stall longer than the grace window), and then the entry names the user by id."""
+    user = None if token.used_at is None else await ctx.users.get(request.account.id, token.user_id)
+    return audit_entries.refresh_reuse(
+        request.account.id, request.client, user, token.user_id, request.ip_address, request.now
+    )
+
+
 async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     token = await ctx.tokens.find_refresh(secrets.digest(request.required("refresh_token")))
     token = _usable(token, request)
     _may_refresh(request.client, token)
+    await suspension.refuse_suspended(ctx.users, request.account.id, token.user_id)
     scopes = _narrowed(request, token)
     minted = issuance.mint(
         account_id=request.account.id,
@@ -90,7 +101,9 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         with_refresh=True,
         refresh_scopes=token.scopes,
     )
-    rotation = await ctx.tokens.rotate(token.id, request.now, ctx.refresh_reuse_grace, minted.rows)
+    rotation = await ctx.tokens.rotate(
+        token.id, request.now, ctx.refresh_reuse_grace, minted.rows, await _reuse_entry(request, ctx, token)
+    )
     if rotation.access_token_id is None:
         raise _refused(rotation, request.now, ctx.refresh_reuse_grace)
     return issuance.token_response(minted)

@@ -73,6 +73,7 @@ async def _by_token(services: Services, host: AccountHost, token_value: str, sco
     user = await services.stores.users.get(host.account.id, token.user_id)
     if user is None:
         raise InvalidToken("the user this token acts for no longer exists")
+    bearer.refuse_suspended(user)
     return Caller(user=user, token=token, session=None)
 
 

@@ -23,7 +23,7 @@ async def introspect(services: Services, request: Request) -> Response:
     async def step(params: Params, host: AccountHost) -> dict[str, Any]:
         refuse_repeated(params.repeated, "RFC 7662 section 2.1")
         caller = await token_endpoint.authenticate_client(
-            stores.clients, host.account, header(request, b"authorization"), params.values
+            stores.clients, host.account, header(request, b"authorization"), params.values, now=services.now()
         )
         return await introspection.introspect(
             params.values,

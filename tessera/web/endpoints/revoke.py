@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from tessera.protocol import revocation, token_endpoint
 from tessera.protocol.errors import refuse_repeated
-from tessera.web import responses
+from tessera.web import audit_trail, responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.headers import header
 from tessera.web.params import Params
@@ -21,10 +21,18 @@ async def revoke(services: Services, request: Request) -> Response:
     async def step(params: Params, host: AccountHost) -> None:
         refuse_repeated(params.repeated, "RFC 7009 section 2.1")
         client = await token_endpoint.authenticate_client(
-            stores.clients, host.account, header(request, b"authorization"), params.values
+            stores.clients, host.account, header(request, b"authorization"), params.values, now=services.now()
         )
         await revocation.revoke(
-            params.values, client, host.account, host.issuer, services.now(), stores.tokens, services.keys
+            params.values,
+            client,
+            host.account,
+            host.issuer,
+            services.now(),
+            stores.tokens,
+            services.keys,
+            users=stores.users,
+            ip_address=audit_trail.client_address(request),
         )
 
     # Section 2.2: "The authorization server responds with HTTP status code 200".

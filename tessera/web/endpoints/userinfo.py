@@ -51,6 +51,7 @@ async def userinfo_endpoint(services: Services, request: Request) -> Response:
         user = await services.stores.users.get(host.account.id, token.user_id)
         if user is None:
             raise InvalidToken("the user this token acts for no longer exists")
+        bearer.refuse_suspended(user)
     except OAuthError as error:
         return _challenge(realm, error)
     return responses.json(userinfo.claims(user, token.scopes), 200, responses.NO_STORE)
