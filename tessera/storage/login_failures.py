@@ -14,6 +14,15 @@ from tessera.storage.audit import audited
 from tessera.storage.database import Database
 from tessera.storage.schema import login_failures as failures
 
+# A typed email longer than the column is no user's (users.email has the same bound), so
+# counting it under its first 254 characters loses nothing, and PostgreSQL would refuse it.
+_KEY_LENGTH = 254
+
+
+def _key(email: str) -> str:
+    return email[:_KEY_LENGTH]
+
+
 _GET = sa.select(failures.c.failures, failures.c.window_started_at).where(
     failures.c.account_id == sa.bindparam("account_id"), failures.c.email == sa.bindparam("email")
 )
@@ -21,7 +30,7 @@ _GET = sa.select(failures.c.failures, failures.c.window_started_at).where(
 
 def blocked_for(conn: Connection, account_id: int, email: str, now: float, limit: int, window: int) -> int | None:
     """Seconds until sign-in may be tried again, or None when it may be tried now."""
-    row = conn.execute(_GET, {"account_id": account_id, "email": email}).first()
+    row = conn.execute(_GET, {"account_id": account_id, "email": _key(email)}).first()
     if row is None or row.failures < limit:
         return None
     remaining = row.window_started_at + window - now
@@ -37,7 +46,7 @@ def _upsert(conn: Connection):  # type: ignore[no-untyped-def]
 def record(conn: Connection, account_id: int, email: str, now: float, window: int) -> int:
     """Count one failure, atomically; a window that has passed starts again. Returns the count."""
     expired = failures.c.window_started_at + window <= now
-    statement = _upsert(conn).values(account_id=account_id, email=email, failures=1, window_started_at=now)
+    statement = _upsert(conn).values(account_id=account_id, email=_key(email), failures=1, window_started_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=[failures.c.account_id, failures.c.email],
         set_={
@@ -49,7 +58,7 @@ def record(conn: Connection, account_id: int, email: str, now: float, window: in
 
 
 def clear(conn: Connection, account_id: int, email: str) -> None:
-    conn.execute(failures.delete().where((failures.c.account_id == account_id) & (failures.c.email == email)))
+    conn.execute(failures.delete().where((failures.c.account_id == account_id) & (failures.c.email == _key(email))))
 
 
 class SqlLoginFailureStore:
