@@ -20,8 +20,9 @@ from collections.abc import Callable
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from tessera.audit_vocabulary import ROTATE_KEY, SIGNING_KEY, SYSTEM_ACTOR, Actor, entry
 from tessera.key_cipher import KeyCipher
-from tessera.model import SIGNING_ALGS
+from tessera.model import SIGNING_ALGS, AuditEntry
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
 from tessera.storage import purge
@@ -106,17 +107,30 @@ class KeyRing:
         self._published[account_id] = (time.monotonic(), key_set)
         return key_set
 
-    async def rotate(self, account_id: int) -> list[str]:
-        """Promote each algorithm's next key and publish a new next; returns the new signing kids."""
+    async def rotate(self, account_id: int, actor: Actor = SYSTEM_ACTOR) -> list[str]:
+        """Promote each algorithm's next key and publish a new next; returns the new signing
+        kids. Each promotion is audited (ROTATE_KEY) in its own transaction."""
         await self.ensure(account_id)
         kids = []
         for alg in SIGNING_ALGS:
-            kid = await self.store.rotate(account_id, generate(alg, self.cipher), self.clock())
+            now = self.clock()
+            audit = key_rotation_entries(account_id, alg, actor, now)
+            kid = await self.store.rotate(account_id, generate(alg, self.cipher), now, audit)
             if kid is not None:
                 kids.append(kid)
         self._signing.clear()
         self._published.clear()
         return kids
+
+
+def key_rotation_entries(account_id: int, alg: str, actor: Actor, now: float) -> Callable[[str], list[AuditEntry]]:
+    """The ROTATE_KEY entry, given the key id that now signs (public: it is in the JWKS)."""
+
+    def entries(kid: str) -> list[AuditEntry]:
+        change = f"The {alg} signing key was rotated: tokens are now signed with key id {kid}"
+        return [entry(account_id, actor, ROTATE_KEY, SIGNING_KEY, None, f"{alg} signing key", change, now)]
+
+    return entries
 
 
 def key_ring_for(stores: Stores, settings: Settings) -> KeyRing:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tessera.management import audit_events as ev
 from tessera.management.errors import Forbidden, ManagementError, NotFound
-from tessera.model import AccessToken, Account, AuditEntry, Client, User
+from tessera.model import AccessToken, Account, Client, User
 from tessera.protocol import issuance, lifetimes, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import OAuthError
@@ -130,8 +130,6 @@ async def revoke(stores: Stores, account: Account, caller: User, token_id: int, 
     token would come back (RFC 7009 section 2.1)."""
     token = await visible(stores, account, caller, token_id, now)
 
-    def record(_: None) -> list[AuditEntry]:
-        change = f"revoked the token of user {token.user_id} for client {token.client_id}, and its refresh tokens"
-        return [ev.entry(account.id, actor, ev.REVOKE, ev.OAUTH_TOKEN, token.id, f"token {token.id}", change, now)]
-
-    await stores.tokens.revoke_family(token.family, now, record)
+    change = f"revoked the token of user {token.user_id} for client {token.client_id}, and its refresh tokens"
+    entry = ev.entry(account.id, actor, ev.REVOKE, ev.OAUTH_TOKEN, token.id, f"token {token.id}", change, now)
+    await stores.tokens.revoke_family(token.family, now, entry)

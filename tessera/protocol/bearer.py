@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tessera.model import AccessToken
+from tessera.model import AccessToken, User
 from tessera.protocol import scopes
 from tessera.protocol.errors import InsufficientScope, InvalidRequest, InvalidToken
 
@@ -57,6 +57,13 @@ def verify(token: AccessToken | None, account_id: int, now: float) -> AccessToke
             "use the refresh token or authorize again"
         )
     return token
+
+
+def refuse_suspended(user: User) -> None:
+    """INTERFACE.md section 6, "Users": a suspended user's tokens "stop working at once".
+    Suspending revokes them; this refuses any the suspension missed."""
+    if user.is_suspended:
+        raise InvalidToken("the user this token acts for is suspended; an admin of the account can restore them")
 
 
 def require_scope(granted: tuple[str, ...], needed: str) -> None:

@@ -94,7 +94,21 @@ def parse(authorization: str | None, body: Mapping[str, str]) -> ClientCredentia
     return ClientCredentials(body_id, None, NONE)
 
 
-def authenticate(client: Client, credentials: ClientCredentials) -> None:
+def secret_matches(client: Client, secret: str, now: float) -> bool:
+    """The client's secret, or its previous one until that stops working.
+
+    A regenerated secret may leave the previous one working for a while (INTERFACE.md
+    section 6: "the old secret keeps working N more seconds, so an app can roll its secret
+    without downtime"); it works while now < previous_secret_expires_at, and is compared
+    in constant time exactly as the current one.
+    """
+    if secrets.matches(secret, client.secret_hash):
+        return True
+    expires_at = client.previous_secret_expires_at
+    return expires_at is not None and now < expires_at and secrets.matches(secret, client.previous_secret_hash)
+
+
+def authenticate(client: Client, credentials: ClientCredentials, *, now: float) -> None:
     """Check the presented secret against the client (constant time)."""
     if client.is_public:
         if credentials.secret:
@@ -109,7 +123,7 @@ def authenticate(client: Client, credentials: ClientCredentials) -> None:
             "(HTTP Basic or client_secret in the body)",
             used_basic=credentials.used_basic,
         )
-    if not secrets.matches(credentials.secret, client.secret_hash):
+    if not secret_matches(client, credentials.secret, now):
         raise ClientAuthenticationFailed(
             f"client_secret is wrong for client {client.identifier!r}; if it was regenerated, use the new one",
             used_basic=credentials.used_basic,
@@ -149,7 +163,7 @@ async def find_client(clients: ClientStore, account_id: int, client_id: str, unk
 
 
 async def authenticate_client(
-    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str]
+    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str], *, now: float
 ) -> Client:
     """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
     credentials = parse(authorization, params)
@@ -158,5 +172,5 @@ async def authenticate_client(
         return unknown_client(client_id, numeric, used_basic=credentials.used_basic)
 
     client = await find_client(clients, account.id, credentials.client_id, unknown)
-    authenticate(client, credentials)
+    authenticate(client, credentials, now=now)
     return client

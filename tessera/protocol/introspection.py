@@ -49,7 +49,7 @@ async def endpoint(
     """POST /oauth/introspect, in the token endpoint's order: parameters single, the caller
     authenticated, then the token."""
     refuse_repeated(repeated, "RFC 7662 section 2.1")
-    caller = await client_auth.authenticate_client(clients, account, authorization, params)
+    caller = await client_auth.authenticate_client(clients, account, authorization, params, now=now)
     return await introspect(
         params, caller, account, issuer, now, tokens=tokens, clients=clients, users=users, keys=keys
     )
@@ -78,7 +78,8 @@ async def introspect(
         return dict(INACTIVE)
     owner = caller if token.client_id == caller.id else await clients.find_by_numeric_id(account.id, token.client_id)
     user = await users.get(account.id, token.user_id)
-    if owner is None or user is None:
+    if owner is None or user is None or user.is_suspended:
+        # A suspended user's tokens are not active (INTERFACE.md section 6, "Users").
         return dict(INACTIVE)
     body: dict[str, Any] = {
         "active": True,

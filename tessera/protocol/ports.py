@@ -11,7 +11,7 @@ from typing import Protocol, TypeAlias
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuthorizationCode, Client, RefreshToken, User
+from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, RefreshToken, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +143,14 @@ class TokenStore(Protocol):
         or expired token is the caller's to refuse before calling.
         """
 
-    async def revoke_family(self, family: str, now: float) -> None:
-        """Revoke every access and refresh token descended from one authorization."""
+    async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
+        """Revoke every access and refresh token descended from one authorization that is
+        not revoked yet; return how many were. `audit` is recorded in the same transaction
+        when at least one was (so a second revocation of the same family records nothing)."""
 
-    async def revoke_access(self, token_id: int, now: float) -> None:
-        """Revoke one access token (its refresh token stays usable)."""
+    async def revoke_access(self, token_id: int, now: float, audit: AuditEntry | None = None) -> int:
+        """Revoke one access token (its refresh token stays usable); 1 if it was live, else 0.
+        `audit` is recorded in the same transaction when it was revoked."""
 
 
 class SignInRefused(Exception):
@@ -159,11 +162,23 @@ class SignInRefused(Exception):
 
 
 class Authenticator(Protocol):
-    async def authenticate(self, account_id: int, email: str, password: str, now: float) -> User:
+    async def authenticate(
+        self,
+        account_id: int,
+        email: str,
+        password: str,
+        now: float,
+        *,
+        ip_address: str | None = None,
+        client_name: str | None = None,
+    ) -> User:
         """The user whose email and password these are, or SignInRefused.
 
         Failed attempts are counted per account and email in the store, so the limit holds
         across nodes; over the limit, even a right password is refused until the window ends.
+        A suspended user is refused once the password is known right. Success and failure are
+        audited with the counter's update; `ip_address` is the caller's, `client_name` the
+        client of a password grant (None: the sign-in page).
         """
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tessera.model import Account, Client
-from tessera.protocol import client_auth, token_lookup
+from tessera.protocol import audit_entries, client_auth, token_lookup
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, refuse_repeated
-from tessera.protocol.ports import ClientStore, KeyRing, TokenStore
+from tessera.protocol.ports import ClientStore, KeyRing, TokenStore, UserStore
 
 
 async def endpoint(
@@ -29,13 +29,15 @@ async def endpoint(
     clients: ClientStore,
     tokens: TokenStore,
     keys: KeyRing,
+    users: UserStore,
+    ip_address: str | None,
 ) -> None:
     """POST /oauth/revoke, in the token endpoint's order: parameters single, the client
     authenticated (section 2.1: "the client also includes its authentication credentials"),
     then the token."""
     refuse_repeated(repeated, "RFC 7009 section 2.1")
-    client = await client_auth.authenticate_client(clients, account, authorization, params)
-    await revoke(params, client, account, issuer, now, tokens, keys)
+    client = await client_auth.authenticate_client(clients, account, authorization, params, now=now)
+    await revoke(params, client, account, issuer, now, tokens, keys, users=users, ip_address=ip_address)
 
 
 async def revoke(
@@ -46,7 +48,12 @@ async def revoke(
     now: float,
     tokens: TokenStore,
     keys: KeyRing,
+    *,
+    users: UserStore,
+    ip_address: str | None,
 ) -> None:
+    """Revoke the token; the audit entry (REVOKE, acting as the token's user) is written
+    with the revocation, and only when something was revoked."""
     value = params.get("token")
     if not value:
         raise InvalidRequest("token is required: send the access or refresh token to revoke")
@@ -61,7 +68,14 @@ async def revoke(
             "this token was issued to another client; only that client may revoke it",
             debug=f"token id {token.id} was issued to client id {token.client_id}, revocation asked by client id {client.id}",
         )
+    user = await users.get(account.id, token.user_id)
     if found.refresh is not None:
-        await tokens.revoke_family(found.refresh.family, now)
+        entry = audit_entries.token_revoked(
+            account.id, client, user, token.user_id, found.refresh.access_token_id, True, ip_address, now
+        )
+        await tokens.revoke_family(found.refresh.family, now, entry)
     elif found.access is not None and found.access.revoked_at is None:
-        await tokens.revoke_access(found.access.id, now)
+        entry = audit_entries.token_revoked(
+            account.id, client, user, token.user_id, found.access.id, False, ip_address, now
+        )
+        await tokens.revoke_access(found.access.id, now, entry)

@@ -25,9 +25,10 @@ async def exchange(
     issuer: str,
     now: float,
     ctx: GrantContext,
+    ip_address: str | None = None,
 ) -> dict[str, Any]:
     refuse_repeated(repeated, "RFC 6749 section 3.2")
-    client = await client_auth.authenticate_client(ctx.clients, account, authorization, params)
+    client = await client_auth.authenticate_client(ctx.clients, account, authorization, params, now=now)
     grant_type = params.get("grant_type")
     if not grant_type:
         raise InvalidRequest("grant_type is required, e.g. grant_type=authorization_code")
@@ -42,4 +43,5 @@ async def exchange(
             f"the client {client.identifier!r} is not allowed the {allowed_name} grant; "
             f"it may use: {', '.join(sorted(client.grant_types))}"
         )
-    return await handler(TokenRequest(params=params, client=client, account=account, issuer=issuer, now=now), ctx)
+    request = TokenRequest(params=params, client=client, account=account, issuer=issuer, now=now, ip_address=ip_address)
+    return await handler(request, ctx)

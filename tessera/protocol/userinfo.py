@@ -54,4 +54,5 @@ async def respond(
     user = await users.get(account_id, token.user_id)
     if user is None:
         raise InvalidToken("the user this token acts for no longer exists")
+    bearer.refuse_suspended(user)
     return claims(user, token.scopes)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import Client, Consent
+from tessera.model import AuditEntry, Client, Consent
 from tessera.storage import clients as client_rows
 from tessera.storage import tokens as token_rows
+from tessera.storage.audit import audited
 from tessera.storage.database import Database
 from tessera.storage.schema import access_tokens, grants
 
@@ -87,10 +88,12 @@ def authorized_apps(conn: Connection, account_id: int, user_id: int) -> list[Aut
     return apps
 
 
-def forget(conn: Connection, user_id: int, client_id: int, now: float) -> None:
-    """Withdraw consent: delete the grant and revoke every token the client holds for the user."""
-    conn.execute(grants.delete().where(grants.c.user_id == user_id, grants.c.client_id == client_id))
+def forget(conn: Connection, user_id: int, client_id: int, now: float) -> bool:
+    """Withdraw consent: delete the grant and revoke every token the client holds for the user.
+    True when there was a consent to withdraw."""
+    deleted = conn.execute(grants.delete().where(grants.c.user_id == user_id, grants.c.client_id == client_id))
     token_rows.revoke_user_client(conn, user_id, client_id, now)
+    return bool(deleted.rowcount)
 
 
 class SqlConsentStore:
@@ -102,15 +105,25 @@ class SqlConsentStore:
         return await self.db.read(find, user_id, client_id)
 
     async def remember(
-        self, account_id: int, user_id: int, client_id: int, scopes: tuple[str, ...], now: float
+        self,
+        account_id: int,
+        user_id: int,
+        client_id: int,
+        scopes: tuple[str, ...],
+        now: float,
+        audit: AuditEntry | None = None,
     ) -> Consent:
-        return await self.db.write(remember, account_id, user_id, client_id, scopes, now)
+        """Record consent; `audit` (AUTHORIZE) is written in the same transaction."""
+        fn = remember if audit is None else audited(remember, lambda _: (audit,))
+        return await self.db.write(fn, account_id, user_id, client_id, scopes, now)
 
     async def authorized_apps(self, account_id: int, user_id: int) -> list[AuthorizedApp]:
         return await self.db.read(authorized_apps, account_id, user_id)
 
-    async def forget(self, user_id: int, client_id: int, now: float) -> None:
+    async def forget(self, user_id: int, client_id: int, now: float, audit: AuditEntry | None = None) -> None:
+        """Withdraw consent; `audit` (REVOKE) is written with it when there was one."""
+        fn = forget if audit is None else audited(forget, lambda withdrawn: (audit,) if withdrawn else ())
         try:
-            await self.db.write(forget, user_id, client_id, now)
+            await self.db.write(fn, user_id, client_id, now)
         finally:
             self.tokens.forget()

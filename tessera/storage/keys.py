@@ -7,13 +7,15 @@ them in the clear.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from tessera.model import SigningKey
+from tessera.model import AuditEntry, SigningKey
+from tessera.storage.audit import audited
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
 from tessera.storage.schema import signing_keys as keys
@@ -120,5 +122,17 @@ class SqlKeyStore:
     async def install(self, account_id: int, key_sets: list[tuple[NewKey, NewKey]], now: float) -> None:
         await self.db.write(install, account_id, key_sets, now)
 
-    async def rotate(self, account_id: int, following: NewKey, now: float) -> str | None:
-        return await self.db.write(rotate, account_id, following, now)
+    async def rotate(
+        self,
+        account_id: int,
+        following: NewKey,
+        now: float,
+        audit: Callable[[str], Iterable[AuditEntry]] | None = None,
+    ) -> str | None:
+        """Rotate one algorithm's keys; `audit(new_kid)` is written in the same transaction
+        when a key was promoted."""
+        if audit is None:
+            return await self.db.write(rotate, account_id, following, now)
+        recorded = audit
+        fn = audited(rotate, lambda kid: () if kid is None else recorded(kid))
+        return await self.db.write(fn, account_id, following, now)

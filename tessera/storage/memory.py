@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuthorizationCode, Client, Consent, RefreshToken, User
-from tessera.protocol import redirect_uri
+from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, Consent, RefreshToken, User
+from tessera.protocol import ports, redirect_uri
 from tessera.protocol.ports import (
     AlreadyUsed,
     LoadedKey,
@@ -109,6 +109,7 @@ class MemoryTokenStore:
         self._access_by_digest: dict[bytes, int] = {}
         self._refresh_by_digest: dict[bytes, int] = {}
         self._ids = itertools.count(1)
+        self.audit_log: list[AuditEntry] = []  # what a revocation recorded, for tests to read
 
     def insert(self, tokens: TokenRows) -> int:
         """Write the rows at once (no await: callers stay atomic); the access token's id."""
@@ -150,21 +151,31 @@ class MemoryTokenStore:
             self._revoke_access(token.access_token_id, now)
         return Rotated(access_token_id=self.insert(tokens))
 
-    async def revoke_family(self, family: str, now: float) -> None:
+    async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
+        revoked = 0
         for access in list(self._access.values()):
             if access.family == family:
-                self._revoke_access(access.id, now)
+                revoked += self._revoke_access(access.id, now)
         for refresh in list(self._refresh.values()):
             if refresh.family == family and refresh.revoked_at is None:
                 self._refresh[refresh.id] = dataclasses.replace(refresh, revoked_at=now)
+                revoked += 1
+        return self._audited(revoked, audit)
 
-    async def revoke_access(self, token_id: int, now: float) -> None:
-        self._revoke_access(token_id, now)
+    async def revoke_access(self, token_id: int, now: float, audit: AuditEntry | None = None) -> int:
+        return self._audited(self._revoke_access(token_id, now), audit)
 
-    def _revoke_access(self, token_id: int, now: float) -> None:
+    def _audited(self, revoked: int, audit: AuditEntry | None) -> int:
+        if revoked and audit is not None:
+            self.audit_log.append(audit)
+        return revoked
+
+    def _revoke_access(self, token_id: int, now: float) -> int:
         token = self._access.get(token_id)
-        if token is not None and token.revoked_at is None:
-            self._access[token_id] = dataclasses.replace(token, revoked_at=now)
+        if token is None or token.revoked_at is not None:
+            return 0
+        self._access[token_id] = dataclasses.replace(token, revoked_at=now)
+        return 1
 
     async def touch(self, token_id: int, now: float) -> None:
         token = self._access.get(token_id)
@@ -218,7 +229,16 @@ class MemoryAuthenticator:
     def set_password(self, user: User, password: str) -> None:
         self._passwords[user.id] = hashlib.sha256(password.encode()).digest()
 
-    async def authenticate(self, account_id: int, email: str, password: str, now: float) -> User:
+    async def authenticate(
+        self,
+        account_id: int,
+        email: str,
+        password: str,
+        now: float,
+        *,
+        ip_address: str | None = None,
+        client_name: str | None = None,
+    ) -> User:
         email = email.strip().lower()
         failures = self._failures.get((account_id, email))
         if failures is not None and failures.count >= self.limit:
@@ -231,6 +251,8 @@ class MemoryAuthenticator:
             self._record_failure(account_id, email, now)
             raise SignInRefused("the email or password is wrong")
         self._failures.pop((account_id, email), None)
+        if user.is_suspended:  # as sign_in.py: said only after the right password
+            raise SignInRefused("this user account is suspended; contact an admin of the account to restore it")
         return user
 
     def _record_failure(self, account_id: int, email: str, now: float) -> None:
@@ -283,3 +305,14 @@ class MemoryStores:
     def __post_init__(self) -> None:
         self.codes = MemoryCodeStore(self.tokens)
         self.authenticator = MemoryAuthenticator(self.users)
+
+
+def _conforms(stores: MemoryStores) -> None:
+    """Never called: mypy checks here that every memory store keeps its port's signatures."""
+    clients: ports.ClientStore = stores.clients
+    users: ports.UserStore = stores.users
+    codes: ports.CodeStore = stores.codes
+    tokens: ports.TokenStore = stores.tokens
+    authenticator: ports.Authenticator = stores.authenticator
+    keys: ports.KeyRing = stores.keys
+    del clients, users, codes, tokens, authenticator, keys

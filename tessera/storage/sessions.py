@@ -1,16 +1,28 @@
-"""Browser sessions: server-side, looked up by the digest of the cookie's secret."""
+"""Browser sessions: server-side, looked up by the digest of the cookie's secret.
+
+A session of a suspended user is not found (INTERFACE.md section 6, "Users": their sessions
+"stop working at once"): suspending ends the user's sessions, and the lookup also joins the
+user, so that a session the suspension missed is refused on every node without a cache.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import Session
+from tessera.model import AuditEntry, Session
+from tessera.storage.audit import audited
 from tessera.storage.database import Database
-from tessera.storage.schema import sessions
+from tessera.storage.schema import sessions, users
 
-_FIND = sa.select(sessions).where(
-    sessions.c.digest == sa.bindparam("digest"), sessions.c.expires_at > sa.bindparam("now")
+_FIND = (
+    sa.select(sessions)
+    .join_from(sessions, users, users.c.id == sessions.c.user_id)
+    .where(
+        sessions.c.digest == sa.bindparam("digest"),
+        sessions.c.expires_at > sa.bindparam("now"),
+        users.c.suspended_at.is_(None),
+    )
 )
 
 
@@ -52,8 +64,9 @@ def replace(
     return _session(row)
 
 
-def delete(conn: Connection, digest: bytes) -> None:
-    conn.execute(sessions.delete().where(sessions.c.digest == digest))
+def delete(conn: Connection, digest: bytes) -> int:
+    """End a session; the number of sessions ended (0 or 1)."""
+    return int(conn.execute(sessions.delete().where(sessions.c.digest == digest)).rowcount)
 
 
 def end_all_for_user(conn: Connection, account_id: int, user_id: int) -> None:
@@ -73,8 +86,10 @@ class SqlSessionStore:
     ) -> Session:
         return await self.db.write(replace, old_digest, digest, account_id, user_id, now, expires_at)
 
-    async def end(self, digest: bytes) -> None:
-        await self.db.write(delete, digest)
+    async def end(self, digest: bytes, audit: AuditEntry | None = None) -> None:
+        """End the session; `audit` (the sign-out) is recorded with it if a session ended."""
+        fn = delete if audit is None else audited(delete, lambda ended: (audit,) if ended else ())
+        await self.db.write(fn, digest)
 
     async def end_all_for_user(self, account_id: int, user_id: int) -> None:
         await self.db.write(end_all_for_user, account_id, user_id)

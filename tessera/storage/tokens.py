@@ -13,7 +13,7 @@ the memo never stretches a token's life.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AccessToken, AuditEntry, RefreshToken
 from tessera.protocol.ports import AlreadyUsed, Rotated, Rotation, TokenRows
-from tessera.storage.audit import audited
+from tessera.storage import audit as audit_log
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
@@ -142,18 +142,23 @@ def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
     return None if row is None else _refresh(row)
 
 
-def revoke_family(conn: Connection, family: str, now: float) -> None:
+def revoke_family(conn: Connection, family: str, now: float) -> int:
+    """Revoke the family's live tokens; how many access and refresh tokens were revoked."""
+    revoked = 0
     for table in (access_tokens, refresh_tokens):
-        conn.execute(
+        revoked += conn.execute(
             table.update().where(table.c.family == family, table.c.revoked_at.is_(None)).values(revoked_at=now)
-        )
+        ).rowcount
+    return revoked
 
 
-def revoke_access(conn: Connection, token_id: int, now: float) -> None:
-    conn.execute(
-        access_tokens.update()
-        .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+def revoke_access(conn: Connection, token_id: int, now: float) -> int:
+    return int(
+        conn.execute(
+            access_tokens.update()
+            .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
     )
 
 
@@ -169,6 +174,10 @@ def revoke_where(
         if user_id is not None:
             query = query.where(table.c.user_id == user_id)
         conn.execute(query.values(revoked_at=now))
+
+
+def _if_revoked(audit: AuditEntry) -> Callable[[int], tuple[AuditEntry, ...]]:
+    return lambda revoked: (audit,) if revoked else ()
 
 
 def touch(conn: Connection, token_id: int, now: float) -> None:
@@ -270,13 +279,13 @@ class SqlTokenStore:
         # A claim revokes the access token the refresh token came with.
         return await self._change(rotate, refresh_id, now, tokens)
 
-    async def revoke_family(
-        self, family: str, now: float, record: Callable[[None], Iterable[AuditEntry]] | None = None
-    ) -> None:
-        await self._change(revoke_family if record is None else audited(revoke_family, record), family, now)
+    async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
+        fn = revoke_family if audit is None else audit_log.audited(revoke_family, _if_revoked(audit))
+        return await self._change(fn, family, now)
 
-    async def revoke_access(self, token_id: int, now: float) -> None:
-        await self._change(revoke_access, token_id, now)
+    async def revoke_access(self, token_id: int, now: float, audit: AuditEntry | None = None) -> int:
+        fn = revoke_access if audit is None else audit_log.audited(revoke_access, _if_revoked(audit))
+        return await self._change(fn, token_id, now)
 
     async def touch(self, token_id: int, now: float) -> None:
         await self._change(touch, token_id, now)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.model import Account, Session
+from tessera.model import Account, AuditEntry, Session
 from tessera.protocol import secrets
 from tessera.web import csrf
 from tessera.web.services import Services
@@ -70,10 +70,11 @@ async def start(request: Request, response: Response, services: Services, accoun
     )
 
 
-async def end(request: Request, response: Response, services: Services) -> None:
+async def end(request: Request, response: Response, services: Services, audit: AuditEntry | None = None) -> None:
+    """Sign out; `audit` is the sign-out's entry, written with the session's end."""
     cookie = request.cookies.get(COOKIE)
     if cookie:
-        await services.stores.sessions.end(secrets.digest(cookie))
+        await services.stores.sessions.end(secrets.digest(cookie), audit)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(services))
 
 

@@ -9,10 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tessera.model import Client
 from tessera.protocol import client_auth
 from tessera.protocol.client_auth import BASIC, NONE, POST, ClientAuthenticationFailed, ClientCredentials
 from tessera.protocol.errors import InvalidClient, InvalidRequest
 from tests.unit.builders import PROPERTY, SECRET, make_client, make_public_client, vector
+
+NOW = 2_000_000_000.0
+# A secret replaced by SECRET, and its SHA-256 digest computed once with hashlib, outside the
+# code under test.
+PREVIOUS_SECRET = "tss_Qm8vTz2LxKc5Rj7Pw1Nd9Hb4Fg6Ys3Ae0UoJi8WlE2t"
+PREVIOUS_SECRET_SHA256_HEX = "7899d3a3691891ba93c41fe47cb4270832a52aa08a58dcc1459b7800d8b800a1"
 
 RFC6749 = vector("rfc6749_examples")["client_secret_basic"]
 RFC7617 = vector("rfc7617_examples")["basic"]
@@ -168,14 +175,14 @@ def test_no_client_id_at_all_is_invalid_client_without_basic_challenge(body: dic
 @pytest.mark.parametrize("method", [BASIC, POST])
 def test_right_secret_authenticates(method: str) -> None:
     """RFC 6749 section 2.3.1: the confidential client presents its secret."""
-    client_auth.authenticate(make_client(), ClientCredentials("acme_web", SECRET, method))  # raises if refused
+    client_auth.authenticate(make_client(), ClientCredentials("acme_web", SECRET, method), now=NOW)  # raises if refused
 
 
 @pytest.mark.parametrize(("method", "used_basic"), [(BASIC, True), (POST, False)])
 def test_wrong_secret_is_invalid_client(method: str, used_basic: bool) -> None:
     """RFC 6749 section 5.2: invalid_client, with the Basic challenge only when Basic was used."""
     with pytest.raises(ClientAuthenticationFailed, match="client_secret is wrong") as caught:
-        client_auth.authenticate(make_client(), ClientCredentials("acme_web", SECRET + "x", method))
+        client_auth.authenticate(make_client(), ClientCredentials("acme_web", SECRET + "x", method), now=NOW)
     assert caught.value.used_basic is used_basic
     assert "acme_web" in caught.value.description
     assert SECRET not in caught.value.description
@@ -184,27 +191,74 @@ def test_wrong_secret_is_invalid_client(method: str, used_basic: bool) -> None:
 def test_confidential_client_without_secret_is_refused() -> None:
     """RFC 6749 section 3.2.1: "Confidential clients ... MUST authenticate with the authorization server"."""
     with pytest.raises(ClientAuthenticationFailed, match="confidential"):
-        client_auth.authenticate(make_client(), ClientCredentials("acme_web", None, NONE))
+        client_auth.authenticate(make_client(), ClientCredentials("acme_web", None, NONE), now=NOW)
 
 
 def test_confidential_client_without_stored_secret_is_refused() -> None:
     """RFC 6749 section 2.3.1: a secret cannot match a client that has none stored."""
     client = make_client(secret_hash=None)
     with pytest.raises(ClientAuthenticationFailed):
-        client_auth.authenticate(client, ClientCredentials("acme_web", SECRET, POST))
+        client_auth.authenticate(client, ClientCredentials("acme_web", SECRET, POST), now=NOW)
 
 
 def test_public_client_with_client_id_only_is_accepted() -> None:
     """RFC 6749 section 3.2.1 / INTERFACE.md: `client_id` alone for public clients (method none)."""
-    client_auth.authenticate(make_public_client(), ClientCredentials("acme_spa", None, NONE))  # raises if refused
+    client_auth.authenticate(
+        make_public_client(), ClientCredentials("acme_spa", None, NONE), now=NOW
+    )  # raises if refused
 
 
 @pytest.mark.parametrize("method", [BASIC, POST])
 def test_public_client_sending_a_secret_is_refused(method: str) -> None:
     """RFC 6749 section 2.1: a public client has no secret; one presented is a client mix-up, invalid_client."""
     with pytest.raises(ClientAuthenticationFailed, match="public client") as caught:
-        client_auth.authenticate(make_public_client(), ClientCredentials("acme_spa", "anything", method))
+        client_auth.authenticate(make_public_client(), ClientCredentials("acme_spa", "anything", method), now=NOW)
     assert caught.value.used_basic is (method == BASIC)
+
+
+# --- the previous secret (INTERFACE.md section 6, generate_secret) -----------------------------
+
+
+def _rolled(expires_at: float | None) -> Client:
+    """A client whose secret was regenerated: the previous one works until `expires_at`."""
+    return make_client(
+        previous_secret_hash=bytes.fromhex(PREVIOUS_SECRET_SHA256_HEX), previous_secret_expires_at=expires_at
+    )
+
+
+@pytest.mark.parametrize("method", [BASIC, POST])
+def test_previous_secret_works_before_it_expires(method: str) -> None:
+    """INTERFACE.md section 6: "the old secret keeps working N more seconds, so an app can roll its
+    secret without downtime"."""
+    client = _rolled(expires_at=NOW + 60)
+    client_auth.authenticate(client, ClientCredentials("acme_web", PREVIOUS_SECRET, method), now=NOW)
+    client_auth.authenticate(client, ClientCredentials("acme_web", PREVIOUS_SECRET, method), now=NOW + 59.999)
+    client_auth.authenticate(client, ClientCredentials("acme_web", SECRET, method), now=NOW)  # the new one too
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.001, 3600.0])
+def test_previous_secret_is_refused_from_its_expiry_on(offset: float) -> None:
+    """INTERFACE.md section 6: N more seconds, not N and a moment: at the expiry instant it is refused."""
+    client = _rolled(expires_at=NOW)
+    with pytest.raises(ClientAuthenticationFailed, match="client_secret is wrong"):
+        client_auth.authenticate(client, ClientCredentials("acme_web", PREVIOUS_SECRET, POST), now=NOW + offset)
+    client_auth.authenticate(client, ClientCredentials("acme_web", SECRET, POST), now=NOW + offset)
+
+
+def test_previous_secret_without_expiry_is_refused() -> None:
+    """A previous secret is only ever accepted for a stated time (previous_secret_expires_in 0: not at all)."""
+    with pytest.raises(ClientAuthenticationFailed):
+        client_auth.authenticate(
+            _rolled(expires_at=None), ClientCredentials("acme_web", PREVIOUS_SECRET, POST), now=NOW
+        )
+
+
+def test_previous_secret_compares_whole() -> None:
+    """DESIGN.md rule 7: compared like the current secret, whole; a near miss is refused."""
+    client = _rolled(expires_at=NOW + 60)
+    for near in (PREVIOUS_SECRET[:-1], PREVIOUS_SECRET + "x", PREVIOUS_SECRET.upper()):
+        with pytest.raises(ClientAuthenticationFailed):
+            client_auth.authenticate(client, ClientCredentials("acme_web", near, POST), now=NOW)
 
 
 # --- unknown_client() --------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.model import AuthorizationCode, Client
-from tessera.protocol import id_token, issuance, lifetimes, pkce, redirect_uri, secrets
+from tessera.model import AuditEntry, AuthorizationCode, Client
+from tessera.protocol import audit_entries, id_token, issuance, lifetimes, pkce, redirect_uri, secrets, suspension
 from tessera.protocol.errors import InvalidGrant, echo
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
@@ -35,6 +35,13 @@ def _check_redirect_uri(code: AuthorizationCode, client: Client, sent: str | Non
         raise InvalidGrant(f"redirect_uri {echo(sent, 200)} is not registered for this client")
 
 
+async def _replay_entry(request: TokenRequest, ctx: GrantContext, code: AuthorizationCode) -> AuditEntry:
+    user = await ctx.users.get(request.account.id, code.user_id)
+    return audit_entries.code_replay(
+        request.account.id, request.client, user, code.user_id, request.ip_address, request.now
+    )
+
+
 async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     now = request.now
     code = await ctx.codes.find(secrets.digest(request.required("code")))
@@ -52,7 +59,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     if code.used_at is not None:
         # Section 4.1.2: the server "SHOULD revoke (when possible) all tokens previously
         # issued based on that authorization code".
-        await ctx.tokens.revoke_family(code.family, now)
+        await ctx.tokens.revoke_family(code.family, now, await _replay_entry(request, ctx, code))
         raise InvalidGrant(_REUSED, debug=f"code id {code.id} was used at {code.used_at:.0f}; its tokens are revoked")
     if now >= code.expires_at:
         raise InvalidGrant(
@@ -61,6 +68,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         )
     _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
     pkce.verify(request.params.get("code_verifier"), code.code_challenge)
+    await suspension.refuse_suspended(ctx.users, request.account.id, code.user_id)
     minted = issuance.mint(
         account_id=request.account.id,
         client=request.client,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.protocol import issuance, lifetimes, secrets
+from tessera.protocol import issuance, lifetimes, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -25,6 +25,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         raise UnauthorizedClient(
             "this client has no owner in this account, so its client_credentials tokens would act as nobody"
         )
+    await suspension.refuse_suspended(ctx.users, request.account.id, client.user_id, UnauthorizedClient)
     scopes = scope_rules.resolve(request.params.get("scope"), client.allowed_scopes)
     user_only = sorted(_USER_ONLY_SCOPES.intersection(scopes))
     if user_only:

@@ -17,6 +17,7 @@ class TokenRequest:
     account: Account
     issuer: str
     now: float
+    ip_address: str | None = None  # the caller's, for the audit log (a replay, a password sign-in)
 
     def required(self, name: str) -> str:
         value = self.params.get(name)

@@ -22,7 +22,14 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     password = request.required("password")
     scopes = scope_rules.resolve(request.params.get("scope"), request.client.allowed_scopes)
     try:
-        user = await ctx.authenticator.authenticate(request.account.id, email, password, request.now)
+        user = await ctx.authenticator.authenticate(
+            request.account.id,
+            email,
+            password,
+            request.now,
+            ip_address=request.ip_address,
+            client_name=request.client.name,
+        )
     except SignInRefused as refused:
         raise InvalidGrant(str(refused)) from None
     minted = issuance.mint(

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.model import Client, RefreshToken
-from tessera.protocol import issuance, lifetimes, secrets
+from tessera.model import AuditEntry, Client, RefreshToken
+from tessera.protocol import audit_entries, issuance, lifetimes, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -68,7 +68,9 @@ def _narrowed(request: TokenRequest, token: RefreshToken) -> tuple[str, ...]:
     return wanted
 
 
-async def _refuse_reuse(used: AlreadyUsed, request: TokenRequest, ctx: GrantContext) -> InvalidGrant:
+async def _refuse_reuse(
+    used: AlreadyUsed, request: TokenRequest, ctx: GrantContext, token: RefreshToken
+) -> InvalidGrant:
     """The rule for a refresh token presented after it was used (INTERFACE.md section 4,
     "Single use and rotation"): refused within the grace window, theft after it."""
     now = request.now
@@ -78,8 +80,9 @@ async def _refuse_reuse(used: AlreadyUsed, request: TokenRequest, ctx: GrantCont
             f"this refresh token was just used ({int(ago)} seconds ago, within the {ctx.refresh_reuse_grace}-second "
             "grace window) by another request; use the tokens that request received"
         )
-    # Theft: the one place a reused refresh token revokes its family.
-    await ctx.tokens.revoke_family(used.family, now)
+    # Theft: the one place a reused refresh token revokes its family, recorded in the audit
+    # log in the same transaction.
+    await ctx.tokens.revoke_family(used.family, now, await _reuse_entry(request, ctx, token))
     return InvalidGrant(
         f"this refresh token was already used {int(ago)} seconds ago; a used refresh token presented again "
         "after the grace window is treated as stolen, so every token of this authorization has been "
@@ -87,10 +90,19 @@ async def _refuse_reuse(used: AlreadyUsed, request: TokenRequest, ctx: GrantCont
     )
 
 
+async def _reuse_entry(request: TokenRequest, ctx: GrantContext, token: RefreshToken) -> AuditEntry:
+    """The REFRESH_REUSE entry, written with the revocation of the family."""
+    user = await ctx.users.get(request.account.id, token.user_id)
+    return audit_entries.refresh_reuse(
+        request.account.id, request.client, user, token.user_id, request.ip_address, request.now
+    )
+
+
 async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     token = await ctx.tokens.find_refresh(secrets.digest(request.required("refresh_token")))
     token = _usable(token, request)
     _may_refresh(request.client, token)
+    await suspension.refuse_suspended(ctx.users, request.account.id, token.user_id)
     scopes = _narrowed(request, token)
     minted = issuance.mint(
         account_id=request.account.id,
@@ -106,5 +118,5 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     )
     rotation = await ctx.tokens.rotate(token.id, request.now, minted.rows)
     if isinstance(rotation, AlreadyUsed):
-        raise await _refuse_reuse(rotation, request, ctx)
+        raise await _refuse_reuse(rotation, request, ctx, token)
     return issuance.token_response(minted)

@@ -74,8 +74,7 @@ async def _by_token(services: Services, host: AccountHost, token_value: str, sco
     user = await services.stores.users.get(host.account.id, token.user_id)
     if user is None:
         raise InvalidToken("the user this token acts for no longer exists")
-    if user.is_suspended:  # their tokens were revoked too; this covers other nodes' memos
-        raise InvalidToken("the user this token acts for is suspended")
+    bearer.refuse_suspended(user)
     return Caller(user=user, token=token, session=None)
 
 

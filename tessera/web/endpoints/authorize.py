@@ -15,7 +15,7 @@ from tessera.protocol import authorization, authorization_response, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
-from tessera.web import pages, responses, sessions, tenancy
+from tessera.web import audit_trail, pages, responses, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.endpoints import platform
 from tessera.web.params import Params
@@ -180,6 +180,11 @@ async def decide(services: Services, request: Request) -> Response:
         responses.log_debug(error)
         return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=True)
     await services.stores.consents.remember(
-        host.account.id, current.user_id, client.id, auth_request.scopes, services.now()
+        host.account.id,
+        current.user_id,
+        client.id,
+        auth_request.scopes,
+        services.now(),
+        await audit_trail.consent_given(services, request, host.account, current.user_id, client, auth_request.scopes),
     )
     return await _issue(services, host, auth_request, current, after_post=True)

@@ -18,7 +18,7 @@ from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
 from tessera.storage.consents import AuthorizedApp
-from tessera.web import pages, sessions, tenancy
+from tessera.web import audit_trail, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
@@ -94,5 +94,10 @@ async def revoke(services: Services, request: Request) -> Response:
             404,
             account_name=host.account.name,
         )
-    await services.stores.consents.forget(current.user_id, client.id, services.now())
+    await services.stores.consents.forget(
+        current.user_id,
+        client.id,
+        services.now(),
+        await audit_trail.consent_withdrawn(services, request, host.account, current.user_id, client),
+    )
     return RedirectResponse(paths.AUTHORIZED_APPS + "?" + urlencode({"revoked": client.id}), 303)

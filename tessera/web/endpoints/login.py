@@ -16,7 +16,7 @@ from tessera import paths
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.ports import SignInRefused
-from tessera.web import pages, sessions, tenancy
+from tessera.web import audit_trail, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
@@ -135,7 +135,9 @@ async def submit(services: Services, request: Request) -> Response:
             signed_in=user,
         )
     try:
-        signed = await services.authenticator.authenticate(account.id, email, password, services.now())
+        signed = await services.authenticator.authenticate(
+            account.id, email, password, services.now(), ip_address=audit_trail.client_address(request)
+        )
     except SignInRefused as refused:
         throttled = refused.retry_after is not None
         return await _page(

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tessera.protocol import rp_logout
 from tessera.protocol.errors import InvalidRequest
-from tessera.web import pages, sessions, tenancy
+from tessera.web import audit_trail, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.params import Params
 from tessera.web.services import Services
@@ -43,5 +43,5 @@ async def logout(services: Services, request: Request) -> Response:
         )
     else:
         response = pages.render(services.templates, "signed_out.html", account_name=host.account.name)
-    await sessions.end(request, response, services)
+    await sessions.end(request, response, services, await audit_trail.sign_out(services, request, host.account))
     return response

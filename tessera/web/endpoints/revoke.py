@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.protocol import revocation
-from tessera.web import responses
+from tessera.web import audit_trail, responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.headers import header
 from tessera.web.params import Params
@@ -26,6 +26,8 @@ async def revoke(services: Services, request: Request) -> Response:
             clients=services.stores.clients,
             tokens=services.stores.tokens,
             keys=services.keys,
+            users=services.stores.users,
+            ip_address=audit_trail.client_address(request),
         )
 
     # Section 2.2: "The authorization server responds with HTTP status code 200".

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.protocol import token_endpoint
-from tessera.web import responses
+from tessera.web import audit_trail, responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.headers import header
 from tessera.web.params import Params
@@ -26,6 +26,7 @@ async def token(services: Services, request: Request) -> Response:
             host.issuer,
             services.now(),
             services.grant_context,
+            audit_trail.client_address(request),
         )
 
     # RFC 6749 section 5.1: 200, and "Cache-Control: no-store" with "Pragma: no-cache".
