@@ -590,3 +590,57 @@ async def test_used_at_is_recorded_but_not_rewritten_on_every_call(
     assert await _used_at(stores, token) == start + 120
     shown = (await http.get(f"{TOKENS}/current", headers=_bearer(token))).json()["token"]
     assert shown["used_at"] == _iso(start + 120)
+
+
+async def test_admin_filters_client_id_global_client_id_and_user_id(
+    http: httpx.AsyncClient, world: World, pw: RegisteredClient, stores: Stores, clock: Clock
+) -> None:
+    """INTERFACE.md section 6, "Third-party apps and tokens": Tokens API filters for admins,
+    `all=true`, `client_id=ID`, `global_client_id=ID` (and `user_id`); a user's filters
+    stay within their own tokens."""
+    from tessera.management import tokens as token_rules
+
+    global_app = await add_client(stores, None, clock(), redirect_uris=("https://g.example.com/cb",))
+    via_global = await token_rules.create(
+        stores,
+        world.account,
+        global_app.client,
+        world.user,
+        "read",
+        clock(),
+        keys=None,
+        issuer=world.origin,  # type: ignore[arg-type]
+    )
+    admin = await _token(http, pw, world.admin.email)
+    users = await _token(http, pw, world.user.email)
+
+    by_client = await http.get(TOKENS, params={"client_id": str(pw.client.id)}, headers=_bearer(admin))
+    assert [t["token"] for t in by_client.json()["tokens"]] == [admin[:10], users[:10]]
+    by_global = await http.get(TOKENS, params={"global_client_id": str(global_app.client.id)}, headers=_bearer(admin))
+    assert [t["id"] for t in by_global.json()["tokens"]] == [via_global.token.id]
+    not_global = await http.get(TOKENS, params={"global_client_id": str(pw.client.id)}, headers=_bearer(admin))
+    assert not_global.json()["tokens"] == []
+    by_user = await http.get(TOKENS, params={"user_id": str(world.user.id)}, headers=_bearer(admin))
+    assert {t["user_id"] for t in by_user.json()["tokens"]} == {world.user.id}
+    assert len(by_user.json()["tokens"]) == 2
+
+    own = await http.get(TOKENS, params={"client_id": str(pw.client.id)}, headers=_bearer(users))
+    assert [t["token"] for t in own.json()["tokens"]] == [users[:10]]
+    refused = await http.get(TOKENS, params={"user_id": str(world.admin.id)}, headers=_bearer(users))
+    _assert_problem(refused, 403, "forbidden", "only admins")
+    bad = await http.get(TOKENS, params={"global_client_id": "x"}, headers=_bearer(admin))
+    _assert_problem(bad, 400, "invalid_request", "global_client_id must be a global client's numeric id")
+
+
+async def test_revoking_a_token_is_audited_without_the_token(
+    http: httpx.AsyncClient, world: World, pw: RegisteredClient, stores: Stores
+) -> None:
+    """INTERFACE.md section 6, "Audit log": token revoked; no entry holds a token, whole or in part."""
+    from tests.http.admin_support import audit_text
+
+    users = await _token(http, pw, world.user.email, "read write")
+    token_id = await _id_of(http, users)
+    assert (await http.delete(f"{TOKENS}/{token_id}", headers=_bearer(users))).status_code == 204
+    text = await audit_text(stores, world)
+    assert f"token {token_id}" in text and "'revoke'" in text
+    assert users[:10] not in text and users[4:14] not in text

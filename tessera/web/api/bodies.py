@@ -103,6 +103,8 @@ def seconds(spec: dict[str, Any], key: str, name: str, *, words: tuple[str, ...]
     value = spec[name]
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer():  # JSON numbers past 64 bits arrive as floats
+        return int(value)
     if isinstance(value, str) and (value in words or whole_number(value, 12) is not None):
         return value
     also = "".join(f" or {word!r}" for word in words)
