@@ -38,12 +38,13 @@ from schemathesis.specs.openapi.checks import (
 from tessera.management import tokens as token_rules
 from tessera.model import AccessToken
 from tessera.protocol.ports import KeyRing
+from tessera.storage.audit import AuditFilter
 from tessera.storage.stores import Stores
 from tessera.web.api import openapi
 from tessera.web.api.openapi_operations import OPERATIONS
-from tessera.web.route_table import routes
+from tessera.web.route_table import ADMINISTRATION, routes
 from tessera.web.services import Services
-from tests.support import Clock, World
+from tests.support import Clock, World, add_client
 
 pytestmark = pytest.mark.anyio
 
@@ -109,6 +110,12 @@ def test_every_described_operation_is_served() -> None:
     assert set(OPERATIONS) == used
 
 
+def test_documented_scopes_are_the_route_tables() -> None:
+    """The scope each administration route checks is the one the document names."""
+    for bare, _handler, scope, method in ADMINISTRATION:
+        assert OPERATIONS[openapi.operation_key(bare, method)].scope == scope, (method, bare)
+
+
 def test_twins_describe_the_same_operation() -> None:
     paths = json.loads(openapi.document(ENDPOINTS, "http://example.localhost"))["paths"]
     for path, item in paths.items():
@@ -154,17 +161,29 @@ async def _real_ids(stores: Stores, keys: KeyRing, world: World, now: float) -> 
     an example may delete or revoke the one before."""
     _, token = await _admin_token(stores, keys, world, now, "read")
     ticket = await stores.tickets.create(world.account.id, world.user.id, "Printer", "It smokes", None, now)
-    return {"token": token.id, "ticket": ticket.id, "client": world.web.client.id, "user": world.user.id}
+    client = await add_client(stores, world.account, now, redirect_uris=("https://run.example.com/cb",))
+    app = await add_client(stores, None, now, redirect_uris=("https://app.example.com/cb",))
+    # A token of the user authorizes the global client in the account (INTERFACE.md section 6).
+    await token_rules.create(stores, world.account, app.client, world.user, "read", now, keys=keys, issuer=world.origin)
+    newest = await stores.audit.newest_first(world.account.id, AuditFilter(), limit=1)
+    return {
+        "token": token.id,
+        "ticket": ticket.id,
+        "client": client.client.id,
+        "global_client": app.client.id,
+        "user": world.user.id,
+        "audit_log": newest[0].id,
+    }
 
 
-def _with_real_ids(case: schemathesis.Case, ids: dict[str, int]) -> None:
+def _with_real_ids(case: schemathesis.Case, world: World, ids: dict[str, int]) -> None:
     path = case.operation.path
     resource = next((kind for prefix, kind in RESOURCES.items() if path.startswith(prefix)), None)
     if resource in ids and case.path_parameters:
         name = next(iter(case.path_parameters))
         case.path_parameters[name] = ids[cast(str, resource)]
     if isinstance(case.body, dict) and isinstance(case.body.get("token"), dict):
-        case.body["token"]["client_id"] = ids["client"]
+        case.body["token"]["client_id"] = world.web.client.id
 
 
 def _request(case: schemathesis.Case, origin: str, token: str, suffixed: bool) -> dict[str, Any]:
@@ -197,7 +216,7 @@ def _conformance_test(operation: schemathesis.APIOperation) -> Any:
         keys = app.state.services.keys
         token, _ = await _admin_token(stores, keys, world, now)
         if real:
-            _with_real_ids(case, await _real_ids(stores, keys, world, now))
+            _with_real_ids(case, world, await _real_ids(stores, keys, world, now))
         response = await http.request(**_request(case, world.origin, token, suffixed))
         case.validate_response(response, checks=CHECKS)
 

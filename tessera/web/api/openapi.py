@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from tessera.management.audit_events import ACTIONS, SOURCE_TYPES
 from tessera.protocol import scopes
 from tessera.web import tenancy
 from tessera.web.api.authentication import CSRF_HEADER
@@ -76,14 +77,24 @@ PARAMETERS: dict[str, Schema] = {
     "all": {"name": "all", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
     "client_id": {"name": "client_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
     "global_client_id": {"name": "global_client_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    "filter_action": {"name": "filter[action]", "in": "query", "schema": {"type": "string"}},
+    "user_id": {"name": "user_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    "filter_action": {"name": "filter[action]", "in": "query", "schema": {"type": "string", "enum": list(ACTIONS)}},
     "filter_actor_id": {"name": "filter[actor_id]", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    "filter_source_type": {"name": "filter[source_type]", "in": "query", "schema": {"type": "string"}},
+    "filter_source_type": {
+        "name": "filter[source_type]",
+        "in": "query",
+        "schema": {"type": "string", "enum": list(SOURCE_TYPES)},
+    },
     "filter_created_at": {
         "name": "filter[created_at][]",
         "in": "query",
-        "description": "START, then END (ISO 8601)",
-        "schema": {"type": "array", "items": {"type": "string", "format": "date-time"}, "maxItems": 2},
+        "description": "START, then END (ISO 8601), both included",
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "format": "date-time"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
         "style": "form",
         "explode": True,
     },

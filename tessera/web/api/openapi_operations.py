@@ -126,11 +126,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         path=(ID,),
     ),
     ("GET", _TOKENS): Operation(
-        "List live tokens (admins: all=true, client_id, global_client_id)",
+        "List live tokens (admins: all=true, client_id, global_client_id, user_id)",
         "Tokens",
         "users:read",
         (200, "TokenList"),
-        query=("all", "client_id", "global_client_id", *PAGING),
+        query=("all", "client_id", "global_client_id", "user_id", *PAGING),
     ),
     ("POST", _TOKENS): Operation(
         "Create a token acting as the calling admin; full_token is shown this once",

@@ -51,8 +51,10 @@ def _object(properties: dict[str, Schema], *, optional: tuple[str, ...] = ()) ->
 
 
 def _input(properties: dict[str, Schema], *, required: tuple[str, ...] = ()) -> Schema:
-    """A request object: only `required` members must be sent."""
-    schema: Schema = {"type": "object", "properties": properties}
+    """A request object: only `required` members must be sent, and no other (the
+    administration API refuses a field the resource does not have with 400; the members a
+    GET answer carries, such as id and url, are ignored so that it can be PUT back)."""
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = list(required)
     return schema
@@ -61,6 +63,11 @@ def _input(properties: dict[str, Schema], *, required: tuple[str, ...] = ()) -> 
 def _wrapped(member: str, inner: Schema) -> Schema:
     """Zendesk wraps every object in a member named for it: {"client": {...}}."""
     return _object({member: inner})
+
+
+def _body(member: str, inner: Schema) -> Schema:
+    """A request wrapped like an answer, holding nothing else."""
+    return {**_object({member: inner}), "additionalProperties": False}
 
 
 def _listing(member: str, item: str) -> Schema:
@@ -106,28 +113,43 @@ USER = _object(
         "suspended": FLAG,
         "created_at": TIME,
         "updated_at": TIME,
-    },
-    optional=("suspended",),
+    }
 )
-ME = {"allOf": [ref("User"), _input({"authenticity_token": {**TEXT, "description": "only for a browser session"}})]}
+ME = {
+    "allOf": [
+        ref("User"),
+        {"type": "object", "properties": {"authenticity_token": {**TEXT, "description": "only for a browser session"}}},
+    ]
+}
 
 LIFETIME_IN: Schema = {
-    "oneOf": [{"type": "integer", "minimum": ACCESS_MIN, "maximum": ACCESS_MAX}, {"const": "never"}],
-    "description": "seconds, or 'never' for Zendesk's legacy non-expiring tokens (opaque tokens only)",
+    "anyOf": [{"type": "integer", "minimum": ACCESS_MIN, "maximum": ACCESS_MAX}, {"enum": ["never", None]}],
+    "description": "seconds, or 'never' (or null) for Zendesk's legacy non-expiring tokens (opaque tokens only)",
 }
+
+
+def _list_or_text(item: Schema, text: str) -> Schema:
+    return {"anyOf": [_strings(item), {"type": "string", "description": text}]}
+
+
 CLIENT_FIELDS: dict[str, Schema] = {
     "name": {"type": "string", "minLength": 1, "maxLength": 255},
     "identifier": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,254}$"},
     "kind": {"type": "string", "enum": list(CLIENT_KINDS)},
-    "redirect_uri": {**_strings(URL), "description": "absolute; https unless loopback or localhost; no fragment"},
-    "company": TEXT,
-    "description": TEXT,
-    "logo_url": TEXT,
-    "grant_types": _strings({"type": "string", "enum": list(GRANT_TYPES)}),
-    "allowed_scopes": _strings(SCOPE),
+    "redirect_uri": {
+        **_list_or_text(URL, "one URI per line"),
+        "description": "replaces the list; absolute, https unless loopback or localhost, no fragment",
+    },
+    "company": _nullable("string"),
+    "description": _nullable("string"),
+    "logo_url": _nullable("string"),
+    "grant_types": _list_or_text({"type": "string", "enum": list(GRANT_TYPES)}, "space-separated"),
+    "allowed_scopes": _list_or_text(SCOPE, "space-separated"),
     "access_token_lifetime": LIFETIME_IN,
     "refresh_token_lifetime": {"type": "integer", "minimum": REFRESH_MIN, "maximum": REFRESH_MAX},
     "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
+    "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
+    "introspection": {**FLAG, "description": "a resource server: may introspect any token of its account"},
 }
 CLIENT = _object(
     {
@@ -230,10 +252,14 @@ USER_NEW = _input(
     {
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "email": {"type": "string", "format": "email"},
-        "role": {"type": "string", "enum": list(ROLES)},
-        "password": {"type": "string", "minLength": 8},
+        "role": {"type": "string", "enum": list(ROLES), "default": "end-user"},
+        "password": {
+            "type": "string",
+            "minLength": 8,
+            "description": "without one the user cannot sign in until it is set",
+        },
     },
-    required=("name", "email"),
+    required=("email",),
 )
 USER_CHANGES = _input(
     {
@@ -280,14 +306,14 @@ SCHEMAS: dict[str, Schema] = {
     "UserEnvelope": _wrapped("user", ref("User")),
     "MeEnvelope": _wrapped("user", ref("Me")),
     "UserList": _listing("users", "User"),
-    "UserCreation": _wrapped("user", USER_NEW),
-    "UserChanges": _wrapped("user", USER_CHANGES),
+    "UserCreation": _body("user", USER_NEW),
+    "UserChanges": _body("user", USER_CHANGES),
     "Password": PASSWORD_IN,
     "Client": CLIENT,
     "ClientEnvelope": _wrapped("client", ref("Client")),
     "ClientList": _listing("clients", "Client"),
-    "ClientCreation": _wrapped("client", _input(CLIENT_FIELDS, required=("name", "identifier"))),
-    "ClientChanges": _wrapped("client", _input(CLIENT_FIELDS)),
+    "ClientCreation": _body("client", _input(CLIENT_FIELDS, required=("name", "identifier"))),
+    "ClientChanges": _body("client", _input(CLIENT_FIELDS)),
     "SecretRoll": SECRET_ROLL_IN,
     "GlobalClient": GLOBAL_CLIENT,
     "GlobalClientEnvelope": _wrapped("global_client", ref("GlobalClient")),
@@ -297,12 +323,12 @@ SCHEMAS: dict[str, Schema] = {
     "CreatedTokenEnvelope": _wrapped("token", ref("CreatedToken")),
     "CreatedToken": TOKEN_CREATED,
     "TokenList": _listing("tokens", "Token"),
-    "TokenCreation": _wrapped("token", TOKEN_IN),
+    "TokenCreation": _body("token", TOKEN_IN),
     "Ticket": TICKET,
     "TicketEnvelope": _wrapped("ticket", ref("Ticket")),
     "TicketList": _listing("tickets", "Ticket"),
-    "TicketCreation": _wrapped("ticket", TICKET_NEW),
-    "TicketChanges": _wrapped("ticket", TICKET_CHANGES),
+    "TicketCreation": _body("ticket", TICKET_NEW),
+    "TicketChanges": _body("ticket", TICKET_CHANGES),
     "AuditLog": AUDIT_LOG,
     "AuditLogEnvelope": _wrapped("audit_log", ref("AuditLog")),
     "AuditLogList": _listing("audit_logs", "AuditLog"),
