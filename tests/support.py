@@ -17,6 +17,8 @@ import httpx
 
 from tessera.management import accounts, clients, users
 from tessera.model import Account, Client, User
+from tessera.protocol import secrets as token_secrets
+from tessera.protocol.ports import NewAccessToken, NewRefreshToken, TokenRows
 from tessera.storage.stores import Stores
 
 PASSWORD = "correct horse battery"
@@ -211,3 +213,24 @@ async def obtain_code(http: httpx.AsyncClient, client: RegisteredClient, email: 
     assert page.status_code in (302, 303), page.text
     location = page.headers["location"]
     return fragment_of(location) if "#" in location else query_of(location)
+
+
+def token_rows(world: World, now: float, *, family: str, refresh: bool = True) -> TokenRows:
+    """The rows of a token the web client holds for the world's end user (scope read),
+    with a refresh token unless `refresh` is False."""
+    token = token_secrets.new_secret(token_secrets.ACCESS_TOKEN_PREFIX)
+    access = NewAccessToken(
+        digest=token_secrets.digest(token),
+        token_prefix=token[:10],
+        account_id=world.account.id,
+        client_id=world.web.client.id,
+        user_id=world.user.id,
+        scopes=("read",),
+        family=family,
+        created_at=now,
+        expires_at=now + 1800,
+    )
+    new_refresh = (
+        NewRefreshToken(token_secrets.digest(token_secrets.new_secret("tsr_")), now + 86400) if refresh else None
+    )
+    return TokenRows(access=access, refresh=new_refresh)

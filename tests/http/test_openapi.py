@@ -150,8 +150,11 @@ RESOURCES = {
 async def _admin_token(
     stores: Stores, keys: KeyRing, world: World, now: float, scopes: str = "read write"
 ) -> tuple[str, AccessToken]:
+    # A client of its own for each token: an example may delete any client it can name, and
+    # the next example's token must not depend on one that is gone.
+    holder = await add_client(stores, world.account, now, redirect_uris=("https://holder.example.com/cb",))
     created = await token_rules.create(
-        stores, world.account, world.web.client, world.admin, scopes, now, keys=keys, issuer=world.origin
+        stores, world.account, holder.client, world.admin, scopes, now, keys=keys, issuer=world.origin
     )
     return created.full_token, created.token
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from joserfc.jwk import KeySet
 
-from tessera.model import AccessToken, Account, Client, RefreshToken, User
+from tessera.model import AccessToken, Account, AuditEntry, Client, RefreshToken, User
 from tessera.protocol import introspection, revocation, secrets
 from tessera.protocol.client_auth import ClientAuthenticationFailed
 from tessera.protocol.errors import InvalidClient, InvalidRequest, UnauthorizedClient
@@ -69,11 +69,15 @@ class Clients:
         raise AssertionError("not used by these endpoints")
 
 
+ADDRESS = "203.0.113.5"
+
+
 class Tokens:
     def __init__(self, access: AccessToken | None = None, refresh: RefreshToken | None = None) -> None:
         self.access = {secrets.digest(ACCESS): access} if access else {}
         self.refresh = {secrets.digest(REFRESH): refresh} if refresh else {}
         self.revoked: list[tuple[str, object]] = []
+        self.audit: list[AuditEntry | None] = []
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
         return self.access.get(digest)
@@ -81,16 +85,20 @@ class Tokens:
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
         return self.refresh.get(digest)
 
-    async def revoke_family(self, family: str, now: float) -> None:
+    async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
         self.revoked.append(("family", family))
+        self.audit.append(audit)
+        return 2
 
-    async def revoke_access(self, token_id: int, now: float) -> None:
+    async def revoke_access(self, token_id: int, now: float, audit: AuditEntry | None = None) -> int:
         self.revoked.append(("access", token_id))
+        self.audit.append(audit)
+        return 1
 
     async def issue(self, tokens: TokenRows) -> int:
         raise AssertionError("not used by these endpoints")
 
-    async def rotate(self, refresh_id: int, now: float, grace: float, tokens: TokenRows) -> Rotation:
+    async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
         raise AssertionError("not used by these endpoints")
 
     async def touch(self, token_id: int, now: float) -> None:
@@ -121,7 +129,17 @@ async def _revoke(
     repeated: frozenset[str] = frozenset(),
 ) -> None:
     await revocation.endpoint(
-        params, repeated, authorization, ACCOUNT, ISSUER, NOW, clients=clients or Clients(), tokens=tokens, keys=Keys()
+        params,
+        repeated,
+        authorization,
+        ACCOUNT,
+        ISSUER,
+        NOW,
+        clients=clients or Clients(),
+        tokens=tokens,
+        keys=Keys(),
+        users=Users(),
+        ip_address=ADDRESS,
     )
 
 
@@ -186,6 +204,16 @@ async def test_revoking_an_access_token_revokes_that_token_alone() -> None:
     tokens = Tokens(access=make_token())
     await _revoke({"token": ACCESS}, tokens)
     assert tokens.revoked == [("access", 1)]
+    # INTERFACE.md section 6: "token revoked" is audited, as the token's user, from the caller's address.
+    (entry,) = tokens.audit
+    assert entry is not None
+    assert (entry.action, entry.source_type, entry.actor_id, entry.ip_address) == (
+        "revoke",
+        "oauth_token",
+        USER_ID,
+        ADDRESS,
+    )
+    assert ACCESS not in repr(entry)
 
 
 async def test_revoking_a_refresh_token_revokes_its_family() -> None:

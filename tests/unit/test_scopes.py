@@ -42,7 +42,7 @@ def test_known_scopes_are_exactly_the_documented_vocabulary() -> None:
     """INTERFACE.md "Scopes" and section 6 (clients): read, write, impersonate, RESOURCE[:read|:write],
     auditlogs:read, any_channel:write, web_widget:write, openid, profile, email, address, phone,
     offline_access; nothing else."""
-    assert len(VOCABULARY) == 56
+    assert len(VOCABULARY) == 57
     assert set(scopes.KNOWN_SCOPES) == VOCABULARY
 
 
