@@ -73,6 +73,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/oauth/authorizations", bind(authorize.decide), methods=["POST"]),
         *api_v2,
         Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readiness(services.stores.db), methods=["GET"]),
         Route("/", bind(home.home), methods=["GET"]),
         Route("/access/login", bind(login.show), methods=["GET"]),
         Route("/access/login", bind(login.submit), methods=["POST"]),
