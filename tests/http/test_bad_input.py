@@ -45,7 +45,9 @@ async def test_consent_with_a_non_ascii_authenticity_token_is_refused_with_403(
     assert "location" not in response.headers
 
 
-async def test_api_write_with_a_non_ascii_csrf_header_is_refused_with_403(http: httpx.AsyncClient, world: World) -> None:
+async def test_api_write_with_a_non_ascii_csrf_header_is_refused_with_403(
+    http: httpx.AsyncClient, world: World
+) -> None:
     """A signed-in browser's X-CSRF-Token header arrives as latin-1 text: bytes >= 0x80
     become non-ASCII characters."""
     await sign_in(http, world.user.email)
