@@ -153,7 +153,7 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int,
     except ValueError:
         raise SettingsError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
     if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum} {unit}, not {value}")
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
 
 

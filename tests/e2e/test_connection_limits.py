@@ -213,3 +213,29 @@ def test_a_client_that_closes_mid_body_leaves_no_500_and_no_traceback(limited: L
     log = limited.log_path.read_text(errors="replace")
     assert "Traceback" not in log
     assert "Exception in ASGI application" not in log
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("TESSERA_MAX_HEADER_BYTES", "lots", "TESSERA_MAX_HEADER_BYTES must be a whole number of bytes, not 'lots'"),
+        ("TESSERA_READ_TIMEOUT", "0", "TESSERA_READ_TIMEOUT must be at least 1, not 0"),
+        ("TESSERA_MAX_HEADERS", "5", "TESSERA_MAX_HEADERS must be at least 10, not 5"),
+    ],
+)
+def test_a_malformed_limit_is_one_line_and_exit_2(tmp_path: Path, name: str, value: str, words: str) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = harness.tessera(
+        url, "serve", "--port", str(harness.free_port()), env={**harness.clean_env(url), name: value}
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"tessera: {words}\n"
+
+
+def test_an_unknown_log_level_is_a_usage_mistake(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    env = {**harness.clean_env(url), "TESSERA_LOG_LEVEL": "loud"}
+    done = harness.tessera(url, "serve", "--port", str(harness.free_port()), env=env)
+    assert done.returncode == 2
+    assert "Invalid value for '--log-level'" in done.stderr
+    assert "Traceback" not in done.stderr
