@@ -12,7 +12,9 @@ per connection (ServerSettings, docs/reliability.md):
 - at most `max_headers` header fields: more is 431;
 - a request (line, headers and body) must arrive within `read_timeout` seconds of its
   first byte, or of the connection's opening for the first request: else
-  408 Request Timeout (RFC 9110 section 15.5.9) and the connection closes.
+  408 Request Timeout (RFC 9110 section 15.5.9) and the connection closes. A connection
+  that sent nothing at all is closed without an answer: a browser's speculative
+  connection must not read an unsolicited 408 as the answer to a request it sends then.
 
 A header block still arriving is counted as raw bytes, so a peer holding an unfinished
 2 MB header costs the server at most the limit plus one socket read before it is refused.
@@ -43,6 +45,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
         self.limits = limits
         self._in_headers = True  # waiting for (the rest of) a request's header block
         self._header_bytes = 0  # raw bytes received while that block is unfinished
+        self._request_begun = False  # a byte of the next request has arrived
         self._headers_done = 0  # header blocks completed on this connection
         self._counted = 0  # the request line and fields parsed so far, in bytes
         self._fields = 0
@@ -63,6 +66,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
         self._unset_keepalive_if_required()
         if self._in_headers:
             self._arm_read_deadline()
+            self._request_begun = True
         counting, done_before = self._in_headers, self._headers_done
         try:
             self.parser.feed_data(data)
@@ -117,6 +121,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_headers = True
+        self._request_begun = False
         self._cancel_read_deadline()
         if self.cycle.response_complete and self.timeout_keep_alive_task is None and not self.pipeline:
             # Answered before its body had all arrived: the keep-alive timer uvicorn armed
@@ -146,7 +151,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
 
     def _read_timed_out(self) -> None:
         self._read_deadline = None
-        if not self.transport.is_closing():
+        if self._in_headers and not self._request_begun:
+            self.transport.close()  # nothing was asked: nothing to answer
+        elif not self.transport.is_closing():
             self._refuse(408, f"the request did not arrive within {self.limits.read_timeout} seconds")
 
     def _refuse(self, status: int, reason: str) -> None:
