@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from tessera import gc_tuning, housekeeping, paths
@@ -84,6 +84,13 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
             return pages.message(services.templates, "Not found" if status == 404 else "Not allowed", text, status)
         return responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client closed the connection before sending its whole body: nobody is left to
+        # answer, and it is not our fault. No traceback; the access log shows 499 (nginx's
+        # "client closed request"), and the server never writes it to the closed socket.
+        log.debug("client closed the connection mid-request on %s %s", request.method, request.url.path)
+        return Response(status_code=499)
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         text = "Something went wrong on our side; it has been logged. Please try again."
@@ -95,6 +102,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         NotAnAccount: not_an_account,
         StorageUnavailable: unavailable,
         HTTPException: http_error,
+        ClientDisconnect: client_gone,
         Exception: unexpected,
     }
 

@@ -120,3 +120,45 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
         audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1),
     )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What `tessera serve` enforces on each connection before a request reaches the
+    application (docs/reliability.md). Read once in `serve` and handed to uvicorn."""
+
+    # The request line and header fields together, in bytes: more is 431 (414 for the URL alone).
+    max_header_bytes: int = 16 * 1024
+    # Header fields per request: more is 431.
+    max_headers: int = 100
+    # Seconds in which a request (line, headers and body) must arrive, counted from its
+    # first byte, or from the connection's opening for the first request: else 408 and close.
+    read_timeout: int = 10
+    # Seconds an idle keep-alive connection is kept between requests.
+    keep_alive_timeout: int = 5
+    # Connections (and requests in progress) per worker beyond which requests get 503; 0: no limit.
+    max_connections: int = 1024
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def load_server_settings(env: Mapping[str, str] | None = None) -> ServerSettings:
+    env = os.environ if env is None else env
+    return ServerSettings(
+        max_header_bytes=_whole_number(env, "TESSERA_MAX_HEADER_BYTES", 16 * 1024, 1024, "bytes"),
+        max_headers=_whole_number(env, "TESSERA_MAX_HEADERS", 100, 10, "header fields"),
+        read_timeout=_whole_number(env, "TESSERA_READ_TIMEOUT", 10, 1, "seconds"),
+        keep_alive_timeout=_whole_number(env, "TESSERA_KEEP_ALIVE_TIMEOUT", 5, 1, "seconds"),
+        max_connections=_whole_number(env, "TESSERA_MAX_CONNECTIONS", 1024, 0, "connections"),
+    )

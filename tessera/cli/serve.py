@@ -10,34 +10,63 @@ import click
 import uvicorn
 
 from tessera.cli import demo_seed
-from tessera.cli.context import CliState, migrate_schema, run
+from tessera.cli.context import CliState, fail, migrate_schema, run
+from tessera.settings import ServerSettings, SettingsError, load_server_settings
+from tessera.web.connection_limits import protocol_factory
 
-LOG_CONFIG: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
-    "loggers": {
-        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
-        "tessera": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-    },
-}
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-def _uvicorn_config(host: str, port: int, workers: int) -> dict[str, Any]:
+def log_config(level: str) -> dict[str, Any]:
+    """Everything on stderr at `level`. uvicorn's access log stays off: Tessera's own
+    (web/access_log.py) leaves out query strings, or redacts their secrets at debug."""
+    upper = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": upper, "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "tessera": {"handlers": ["stderr"], "level": upper, "propagate": False},
+        },
+    }
+
+
+def _uvicorn_config(host: str, port: int, workers: int, limits: ServerSettings, log_level: str) -> dict[str, Any]:
     return {
         "host": host,
         "port": port,
         "workers": workers,
         "factory": True,
         "loop": "uvloop",
-        "http": "httptools",
-        "access_log": False,  # our own access log leaves out query strings (web/access_log.py)
-        "log_config": LOG_CONFIG,
+        # httptools, with the header-size, header-count and read-time limits uvicorn lacks.
+        "http": protocol_factory(limits),
+        "timeout_keep_alive": limits.keep_alive_timeout,
+        "limit_concurrency": limits.max_connections or None,
+        "access_log": False,  # our own access log redacts query strings (web/access_log.py)
+        "log_config": log_config(log_level),
         "server_header": False,
         "lifespan": "on",
     }
+
+
+def _server_settings() -> ServerSettings:
+    try:
+        return load_server_settings()
+    except SettingsError as problem:
+        fail(str(problem))
+
+
+log_level_option = click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="info",
+    show_default=True,
+    envvar="TESSERA_LOG_LEVEL",
+    help="Log level of the server's log on stderr (env TESSERA_LOG_LEVEL).",
+)
 
 
 @click.command()
@@ -45,25 +74,30 @@ def _uvicorn_config(host: str, port: int, workers: int) -> dict[str, Any]:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--no-migrate", is_flag=True, help="Do not migrate the schema first.")
+@log_level_option
 @click.pass_obj
-def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool) -> None:
+def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool, log_level: str) -> None:
     """Serve every account over HTTP (migrating the schema first)."""
     settings = state.settings()
+    limits = _server_settings()
     if not no_migrate:
         migrate_schema(settings)
     # Worker processes build their settings from the environment: hand the URL down.
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url
-    uvicorn.run("tessera.asgi:app", **_uvicorn_config(host, port, workers))
+    uvicorn.run("tessera.asgi:app", **_uvicorn_config(host, port, workers, limits, log_level.lower()))
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@log_level_option
 @click.pass_obj
-def demo(state: CliState, host: str, port: int) -> None:
+def demo(state: CliState, host: str, port: int, log_level: str) -> None:
     """Seed a demo account, admin and client, then serve; prints how to try it."""
     settings = state.settings()
+    limits = _server_settings()
     seeded = run(settings, lambda stores: demo_seed.seed(stores, settings))
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url
     click.echo(demo_seed.instructions(settings, seeded, port))
-    asyncio.run(demo_seed.serve_with_callback(host, port, seeded, settings, _uvicorn_config(host, port, 1)))
+    config = _uvicorn_config(host, port, 1, limits, log_level.lower())
+    asyncio.run(demo_seed.serve_with_callback(host, port, seeded, settings, config))

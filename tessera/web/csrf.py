@@ -20,4 +20,7 @@ def token(secret_key: str, purpose: str, cookie_value: str) -> str:
 def valid(secret_key: str, purpose: str, cookie_value: str | None, presented: str | None) -> bool:
     if not cookie_value or not presented:
         return False
-    return hmac.compare_digest(token(secret_key, purpose, cookie_value), presented)
+    # Compared as bytes: hmac.compare_digest refuses a str holding anything but ASCII, and a
+    # presented token is whatever the request carried (a form field, a header).
+    expected = token(secret_key, purpose, cookie_value).encode()
+    return hmac.compare_digest(expected, presented.encode("utf-8", "surrogatepass"))

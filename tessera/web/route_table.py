@@ -46,22 +46,22 @@ def _api_paths(path: str) -> tuple[str, str]:
 
 # Administration (INTERFACE.md section 6): admins of the account only (web/api/admin.py).
 ADMINISTRATION: tuple[tuple[str, Handler, str, str], ...] = (
-    ("/api/v2/users", users.list_users, "users:read", "GET"),
-    ("/api/v2/users", users.create_user, "users:write", "POST"),
-    ("/api/v2/users/{user_id}", users.show_user, "users:read", "GET"),
-    ("/api/v2/users/{user_id}", users.update_user, "users:write", "PUT"),
-    ("/api/v2/users/{user_id}/password", users.set_password, "users:write", "PUT"),
-    ("/api/v2/oauth/clients", clients.list_clients, "clients:read", "GET"),
-    ("/api/v2/oauth/clients", clients.create_client, "clients:write", "POST"),
-    ("/api/v2/oauth/clients/{client_id}", clients.show_client, "clients:read", "GET"),
-    ("/api/v2/oauth/clients/{client_id}", clients.update_client, "clients:write", "PUT"),
-    ("/api/v2/oauth/clients/{client_id}", clients.delete_client, "clients:write", "DELETE"),
-    ("/api/v2/oauth/clients/{client_id}/generate_secret", clients.generate_secret, "clients:write", "PUT"),
-    ("/api/v2/oauth/global_clients", global_clients.list_global_clients, "clients:read", "GET"),
-    ("/api/v2/oauth/global_clients/{client_id}", global_clients.show_global_client, "clients:read", "GET"),
-    ("/api/v2/oauth/global_clients/{client_id}", global_clients.revoke_global_client, "clients:write", "DELETE"),
-    ("/api/v2/audit_logs", audit_logs.list_audit_logs, "auditlogs:read", "GET"),
-    ("/api/v2/audit_logs/{audit_log_id}", audit_logs.show_audit_log, "auditlogs:read", "GET"),
+    (paths.API_USERS, users.list_users, "users:read", "GET"),
+    (paths.API_USERS, users.create_user, "users:write", "POST"),
+    (paths.API_USER, users.show_user, "users:read", "GET"),
+    (paths.API_USER, users.update_user, "users:write", "PUT"),
+    (paths.API_USER_PASSWORD, users.set_password, "users:write", "PUT"),
+    (paths.API_CLIENTS, clients.list_clients, "clients:read", "GET"),
+    (paths.API_CLIENTS, clients.create_client, "clients:write", "POST"),
+    (paths.API_CLIENT, clients.show_client, "clients:read", "GET"),
+    (paths.API_CLIENT, clients.update_client, "clients:write", "PUT"),
+    (paths.API_CLIENT, clients.delete_client, "clients:write", "DELETE"),
+    (paths.API_CLIENT_SECRET, clients.generate_secret, "clients:write", "PUT"),
+    (paths.API_GLOBAL_CLIENTS, global_clients.list_global_clients, "clients:read", "GET"),
+    (paths.API_GLOBAL_CLIENT, global_clients.show_global_client, "clients:read", "GET"),
+    (paths.API_GLOBAL_CLIENT, global_clients.revoke_global_client, "clients:write", "DELETE"),
+    (paths.API_AUDIT_LOGS, audit_logs.list_audit_logs, "auditlogs:read", "GET"),
+    (paths.API_AUDIT_LOG, audit_logs.show_audit_log, "auditlogs:read", "GET"),
 )
 
 
@@ -74,7 +74,7 @@ def routes(services: Services) -> list[BaseRoute]:
     api_v2: list[BaseRoute] = [
         # Public, like discovery: the OpenAPI document of every route below.
         Route(path, allow_any_origin(bind(openapi.openapi)), methods=["GET"])
-        for path in _api_paths("/api/v2/openapi")
+        for path in _api_paths(paths.API_OPENAPI)
     ]
     for path in _api_paths(paths.API_USERS_ME):
         api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
@@ -96,26 +96,26 @@ def routes(services: Services) -> list[BaseRoute]:
         api_v2.append(Route(path, bind(api(tickets.delete_ticket, scope="tickets:write")), methods=["DELETE"]))
     # The admin console (INTERFACE.md section 6): HTML pages, Post/Redirect/Get.
     console: list[BaseRoute] = [
-        Route("/admin", bind(admin_clients.index), methods=["GET"]),
-        Route("/admin/clients", bind(admin_clients.index), methods=["GET"]),
-        Route("/admin/clients", bind(admin_clients.create), methods=["POST"]),
-        Route("/admin/clients/new", bind(admin_clients.new), methods=["GET"]),
-        Route("/admin/clients/{client_id:int}", bind(admin_clients.edit), methods=["GET"]),
-        Route("/admin/clients/{client_id:int}", bind(admin_clients.update), methods=["POST"]),
-        Route("/admin/clients/{client_id:int}/delete", bind(admin_clients.confirm_delete), methods=["GET"]),
-        Route("/admin/clients/{client_id:int}/delete", bind(admin_clients.delete), methods=["POST"]),
-        Route("/admin/clients/{client_id:int}/secret", bind(admin_clients.regenerate), methods=["POST"]),
-        Route("/admin/apps", bind(admin_apps.index), methods=["GET"]),
-        Route("/admin/apps/{client_id:int}/revoke", bind(admin_apps.confirm_revoke), methods=["GET"]),
-        Route("/admin/apps/{client_id:int}/revoke", bind(admin_apps.revoke), methods=["POST"]),
-        Route("/admin/users", bind(admin_users.index), methods=["GET"]),
-        Route("/admin/users", bind(admin_users.create), methods=["POST"]),
-        Route("/admin/users/new", bind(admin_users.new), methods=["GET"]),
-        Route("/admin/users/{user_id:int}", bind(admin_users.edit), methods=["GET"]),
-        Route("/admin/users/{user_id:int}", bind(admin_users.update), methods=["POST"]),
-        Route("/admin/tokens", bind(admin_tokens.index), methods=["GET"]),
-        Route("/admin/tokens/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
-        Route("/admin/audit", bind(admin_audit.index), methods=["GET"]),
+        Route(paths.ADMIN, bind(admin_clients.index), methods=["GET"]),
+        Route(paths.ADMIN_CLIENTS, bind(admin_clients.index), methods=["GET"]),
+        Route(paths.ADMIN_CLIENTS, bind(admin_clients.create), methods=["POST"]),
+        Route(paths.ADMIN_CLIENTS + "/new", bind(admin_clients.new), methods=["GET"]),
+        Route(paths.ADMIN_CLIENTS + "/{client_id:int}", bind(admin_clients.edit), methods=["GET"]),
+        Route(paths.ADMIN_CLIENTS + "/{client_id:int}", bind(admin_clients.update), methods=["POST"]),
+        Route(paths.ADMIN_CLIENTS + "/{client_id:int}/delete", bind(admin_clients.confirm_delete), methods=["GET"]),
+        Route(paths.ADMIN_CLIENTS + "/{client_id:int}/delete", bind(admin_clients.delete), methods=["POST"]),
+        Route(paths.ADMIN_CLIENTS + "/{client_id:int}/secret", bind(admin_clients.regenerate), methods=["POST"]),
+        Route(paths.ADMIN_APPS, bind(admin_apps.index), methods=["GET"]),
+        Route(paths.ADMIN_APPS + "/{client_id:int}/revoke", bind(admin_apps.confirm_revoke), methods=["GET"]),
+        Route(paths.ADMIN_APPS + "/{client_id:int}/revoke", bind(admin_apps.revoke), methods=["POST"]),
+        Route(paths.ADMIN_USERS, bind(admin_users.index), methods=["GET"]),
+        Route(paths.ADMIN_USERS, bind(admin_users.create), methods=["POST"]),
+        Route(paths.ADMIN_USERS + "/new", bind(admin_users.new), methods=["GET"]),
+        Route(paths.ADMIN_USERS + "/{user_id:int}", bind(admin_users.edit), methods=["GET"]),
+        Route(paths.ADMIN_USERS + "/{user_id:int}", bind(admin_users.update), methods=["POST"]),
+        Route(paths.ADMIN_TOKENS, bind(admin_tokens.index), methods=["GET"]),
+        Route(paths.ADMIN_TOKENS + "/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
+        Route(paths.ADMIN_AUDIT, bind(admin_audit.index), methods=["GET"]),
     ]
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
@@ -132,6 +132,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
         *api_v2,
         Route(paths.HEALTHZ, health.healthz, methods=["GET"]),
+        Route(paths.READYZ, health.readiness(services.stores.db), methods=["GET"]),
         Route(paths.HOME, bind(home.home), methods=["GET"]),
         Route(paths.LOGIN, bind(login.show), methods=["GET"]),
         Route(paths.LOGIN, bind(login.submit), methods=["POST"]),

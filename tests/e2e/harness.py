@@ -229,8 +229,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, log_path: Path, port: int | None = None) -> Iterator[int]:
-    """`tessera --database-url URL serve --port PORT` until the block ends; yields the port."""
+def running_server(
+    database_url: str, log_path: Path, port: int | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[int]:
+    """`tessera --database-url URL serve --port PORT` until the block ends; yields the port.
+    `env` adds settings (TESSERA_*) to the server's environment."""
     port = port or free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -238,7 +241,7 @@ def running_server(database_url: str, log_path: Path, port: int | None = None) -
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=clean_env(database_url),
+            env={**clean_env(database_url), **(env or {})},
             cwd=tempfile.gettempdir(),
         )
         try:

@@ -8,13 +8,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.management import global_clients
 from tessera.management.errors import NotFound
 from tessera.model import Client
 from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
 from tessera.web.services import Services
 
-LIST = "/admin/apps"
+LIST = paths.ADMIN_APPS
 
 
 async def index(services: Services, request: Request) -> Response:

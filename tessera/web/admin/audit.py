@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.management import audit_log, users
 from tessera.management.audit_events import ACTIONS
 from tessera.storage.audit import AuditFilter
 from tessera.web.admin.common import enter, page, whole
 from tessera.web.services import Services
 
-LIST = "/admin/audit"
+LIST = paths.ADMIN_AUDIT
 PAGE_SIZE = 50
 DAY = 86400
 

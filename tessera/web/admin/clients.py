@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.management import clients
 from tessera.management.errors import Invalid, ManagementError, NotFound
 from tessera.model import Client
@@ -18,7 +19,7 @@ from tessera.web.admin.client_form import ClientForm
 from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
 from tessera.web.services import Services
 
-LIST = "/admin/clients"
+LIST = paths.ADMIN_CLIENTS
 # How long the old secret keeps working after a regeneration (0 to 604800 s).
 OVERLAPS = ((0, "Stop working now"), (3600, "1 hour"), (86400, "1 day"), (604800, "7 days"))
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from tessera import paths
 from tessera.management import access
 from tessera.management.audit_events import Actor
 from tessera.management.errors import Forbidden
@@ -77,7 +78,7 @@ def _forbidden(services: Services, account: Account, user: User, reason: str) ->
         account_name=account.name,
         user=user,
         reason=reason,
-        login_url="/access/login?" + urlencode({"return_to": "/admin"}),
+        login_url=paths.LOGIN + "?" + urlencode({"return_to": paths.ADMIN}),
     )
 
 

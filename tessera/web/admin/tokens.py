@@ -11,12 +11,13 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.management import clients, global_clients, tokens, users
 from tessera.management.errors import ManagementError
 from tessera.web.admin.common import done, enter, page, read_form, whole
 from tessera.web.services import Services
 
-LIST = "/admin/tokens"
+LIST = paths.ADMIN_TOKENS
 PAGE_SIZE = 50
 
 

@@ -11,13 +11,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import paths
 from tessera.management import users
 from tessera.management.errors import Invalid, ManagementError, NotFound
 from tessera.model import ROLES, User
 from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
 from tessera.web.services import Services
 
-LIST = "/admin/users"
+LIST = paths.ADMIN_USERS
 ROLE_LABELS = {"admin": "Admin", "agent": "Agent", "end-user": "End user"}
 assert set(ROLE_LABELS) == set(ROLES)
 

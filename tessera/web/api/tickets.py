@@ -48,9 +48,16 @@ async def _spec(request: Request) -> dict[str, Any]:
     return spec
 
 
+def _no_nul(name: str, value: str) -> None:
+    # JSON may carry "\u0000"; PostgreSQL text cannot hold it, and no subject needs it.
+    if "\x00" in value:
+        raise Invalid(f"{name} must not contain a NUL character (\\u0000)")
+
+
 def _subject(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid("ticket.subject must be a non-empty string")
+    _no_nul("ticket.subject", value)
     if len(value) > MAX_SUBJECT:
         raise Invalid(f"ticket.subject must be at most {MAX_SUBJECT} characters")
     return value.strip()
@@ -70,8 +77,10 @@ def _description(spec: dict[str, Any]) -> str:
     body = comment.get("body") if isinstance(comment, dict) else spec.get("description")
     if not isinstance(body, str) or not body.strip():
         raise Invalid("a new ticket needs its first comment: ticket.comment.body (or ticket.description), a string")
+    name = "ticket.comment.body" if isinstance(comment, dict) else "ticket.description"
     if len(body) > MAX_DESCRIPTION:
-        raise Invalid(f"ticket.comment.body must be at most {MAX_DESCRIPTION} characters")
+        raise Invalid(f"{name} must be at most {MAX_DESCRIPTION} characters")
+    _no_nul(name, body)
     return body
 
 
