@@ -132,7 +132,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
         *api_v2,
         Route(paths.HEALTHZ, health.healthz, methods=["GET"]),
-        Route(paths.READYZ, health.readiness(services.stores.db), methods=["GET"]),
+        Route(paths.READYZ, health.readiness(lambda: services.stores.db), methods=["GET"]),
         Route(paths.HOME, bind(home.home), methods=["GET"]),
         Route(paths.LOGIN, bind(login.show), methods=["GET"]),
         Route(paths.LOGIN, bind(login.submit), methods=["POST"]),

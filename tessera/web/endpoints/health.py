@@ -35,14 +35,14 @@ class _Probe:
     """One `SELECT 1` in flight at a time, shared by every /readyz request that arrives
     meanwhile: while the database hangs, probes must not pile up on its connection pool."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, database: Callable[[], Database]) -> None:
+        self._database = database
         self._running: asyncio.Future[None] | None = None
 
     async def answers_within(self, seconds: float) -> str | None:
         """None when the database answered in time, else why not."""
         if self._running is None or self._running.done():
-            self._running = asyncio.ensure_future(self._db.read(health.ping))
+            self._running = asyncio.ensure_future(self._database().read(health.ping))
             self._running.add_done_callback(_retrieve)
         try:
             await asyncio.wait_for(asyncio.shield(self._running), seconds)
@@ -60,8 +60,10 @@ def _retrieve(future: asyncio.Future[None]) -> None:
         future.exception()
 
 
-def readiness(db: Database) -> Callable[[Request], Awaitable[Response]]:
-    probe = _Probe(db)
+def readiness(database: Callable[[], Database]) -> Callable[[Request], Awaitable[Response]]:
+    """The /readyz endpoint over the database `database()` gives (looked up at the first
+    request, so that building the route table touches nothing)."""
+    probe = _Probe(database)
 
     async def readyz(request: Request) -> Response:
         problem = await probe.answers_within(READY_WITHIN)
