@@ -17,17 +17,22 @@ from tessera.storage.database import Database
 log = logging.getLogger("tessera.housekeeping")
 
 
+async def purge_once(db: Database, settings: Settings) -> purge.Purged:
+    """One purge with the settings' windows: the periodic one and `tessera tokens purge`."""
+    return await purge.purge(
+        db,
+        settings.clock(),
+        login_window=settings.login_failure_window,
+        audit_retention=settings.audit_log_retention_days * 86400,
+    )
+
+
 async def run_forever(db: Database, settings: Settings) -> None:
     interval = settings.purge_interval
     await asyncio.sleep(random.uniform(0, interval))
     while True:
         try:
-            purged = await purge.purge(
-                db,
-                settings.clock(),
-                login_window=settings.login_failure_window,
-                audit_retention=settings.audit_log_retention_days * 86400,
-            )
+            purged = await purge_once(db, settings)
             if purged.total:
                 log.info("purged %d dead rows: %s", purged.total, purged.counts)
         except Exception:  # a failed purge must never stop the server; the next one retries

@@ -88,14 +88,14 @@ def _stored_secret_key(db_path: Path) -> str:
     return key
 
 
-def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds") -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+        raise SettingsError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
@@ -118,7 +118,7 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         refresh_reuse_grace=_int_setting(env, "TESSERA_REFRESH_REUSE_GRACE", 10, 0),
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
         purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
-        audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1),
+        audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1, "days"),
     )
 
 

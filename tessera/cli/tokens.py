@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tessera import housekeeping
 from tessera.cli.context import CliState, emit_json, run
 from tessera.key_ring import key_ring_for
 from tessera.management import accounts as account_rules
@@ -58,7 +59,7 @@ def purge(state: CliState) -> None:
     settings = state.settings()
 
     async def action(stores: Stores) -> purge_rows.Purged:
-        return await purge_rows.purge(stores.db, settings.clock(), login_window=settings.login_failure_window)
+        return await housekeeping.purge_once(stores.db, settings)
 
     purged = run(settings, action)
     details = ", ".join(f"{count} {table}" for table, count in purged.counts.items())

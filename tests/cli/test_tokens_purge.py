@@ -24,8 +24,8 @@ TESSERA = str(Path(sys.executable).with_name("tessera"))
 HOUR = 3600
 
 
-def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+def _run(url: str, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")} | settings
     return subprocess.run(
         [TESSERA, "--database-url", url, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
@@ -167,3 +167,27 @@ def test_purge_on_a_fresh_database_purges_nothing(tmp_path: Path) -> None:
     assert done.stdout.startswith(
         "purged 0 rows (0 refresh_tokens, 0 access_tokens, 0 authorization_codes, 0 sessions, 0 login_failures"
     )
+
+
+def test_purge_keeps_audit_entries_for_the_configured_days(seeded: tuple[str, Path, list[dict[str, Any]]]) -> None:
+    """INTERFACE.md section 6: entries older than TESSERA_AUDIT_LOG_RETENTION_DAYS are purged,
+    by `tessera tokens purge` as by the server's periodic purge."""
+    url, path, _ = seeded
+    day = 24 * HOUR
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DELETE FROM audit_logs")
+        for age_days in (3, 10, 400):
+            conn.execute(
+                "INSERT INTO audit_logs (account_id, actor_name, source_type, source_label, action,"
+                " change_description, created_at) VALUES (1, 'Tessera', 'user', 'x', 'update', ?, ?)",
+                (f"{age_days} days old", time.time() - age_days * day),
+            )
+    kept = "SELECT change_description FROM audit_logs ORDER BY created_at DESC"
+    assert _run(url, "tokens", "purge").returncode == 0
+    assert [row[0] for row in _rows(path, kept)] == ["3 days old", "10 days old"]
+    done = _run(url, "tokens", "purge", TESSERA_AUDIT_LOG_RETENTION_DAYS="7")
+    assert done.returncode == 0, done.stderr
+    assert [row[0] for row in _rows(path, kept)] == ["3 days old"]
+    refused = _run(url, "tokens", "purge", TESSERA_AUDIT_LOG_RETENTION_DAYS="a week")
+    assert refused.returncode != 0
+    assert "whole number of days" in refused.stderr
