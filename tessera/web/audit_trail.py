@@ -1,9 +1,10 @@
 """Who did it, as the audit log names them (INTERFACE.md section 6): the signed-in user or
 the token's user, and the address the request came from.
 
-The address is the ASGI scope's `client`: uvicorn puts the peer there, or, behind a proxy
-it trusts (--forwarded-allow-ips), the address that proxy forwarded. A header is never
-read here, so a caller cannot write any address it likes into the log.
+The address is the ASGI scope's `client`: uvicorn puts the peer there, or, when the peer
+is a proxy it trusts (uvicorn's default: one on the same machine, 127.0.0.1), the address
+that proxy forwarded in X-Forwarded-For. No header is read here; a proxy in front must set
+X-Forwarded-For itself rather than pass on the caller's (docs/security.md).
 """
 
 from __future__ import annotations
