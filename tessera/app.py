@@ -110,7 +110,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     """The application. Without `db` it opens the database itself and closes it at shutdown."""
     owned = db is None
-    database = open_database(settings.database_url) if db is None else db
+    database = open_database(settings.database_url, settings.database_timeout) if db is None else db
     services = build_services(settings, database)
 
     @contextlib.asynccontextmanager

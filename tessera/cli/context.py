@@ -60,7 +60,7 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
     migrate_schema(settings)
 
     async def main() -> T:
-        db = open_database(settings.database_url)
+        db = open_database(settings.database_url, settings.database_timeout)
         try:
             return await action(Stores.over(db))
         finally:
