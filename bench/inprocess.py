@@ -4,7 +4,9 @@ microseconds per request (this process, all threads) for each route, so that a c
 the hot path can be measured without wrk's noise. Not a throughput figure; `make bench`
 gives those.
 
-    python -m bench.inprocess [--requests N]
+    python -m bench.inprocess [--requests N] [--metrics]
+
+--metrics serves with TESSERA_METRICS=1, to measure what /metrics' counting costs.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ async def _token(app: Any, *headers: Any) -> str:
     return str(json.loads(b"".join(chunks))["access_token"])
 
 
-async def main(total: int) -> None:
+async def main(total: int, with_metrics: bool = False) -> None:
     folder = tempfile.mkdtemp(prefix="tessera-inprocess-")
     url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
     migrate.upgrade(url)
@@ -113,7 +115,7 @@ async def main(total: int) -> None:
         now,
     )
     assert secret is not None
-    settings = Settings(database_url=url, secret_key="k" * 40, access_log=False, purge_interval=0)
+    settings = Settings(database_url=url, secret_key="k" * 40, access_log=False, purge_interval=0, metrics=with_metrics)
     app = create_app(settings, db=db)
     gc_tuning.tune_for_serving()  # as the server's lifespan does; the default GC dominates otherwise
     host = (b"host", b"acme.localhost:8000")
@@ -139,4 +141,6 @@ async def main(total: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20000)
-    asyncio.run(main(parser.parse_args().requests))
+    parser.add_argument("--metrics", action="store_true", help="serve with TESSERA_METRICS=1")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.requests, arguments.metrics))

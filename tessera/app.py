@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from tessera import gc_tuning, housekeeping, paths
+from tessera import gc_tuning, housekeeping, metrics, paths
 from tessera.key_ring import key_ring_for
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
@@ -23,6 +23,7 @@ from tessera.storage.stores import Stores
 from tessera.web import pages, responses
 from tessera.web.access_log import AccessLog
 from tessera.web.exact_path_router import ExactPathRouter
+from tessera.web.request_metrics import RequestMetrics
 from tessera.web.route_table import routes
 from tessera.web.services import Services
 from tessera.web.tenancy import NotAnAccount
@@ -68,6 +69,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+        metrics.oauth_error("temporarily_unavailable")
         text = "The service could not reach its database. Please try again in a moment."
         if _wants_html(request):
             return pages.message(services.templates, "Temporarily unavailable", text, 503)
@@ -110,7 +112,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     """The application. Without `db` it opens the database itself and closes it at shutdown."""
     owned = db is None
-    database = open_database(settings.database_url) if db is None else db
+    database = open_database(settings.database_url, settings.database_timeout) if db is None else db
     services = build_services(settings, database)
 
     @contextlib.asynccontextmanager
@@ -134,4 +136,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.services = services
     if settings.access_log:
         app.add_middleware(AccessLog)
+    if settings.metrics:
+        metrics.enable()
+        metrics.watch_database(database)
+        app.add_middleware(RequestMetrics)
     return app

@@ -31,6 +31,8 @@ AUTHORIZED_APPS_REVOKE = AUTHORIZED_APPS + "/revoke"
 ASSETS = "/assets"
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
+# Prometheus metrics on the platform host, when TESSERA_METRICS=1 (INTERFACE.md section 9).
+METRICS = "/metrics"
 
 # The admin console (INTERFACE.md section 6).
 ADMIN = "/admin"

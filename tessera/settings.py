@@ -39,6 +39,13 @@ class Settings:
     audit_log_retention_days: int = 365
     access_log: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+    # Seconds a database call may take (waiting for a connection, a lock or the server)
+    # before the request is answered 503 with Retry-After (docs/reliability.md).
+    database_timeout: float = 5.0
+    # GET /metrics on the platform host (docs/reliability.md): off unless TESSERA_METRICS=1;
+    # from loopback only, unless a bearer token is set here.
+    metrics: bool = False
+    metrics_token: str = field(default="", repr=False)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -119,7 +126,32 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
         purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
         audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1, "days"),
+        database_timeout=_seconds_setting(env, "TESSERA_DATABASE_TIMEOUT", 5.0),
+        metrics=_flag(env, "TESSERA_METRICS"),
+        metrics_token=env.get("TESSERA_METRICS_TOKEN", "").strip(),
     )
+
+
+def _seconds_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, such as 5 or 0.5, not {raw!r}") from None
+    if not 0.1 <= value <= 600:
+        raise SettingsError(f"{name} must be between 0.1 and 600 seconds, not {raw}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,12 @@ from tessera.urls import account_host, origin
 
 T = TypeVar("T")
 
+# Seconds a command's database call may wait (a lock, a busy server) before it gives up
+# with exit status 1. TESSERA_DATABASE_TIMEOUT is for requests, which must answer fast; an
+# operator's command had better wait out a briefly locked database (SQLite retried ~40 s
+# before that setting existed, PostgreSQL had no bound), yet never hang for good.
+CLI_DATABASE_TIMEOUT = 60.0
+
 
 @dataclass
 class CliState:
@@ -60,7 +66,7 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
     migrate_schema(settings)
 
     async def main() -> T:
-        db = open_database(settings.database_url)
+        db = open_database(settings.database_url, max(settings.database_timeout, CLI_DATABASE_TIMEOUT))
         try:
             return await action(Stores.over(db))
         finally:

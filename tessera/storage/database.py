@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from tessera.storage.engine import create_engine
 from tessera.storage.errors import StorageUnavailable
-from tessera.storage.pooled import PooledDatabase
+from tessera.storage.pooled import DEFAULT_TIMEOUT, PooledDatabase
 from tessera.storage.sqlite_writer import SQLiteDatabase
 
 __all__ = ["Database", "PooledDatabase", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
@@ -46,10 +46,16 @@ class Database(Protocol):
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T: ...
 
+    def usage(self) -> tuple[int, int]:
+        """Calls waiting for or holding a connection, and the connections serving them."""
+        ...
+
     def close(self) -> None: ...
 
 
-def open_database(url: str) -> SQLiteDatabase | PooledDatabase:
+def open_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> SQLiteDatabase | PooledDatabase:
+    """`timeout`: seconds a database call may take before it raises StorageUnavailable
+    (TESSERA_DATABASE_TIMEOUT; docs/reliability.md)."""
     if url.startswith("sqlite"):
-        return SQLiteDatabase(url)
-    return PooledDatabase(url)
+        return SQLiteDatabase(url, timeout=timeout)
+    return PooledDatabase(url, timeout=timeout)

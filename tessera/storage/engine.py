@@ -25,12 +25,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, timeout: float | None = None) -> Engine:
+    """`timeout` (seconds; the serving path passes TESSERA_DATABASE_TIMEOUT) bounds, on
+    PostgreSQL, connecting, each statement and each lock wait, so that a locked table or a
+    hung server gives an error the caller can answer 503 for instead of a stalled request.
+    None (migrations, the CLI's long operations) leaves the server's own defaults."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, poolclass=NullPool)
+    if timeout is None:
+        return sa.create_engine(url, poolclass=NullPool)
+    millis = max(1, round(timeout * 1000))
+    connect_args = {
+        # libpq counts whole seconds and treats less than 2 as 2.
+        "connect_timeout": max(2, round(timeout)),
+        "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
+    }
+    return sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
 
 
 def autocommit(engine: Engine) -> Connection:

@@ -59,8 +59,10 @@ class InFlightCommit:
 
 
 def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
-        return  # the caller went away; the write stands all the same
+    if future.done():
+        # Cancelled: the caller went away; the write stands all the same. Or already
+        # refused because its COMMIT ran past the timeout (SQLiteDatabase._commit_overdue).
+        return
     if ok:
         future.set_result(value)
     else:

@@ -9,6 +9,12 @@ yet 32 concurrent token requests share one fsync instead of queueing for 32.
 
 This is the hottest path of the server: every token request writes through it. State
 changes are plain attribute stores; nothing here may add work per write.
+
+No write waits longer than the timeout (TESSERA_DATABASE_TIMEOUT, docs/reliability.md):
+while another process holds the write lock the batch is retried, and once the lock has
+been held that long every waiting write is refused with StorageUnavailable (503); a COMMIT
+that has not returned within it (a stalled disk) has its batch, and the writes queued
+behind it, refused the same way. Both checks run per batch, never per write.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ T = TypeVar("T")
 MAX_BATCH = 256
 # Commits between WAL checkpoints (see SQLiteDatabase._start_checkpoint).
 CHECKPOINT_EVERY = 200
-BUSY_RETRIES = 2000  # ~ 40 s of backing off before a write is refused
+DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 
 
 class SQLiteDatabase:
@@ -64,8 +70,9 @@ class SQLiteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.engine = create_engine(url)
+        self.timeout = timeout
         self._errors = DatabaseErrors(self.engine.dialect.dbapi)
         self._reader: Connection | None = None
         self._writer: Connection | None = None
@@ -77,6 +84,8 @@ class SQLiteDatabase:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_commit: InFlightCommit | None = None
         self._busy_retries = 0
+        self._busy_since = 0.0  # loop.time() of the first refusal of the write lock
+        self._overdue: asyncio.TimerHandle | None = None
         self._commit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-sqlite-commit")
         self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-sqlite-checkpoint")
         self._checkpointer: Any = None
@@ -87,6 +96,10 @@ class SQLiteDatabase:
     def _reader_connection(self) -> Connection:
         if self._reader is None:
             self._reader = autocommit(self.engine)
+            # A WAL reader waits only for rare exclusive locks (recovery, another process's
+            # exclusive mode); it waits on the loop thread, so never longer than the timeout.
+            raw: Any = self._reader.connection.driver_connection
+            raw.execute(f"PRAGMA busy_timeout={max(1, round(self.timeout * 1000))}")
         return self._reader
 
     def _writer_raw(self) -> Any:
@@ -101,6 +114,11 @@ class SQLiteDatabase:
             # _start_checkpoint runs them beside the writer instead.
             raw.execute("PRAGMA wal_autocheckpoint=0")
         return self._writer.connection.driver_connection
+
+    def usage(self) -> tuple[int, int]:
+        """Writes queued or committing, and the one writer (metrics)."""
+        committing = 0 if self._in_commit is None else len(self._in_commit.batch)
+        return len(self._pending) + committing, 1
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         # Inline on the loop thread; the lock only matters when several threads share the
@@ -164,14 +182,24 @@ class SQLiteDatabase:
         self._state = COMMITTING
         commit = self._commit_thread.submit(raw.execute, "COMMIT")
         self._in_commit = InFlightCommit(commit, batch, results)
+        self._overdue = loop.call_later(self.timeout, self._commit_overdue, commit)
         asyncio.wrap_future(commit, loop=loop).add_done_callback(lambda done: self._committed(commit))
 
     def _retry_when_busy(self, loop: asyncio.AbstractEventLoop, error: sqlite3.OperationalError) -> None:
-        """Another process holds the write lock (several workers on one file): retry soon."""
+        """Another process holds the write lock (several workers on one file): retry soon,
+        until it has been held for the timeout; then refuse what waits, and start counting
+        again for the writes that come after."""
+        now = loop.time()
+        if self._busy_retries == 0:
+            self._busy_since = now
         self._busy_retries += 1
-        if self._busy_retries > BUSY_RETRIES:
-            self._refuse_pending(StorageUnavailable(f"the database stayed locked: {error}"))
+        if now - self._busy_since >= self.timeout:
+            log.warning(
+                "sqlite write lock held by another connection for %.1f s: refusing writes", now - self._busy_since
+            )
+            self._refuse_pending(StorageUnavailable(f"the database stayed locked for {self.timeout:g} s: {error}"))
             self._busy_retries = 0
+            self._state = IDLE
             return
         self._state = FLUSH_SCHEDULED
         loop.call_later(min(0.0005 * self._busy_retries, 0.02), self._flush)
@@ -193,7 +221,25 @@ class SQLiteDatabase:
         raw.execute("RELEASE job")
         return True, value
 
+    def _commit_overdue(self, commit: concurrent.futures.Future[Any]) -> None:
+        """The COMMIT has run for the timeout: answer its batch and the writes queued behind
+        it now (their outcome is unknown: the caller hears 503 and may retry), and look
+        again after another timeout. The COMMIT itself cannot be interrupted; _committed
+        picks up when it returns."""
+        in_flight = self._in_commit
+        if in_flight is None or in_flight.future is not commit:
+            return
+        log.error("sqlite commit of %d writes has not returned within %g s", len(in_flight.batch), self.timeout)
+        failure = StorageUnavailable(f"the database did not commit within {self.timeout:g} s")
+        for job in in_flight.batch:
+            settle(job.future, False, failure)
+        self._refuse_pending(failure)
+        self._overdue = asyncio.get_running_loop().call_later(self.timeout, self._commit_overdue, commit)
+
     def _committed(self, commit: concurrent.futures.Future[Any]) -> None:
+        if self._overdue is not None:
+            self._overdue.cancel()
+            self._overdue = None
         in_flight = self._in_commit
         if in_flight is None or in_flight.future is not commit:
             return  # already settled by _adopt

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from tessera import metrics
 from tessera.protocol.errors import InsufficientScope, OAuthError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -51,6 +52,7 @@ def log_debug(error: OAuthError) -> None:
 def oauth_error(error: OAuthError, *, basic_challenge: bool = False) -> Response:
     """RFC 6749 section 5.2: JSON body; 401 with a Basic challenge for Basic callers."""
     log_debug(error)
+    metrics.oauth_error(error.error)
     headers = dict(NO_STORE)
     if basic_challenge:
         headers["WWW-Authenticate"] = 'Basic realm="Tessera", charset="UTF-8"'
@@ -66,6 +68,7 @@ def bearer_challenge(realm: str, error: OAuthError | None = None) -> str:
     """RFC 6750 section 3: no error code when the request carried no credentials."""
     parts = [f'realm="{_quoted(realm)}"']
     if error is not None:
+        metrics.oauth_error(error.error)
         parts.append(f'error="{error.error}"')
         parts.append(f'error_description="{_quoted(error.description)}"')
         if isinstance(error, InsufficientScope):

@@ -30,6 +30,7 @@ from tessera.web.endpoints import (
     introspect,
     login,
     logout,
+    metrics,
     revoke,
     token,
     userinfo,
@@ -147,4 +148,5 @@ def routes(services: Services) -> list[BaseRoute]:
         ),
         *console,
         Mount(paths.ASSETS, app=StaticFiles(directory=STATIC), name="assets"),
+        Route(paths.METRICS, bind(metrics.metrics_endpoint), methods=["GET"]),
     ]

@@ -17,6 +17,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import metrics
 from tessera.management import tokens as token_rules
 from tessera.management.errors import Forbidden, ManagementError, NotFound
 from tessera.management.shapes import token_json
@@ -171,5 +172,6 @@ async def create_token(services: Services, request: Request, host: AccountHost, 
         )
     except ManagementError as problem:
         return responses.problem(400, "invalid_request", str(problem))
+    metrics.token_issued("api")  # POST /api/v2/oauth/tokens: no grant, an admin's creation
     body = token_json(created.token, host.issuer, created.full_token, created.refresh_token)
     return responses.json({"token": body}, 201, {"Cache-Control": "no-store"})

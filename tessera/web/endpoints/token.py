@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera import metrics
 from tessera.protocol import token_endpoint
 from tessera.web import audit_trail, responses
 from tessera.web.endpoints.client_requests import answer
@@ -18,7 +19,7 @@ from tessera.web.tenancy import AccountHost
 
 async def token(services: Services, request: Request) -> Response:
     async def step(params: Params, host: AccountHost) -> dict[str, Any]:
-        return await token_endpoint.exchange(
+        issued = await token_endpoint.exchange(
             params.values,
             params.repeated,
             header(request, b"authorization"),
@@ -28,6 +29,9 @@ async def token(services: Services, request: Request) -> Response:
             services.grant_context,
             audit_trail.client_address(request),
         )
+        # Only a grant the endpoint accepted gets here: a fixed set of label values.
+        metrics.token_issued(params.values["grant_type"])
+        return issued
 
     # RFC 6749 section 5.1: 200, and "Cache-Control: no-store" with "Pragma: no-cache".
     return await answer(services, request, step, lambda body: responses.json(body, 200, responses.NO_STORE))
