@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import click
 import orjson
@@ -24,6 +24,14 @@ from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
 T = TypeVar("T")
+
+
+class Record(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=Record)
 
 
 @dataclass
@@ -75,6 +83,15 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
         fail("arguments must be valid UTF-8 text; check the characters in names, emails and URIs")
     except (StorageError, OSError) as error:
         _database_problem(error)
+
+
+async def every(page: Callable[[int], Awaitable[Sequence[R]]]) -> list[R]:
+    """Every record of a paged listing: `page(after_id)` is called after the last id seen
+    until it returns an empty page."""
+    found: list[R] = []
+    while more := await page(found[-1].id if found else 0):
+        found += more
+    return found
 
 
 def emit_json(key: str, value: dict[str, Any] | list[dict[str, Any]]) -> None:
