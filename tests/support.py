@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -213,6 +214,40 @@ async def obtain_code(http: httpx.AsyncClient, client: RegisteredClient, email: 
     assert page.status_code in (302, 303), page.text
     location = page.headers["location"]
     return fragment_of(location) if "#" in location else query_of(location)
+
+
+async def token_request(http: httpx.AsyncClient, client: RegisteredClient, data: dict[str, str]) -> httpx.Response:
+    """A token endpoint request as the client authenticates (RFC 6749 section 2.3.1): with
+    its secret over HTTP Basic, or, a public client, with its client_id in the body."""
+    if client.secret is None:
+        return await http.post("/oauth/tokens", data={**data, "client_id": client.client_id})
+    return await http.post("/oauth/tokens", auth=client.basic(), data=data)
+
+
+async def code_and_tokens(
+    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read", **token_params: str
+) -> tuple[str, dict[str, Any]]:
+    """The authorization code flow with PKCE (RFC 7636) signed in as `email`, then the code
+    exchanged at the token endpoint: the code, and the token response."""
+    verifier, challenge = pkce_pair()
+    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
+    data = {
+        "grant_type": "authorization_code",
+        "code": code["code"],
+        "redirect_uri": client.redirect_uri,
+        "code_verifier": verifier,
+        **token_params,
+    }
+    response = await token_request(http, client, data)
+    assert response.status_code == 200, response.text
+    return code["code"], response.json()
+
+
+async def code_tokens(
+    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read", **token_params: str
+) -> dict[str, Any]:
+    """The token response of the authorization code flow (code_and_tokens)."""
+    return (await code_and_tokens(http, client, email, scope, **token_params))[1]
 
 
 def token_rows(world: World, now: float, *, family: str, refresh: bool = True) -> TokenRows:

@@ -7,16 +7,19 @@ layer records each change in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import click
 
-from tessera.cli.context import CliState, account_origin, addressed, emit_json, fail, run
+from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
 from tessera.management import accounts as account_rules
 from tessera.management import clients as client_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
 from tessera.management.shapes import client_json
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, SIGNING_ALGS, Account, Client
+from tessera.settings import Settings
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
@@ -106,9 +109,24 @@ _NAMED = click.argument("identifier_argument", metavar="[IDENTIFIER]", required=
 _IDENTIFIER = click.option("--identifier", "identifier_option", metavar="ID", help="The client's identifier.")
 
 
+def _one_client(command: Callable[..., None]) -> Callable[..., None]:
+    """A command on one client of an account: `--account SUB` and the client named by a bare
+    IDENTIFIER or by `--identifier ID`, passed to the command as `identifier`."""
+
+    @wraps(command)
+    def named(*args: Any, identifier_argument: str | None, identifier_option: str | None, **kwargs: Any) -> None:
+        command(*args, identifier=addressed(identifier_argument, identifier_option, "--identifier"), **kwargs)
+
+    return _NAMED(_IDENTIFIER(_ACCOUNT(named)))
+
+
 async def _client(stores: Stores, subdomain: str, identifier: str) -> tuple[Account, Client]:
     account = await account_rules.get(stores, subdomain)
     return account, await client_rules.get_by_identifier(stores, account, identifier)
+
+
+def _emit(settings: Settings, subdomain: str, client: Client, secret: str | None = None) -> None:
+    emit_json("client", client_json(client, account_origin(settings, subdomain), secret=secret))
 
 
 @clients.command("list")
@@ -121,10 +139,7 @@ def list_clients(state: CliState, subdomain: str, as_json: bool) -> None:
 
     async def action(stores: Stores) -> list[Client]:
         account = await account_rules.get(stores, subdomain)
-        found: list[Client] = []
-        while page := await client_rules.list_for_account(stores, account, after_id=found[-1].id if found else 0):
-            found += page
-        return found
+        return await every(lambda after_id: client_rules.list_for_account(stores, account, after_id=after_id))
 
     found = run(settings, action)
     url = account_origin(settings, subdomain)
@@ -138,17 +153,12 @@ def list_clients(state: CliState, subdomain: str, as_json: bool) -> None:
 
 
 @clients.command()
-@_NAMED
-@_IDENTIFIER
-@_ACCOUNT
+@_one_client
 @_JSON
 @click.pass_obj
-def show(
-    state: CliState, identifier_argument: str | None, identifier_option: str | None, subdomain: str, as_json: bool
-) -> None:
+def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> None:
     """Show a client (its secret: the first 9 characters only)."""
     settings = state.settings()
-    identifier = addressed(identifier_argument, identifier_option, "--identifier")
     _account, client = run(settings, lambda stores: _client(stores, subdomain, identifier))
     body = client_json(client, account_origin(settings, subdomain))
     if as_json:
@@ -160,9 +170,7 @@ def show(
 
 
 @clients.command()
-@_NAMED
-@_IDENTIFIER
-@_ACCOUNT
+@_one_client
 @click.option("--name", default=None)
 @click.option("--new-identifier", default=None, metavar="ID", help="Change the client's identifier (client_id).")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces the list; repeat for several.")
@@ -177,18 +185,9 @@ def show(
 @click.option("--logo-url", default=None)
 @_JSON
 @click.pass_obj
-def update(
-    state: CliState,
-    /,
-    identifier_argument: str | None,
-    identifier_option: str | None,
-    subdomain: str,
-    as_json: bool,
-    **options: Any,
-) -> None:
+def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, **options: Any) -> None:
     """Change a client; only the options given change, and a list option replaces the list."""
     settings = state.settings()
-    identifier = addressed(identifier_argument, identifier_option, "--identifier")
     changes = client_rules.ClientChanges(
         name=options["name"],
         identifier=options["new_identifier"],
@@ -212,23 +211,18 @@ def update(
 
     client = run(settings, action)
     if as_json:
-        emit_json("client", client_json(client, account_origin(settings, subdomain)))
+        _emit(settings, subdomain, client)
         return
     click.echo(f"updated client {client.identifier!r} (id {client.id}): {', '.join(changes.names())}")
 
 
 @clients.command()
-@_NAMED
-@_IDENTIFIER
-@_ACCOUNT
+@_one_client
 @_JSON
 @click.pass_obj
-def delete(
-    state: CliState, identifier_argument: str | None, identifier_option: str | None, subdomain: str, as_json: bool
-) -> None:
+def delete(state: CliState, identifier: str, subdomain: str, as_json: bool) -> None:
     """Delete a client; every token, code and consent of it is revoked at once."""
     settings = state.settings()
-    identifier = addressed(identifier_argument, identifier_option, "--identifier")
 
     async def action(stores: Stores) -> Client:
         account, client = await _client(stores, subdomain, identifier)
@@ -237,15 +231,13 @@ def delete(
 
     client = run(settings, action)
     if as_json:
-        emit_json("client", client_json(client, account_origin(settings, subdomain)))
+        _emit(settings, subdomain, client)
         return
     click.echo(f"deleted client {client.identifier!r} (id {client.id}); its tokens, codes and consents are revoked")
 
 
 @clients.command("rotate-secret")
-@_NAMED
-@_IDENTIFIER
-@_ACCOUNT
+@_one_client
 @click.option(
     "--previous-secret-expires-in",
     "grace",
@@ -257,17 +249,9 @@ def delete(
 )
 @_JSON
 @click.pass_obj
-def rotate_secret(
-    state: CliState,
-    identifier_argument: str | None,
-    identifier_option: str | None,
-    subdomain: str,
-    grace: int,
-    as_json: bool,
-) -> None:
+def rotate_secret(state: CliState, identifier: str, subdomain: str, grace: int, as_json: bool) -> None:
     """Give a confidential client a new secret, shown this once."""
     settings = state.settings()
-    identifier = addressed(identifier_argument, identifier_option, "--identifier")
 
     async def action(stores: Stores) -> tuple[Client, str]:
         account, client = await _client(stores, subdomain, identifier)
@@ -278,7 +262,7 @@ def rotate_secret(
 
     client, secret = run(settings, action)
     if as_json:
-        emit_json("client", client_json(client, account_origin(settings, subdomain), secret=secret))
+        _emit(settings, subdomain, client, secret)
         return
     click.echo(f"client secret of {client.identifier!r} (shown only now): {secret}")
     old = f"keeps working for {grace} seconds" if grace else "stopped working"

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import click
 
-from tessera.cli.context import CliState, account_origin, addressed, emit_json, fail, run
+from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
 from tessera.management import accounts as account_rules
 from tessera.management import users as user_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
 from tessera.management.shapes import user_json
 from tessera.model import ROLES, User
 from tessera.storage.stores import Stores
-from tessera.urls import account_host, origin
 
 
 @click.group()
@@ -46,7 +45,7 @@ def create(
 
     user = run(settings, action)
     if as_json:
-        emit_json("user", user_json(user, origin(settings.scheme, account_host(subdomain, settings.base_domain))))
+        emit_json("user", user_json(user, account_origin(settings, subdomain)))
     else:
         click.echo(f"created {user.role} {user.email} (id {user.id}) on account {subdomain!r}")
 
@@ -64,10 +63,7 @@ def list_users(state: CliState, subdomain: str, as_json: bool) -> None:
 
     async def action(stores: Stores) -> list[User]:
         account = await account_rules.get(stores, subdomain)
-        found: list[User] = []
-        while page := await user_rules.list_users(stores, account, after_id=found[-1].id if found else 0):
-            found += page
-        return found
+        return await every(lambda after_id: user_rules.list_users(stores, account, after_id=after_id))
 
     found = run(settings, action)
     if as_json:

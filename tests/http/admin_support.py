@@ -4,6 +4,9 @@ scope, and the shapes of the documented refusals."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 
 from tessera.management import tokens, users
@@ -30,6 +33,15 @@ async def bearer(stores: Stores, world: World, user: User, scope: str, clock: Cl
 
 async def agent(stores: Stores, world: World, clock: Clock) -> User:
     return await users.create(stores, world.account, "agent@example.com", None, "agent", "Alan Agent", clock())
+
+
+async def assert_never_a_server_error(
+    http: httpx.AsyncClient, method: str, path: str, document: Any, headers: dict[str, str]
+) -> None:
+    """Any JSON document as the body gets a documented answer, a JSON object, never a 500."""
+    response = await http.request(method, path, content=json.dumps(document).encode(), headers=headers)
+    assert response.status_code in (200, 201, 400, 404, 422), response.text
+    assert isinstance(response.json(), dict)
 
 
 def assert_forbidden(response: httpx.Response) -> None:

@@ -26,13 +26,11 @@ from tessera.storage.stores import Stores
 from tests.support import (
     PASSWORD,
     Clock,
-    RegisteredClient,
     World,
     authorize_url,
+    code_and_tokens,
     consent,
     forms,
-    obtain_code,
-    pkce_pair,
     sign_in,
 )
 
@@ -70,20 +68,6 @@ async def _assert_no_secret(stores: Stores, world: World, *secrets: str | None) 
         for length in range(5, len(secret) + 1):
             leaked = [column for column in columns if secret[:length] in column]
             assert not leaked, f"{secret[:length]!r} is in the audit log: {leaked}"
-
-
-async def _code_tokens(http: httpx.AsyncClient, client: RegisteredClient, email: str) -> tuple[str, dict[str, Any]]:
-    verifier, challenge = pkce_pair()
-    code = await obtain_code(http, client, email, code_challenge=challenge, code_challenge_method="S256")
-    data = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": client.redirect_uri,
-        "code_verifier": verifier,
-    }
-    response = await http.post("/oauth/tokens", auth=client.basic(), data=data)
-    assert response.status_code == 200, response.text
-    return code["code"], response.json()
 
 
 def _assert_by_user(entry: AuditEntry, world: World) -> None:
@@ -179,7 +163,7 @@ async def test_password_grant_sign_ins_are_recorded(http: httpx.AsyncClient, sto
 
 async def test_consent_is_recorded_with_its_scopes(http: httpx.AsyncClient, stores: Stores, world: World) -> None:
     """Section 6: "app authorized (consent)"; the label is the client's name."""
-    code, tokens = await _code_tokens(http, world.web, "user@example.com")
+    code, tokens = await code_and_tokens(http, world.web, "user@example.com")
     entry = await _only(stores, world, "authorize")
     _assert_by_user(entry, world)
     assert (entry.source_type, entry.source_id, entry.source_label) == ("oauth_consent", world.web.client.id, "Web App")
@@ -198,7 +182,7 @@ async def test_a_denied_request_records_no_consent(http: httpx.AsyncClient, stor
 
 async def test_withdrawing_consent_is_recorded(http: httpx.AsyncClient, stores: Stores, world: World) -> None:
     """Section 6: "consent revoked", from the user's authorized-apps page."""
-    code, tokens = await _code_tokens(http, world.web, "user@example.com")
+    code, tokens = await code_and_tokens(http, world.web, "user@example.com")
     page = await http.get("/access/apps")
     form = next(f for f in forms(page.text) if f.fields.get("client_id") == str(world.web.client.id))
     assert (await http.post(form.action, data=form.fields)).status_code == 303
@@ -216,7 +200,7 @@ async def test_withdrawing_consent_is_recorded(http: httpx.AsyncClient, stores: 
 async def test_revoking_a_token_is_recorded_once(http: httpx.AsyncClient, stores: Stores, world: World) -> None:
     """Section 6: "token revoked" at the RFC 7009 endpoint, acting as the token's user, only when
     something was revoked (an unknown or already revoked token records nothing)."""
-    code, tokens = await _code_tokens(http, world.web, "user@example.com")
+    code, tokens = await code_and_tokens(http, world.web, "user@example.com")
     access = tokens["access_token"]
     for _ in range(2):
         response = await http.post("/oauth/revoke", auth=world.web.basic(), data={"token": access})
@@ -232,7 +216,7 @@ async def test_revoking_a_token_is_recorded_once(http: httpx.AsyncClient, stores
 
 async def test_revoking_a_refresh_token_is_recorded(http: httpx.AsyncClient, stores: Stores, world: World) -> None:
     """Section 6 and RFC 7009 section 2.1: a refresh token's revocation revokes its family."""
-    code, tokens = await _code_tokens(http, world.web, "user@example.com")
+    code, tokens = await code_and_tokens(http, world.web, "user@example.com")
     response = await http.post("/oauth/revoke", auth=world.web.basic(), data={"token": tokens["refresh_token"]})
     assert response.status_code == 200
     entry = await _only(stores, world, "revoke")
@@ -246,7 +230,7 @@ async def test_a_code_replay_is_recorded_with_its_revocation(
     http: httpx.AsyncClient, stores: Stores, world: World
 ) -> None:
     """Section 6: "code replay ... detected (with the family revoked)"; RFC 6749 section 4.1.2."""
-    code, tokens = await _code_tokens(http, world.web, "user@example.com")
+    code, tokens = await code_and_tokens(http, world.web, "user@example.com")
     replay = await http.post(
         "/oauth/tokens",
         auth=world.web.basic(),
@@ -266,7 +250,7 @@ async def test_refresh_reuse_is_recorded_with_the_family_revoked(
     http: httpx.AsyncClient, stores: Stores, world: World, clock: Clock
 ) -> None:
     """Section 6: "refresh-token reuse detected (with the family revoked)"; only after the grace window."""
-    code, tokens = await _code_tokens(http, world.web, "user@example.com")
+    code, tokens = await code_and_tokens(http, world.web, "user@example.com")
     refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     rotated = await http.post("/oauth/tokens", auth=world.web.basic(), data=refresh)
     assert rotated.status_code == 200

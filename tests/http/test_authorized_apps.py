@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +21,8 @@ from tests.support import (
     World,
     add_client,
     authorize_url,
+    code_tokens,
     forms,
-    obtain_code,
     pkce_pair,
     sign_in,
 )
@@ -51,25 +50,6 @@ def clock() -> Clock:
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def _authorize(
-    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read"
-) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
-    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
-    data = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": client.redirect_uri,
-        "code_verifier": verifier,
-    }
-    if client.secret is None:
-        response = await http.post("/oauth/tokens", data={**data, "client_id": client.client_id})
-    else:
-        response = await http.post("/oauth/tokens", auth=client.basic(), data=data)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 async def _me(http: httpx.AsyncClient, access_token: str) -> httpx.Response:
@@ -121,7 +101,7 @@ async def test_the_page_needs_a_signed_in_user(http: httpx.AsyncClient, world: W
 
 
 async def test_revoking_needs_a_signed_in_user(app, http: httpx.AsyncClient, world: World) -> None:  # type: ignore[no-untyped-def]
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=world.origin) as stranger:
         response = await stranger.post(f"{PAGE}/revoke", data={"client_id": str(world.web.client.id)})
@@ -137,8 +117,8 @@ async def test_the_page_lists_each_granted_client_with_its_scopes_and_last_use(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
     granted_at = clock()
-    web = await _authorize(http, world.web, world.user.email, scope="read write")
-    await _authorize(http, world.spa, world.user.email, scope="tickets:read")
+    web = await code_tokens(http, world.web, world.user.email, scope="read write")
+    await code_tokens(http, world.spa, world.user.email, scope="tickets:read")
     clock.advance(90)
     assert (await _me(http, web["access_token"])).status_code == 200  # used 90 s after the grant
 
@@ -161,8 +141,8 @@ async def test_the_page_lists_each_granted_client_with_its_scopes_and_last_use(
 
 
 async def test_the_page_shows_only_the_signed_in_users_apps(http: httpx.AsyncClient, world: World) -> None:
-    await _authorize(http, world.spa, world.admin.email)
-    await _authorize(http, world.web, world.user.email)
+    await code_tokens(http, world.spa, world.admin.email)
+    await code_tokens(http, world.web, world.user.email)
     page = await http.get(PAGE)
     assert "<h2>Web App</h2>" in page.text
     assert "<h2>Single Page App</h2>" not in page.text
@@ -193,10 +173,10 @@ async def test_the_page_carries_the_page_security_headers(http: httpx.AsyncClien
 async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_client(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    admins = await _authorize(http, world.web, world.admin.email)
-    mine = await _authorize(http, world.web, world.user.email)
-    second = await _authorize(http, world.web, world.user.email)
-    spa = await _authorize(http, world.spa, world.user.email)
+    admins = await code_tokens(http, world.web, world.admin.email)
+    mine = await code_tokens(http, world.web, world.user.email)
+    second = await code_tokens(http, world.web, world.user.email)
+    spa = await code_tokens(http, world.spa, world.user.email)
     assert not await _consent_is_asked(http, world.web)
 
     page = await http.get(PAGE)
@@ -228,7 +208,7 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
 
 
 async def test_revoke_without_the_authenticity_token_is_refused(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     page = await http.get(PAGE)
     form = _revoke_form(page.text, world.web)
     for data in (
@@ -247,7 +227,7 @@ async def test_an_authenticity_token_of_another_session_is_refused(http: httpx.A
     """The token binds to the session: one read from another signed-in browser does not work."""
     await sign_in(http, world.admin.email)
     admins_token = (await http.get("/api/v2/users/me")).json()["user"]["authenticity_token"]
-    tokens = await _authorize(http, world.web, world.user.email)  # now signed in as the user
+    tokens = await code_tokens(http, world.web, world.user.email)  # now signed in as the user
     response = await http.post(
         f"{PAGE}/revoke", data={"client_id": str(world.web.client.id), "authenticity_token": admins_token}
     )
@@ -256,7 +236,7 @@ async def test_an_authenticity_token_of_another_session_is_refused(http: httpx.A
 
 
 async def test_revoking_an_unknown_app_changes_nothing(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     page = await http.get(PAGE)
     form = _revoke_form(page.text, world.web)
     response = await http.post(form.action, data={**form.fields, "client_id": "999999999"})
@@ -271,7 +251,7 @@ async def test_a_global_client_is_listed_and_revoked_like_any_other(
     platform = await add_client(
         stores, None, clock(), name="Platform App", redirect_uris=("https://platform.example.com/cb",)
     )
-    tokens = await _authorize(http, platform, world.user.email)
+    tokens = await code_tokens(http, platform, world.user.email)
     page = await http.get(PAGE)
     assert "<li>Read everything in your account</li>" in _app_section(page.text, "Platform App")
     form = _revoke_form(page.text, platform)
@@ -283,7 +263,7 @@ async def test_a_global_client_is_listed_and_revoked_like_any_other(
 
 async def test_the_revoked_banner_never_repeats_text_from_the_url(http: httpx.AsyncClient, world: World) -> None:
     """The banner names a client only when it is a real client the user no longer grants."""
-    await _authorize(http, world.web, world.user.email)
+    await code_tokens(http, world.web, world.user.email)
     await sign_in(http, world.user.email)
     spoofed = await http.get(PAGE, params={"revoked": "Your bank"})
     assert "no longer has access" not in spoofed.text

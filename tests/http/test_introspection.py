@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tessera.storage.stores import Stores
-from tests.support import Clock, RegisteredClient, World, add_client, make_world, obtain_code, pkce_pair
+from tests.support import Clock, RegisteredClient, World, add_client, code_tokens, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -56,25 +56,6 @@ async def http_elsewhere(app, elsewhere: World) -> AsyncIterator[httpx.AsyncClie
         yield client
 
 
-async def _authorize(
-    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read"
-) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
-    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
-    data = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": client.redirect_uri,
-        "code_verifier": verifier,
-    }
-    if client.secret is None:
-        response = await http.post("/oauth/tokens", data={**data, "client_id": client.client_id})
-    else:
-        response = await http.post("/oauth/tokens", auth=client.basic(), data=data)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 async def _introspect(http: httpx.AsyncClient, caller: RegisteredClient, token: str, **extra: str) -> dict[str, Any]:
     response = await http.post("/oauth/introspect", auth=caller.basic(), data={"token": token, **extra})
     assert response.status_code == 200, response.text
@@ -94,7 +75,7 @@ async def _resource_server(stores: Stores, world: World, clock: Clock) -> Regist
 
 
 async def test_introspection_needs_client_authentication(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await http.post("/oauth/introspect", data={"token": tokens["access_token"]})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -102,7 +83,7 @@ async def test_introspection_needs_client_authentication(http: httpx.AsyncClient
 
 
 async def test_a_wrong_basic_secret_is_invalid_client_with_a_challenge(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await http.post(
         "/oauth/introspect", auth=(world.web.client_id, "tss_wrong"), data={"token": tokens["access_token"]}
     )
@@ -113,7 +94,7 @@ async def test_a_wrong_basic_secret_is_invalid_client_with_a_challenge(http: htt
 
 async def test_a_public_client_may_not_introspect(http: httpx.AsyncClient, world: World) -> None:
     """A public client cannot authenticate, so it gets no answer about any token."""
-    tokens = await _authorize(http, world.spa, world.user.email)
+    tokens = await code_tokens(http, world.spa, world.user.email)
     response = await http.post(
         "/oauth/introspect", data={"token": tokens["access_token"], "client_id": world.spa.client_id}
     )
@@ -134,7 +115,7 @@ async def test_a_missing_token_is_invalid_request(http: httpx.AsyncClient, world
 
 async def test_a_client_introspects_its_own_access_token(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
     issued_at = int(clock())
-    tokens = await _authorize(http, world.web, world.user.email, scope="read write")
+    tokens = await code_tokens(http, world.web, world.user.email, scope="read write")
     assert await _introspect(http, world.web, tokens["access_token"]) == {
         "active": True,
         "scope": "read write",
@@ -151,7 +132,7 @@ async def test_a_client_introspects_its_own_access_token(http: httpx.AsyncClient
 
 async def test_a_refresh_token_is_active_until_it_is_used(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
     issued_at = int(clock())
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     assert await _introspect(http, world.web, tokens["refresh_token"]) == {
         "active": True,
         "scope": "read",
@@ -181,7 +162,7 @@ async def test_a_refresh_token_is_active_until_it_is_used(http: httpx.AsyncClien
 @pytest.mark.parametrize("hint", ["refresh_token", "access_token", "something_else"])
 async def test_the_hint_does_not_hide_a_token(http: httpx.AsyncClient, world: World, hint: str) -> None:
     """Section 2.1: the server "MUST extend its search across all of its supported token types"."""
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     access = await _introspect(http, world.web, tokens["access_token"], token_type_hint=hint)
     refresh = await _introspect(http, world.web, tokens["refresh_token"], token_type_hint=hint)
     assert (access["active"], access["token_type"]) == (True, "bearer")
@@ -234,7 +215,7 @@ async def test_a_client_credentials_token_names_the_owner(http: httpx.AsyncClien
 async def test_another_clients_token_is_just_inactive(
     http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     other = await add_client(stores, world.account, clock(), redirect_uris=("https://other.example.com/cb",))
     assert await _introspect(http, other, tokens["access_token"]) == INACTIVE
     assert await _introspect(http, other, tokens["refresh_token"]) == INACTIVE
@@ -251,7 +232,7 @@ async def test_a_resource_server_sees_any_token_of_its_account(
 ) -> None:
     issued_at = int(clock())
     rs = await _resource_server(stores, world, clock)
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     assert await _introspect(http, rs, tokens["access_token"]) == {
         "active": True,
         "scope": "read",
@@ -264,7 +245,7 @@ async def test_a_resource_server_sees_any_token_of_its_account(
         "aud": world.origin,
         "iss": world.origin,
     }
-    spa = await _authorize(http, world.spa, world.admin.email)
+    spa = await code_tokens(http, world.spa, world.admin.email)
     seen = await _introspect(http, rs, spa["access_token"])
     assert (seen["active"], seen["client_id"], seen["username"]) == (True, world.spa.client_id, "admin@example.com")
 
@@ -278,7 +259,7 @@ async def test_a_resource_server_does_not_see_tokens_of_another_account(
     clock: Clock,
 ) -> None:
     rs = await _resource_server(stores, world, clock)
-    theirs = await _authorize(http_elsewhere, elsewhere.web, elsewhere.user.email)
+    theirs = await code_tokens(http_elsewhere, elsewhere.web, elsewhere.user.email)
     assert await _introspect(http, rs, theirs["access_token"]) == INACTIVE
     assert await _introspect(http, rs, theirs["refresh_token"]) == INACTIVE
     # nor can it ask the other account's host: it is not a client there
@@ -291,7 +272,7 @@ async def test_a_resource_server_does_not_see_tokens_of_another_account(
 
 
 async def test_an_expired_access_token_is_just_inactive(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
-    rs_tokens = await _authorize(http, world.web, world.user.email)
+    rs_tokens = await code_tokens(http, world.web, world.user.email)
     clock.advance(1799)
     assert (await _introspect(http, world.web, rs_tokens["access_token"]))["active"] is True
     clock.advance(1)
@@ -299,7 +280,7 @@ async def test_an_expired_access_token_is_just_inactive(http: httpx.AsyncClient,
 
 
 async def test_an_expired_refresh_token_is_just_inactive(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     clock.advance(THIRTY_DAYS)
     assert await _introspect(http, world.web, tokens["refresh_token"]) == INACTIVE
 
@@ -308,7 +289,7 @@ async def test_a_revoked_token_is_just_inactive(
     http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:
     rs = await _resource_server(stores, world, clock)
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     revoked = await http.post("/oauth/revoke", auth=world.web.basic(), data={"token": tokens["refresh_token"]})
     assert revoked.status_code == 200
     for caller in (world.web, rs):

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from tessera.storage.stores import Stores
-from tests.support import Clock, RegisteredClient, World, add_client, make_world, obtain_code, pkce_pair
+from tests.support import (
+    Clock,
+    RegisteredClient,
+    World,
+    add_client,
+    code_tokens,
+    make_world,
+    token_request,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -38,34 +45,10 @@ def clock() -> Clock:
     return FrozenClock()
 
 
-async def _authorize(
-    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read", **token_params: str
-) -> dict[str, Any]:
-    """Authorization code flow (with PKCE), then the code exchanged at the token endpoint."""
-    verifier, challenge = pkce_pair()
-    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
-    data = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": client.redirect_uri,
-        "code_verifier": verifier,
-        **token_params,
-    }
-    response = await _token_request(http, client, data)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def _token_request(http: httpx.AsyncClient, client: RegisteredClient, data: dict[str, str]) -> httpx.Response:
-    if client.secret is None:
-        return await http.post("/oauth/tokens", data={**data, "client_id": client.client_id})
-    return await http.post("/oauth/tokens", auth=client.basic(), data=data)
-
-
 async def _refresh(
     http: httpx.AsyncClient, client: RegisteredClient, refresh_token: str, **params: str
 ) -> httpx.Response:
-    return await _token_request(http, client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **params})
+    return await token_request(http, client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **params})
 
 
 async def _me(http: httpx.AsyncClient, access_token: str) -> httpx.Response:
@@ -91,7 +74,7 @@ def _assert_invalid_grant(response: httpx.Response, words: str) -> None:
 
 
 async def test_a_refresh_returns_a_new_access_and_refresh_token(http: httpx.AsyncClient, world: World) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     response = await _refresh(http, world.web, first["refresh_token"])
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
@@ -116,7 +99,7 @@ async def test_a_refresh_returns_a_new_access_and_refresh_token(http: httpx.Asyn
 
 
 async def test_a_refresh_revokes_the_previous_access_token(http: httpx.AsyncClient, world: World) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     assert (await _me(http, first["access_token"])).status_code == 200
     second = (await _refresh(http, world.web, first["refresh_token"])).json()
     _assert_refused_by_api(await _me(http, first["access_token"]), "revoked")
@@ -128,7 +111,7 @@ async def test_a_refresh_revokes_the_previous_access_token(http: httpx.AsyncClie
 
 async def test_a_used_refresh_token_cannot_be_used_again(http: httpx.AsyncClient, world: World) -> None:
     """RFC 9700 section 4.14.2: refresh token rotation, each token used once."""
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     assert (await _refresh(http, world.web, first["refresh_token"])).status_code == 200
     again = await _refresh(http, world.web, first["refresh_token"])
     _assert_invalid_grant(again, "just used")
@@ -141,7 +124,7 @@ async def test_a_refresh_may_narrow_the_scope_and_a_later_one_gets_the_original_
     http: httpx.AsyncClient, world: World
 ) -> None:
     """Section 6: scope "if omitted is treated as equal to the scope originally granted"."""
-    first = await _authorize(http, world.web, world.user.email, scope="read write")
+    first = await code_tokens(http, world.web, world.user.email, scope="read write")
     assert first["scope"] == "read write"
     narrowed = await _refresh(http, world.web, first["refresh_token"], scope="read")
     assert narrowed.status_code == 200, narrowed.text
@@ -163,7 +146,7 @@ async def test_a_refresh_may_narrow_the_scope_and_a_later_one_gets_the_original_
 
 
 async def test_a_refresh_may_narrow_to_a_resource_scope_the_grant_covers(http: httpx.AsyncClient, world: World) -> None:
-    first = await _authorize(http, world.web, world.user.email, scope="read write")
+    first = await code_tokens(http, world.web, world.user.email, scope="read write")
     narrowed = await _refresh(http, world.web, first["refresh_token"], scope="tickets:read users:write")
     assert narrowed.status_code == 200, narrowed.text
     assert narrowed.json()["scope"] == "tickets:read users:write"
@@ -180,7 +163,7 @@ async def test_a_refresh_may_narrow_to_a_resource_scope_the_grant_covers(http: h
 async def test_a_refresh_cannot_widen_the_scope_or_ask_for_unknown_scopes(
     http: httpx.AsyncClient, world: World, scope: str, words: str
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email, scope="read")
+    first = await code_tokens(http, world.web, world.user.email, scope="read")
     response = await _refresh(http, world.web, first["refresh_token"], scope=scope)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_scope"
@@ -196,7 +179,7 @@ async def test_a_refresh_cannot_widen_the_scope_or_ask_for_unknown_scopes(
 async def test_of_concurrent_refreshes_exactly_one_wins_and_nothing_is_revoked(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     responses = await asyncio.gather(*(_refresh(http, world.web, first["refresh_token"]) for _ in range(5)))
     winners = [r for r in responses if r.status_code == 200]
     losers = [r for r in responses if r.status_code != 200]
@@ -213,7 +196,7 @@ async def test_of_concurrent_refreshes_exactly_one_wins_and_nothing_is_revoked(
 async def test_reuse_after_the_grace_window_revokes_the_whole_family(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     winner = (await _refresh(http, world.web, first["refresh_token"])).json()
     clock.advance(11)
     replay = await _refresh(http, world.web, first["refresh_token"])
@@ -227,7 +210,7 @@ async def test_reuse_exactly_at_the_end_of_the_grace_window_revokes_nothing(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
     """INTERFACE.md: "Within that window (inclusive) it is refused without revoking"."""
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     winner = (await _refresh(http, world.web, first["refresh_token"])).json()
     clock.advance(10)
     replay = await _refresh(http, world.web, first["refresh_token"])
@@ -240,7 +223,7 @@ async def test_reuse_of_an_older_token_revokes_tokens_several_rotations_later(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
     """RFC 9700 section 4.14.2: the family is everything descended from the original grant."""
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     second = (await _refresh(http, world.web, first["refresh_token"])).json()
     clock.advance(60)
     third = (await _refresh(http, world.web, second["refresh_token"])).json()
@@ -251,8 +234,8 @@ async def test_reuse_of_an_older_token_revokes_tokens_several_rotations_later(
 
 
 async def test_reuse_revokes_only_its_own_family(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
-    mine = await _authorize(http, world.web, world.user.email)
-    other = await _authorize(http, world.web, world.admin.email)
+    mine = await code_tokens(http, world.web, world.user.email)
+    other = await code_tokens(http, world.web, world.admin.email)
     await _refresh(http, world.web, mine["refresh_token"])
     clock.advance(11)
     _assert_invalid_grant(await _refresh(http, world.web, mine["refresh_token"]), "has been revoked")
@@ -267,7 +250,7 @@ async def test_a_refresh_token_of_another_client_is_refused_and_left_alone(
     http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:
     """Section 6: the server MUST "ensure that the refresh token was issued to the authenticated client"."""
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     other = await add_client(stores, world.account, clock(), redirect_uris=("https://other.example.com/cb",))
     _assert_invalid_grant(
         await _refresh(http, other, first["refresh_token"]), "the refresh token was issued to another client"
@@ -282,7 +265,7 @@ async def test_a_refresh_token_of_another_client_is_refused_and_left_alone(
 
 async def test_a_confidential_client_must_authenticate_to_refresh(http: httpx.AsyncClient, world: World) -> None:
     """Section 6: the server MUST "require client authentication for confidential clients"."""
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     without_secret = await http.post(
         "/oauth/tokens",
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": world.web.client_id},
@@ -304,7 +287,7 @@ async def test_a_confidential_client_must_authenticate_to_refresh(http: httpx.As
 async def test_a_refresh_token_of_another_account_is_refused_and_left_alone(
     app, http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:  # type: ignore[no-untyped-def]
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     other = await make_world(stores, clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=other.origin) as http_other:
@@ -314,7 +297,7 @@ async def test_a_refresh_token_of_another_account_is_refused_and_left_alone(
 
 
 async def test_tokens_of_one_kind_do_not_work_as_the_other(http: httpx.AsyncClient, world: World) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     _assert_invalid_grant(await _refresh(http, world.web, first["access_token"]), "the refresh token is not valid here")
     as_access = await _me(http, first["refresh_token"])
     assert as_access.status_code == 401
@@ -335,7 +318,7 @@ async def test_a_refresh_token_is_required(http: httpx.AsyncClient, world: World
 
 
 async def test_a_revoked_refresh_token_is_refused_with_the_reason(http: httpx.AsyncClient, world: World) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     revoked = await http.post("/oauth/revoke", auth=world.web.basic(), data={"token": first["refresh_token"]})
     assert revoked.status_code == 200
     _assert_invalid_grant(
@@ -347,7 +330,7 @@ async def test_a_revoked_refresh_token_is_refused_with_the_reason(http: httpx.As
 async def test_an_expired_refresh_token_is_refused_with_the_reason(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     clock.advance(THIRTY_DAYS + 5)
     _assert_invalid_grant(
         await _refresh(http, world.web, first["refresh_token"]),
@@ -358,7 +341,7 @@ async def test_an_expired_refresh_token_is_refused_with_the_reason(
 async def test_a_refresh_token_works_until_just_before_it_expires(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     clock.advance(THIRTY_DAYS - 1)
     assert (await _refresh(http, world.web, first["refresh_token"])).status_code == 200
 
@@ -369,7 +352,7 @@ async def test_a_refresh_token_works_until_just_before_it_expires(
 async def test_a_public_client_refreshes_with_its_client_id_alone(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
-    first = await _authorize(http, world.spa, world.user.email)
+    first = await code_tokens(http, world.spa, world.user.email)
     assert first["refresh_token"].startswith("tsr_")
     second = await http.post(
         "/oauth/tokens",
@@ -385,7 +368,7 @@ async def test_a_public_client_refreshes_with_its_client_id_alone(
 
 
 async def test_a_public_client_refresh_without_client_id_is_refused(http: httpx.AsyncClient, world: World) -> None:
-    first = await _authorize(http, world.spa, world.user.email)
+    first = await code_tokens(http, world.spa, world.user.email)
     response = await http.post(
         "/oauth/tokens", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )
@@ -401,7 +384,7 @@ async def test_a_client_without_the_refresh_token_grant_gets_no_refresh_token(
     client = await add_client(
         stores, world.account, clock(), grant_types=("authorization_code",), redirect_uris=("https://c.example.com/cb",)
     )
-    body = await _authorize(http, client, world.user.email, scope="read")
+    body = await code_tokens(http, client, world.user.email, scope="read")
     assert "refresh_token" not in body
     assert "refresh_token_expires_in" not in body
     assert body["expires_in"] == 1800
@@ -413,7 +396,7 @@ async def test_offline_access_gives_a_refresh_token_to_a_client_without_the_gran
     client = await add_client(
         stores, world.account, clock(), grant_types=("authorization_code",), redirect_uris=("https://c.example.com/cb",)
     )
-    body = await _authorize(http, client, world.user.email, scope="read offline_access")
+    body = await code_tokens(http, client, world.user.email, scope="read offline_access")
     assert body["refresh_token"].startswith("tsr_")
     assert body["refresh_token_expires_in"] == THIRTY_DAYS
     refreshed = await _refresh(http, client, body["refresh_token"])
@@ -425,7 +408,7 @@ async def test_offline_access_gives_a_refresh_token_to_a_client_without_the_gran
 async def test_expires_in_and_refresh_token_expires_in_apply_to_a_refresh(
     http: httpx.AsyncClient, world: World, clock: Clock
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     response = await _refresh(
         http, world.web, first["refresh_token"], expires_in="600", refresh_token_expires_in="604800"
     )
@@ -445,7 +428,7 @@ async def test_expires_in_and_refresh_token_expires_in_apply_to_a_refresh(
 
 async def test_lifetimes_may_be_json_numbers_on_a_refresh(http: httpx.AsyncClient, world: World) -> None:
     """INTERFACE.md: the token endpoint takes JSON too; lifetimes as numbers or numeric strings."""
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     response = await http.post(
         "/oauth/tokens",
         auth=world.web.basic(),
@@ -480,7 +463,7 @@ async def test_lifetimes_may_be_json_numbers_on_a_refresh(http: httpx.AsyncClien
 async def test_out_of_range_lifetimes_on_a_refresh_are_invalid_request(
     http: httpx.AsyncClient, world: World, params: dict[str, str], words: str
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     response = await _refresh(http, world.web, first["refresh_token"], **params)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_request"

@@ -14,28 +14,9 @@ import httpx
 import pytest
 
 from tessera.storage.stores import Stores
-from tests.support import Clock, RegisteredClient, World, add_client, make_world, obtain_code, pkce_pair
+from tests.support import Clock, RegisteredClient, World, add_client, code_tokens, make_world
 
 pytestmark = pytest.mark.anyio
-
-
-async def _authorize(
-    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read"
-) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
-    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
-    data = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": client.redirect_uri,
-        "code_verifier": verifier,
-    }
-    if client.secret is None:
-        response = await http.post("/oauth/tokens", data={**data, "client_id": client.client_id})
-    else:
-        response = await http.post("/oauth/tokens", auth=client.basic(), data=data)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 async def _revoke(http: httpx.AsyncClient, client: RegisteredClient, **data: str) -> httpx.Response:
@@ -91,7 +72,7 @@ async def http_elsewhere(app, elsewhere: World) -> AsyncIterator[httpx.AsyncClie
 async def test_revocation_without_client_authentication_is_invalid_client(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await http.post("/oauth/revoke", data={"token": tokens["access_token"]})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -104,7 +85,7 @@ async def test_a_wrong_basic_secret_is_invalid_client_with_a_basic_challenge(
     http: httpx.AsyncClient, world: World
 ) -> None:
     """RFC 6749 section 5.2: 401 and WWW-Authenticate when the client used Basic."""
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await http.post(
         "/oauth/revoke", auth=(world.web.client_id, "tss_wrong"), data={"token": tokens["access_token"]}
     )
@@ -115,7 +96,7 @@ async def test_a_wrong_basic_secret_is_invalid_client_with_a_basic_challenge(
 
 
 async def test_a_wrong_body_secret_is_invalid_client_without_a_challenge(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await http.post(
         "/oauth/revoke",
         data={"token": tokens["access_token"], "client_id": world.web.client_id, "client_secret": "tss_wrong"},
@@ -127,7 +108,7 @@ async def test_a_wrong_body_secret_is_invalid_client_without_a_challenge(http: h
 
 
 async def test_a_body_secret_authenticates_too(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     assert world.web.secret is not None
     response = await http.post(
         "/oauth/revoke",
@@ -156,7 +137,7 @@ async def test_an_unknown_token_gets_200(http: httpx.AsyncClient, world: World) 
 
 
 async def test_revoking_twice_gets_200_both_times(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     assert (await _revoke(http, world.web, token=tokens["access_token"])).status_code == 200
     assert (await _revoke(http, world.web, token=tokens["access_token"])).status_code == 200
     _assert_revoked_at_api(await _me(http, tokens["access_token"]))
@@ -165,7 +146,7 @@ async def test_revoking_twice_gets_200_both_times(http: httpx.AsyncClient, world
 async def test_a_token_of_another_account_gets_200_and_stays_valid(
     http: httpx.AsyncClient, http_elsewhere: httpx.AsyncClient, world: World, elsewhere: World
 ) -> None:
-    theirs = await _authorize(http_elsewhere, elsewhere.web, elsewhere.user.email)
+    theirs = await code_tokens(http_elsewhere, elsewhere.web, elsewhere.user.email)
     for token in (theirs["access_token"], theirs["refresh_token"]):
         response = await _revoke(http, world.web, token=token)
         assert response.status_code == 200
@@ -178,7 +159,7 @@ async def test_a_token_of_another_client_is_refused_and_not_revoked(
 ) -> None:
     """Section 2.1: the server "verifies whether the token was issued to the client making the
     revocation request. If this validation fails, the request is refused"."""
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     other = await add_client(stores, world.account, clock(), redirect_uris=("https://other.example.com/cb",))
     for token in (tokens["access_token"], tokens["refresh_token"]):
         response = await _revoke(http, other, token=token)
@@ -197,7 +178,7 @@ async def test_a_token_of_another_client_is_refused_and_not_revoked(
 
 
 async def test_revoking_an_access_token_revokes_it_alone(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await _revoke(http, world.web, token=tokens["access_token"], token_type_hint="access_token")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -212,7 +193,7 @@ async def test_revoking_an_access_token_revokes_it_alone(http: httpx.AsyncClient
 async def test_a_token_in_use_is_refused_on_the_very_next_call(http: httpx.AsyncClient, world: World) -> None:
     """Section 2.2: "invalidation takes place immediately". The token was just used, so
     this node remembers it (storage/tokens.py); the revocation must empty that memory."""
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     assert (await _me(http, tokens["access_token"])).status_code == 200
     assert (await _introspect(http, world.web, tokens["access_token"]))["active"] is True
     assert (await _revoke(http, world.web, token=tokens["refresh_token"])).status_code == 200
@@ -223,7 +204,7 @@ async def test_a_token_in_use_is_refused_on_the_very_next_call(http: httpx.Async
 async def test_revoking_a_refresh_token_revokes_its_family(http: httpx.AsyncClient, world: World) -> None:
     """Section 2.1: the server "SHOULD also invalidate all access tokens based on the same
     authorization grant"."""
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await _revoke(http, world.web, token=tokens["refresh_token"], token_type_hint="refresh_token")
     assert response.status_code == 200
     _assert_revoked_at_api(await _me(http, tokens["access_token"]))
@@ -234,7 +215,7 @@ async def test_revoking_a_refresh_token_revokes_its_family(http: httpx.AsyncClie
 async def test_revoking_a_rotated_refresh_token_revokes_what_descended_from_it(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    first = await _authorize(http, world.web, world.user.email)
+    first = await code_tokens(http, world.web, world.user.email)
     second = (await _refresh(http, world.web, first["refresh_token"])).json()
     assert (await _revoke(http, world.web, token=second["refresh_token"])).status_code == 200
     _assert_revoked_at_api(await _me(http, second["access_token"]))
@@ -242,8 +223,8 @@ async def test_revoking_a_rotated_refresh_token_revokes_what_descended_from_it(
 
 
 async def test_revoking_one_authorization_leaves_the_others(http: httpx.AsyncClient, world: World) -> None:
-    mine = await _authorize(http, world.web, world.user.email)
-    admins = await _authorize(http, world.web, world.admin.email)
+    mine = await code_tokens(http, world.web, world.user.email)
+    admins = await code_tokens(http, world.web, world.admin.email)
     assert (await _revoke(http, world.web, token=mine["refresh_token"])).status_code == 200
     _assert_revoked_at_api(await _me(http, mine["access_token"]))
     assert (await _me(http, admins["access_token"])).status_code == 200
@@ -254,7 +235,7 @@ async def test_revoking_one_authorization_leaves_the_others(http: httpx.AsyncCli
 async def test_an_access_token_is_found_whatever_the_hint(http: httpx.AsyncClient, world: World, hint: str) -> None:
     """Section 2.1: "If the server is unable to locate the token using the given hint, it MUST
     extend its search across all of its supported token types"."""
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await _revoke(http, world.web, token=tokens["access_token"], token_type_hint=hint)
     assert response.status_code == 200
     _assert_revoked_at_api(await _me(http, tokens["access_token"]))
@@ -262,7 +243,7 @@ async def test_an_access_token_is_found_whatever_the_hint(http: httpx.AsyncClien
 
 @pytest.mark.parametrize("hint", ["access_token", "bogus_type"])
 async def test_a_refresh_token_is_found_whatever_the_hint(http: httpx.AsyncClient, world: World, hint: str) -> None:
-    tokens = await _authorize(http, world.web, world.user.email)
+    tokens = await code_tokens(http, world.web, world.user.email)
     response = await _revoke(http, world.web, token=tokens["refresh_token"], token_type_hint=hint)
     assert response.status_code == 200
     _assert_refresh_refused(await _refresh(http, world.web, tokens["refresh_token"]))
@@ -270,7 +251,7 @@ async def test_a_refresh_token_is_found_whatever_the_hint(http: httpx.AsyncClien
 
 
 async def test_a_public_client_revokes_its_own_token_with_its_client_id(http: httpx.AsyncClient, world: World) -> None:
-    tokens = await _authorize(http, world.spa, world.user.email)
+    tokens = await code_tokens(http, world.spa, world.user.email)
     response = await _revoke(http, world.spa, token=tokens["refresh_token"])
     assert response.status_code == 200, response.text
     _assert_revoked_at_api(await _me(http, tokens["access_token"]))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from tessera.model import User
 from tessera.storage.schema import users
 from tessera.storage.stores import Stores
-from tests.support import PASSWORD, RegisteredClient, World, authorize_url, obtain_code, pkce_pair, sign_in
+from tests.support import PASSWORD, World, authorize_url, code_tokens, obtain_code, pkce_pair, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -34,22 +34,6 @@ async def _set_suspended(app: Any, stores: Stores, user: User, suspended_at: flo
 
     await stores.db.write(change)
     app.state.services.stores.users._memo.clear()
-
-
-async def _code_tokens(
-    http: httpx.AsyncClient, client: RegisteredClient, email: str, scope: str = "read"
-) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
-    code = await obtain_code(http, client, email, scope=scope, code_challenge=challenge, code_challenge_method="S256")
-    data = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": client.redirect_uri,
-        "code_verifier": verifier,
-    }
-    response = await http.post("/oauth/tokens", auth=client.basic(), data=data)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 def _me(token: str) -> dict[str, str]:
@@ -93,7 +77,7 @@ async def test_a_suspended_users_token_is_refused_by_the_api_and_introspection(
 ) -> None:
     """Section 6: their tokens stop working: the API answers 401 invalid_token saying why
     (RFC 6750 section 3.1), introspection answers active=false (RFC 7662 section 2.2)."""
-    tokens = await _code_tokens(http, world.web, "user@example.com")
+    tokens = await code_tokens(http, world.web, "user@example.com")
     access = tokens["access_token"]
     assert (await http.get("/api/v2/users/me", headers=_me(access))).status_code == 200
     await _set_suspended(app, stores, world.user, 1.0)
@@ -113,7 +97,7 @@ async def test_userinfo_refuses_a_suspended_users_token(
     app: Any, http: httpx.AsyncClient, stores: Stores, world: World
 ) -> None:
     """Section 6 and OIDC Core section 5.3.3: the token is not valid, invalid_token."""
-    tokens = await _code_tokens(http, world.web, "user@example.com", "openid")
+    tokens = await code_tokens(http, world.web, "user@example.com", "openid")
     assert (await http.get("/oauth/userinfo", headers=_me(tokens["access_token"]))).status_code == 200
     await _set_suspended(app, stores, world.user, 1.0)
     response = await http.get("/oauth/userinfo", headers=_me(tokens["access_token"]))
@@ -142,7 +126,7 @@ async def test_a_suspended_users_refresh_token_and_code_are_refused(
 ) -> None:
     """Section 6 and RFC 6749 section 5.2: no grant mints a token for a suspended user, even
     from a refresh token or a code issued before the suspension."""
-    tokens = await _code_tokens(http, world.web, "user@example.com")
+    tokens = await code_tokens(http, world.web, "user@example.com")
     verifier, challenge = pkce_pair()
     code = await obtain_code(
         http, world.web, "user@example.com", code_challenge=challenge, code_challenge_method="S256"

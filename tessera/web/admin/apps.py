@@ -10,51 +10,35 @@ from starlette.responses import Response
 
 from tessera import paths
 from tessera.management import global_clients
-from tessera.management.errors import NotFound
 from tessera.model import Client
-from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
-from tessera.web.services import Services
+from tessera.web.admin.common import Console, console_page, done, page, read_form, record
 
 LIST = paths.ADMIN_APPS
 
 
-async def index(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
-    apps = await global_clients.authorized(services.stores, console.account, limit=100, now=console.now())
+@console_page
+async def index(console: Console, request: Request) -> Response:
+    apps = await global_clients.authorized(console.services.stores, console.account, limit=100, now=console.now())
     return await page(console, "admin/apps.html", section="apps", title="External apps", apps=apps)
 
 
-async def _app(console: Console, request: Request) -> Client | Response:
-    client_id = whole(str(request.path_params.get("client_id", "")))
-    try:
-        if client_id is None:
-            raise NotFound("no such app")
+async def _app(console: Console, request: Request) -> Client:
+    async def find(client_id: int) -> Client:
         return await global_clients.get(console.services.stores, console.account, client_id, console.now())
-    except NotFound:
-        return message(console, "App not found", "No user of this account has authorized that app.", 404)
+
+    missing = ("App not found", "No user of this account has authorized that app.")
+    return await record(console, request, "client_id", find, missing)
 
 
-async def confirm_revoke(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def confirm_revoke(console: Console, request: Request) -> Response:
     app = await _app(console, request)
-    if isinstance(app, Response):
-        return app
     return await page(console, "admin/app_revoke.html", section="apps", title=f"Revoke {app.name}", app=app)
 
 
-async def revoke(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def revoke(console: Console, request: Request) -> Response:
     app = await _app(console, request)
-    if isinstance(app, Response):
-        return app
-    form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
-    await global_clients.revoke(services.stores, console.account, app.id, console.actor, console.now())
+    await read_form(console, request)  # for its CSRF check: the form carries nothing else
+    await global_clients.revoke(console.services.stores, console.account, app.id, console.actor, console.now())
     return await done(console, LIST, f"{app.name} no longer has access to this account; its tokens were revoked.")

@@ -14,8 +14,7 @@ from tessera import paths
 from tessera.management import audit_log, users
 from tessera.management.audit_events import ACTIONS
 from tessera.storage.audit import AuditFilter
-from tessera.web.admin.common import enter, page, whole
-from tessera.web.services import Services
+from tessera.web.admin.common import Console, console_page, page, whole
 
 LIST = paths.ADMIN_AUDIT
 PAGE_SIZE = 50
@@ -32,10 +31,9 @@ def _day(raw: str | None) -> float | None:
         return None
 
 
-async def index(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def index(console: Console, request: Request) -> Response:
+    services = console.services
     q = request.query_params
     action = q.get("action") if q.get("action") in ACTIONS else None
     actor_id = whole(q.get("actor_id"))

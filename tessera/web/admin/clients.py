@@ -7,17 +7,18 @@ one working a while. A new secret is shown exactly once, on the next page (notic
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
 from tessera.management import clients
-from tessera.management.errors import Invalid, ManagementError, NotFound
+from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Client
 from tessera.web.admin import client_form
 from tessera.web.admin.client_form import ClientForm
-from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
-from tessera.web.services import Services
+from tessera.web.admin.common import Console, console_page, done, message, page, read_form, record, whole
 
 LIST = paths.ADMIN_CLIENTS
 # How long the old secret keeps working after a regeneration (0 to 604800 s).
@@ -28,11 +29,9 @@ def _path(client: Client) -> str:
     return f"{LIST}/{client.id}"
 
 
-async def index(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
-    found = await clients.list_for_account(services.stores, console.account, limit=100)
+@console_page
+async def index(console: Console, request: Request) -> Response:
+    found = await clients.list_for_account(console.services.stores, console.account, limit=100)
     return await page(console, "admin/clients.html", section="clients", title="OAuth clients", clients=found)
 
 
@@ -59,113 +58,77 @@ def _refused(shown: ClientForm, error: ManagementError) -> ClientForm:
     return shown
 
 
-async def new(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def new(console: Console, request: Request) -> Response:
     return await _form_page(console, client_form.blank(), None)
 
 
-async def create(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def create(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
     shown = client_form.posted(form)
     spec = client_form.spec(shown, console.account, console.admin)
     try:
-        client, secret = await clients.create(services.stores, spec, console.now(), actor=console.actor)
+        client, secret = await clients.create(console.services.stores, spec, console.now(), actor=console.actor)
     except ManagementError as error:
         return await _form_page(console, _refused(shown, error), None, 422)
     text = f"{client.name} was created." + ("" if secret else " It is a public client: it has no secret.")
     return await done(console, _path(client), text, secret=secret, client_id=client.id)
 
 
-async def _client(console: Console, request: Request) -> Client | Response:
-    client_id = whole(str(request.path_params.get("client_id", "")))
-    try:
-        if client_id is None:
-            raise NotFound("no such client")
-        return await clients.get(console.services.stores, console.account, client_id)
-    except NotFound:
-        return message(console, "Client not found", "This account has no such client. It may have been deleted.", 404)
+async def _client(console: Console, request: Request) -> Client:
+    find = partial(clients.get, console.services.stores, console.account)
+    missing = ("Client not found", "This account has no such client. It may have been deleted.")
+    return await record(console, request, "client_id", find, missing)
 
 
-async def edit(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def edit(console: Console, request: Request) -> Response:
     client = await _client(console, request)
-    if isinstance(client, Response):
-        return client
     return await _form_page(console, client_form.of_client(client), client)
 
 
-async def update(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def update(console: Console, request: Request) -> Response:
     client = await _client(console, request)
-    if isinstance(client, Response):
-        return client
     form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
     shown = client_form.posted(form)
     changes = client_form.changes(shown)
     try:
         updated = await clients.update(
-            services.stores, console.account, client.id, changes, console.actor, console.now()
+            console.services.stores, console.account, client.id, changes, console.actor, console.now()
         )
     except ManagementError as error:
         return await _form_page(console, _refused(shown, error), client, 422)
     return await done(console, _path(updated), f"{updated.name} was saved.")
 
 
-async def confirm_delete(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def confirm_delete(console: Console, request: Request) -> Response:
     client = await _client(console, request)
-    if isinstance(client, Response):
-        return client
     return await page(
         console, "admin/client_delete.html", section="clients", title=f"Delete {client.name}", client=client
     )
 
 
-async def delete(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def delete(console: Console, request: Request) -> Response:
     client = await _client(console, request)
-    if isinstance(client, Response):
-        return client
-    form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
-    await clients.delete(services.stores, console.account, client.id, console.actor, console.now())
+    await read_form(console, request)  # for its CSRF check: the form carries nothing else
+    await clients.delete(console.services.stores, console.account, client.id, console.actor, console.now())
     return await done(console, LIST, f"{client.name} was deleted; its tokens no longer work.")
 
 
-async def regenerate(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def regenerate(console: Console, request: Request) -> Response:
     client = await _client(console, request)
-    if isinstance(client, Response):
-        return client
     form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
     overlap = whole(form.get("previous_secret_expires_in") or "0")
     if overlap is None or overlap not in dict(OVERLAPS):
         return message(console, "Invalid request", "Choose how long the old secret keeps working from the list.", 400)
     try:
         updated, secret = await clients.regenerate_secret(
-            services.stores,
+            console.services.stores,
             console.account,
             client.id,
             console.actor,

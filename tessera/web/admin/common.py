@@ -1,5 +1,10 @@
-"""What every console page shares: who may enter, reading a form, rendering, and the
-Post/Redirect/Get answer that leaves a notice for the next page.
+"""What every console page shares: who may enter, reading a form, looking a record up,
+rendering, and the Post/Redirect/Get answer that leaves a notice for the next page.
+
+A handler is written for the admin already inside (`console_page`): entering, reading the
+form and looking the record up raise `Answered` with the page that ends the request early
+(the login redirect, the 403 page, the expired-form page, the 404 page), so the handler
+itself only reads: look up, read the form, call the management layer, render.
 
 INTERFACE.md section 6: the console is for admins of the account only (signed out: the
 login page, then back; signed in but not an admin: a 403 page); section 5: every page
@@ -8,9 +13,11 @@ carries the security headers of web/pages.py and every form a CSRF token.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -19,7 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from tessera import paths
 from tessera.management import access
 from tessera.management.audit_events import Actor
-from tessera.management.errors import Forbidden
+from tessera.management.errors import Forbidden, NotFound
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.web import pages, params, sessions, tenancy
@@ -29,6 +36,15 @@ from tessera.web.headers import header
 from tessera.web.services import Services
 
 MAX_FIELDS = 200
+Found = TypeVar("Found")
+
+
+class Answered(Exception):
+    """The request is answered before the handler's own work: `response` is the answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +98,57 @@ def _forbidden(services: Services, account: Account, user: User, reason: str) ->
     )
 
 
-async def enter(services: Services, request: Request) -> Console | Response:
-    """The console for this request, or the answer for whoever may not have it."""
+async def enter(services: Services, request: Request) -> Console:
+    """The console for this request; raises Answered for whoever may not have it."""
     host = await tenancy.account_host(request, services)
     current = await sessions.current(request, services, host.account)
     if current is None:
-        return _to_login(request)
+        raise Answered(_to_login(request))
     user = await services.stores.users.get(host.account.id, current.user_id)
     if user is None:
-        return _to_login(request)
+        raise Answered(_to_login(request))
     try:
         access.require_admin(user)
     except Forbidden as refused:
-        return _forbidden(services, host.account, user, str(refused))
+        raise Answered(_forbidden(services, host.account, user, str(refused))) from None
     address = request.client.host if request.client else None
     return Console(services, host.account, user, current, Actor(user.id, user.name, address))
+
+
+ConsoleHandler = Callable[[Console, Request], Awaitable[Response]]
+Bound = Callable[[Services, Request], Awaitable[Response]]
+
+
+def console_page(handler: ConsoleHandler) -> Bound:
+    """A route-table handler `(services, request)` that enters the console, runs `handler`
+    for the admin inside, and answers with the page of any Answered raised on the way."""
+
+    @wraps(handler)
+    async def entered(services: Services, request: Request) -> Response:
+        try:
+            return await handler(await enter(services, request), request)
+        except Answered as answered:
+            return answered.response
+
+    return entered
+
+
+async def record(
+    console: Console,
+    request: Request,
+    param: str,
+    find: Callable[[int], Awaitable[Found]],
+    missing: tuple[str, str],
+) -> Found:
+    """The record named by the path parameter `param`, found by `find`; when there is none,
+    raises Answered with the 404 page titled and worded by `missing`."""
+    record_id = whole(str(request.path_params.get(param, "")))
+    try:
+        if record_id is None:
+            raise NotFound(missing[0])
+        return await find(record_id)
+    except NotFound:
+        raise Answered(message(console, *missing, 404)) from None
 
 
 def message(console: Console, title: str, text: str, status: int) -> Response:
@@ -112,8 +164,9 @@ def message(console: Console, title: str, text: str, status: int) -> Response:
     )
 
 
-async def read_form(console: Console, request: Request) -> Form | Response:
-    """The posted form, once its CSRF token is checked; or the page that refuses it."""
+async def read_form(console: Console, request: Request) -> Form:
+    """The posted form, once its CSRF token is checked; raises Answered with the page that
+    refuses it."""
     media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
     try:
         body = await params.read_body(request)
@@ -121,21 +174,25 @@ async def read_form(console: Console, request: Request) -> Form | Response:
             raise InvalidRequest("the console accepts only forms (application/x-www-form-urlencoded)")
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
     except InvalidRequest as error:
-        return message(console, "Invalid request", error.description, 400)
+        raise Answered(message(console, "Invalid request", error.description, 400)) from None
     except ValueError as error:  # bad UTF-8, too many fields
-        return message(console, "Invalid request", f"The form could not be read: {error}.", 400)
+        raise Answered(message(console, "Invalid request", f"The form could not be read: {error}.", 400)) from None
     values: dict[str, list[str]] = {}
     for name, value in pairs:
         if "\x00" in value:
-            return message(console, "Invalid request", f"The field {name[:40]!r} contains a NUL character.", 400)
+            raise Answered(
+                message(console, "Invalid request", f"The field {name[:40]!r} contains a NUL character.", 400)
+            )
         values.setdefault(name, []).append(value)
     form = Form(values)
     if not sessions.valid_authenticity_token(console.services, console.current, form.get("authenticity_token")):
-        return message(
-            console,
-            "This page has expired",
-            "The form was sent without its security token, or from an old page. Reload the page and try again.",
-            403,
+        raise Answered(
+            message(
+                console,
+                "This page has expired",
+                "The form was sent without its security token, or from an old page. Reload the page and try again.",
+                403,
+            )
         )
     return form
 

@@ -14,18 +14,15 @@ from starlette.responses import Response
 from tessera import paths
 from tessera.management import clients, global_clients, tokens, users
 from tessera.management.errors import ManagementError
-from tessera.web.admin.common import done, enter, page, read_form, whole
-from tessera.web.services import Services
+from tessera.web.admin.common import Console, console_page, done, page, read_form, whole
 
 LIST = paths.ADMIN_TOKENS
 PAGE_SIZE = 50
 
 
-async def index(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
-    stores, account = services.stores, console.account
+@console_page
+async def index(console: Console, request: Request) -> Response:
+    stores, account = console.services.stores, console.account
     own = await clients.list_for_account(stores, account, limit=100)
     apps = await global_clients.authorized(stores, account, limit=100, now=console.now())
     people = await users.list_users(stores, account, limit=100)
@@ -64,13 +61,9 @@ async def index(services: Services, request: Request) -> Response:
     )
 
 
-async def revoke(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def revoke(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
     token_id = whole(str(request.path_params.get("token_id", "")))
     # Back to the same filtered list; only the two known filters are carried, as numbers.
     kept = {name: whole(form.get(name)) for name in ("client_id", "user_id")}
@@ -79,7 +72,9 @@ async def revoke(services: Services, request: Request) -> Response:
     try:
         if token_id is None:
             raise ManagementError("no such token")
-        await tokens.revoke(services.stores, console.account, console.admin, token_id, console.actor, console.now())
+        await tokens.revoke(
+            console.services.stores, console.account, console.admin, token_id, console.actor, console.now()
+        )
     except ManagementError:
         return await done(console, back, "That token was already revoked or has expired.", tone="error")
     return await done(console, back, "The token was revoked, with every token of its authorization.")

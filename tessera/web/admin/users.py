@@ -6,6 +6,7 @@ and tokens stop working at once; the last active admin can be neither demoted no
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -13,10 +14,9 @@ from starlette.responses import Response
 
 from tessera import paths
 from tessera.management import users
-from tessera.management.errors import Invalid, ManagementError, NotFound
+from tessera.management.errors import Invalid, ManagementError
 from tessera.model import ROLES, User
-from tessera.web.admin.common import Console, done, enter, message, page, read_form, whole
-from tessera.web.services import Services
+from tessera.web.admin.common import Console, console_page, done, page, read_form, record
 
 LIST = paths.ADMIN_USERS
 ROLE_LABELS = {"admin": "Admin", "agent": "Agent", "end-user": "End user"}
@@ -27,11 +27,9 @@ def _errors(error: ManagementError) -> dict[str, list[str]]:
     return dict(error.fields) if isinstance(error, Invalid) else {"": [str(error)]}
 
 
-async def index(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
-    found = await users.list_users(services.stores, console.account, limit=100)
+@console_page
+async def index(console: Console, request: Request) -> Response:
+    found = await users.list_users(console.services.stores, console.account, limit=100)
     return await page(console, "admin/users.html", section="users", title="Users", users=found, roles=ROLE_LABELS)
 
 
@@ -48,24 +46,18 @@ async def _new_page(console: Console, values: dict[str, str], errors: dict[str, 
     )
 
 
-async def new(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def new(console: Console, request: Request) -> Response:
     return await _new_page(console, {"name": "", "email": "", "role": "end-user"}, {}, 200)
 
 
-async def create(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def create(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
     values = {"name": form.get("name").strip(), "email": form.get("email").strip(), "role": form.get("role")}
     try:
         user = await users.create(
-            services.stores,
+            console.services.stores,
             console.account,
             values["email"],
             form.get("password") or None,
@@ -79,14 +71,9 @@ async def create(services: Services, request: Request) -> Response:
     return await done(console, f"{LIST}/{user.id}", f"{user.name} was added as {ROLE_LABELS[user.role].lower()}.")
 
 
-async def _user(console: Console, request: Request) -> User | Response:
-    user_id = whole(str(request.path_params.get("user_id", "")))
-    try:
-        if user_id is None:
-            raise NotFound("no such user")
-        return await users.get(console.services.stores, console.account, user_id)
-    except NotFound:
-        return message(console, "User not found", "This account has no such user.", 404)
+async def _user(console: Console, request: Request) -> User:
+    find = partial(users.get, console.services.stores, console.account)
+    return await record(console, request, "user_id", find, ("User not found", "This account has no such user."))
 
 
 async def _user_page(console: Console, user: User, errors: dict[str, list[str]], status: int = 200) -> Response:
@@ -94,34 +81,26 @@ async def _user_page(console: Console, user: User, errors: dict[str, list[str]],
     return await page(console, "admin/user.html", section="users", title=user.name, status=status, **context)
 
 
-async def edit(services: Services, request: Request) -> Response:
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
+@console_page
+async def edit(console: Console, request: Request) -> Response:
     user = await _user(console, request)
-    if isinstance(user, Response):
-        return user
     return await _user_page(console, user, {})
 
 
-async def update(services: Services, request: Request) -> Response:
+@console_page
+async def update(console: Console, request: Request) -> Response:
     """One form changes name and role; the Suspend / Unsuspend buttons send `suspended`."""
-    console = await enter(services, request)
-    if isinstance(console, Response):
-        return console
     user = await _user(console, request)
-    if isinstance(user, Response):
-        return user
     form = await read_form(console, request)
-    if isinstance(form, Response):
-        return form
     suspended = {"true": True, "false": False}.get(form.get("suspended"))
     if suspended is None:
         changes = users.UserChanges(name=form.get("name").strip(), role=form.get("role"))
     else:
         changes = users.UserChanges(suspended=suspended)
     try:
-        changed = await users.update(services.stores, console.account, user.id, changes, console.actor, console.now())
+        changed = await users.update(
+            console.services.stores, console.account, user.id, changes, console.actor, console.now()
+        )
     except ManagementError as error:
         return await _user_page(console, user, _errors(error), 422)
     if suspended is None:

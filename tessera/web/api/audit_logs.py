@@ -78,14 +78,9 @@ async def list_audit_logs(services: Services, request: Request, host: AccountHos
     where = _filter(query)
     size, before = paging.request(query)
     found = await audit_log.query(services.stores, host.account, where, before_id=before, limit=size + 1)
-    page, has_more = found[:size], len(found) > size
     url = f"{host.issuer}/api/v2/audit_logs.json"
-    return responses.json(
-        {
-            "audit_logs": [audit_log_json(log, host.issuer) for log in page],
-            **paging.members([log.id for log in page], size, has_more, url, _cursor_parameters(query)),
-        }
-    )
+    shown = lambda log: audit_log_json(log, host.issuer)  # noqa: E731
+    return responses.json(paging.listing("audit_logs", found, size, url, shown, _cursor_parameters(query)))
 
 
 async def show_audit_log(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:

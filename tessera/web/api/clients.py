@@ -95,14 +95,8 @@ def _spec(changes: client_rules.ClientChanges, host: AccountHost, caller: Caller
 async def list_clients(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
     size, after = paging.request(request.query_params)
     found = await client_rules.list_for_account(services.stores, host.account, after_id=after, limit=size + 1)
-    page, has_more = found[:size], len(found) > size
     url = f"{host.issuer}/api/v2/oauth/clients.json"
-    return responses.json(
-        {
-            "clients": [client_json(c, host.issuer) for c in page],
-            **paging.members([c.id for c in page], size, has_more, url, {}),
-        }
-    )
+    return responses.json(paging.listing("clients", found, size, url, lambda c: client_json(c, host.issuer)))
 
 
 async def create_client(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:

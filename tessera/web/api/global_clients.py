@@ -26,14 +26,9 @@ async def list_global_clients(services: Services, request: Request, host: Accoun
     found = await global_rules.authorized(
         services.stores, host.account, after_id=after, limit=size + 1, now=services.now()
     )
-    page, has_more = found[:size], len(found) > size
     url = f"{host.issuer}/api/v2/oauth/global_clients.json"
-    return responses.json(
-        {
-            "global_clients": [global_client_json(c, host.issuer) for c in page],
-            **paging.members([c.id for c in page], size, has_more, url, {}),
-        }
-    )
+    shown = lambda c: global_client_json(c, host.issuer)  # noqa: E731
+    return responses.json(paging.listing("global_clients", found, size, url, shown))
 
 
 async def show_global_client(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:

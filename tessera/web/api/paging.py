@@ -5,13 +5,21 @@ that callers treat it as opaque."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from tessera.protocol.numbers import whole_number
 
 PAGE_SIZE = 100
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_Row)
 
 
 class BadPage(Exception):
@@ -65,3 +73,18 @@ def members(
         "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
         "links": {"next": f"{url}?{urlencode(following)}" if has_more else None, "prev": None},
     }
+
+
+def listing(
+    key: str,
+    found: Sequence[Row],
+    page_size: int,
+    url: str,
+    shown: Callable[[Row], dict[str, Any]],
+    keep: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """The body of a listing, `{key: [...], "meta": ..., "links": ...}`. `found` was read with
+    a limit of page_size + 1: the extra row is not shown, it only says a next page exists."""
+    page = found[:page_size]
+    has_more = len(found) > page_size
+    return {key: [shown(row) for row in page], **members([row.id for row in page], page_size, has_more, url, keep)}

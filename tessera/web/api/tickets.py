@@ -91,13 +91,8 @@ async def list_tickets(services: Services, request: Request, host: AccountHost, 
         return responses.problem(400, "invalid_request", str(problem))
     requester = None if _sees_all(caller) else caller.user.id
     found = await services.stores.tickets.page(host.account.id, requester, after, size + 1)
-    page, has_more = found[:size], len(found) > size
-    return responses.json(
-        {
-            "tickets": [ticket_json(t, host.issuer) for t in page],
-            **paging.members([t.id for t in page], size, has_more, f"{host.issuer}{paths.API_TICKETS}.json", {}),
-        }
-    )
+    url = f"{host.issuer}{paths.API_TICKETS}.json"
+    return responses.json(paging.listing("tickets", found, size, url, lambda t: ticket_json(t, host.issuer)))
 
 
 async def create_ticket(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:

@@ -74,15 +74,10 @@ async def list_tokens(services: Services, request: Request, host: AccountHost, c
         return responses.problem(400, "invalid_request", str(problem))
     except ManagementError as problem:
         return _refusal(problem)
-    page, has_more = found[:size], len(found) > size
     keep = {"all": "true"} if wanted.everyone else {}
     keep |= {k: query[k] for k in ("client_id", "global_client_id", "user_id") if k in query}
-    return responses.json(
-        {
-            "tokens": [token_json(t, host.issuer) for t in page],
-            **paging.members([t.id for t in page], size, has_more, f"{host.issuer}/api/v2/oauth/tokens.json", keep),
-        }
-    )
+    url = f"{host.issuer}/api/v2/oauth/tokens.json"
+    return responses.json(paging.listing("tokens", found, size, url, lambda t: token_json(t, host.issuer), keep))
 
 
 async def _token_by_path(

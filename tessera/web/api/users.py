@@ -38,14 +38,8 @@ async def me(services: Services, request: Request, host: AccountHost, caller: Ca
 async def list_users(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
     size, after = paging.request(request.query_params)
     found = await user_rules.list_users(services.stores, host.account, after_id=after, limit=size + 1)
-    page, has_more = found[:size], len(found) > size
     url = f"{host.issuer}/api/v2/users.json"
-    return responses.json(
-        {
-            "users": [user_json(u, host.issuer) for u in page],
-            **paging.members([u.id for u in page], size, has_more, url, {}),
-        }
-    )
+    return responses.json(paging.listing("users", found, size, url, lambda u: user_json(u, host.issuer)))
 
 
 async def create_user(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
