@@ -39,6 +39,10 @@ class Settings:
     audit_log_retention_days: int = 365
     access_log: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+    # Seconds a browser session may go unused before it ends (docs/security.md, "Sessions"):
+    # a working day, so a browser left signed in overnight signs in again; session_lifetime
+    # above stays the absolute limit however active the session is.
+    session_idle_timeout: int = 8 * 3600
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -119,6 +123,8 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
         purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
         audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1),
+        session_lifetime=_int_setting(env, "TESSERA_SESSION_LIFETIME", 14 * 24 * 3600, 300),
+        session_idle_timeout=_int_setting(env, "TESSERA_SESSION_IDLE_TIMEOUT", 8 * 3600, 300),
     )
 
 
