@@ -94,7 +94,11 @@ def racing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Racing]:
     directory = tmp_path_factory.mktemp("races")
     with harness.fresh_database("postgresql", directory) as database_url:
         seeded = harness.seed(database_url)
-        node = faults.Node(database_url, directory / "server.log", workers=2)
+        # Racers open their connections first and wait at a barrier: on a loaded machine a
+        # hundred of them may wait longer than the 5 s keep-alive default, and a connection
+        # the server closed meanwhile would fail the race for a reason that is not the race.
+        keep_alive = {"TESSERA_KEEP_ALIVE_TIMEOUT": "120"}
+        node = faults.Node(database_url, directory / "server.log", workers=2, env=keep_alive)
         node.start()
         codes = faults.Codes(f"http://{seeded.subdomain}.localhost:{node.port}", seeded.client, ALICE)
         try:
