@@ -51,6 +51,9 @@ def _crashes(rows: list[dict[str, Any]]) -> list[str]:
             f"| {r['lost']} | {r['codes_redeemed']} / {r['codes_redeemed_twice']} | {r['half_written']} "
             f"| {r['server_errors']} | {r['restart_seconds']} s |"
         )
+    checked, lost = sum(r["checked"] for r in rows), sum(r["lost"] for r in rows)
+    answered = sum(r["answered"] for r in rows)
+    lines += ["", f"Across {len(rows)} kills: {answered:,} answers of 200, {checked:,} tokens checked, {lost} lost."]
     return lines
 
 
