@@ -3,6 +3,7 @@
 #   make test   set up, then run the whole test suite (SQLite and PostgreSQL)
 #   make lint   ruff, mypy --strict, and the protocol/ import boundary
 #   make bench  the benchmark suite (docs/benchmarks.md)
+#   make reliability  the long proofs under faults; writes their figures into docs/reliability.md
 
 PYTHON   ?= python3.11
 UV_VERSION := 0.13.9
@@ -13,7 +14,7 @@ BIN      := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench setup services test-packages clean
+.PHONY: demo test lint bench reliability setup services test-packages clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -63,6 +64,19 @@ $(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
 bench: setup services $(PEER)/node_modules/.installed
 	@scripts/ensure-test-packages wrk
 	$(BIN)/python -m bench.run --scale
+
+# The long versions of the proofs under faults that `make test` runs briefly: 5 rounds of
+# each 50-way race on PostgreSQL with two workers, 3 kills -9 under 10 s of load on each
+# engine, SQLite's read-only file and full disk (docs/reliability.md, "Proof under faults",
+# whose figures it rewrites, even when a run fails). About 6 minutes on 2 cores; needs root
+# for the SQLite faults (skipped otherwise).
+reliability: setup services
+	@figures=$$(mktemp); status=0; \
+	TESSERA_RELIABILITY=long TESSERA_RELIABILITY_FIGURES=$$figures PYTHONPATH=$(CURDIR) \
+	  $(BIN)/pytest -p no:randomly -p no:cacheprovider tests/e2e/test_races.py \
+	  tests/e2e/test_crash_safety.py tests/e2e/test_sqlite_faults.py || status=$$?; \
+	$(BIN)/python -m tests.e2e.reliability_figures $$figures docs/reliability.md; \
+	rm -f $$figures; exit $$status
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

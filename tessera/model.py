@@ -162,6 +162,8 @@ class Session:
     auth_time: float
     created_at: float
     expires_at: float
+    # When the session was last used, to at most a minute (web/sessions.py: TOUCH_INTERVAL).
+    last_seen_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,10 @@ class Settings:
     # from loopback only, unless a bearer token is set here.
     metrics: bool = False
     metrics_token: str = field(default="", repr=False)
+    # Seconds a browser session may go unused before it ends (docs/security.md, "Sessions"):
+    # a working day, so a browser left signed in overnight signs in again; session_lifetime
+    # above stays the absolute limit however active the session is.
+    session_idle_timeout: int = 8 * 3600
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -129,6 +133,8 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         database_timeout=_seconds_setting(env, "TESSERA_DATABASE_TIMEOUT", 5.0),
         metrics=_flag(env, "TESSERA_METRICS"),
         metrics_token=env.get("TESSERA_METRICS_TOKEN", "").strip(),
+        session_lifetime=_int_setting(env, "TESSERA_SESSION_LIFETIME", 14 * 24 * 3600, 300),
+        session_idle_timeout=_int_setting(env, "TESSERA_SESSION_IDLE_TIMEOUT", 8 * 3600, 300),
     )
 
 

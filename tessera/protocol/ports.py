@@ -91,8 +91,16 @@ class AlreadyUsed:
     family: str
 
 
+@dataclass(frozen=True, slots=True)
+class RevokedMeanwhile:
+    """TokenStore.rotate found the refresh token revoked (not used) when it came to claim it:
+    a revocation of its family committed after the caller had read it live."""
+
+    family: str
+
+
 # The outcome of TokenStore.rotate.
-Rotation: TypeAlias = Rotated | AlreadyUsed
+Rotation: TypeAlias = Rotated | AlreadyUsed | RevokedMeanwhile
 
 
 class ClientStore(Protocol):
@@ -140,7 +148,10 @@ class TokenStore(Protocol):
 
         Of concurrent calls for one token exactly one claims it. If it was already used,
         nothing is written and the answer is AlreadyUsed (when, and its family). A revoked
-        or expired token is the caller's to refuse before calling.
+        or expired token is the caller's to refuse before calling; one revoked after the
+        caller read it is not claimed, and the answer is RevokedMeanwhile. A rotation and a
+        revocation of the same family never interleave: whichever comes second sees all
+        the first wrote, so no token minted by a rotation outlives its family's revocation.
         """
 
     async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:

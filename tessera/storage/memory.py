@@ -27,6 +27,7 @@ from tessera.protocol.ports import (
     LoadedKey,
     NewCode,
     Redeemed,
+    RevokedMeanwhile,
     Rotated,
     Rotation,
     SignInRefused,
@@ -146,6 +147,8 @@ class MemoryTokenStore:
         token = self._refresh[refresh_id]
         if token.used_at is not None:
             return AlreadyUsed(used_at=token.used_at, family=token.family)
+        if token.revoked_at is not None:
+            return RevokedMeanwhile(family=token.family)
         self._refresh[refresh_id] = dataclasses.replace(token, used_at=now)
         if token.access_token_id is not None:
             self._revoke_access(token.access_token_id, now)

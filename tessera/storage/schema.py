@@ -188,6 +188,8 @@ sessions = sa.Table(
     sa.Column("auth_time", Time, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
+    # Last use, written at most once a minute per session (the idle timeout, web/sessions.py).
+    sa.Column("last_seen_at", Time, nullable=False),
 )
 
 # A one-time message for the next console page of a session (a flash, or a client secret

@@ -48,6 +48,14 @@ from tessera.storage.sqlite_batch import (
 
 log = logging.getLogger("tessera.storage")
 
+
+def _failure(done: asyncio.Future[Any]) -> BaseException | None:
+    """The exception of a thread's work as asyncio wrapped it, marked as retrieved: else
+    asyncio logs "Future exception was never retrieved" with a traceback at garbage
+    collection, once per failed commit or checkpoint (a full disk wrote one per request)."""
+    return None if done.cancelled() else done.exception()
+
+
 T = TypeVar("T")
 
 MAX_BATCH = 256
@@ -183,7 +191,12 @@ class SQLiteDatabase:
         commit = self._commit_thread.submit(raw.execute, "COMMIT")
         self._in_commit = InFlightCommit(commit, batch, results)
         self._overdue = loop.call_later(self.timeout, self._commit_overdue, commit)
-        asyncio.wrap_future(commit, loop=loop).add_done_callback(lambda done: self._committed(commit))
+
+        def committed(done: asyncio.Future[Any]) -> None:
+            _failure(done)  # _committed reads the outcome from `commit` itself
+            self._committed(commit)
+
+        asyncio.wrap_future(commit, loop=loop).add_done_callback(committed)
 
     def _retry_when_busy(self, loop: asyncio.AbstractEventLoop, error: sqlite3.OperationalError) -> None:
         """Another process holds the write lock (several workers on one file): retry soon,
@@ -281,7 +294,9 @@ class SQLiteDatabase:
             driver: Any = self._checkpointer.connection.driver_connection
             driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
-        def copied(_future: asyncio.Future[Any]) -> None:
+        def copied(future: asyncio.Future[Any]) -> None:
+            if (error := _failure(future)) is not None:
+                log.warning("sqlite checkpoint failed: %s", error)
             if loop is not self._loop:
                 return
             if self._state is not IDLE:
@@ -302,7 +317,9 @@ class SQLiteDatabase:
         def run() -> None:
             raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
-        def done(_future: asyncio.Future[Any]) -> None:
+        def done(future: asyncio.Future[Any]) -> None:
+            if (error := _failure(future)) is not None:
+                log.warning("sqlite checkpoint failed: %s", error)
             if loop is not self._loop:
                 return
             self._state = IDLE

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AccessToken, AuditEntry, RefreshToken
-from tessera.protocol.ports import AlreadyUsed, Rotated, Rotation, TokenRows
+from tessera.protocol.ports import AlreadyUsed, RevokedMeanwhile, Rotated, Rotation, TokenRows
 from tessera.storage import audit as audit_log
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
@@ -142,8 +142,19 @@ def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
     return None if row is None else _refresh(row)
 
 
+def _lock_family(conn: Connection, family: str) -> None:
+    """Hold the family until the transaction ends, so that a rotation and a revocation of
+    one family run one after the other. Interleaved, they deadlock (a rotation holds the
+    refresh row and wants the access row, a revocation the other way round), or the
+    revocation's snapshot misses the tokens the rotation is writing, which stay alive in a
+    revoked family. SQLite has one writer at a time already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(family))))
+
+
 def revoke_family(conn: Connection, family: str, now: float) -> int:
     """Revoke the family's live tokens; how many access and refresh tokens were revoked."""
+    _lock_family(conn, family)
     revoked = 0
     for table in (access_tokens, refresh_tokens):
         revoked += conn.execute(
@@ -228,10 +239,14 @@ def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: floa
 
 def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
     """Claim the refresh token with one conditional UPDATE, so that of concurrent uses
-    exactly one wins; report a token already used. What a reuse means is the grant's."""
+    exactly one wins; report a token already used, or revoked since the caller read it.
+    What a reuse means is the grant's. The new tokens are of the claimed token's family."""
+    _lock_family(conn, tokens.access.family)
     claimed = conn.execute(
         refresh_tokens.update()
-        .where(refresh_tokens.c.id == refresh_id, refresh_tokens.c.used_at.is_(None))
+        .where(
+            refresh_tokens.c.id == refresh_id, refresh_tokens.c.used_at.is_(None), refresh_tokens.c.revoked_at.is_(None)
+        )
         .values(used_at=now)
         .returning(refresh_tokens.c.access_token_id)
     ).first()
@@ -239,6 +254,8 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
         row = conn.execute(
             sa.select(refresh_tokens.c.used_at, refresh_tokens.c.family).where(refresh_tokens.c.id == refresh_id)
         ).one()
+        if row.used_at is None:
+            return RevokedMeanwhile(family=row.family)
         return AlreadyUsed(used_at=row.used_at, family=row.family)
     if claimed.access_token_id is not None:
         revoke_access(conn, claimed.access_token_id, now)

@@ -4,6 +4,11 @@ The cookie is host-only (no Domain attribute), so signing in to acme does not si
 in to beta. It holds a 256-bit secret; the store holds its SHA-256 digest. Signing in
 always starts a new session and deletes the old one (session fixation, OWASP ASVS 3.2.1);
 signing out deletes the session on the server.
+
+A session ends `session_lifetime` seconds after sign-in however it is used (the absolute
+timeout), or after `session_idle_timeout` seconds unused (OWASP ASVS 3.3.1-3.3.2). The last
+use is written at most once per TOUCH_INTERVAL per session, so a browser calling the API
+does not turn every read into a write; the idle timeout is therefore exact to a minute.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from tessera.web.services import Services
 
 COOKIE = "tessera_session"
 LOGIN_COOKIE = "tessera_login"
+TOUCH_INTERVAL = 60  # seconds between two writes of a session's last use
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +43,13 @@ async def current(request: Request, services: Services, account: Account) -> Cur
     cookie = request.cookies.get(COOKIE)
     if not cookie:
         return None
-    session = await services.stores.sessions.find(secrets.digest(cookie), services.now())
+    now = services.now()
+    store = services.stores.sessions
+    session = await store.find(secrets.digest(cookie), now, now - services.settings.session_idle_timeout)
     if session is None or session.account_id != account.id:
         return None
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        await store.touch(session.id, now, now - TOUCH_INTERVAL)
     return CurrentSession(session=session, cookie=cookie)
 
 

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher, Type
 
 from tessera import passwords
 from tessera.app import create_app
+from tessera.protocol import secrets
 from tessera.settings import Settings
 from tessera.storage.stores import Stores
 from tests.support import PASSWORD, Clock, World, forms, make_world, sign_in
@@ -302,14 +303,58 @@ async def test_cookies_are_not_secure_over_plain_http(http: httpx.AsyncClient, w
     assert "secure" not in [a.strip().lower() for a in session_cookie(signed).split(";")]
 
 
-async def test_session_expires_after_its_lifetime(
+async def test_session_expires_after_its_lifetime_however_active(
     http: httpx.AsyncClient, world: World, settings: Settings, clock: Clock
 ) -> None:
+    """The absolute timeout (OWASP ASVS 3.3.1): a session used every few hours still ends
+    `session_lifetime` seconds after sign-in."""
     assert (await sign_in(http, world.user.email)).status_code == 303
-    clock.advance(settings.session_lifetime - 60)
+    step = settings.session_idle_timeout - 3600
+    used = 0
+    while used + step < settings.session_lifetime - 60:
+        clock.advance(step)
+        used += step
+        assert (await http.get(ME)).status_code == 200, used
+    clock.advance(settings.session_lifetime - 60 - used)
     assert (await http.get(ME)).status_code == 200
     clock.advance(61)
     assert (await http.get(ME)).status_code == 401
+
+
+async def test_session_ends_after_the_idle_timeout(
+    http: httpx.AsyncClient, world: World, settings: Settings, clock: Clock
+) -> None:
+    """The idle timeout (OWASP ASVS 3.3.1): unused for `session_idle_timeout` seconds, the
+    session is over; each use moves the deadline on (to within the one-minute touch interval)."""
+    assert (await sign_in(http, world.user.email)).status_code == 303
+    clock.advance(settings.session_idle_timeout - 60)
+    assert (await http.get(ME)).status_code == 200  # used: the idle deadline moves on
+    clock.advance(settings.session_idle_timeout - 60)
+    assert (await http.get(ME)).status_code == 200
+    clock.advance(settings.session_idle_timeout + 1)
+    assert (await http.get(ME)).status_code == 401
+    assert (await sign_in(http, world.user.email)).status_code == 303  # a new sign-in starts afresh
+    assert (await http.get(ME)).status_code == 200
+
+
+async def test_the_last_use_is_written_at_most_once_a_minute(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """The API with a session cookie is a hot path: reading must not mean writing. Within a
+    minute of the last recorded use, further requests leave `last_seen_at` as it was."""
+    assert (await sign_in(http, world.user.email)).status_code == 303
+    digest = secrets.digest(http.cookies["tessera_session"])
+    started = await stores.sessions.find(digest, clock(), 0)
+    assert started is not None
+    for _ in range(5):
+        clock.advance(10)
+        assert (await http.get(ME)).status_code == 200
+    unchanged = await stores.sessions.find(digest, clock(), 0)
+    assert unchanged is not None and unchanged.last_seen_at == started.last_seen_at
+    clock.advance(10)  # 60 s since the sign-in
+    assert (await http.get(ME)).status_code == 200
+    moved = await stores.sessions.find(digest, clock(), 0)
+    assert moved is not None and moved.last_seen_at >= started.last_seen_at + 60
 
 
 async def test_a_hash_made_with_older_parameters_is_replaced_at_sign_in(

@@ -44,14 +44,32 @@ async def test_sessions_expire_and_are_replaced_at_sign_in(stores: Stores, world
     now = clock()
     old, new = secrets.digest("old-cookie" + secrets.new_family()), secrets.digest("new-cookie" + secrets.new_family())
     await stores.sessions.start(None, old, world.account.id, world.user.id, now, now + 60)
-    assert (await stores.sessions.find(old, now)) is not None
-    assert (await stores.sessions.find(old, now + 60)) is None  # expired at expires_at
+    assert (await stores.sessions.find(old, now, now - 3600)) is not None
+    assert (await stores.sessions.find(old, now + 60, now - 3600)) is None  # expired at expires_at
     await stores.sessions.start(old, new, world.account.id, world.admin.id, now, now + 60)
-    assert (await stores.sessions.find(old, now)) is None  # the replaced session is gone
-    found = await stores.sessions.find(new, now)
+    assert (await stores.sessions.find(old, now, now - 3600)) is None  # the replaced session is gone
+    found = await stores.sessions.find(new, now, now - 3600)
     assert found is not None and found.user_id == world.admin.id
     await stores.sessions.end(new)
-    assert (await stores.sessions.find(new, now)) is None
+    assert (await stores.sessions.find(new, now, now - 3600)) is None
+
+
+async def test_an_idle_session_ends_and_a_touch_keeps_it_alive_written_once(
+    stores: Stores, world: World, clock: Clock
+) -> None:
+    """The idle timeout (docs/security.md, "Sessions"): a session last used at or before
+    `idle_since` is not found; `touch` records a use only when none after `seen_before` is."""
+    now = clock()
+    digest = secrets.digest("idle-cookie" + secrets.new_family())
+    started = await stores.sessions.start(None, digest, world.account.id, world.user.id, now, now + 86400)
+    assert started.last_seen_at == now
+    assert (await stores.sessions.find(digest, now + 100, now)) is None  # unused since `now`: idle
+    await stores.sessions.touch(started.id, now + 100, now + 40)
+    seen = await stores.sessions.find(digest, now + 100, now)
+    assert seen is not None and seen.last_seen_at == now + 100
+    await stores.sessions.touch(started.id, now + 130, now + 70)  # a use after now + 70 is recorded: no write
+    again = await stores.sessions.find(digest, now + 130, now)
+    assert again is not None and again.last_seen_at == now + 100
 
 
 async def test_login_failures_count_per_account_and_email_within_a_window(

@@ -154,7 +154,7 @@ async def test_suspending_ends_sessions_and_tokens_and_lifting_it_records(
     assert suspended.is_suspended
     cached = await stores.users.get(world.account.id, world.user.id)
     assert cached is not None and cached.is_suspended
-    assert await stores.sessions.find(digest, now) is None
+    assert await stores.sessions.find(digest, now, now - 3600) is None
     token = await stores.tokens.find_access(secrets.digest(issued.full_token))
     assert token is not None and token.revoked_at is not None
     lifted = await users.update(

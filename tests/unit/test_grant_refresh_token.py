@@ -164,6 +164,31 @@ async def test_of_concurrent_uses_exactly_one_succeeds_and_nothing_is_revoked() 
     assert await _access(s, winners[0]["access_token"]) is None
 
 
+class _RevokedAfterFinding(MemoryTokenStore):
+    """A revocation of the family commits between finding the refresh token and rotating it."""
+
+    async def find_refresh(self, digest: bytes) -> RefreshToken | None:
+        found = await super().find_refresh(digest)
+        await self.revoke_family(FAMILY, NOW)
+        return found
+
+
+async def test_a_token_revoked_between_reading_and_rotating_is_refused_and_mints_nothing() -> None:
+    """RFC 7009 section 2.1: after its family's revocation a refresh token must not mint a
+    new pair, even when the revocation lands while the grant is running (TokenStore.rotate:
+    RevokedMeanwhile)."""
+    s = server()
+    racing = _RevokedAfterFinding()
+    s.stores.tokens = racing
+    s.ctx = dataclasses.replace(s.ctx, tokens=racing)
+    await s.add_refresh_token()
+    with pytest.raises(InvalidGrant, match="was revoked"):
+        await _refresh(s)
+    presented = await racing.find_refresh(PRESENTED)
+    assert presented is not None and presented.used_at is None
+    assert [t for t in racing._refresh.values() if t.revoked_at is None] == []
+
+
 # --- The token's other checks --------------------------------------------------------------------
 
 

@@ -23,13 +23,16 @@ from tessera.protocol import audit_entries, issuance, lifetimes, secrets, suspen
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
-from tessera.protocol.ports import AlreadyUsed
+from tessera.protocol.ports import AlreadyUsed, RevokedMeanwhile
 
 
 def _may_refresh(client: Client, token: RefreshToken) -> None:
     # Refresh tokens go to clients with the refresh_token grant, or with offline_access granted.
     if "refresh_token" not in client.grant_types and "offline_access" not in token.scopes:
         raise UnauthorizedClient(f"the client {client.identifier!r} is not allowed the refresh_token grant")
+
+
+REVOKED = "the refresh token was revoked; the user must authorize the client again"
 
 
 def _usable(token: RefreshToken | None, request: TokenRequest) -> RefreshToken:
@@ -45,7 +48,7 @@ def _usable(token: RefreshToken | None, request: TokenRequest) -> RefreshToken:
             f"presented by client id {request.client.id}",
         )
     if token.revoked_at is not None:
-        raise InvalidGrant("the refresh token was revoked; the user must authorize the client again")
+        raise InvalidGrant(REVOKED)
     if token.used_at is None and request.now >= token.expires_at:
         raise InvalidGrant(
             f"the refresh token expired {int(request.now - token.expires_at)} seconds ago; "
@@ -119,4 +122,6 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     rotation = await ctx.tokens.rotate(token.id, request.now, minted.rows)
     if isinstance(rotation, AlreadyUsed):
         raise await _refuse_reuse(rotation, request, ctx, token)
+    if isinstance(rotation, RevokedMeanwhile):
+        raise InvalidGrant(REVOKED)
     return issuance.token_response(minted)
