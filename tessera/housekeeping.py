@@ -25,7 +25,6 @@ async def run_forever(db: Database, settings: Settings) -> None:
             purged = await purge.purge(
                 db,
                 settings.clock(),
-                login_window=settings.login_failure_window,
                 audit_retention=settings.audit_log_retention_days * 86400,
             )
             if purged.total:

@@ -28,10 +28,6 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     authorization_code_lifetime: int = 300
     refresh_reuse_grace: int = 10
-    # Failed sign-ins allowed per account and email inside the window before further
-    # attempts are refused until the window has passed (docs/security.md).
-    login_max_failures: int = 10
-    login_failure_window: int = 900
     session_lifetime: int = 14 * 24 * 3600
     # Seconds between automatic purges of dead rows in `serve`; 0 turns them off.
     purge_interval: int = 600
@@ -39,6 +35,19 @@ class Settings:
     audit_log_retention_days: int = 365
     access_log: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+    # Throttles (docs/reliability.md, "Throttles"; INTERFACE.md section 9). False turns every
+    # throttle off, for load tests and suites that fail on purpose from one address.
+    throttle: bool = True
+    # Seconds a run of failures is remembered after the last one counted.
+    throttle_window: int = 900
+    # Past a limit, the first wait in seconds; each further failure doubles it, up to the window.
+    throttle_backoff: int = 60
+    # Failures counted before the waits begin: sign-ins per account and email, and per source
+    # address; client authentications per client, and per source address (each per account).
+    throttle_sign_in_per_email: int = 10
+    throttle_sign_in_per_address: int = 30
+    throttle_client_auth_per_client: int = 10
+    throttle_client_auth_per_address: int = 30
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -119,7 +128,28 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
         purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
         audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1),
+        throttle=_switch(env, "TESSERA_THROTTLE"),
+        throttle_window=_int_setting(env, "TESSERA_THROTTLE_WINDOW", 900, 1),
+        throttle_backoff=_int_setting(env, "TESSERA_THROTTLE_BACKOFF", 60, 1),
+        throttle_sign_in_per_email=_whole_number(env, "TESSERA_THROTTLE_SIGN_IN_PER_EMAIL", 10, 1, "failures"),
+        throttle_sign_in_per_address=_whole_number(env, "TESSERA_THROTTLE_SIGN_IN_PER_ADDRESS", 30, 1, "failures"),
+        throttle_client_auth_per_client=_whole_number(
+            env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT", 10, 1, "failures"
+        ),
+        throttle_client_auth_per_address=_whole_number(
+            env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS", 30, 1, "failures"
+        ),
     )
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    """1 (the default) or 0; the usual spellings of either are accepted."""
+    raw = (env.get(name) or "1").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def purge(state: CliState) -> None:
     settings = state.settings()
 
     async def action(stores: Stores) -> purge_rows.Purged:
-        return await purge_rows.purge(stores.db, settings.clock(), login_window=settings.login_failure_window)
+        return await purge_rows.purge(stores.db, settings.clock())
 
     purged = run(settings, action)
     details = ", ".join(f"{count} {table}" for table, count in purged.counts.items())
