@@ -33,6 +33,11 @@ def _key(account_id: int, name: str) -> str:
     return f"{account_id}:{name}"
 
 
+def email_key(account_id: int, email: str) -> str:
+    """The key of an email's sign-in counter (SIGN_IN_EMAIL)."""
+    return _key(account_id, email.strip().lower())
+
+
 class Throttles:
     def __init__(self, store: SqlThrottleStore, settings: Settings) -> None:
         self.store = store
@@ -68,13 +73,6 @@ class Throttles:
             return
         refunds = [] if address is None else [(self.sign_in_address, _key(account_id, address))]
         await self.store.succeeded([(SIGN_IN_EMAIL, _key(account_id, email))], refunds, now, (audit,))
-
-    async def lift_sign_in(self, account_id: int, email: str, audit: tuple[AuditEntry, ...] = ()) -> None:
-        """An admin lifts the email's throttle (docs/security.md)."""
-        await self.store.clear(SIGN_IN_EMAIL, _key(account_id, email.strip().lower()), audit)
-
-    async def sign_in_wait(self, account_id: int, email: str, now: float) -> int | None:
-        return await self.store.blocked_for(SIGN_IN_EMAIL, _key(account_id, email.strip().lower()), now)
 
     # Client authentication (token, revocation and introspection endpoints).
 

@@ -51,10 +51,15 @@ def _upsert(conn: Connection):  # type: ignore[no-untyped-def]
     return (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(throttles)
 
 
-def _wait_after(rule: Rule, failures: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
-    """rule.wait_after as SQL: the same schedule, one branch per step until the window."""
-    steps = [(failures == count, wait) for count, wait in rule.schedule()[:-1]]
-    return sa.case((failures < rule.limit, 0), *steps, else_=rule.window)
+def _blocked_until(rule: Rule, failures: sa.ColumnElement[int], now: float) -> sa.ColumnElement[float]:
+    """now + rule.wait_after(failures) as SQL, one branch per step until the window; no wait
+    is 0, not `now`: an attempt whose clock read a moment earlier must not see it as a wait."""
+    steps = [(failures == count, now + wait) for count, wait in rule.schedule()[:-1]]
+    return sa.case((failures < rule.limit, 0.0), *steps, else_=now + rule.window)
+
+
+def _until(wait: int, now: float) -> float:
+    return now + wait if wait > 0 else 0.0
 
 
 def attempt(conn: Connection, rule: Rule, key: str, now: float) -> Counted:
@@ -66,7 +71,7 @@ def attempt(conn: Connection, rule: Rule, key: str, now: float) -> Counted:
         kind=rule.kind,
         key=_key(key),
         failures=1,
-        blocked_until=now + rule.wait_after(1),
+        blocked_until=_until(rule.wait_after(1), now),
         resets_at=now + rule.window,
         admitted=1,
     )
@@ -76,7 +81,7 @@ def attempt(conn: Connection, rule: Rule, key: str, now: float) -> Counted:
             # Every expression reads the row as it was before this statement.
             "admitted": sa.case((blocked, 0), else_=1),
             "failures": sa.case((blocked, t.c.failures), else_=failures),
-            "blocked_until": sa.case((blocked, t.c.blocked_until), else_=now + _wait_after(rule, failures)),
+            "blocked_until": sa.case((blocked, t.c.blocked_until), else_=_blocked_until(rule, failures, now)),
             "resets_at": sa.case((blocked, t.c.resets_at), else_=now + rule.window),
         },
     ).returning(t.c.admitted, t.c.failures, t.c.blocked_until)
@@ -101,7 +106,7 @@ def refund(conn: Connection, rule: Rule, key: str, now: float) -> None:
     conn.execute(
         t.update()
         .where((t.c.kind == rule.kind) & (t.c.key == _key(key)) & (t.c.failures > 0))
-        .values(failures=left, blocked_until=sa.case((left < rule.limit, now), else_=t.c.blocked_until))
+        .values(failures=left, blocked_until=sa.case((left < rule.limit, 0.0), else_=t.c.blocked_until))
     )
 
 
