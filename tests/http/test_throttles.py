@@ -245,3 +245,25 @@ async def test_throttle_0_turns_the_client_throttles_off(unthrottled: httpx.Asyn
     statuses = [(await client_credentials(unthrottled, world.machine, f"g{i}")).status_code for i in range(25)]
     assert set(statuses) == {401}
     assert (await client_credentials(unthrottled, world.machine, world.machine.secret or "")).status_code == 200
+
+
+# --- An admin lifts it -----------------------------------------------------------------------------
+
+
+async def test_an_admin_lifts_a_sign_in_throttle_in_the_console(
+    http: httpx.AsyncClient, world: World, settings: Settings, stores: Stores
+) -> None:
+    from tests.http.admin_support import audit_text
+    from tests.support import sign_in as sign_in_as
+
+    assert (await sign_in_as(http, world.admin.email, return_to="/admin")).status_code == 303
+    for _ in range(settings.throttle_sign_in_per_email):
+        assert await sign_in(http, world.user.email, "wrong") == 401
+    page = await http.get(f"/admin/users/{world.user.id}")
+    assert "Sign-in throttled" in page.text and "Lift the sign-in throttle" in page.text
+    token = next(f.fields["authenticity_token"] for f in forms(page.text) if "authenticity_token" in f.fields)
+    lifted = await http.post(f"/admin/users/{world.user.id}", data={"authenticity_token": token, "lift_throttle": "1"})
+    assert lifted.status_code == 303, lifted.text
+    assert "Sign-in throttled" not in (await http.get(f"/admin/users/{world.user.id}")).text
+    assert "lift_throttle" in await audit_text(stores, world)
+    assert await sign_in(http, world.user.email, PASSWORD) == 303
