@@ -52,11 +52,9 @@ class PasswordAuthenticator:
             # Checked only once the password is known right, so that the answer never tells
             # a guesser whether a password was right (INTERFACE.md section 6, "Users").
             entry = sign_in_events.refused_suspended(attempt, user)
-            await self.throttles.sign_in_succeeded(account_id, email, ip_address, now, entry)
+            await self.throttles.sign_in_succeeded(account_id, email, ip_address, entry)
             raise SignInRefused(SUSPENDED)
-        await self.throttles.sign_in_succeeded(
-            account_id, email, ip_address, now, sign_in_events.succeeded(attempt, user)
-        )
+        await self.throttles.sign_in_succeeded(account_id, email, ip_address, sign_in_events.succeeded(attempt, user))
         if passwords.needs_rehash(user.password_hash):
             # The hashing parameters were raised since this hash was made (passwords.py);
             # the password is at hand only now, so store it hashed with today's.

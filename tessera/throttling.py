@@ -64,15 +64,13 @@ class Throttles:
         refused = _refusal(met)
         return Counted(True, met[-1].failures, 0) if refused is None else Counted(False, 0, refused)
 
-    async def sign_in_succeeded(
-        self, account_id: int, email: str, address: str | None, now: float, audit: AuditEntry
-    ) -> None:
+    async def sign_in_succeeded(self, account_id: int, email: str, address: str | None, audit: AuditEntry) -> None:
         """The password was right: the email starts afresh, the address gets its attempt back."""
         if not self.on:
-            await self.store.succeeded((), (), now, (audit,))
+            await self.store.succeeded((), (), (audit,))
             return
         refunds = [] if address is None else [(self.sign_in_address, _key(account_id, address))]
-        await self.store.succeeded([(SIGN_IN_EMAIL, _key(account_id, email))], refunds, now, (audit,))
+        await self.store.succeeded([(SIGN_IN_EMAIL, _key(account_id, email))], refunds, (audit,))
 
     # Client authentication (token, revocation and introspection endpoints).
 

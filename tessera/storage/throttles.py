@@ -99,7 +99,7 @@ def attempt_each(conn: Connection, counts: Iterable[tuple[Rule, str]], now: floa
     return met
 
 
-def refund(conn: Connection, rule: Rule, key: str, now: float) -> None:
+def refund(conn: Connection, rule: Rule, key: str) -> None:
     """Take back one attempt counted in advance that turned out not to be a failure."""
     t = throttles
     left = t.c.failures - 1
@@ -139,7 +139,6 @@ class SqlThrottleStore:
         self,
         clear_keys: Iterable[tuple[str, str]],
         refunds: Iterable[tuple[Rule, str]],
-        now: float,
         audit: Iterable[AuditEntry] = (),
     ) -> None:
         """A counted attempt turned out right: clear some counters, refund others, and audit it."""
@@ -149,7 +148,7 @@ class SqlThrottleStore:
             for kind, key in cleared:
                 clear(conn, kind, key)
             for rule, key in refunded:
-                refund(conn, rule, key, now)
+                refund(conn, rule, key)
             insert_audit(conn, entries)
 
         await self.db.write(write)

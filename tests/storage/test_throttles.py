@@ -80,7 +80,7 @@ async def test_success_clears_and_refunds(stores: Stores, world: World, clock: C
     for _ in range(2):
         await stores.throttles.attempt([(address_rule, address), (RULE, email)], now)
     assert await stores.throttles.blocked_for("sign_in_address", address, now) == 60
-    await stores.throttles.succeeded([(RULE.kind, email)], [(address_rule, address)], now)
+    await stores.throttles.succeeded([(RULE.kind, email)], [(address_rule, address)])
     # The address got its attempt back (below the limit: no wait); the email starts afresh.
     assert await stores.throttles.blocked_for("sign_in_address", address, now) is None
     [again] = await stores.throttles.attempt([(RULE, email)], now)
