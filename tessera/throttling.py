@@ -85,12 +85,14 @@ class Throttles:
         """Seconds to wait when this node knows the client or address is waiting; no I/O."""
         if not self._refused_until:
             return None
-        waits = [
-            self._refused_until.get((kind, _key(account_id, name)), 0.0) - now
-            for kind, name in ((CLIENT_AUTH_CLIENT, client_id), (CLIENT_AUTH_ADDRESS, address))
-            if name is not None
-        ]
-        longest = max(waits, default=0.0)
+        longest = 0.0
+        for kind, name in ((CLIENT_AUTH_CLIENT, client_id), (CLIENT_AUTH_ADDRESS, address)):
+            known = (kind, _key(account_id, "" if name is None else name))
+            until = self._refused_until.get(known)
+            if until is not None and until <= now:
+                del self._refused_until[known]  # ended: the success path goes back to looking at nothing
+            elif until is not None:
+                longest = max(longest, until - now)
         return int(longest) + 1 if longest > 0 else None
 
     async def client_auth_failed(
