@@ -38,6 +38,7 @@ def unthrottled_settings(settings: Settings) -> Settings:
     (INTERFACE.md section 9, TESSERA_THROTTLE=0), so the examples reach the grant handlers."""
     return settings.with_overrides(throttle=False)
 
+
 TOKEN = "/oauth/tokens"
 AUTHORIZE = "/oauth/authorizations/new"
 # RFC 6749 section 5.2.
