@@ -42,7 +42,6 @@ from bench.common import (
     warm_up,
 )
 from bench.wrk import Measured, Scenario, run
-from tessera.settings import Settings
 from tessera.storage import purge
 from tessera.storage.database import open_database
 
@@ -91,7 +90,7 @@ def idle_purge_pass(url: str) -> float:
     db = open_database(url)
     try:
         started = time.perf_counter()
-        asyncio.run(purge.purge(db, time.time(), login_window=Settings().login_failure_window))
+        asyncio.run(purge.purge(db, time.time()))
         return round(time.perf_counter() - started, 3)
     finally:
         db.close()

@@ -112,6 +112,9 @@ def tessera(
         # docs/benchmarks.md gives the access log's own cost.
         "TESSERA_ACCESS_LOG": "0",
         "TESSERA_PURGE_INTERVAL": str(purge_interval),
+        # A load test (INTERFACE.md section 9): it sends right credentials only, but a
+        # throttle must not be what a measurement measures.
+        "TESSERA_THROTTLE": "0",
     }
     command = ["taskset", "-c", cpus, str(TESSERA), "serve", "--port", str(port), "--workers", str(workers)]
     base = f"http://127.0.0.1:{port}"

@@ -20,6 +20,7 @@ from tessera.sign_in import PasswordAuthenticator
 from tessera.storage.database import Database, open_database
 from tessera.storage.errors import StorageUnavailable
 from tessera.storage.stores import Stores
+from tessera.throttling import Throttles
 from tessera.web import pages, responses
 from tessera.web.access_log import AccessLog
 from tessera.web.exact_path_router import ExactPathRouter
@@ -33,7 +34,8 @@ log = logging.getLogger("tessera")
 
 def build_services(settings: Settings, db: Database) -> Services:
     stores = Stores.over(db)
-    authenticator = PasswordAuthenticator(stores.users, stores.login_failures, settings)
+    throttles = Throttles(stores.throttles, settings)
+    authenticator = PasswordAuthenticator(stores.users, throttles, stores.audit)
     keys = key_ring_for(stores, settings)
     grant_context = GrantContext(
         clients=stores.clients,
@@ -50,6 +52,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         stores=stores,
         grant_context=grant_context,
         authenticator=authenticator,
+        throttles=throttles,
         keys=keys,
         templates=pages.environment(),
     )

@@ -39,6 +39,7 @@ UNSUSPEND = "unsuspend"
 SET_PASSWORD = "set_password"
 ROTATE_KEY = "rotate_key"
 REGISTER = "register"  # a client registered itself (dynamic registration)
+LIFT_THROTTLE = "lift_throttle"  # an admin lifted the sign-in throttle of a user's email
 ACTIONS = (
     CREATE,
     UPDATE,
@@ -56,6 +57,7 @@ ACTIONS = (
     SET_PASSWORD,
     ROTATE_KEY,
     REGISTER,
+    LIFT_THROTTLE,
 )
 
 SYSTEM = "Tessera"  # the actor name when no user acted (a detected replay, the CLI)

@@ -22,7 +22,6 @@ async def purge_once(db: Database, settings: Settings) -> purge.Purged:
     return await purge.purge(
         db,
         settings.clock(),
-        login_window=settings.login_failure_window,
         audit_retention=settings.audit_log_retention_days * 86400,
     )
 

@@ -28,10 +28,6 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     authorization_code_lifetime: int = 300
     refresh_reuse_grace: int = 10
-    # Failed sign-ins allowed per account and email inside the window before further
-    # attempts are refused until the window has passed (docs/security.md).
-    login_max_failures: int = 10
-    login_failure_window: int = 900
     session_lifetime: int = 14 * 24 * 3600
     # Seconds between automatic purges of dead rows in `serve`; 0 turns them off.
     purge_interval: int = 600
@@ -50,6 +46,19 @@ class Settings:
     # a working day, so a browser left signed in overnight signs in again; session_lifetime
     # above stays the absolute limit however active the session is.
     session_idle_timeout: int = 8 * 3600
+    # Throttles (docs/reliability.md, "Throttles"; INTERFACE.md section 9). False turns every
+    # throttle off, for load tests and suites that fail on purpose from one address.
+    throttle: bool = True
+    # Seconds a run of failures is remembered after the last one counted.
+    throttle_window: int = 900
+    # Past a limit, the first wait in seconds; each further failure doubles it, up to the window.
+    throttle_backoff: int = 60
+    # Failures counted before the waits begin: sign-ins per account and email, and per source
+    # address; client authentications per client, and per source address (each per account).
+    throttle_sign_in_per_email: int = 10
+    throttle_sign_in_per_address: int = 30
+    throttle_client_auth_per_client: int = 10
+    throttle_client_auth_per_address: int = 30
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -101,7 +110,7 @@ def _stored_secret_key(db_path: Path) -> str:
 
 def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds") -> int:
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
         value = int(raw)
@@ -135,6 +144,15 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         metrics_token=env.get("TESSERA_METRICS_TOKEN", "").strip(),
         session_lifetime=_int_setting(env, "TESSERA_SESSION_LIFETIME", 14 * 24 * 3600, 300),
         session_idle_timeout=_int_setting(env, "TESSERA_SESSION_IDLE_TIMEOUT", 8 * 3600, 300),
+        throttle=_flag(env, "TESSERA_THROTTLE", default=True),
+        throttle_window=_int_setting(env, "TESSERA_THROTTLE_WINDOW", 900, 1),
+        throttle_backoff=_int_setting(env, "TESSERA_THROTTLE_BACKOFF", 60, 1),
+        throttle_sign_in_per_email=_int_setting(env, "TESSERA_THROTTLE_SIGN_IN_PER_EMAIL", 10, 1, "failures"),
+        throttle_sign_in_per_address=_int_setting(env, "TESSERA_THROTTLE_SIGN_IN_PER_ADDRESS", 30, 1, "failures"),
+        throttle_client_auth_per_client=_int_setting(env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT", 10, 1, "failures"),
+        throttle_client_auth_per_address=_int_setting(
+            env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS", 30, 1, "failures"
+        ),
     )
 
 
@@ -151,13 +169,16 @@ def _seconds_setting(env: Mapping[str, str], name: str, default: float) -> float
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """1 or 0 (the usual spellings of either are accepted); unset, the default."""
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
-    raise SettingsError(f"{name} must be 1 or 0, not {raw!r}")
+    raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -178,25 +199,12 @@ class ServerSettings:
     max_connections: int = 1024
 
 
-def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
 def load_server_settings(env: Mapping[str, str] | None = None) -> ServerSettings:
     env = os.environ if env is None else env
     return ServerSettings(
-        max_header_bytes=_whole_number(env, "TESSERA_MAX_HEADER_BYTES", 16 * 1024, 1024, "bytes"),
-        max_headers=_whole_number(env, "TESSERA_MAX_HEADERS", 100, 10, "header fields"),
-        read_timeout=_whole_number(env, "TESSERA_READ_TIMEOUT", 10, 1, "seconds"),
-        keep_alive_timeout=_whole_number(env, "TESSERA_KEEP_ALIVE_TIMEOUT", 5, 1, "seconds"),
-        max_connections=_whole_number(env, "TESSERA_MAX_CONNECTIONS", 1024, 0, "connections"),
+        max_header_bytes=_int_setting(env, "TESSERA_MAX_HEADER_BYTES", 16 * 1024, 1024, "bytes"),
+        max_headers=_int_setting(env, "TESSERA_MAX_HEADERS", 100, 10, "header fields"),
+        read_timeout=_int_setting(env, "TESSERA_READ_TIMEOUT", 10, 1, "seconds"),
+        keep_alive_timeout=_int_setting(env, "TESSERA_KEEP_ALIVE_TIMEOUT", 5, 1, "seconds"),
+        max_connections=_int_setting(env, "TESSERA_MAX_CONNECTIONS", 1024, 0, "connections"),
     )

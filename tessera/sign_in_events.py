@@ -1,5 +1,5 @@
 """The audit entries of password sign-ins (INTERFACE.md section 6: "sign-in success and
-failure"), written with the failure counter's update in the same transaction.
+failure"); a success is written with the clearing of its throttle, in one transaction.
 
 No entry quotes the password. The actor of a failure is unknown, so it is named by the
 email typed, cut short; what was typed in the email field is kept only when it looks like
@@ -8,7 +8,6 @@ an email address, because people do type their password there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from tessera import audit_vocabulary as events
@@ -58,25 +57,21 @@ def succeeded(attempt: Attempt, user: User) -> AuditEntry:
     )
 
 
-def failed(attempt: Attempt, user: User | None) -> Callable[[int], list[AuditEntry]]:
-    """The entry for a wrong email or password, given the failures counted in the window."""
-
-    def entries(failures: int) -> list[AuditEntry]:
-        reason = "the password was wrong" if user is not None else "no user of this account has this email"
-        return [
-            events.entry(
-                attempt.account_id,
-                events.Actor(None, attempt.typed, attempt.ip_address),
-                events.SIGN_IN_FAILED,
-                events.USER,
-                None if user is None else user.id,
-                attempt.typed if user is None else user.email,
-                f"Failed sign-in {attempt.via}: {reason} (failure {failures} in the current window)",
-                attempt.now,
-            )
-        ]
-
-    return entries
+def failed(attempt: Attempt, user: User | None, failures: int) -> AuditEntry:
+    """The entry for a wrong email or password, given the failures counted for the email
+    (0 when the throttles are off)."""
+    reason = "the password was wrong" if user is not None else "no user of this account has this email"
+    counted = f" (failure {failures} in the current window)" if failures else ""
+    return events.entry(
+        attempt.account_id,
+        events.Actor(None, attempt.typed, attempt.ip_address),
+        events.SIGN_IN_FAILED,
+        events.USER,
+        None if user is None else user.id,
+        attempt.typed if user is None else user.email,
+        f"Failed sign-in {attempt.via}: {reason}{counted}",
+        attempt.now,
+    )
 
 
 def refused_suspended(attempt: Attempt, user: User) -> AuditEntry:

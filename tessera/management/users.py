@@ -11,7 +11,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from tessera import passwords
+from tessera import passwords, throttling
 from tessera.management import audit_events as ev
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import ROLES, Account, AuditEntry, User
@@ -169,7 +169,7 @@ async def set_password(
     stores: Stores, account: Account, user_id: int, password: str, actor: ev.Actor, now: float
 ) -> None:
     """A new password (8 or more characters, else Invalid); NotFound for an unknown id."""
-    await get(stores, account, user_id)
+    existing = await get(stores, account, user_id)
     password_hash = await _hash(password)
 
     def record(user: User | None) -> list[AuditEntry]:
@@ -177,3 +177,22 @@ async def set_password(
 
     if await stores.users.set_password(account.id, user_id, password_hash, now, record) is None:
         raise NotFound(f"no user with id {user_id} on account {account.subdomain!r}")
+    # An admin who sets a password also lifts the sign-in throttle of the user's email, so a
+    # user an attacker keeps throttled can be let back in at once (docs/security.md).
+    await stores.throttles.clear(throttling.SIGN_IN_EMAIL, throttling.email_key(account.id, existing.email))
+
+
+async def sign_in_throttled_for(stores: Stores, account: Account, user: User, now: float) -> int | None:
+    """Seconds until the user's email may try to sign in again, or None (docs/security.md)."""
+    return await stores.throttles.blocked_for(
+        throttling.SIGN_IN_EMAIL, throttling.email_key(account.id, user.email), now
+    )
+
+
+async def lift_sign_in_throttle(stores: Stores, account: Account, user_id: int, actor: ev.Actor, now: float) -> User:
+    """Forget the failed sign-ins of the user's email, so they may sign in at once; audited."""
+    user = await get(stores, account, user_id)
+    change = "lifted the sign-in throttle of this email"
+    entry = _entry(account.id, actor, ev.LIFT_THROTTLE, user, change, now)
+    await stores.throttles.clear(throttling.SIGN_IN_EMAIL, throttling.email_key(account.id, user.email), (entry,))
+    return user

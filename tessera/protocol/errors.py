@@ -90,6 +90,17 @@ class TemporarilyUnavailable(OAuthError):
     status_code = 503
 
 
+class TooManyRequests(OAuthError):
+    """INTERFACE.md section 9: a throttled attempt, answered 429 with Retry-After."""
+
+    error = "too_many_requests"
+    status_code = 429
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
 class LoginRequired(OAuthError):
     """OIDC Core 3.1.2.6: prompt=none and nobody is signed in."""
 

@@ -2,7 +2,7 @@
 
 What goes: access and refresh tokens, codes and sessions that expired or were revoked
 more than RETENTION seconds ago (kept that long so that a client still hears "expired 5
-minutes ago" rather than "not valid"), and login-failure windows that have closed. A used
+minutes ago" rather than "not valid"), and throttle counters whose run of failures is over. A used
 refresh token stays until it expires: presented again, it is the evidence of theft that
 revokes its family (RFC 9700 section 4.14.2).
 
@@ -21,15 +21,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tessera.storage import audit, keys
+from tessera.storage import throttles as throttle_rows
 from tessera.storage.database import Database
 from tessera.storage.schema import (
     access_tokens,
     audit_logs,
     authorization_codes,
-    login_failures,
     refresh_tokens,
     sessions,
     signing_keys,
+    throttles,
 )
 
 RETENTION = 3600
@@ -69,20 +70,10 @@ def _batch(table: sa.Table, condition: sa.ColumnElement[bool], limit: int) -> Ca
     return delete
 
 
-def _closed_windows(horizon: float, window: int) -> Callable[[Connection], int]:
-    def delete(conn: Connection) -> int:
-        return conn.execute(
-            login_failures.delete().where(login_failures.c.window_started_at <= horizon - window)
-        ).rowcount
-
-    return delete
-
-
 async def purge(
     db: Database,
     now: float,
     *,
-    login_window: int,
     audit_retention: float = 365 * 86400,
     batch: int = BATCH,
     pause: float = PAUSE,
@@ -103,7 +94,7 @@ async def purge(
                 # purge holds the writer (on SQLite, the event loop) a fraction of the time.
                 await asyncio.sleep(max(pause, DUTY * (time.monotonic() - started)))
         counts[table.name] = total
-    counts[login_failures.name] = await db.write(_closed_windows(now, login_window))
+    counts[throttles.name] = await db.write(lambda conn: throttle_rows.purge_reset(conn, now))
     counts[signing_keys.name] = await db.write(lambda conn: keys.purge_retired(conn, now - RETIRED_KEYS_KEPT))
     counts[audit_logs.name] = await _in_batches(
         db, lambda conn: audit.purge_older_than(conn, now - audit_retention, batch)

@@ -204,13 +204,18 @@ console_notices = sa.Table(
     sa.Index("ix_console_notices_session_id", "session_id"),
 )
 
-login_failures = sa.Table(
-    "login_failures",
+# Throttle counters (storage/throttles.py): one row per thing counted, e.g. the sign-in
+# failures of one account's email, or of one source address, shared by every node.
+throttles = sa.Table(
+    "throttles",
     metadata,
-    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("email", sa.String(254), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(320), primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
-    sa.Column("window_started_at", Time, nullable=False),
+    sa.Column("blocked_until", Time, nullable=False),
+    sa.Column("resets_at", Time, nullable=False, index=True),
+    # 1 when the statement that last touched the row let its attempt through, 0 when it refused it.
+    sa.Column("admitted", sa.Integer, nullable=False),
 )
 
 signing_keys = sa.Table(

@@ -12,8 +12,8 @@ from tessera.storage.consents import SqlConsentStore
 from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.keys import SqlKeyStore
-from tessera.storage.login_failures import SqlLoginFailureStore
 from tessera.storage.sessions import SqlSessionStore
+from tessera.storage.throttles import SqlThrottleStore
 from tessera.storage.tickets import SqlTicketStore
 from tessera.storage.tokens import SqlTokenStore
 from tessera.storage.users import SqlUserStore
@@ -29,7 +29,7 @@ class Stores:
     codes: SqlCodeStore
     tokens: SqlTokenStore
     sessions: SqlSessionStore
-    login_failures: SqlLoginFailureStore
+    throttles: SqlThrottleStore
     keys: SqlKeyStore
     tickets: SqlTicketStore
     audit: SqlAuditStore
@@ -47,7 +47,7 @@ class Stores:
             codes=SqlCodeStore(db),
             tokens=tokens,
             sessions=SqlSessionStore(db),
-            login_failures=SqlLoginFailureStore(db),
+            throttles=SqlThrottleStore(db),
             keys=SqlKeyStore(db),
             tickets=SqlTicketStore(db),
             audit=SqlAuditStore(db),

@@ -10,7 +10,7 @@ import orjson
 from starlette.responses import Response
 
 from tessera import metrics
-from tessera.protocol.errors import InsufficientScope, OAuthError
+from tessera.protocol.errors import InsufficientScope, OAuthError, TooManyRequests
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -56,7 +56,9 @@ def oauth_error(error: OAuthError, *, basic_challenge: bool = False) -> Response
     headers = dict(NO_STORE)
     if basic_challenge:
         headers["WWW-Authenticate"] = 'Basic realm="Tessera", charset="UTF-8"'
-    status = error.status_code if error.status_code in (400, 401, 403, 500, 503) else 400
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    status = error.status_code if error.status_code in (400, 401, 403, 429, 500, 503) else 400
     return json(error.as_dict(), status, headers)
 
 

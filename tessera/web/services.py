@@ -11,6 +11,7 @@ from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
 from tessera.storage.stores import Stores
+from tessera.throttling import Throttles
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Services:
     stores: Stores
     grant_context: GrantContext
     authenticator: PasswordAuthenticator
+    throttles: Throttles
     keys: KeyRing
     templates: Environment
 

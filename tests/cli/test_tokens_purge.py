@@ -120,7 +120,7 @@ def test_purge_removes_dead_rows_and_keeps_the_rest(seeded: tuple[str, Path, lis
         conn.execute(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE access_token_id = ?", (now - 600, revoked_recently)
         )
-        # a session that ended two hours ago, a live one, and a closed login-failure window
+        # a session that ended two hours ago, a live one, and a throttle counter whose run is over
         for expires_at in (now - 2 * HOUR, now + HOUR):
             conn.execute(
                 "INSERT INTO sessions (digest, account_id, user_id, auth_time, created_at, expires_at)"
@@ -128,8 +128,8 @@ def test_purge_removes_dead_rows_and_keeps_the_rest(seeded: tuple[str, Path, lis
                 (expires_at - HOUR, expires_at - HOUR, expires_at),
             )
         conn.execute(
-            "INSERT INTO login_failures (account_id, email, failures, window_started_at) VALUES (1, ?, 3, ?)",
-            ("eve@example.com", now - 2 * HOUR),
+            "INSERT INTO throttles (kind, key, failures, blocked_until, resets_at, admitted) VALUES (?, ?, 3, ?, ?, 1)",
+            ("sign_in_email", "1:eve@example.com", now - 2 * HOUR, now - HOUR),
         )
     refresh_before = dict(_rows(path, "SELECT id, access_token_id FROM refresh_tokens"))
 
@@ -139,13 +139,13 @@ def test_purge_removes_dead_rows_and_keeps_the_rest(seeded: tuple[str, Path, lis
     assert done.stderr == ""
     out = done.stdout.strip()
     assert out.startswith("purged 5 rows ("), out
-    for part in ("1 refresh_tokens", "2 access_tokens", "0 authorization_codes", "1 sessions", "1 login_failures"):
+    for part in ("1 refresh_tokens", "2 access_tokens", "0 authorization_codes", "1 sessions", "1 throttles"):
         assert part in out, out
     assert _ids(path, "access_tokens") == {revoked_recently, live}
     kept_refresh = {row_id for row_id, access_id in refresh_before.items() if access_id != revoked_long_ago}
     assert _ids(path, "refresh_tokens") == kept_refresh
     assert len(_ids(path, "sessions")) == 1
-    assert _rows(path, "SELECT email FROM login_failures") == []
+    assert _rows(path, "SELECT key FROM throttles") == []
     # no full token reaches the output
     assert all(t["full_token"] not in done.stdout for t in tokens)
 
@@ -165,7 +165,7 @@ def test_purge_on_a_fresh_database_purges_nothing(tmp_path: Path) -> None:
     done = _run(url, "tokens", "purge")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(
-        "purged 0 rows (0 refresh_tokens, 0 access_tokens, 0 authorization_codes, 0 sessions, 0 login_failures"
+        "purged 0 rows (0 refresh_tokens, 0 access_tokens, 0 authorization_codes, 0 sessions, 0 throttles"
     )
 
 

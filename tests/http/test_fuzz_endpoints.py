@@ -26,9 +26,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tessera.settings import Settings
 from tests.support import PASSWORD, RegisteredClient, World, forms, fragment_of, pkce_pair, query_of
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(name="settings")
+def unthrottled_settings(settings: Settings) -> Settings:
+    """A suite that fails on purpose from one address runs with the throttles off
+    (INTERFACE.md section 9, TESSERA_THROTTLE=0), so the examples reach the grant handlers."""
+    return settings.with_overrides(throttle=False)
+
 
 TOKEN = "/oauth/tokens"
 AUTHORIZE = "/oauth/authorizations/new"

@@ -96,24 +96,26 @@ async def test_unknown_scope_is_invalid_scope(http: httpx.AsyncClient, world: Wo
 async def test_throttled_after_too_many_failures(
     http: httpx.AsyncClient, world: World, settings: Settings, clock: Clock
 ) -> None:
-    for _ in range(settings.login_max_failures):
+    for _ in range(settings.throttle_sign_in_per_email):
         oauth_error(await password_grant(http, world.legacy, world.user.email, "guess"), 400, "invalid_grant")
-    # Now even the right password is refused, and the description says why and for how long.
+    # Now even the right password is refused (INTERFACE.md section 9: 429, Retry-After), and
+    # the description says why and for how long.
     refused = await password_grant(http, world.legacy, world.user.email, PASSWORD)
-    description = oauth_error(refused, 400, "invalid_grant")
+    description = oauth_error(refused, 429, "too_many_requests")
+    assert 0 < int(refused.headers["retry-after"]) <= settings.throttle_backoff
     assert "too many failed sign-ins" in description
     assert "try again in" in description
     # Another user of the account is not affected.
     assert (await password_grant(http, world.legacy, world.admin.email, PASSWORD)).status_code == 200
     # Once the window has passed, the right password works again.
-    clock.advance(settings.login_failure_window + 1)
+    clock.advance(settings.throttle_window + 1)
     assert (await password_grant(http, world.legacy, world.user.email, PASSWORD)).status_code == 200
 
 
 async def test_grant_failures_count_against_the_login_page(
     http: httpx.AsyncClient, world: World, settings: Settings
 ) -> None:
-    for _ in range(settings.login_max_failures):
+    for _ in range(settings.throttle_sign_in_per_email):
         await password_grant(http, world.legacy, world.user.email, "guess")
     page = await login_page_attempt(http, world.user.email, PASSWORD)
     assert page.status_code == 429, page.status_code
@@ -123,11 +125,11 @@ async def test_grant_failures_count_against_the_login_page(
 async def test_login_page_failures_count_against_the_grant(
     http: httpx.AsyncClient, world: World, settings: Settings
 ) -> None:
-    for _ in range(settings.login_max_failures):
+    for _ in range(settings.throttle_sign_in_per_email):
         page = await login_page_attempt(http, world.user.email, "guess")
         assert page.status_code == 401
     refused = await password_grant(http, world.legacy, world.user.email, PASSWORD)
-    description = oauth_error(refused, 400, "invalid_grant")
+    description = oauth_error(refused, 429, "too_many_requests")
     assert "too many failed sign-ins" in description
 
 

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tessera import metrics
 from tessera.app import create_app
 from tessera.settings import Settings
 from tessera.storage.database import Database
@@ -62,7 +61,6 @@ async def test_tokens_errors_requests_and_pool_use_are_counted(metered: httpx.As
     assert granted.status_code == 200, granted.text
     refused = await metered.post("/oauth/tokens", auth=world.machine.basic(), data={"grant_type": "password"})
     assert refused.status_code == 400, refused.text
-    metrics.throttled("sign_in")  # what the throttles call when they refuse an attempt
     after = await _scrape(metered)
 
     def moved(name: str, **labels: str) -> float:
@@ -70,7 +68,6 @@ async def test_tokens_errors_requests_and_pool_use_are_counted(metered: httpx.As
 
     assert moved("tessera_tokens_issued_total", grant_type="client_credentials") == 1
     assert moved("tessera_oauth_errors_total", error=refused.json()["error"]) == 1
-    assert moved("tessera_throttled_attempts_total", kind="sign_in") == 1
     # Per route template and status, with the latency observed for each request.
     # Per route template, method and status: the latency histogram's count is the requests.
     requests = "tessera_http_request_duration_seconds_count"
@@ -123,3 +120,21 @@ async def test_metrics_live_on_the_platform_host_only(metered: httpx.AsyncClient
 async def test_without_the_setting_metrics_are_not_found(settings: Settings, database: Database) -> None:
     async with _client(settings, database, PLATFORM) as client:
         assert (await client.get("/metrics")).status_code == 404
+
+
+async def test_throttled_client_authentications_are_counted(metered: httpx.AsyncClient, world: World) -> None:
+    """Section 9: "throttled attempts" — a secret guessed in a loop until the throttle refuses."""
+    before = await _scrape(metered)
+    statuses = []
+    for _ in range(15):
+        answer = await metered.post(
+            "/oauth/tokens", auth=(world.machine.client_id, "tss_wrong"), data={"grant_type": "client_credentials"}
+        )
+        statuses.append(answer.status_code)
+    assert 429 in statuses, statuses
+    after = await _scrape(metered)
+    throttled = "tessera_throttled_attempts_total"
+    moved = _value(after, throttled, kind="client_authentication") - _value(
+        before, throttled, kind="client_authentication"
+    )
+    assert moved == statuses.count(429)

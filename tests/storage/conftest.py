@@ -12,6 +12,7 @@ from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
 from tessera.storage.memory import MemoryAuthenticator, MemoryStores
 from tessera.storage.stores import Stores
+from tessera.throttling import Throttles
 from tests.storage.port_world import LOGIN_LIMIT, LOGIN_WINDOW, MEMORY, PortWorld
 from tests.support import PASSWORD, Clock, add_client, make_world
 
@@ -22,7 +23,13 @@ async def port_world(database_url: str, request: pytest.FixtureRequest, clock: C
         return _memory_world(clock())
     stores: Stores = request.getfixturevalue("stores")
     world = await make_world(stores, clock)
-    settings = Settings(database_url=database_url, login_max_failures=LOGIN_LIMIT, login_failure_window=LOGIN_WINDOW)
+    # The first wait past the limit is the whole window, as the memory authenticator's lock.
+    settings = Settings(
+        database_url=database_url,
+        throttle_sign_in_per_email=LOGIN_LIMIT,
+        throttle_window=LOGIN_WINDOW,
+        throttle_backoff=LOGIN_WINDOW,
+    )
 
     async def add(is_global: bool, identifier: str) -> Client:
         account = None if is_global else world.account
@@ -37,7 +44,7 @@ async def port_world(database_url: str, request: pytest.FixtureRequest, clock: C
         consents=stores.consents,
         codes=stores.codes,
         tokens=stores.tokens,
-        authenticator=PasswordAuthenticator(stores.users, stores.login_failures, settings),
+        authenticator=PasswordAuthenticator(stores.users, Throttles(stores.throttles, settings), stores.audit),
         account_id=world.account.id,
         user=world.user,
         admin=world.admin,

@@ -1,5 +1,5 @@
 """The storage contract of the SQL stores beyond the protocol's ports, on SQLite and PostgreSQL:
-the schema, the engines, sessions, sign-in counters, uniqueness.
+the schema, the engines, sessions, uniqueness (throttle counters: test_throttles.py).
 
 The promises of tessera/protocol/ports.py are in test_port_contract.py, which also runs
 them against the in-memory stores.
@@ -70,30 +70,6 @@ async def test_an_idle_session_ends_and_a_touch_keeps_it_alive_written_once(
     await stores.sessions.touch(started.id, now + 130, now + 70)  # a use after now + 70 is recorded: no write
     again = await stores.sessions.find(digest, now + 130, now)
     assert again is not None and again.last_seen_at == now + 100
-
-
-async def test_login_failures_count_per_account_and_email_within_a_window(
-    stores: Stores, world: World, clock: Clock
-) -> None:
-    now = clock()
-    email = "someone@example.com"
-    counts = [await stores.login_failures.record(world.account.id, email, now + i, 900) for i in range(3)]
-    assert counts == [1, 2, 3]
-    assert await stores.login_failures.blocked_for(world.account.id, email, now + 3, 3, 900) == 898
-    assert await stores.login_failures.blocked_for(world.account.id, email, now + 3, 4, 900) is None
-    assert await stores.login_failures.blocked_for(world.account.id, "other@example.com", now, 3, 900) is None
-    # A failure after the window starts a new one.
-    assert await stores.login_failures.record(world.account.id, email, now + 900, 900) == 1
-    await stores.login_failures.clear(world.account.id, email)
-    assert await stores.login_failures.record(world.account.id, email, now + 901, 900) == 1
-
-
-async def test_concurrent_failures_are_all_counted(stores: Stores, world: World, clock: Clock) -> None:
-    now = clock()
-    await asyncio.gather(
-        *(stores.login_failures.record(world.account.id, "race@example.com", now, 900) for _ in range(10))
-    )
-    assert await stores.login_failures.record(world.account.id, "race@example.com", now, 900) == 11
 
 
 async def test_client_identifiers_cannot_collide_with_global_ones(stores: Stores, world: World, clock: Clock) -> None:

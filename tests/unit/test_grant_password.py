@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from tessera.protocol import secrets
-from tessera.protocol.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
+from tessera.protocol.errors import InvalidGrant, InvalidRequest, TooManyRequests, UnauthorizedClient
 from tessera.storage.memory import MemoryAuthenticator
 from tests.unit.builders import USER_ID
 from tests.unit.memory_server import PASSWORD_REQUEST, Server, server
@@ -51,8 +51,10 @@ async def test_after_too_many_failures_even_the_right_password_is_refused() -> N
     for _ in range(2):
         with pytest.raises(InvalidGrant):
             await s.exchange(PASSWORD_REQUEST | {"password": "guess"})
-    with pytest.raises(InvalidGrant, match="too many failed sign-ins"):
+    # INTERFACE.md section 9: a throttled attempt is 429 too_many_requests with Retry-After.
+    with pytest.raises(TooManyRequests, match="too many failed sign-ins") as refused:
         await s.exchange(PASSWORD_REQUEST)
+    assert refused.value.status_code == 429 and refused.value.retry_after > 0
 
 
 @pytest.mark.parametrize("missing", ["username", "password"])

@@ -1,9 +1,9 @@
 """The resource owner password credentials grant: RFC 6749 sections 4.3.2 and 4.3.3.
 
 Off unless enabled for the client (RFC 9700 section 2.4 says it "MUST NOT be used"; Zendesk
-still offers it, so Tessera keeps it opt-in). Failed attempts count against the same
-per-account, per-email limit as the login page (section 10.7 asks for protection against
-brute force).
+still offers it, so Tessera keeps it opt-in). Attempts count against the same
+throttles as the login page (section 10.7 asks for protection against brute force); a
+throttled one is 429 too_many_requests with Retry-After (INTERFACE.md section 9).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from tessera.protocol import issuance, lifetimes, secrets
 from tessera.protocol import scopes as scope_rules
-from tessera.protocol.errors import InvalidGrant
+from tessera.protocol.errors import InvalidGrant, TooManyRequests
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 from tessera.protocol.ports import SignInRefused
 
@@ -31,6 +31,8 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
             client_name=request.client.name,
         )
     except SignInRefused as refused:
+        if refused.retry_after is not None:
+            raise TooManyRequests(str(refused), retry_after=refused.retry_after) from None
         raise InvalidGrant(str(refused)) from None
     minted = issuance.mint(
         account_id=request.account.id,

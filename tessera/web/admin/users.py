@@ -1,5 +1,5 @@
 """Console: the account's users (INTERFACE.md section 6, "Users"): list, create, change the
-name and role, suspend and unsuspend. A suspended user cannot sign in, and their sessions
+name and role, suspend and unsuspend, lift the sign-in throttle of a user's email. A suspended user cannot sign in, and their sessions
 and tokens stop working at once; the last active admin can be neither demoted nor suspended
 (the management layer refuses, and the page says so).
 """
@@ -77,7 +77,8 @@ async def _user(console: Console, request: Request) -> User:
 
 
 async def _user_page(console: Console, user: User, errors: dict[str, list[str]], status: int = 200) -> Response:
-    context: dict[str, Any] = {"user": user, "errors": errors, "roles": ROLE_LABELS}
+    throttled = await users.sign_in_throttled_for(console.services.stores, console.account, user, console.now())
+    context: dict[str, Any] = {"user": user, "errors": errors, "roles": ROLE_LABELS, "throttled_for": throttled}
     return await page(console, "admin/user.html", section="users", title=user.name, status=status, **context)
 
 
@@ -92,6 +93,11 @@ async def update(console: Console, request: Request) -> Response:
     """One form changes name and role; the Suspend / Unsuspend buttons send `suspended`."""
     user = await _user(console, request)
     form = await read_form(console, request)
+    if form.get("lift_throttle") == "1":
+        lifted = await users.lift_sign_in_throttle(
+            console.services.stores, console.account, user.id, console.actor, console.now()
+        )
+        return await done(console, f"{LIST}/{lifted.id}", f"{lifted.name} may sign in again at once.")
     suspended = {"true": True, "false": False}.get(form.get("suspended"))
     if suspended is None:
         changes = users.UserChanges(name=form.get("name").strip(), role=form.get("role"))
