@@ -32,5 +32,5 @@ def test_a_malformed_timeout_is_refused_with_what_to_fix(raw: str) -> None:
 
 
 def test_a_malformed_metrics_flag_is_refused() -> None:
-    with pytest.raises(SettingsError, match="TESSERA_METRICS must be 1 or 0"):
+    with pytest.raises(SettingsError, match=r"TESSERA_METRICS must be 1 \(on\) or 0 \(off\)"):
         load_settings({**KEY, "TESSERA_METRICS": "maybe"}, database_url=SQLITE)
