@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from tessera.app import create_app
@@ -39,14 +39,21 @@ pytestmark = pytest.mark.anyio
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 REPORT = os.environ.get("FUZZ_REPORT")  # make fuzz: count 5xx per endpoint instead of stopping at the first
-FUZZ = settings(
+SEED = os.environ.get("FUZZ_SEED")  # make fuzz: this seed; make test: derandomized (a seed per test name)
+_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
-    derandomize="FUZZ_SEED" not in os.environ,
+    derandomize=SEED is None,
     print_blob=True,
     suppress_health_check=list(HealthCheck),
 )
+
+
+def fuzz(test: Any) -> Any:
+    return _SETTINGS(test) if SEED is None else seed(int(SEED))(_SETTINGS(test))
+
+
 # Endpoints whose success may end the credentials the next request needs (a sign-out, a
 # revoked token or client, a suspended user): the next example mints them again.
 SPENDING = ("logout", "DELETE", "revoke", "PUT /api/v2/users", "POST admin user", "POST admin client", "secret")
@@ -169,7 +176,7 @@ async def shared_for(database_url: str, database: Database) -> Shared:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
-@FUZZ
+@fuzz
 @given(data=st.data(), json_suffix=st.booleans())
 async def test_every_endpoint_answers_hostile_input_without_a_server_error(
     database_url: str, database: Database, run: Run, endpoint: Endpoint, data: st.DataObject, json_suffix: bool
