@@ -52,7 +52,7 @@ lint: setup
 	scripts/audit-dependencies $(UV) $(BIN)/python $(BIN)/pip-audit
 
 # Every endpoint fed hostile input with a large budget, seeded (FUZZ_EXAMPLES cases per
-# endpoint and engine, default 300; FUZZ_SEED): per endpoint the cases and the 5xx seen.
+# endpoint and engine, default 110; FUZZ_SEED): per endpoint the cases and the 5xx seen.
 fuzz: setup services
 	scripts/fuzz $(BIN)/python
 
