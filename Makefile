@@ -1,7 +1,8 @@
 # Tessera: every target sets up what it needs on a fresh machine (Debian, Python 3.11).
 #   make demo   set up, then serve a seeded demo account on the embedded SQLite
 #   make test   set up, then run the whole test suite (SQLite and PostgreSQL)
-#   make lint   ruff, mypy --strict, and the protocol/ import boundary
+#   make lint   ruff, mypy --strict, the protocol/ import boundary, pip-audit of uv.lock
+#   make fuzz   the fuzzing run of every endpoint, with a large budget (docs/reliability.md)
 #   make bench  the benchmark suite (docs/benchmarks.md)
 #   make reliability  the long proofs under faults; writes their figures into docs/reliability.md
 
@@ -14,7 +15,7 @@ BIN      := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench reliability setup services test-packages clean
+.PHONY: demo test lint fuzz bench reliability setup services test-packages clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -49,6 +50,12 @@ lint: setup
 	$(BIN)/ruff format --check tessera tests bench
 	$(BIN)/mypy
 	scripts/check-boundaries
+	scripts/audit-dependencies $(UV) $(BIN)/python $(BIN)/pip-audit
+
+# Every endpoint fed hostile input with a large budget, seeded (FUZZ_EXAMPLES cases per
+# endpoint and engine, default 110; FUZZ_SEED): per endpoint the cases and the 5xx seen.
+fuzz: setup services
+	scripts/fuzz $(BIN)/python
 
 # The benchmark's peer, node-oidc-provider 9 (bench/peer; node_modules is ignored).
 PEER := bench/peer

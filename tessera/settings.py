@@ -14,6 +14,8 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./tessera.db"
 MIN_SECRET_KEY_LENGTH = 32
+# Off localhost, a TESSERA_SECRET_KEY of fewer different characters is refused as weak.
+MIN_SECRET_KEY_DISTINCT = 8
 
 
 class SettingsError(ValueError):
@@ -108,6 +110,42 @@ def _stored_secret_key(db_path: Path) -> str:
     return key
 
 
+def _base_domain(env: Mapping[str, str]) -> str:
+    return (env.get("TESSERA_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+
+
+def _weakness(key: str) -> str | None:
+    """Why `key` is too weak to sign sessions and encrypt keys on a public host, or None.
+    A key of a few distinct characters, or one short pattern repeated, is guessable however
+    long it is."""
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters (it has {len(key)})"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return f"has fewer than {MIN_SECRET_KEY_DISTINCT} different characters"
+    period = next(p for p in range(1, len(key) + 1) if key == (key[:p] * (len(key) // p + 1))[: len(key)])
+    if period <= len(key) // 2:
+        return f"repeats a pattern of {period} characters"
+    return None
+
+
+def check_serving_secret_key(env: Mapping[str, str] | None = None) -> None:
+    """`tessera serve` off localhost: TESSERA_SECRET_KEY must be set and strong (a key kept
+    beside a SQLite file, or a weak one, would let sessions and CSRF tokens be forged on a
+    public host). On localhost the generated key is fine."""
+    env = os.environ if env is None else env
+    base_domain = _base_domain(env)
+    if base_domain == "localhost":
+        return
+    given = env.get("TESSERA_SECRET_KEY") or ""
+    problem = "is not set" if not given else _weakness(given)
+    if problem is not None:
+        raise SettingsError(
+            f"TESSERA_SECRET_KEY {problem}: serving {base_domain} needs a random key of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters; generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
 def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds") -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -124,7 +162,7 @@ def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, 
 def load_settings(env: Mapping[str, str] | None = None, database_url: str | None = None) -> Settings:
     env = os.environ if env is None else env
     url = normalise_database_url(database_url or env.get("TESSERA_DATABASE_URL") or DEFAULT_DATABASE_URL)
-    base_domain = (env.get("TESSERA_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+    base_domain = _base_domain(env)
     default_scheme = "http" if base_domain == "localhost" else "https"
     scheme = (env.get("TESSERA_PUBLIC_URL_SCHEME") or default_scheme).strip().lower()
     if scheme not in ("http", "https"):

@@ -11,7 +11,7 @@ import uvicorn
 
 from tessera.cli import demo_seed
 from tessera.cli.context import CliState, fail, migrate_schema, run
-from tessera.settings import ServerSettings, SettingsError, load_server_settings
+from tessera.settings import ServerSettings, SettingsError, check_serving_secret_key, load_server_settings
 from tessera.web.connection_limits import protocol_factory
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -78,6 +78,10 @@ log_level_option = click.option(
 @click.pass_obj
 def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool, log_level: str) -> None:
     """Serve every account over HTTP (migrating the schema first)."""
+    try:
+        check_serving_secret_key()
+    except SettingsError as problem:
+        fail(str(problem))
     settings = state.settings()
     limits = _server_settings()
     if not no_migrate:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.model import AuditEntry, AuditLog
 from tessera.storage.database import Database
+from tessera.storage.ids import storable
 from tessera.storage.schema import audit_logs
 
 T = TypeVar("T")
@@ -124,4 +125,6 @@ class SqlAuditStore:
         return await self.db.read(newest_first, account_id, where, before_id, limit)
 
     async def get(self, account_id: int, entry_id: int) -> AuditLog | None:
+        if not storable(entry_id):
+            return None
         return await self.db.read(get, account_id, entry_id)

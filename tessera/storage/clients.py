@@ -17,6 +17,7 @@ from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
+from tessera.storage.ids import storable
 from tessera.storage.schema import access_tokens, authorization_codes, clients, grants, refresh_tokens
 
 # The audit entries a change records, computed from its result (storage/audit.py).
@@ -306,6 +307,8 @@ class SqlClientStore:
         return await self._memo.read_through((account_id, identifier), self.db, find, account_id, identifier)
 
     async def find_by_numeric_id(self, account_id: int, numeric_id: int) -> Client | None:
+        if not storable(numeric_id):
+            return None
         return await self._by_id.read_through((account_id, numeric_id), self.db, by_numeric_id, account_id, numeric_id)
 
     async def find_global(self, identifier: str) -> Client | None:
@@ -342,6 +345,8 @@ class SqlClientStore:
 
     async def get_own(self, account_id: int, client_id: int) -> Client | None:
         """An account's own client by numeric id, read from the database (never global)."""
+        if not storable(client_id):
+            return None
         return await self.db.read(get_own, account_id, client_id)
 
     async def update(

@@ -100,6 +100,8 @@ class SQLiteDatabase:
         self._commits_since_checkpoint = 0
         self._checkpoint = NO_CHECKPOINT
         self._copying: concurrent.futures.Future[Any] | None = None
+        # Step 2 of a checkpoint, running on the writer's own connection (see _catch_up).
+        self._catching_up: concurrent.futures.Future[Any] | None = None
 
     def _reader_connection(self) -> Connection:
         if self._reader is None:
@@ -139,13 +141,16 @@ class SQLiteDatabase:
 
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         """Take the write path over for a new event loop, finishing what the last one left:
-        a commit still in flight is waited for and its batch settled; a scheduled flush
-        that will never run is forgotten (its writes join the next batch), and so is a
-        catch-up that was due. A checkpoint copy still running on its thread is left to
-        finish (see _start_checkpoint)."""
+        a commit still in flight is waited for and its batch settled, and so is a catch-up
+        running on the writer's connection; a scheduled flush that will never run is
+        forgotten (its writes join the next batch), and so is a catch-up that was due. A
+        checkpoint copy still running on its own thread is left to finish."""
         if self._in_commit is not None:
             in_flight = self._in_commit
             self._finish(in_flight.future.exception(), in_flight.batch, in_flight.results)
+        if self._catching_up is not None:  # else: "cannot open savepoint - SQL statements in progress"
+            self._catching_up.exception()
+            self._catching_up = None
         self._state = IDLE
         self._checkpoint = NO_CHECKPOINT
         self._loop = loop
@@ -322,11 +327,13 @@ class SQLiteDatabase:
                 log.warning("sqlite checkpoint failed: %s", error)
             if loop is not self._loop:
                 return
+            self._catching_up = None
             self._state = IDLE
             if self._pending:
                 self._flush()
 
-        asyncio.wrap_future(self._commit_thread.submit(run), loop=loop).add_done_callback(done)
+        self._catching_up = self._commit_thread.submit(run)
+        asyncio.wrap_future(self._catching_up, loop=loop).add_done_callback(done)
 
     def _finish(self, error: BaseException | None, batch: list[WriteJob], results: list[tuple[bool, Any]]) -> None:
         self._in_commit = None

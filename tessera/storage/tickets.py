@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Row
 
 from tessera.model import Ticket
 from tessera.storage.database import Database
+from tessera.storage.ids import storable
 from tessera.storage.schema import tickets
 
 # The fields a caller may change; everything else is set by the server.
@@ -98,6 +99,8 @@ class SqlTicketStore:
         return await self.db.write(insert, account_id, requester_id, subject, description, priority, now)
 
     async def get(self, account_id: int, ticket_id: int) -> Ticket | None:
+        if not storable(ticket_id):
+            return None
         return await self.db.read(get, account_id, ticket_id)
 
     async def page(self, account_id: int, requester_id: int | None, after_id: int, limit: int) -> list[Ticket]:

@@ -25,6 +25,7 @@ from tessera.storage import audit as audit_log
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
+from tessera.storage.ids import storable
 from tessera.storage.schema import access_tokens, refresh_tokens
 
 T = TypeVar("T")
@@ -308,6 +309,8 @@ class SqlTokenStore:
         await self._change(touch, token_id, now)
 
     async def get_access(self, account_id: int, token_id: int) -> AccessToken | None:
+        if not storable(token_id):
+            return None
         return await self.db.read(get_access, account_id, token_id)
 
     async def list_live(

@@ -18,6 +18,7 @@ from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate, LastAdmin
+from tessera.storage.ids import storable
 from tessera.storage.schema import users
 
 _COLUMNS = (
@@ -187,6 +188,8 @@ class SqlUserStore:
         self._memo: Memo[tuple[int, int], User] = Memo()
 
     async def get(self, account_id: int, user_id: int) -> User | None:
+        if not storable(user_id):
+            return None
         return await self._memo.read_through((account_id, user_id), self.db, get, account_id, user_id)
 
     async def find_by_email(self, account_id: int, email: str) -> User | None:

@@ -73,6 +73,19 @@ async def ticket_auth(http: httpx.AsyncClient, stores: Stores, world: World, clo
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+async def test_an_api_form_body_past_the_field_limit_is_400(
+    http: httpx.AsyncClient, ticket_auth: dict[str, str]
+) -> None:
+    """docs/reliability.md "Request limits": 100 form fields at most. The API looks through a
+    form body for a misplaced access_token (INTERFACE.md section 4) before the handler reads
+    it; 150 fields once made that look a 500 (found by tests/http/test_fuzz_every_endpoint.py)."""
+    headers = {**ticket_auth, "Content-Type": "application/x-www-form-urlencoded"}
+    response = await http.post("/api/v2/tickets", headers=headers, content=b"&".join([b"scope=read"] * 150))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "Max number of fields exceeded" in response.json()["description"]
+
+
 @pytest.mark.parametrize(
     ("ticket", "field"),
     [

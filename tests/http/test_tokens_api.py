@@ -418,6 +418,24 @@ async def test_an_end_user_may_not_create_tokens(http: httpx.AsyncClient, world:
             "refresh_token_expires_in must be between 604800 and 7776000 seconds",
         ),
         (b'{"token": {"client_id": 999999999, "scopes": ["read"]}}', 404, "not_found", "no client with id 999999999"),
+        # Past what a 64-bit id column holds: no such client, not an OverflowError (SQLite)
+        # or NumericValueOutOfRange (PostgreSQL).
+        *(
+            (
+                b'{"token": {"client_id": %d, "scopes": ["read"]}}' % n,
+                404,
+                "not_found",
+                f"no client with id {n}",
+            )
+            for n in (2**63, 2**64 - 1)
+        ),
+        # Past 64 bits JSON numbers arrive as floats: not an id at all.
+        (
+            b'{"token": {"client_id": 18446744073709551616, "scopes": ["read"]}}',
+            400,
+            "invalid_request",
+            "token.client_id must be the client's numeric id",
+        ),
     ],
 )
 async def test_bad_creation_bodies_say_what_is_wrong(

@@ -57,7 +57,11 @@ async def _token_outside_header(request: Request) -> str | None:
         return None
     if (header(request, b"content-type") or "").lower().startswith("application/x-www-form-urlencoded"):
         body = await params.read_body(request)
-        if "access_token" in dict(parse_qsl(body.decode("utf-8", "replace"), max_num_fields=100)):
+        try:
+            fields = parse_qsl(body.decode("utf-8", "replace"), max_num_fields=params.MAX_FIELDS)
+        except ValueError as error:  # more fields than any request may carry: refused as params refuses it
+            raise InvalidRequest(f"the parameters could not be read: {error}") from None
+        if any(name == "access_token" for name, _ in fields):
             return "form body"
     return None
 
