@@ -18,11 +18,9 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.e2e import harness
+from tests.e2e import chromium, harness
 from tests.support import pkce_pair
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 
@@ -112,7 +110,7 @@ def take(output: Path) -> list[Path]:
             issuer = f"http://acme.localhost:{port}"
             _seed_more(database_url, issuer)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = chromium.launch(playwright)
                 try:
                     written = _tour(browser.new_page(), issuer, output)
                     forbidden = browser.new_page()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
-from tests.e2e import harness
+from tests.e2e import chromium, harness
 from tests.e2e.harness import Server
 
 
@@ -28,3 +29,14 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         log_path = directory / "server.log"
         with harness.running_server(database_url, log_path) as port:
             yield Server(request.param, port, database_url, log_path, seeded)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for the browser tests of one module (tests/e2e/chromium.py)."""
+    with sync_playwright() as playwright:
+        launched = chromium.launch(playwright)
+        try:
+            yield launched
+        finally:
+            launched.close()

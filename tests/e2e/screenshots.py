@@ -18,11 +18,9 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import sync_playwright
 
-from tests.e2e import harness
+from tests.e2e import chromium, harness
 from tests.support import pkce_pair
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
 
 
@@ -44,7 +42,7 @@ def take(output: Path, viewport: dict[str, int] = VIEWPORT) -> list[Path]:
             }
             url = f"http://acme.localhost:{port}/oauth/authorizations/new?{urlencode(query)}"
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = chromium.launch(playwright)
                 try:
                     page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
                     page.goto(url)
