@@ -22,6 +22,9 @@ GRANT_TYPES = (
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 SIGNING_ALGS = ("ES256", "RS256")
+# Who may register a client at the account's registration endpoint (RFC 7591): nobody (the
+# endpoint answers 404), holders of an initial access token an admin made, or anyone.
+REGISTRATION_POLICIES = ("off", "token", "open")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class Account:
     subdomain: str
     name: str
     created_at: float
+    registration_policy: str = "off"
 
 
 @dataclass(frozen=True, slots=True)

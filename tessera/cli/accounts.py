@@ -1,4 +1,4 @@
-"""`tessera accounts create SUBDOMAIN [--name NAME] [--json]`"""
+"""`tessera accounts create SUBDOMAIN [--name NAME] [--json]`, `tessera accounts update SUBDOMAIN --registration POLICY`"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from tessera.cli.context import CliState, emit_json, run
 from tessera.key_ring import key_ring_for
 from tessera.management import accounts as account_rules
 from tessera.management.shapes import account_json
-from tessera.model import Account
+from tessera.model import REGISTRATION_POLICIES, Account
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
 
@@ -39,3 +39,29 @@ def create(state: CliState, subdomain: str, name: str | None, as_json: bool) -> 
         emit_json("account", account_json(account, url))
     else:
         click.echo(f"created account {account.subdomain!r} (id {account.id}) at {url}")
+
+
+@accounts.command()
+@click.argument("subdomain")
+@click.option(
+    "--registration",
+    type=click.Choice(REGISTRATION_POLICIES),
+    required=True,
+    help="Who may register clients at /oauth/register: off (nobody; the default), "
+    "token (holders of an initial access token an admin made), open (anyone, limited and throttled).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
+@click.pass_obj
+def update(state: CliState, subdomain: str, registration: str, as_json: bool) -> None:
+    """Change an account's settings."""
+    settings = state.settings()
+
+    async def action(stores: Stores) -> Account:
+        return await account_rules.set_registration_policy(stores, subdomain, registration)
+
+    account = run(settings, action)
+    url = origin(settings.scheme, account_host(account.subdomain, settings.base_domain))
+    if as_json:
+        emit_json("account", account_json(account, url))
+    else:
+        click.echo(f"account {account.subdomain!r}: dynamic client registration is {account.registration_policy}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tessera.management.errors import ManagementError, NotFound
-from tessera.model import Account
+from tessera.model import REGISTRATION_POLICIES, Account
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
@@ -37,3 +37,14 @@ async def get(stores: Stores, subdomain: str) -> Account:
     if account is None:
         raise NotFound(f"no account with subdomain {subdomain!r}; create it with: tessera accounts create {subdomain}")
     return account
+
+
+async def set_registration_policy(stores: Stores, subdomain: str, policy: str) -> Account:
+    """Who may register clients at the account's registration endpoint (RFC 7591 section 3)."""
+    if policy not in REGISTRATION_POLICIES:
+        raise ManagementError(f"registration policy {policy!r} is not one of: {', '.join(REGISTRATION_POLICIES)}")
+    account = await get(stores, subdomain)
+    updated = await stores.accounts.set_registration_policy(account.id, policy)
+    if updated is None:  # deleted meanwhile
+        raise NotFound(f"no account with subdomain {subdomain!r}")
+    return updated

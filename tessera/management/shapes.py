@@ -24,7 +24,13 @@ def _iso(seconds: int) -> str:
 
 
 def account_json(account: Account, origin: str) -> dict[str, Any]:
-    return {"id": account.id, "subdomain": account.subdomain, "name": account.name, "url": origin}
+    return {
+        "id": account.id,
+        "subdomain": account.subdomain,
+        "name": account.name,
+        "url": origin,
+        "registration_policy": account.registration_policy,
+    }
 
 
 def user_json(user: User, origin: str) -> dict[str, Any]:

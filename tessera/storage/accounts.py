@@ -17,7 +17,13 @@ _BY_ID = sa.select(accounts).where(accounts.c.id == sa.bindparam("id"))
 
 
 def _account(row: Row) -> Account:  # type: ignore[type-arg]
-    return Account(id=row.id, subdomain=row.subdomain, name=row.name, created_at=row.created_at)
+    return Account(
+        id=row.id,
+        subdomain=row.subdomain,
+        name=row.name,
+        created_at=row.created_at,
+        registration_policy=row.registration_policy,
+    )
 
 
 def by_subdomain(conn: Connection, subdomain: str) -> Account | None:
@@ -42,6 +48,13 @@ def insert(conn: Connection, subdomain: str, name: str, now: float) -> Account:
     return _account(row)
 
 
+def set_registration_policy(conn: Connection, account_id: int, policy: str) -> Account | None:
+    row = conn.execute(
+        accounts.update().where(accounts.c.id == account_id).values(registration_policy=policy).returning(*accounts.c)
+    ).first()
+    return None if row is None else _account(row)
+
+
 class SqlAccountStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -55,3 +68,8 @@ class SqlAccountStore:
 
     async def create(self, subdomain: str, name: str, now: float) -> Account:
         return await self.db.write(insert, subdomain, name, now)
+
+    async def set_registration_policy(self, account_id: int, policy: str) -> Account | None:
+        account = await self.db.write(set_registration_policy, account_id, policy)
+        self._memo.clear()
+        return account

@@ -37,6 +37,7 @@ accounts = sa.Table(
     sa.Column("subdomain", sa.String(63), nullable=False, unique=True),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("registration_policy", sa.String(8), nullable=False, server_default="off"),
 )
 
 users = sa.Table(

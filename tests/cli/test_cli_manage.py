@@ -78,6 +78,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
         *("--grant-type", "authorization_code", "--access-token-lifetime", "600", "--company", "Acme Co", "--json"),
     ),
     "rename": ("clients", "update", "ren", "--account", "acme", "--new-identifier", "renamed", "--json"),
+    "registration-open": ("accounts", "update", "acme", "--registration", "open", "--json"),
     "rotate": (
         *("clients", "rotate-secret", "--account", "acme", "--identifier", "roll"),
         *("--previous-secret-expires-in", "3600", "--json"),
@@ -102,6 +103,10 @@ AFTER: dict[str, tuple[str, ...]] = {
 # name: (arguments, words the one line on stderr must hold)
 MISTAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "unknown-client": (("clients", "show", "nope", "--account", "acme"), ("'nope'",)),
+    "registration-unknown-account": (
+        ("accounts", "update", "nope", "--registration", "open"),
+        ("no account", "'nope'"),
+    ),
     "unknown-account": (("clients", "list", "--account", "nope"), ("no account", "'nope'")),
     "unknown-account-users": (("users", "list", "--account", "nope"), ("no account", "'nope'")),
     "unknown-user": (("users", "update", "ghost@acme.example", "--account", "acme", "--name", "G"), ("ghost",)),
@@ -130,6 +135,10 @@ MISTAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # name: (arguments, what click's "Error:" line must say)
 USAGE_MISTAKES: dict[str, tuple[tuple[str, ...], str]] = {
     "show-nothing": (("clients", "show", "--account", "acme"), "missing --identifier"),
+    "bad-registration": (
+        ("accounts", "update", "acme", "--registration", "anyone"),
+        "Invalid value for '--registration'",
+    ),
     "show-two": (("clients", "show", "web", "--identifier", "spa", "--account", "acme"), "differ"),
     "show-no-account": (("clients", "show", "web"), "Missing option '--account'"),
     "update-user-nobody": (("users", "update", "--account", "acme", "--name", "X"), "missing --email"),
@@ -217,6 +226,15 @@ def test_delete_then_the_client_is_unknown(results: dict[str, Done]) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "'gone'" in done.stderr
+
+
+def test_accounts_update_sets_the_registration_policy(results: dict[str, Done], db_path: Path) -> None:
+    """INTERFACE.md section 8: `tessera accounts update SUB --registration off|token|open`."""
+    account = body(results, "registration-open", "account")
+    assert account["subdomain"] == "acme"
+    assert account["registration_policy"] == "open"
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT registration_policy FROM accounts WHERE subdomain = 'acme'").fetchone() == ("open",)
 
 
 def test_users_list_json(results: dict[str, Done]) -> None:

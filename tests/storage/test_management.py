@@ -228,3 +228,19 @@ async def test_require_admin_says_what_is_missing(world: World) -> None:
     require_admin(world.admin)
     with pytest.raises(Forbidden, match="only admins"):
         require_admin(world.user)
+
+
+async def test_registration_policy_defaults_off_and_changes_are_seen_at_once(stores: Stores, world: World) -> None:
+    """INTERFACE.md section 8: registration is `off` unless an admin opens it; the change is
+    seen by the next lookup on this node (the account memo is cleared by the write)."""
+    from tessera.management import accounts
+    from tessera.management.errors import ManagementError
+
+    assert (await stores.accounts.by_subdomain(world.subdomain)).registration_policy == "off"  # type: ignore[union-attr]
+    updated = await accounts.set_registration_policy(stores, world.subdomain, "token")
+    assert updated.registration_policy == "token"
+    assert (await stores.accounts.by_subdomain(world.subdomain)).registration_policy == "token"  # type: ignore[union-attr]
+    with pytest.raises(ManagementError, match="not one of: off, token, open"):
+        await accounts.set_registration_policy(stores, world.subdomain, "public")
+    with pytest.raises(NotFound):
+        await accounts.set_registration_policy(stores, f"nobody-{world.subdomain}", "open")
