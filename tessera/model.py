@@ -25,6 +25,10 @@ SIGNING_ALGS = ("ES256", "RS256")
 # Who may register a client at the account's registration endpoint (RFC 7591): nobody (the
 # endpoint answers 404), holders of an initial access token an admin made, or anyone.
 REGISTRATION_POLICIES = ("off", "token", "open")
+# How a client came to be: made by an admin (CLI, console, API), registered itself at the
+# registration endpoint (RFC 7591), or described by a client ID metadata document at the
+# https URL that is its client_id. The last two are marked as unverified to users.
+CLIENT_REGISTRATIONS = ("admin", "dynamic", "metadata_document")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,13 @@ class Client:
     # After a regeneration with an overlap, the previous secret works until this time.
     previous_secret_hash: bytes | None = None
     previous_secret_expires_at: float | None = None
+    registration: str = "admin"  # one of CLIENT_REGISTRATIONS
+
+    @property
+    def is_self_registered(self) -> bool:
+        """Registered itself (RFC 7591) or described by its own metadata document: its name
+        and logo are the app's own claims, not verified by the account's admins."""
+        return self.registration != "admin"
 
     @property
     def is_global(self) -> bool:

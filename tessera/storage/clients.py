@@ -70,6 +70,7 @@ class NewClient:
     secret_hash: bytes | None
     secret_prefix: str
     signing_alg: str = "ES256"
+    registration: str = "admin"
 
 
 def _client(row: Row) -> Client:  # type: ignore[type-arg]
@@ -97,6 +98,7 @@ def _client(row: Row) -> Client:  # type: ignore[type-arg]
         signing_alg=row.signing_alg,
         previous_secret_hash=None if row.previous_secret_hash is None else bytes(row.previous_secret_hash),
         previous_secret_expires_at=row.previous_secret_expires_at,
+        registration=row.registration,
     )
 
 
@@ -151,6 +153,7 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
         "secret_hash": new.secret_hash,
         "secret_prefix": new.secret_prefix,
         "signing_alg": new.signing_alg,
+        "registration": new.registration,
         "created_at": now,
         "updated_at": now,
     }

@@ -83,6 +83,8 @@ clients = sa.Table(
     # can roll its secret without downtime (generate_secret's previous_secret_expires_in).
     sa.Column("previous_secret_hash", Digest, nullable=True),
     sa.Column("previous_secret_expires_at", Time, nullable=True),
+    # model.CLIENT_REGISTRATIONS: admin, dynamic (RFC 7591) or metadata_document.
+    sa.Column("registration", sa.String(24), nullable=False, server_default="admin"),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     # identifier first: lookups by client_id search an account's clients and the global ones.

@@ -41,7 +41,7 @@ SETTABLE = (
     "introspection",
 )
 # In every answer, set by Tessera: sent back, they are ignored.
-READ_ONLY = ("id", "url", "secret", "global", "user_id", "created_at", "updated_at")
+READ_ONLY = ("id", "url", "secret", "global", "user_id", "registration", "created_at", "updated_at")
 NO_STORE = {"Cache-Control": "no-store"}
 
 

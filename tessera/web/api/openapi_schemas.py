@@ -14,6 +14,7 @@ from tessera.management.audit_events import ACTIONS, SOURCE_TYPES
 from tessera.model import (
     ACCESS_TOKEN_FORMATS,
     CLIENT_KINDS,
+    CLIENT_REGISTRATIONS,
     GRANT_TYPES,
     ROLES,
     SIGNING_ALGS,
@@ -176,6 +177,12 @@ CLIENT = _object(
         "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
         "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
         "introspection": FLAG,
+        "registration": {
+            "type": "string",
+            "enum": list(CLIENT_REGISTRATIONS),
+            "description": "admin: made by an admin; dynamic: registered itself (RFC 7591); "
+            "metadata_document: described by the document at its client_id URL. The last two are unverified.",
+        },
         "created_at": TIME,
         "updated_at": TIME,
     }
