@@ -41,6 +41,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         clients=stores.clients,
         users=stores.users,
         codes=stores.codes,
+        device_codes=stores.device_codes,
         tokens=stores.tokens,
         authenticator=authenticator,
         keys=keys,

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 ROLES = ("admin", "agent", "end-user")
 CLIENT_KINDS = ("confidential", "public")
-# device_code joins when the device grant (RFC 8628) exists: a client allowed a grant that
-# cannot run would only fail later.
+# The grants a client may be allowed; device_code is the device authorization grant
+# (RFC 8628), whose grant_type at the token endpoint is its URN (protocol/grants).
 GRANT_TYPES = (
     "authorization_code",
     "implicit",
     "client_credentials",
     "password",
     "refresh_token",
+    "device_code",
 )
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
@@ -132,6 +133,36 @@ class AuthorizationCode:
     created_at: float
     expires_at: float
     used_at: float | None
+
+
+# A device authorization's states (RFC 8628 section 3.3): waiting for the user, or decided.
+DEVICE_PENDING = "pending"
+DEVICE_ALLOWED = "allowed"
+DEVICE_DENIED = "denied"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCode:
+    """A device authorization request (RFC 8628 section 3.2): the device polls with the
+    device code (stored as its digest only), the user enters the user code (stored
+    normalised: 8 letters, no dash)."""
+
+    id: int
+    account_id: int
+    client_id: int
+    user_code: str
+    scopes: tuple[str, ...]
+    created_at: float
+    expires_at: float
+    interval: int  # seconds the device must wait between polls; grows by 5 on slow_down
+    last_polled_at: float | None
+    status: str  # DEVICE_PENDING, DEVICE_ALLOWED or DEVICE_DENIED
+    user_id: int | None  # who decided
+    auth_time: float | None  # when that user signed in (the ID token's auth_time)
+    used_at: float | None  # when tokens were issued for it
+
+    def is_expired(self, now: float) -> bool:
+        return now >= self.expires_at
 
 
 @dataclass(frozen=True, slots=True)

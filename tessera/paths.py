@@ -16,6 +16,8 @@ REVOKE = "/oauth/revoke"
 INTROSPECT = "/oauth/introspect"
 USERINFO = "/oauth/userinfo"
 JWKS = "/oauth/jwks"
+# The device authorization grant (RFC 8628): the device asks here for its codes...
+DEVICE_AUTHORIZATION = "/oauth/device/code"
 
 # Discovery (RFC 8414 section 3, OIDC Discovery 1.0 section 4).
 OPENID_CONFIGURATION = "/.well-known/openid-configuration"
@@ -28,6 +30,9 @@ LOGIN = ACCESS + "/login"
 LOGOUT = ACCESS + "/logout"
 AUTHORIZED_APPS = ACCESS + "/apps"
 AUTHORIZED_APPS_REVOKE = AUTHORIZED_APPS + "/revoke"
+# ...and the user enters the user code here (the verification URI), then allows or denies.
+DEVICE = "/device"
+DEVICE_DECISION = DEVICE + "/decision"
 ASSETS = "/assets"
 HEALTHZ = "/healthz"
 READYZ = "/readyz"

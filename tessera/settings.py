@@ -61,6 +61,10 @@ class Settings:
     throttle_sign_in_per_address: int = 30
     throttle_client_auth_per_client: int = 10
     throttle_client_auth_per_address: int = 30
+    # Wrong user codes on the device pages (RFC 8628 section 5.1), per account and signed-in
+    # user, and per source address.
+    throttle_user_code_per_user: int = 10
+    throttle_user_code_per_address: int = 30
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -191,6 +195,8 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         throttle_client_auth_per_address=_int_setting(
             env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS", 30, 1, "failures"
         ),
+        throttle_user_code_per_user=_int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_USER", 10, 1, "failures"),
+        throttle_user_code_per_address=_int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_ADDRESS", 30, 1, "failures"),
     )
 
 

@@ -1,6 +1,7 @@
 """The throttles of INTERFACE.md section 9: failed sign-ins per account+email and per source
-address, failed client authentication per client and per source address, each per account
-(docs/reliability.md, "Throttles"). The counters live in the database (storage/throttles.py)
+address, failed client authentication per client and per source address, wrong user codes
+of the device grant per signed-in user and per source address (RFC 8628 section 5.1), each
+per account (docs/reliability.md, "Throttles"). The counters live in the database (storage/throttles.py)
 so the limits hold across nodes; the schedule is backoff.Rule's.
 
 Sign-ins are counted before the password is checked, so a burst cannot pass before the
@@ -26,6 +27,8 @@ SIGN_IN_EMAIL = "sign_in_email"
 SIGN_IN_ADDRESS = "sign_in_address"
 CLIENT_AUTH_CLIENT = "client_auth_client"
 CLIENT_AUTH_ADDRESS = "client_auth_address"
+USER_CODE_USER = "user_code_user"
+USER_CODE_ADDRESS = "user_code_address"
 # Refusals remembered at most; past it, the ended ones are forgotten (then all of them).
 _REMEMBERED = 10_000
 
@@ -48,6 +51,8 @@ class Throttles:
         self.sign_in_address = Rule(SIGN_IN_ADDRESS, settings.throttle_sign_in_per_address, window, wait)
         self.client = Rule(CLIENT_AUTH_CLIENT, settings.throttle_client_auth_per_client, window, wait)
         self.client_address = Rule(CLIENT_AUTH_ADDRESS, settings.throttle_client_auth_per_address, window, wait)
+        self.user_code_user = Rule(USER_CODE_USER, settings.throttle_user_code_per_user, window, wait)
+        self.user_code_address = Rule(USER_CODE_ADDRESS, settings.throttle_user_code_per_address, window, wait)
         self._refused_until: dict[tuple[str, str], float] = {}
 
     # Sign-in (the login page and the password grant).
@@ -75,6 +80,28 @@ class Throttles:
             return
         refunds = [] if address is None else [(self.sign_in_address, _key(account_id, address))]
         await self.store.succeeded([(SIGN_IN_EMAIL, _key(account_id, email))], refunds, (audit,))
+
+    # User codes entered on the device pages (RFC 8628 sections 5.1 and 6.1): 8 letters
+    # are 34 bits, safe only while guesses are few. Counted before the code is looked up,
+    # as sign-ins are; a right code takes its attempts back.
+
+    def _user_code_counts(self, account_id: int, user_id: int, address: str | None) -> list[tuple[Rule, str]]:
+        counts = [] if address is None else [(self.user_code_address, _key(account_id, address))]
+        return [*counts, (self.user_code_user, _key(account_id, str(user_id)))]
+
+    async def user_code_attempt(self, account_id: int, user_id: int, address: str | None, now: float) -> int | None:
+        """Count a user code before it is looked up: None to go on, or seconds to wait."""
+        if not self.on:
+            return None
+        refused = _refusal(await self.store.attempt(self._user_code_counts(account_id, user_id, address), now))
+        if refused is not None:
+            metrics.throttled("user_code")
+        return refused
+
+    async def user_code_right(self, account_id: int, user_id: int, address: str | None) -> None:
+        """The code was right: it was no failure, so its attempts are taken back."""
+        if self.on:
+            await self.store.succeeded((), self._user_code_counts(account_id, user_id, address))
 
     # Client authentication (token, revocation and introspection endpoints).
 

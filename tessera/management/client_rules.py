@@ -88,8 +88,7 @@ def _grant_types(problems: Problems, draft: Draft) -> tuple[str, ...]:
     grant_types = tuple(dict.fromkeys(draft.grant_types or DEFAULT_GRANT_TYPES))
     unknown = [g for g in grant_types if g not in GRANT_TYPES]
     if unknown:
-        later = " (the device grant, RFC 8628, is not implemented yet)" if unknown[0] == "device_code" else ""
-        problems.add("grant_types", f"grant type {unknown[0][:40]!r} is not one of: {', '.join(GRANT_TYPES)}{later}")
+        problems.add("grant_types", f"grant type {unknown[0][:40]!r} is not one of: {', '.join(GRANT_TYPES)}")
     if "client_credentials" in grant_types:
         if draft.kind == "public":
             problems.add("grant_types", "a public client cannot use client_credentials (RFC 6749 section 4.4)")

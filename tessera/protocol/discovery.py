@@ -32,6 +32,8 @@ def metadata(issuer: str) -> dict[str, Any]:
         "introspection_endpoint": issuer + paths.INTROSPECT,
         "userinfo_endpoint": issuer + paths.USERINFO,
         "jwks_uri": issuer + paths.JWKS,
+        # RFC 8628 section 4.
+        "device_authorization_endpoint": issuer + paths.DEVICE_AUTHORIZATION,
         "end_session_endpoint": issuer + paths.LOGOUT,
         "scopes_supported": list(scopes.KNOWN_SCOPES),
         "response_types_supported": list(RESPONSE_TYPES),

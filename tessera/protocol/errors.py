@@ -80,6 +80,31 @@ class AccessDenied(OAuthError):
     status_code = 403
 
 
+class AuthorizationPending(OAuthError):
+    """RFC 8628 section 3.5: the user has not decided yet; poll again after the interval."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """RFC 8628 section 3.5: polled too soon; the interval grew by 5 seconds."""
+
+    error = "slow_down"
+
+
+class DeviceAccessDenied(OAuthError):
+    """RFC 8628 section 3.5: the user denied the device; a token endpoint error, so 400
+    (RFC 6749 section 5.2) where the authorization endpoint's access_denied is a page."""
+
+    error = "access_denied"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 section 3.5: the device code expired; start a new device authorization."""
+
+    error = "expired_token"
+
+
 class ServerError(OAuthError):
     error = "server_error"
     status_code = 500

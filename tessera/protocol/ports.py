@@ -11,7 +11,7 @@ from typing import Protocol, TypeAlias
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, RefreshToken, User
+from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, DeviceCode, RefreshToken, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,62 @@ class CodeStore(Protocol):
         nothing and answer Redeemed(None). (Revoking on a replay is the caller's: only it
         knows whether the code was already used when the request began.)
         """
+
+
+@dataclass(frozen=True, slots=True)
+class NewDeviceCode:
+    digest: bytes  # of the device code
+    user_code: str  # normalised: 8 letters of protocol/device_authorization.USER_CODE_ALPHABET
+    account_id: int
+    client_id: int
+    scopes: tuple[str, ...]
+    created_at: float
+    expires_at: float
+    interval: int
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """What DeviceCodeStore.poll found and decided, in one statement: the authorization's
+    status as it is now, whether this poll came too soon (slow_down: the interval grew by
+    5 seconds), and the interval the device must keep from now on."""
+
+    status: str
+    slow_down: bool
+    interval: int
+    user_id: int | None  # who decided, once someone has
+    auth_time: float | None
+
+
+class DeviceCodeStore(Protocol):
+    async def create(self, code: NewDeviceCode) -> int | None:
+        """Store a device authorization; None (nothing written) when its user code is taken
+        by another row, so that the caller draws another."""
+
+    async def find(self, digest: bytes) -> DeviceCode | None:
+        """The device authorization with this device code digest, whatever its state."""
+
+    async def find_pending(self, account_id: int, user_code: str, now: float) -> DeviceCode | None:
+        """The account's authorization with this (normalised) user code that still waits
+        for a user's decision and has not expired; None otherwise."""
+
+    async def decide(
+        self, code_id: int, user_id: int, auth_time: float, allow: bool, now: float, audit: AuditEntry | None = None
+    ) -> bool:
+        """Record the user's decision, if the authorization is still pending and unexpired:
+        one conditional UPDATE, so of concurrent decisions exactly one counts. True when
+        this call decided; `audit` is written in the same transaction then."""
+
+    async def poll(self, code_id: int, now: float) -> Polled:
+        """A poll of the token endpoint (RFC 8628 section 3.5), in one statement: while the
+        authorization is pending, a poll sooner than `interval` seconds after the previous
+        one is slow_down and adds 5 seconds to the interval; every poll is remembered."""
+
+    async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
+        """Claim an allowed, unused authorization and write the tokens, in one transaction.
+
+        Of concurrent calls exactly one writes its tokens; the others write nothing and
+        answer Redeemed(None), as CodeStore.redeem."""
 
 
 class TokenStore(Protocol):

@@ -20,6 +20,13 @@ ACCESS_TOKEN_PREFIX: Final = "tsa_"
 REFRESH_TOKEN_PREFIX: Final = "tsr_"
 CODE_PREFIX: Final = "tsc_"
 CLIENT_SECRET_PREFIX: Final = "tss_"
+DEVICE_CODE_PREFIX: Final = "tsd_"
+
+# RFC 8628 section 6.1: user codes from 20 consonants (no vowels, so no words are spelt;
+# no look-alikes such as 0/O or 1/I), 8 of them: 20^8 = 2^34.6 codes, guessed against a
+# throttle and a lifetime of minutes.
+USER_CODE_ALPHABET: Final = "BCDFGHJKLMNPQRSTVWXZ"
+USER_CODE_LENGTH: Final = 8
 
 # How much of a secret may be shown again after issue: the prefix and a few characters,
 # enough to recognise it, far too little to use it.
@@ -41,6 +48,11 @@ def new_secret(prefix: str) -> str:
     """A fresh secret: the prefix and 43 base64url characters (32 random bytes). Client
     secrets and session cookies; tokens and codes are new_token's."""
     return prefix + _random.token_urlsafe(32)
+
+
+def new_user_code() -> str:
+    """A fresh user code, normalised (8 letters, no dash): RFC 8628 sections 5.1 and 6.1."""
+    return "".join(_random.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
 def new_token(prefix: str, now: float | None = None) -> str:

@@ -20,12 +20,26 @@ from dataclasses import dataclass, field
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, Consent, RefreshToken, User
+from tessera.model import (
+    DEVICE_ALLOWED,
+    DEVICE_DENIED,
+    DEVICE_PENDING,
+    AccessToken,
+    AuditEntry,
+    AuthorizationCode,
+    Client,
+    Consent,
+    DeviceCode,
+    RefreshToken,
+    User,
+)
 from tessera.protocol import ports, redirect_uri
 from tessera.protocol.ports import (
     AlreadyUsed,
     LoadedKey,
     NewCode,
+    NewDeviceCode,
+    Polled,
     Redeemed,
     RevokedMeanwhile,
     Rotated,
@@ -212,6 +226,82 @@ class MemoryCodeStore:
         return Redeemed(access_token_id=self.tokens.insert(tokens))
 
 
+class MemoryDeviceCodeStore:
+    SLOW_DOWN_STEP = 5  # as storage/device_codes.py: RFC 8628 section 3.5
+
+    def __init__(self, tokens: MemoryTokenStore) -> None:
+        self.tokens = tokens  # redeem writes its tokens there, in the same step
+        self._codes: dict[int, DeviceCode] = {}
+        self._by_digest: dict[bytes, int] = {}
+        self._by_user_code: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self.audit_log: list[AuditEntry] = []  # what a decision recorded, for tests to read
+
+    async def create(self, code: NewDeviceCode) -> int | None:
+        if code.user_code in self._by_user_code or code.digest in self._by_digest:
+            return None
+        code_id = next(self._ids)
+        self._codes[code_id] = DeviceCode(
+            id=code_id,
+            account_id=code.account_id,
+            client_id=code.client_id,
+            user_code=code.user_code,
+            scopes=code.scopes,
+            created_at=code.created_at,
+            expires_at=code.expires_at,
+            interval=code.interval,
+            last_polled_at=None,
+            status=DEVICE_PENDING,
+            user_id=None,
+            auth_time=None,
+            used_at=None,
+        )
+        self._by_digest[code.digest] = code_id
+        self._by_user_code[code.user_code] = code_id
+        return code_id
+
+    async def find(self, digest: bytes) -> DeviceCode | None:
+        code_id = self._by_digest.get(digest)
+        return None if code_id is None else self._codes[code_id]
+
+    async def find_pending(self, account_id: int, user_code: str, now: float) -> DeviceCode | None:
+        code_id = self._by_user_code.get(user_code)
+        code = None if code_id is None else self._codes[code_id]
+        if code is None or code.account_id != account_id or code.status != DEVICE_PENDING or now >= code.expires_at:
+            return None
+        return code
+
+    async def decide(
+        self, code_id: int, user_id: int, auth_time: float, allow: bool, now: float, audit: AuditEntry | None = None
+    ) -> bool:
+        code = self._codes[code_id]
+        if code.status != DEVICE_PENDING or now >= code.expires_at:
+            return False
+        status = DEVICE_ALLOWED if allow else DEVICE_DENIED
+        self._codes[code_id] = dataclasses.replace(code, status=status, user_id=user_id, auth_time=auth_time)
+        if audit is not None:
+            self.audit_log.append(audit)
+        return True
+
+    async def poll(self, code_id: int, now: float) -> Polled:
+        code = self._codes[code_id]
+        too_soon = (
+            code.status == DEVICE_PENDING
+            and code.last_polled_at is not None
+            and code.last_polled_at + code.interval > now
+        )
+        interval = code.interval + self.SLOW_DOWN_STEP if too_soon else code.interval
+        self._codes[code_id] = dataclasses.replace(code, interval=interval, last_polled_at=now)
+        return Polled(code.status, too_soon, interval, code.user_id, code.auth_time)
+
+    async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
+        code = self._codes[code_id]
+        if code.status != DEVICE_ALLOWED or code.used_at is not None:
+            return Redeemed(access_token_id=None)
+        self._codes[code_id] = dataclasses.replace(code, used_at=now)
+        return Redeemed(access_token_id=self.tokens.insert(tokens))
+
+
 @dataclass
 class _Failures:
     count: int
@@ -303,10 +393,12 @@ class MemoryStores:
     tokens: MemoryTokenStore = field(default_factory=MemoryTokenStore)
     keys: MemoryKeyRing = field(default_factory=MemoryKeyRing)
     codes: MemoryCodeStore = field(init=False)
+    device_codes: MemoryDeviceCodeStore = field(init=False)
     authenticator: MemoryAuthenticator = field(init=False)
 
     def __post_init__(self) -> None:
         self.codes = MemoryCodeStore(self.tokens)
+        self.device_codes = MemoryDeviceCodeStore(self.tokens)
         self.authenticator = MemoryAuthenticator(self.users)
 
 
@@ -315,7 +407,8 @@ def _conforms(stores: MemoryStores) -> None:
     clients: ports.ClientStore = stores.clients
     users: ports.UserStore = stores.users
     codes: ports.CodeStore = stores.codes
+    device_codes: ports.DeviceCodeStore = stores.device_codes
     tokens: ports.TokenStore = stores.tokens
     authenticator: ports.Authenticator = stores.authenticator
     keys: ports.KeyRing = stores.keys
-    del clients, users, codes, tokens, authenticator, keys
+    del clients, users, codes, device_codes, tokens, authenticator, keys

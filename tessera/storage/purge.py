@@ -1,6 +1,6 @@
 """Housekeeping: delete rows that can no longer be used, in small batches.
 
-What goes: access and refresh tokens, codes and sessions that expired or were revoked
+What goes: access and refresh tokens, codes, device authorizations and sessions that expired or were revoked
 more than RETENTION seconds ago (kept that long so that a client still hears "expired 5
 minutes ago" rather than "not valid"), and throttle counters whose run of failures is over. A used
 refresh token stays until it expires: presented again, it is the evidence of theft that
@@ -27,6 +27,7 @@ from tessera.storage.schema import (
     access_tokens,
     audit_logs,
     authorization_codes,
+    device_codes,
     refresh_tokens,
     sessions,
     signing_keys,
@@ -80,7 +81,7 @@ async def purge(
 ) -> Purged:
     horizon = now - RETENTION
     counts: dict[str, int] = {}
-    for table in (refresh_tokens, access_tokens, authorization_codes, sessions):
+    for table in (refresh_tokens, access_tokens, authorization_codes, device_codes, sessions):
         total = 0
         for condition in _dead(table, horizon):
             step = _batch(table, condition, batch)

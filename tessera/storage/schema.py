@@ -131,6 +131,30 @@ authorization_codes = sa.Table(
     sa.Column("used_at", Time, nullable=True),
 )
 
+# Device authorizations (RFC 8628, storage/device_codes.py): the device code is stored as
+# its digest only; the user code, which a person types, normalised (8 letters, no dash).
+device_codes = sa.Table(
+    "device_codes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    sa.Column("user_code", sa.String(8), nullable=False, unique=True),
+    _fk("accounts.id"),
+    _fk("clients.id"),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("interval", sa.Integer, nullable=False),
+    sa.Column("last_polled_at", Time, nullable=True),
+    # 1 when the poll that last touched the row came sooner than the interval allowed
+    # (slow_down): RETURNING reports what that very UPDATE decided.
+    sa.Column("slow_down", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(8), nullable=False),
+    _fk("users.id", nullable=True),
+    sa.Column("auth_time", Time, nullable=True),
+    sa.Column("used_at", Time, nullable=True),
+)
+
 access_tokens = sa.Table(
     "access_tokens",
     metadata,

@@ -11,6 +11,7 @@ from tessera.storage.codes import SqlCodeStore
 from tessera.storage.consents import SqlConsentStore
 from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
+from tessera.storage.device_codes import SqlDeviceCodeStore
 from tessera.storage.keys import SqlKeyStore
 from tessera.storage.sessions import SqlSessionStore
 from tessera.storage.throttles import SqlThrottleStore
@@ -27,6 +28,7 @@ class Stores:
     clients: SqlClientStore
     consents: SqlConsentStore
     codes: SqlCodeStore
+    device_codes: SqlDeviceCodeStore
     tokens: SqlTokenStore
     sessions: SqlSessionStore
     throttles: SqlThrottleStore
@@ -45,6 +47,7 @@ class Stores:
             clients=SqlClientStore(db, tokens),
             consents=SqlConsentStore(db, tokens),
             codes=SqlCodeStore(db),
+            device_codes=SqlDeviceCodeStore(db),
             tokens=tokens,
             sessions=SqlSessionStore(db),
             throttles=SqlThrottleStore(db),

@@ -24,6 +24,8 @@ from tessera.web.cors import allow_any_origin, preflight
 from tessera.web.endpoints import (
     authorize,
     authorized_apps,
+    device,
+    device_authorization,
     discovery,
     health,
     home,
@@ -121,13 +123,14 @@ def routes(services: Services) -> list[BaseRoute]:
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
         Route(paths.TOKEN, allow_any_origin(bind(token.token)), methods=["POST"]),
+        Route(paths.DEVICE_AUTHORIZATION, allow_any_origin(bind(device_authorization.device_code)), methods=["POST"]),
         Route(paths.INTROSPECT, allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
         Route(paths.REVOKE, allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
         Route(paths.USERINFO, allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
         Route(paths.JWKS, allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
         *[
             Route(path, preflight("GET, POST"), methods=["OPTIONS"])
-            for path in (paths.TOKEN, paths.REVOKE, paths.INTROSPECT, paths.USERINFO)
+            for path in (paths.TOKEN, paths.DEVICE_AUTHORIZATION, paths.REVOKE, paths.INTROSPECT, paths.USERINFO)
         ],
         Route(paths.AUTHORIZE, bind(authorize.new), methods=["GET"]),
         Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
@@ -139,6 +142,10 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.LOGIN, bind(login.submit), methods=["POST"]),
         Route(paths.LOGOUT, bind(logout.logout), methods=["GET", "POST"]),
         Route(paths.AUTHORIZED_APPS, bind(authorized_apps.show), methods=["GET"]),
+        # The device grant's verification URI (RFC 8628 section 3.3): HTML pages, no CORS.
+        Route(paths.DEVICE, bind(device.show), methods=["GET"]),
+        Route(paths.DEVICE, bind(device.check), methods=["POST"]),
+        Route(paths.DEVICE_DECISION, bind(device.decide), methods=["POST"]),
         Route(paths.AUTHORIZED_APPS_REVOKE, bind(authorized_apps.revoke), methods=["POST"]),
         Route(paths.OPENID_CONFIGURATION, allow_any_origin(bind(discovery.configuration)), methods=["GET"]),
         Route(

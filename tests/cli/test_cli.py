@@ -472,11 +472,6 @@ USAGE_MISTAKES: dict[str, tuple[tuple[str, ...], str]] = {
         client_args("bad-grant", *HTTPS_CB, "--grant-type", "magic"),
         "Invalid value for '--grant-type'",
     ),
-    # The device grant (RFC 8628) does not exist yet: no client may be allowed it.
-    "device-grant-not-yet": (
-        client_args("bad-device", *HTTPS_CB, "--grant-type", "device_code"),
-        "Invalid value for '--grant-type'",
-    ),
     "bad-token-format": (
         client_args("bad-format", *HTTPS_CB, "--access-token-format", "xml"),
         "Invalid value for '--access-token-format'",

@@ -125,6 +125,7 @@ async def test_auth_methods(http: httpx.AsyncClient) -> None:
 
 
 async def test_response_types_and_grant_types_advertised(http: httpx.AsyncClient) -> None:
+    """RFC 8414 section 2; RFC 8628 section 4: the device grant by its URN."""
     doc = await _document(http)
     assert set(doc["response_types_supported"]) == {"code", "token"}
     assert set(doc["grant_types_supported"]) == {
@@ -133,6 +134,7 @@ async def test_response_types_and_grant_types_advertised(http: httpx.AsyncClient
         "refresh_token",
         "client_credentials",
         "password",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
     assert "offline_access" in doc["scopes_supported"]
     assert "openid" in doc["scopes_supported"]  # OIDC Discovery 3: "MUST support the openid scope value"

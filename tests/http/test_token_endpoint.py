@@ -15,9 +15,8 @@ import re
 import httpx
 import pytest
 
-from tessera.management.errors import ManagementError
 from tessera.storage.stores import Stores
-from tests.support import Clock, World, add_client, make_world, obtain_code, pkce_pair
+from tests.support import Clock, World, make_world, obtain_code, pkce_pair
 
 pytestmark = pytest.mark.anyio
 
@@ -505,12 +504,3 @@ async def test_a_content_length_of_non_decimal_digits_is_not_a_server_error(
     assert request.headers.raw.count((b"Content-Length", b"\xb9")) == 1, request.headers.raw
     response = await http.send(request)
     assert response.status_code in (400, 401), response.text
-
-
-async def test_no_client_is_allowed_the_device_grant_before_it_exists(
-    stores: Stores, world: World, clock: Clock
-) -> None:
-    """INTERFACE.md section 7 (RFC 8628) is not implemented yet: a client allowed a grant
-    that cannot run would only fail later, so creating one is refused with the reason."""
-    with pytest.raises(ManagementError, match=r"device_code.*not implemented yet"):
-        await add_client(stores, world.account, clock(), grant_types=("authorization_code", "device_code"))

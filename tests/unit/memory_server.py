@@ -140,6 +140,7 @@ def server(*, grace: int = 10, **client_overrides: Any) -> Server:
         clients=stores.clients,
         users=stores.users,
         codes=stores.codes,
+        device_codes=stores.device_codes,
         tokens=stores.tokens,
         authenticator=stores.authenticator,
         keys=stores.keys,

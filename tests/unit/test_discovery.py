@@ -38,6 +38,7 @@ def test_grant_types_are_the_token_endpoints_and_the_response_types_grants() -> 
         "refresh_token",
         "client_credentials",
         "password",
+        "urn:ietf:params:oauth:grant-type:device_code",
     ]
     assert set(DOC["grant_types_supported"]) == set(GRANTS) | set(RESPONSE_TYPES.values())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from tessera.protocol.grants import authorization_code, client_credentials, password, refresh_token
+from tessera.protocol.grants import authorization_code, client_credentials, device_code, password, refresh_token
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
 Handler = Callable[[TokenRequest, GrantContext], Awaitable[dict[str, object]]]
@@ -22,4 +22,6 @@ GRANTS: dict[str, tuple[str | None, Handler]] = {
     "refresh_token": (None, refresh_token.handle),
     "client_credentials": ("client_credentials", client_credentials.handle),
     "password": ("password", password.handle),
+    # RFC 8628 section 3.4: the device polls with this URN; clients are allowed "device_code".
+    "urn:ietf:params:oauth:grant-type:device_code": ("device_code", device_code.handle),
 }

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import AuditEntry, AuthorizationCode, Client
-from tessera.protocol import audit_entries, id_token, issuance, lifetimes, pkce, redirect_uri, secrets, suspension
+from tessera.protocol import audit_entries, pkce, redirect_uri, secrets, suspension
 from tessera.protocol.errors import InvalidGrant, echo
+from tessera.protocol.grants import user_tokens
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
 _REUSED = (
@@ -69,40 +70,17 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
     pkce.verify(request.params.get("code_verifier"), code.code_challenge)
     await suspension.refuse_suspended(ctx.users, request.account.id, code.user_id)
-    minted = issuance.mint(
-        account_id=request.account.id,
-        client=request.client,
+    # This request saw the code unused; if it loses the race to another redemption running
+    # at the same moment (INTERFACE.md "of concurrent redemptions exactly one succeeds"),
+    # the winner keeps its tokens. A later presentation (above) is a replay and revokes them.
+    return await user_tokens.issue(
+        request,
+        ctx,
         user_id=code.user_id,
         scopes=code.scopes,
         family=code.family,
-        lifetimes=lifetimes.requested(request.params, request.client),
-        now=now,
-        with_refresh=issuance.wants_refresh_token(request.client, code.scopes),
-        jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
+        auth_time=code.auth_time,
+        nonce=code.nonce,
+        redeem=lambda rows: ctx.codes.redeem(code.id, now, rows),
+        raced="this authorization code was redeemed by another request at the same moment; codes work once",
     )
-    outcome = await ctx.codes.redeem(code.id, now, minted.rows)
-    if outcome.reused:
-        # This request saw the code unused and lost the race to another redemption running
-        # at the same moment: INTERFACE.md "of concurrent redemptions exactly one succeeds",
-        # and the winner keeps its tokens. A later presentation (above) is a replay and
-        # revokes them.
-        raise InvalidGrant(
-            "this authorization code was redeemed by another request at the same moment; codes work once"
-        )
-    body = issuance.token_response(minted)
-    if "openid" in code.scopes:
-        # OIDC Core 3.1.3.3: the token response carries the ID token.
-        body["id_token"] = await id_token.issue(
-            keys=ctx.keys,
-            users=ctx.users,
-            account_id=request.account.id,
-            issuer=request.issuer,
-            client=request.client,
-            user_id=code.user_id,
-            scopes=code.scopes,
-            now=now,
-            auth_time=code.auth_time,
-            nonce=code.nonce,
-            access_token=minted.access_token,
-        )
-    return body

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from tessera.model import Account, Client
 from tessera.protocol.errors import InvalidRequest
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import (
+    Authenticator,
+    ClientStore,
+    CodeStore,
+    DeviceCodeStore,
+    KeyRing,
+    TokenStore,
+    UserStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,7 @@ class GrantContext:
     clients: ClientStore
     users: UserStore
     codes: CodeStore
+    device_codes: DeviceCodeStore
     tokens: TokenStore
     authenticator: Authenticator
     keys: KeyRing

@@ -22,6 +22,7 @@ GRANT_LABELS = {
     "implicit": "Implicit (legacy)",
     "client_credentials": "Client credentials",
     "password": "Password (legacy)",
+    "device_code": "Device code (TVs, command-line tools)",
 }
 
 TEXT_FIELDS = ("name", "identifier", "company", "description", "logo_url", "allowed_scopes")

@@ -1,0 +1,65 @@
+"""Issuing a user's tokens once a grant has found its authorization: shared by the
+authorization code grant (RFC 6749 section 4.1.4) and the device code grant (RFC 8628
+section 3.5), which answer alike (INTERFACE.md section 7: "the usual token response,
+refresh token and id_token as for the code grant").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tessera.protocol import id_token, issuance, lifetimes
+from tessera.protocol.errors import InvalidGrant
+from tessera.protocol.grants.context import GrantContext, TokenRequest
+from tessera.protocol.ports import Redeemed, TokenRows
+
+# Claims the authorization once and writes the tokens in the same transaction.
+Redeem = Callable[[TokenRows], Awaitable[Redeemed]]
+
+
+async def issue(
+    request: TokenRequest,
+    ctx: GrantContext,
+    *,
+    user_id: int,
+    scopes: tuple[str, ...],
+    family: str,
+    auth_time: float,
+    nonce: str,
+    redeem: Redeem,
+    raced: str,
+) -> dict[str, Any]:
+    """Mint the tokens, let `redeem` claim the authorization with them, and answer the
+    token response (with an ID token when openid was granted, OIDC Core 3.1.3.3).
+    `raced`: the invalid_grant description when another request claimed it first."""
+    minted = issuance.mint(
+        account_id=request.account.id,
+        client=request.client,
+        user_id=user_id,
+        scopes=scopes,
+        family=family,
+        lifetimes=lifetimes.requested(request.params, request.client),
+        now=request.now,
+        with_refresh=issuance.wants_refresh_token(request.client, scopes),
+        jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
+    )
+    outcome = await redeem(minted.rows)
+    if outcome.reused:
+        raise InvalidGrant(raced)
+    body = issuance.token_response(minted)
+    if "openid" in scopes:
+        body["id_token"] = await id_token.issue(
+            keys=ctx.keys,
+            users=ctx.users,
+            account_id=request.account.id,
+            issuer=request.issuer,
+            client=request.client,
+            user_id=user_id,
+            scopes=scopes,
+            now=request.now,
+            auth_time=auth_time,
+            nonce=nonce,
+            access_token=minted.access_token,
+        )
+    return body
