@@ -120,6 +120,8 @@ def made(db_url: str) -> dict[str, Done]:
                 "never", "--redirect-uri", "https://n.example.com/cb", "--access-token-lifetime", "never", "--json"
             ),
             "web_text": client_args("web-text", "--redirect-uri", "https://text.example.com/cb"),
+            # RFC 8628: a TV app needs no redirect URI.
+            "tv": client_args("tv", "--kind", "public", "--grant-type", "device_code", "--json"),
         },
     )
     for name in ("end_user", "plain_account", "web"):
@@ -256,6 +258,13 @@ def test_public_client_has_no_secret(made: dict[str, Done]) -> None:
     assert spa["kind"] == "public"
     assert spa["secret"] is None
     assert spa["redirect_uri"] == ["http://localhost:3000/cb"]
+
+
+def test_a_device_client_is_made_with_the_device_code_grant(made: dict[str, Done]) -> None:
+    """INTERFACE.md section 7: clients allowed the device_code grant (RFC 8628)."""
+    tv = obj(made, "tv")
+    assert tv["grant_types"] == ["device_code"]
+    assert tv["kind"] == "public" and tv["redirect_uri"] == []
 
 
 def test_global_client_belongs_to_no_account(made: dict[str, Done]) -> None:

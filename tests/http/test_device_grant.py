@@ -37,7 +37,12 @@ def settings(settings: Settings) -> Settings:
 async def tv(stores: Stores, world: World, clock: Clock) -> RegisteredClient:
     """A public client allowed the device grant and refresh tokens: a TV app."""
     return await add_client(
-        stores, world.account, clock(), name="Living Room TV", kind="public", grant_types=("device_code", "refresh_token")
+        stores,
+        world.account,
+        clock(),
+        name="Living Room TV",
+        kind="public",
+        grant_types=("device_code", "refresh_token"),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 import pytest
 
 from tessera.model import Client, Consent, User
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, TokenStore, UserStore
+from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, DeviceCodeStore, TokenStore, UserStore
 
 MEMORY = "memory"
 # database_url's own parameters first, so pytest keeps one database per engine for both.
@@ -51,6 +51,7 @@ class PortWorld:
     users: UserContract
     consents: ConsentContract
     codes: CodeStore
+    device_codes: DeviceCodeStore
     tokens: TokenContract
     authenticator: Authenticator
     account_id: int

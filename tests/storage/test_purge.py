@@ -1,6 +1,6 @@
 """Housekeeping, tessera/storage/purge.py, on SQLite and PostgreSQL.
 
-What goes: tokens, codes and sessions expired or revoked more than RETENTION seconds ago,
+What goes: tokens, codes, device authorizations and sessions expired or revoked more than RETENTION seconds ago,
 and closed login-failure windows. What stays: live rows, rows dead for less than
 RETENTION, and a used refresh token that has not expired (presented again, it is the
 evidence of theft that revokes its family: RFC 9700 section 4.14.2).
@@ -19,7 +19,15 @@ import sqlalchemy as sa
 
 from tessera.backoff import Rule
 from tessera.protocol import secrets
-from tessera.protocol.ports import AlreadyUsed, NewAccessToken, NewCode, NewRefreshToken, Rotated, TokenRows
+from tessera.protocol.ports import (
+    AlreadyUsed,
+    NewAccessToken,
+    NewCode,
+    NewDeviceCode,
+    NewRefreshToken,
+    Rotated,
+    TokenRows,
+)
 from tessera.storage import purge, schema
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
@@ -85,6 +93,23 @@ async def _code(stores: Stores, world: World, expires_at: float) -> bytes:
             auth_time=expires_at - 300,
             created_at=expires_at - 300,
             expires_at=expires_at,
+        )
+    )
+    return digest
+
+
+async def _device_code(stores: Stores, world: World, expires_at: float) -> bytes:
+    digest = secrets.digest(secrets.new_secret(secrets.DEVICE_CODE_PREFIX))
+    await stores.device_codes.create(
+        NewDeviceCode(
+            digest=digest,
+            user_code=secrets.new_user_code(),
+            account_id=world.account.id,
+            client_id=world.web.client.id,
+            scopes=("read",),
+            created_at=expires_at - 600,
+            expires_at=expires_at,
+            interval=5,
         )
     )
     return digest
@@ -266,6 +291,20 @@ async def test_codes_and_sessions_expired_long_ago_go(stores: Stores, world: Wor
     assert await _exists(stores.db, sessions, live_session)
 
 
+async def test_device_authorizations_expired_long_ago_go(stores: Stores, world: World) -> None:
+    """RFC 8628 device codes live 600 s; kept RETENTION more to answer expired_token."""
+    old = await _device_code(stores, world, T0 - RETENTION - 1)
+    recent = await _device_code(stores, world, T0 - 60)
+    live = await _device_code(stores, world, T0 + 600)
+
+    purged = await purge.purge(stores.db, T0, pause=0)
+
+    assert purged.counts["device_codes"] == 1
+    assert not await _exists(stores.db, schema.device_codes, old)
+    assert await _exists(stores.db, schema.device_codes, recent)
+    assert await _exists(stores.db, schema.device_codes, live)
+
+
 async def test_throttle_counters_whose_run_is_over_go(stores: Stores, world: World) -> None:
     rule = Rule("sign_in_email", 10, WINDOW, 60)
     await stores.throttles.attempt([(rule, f"{world.account.id}:closed@example.com")], T0 - WINDOW - 1)
@@ -323,7 +362,8 @@ async def test_a_second_purge_finds_nothing_more(stores: Stores, world: World) -
 
 
 @pytest.mark.parametrize(
-    "table", [schema.refresh_tokens, schema.access_tokens, schema.authorization_codes, schema.sessions]
+    "table",
+    [schema.refresh_tokens, schema.access_tokens, schema.authorization_codes, schema.device_codes, schema.sessions],
 )
 async def test_each_purge_question_is_answered_by_an_index(database: Database, table: sa.Table) -> None:
     """With `expires_at <= h OR revoked_at <= h` SQLite read every row of the table (0.8 s
