@@ -403,3 +403,12 @@ async def test_discovery_names_the_device_endpoint_and_grant(http: httpx.AsyncCl
         metadata = (await http.get(path)).json()
         assert metadata["device_authorization_endpoint"] == world.origin + "/oauth/device/code"
         assert DEVICE_GRANT in metadata["grant_types_supported"]
+
+
+async def test_a_typed_code_is_escaped_where_it_is_shown_again(http: httpx.AsyncClient) -> None:
+    """INTERFACE.md section 5 (pages): a reflected value is escaped, in the field and the login link."""
+    await sign_in(http, "user@example.com")
+    xss = '"><script>alert(1)</script>'
+    for page in (await http.get("/device", params={"user_code": xss}), await enter_code(http, xss)):
+        assert "<script>alert(1)" not in page.text
+        assert "&lt;script&gt;" in page.text or "%3Cscript%3E" in page.text
