@@ -82,13 +82,7 @@ def _expired_form(services: Services, host: AccountHost) -> Response:
 
 def _throttled(services: Services, host: AccountHost, wait: int) -> Response:
     when = f"{(wait + 59) // 60} minutes" if wait > 90 else f"{wait} seconds"
-    response = pages.message(
-        services.templates,
-        "Too many wrong codes",
-        f"Too many wrong codes were entered for your account or from this network. Try again in {when}.",
-        429,
-        account_name=host.account.name,
-    )
+    response = pages.render(services.templates, "device_throttled.html", 429, account_name=host.account.name, when=when)
     response.headers["Retry-After"] = str(wait)
     return response
 
