@@ -26,11 +26,12 @@ pytestmark = pytest.mark.anyio
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 PER_USER = 3  # wrong user codes before the throttle's waits begin, in these tests
+PER_ADDRESS = 5
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.with_overrides(throttle_user_code_per_user=PER_USER)
+    return settings.with_overrides(throttle_user_code_per_user=PER_USER, throttle_user_code_per_address=PER_ADDRESS)
 
 
 @pytest.fixture
@@ -361,6 +362,21 @@ async def test_wrong_user_codes_are_throttled_per_user(http: httpx.AsyncClient, 
     )
     assert decision.status_code == 429
     assert error_of(await poll(http, tv, body["device_code"])) == "authorization_pending"
+
+
+async def test_wrong_user_codes_are_throttled_per_address(
+    http: httpx.AsyncClient, app: Any, world: World, tv: RegisteredClient
+) -> None:
+    """RFC 8628 section 5.1, INTERFACE.md section 9: also per source address, across users."""
+    body = await device_authorization(http, tv)
+    transport = httpx.ASGITransport(app=app)  # the same address (the transport's default peer)
+    async with httpx.AsyncClient(transport=transport, base_url=world.origin) as other:
+        await sign_in(http, "user@example.com")
+        await sign_in(other, "admin@example.com")
+        for browser in (http, http, other, other, http):  # 5 wrong codes, no user past its own limit
+            assert (await enter_code(browser, "BBBB-BBBB")).status_code == 400
+        refused = await enter_code(other, body["user_code"])
+        assert refused.status_code == 429 and "from this network" in refused.text
 
 
 async def test_a_right_code_costs_no_attempt(http: httpx.AsyncClient, tv: RegisteredClient) -> None:

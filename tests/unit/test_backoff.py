@@ -36,6 +36,8 @@ def test_settings_name_every_limit_and_turn_them_off() -> None:
         "TESSERA_THROTTLE_SIGN_IN_PER_ADDRESS": "50",
         "TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT": "7",
         "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS": "70",
+        "TESSERA_THROTTLE_USER_CODE_PER_USER": "4",
+        "TESSERA_THROTTLE_USER_CODE_PER_ADDRESS": "40",
         "TESSERA_THROTTLE_BACKOFF": "30",
         "TESSERA_THROTTLE_WINDOW": "600",
     }
@@ -43,6 +45,7 @@ def test_settings_name_every_limit_and_turn_them_off() -> None:
     assert loaded.throttle is False
     assert (loaded.throttle_sign_in_per_email, loaded.throttle_sign_in_per_address) == (5, 50)
     assert (loaded.throttle_client_auth_per_client, loaded.throttle_client_auth_per_address) == (7, 70)
+    assert (loaded.throttle_user_code_per_user, loaded.throttle_user_code_per_address) == (4, 40)  # RFC 8628 5.1
     assert (loaded.throttle_backoff, loaded.throttle_window) == (30, 600)
     defaults = Settings()
     assert defaults.throttle is True  # INTERFACE.md section 9: the default is on
