@@ -62,9 +62,11 @@ def _shoot(page: Page, output: Path, name: str, written: list[Path]) -> None:
         written.append(path)
 
 
-def _signed_in(browser: Browser, issuer: str, email: str, link: str) -> Page:
+def _signed_in(browser: Browser, email: str, link: str, shots: tuple[Path, list[Path]] | None = None) -> Page:
     page = browser.new_page()
     page.goto(link)
+    if shots is not None:
+        _shoot(page, shots[0], "sign-in", shots[1])
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", harness.PASSWORD)
     page.click("button:has-text('Sign in')")
@@ -75,7 +77,7 @@ def _signed_in(browser: Browser, issuer: str, email: str, link: str) -> Page:
 def _tour(browser: Browser, issuer: str, output: Path) -> list[Path]:
     written: list[Path] = []
     tv = _codes(issuer, "living-room-tv", "read tickets:write openid")
-    page = _signed_in(browser, issuer, "alice@example.com", f"{issuer}/device")
+    page = _signed_in(browser, "alice@example.com", f"{issuer}/device", (output, written))
     _shoot(page, output, "code", written)
     page.fill("input[name=user_code]", "BBBB-BBBB")
     page.click("button:has-text('Continue')")
@@ -97,7 +99,7 @@ def _tour(browser: Browser, issuer: str, output: Path) -> list[Path]:
     page.click("button[value=deny]")
     page.wait_for_selector("h1:has-text('Access denied')")
     _shoot(page, output, "denied", written)
-    bob = _signed_in(browser, issuer, "bob@example.com", f"{issuer}/device")
+    bob = _signed_in(browser, "bob@example.com", f"{issuer}/device")
     for wrong in ("BBBB-BBBB", "BBBB-BBBC", "BBBB-BBBD"):
         bob.fill("input[name=user_code]", wrong)
         bob.click("button:has-text('Continue')")

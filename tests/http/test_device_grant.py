@@ -280,6 +280,8 @@ async def test_the_device_page_sends_a_stranger_to_sign_in_and_back(
     assert page.status_code == 302
     back = query_of(page.headers["location"])["return_to"]
     assert back == "/device?user_code=" + body["user_code"]
+    login = await http.get(page.headers["location"])
+    assert "to connect a device to your account" in login.text
     signed = await sign_in(http, "user@example.com", return_to=back)
     assert signed.headers["location"] == back
     filled = await http.get(back)

@@ -67,6 +67,8 @@ async def _page(
         select_account=select_account and signed_in is not None,
         authenticity_token=token,
         client_name=client_name,
+        # The device grant's page (RFC 8628 section 3.3) sent the user here.
+        for_device=return_to.partition("?")[0] == paths.DEVICE,
     )
     sessions.set_login_cookie(response, services, new_cookie)
     if headers:
