@@ -374,3 +374,19 @@ async def test_password_grant_tokens_may_be_for_a_resource(
     assert response.status_code == 200, response.text
     assert (await me(http, response.json()["access_token"])).status_code == 401
     invalid_target(await token_request(http, world.legacy, {**data, "resource": REPORTS}))
+
+
+async def test_a_deleted_resource_gets_no_new_tokens_from_a_code_or_a_refresh(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """docs/resources.md "Deleting a resource": what was authorized for it before mints
+    nothing for it after; the account's API part of the grant keeps working."""
+    resource = await register(stores, world, clock, MCP)
+    code, verifier = await _authorized(http, world, api(world), MCP)
+    first = (await _redeem(http, world, code, verifier)).json()
+    await resources.delete(stores, world.account, resource.id, resources.ev.SYSTEM_ACTOR, clock())
+    assert MCP in invalid_target(await _refresh(http, world, first["refresh_token"]))
+    narrowed = await _refresh(http, world, first["refresh_token"], api(world))
+    assert narrowed.status_code == 200, narrowed.text
+    code, verifier = await _authorized(http, world, api(world))
+    assert (await _redeem(http, world, code, verifier)).status_code == 200
