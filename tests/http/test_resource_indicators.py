@@ -28,6 +28,7 @@ from tests.support import (
     add_client,
     consent,
     forms,
+    fragment_of,
     make_world,
     pkce_pair,
     query_of,
@@ -332,6 +333,30 @@ async def test_the_consent_page_shows_the_scopes_the_resource_allows(
     assert "Read tickets" in page.text
     assert "Read everything" not in page.text
     assert any(f.fields.get("resource") == MCP for f in forms(page.text))
+    # The user sees where the token will work (the resource's name, here its URI).
+    assert f"Only at: <strong>{MCP} ({MCP})</strong>" in page.text
+
+
+async def test_the_implicit_grant_binds_its_token_too(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """Section 2.1 for response_type=token: the token in the fragment is for the resource."""
+    await register(stores, world, clock, MCP)
+    await sign_in(http, world.user.email)
+    query = [
+        ("response_type", "token"),
+        ("client_id", world.legacy.client_id),
+        ("redirect_uri", world.legacy.redirect_uri),
+        ("scope", "read"),
+        ("resource", MCP),
+    ]
+    page = await http.get("/oauth/authorizations/new?" + urlencode(query))
+    if page.status_code == 200:
+        page = await consent(http, page)
+    assert page.status_code in (302, 303), page.text
+    token = fragment_of(page.headers["location"])["access_token"]
+    assert (await introspect(http, world.legacy, token))["aud"] == MCP
+    assert (await me(http, token)).status_code == 401
 
 
 async def test_a_refresh_may_narrow_the_resources_and_never_widen_them(
