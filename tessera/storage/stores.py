@@ -13,6 +13,7 @@ from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.device_codes import SqlDeviceCodeStore
 from tessera.storage.keys import SqlKeyStore
+from tessera.storage.resources import SqlResourceStore
 from tessera.storage.sessions import SqlSessionStore
 from tessera.storage.throttles import SqlThrottleStore
 from tessera.storage.tickets import SqlTicketStore
@@ -36,6 +37,7 @@ class Stores:
     tickets: SqlTicketStore
     audit: SqlAuditStore
     console_notices: SqlConsoleNoticeStore
+    resources: SqlResourceStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -55,4 +57,5 @@ class Stores:
             tickets=SqlTicketStore(db),
             audit=SqlAuditStore(db),
             console_notices=SqlConsoleNoticeStore(db),
+            resources=SqlResourceStore(db),
         )

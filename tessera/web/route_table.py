@@ -14,9 +14,10 @@ from tessera import paths
 from tessera.web.admin import apps as admin_apps
 from tessera.web.admin import audit as admin_audit
 from tessera.web.admin import clients as admin_clients
+from tessera.web.admin import resources as admin_resources
 from tessera.web.admin import tokens as admin_tokens
 from tessera.web.admin import users as admin_users
-from tessera.web.api import audit_logs, clients, global_clients, openapi, tickets, tokens, users
+from tessera.web.api import audit_logs, clients, global_clients, openapi, resources, tickets, tokens, users
 from tessera.web.api.admin import admin_only
 from tessera.web.api.authentication import Handler
 from tessera.web.api.authentication import endpoint as api
@@ -33,6 +34,7 @@ from tessera.web.endpoints import (
     login,
     logout,
     metrics,
+    resource_metadata,
     revoke,
     token,
     userinfo,
@@ -63,6 +65,10 @@ ADMINISTRATION: tuple[tuple[str, Handler, str, str], ...] = (
     (paths.API_GLOBAL_CLIENTS, global_clients.list_global_clients, "clients:read", "GET"),
     (paths.API_GLOBAL_CLIENT, global_clients.show_global_client, "clients:read", "GET"),
     (paths.API_GLOBAL_CLIENT, global_clients.revoke_global_client, "clients:write", "DELETE"),
+    (paths.API_RESOURCES, resources.list_resources, "clients:read", "GET"),
+    (paths.API_RESOURCES, resources.create_resource, "clients:write", "POST"),
+    (paths.API_RESOURCE, resources.show_resource, "clients:read", "GET"),
+    (paths.API_RESOURCE, resources.delete_resource, "clients:write", "DELETE"),
     (paths.API_AUDIT_LOGS, audit_logs.list_audit_logs, "auditlogs:read", "GET"),
     (paths.API_AUDIT_LOG, audit_logs.show_audit_log, "auditlogs:read", "GET"),
 )
@@ -119,6 +125,13 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.ADMIN_TOKENS, bind(admin_tokens.index), methods=["GET"]),
         Route(paths.ADMIN_TOKENS + "/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
         Route(paths.ADMIN_AUDIT, bind(admin_audit.index), methods=["GET"]),
+        Route(paths.ADMIN_RESOURCES, bind(admin_resources.index), methods=["GET"]),
+        Route(paths.ADMIN_RESOURCES, bind(admin_resources.create), methods=["POST"]),
+        Route(paths.ADMIN_RESOURCES + "/new", bind(admin_resources.new), methods=["GET"]),
+        Route(
+            paths.ADMIN_RESOURCES + "/{resource_id:int}/delete", bind(admin_resources.confirm_delete), methods=["GET"]
+        ),
+        Route(paths.ADMIN_RESOURCES + "/{resource_id:int}/delete", bind(admin_resources.delete), methods=["POST"]),
     ]
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
@@ -153,6 +166,11 @@ def routes(services: Services) -> list[BaseRoute]:
             allow_any_origin(bind(discovery.configuration)),
             methods=["GET"],
         ),
+        # RFC 9728 section 3.1: the API's metadata, and the same at the bare well-known path.
+        *[
+            Route(path, allow_any_origin(bind(resource_metadata.api_metadata)), methods=["GET"])
+            for path in (paths.API_RESOURCE_METADATA, paths.PROTECTED_RESOURCE_METADATA)
+        ],
         *console,
         Mount(paths.ASSETS, app=StaticFiles(directory=STATIC), name="assets"),
         Route(paths.METRICS, bind(metrics.metrics_endpoint), methods=["GET"]),

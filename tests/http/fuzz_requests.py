@@ -74,6 +74,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET admin tokens", "GET", paths.ADMIN_TOKENS),
     Endpoint("POST admin token revoke", "POST", paths.ADMIN_TOKENS + "/{token}/revoke"),
     Endpoint("GET admin audit", "GET", paths.ADMIN_AUDIT),
+    Endpoint("GET admin resources", "GET", paths.ADMIN_RESOURCES),
+    Endpoint("POST admin resources", "POST", paths.ADMIN_RESOURCES),
+    Endpoint("POST admin resource delete", "POST", paths.ADMIN_RESOURCES + "/{client}/delete"),
+    Endpoint("GET resource metadata", "GET", paths.API_RESOURCE_METADATA),
     *_api("GET", paths.API_USERS_ME),
     *_api("GET", paths.API_USERS),
     *_api("POST", paths.API_USERS),
@@ -89,6 +93,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *_api("GET", paths.API_GLOBAL_CLIENTS),
     *_api("GET", "/api/v2/oauth/global_clients/{client}"),
     *_api("DELETE", "/api/v2/oauth/global_clients/{client}"),
+    *_api("GET", paths.API_RESOURCES),
+    *_api("POST", paths.API_RESOURCES),
+    *_api("GET", "/api/v2/oauth/resources/{client}"),
+    *_api("DELETE", "/api/v2/oauth/resources/{client}"),
     *_api("GET", paths.API_AUDIT_LOGS),
     *_api("GET", "/api/v2/audit_logs/{audit}"),
     *_api("GET", paths.API_TOKENS),
@@ -173,6 +181,8 @@ WORDS = (
     "/admin",
     "//evil.example",
     "http://evil.example/",
+    "https://mcp.example.com/mcp#frag",
+    "urn:ietf:params:oauth:x",
 )
 NAMES = (
     # OAuth and OIDC parameters
@@ -204,6 +214,7 @@ NAMES = (
     "id_token_hint",
     "post_logout_redirect_uri",
     "login_hint",
+    "resource",
     # pages and forms
     "authenticity_token",
     "email",
@@ -233,6 +244,7 @@ NAMES = (
     "status",
     "comment",
     "scopes",
+    "uri",
     # listings
     "page[size]",
     "page[after]",
@@ -352,6 +364,7 @@ garbage_headers = st.dictionaries(
 # hostile: garbage that is almost right gets past the first checks to the code behind them.
 R = Real
 JSON_SHAPES: dict[str, dict[str, Any]] = {
+    "POST /api/v2/oauth/resources": {"resource": {"uri": "https://mcp.example.com/mcp", "scopes": ["tickets:read"]}},
     "POST /api/v2/oauth/tokens": {"token": {"client_id": R("web.id#"), "scopes": ["read"], "expires_in": 600}},
     "POST /api/v2/oauth/clients": {
         "client": {
@@ -445,6 +458,13 @@ FORM_SHAPES: dict[str, list[tuple[str, Any]]] = {
     ],
     "POST admin user": [("authenticity_token", R("csrf")), ("name", "Renamed"), ("role", "end-user")],
     "POST admin token revoke": [("authenticity_token", R("csrf"))],
+    "POST admin resources": [
+        ("authenticity_token", R("csrf")),
+        ("uri", "https://mcp.example.com/mcp"),
+        ("name", "Fuzz"),
+        ("scopes", "tickets:read"),
+    ],
+    "POST admin resource delete": [("authenticity_token", R("csrf"))],
 }
 _LISTING = [("page[size]", "2"), ("page[after]", "1"), ("all", "true"), ("client_id", R("web.id"))]
 QUERY_SHAPES: dict[str, list[tuple[str, Any]]] = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import AuditEntry, AuthorizationCode, Client
-from tessera.protocol import audit_entries, pkce, redirect_uri, secrets, suspension
+from tessera.protocol import audit_entries, pkce, redirect_uri, resource_indicators, secrets, suspension
 from tessera.protocol.errors import InvalidGrant, echo
 from tessera.protocol.grants import user_tokens
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -69,6 +69,12 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         )
     _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
     pkce.verify(request.params.get("code_verifier"), code.code_challenge)
+    # RFC 8707 section 2.2: the token may be for the resources of the authorization, or fewer.
+    requested = resource_indicators.requested(request.params)
+    audience = resource_indicators.within(requested, code.audience, request.issuer)
+    scopes = await resource_indicators.still_registered(
+        audience, code.scopes, request.account.id, request.issuer, ctx.resources
+    )
     await suspension.refuse_suspended(ctx.users, request.account.id, code.user_id)
     # This request saw the code unused; if it loses the race to another redemption running
     # at the same moment (INTERFACE.md "of concurrent redemptions exactly one succeeds"),
@@ -77,10 +83,13 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         request,
         ctx,
         user_id=code.user_id,
-        scopes=code.scopes,
+        scopes=scopes,
         family=code.family,
         auth_time=code.auth_time,
         nonce=code.nonce,
         redeem=lambda rows: ctx.codes.redeem(code.id, now, rows),
         raced="this authorization code was redeemed by another request at the same moment; codes work once",
+        granted_scopes=code.scopes,
+        audience=audience,
+        refresh_audience=code.audience,
     )

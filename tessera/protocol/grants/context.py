@@ -13,6 +13,7 @@ from tessera.protocol.ports import (
     CodeStore,
     DeviceCodeStore,
     KeyRing,
+    ResourceStore,
     TokenStore,
     UserStore,
 )
@@ -45,3 +46,4 @@ class GrantContext:
     keys: KeyRing
     code_lifetime: int
     refresh_reuse_grace: int
+    resources: ResourceStore  # asked only when a request names a resource (RFC 8707)

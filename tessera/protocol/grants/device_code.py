@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import DEVICE_DENIED, DEVICE_PENDING
-from tessera.protocol import device_authorization, secrets, suspension
+from tessera.protocol import device_authorization, resource_indicators, secrets, suspension
 from tessera.protocol.errors import (
     AuthorizationPending,
     DeviceAccessDenied,
@@ -61,14 +61,22 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         raise DeviceAccessDenied("the user denied this device access; stop polling")
     assert polled.user_id is not None and polled.auth_time is not None  # allowed: someone decided
     await suspension.refuse_suspended(ctx.users, request.account.id, polled.user_id)
+    # RFC 8707 section 2: the device may name resources of the account when it redeems;
+    # a resource that allows only some scopes narrows what the token carries.
+    target = await resource_indicators.resolve(
+        resource_indicators.requested(request.params), request.account.id, request.issuer, ctx.resources
+    )
     return await user_tokens.issue(
         request,
         ctx,
         user_id=polled.user_id,
-        scopes=code.scopes,
+        scopes=resource_indicators.limit_scopes(code.scopes, target),
         family=secrets.new_family(),
         auth_time=polled.auth_time,
         nonce="",
         redeem=lambda rows: ctx.device_codes.redeem(code.id, now, rows),
         raced="this device code was redeemed by another request at the same moment; device codes work once",
+        granted_scopes=code.scopes,
+        audience=target.audience,
+        refresh_audience=target.audience,
     )

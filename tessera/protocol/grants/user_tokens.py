@@ -29,10 +29,18 @@ async def issue(
     nonce: str,
     redeem: Redeem,
     raced: str,
+    granted_scopes: tuple[str, ...] | None = None,
+    audience: tuple[str, ...] = (),
+    refresh_audience: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Mint the tokens, let `redeem` claim the authorization with them, and answer the
     token response (with an ID token when openid was granted, OIDC Core 3.1.3.3).
-    `raced`: the invalid_grant description when another request claimed it first."""
+    `raced`: the invalid_grant description when another request claimed it first.
+    `granted_scopes`: what the user granted, when `scopes` is fewer (a resource that allows
+    only some, RFC 8707): the refresh token may ask for them later. `audience`: the
+    resources the token is for (empty: the account's API); `refresh_audience`: what the
+    refresh token may ask for later."""
+    granted = scopes if granted_scopes is None else granted_scopes
     minted = issuance.mint(
         account_id=request.account.id,
         client=request.client,
@@ -41,14 +49,17 @@ async def issue(
         family=family,
         lifetimes=lifetimes.requested(request.params, request.client),
         now=request.now,
-        with_refresh=issuance.wants_refresh_token(request.client, scopes),
+        with_refresh=issuance.wants_refresh_token(request.client, granted),
+        refresh_scopes=None if scopes == granted else granted,
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
+        audience=audience,
+        refresh_audience=refresh_audience,
     )
     outcome = await redeem(minted.rows)
     if outcome.reused:
         raise InvalidGrant(raced)
     body = issuance.token_response(minted)
-    if "openid" in scopes:
+    if "openid" in granted:
         body["id_token"] = await id_token.issue(
             keys=ctx.keys,
             users=ctx.users,
