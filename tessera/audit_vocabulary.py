@@ -20,7 +20,9 @@ OAUTH_TOKEN = "oauth_token"
 CONSENT = "oauth_consent"
 USER = "user"
 SIGNING_KEY = "signing_key"
-SOURCE_TYPES = (OAUTH_CLIENT, GLOBAL_CLIENT, OAUTH_TOKEN, CONSENT, USER, SIGNING_KEY)
+ACCOUNT = "account"  # the account's own settings, such as its registration policy
+REGISTRATION_TOKEN = "registration_token"  # an initial access token for dynamic registration
+SOURCE_TYPES = (OAUTH_CLIENT, GLOBAL_CLIENT, OAUTH_TOKEN, CONSENT, USER, SIGNING_KEY, ACCOUNT, REGISTRATION_TOKEN)
 
 # action: what happened to it.
 CREATE = "create"

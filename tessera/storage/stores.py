@@ -12,6 +12,7 @@ from tessera.storage.consents import SqlConsentStore
 from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.keys import SqlKeyStore
+from tessera.storage.registrations import SqlRegistrationStore
 from tessera.storage.sessions import SqlSessionStore
 from tessera.storage.throttles import SqlThrottleStore
 from tessera.storage.tickets import SqlTicketStore
@@ -34,15 +35,17 @@ class Stores:
     tickets: SqlTicketStore
     audit: SqlAuditStore
     console_notices: SqlConsoleNoticeStore
+    registrations: SqlRegistrationStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
         tokens = SqlTokenStore(db)
+        clients = SqlClientStore(db, tokens)
         return cls(
             db=db,
             accounts=SqlAccountStore(db),
             users=SqlUserStore(db, tokens),
-            clients=SqlClientStore(db, tokens),
+            clients=clients,
             consents=SqlConsentStore(db, tokens),
             codes=SqlCodeStore(db),
             tokens=tokens,
@@ -52,4 +55,5 @@ class Stores:
             tickets=SqlTicketStore(db),
             audit=SqlAuditStore(db),
             console_notices=SqlConsoleNoticeStore(db),
+            registrations=SqlRegistrationStore(db, clients),
         )

@@ -31,6 +31,7 @@ from tessera.web.endpoints import (
     login,
     logout,
     metrics,
+    registration,
     revoke,
     token,
     userinfo,
@@ -129,6 +130,13 @@ def routes(services: Services) -> list[BaseRoute]:
             Route(path, preflight("GET, POST"), methods=["OPTIONS"])
             for path in (paths.TOKEN, paths.REVOKE, paths.INTROSPECT, paths.USERINFO)
         ],
+        # Dynamic client registration (RFC 7591, RFC 7592): agents in browsers register too.
+        Route(paths.REGISTER, allow_any_origin(bind(registration.register)), methods=["POST"]),
+        Route(paths.REGISTER, preflight("POST"), methods=["OPTIONS"]),
+        Route(paths.REGISTRATION, allow_any_origin(bind(registration.read)), methods=["GET"]),
+        Route(paths.REGISTRATION, allow_any_origin(bind(registration.replace)), methods=["PUT"]),
+        Route(paths.REGISTRATION, allow_any_origin(bind(registration.delete)), methods=["DELETE"]),
+        Route(paths.REGISTRATION, preflight("GET, PUT, DELETE"), methods=["OPTIONS"]),
         Route(paths.AUTHORIZE, bind(authorize.new), methods=["GET"]),
         Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
         *api_v2,
