@@ -14,6 +14,7 @@ from tessera import paths
 from tessera.web.admin import apps as admin_apps
 from tessera.web.admin import audit as admin_audit
 from tessera.web.admin import clients as admin_clients
+from tessera.web.admin import registration as admin_registration
 from tessera.web.admin import tokens as admin_tokens
 from tessera.web.admin import users as admin_users
 from tessera.web.api import audit_logs, clients, global_clients, openapi, tickets, tokens, users
@@ -118,6 +119,14 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.ADMIN_TOKENS, bind(admin_tokens.index), methods=["GET"]),
         Route(paths.ADMIN_TOKENS + "/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
         Route(paths.ADMIN_AUDIT, bind(admin_audit.index), methods=["GET"]),
+        Route(paths.ADMIN_REGISTRATION, bind(admin_registration.index), methods=["GET"]),
+        Route(paths.ADMIN_REGISTRATION + "/policy", bind(admin_registration.set_policy), methods=["POST"]),
+        Route(paths.ADMIN_REGISTRATION + "/tokens", bind(admin_registration.create_token), methods=["POST"]),
+        Route(
+            paths.ADMIN_REGISTRATION + "/tokens/{token_id:int}/revoke",
+            bind(admin_registration.revoke_token),
+            methods=["POST"],
+        ),
     ]
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
