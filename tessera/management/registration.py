@@ -106,7 +106,9 @@ async def register(
 ) -> dict[str, Any]:
     """RFC 7591 section 3.2.1: the new client's registration (201). Raises the section 3.2.2
     errors for bad metadata, and InvalidToken when the initial token was spent meanwhile."""
-    identifier = IDENTIFIER_PREFIX + _random.token_urlsafe(18)
+    # Not a secret (the registration access token and the client secret are): 128 random
+    # bits in hex, so that it never starts with a '-' or '_' a shell or a URL might mangle.
+    identifier = IDENTIFIER_PREFIX + _random.token_hex(16)
     metadata = rfc7591.read(body, identifier)
     values = _checked(metadata)
     secret = None if metadata.auth_method == rfc7591.NONE else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
