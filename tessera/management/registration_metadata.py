@@ -21,7 +21,7 @@ from typing import Any
 
 from tessera.management.client_rules import Draft
 from tessera.management.errors import Invalid
-from tessera.model import Client
+from tessera.model import GRANT_TYPES, Client
 from tessera.protocol import redirect_uri
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, OAuthError, echo
 
@@ -196,10 +196,15 @@ def response(
     if registration_access_token is not None:
         body["registration_access_token"] = registration_access_token
     body["registration_client_uri"] = registration_client_uri
+    # What the client is now: an admin may have changed it since it registered itself.
+    if client.is_public:
+        auth_method = NONE
+    elif auth_method == NONE:
+        auth_method = BASIC
     body |= {
         "client_name": client.name,
         "redirect_uris": list(client.redirect_uris),
-        "grant_types": [g for g in GRANTS if g in client.grant_types],
+        "grant_types": [g for g in GRANT_TYPES if g in client.grant_types],
         "response_types": list(RESPONSE_TYPES),
         "token_endpoint_auth_method": auth_method,
     }

@@ -489,3 +489,29 @@ async def test_the_clients_api_shows_registration_dynamic(
     by_identifier = {c["identifier"]: c for c in listed}
     assert by_identifier[body["client_id"]]["registration"] == "dynamic"
     assert by_identifier[world.web.client_id]["registration"] == "admin"
+
+
+async def test_open_registration_ignores_an_authorization_header_it_does_not_need(
+    open_http: httpx.AsyncClient,
+) -> None:
+    response = await open_http.post(REGISTER, json=AGENT, headers={"Authorization": "Basic eDp5"})
+    assert response.status_code == 201, response.text
+
+
+async def test_a_read_shows_what_an_admin_changed_since(
+    open_http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """RFC 7592 section 2.1: the registration "as it is", admins' edits included."""
+    from tessera.management import clients
+
+    body = await registered(
+        open_http, {"redirect_uris": ["https://agent.example/cb"], "token_endpoint_auth_method": "none"}
+    )
+    client = await stores.clients.find(world.account.id, body["client_id"])
+    assert client is not None
+    await clients.update(
+        stores, world.account, client.id, clients.ClientChanges(name="Renamed by admin"), ADMIN, clock()
+    )
+    read = await open_http.get(body["registration_client_uri"], headers=bearer(body["registration_access_token"]))
+    assert read.json()["client_name"] == "Renamed by admin"
+    assert read.json()["token_endpoint_auth_method"] == "none"

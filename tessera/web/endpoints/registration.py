@@ -62,7 +62,18 @@ async def _json_body(request: Request) -> Any:
         raise InvalidRequest("the body is not valid JSON") from None
 
 
-async def _answer(services: Services, request: Request, step: Step) -> Response:
+def _presented(request: Request, host: AccountHost, open_ignores_header: bool) -> str | None:
+    """The bearer token sent, if any. Open registration needs none, so there an
+    Authorization header that is not a bearer token is ignored rather than refused."""
+    try:
+        return bearer.from_header(header(request, b"authorization"))
+    except InvalidToken:
+        if open_ignores_header and host.account.registration_policy == registration.OPEN:
+            return None
+        raise
+
+
+async def _answer(services: Services, request: Request, step: Step, *, open_ignores_header: bool = False) -> Response:
     """The shape every registration request shares: the policy, the bearer token, the
     step, and the errors rendered as RFC 7591 section 3.2.2 and RFC 6750 section 3 say."""
     host = await tenancy.account_host(request, services)
@@ -71,7 +82,7 @@ async def _answer(services: Services, request: Request, step: Step) -> Response:
     address = audit_trail.client_address(request)
     try:
         try:
-            presented = bearer.from_header(header(request, b"authorization"))
+            presented = _presented(request, host, open_ignores_header)
             return await step(host, presented)
         except InvalidToken as error:
             wait = await services.throttles.client_auth_failed(host.account.id, None, address, services.now())
@@ -99,7 +110,7 @@ async def register(services: Services, request: Request) -> Response:
         )
         return responses.json(registered, 201, responses.NO_STORE)
 
-    return await _answer(services, request, step)
+    return await _answer(services, request, step, open_ignores_header=True)
 
 
 async def _managed(
