@@ -450,6 +450,9 @@ async def test_guessing_registration_access_tokens_is_throttled(strict: httpx.As
     for _ in range(3):
         invalid_token(await strict.get(uri, headers=bearer("tsg_" + "y" * 43)))
     error(await strict.get(uri, headers=bearer("tsg_" + "y" * 43)), 429, "too_many_requests")
+    # While the address waits, even the right token is refused before it is looked at.
+    right = await strict.get(uri, headers=bearer(body["registration_access_token"]))
+    error(right, 429, "too_many_requests")
 
 
 async def test_throttle_off_lets_every_registration_through(

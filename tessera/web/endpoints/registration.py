@@ -80,6 +80,11 @@ async def _answer(services: Services, request: Request, step: Step, *, open_igno
     if host.account.registration_policy == registration.OFF:
         return _not_found()
     address = audit_trail.client_address(request)
+    # An address this node knows to be waiting is refused before any token is looked at,
+    # so that the throttle is no oracle for a right one (throttling.py).
+    known = services.throttles.client_auth_refused(host.account.id, None, address, services.now())
+    if known is not None and header(request, b"authorization"):
+        return _too_many(known, "wrong tokens")
     try:
         try:
             presented = _presented(request, host, open_ignores_header)
