@@ -65,6 +65,9 @@ class Settings:
     # user, and per source address.
     throttle_user_code_per_user: int = 10
     throttle_user_code_per_address: int = 30
+    # Open dynamic client registrations (RFC 7591) counted per source address and account
+    # before the waits begin: every registration counts, not only failed ones.
+    throttle_registration_per_address: int = 20
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -197,6 +200,9 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         ),
         throttle_user_code_per_user=_int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_USER", 10, 1, "failures"),
         throttle_user_code_per_address=_int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_ADDRESS", 30, 1, "failures"),
+        throttle_registration_per_address=_int_setting(
+            env, "TESSERA_THROTTLE_REGISTRATION_PER_ADDRESS", 20, 1, "registrations"
+        ),
     )
 
 

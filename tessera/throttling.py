@@ -29,6 +29,7 @@ CLIENT_AUTH_CLIENT = "client_auth_client"
 CLIENT_AUTH_ADDRESS = "client_auth_address"
 USER_CODE_USER = "user_code_user"
 USER_CODE_ADDRESS = "user_code_address"
+REGISTRATION_ADDRESS = "registration_address"
 # Refusals remembered at most; past it, the ended ones are forgotten (then all of them).
 _REMEMBERED = 10_000
 
@@ -53,6 +54,7 @@ class Throttles:
         self.client_address = Rule(CLIENT_AUTH_ADDRESS, settings.throttle_client_auth_per_address, window, wait)
         self.user_code_user = Rule(USER_CODE_USER, settings.throttle_user_code_per_user, window, wait)
         self.user_code_address = Rule(USER_CODE_ADDRESS, settings.throttle_user_code_per_address, window, wait)
+        self.registration = Rule(REGISTRATION_ADDRESS, settings.throttle_registration_per_address, window, wait)
         self._refused_until: dict[tuple[str, str], float] = {}
 
     # Sign-in (the login page and the password grant).
@@ -144,6 +146,18 @@ class Throttles:
         refused = _refusal(met)
         if refused is not None:
             metrics.throttled("client_authentication")
+        return refused
+
+    # Open dynamic client registration (RFC 7591): every attempt counts, per source address.
+
+    async def registration_attempt(self, account_id: int, address: str | None, now: float) -> int | None:
+        """Count an open registration before it is looked at: seconds to wait (429), or None."""
+        if not self.on:
+            return None
+        met = await self.store.attempt([(self.registration, _key(account_id, address or "unknown"))], now)
+        refused = _refusal(met)
+        if refused is not None:
+            metrics.throttled("registration")
         return refused
 
     def _remember(self, kind: str, key: str, now: float, until: float) -> None:

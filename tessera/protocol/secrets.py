@@ -28,6 +28,10 @@ DEVICE_CODE_PREFIX: Final = "tsd_"
 USER_CODE_ALPHABET: Final = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH: Final = 8
 
+# Dynamic client registration (RFC 7591 section 3, RFC 7592 section 3).
+INITIAL_ACCESS_TOKEN_PREFIX: Final = "tsi_"
+REGISTRATION_ACCESS_TOKEN_PREFIX: Final = "tsg_"
+
 # How much of a secret may be shown again after issue: the prefix and a few characters,
 # enough to recognise it, far too little to use it.
 CLIENT_SECRET_SHOWN: Final = 9
