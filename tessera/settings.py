@@ -61,6 +61,12 @@ class Settings:
     throttle_sign_in_per_address: int = 30
     throttle_client_auth_per_client: int = 10
     throttle_client_auth_per_address: int = 30
+    # Client ID metadata documents (docs/client-metadata-documents.md): True lets Tessera
+    # fetch them from private, loopback and link-local addresses, and over http from
+    # loopback. For development and tests only: off, such addresses are refused (SSRF).
+    cimd_allow_private: bool = False
+    # Seconds one fetch of a metadata document may take in all (DNS, connect, TLS, reading).
+    cimd_fetch_timeout: float = 3.0
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -191,6 +197,7 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         throttle_client_auth_per_address=_int_setting(
             env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS", 30, 1, "failures"
         ),
+        cimd_allow_private=_flag(env, "TESSERA_CIMD_ALLOW_PRIVATE"),
     )
 
 

@@ -23,8 +23,10 @@ def grant_types() -> list[str]:
     return list(dict.fromkeys([*RESPONSE_TYPES.values(), *GRANTS]))
 
 
-def metadata(issuer: str) -> dict[str, Any]:
-    return {
+def metadata(issuer: str, *, metadata_documents: bool = False) -> dict[str, Any]:
+    """The document; `metadata_documents` when the account resolves client_ids that are
+    metadata document URLs (its registration policy is not off)."""
+    document: dict[str, Any] = {
         "issuer": issuer,
         "authorization_endpoint": issuer + paths.AUTHORIZE,
         "token_endpoint": issuer + paths.TOKEN,
@@ -67,3 +69,8 @@ def metadata(issuer: str) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "service_documentation": issuer + paths.HOME,
     }
+    if metadata_documents:
+        # draft-ietf-oauth-client-id-metadata-document-00 section 5: servers "MUST include"
+        # it to signal support; an account whose policy is off does not support them.
+        document["client_id_metadata_document_supported"] = True
+    return document

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from tessera.model import Account, Client
 from tessera.protocol.errors import InvalidRequest
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import (
+    Authenticator,
+    ClientDocuments,
+    ClientStore,
+    CodeStore,
+    KeyRing,
+    TokenStore,
+    UserStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +44,5 @@ class GrantContext:
     keys: KeyRing
     code_lifetime: int
     refresh_reuse_grace: int
+    # Resolves client_ids that are metadata document URLs; None: such client_ids are unknown.
+    documents: ClientDocuments | None = None
