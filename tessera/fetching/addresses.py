@@ -22,8 +22,6 @@ class AddressRefused(Exception):
 def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     if isinstance(address, ipaddress.IPv4Address):
         return None
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
     if address.teredo is not None:
@@ -39,8 +37,8 @@ def _kind(address: IPAddress) -> str | None:
         (address.is_loopback, "loopback"),
         (address.is_link_local, "link-local"),
         (address.is_multicast, "multicast"),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
         (not address.is_global, "not globally routable"),
     )
     return next((name for matched, name in checks if matched), None)
@@ -48,6 +46,10 @@ def _kind(address: IPAddress) -> str | None:
 
 def refusal(address: IPAddress) -> str | None:
     """Why Tessera will not connect to `address`, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        # Connecting to ::ffff:a.b.c.d is connecting to a.b.c.d: that address decides.
+        inner = _kind(address.ipv4_mapped)
+        return None if inner is None else f"{address} is the {inner} IPv4 address {address.ipv4_mapped}"
     kind = _kind(address)
     embedded = _embedded_ipv4(address)
     if kind is None and embedded is not None:
