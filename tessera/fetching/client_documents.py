@@ -6,7 +6,7 @@ cache or fetched (http.py: SSRF guard, 3 s, 5 KB), validated (section 4.1), and 
 it describes saved as a client row of the account (registration "metadata_document",
 public), because codes, tokens and consents name clients by numeric id. A document fetched
 later than the row was last saved, that says something else, updates the row: the latest
-document's redirect URIs win.
+document's redirect URIs win, and users are asked for their consent again when they change.
 
 The cache, per process (docs/architecture.md, "Caches"):
 - a valid document for as long as its HTTP caching headers allow, at most an hour

@@ -188,8 +188,9 @@ def _document_values(new: NewClient) -> dict[str, Any]:
 
 def save_document_client(conn: Connection, new: NewClient, now: float) -> tuple[Client, str]:
     """The account's client described by a metadata document (identifier = its URL),
-    inserted, or updated to `new`'s metadata; with "created", "updated" or "" (unchanged,
-    or the identifier belongs to a client made otherwise, which is left alone)."""
+    inserted, or updated to `new`'s metadata (new redirect URIs withdraw the consents given
+    to it); with "created", "updated" or "" (unchanged, or the identifier belongs to a
+    client made otherwise, which is left alone)."""
     assert new.account_id is not None and new.registration == "metadata_document"
     row = conn.execute(
         sa.select(clients).where(clients.c.account_id == new.account_id, clients.c.identifier == new.identifier)
@@ -199,6 +200,11 @@ def save_document_client(conn: Connection, new: NewClient, now: float) -> tuple[
     values = _document_values(new)
     if row.registration != "metadata_document" or all(getattr(row, k) == v for k, v in values.items()):
         return _client(row), ""
+    if row.redirect_uris != values["redirect_uris"]:
+        # New redirect URIs need the users' consent again (draft-ietf-oauth-client-id-
+        # metadata-document-00 section 6.3): whoever now controls the document must not
+        # collect codes silently on the strength of consents given to the old URIs.
+        conn.execute(grants.delete().where(grants.c.client_id == row.id))
     updated = conn.execute(
         clients.update().where(clients.c.id == row.id).values(**values, updated_at=now).returning(*clients.c)
     ).one()
