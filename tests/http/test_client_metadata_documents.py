@@ -6,6 +6,7 @@ lets Tessera fetch from 127.0.0.1 over http, as in development), on SQLite and P
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -296,3 +297,16 @@ async def test_section_6_5_without_the_development_setting_private_addresses_are
     page = await guarded_http.get("/oauth/authorizations/new", params=_authorize(server.url("/c.json"))[1])
     assert page.status_code == 400 and "https scheme" in page.text
     assert server.hits["/c.json"] == 0
+
+
+async def test_requests_that_arrive_together_share_one_fetch(
+    http: httpx.AsyncClient, world: World, stores: Stores, server: DocumentServer
+) -> None:
+    """However many requests name an uncached URL at once, the host sees one request."""
+    await _policy(stores, world, "open")
+    url = server.serve(
+        "/slow.json", document(server.url("/slow.json")), delay=0.3, headers={"Cache-Control": "no-store"}
+    )
+    pages = await asyncio.gather(*(http.get("/oauth/authorizations/new", params=_authorize(url)[1]) for _ in range(5)))
+    assert [page.status_code for page in pages] == [302] * 5  # each on to the login page
+    assert server.hits["/slow.json"] == 1
