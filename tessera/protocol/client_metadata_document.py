@@ -185,11 +185,12 @@ def _grant_types(document: Mapping[str, object]) -> tuple[str, ...]:
 
 
 def _auth_method(document: Mapping[str, object]) -> None:
-    present = [name for name in FORBIDDEN_PROPERTIES if name in document]
+    # A property set to null is taken as absent (serialisers often write every field).
+    present = [name for name in FORBIDDEN_PROPERTIES if document.get(name) is not None]
     if present:
         raise DocumentProblem(f"the document must not contain {present[0]} (section 4.1): it is public")
-    method = document.get("token_endpoint_auth_method", "none")
-    if method == "none":
+    method = document.get("token_endpoint_auth_method")
+    if method is None or method == "none":
         return
     if method in SHARED_SECRET_METHODS:
         raise DocumentProblem(

@@ -159,3 +159,22 @@ def test_rfc_7591_defaults_a_document_without_grant_types_or_auth_method() -> No
 
 def test_unknown_properties_are_ignored() -> None:
     assert rules.parse(URL, document(URL, tos_uri="https://app.example.com/tos", software_id="x")).name
+
+
+def test_properties_set_to_null_count_as_absent() -> None:
+    """What a serialiser that writes every field produces (RFC 7591 metadata with nulls)."""
+    doc = document(
+        URL,
+        logo_uri=None,
+        client_uri=None,
+        scope=None,
+        grant_types=None,
+        response_types=None,
+        token_endpoint_auth_method=None,
+        client_secret=None,
+        client_secret_expires_at=None,
+        jwks=None,
+    )
+    metadata = rules.parse(URL, doc)
+    assert (metadata.logo_uri, metadata.client_uri, metadata.scopes) == ("", "", ())
+    assert metadata.grant_types == ("authorization_code",)
