@@ -21,6 +21,7 @@ The cache, per process (docs/architecture.md, "Caches"):
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -34,6 +35,8 @@ from tessera.protocol import lifetimes
 from tessera.protocol.client_metadata_document import ClientMetadata, DocumentProblem
 from tessera.settings import Settings
 from tessera.storage.clients import NewClient, SqlClientStore
+
+log = logging.getLogger("tessera.client_documents")
 
 FAILURE_LIFETIME = 10.0
 MAX_ENTRIES = 1000
@@ -115,6 +118,8 @@ class MetadataDocumentResolver:
     def _remember(
         self, url: str, metadata: ClientMetadata | None, problem: str, lifetime: float, fetched_at: float = 0.0
     ) -> _Entry:
+        if metadata is None:
+            log.info("client metadata document %.255r refused: %s", url, problem)
         entry = _Entry(metadata, problem, fetched_at, self._monotonic() + lifetime)
         self._entries.pop(url, None)
         if lifetime > 0:
