@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from tessera import gc_tuning, housekeeping, metrics, paths
+from tessera.fetching.client_documents import MetadataDocumentResolver
 from tessera.key_ring import key_ring_for
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
@@ -37,6 +38,7 @@ def build_services(settings: Settings, db: Database) -> Services:
     throttles = Throttles(stores.throttles, settings)
     authenticator = PasswordAuthenticator(stores.users, throttles, stores.audit)
     keys = key_ring_for(stores, settings)
+    documents = MetadataDocumentResolver(stores.clients, settings)
     grant_context = GrantContext(
         clients=stores.clients,
         users=stores.users,
@@ -48,6 +50,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         code_lifetime=settings.authorization_code_lifetime,
         refresh_reuse_grace=settings.refresh_reuse_grace,
         resources=stores.resources,
+        documents=documents,
     )
     return Services(
         settings=settings,
@@ -57,6 +60,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         throttles=throttles,
         keys=keys,
         templates=pages.environment(),
+        documents=documents,
     )
 
 

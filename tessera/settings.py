@@ -68,6 +68,12 @@ class Settings:
     # Open dynamic client registrations (RFC 7591) counted per source address and account
     # before the waits begin: every registration counts, not only failed ones.
     throttle_registration_per_address: int = 20
+    # Client ID metadata documents (docs/client-metadata-documents.md): True lets Tessera
+    # fetch them from private, loopback and link-local addresses, and over http from
+    # loopback. For development and tests only: off, such addresses are refused (SSRF).
+    cimd_allow_private: bool = False
+    # Seconds one fetch of a metadata document may take in all (DNS, connect, TLS, reading).
+    cimd_fetch_timeout: float = 3.0
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -203,6 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         throttle_registration_per_address=_int_setting(
             env, "TESSERA_THROTTLE_REGISTRATION_PER_ADDRESS", 20, 1, "registrations"
         ),
+        cimd_allow_private=_flag(env, "TESSERA_CIMD_ALLOW_PRIVATE"),
     )
 
 

@@ -22,9 +22,10 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tessera.model import Client
+from tessera.model import Account, Client
 from tessera.protocol import client_auth, pkce, redirect_uri, resource_indicators
 from tessera.protocol import scopes as scope_rules
+from tessera.protocol.client_metadata_document import DocumentProblem
 from tessera.protocol.errors import (
     ConsentRequired,
     InvalidRequest,
@@ -38,7 +39,7 @@ from tessera.protocol.errors import (
     refuse_repeated,
 )
 from tessera.protocol.numbers import whole_number
-from tessera.protocol.ports import ClientStore, ResourceStore
+from tessera.protocol.ports import ClientDocuments, ClientStore, ResourceStore
 
 # response_type -> the grant type a client must be allowed.
 RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
@@ -161,12 +162,31 @@ def reply_to(params: Mapping[str, str], repeated: frozenset[str], client: Client
     return Reply(redirect_uri=resolved, response_mode=mode, state=params.get("state"))
 
 
+def invalid_document(client_id: str, problem: DocumentProblem) -> PageError:
+    """Step 1b failed on a client ID metadata document: a page, never a redirect, since the
+    redirect URIs are the document's (draft-ietf-oauth-client-id-metadata-document-00
+    section 4.3: if fetching it fails, the server "SHOULD abort the authorization request")."""
+    return PageError(
+        "Invalid client metadata document",
+        f"The client_id {echo(client_id, 255)} is the address of a client metadata document, "
+        f"which Tessera cannot use: {problem.message}. The application's developer must fix it.",
+    )
+
+
 async def trusted(
-    clients: ClientStore, account_id: int, params: Mapping[str, str], repeated: frozenset[str]
+    clients: ClientStore,
+    account: Account,
+    params: Mapping[str, str],
+    repeated: frozenset[str],
+    documents: ClientDocuments | None = None,
 ) -> tuple[Client, Reply]:
     """Steps 1 and 2: the client (found as the token endpoint finds it) and its redirect URI,
     or a PageError."""
-    client = await client_auth.find_client(clients, account_id, client_id_of(params, repeated), unknown_client)
+    client_id = client_id_of(params, repeated)
+    try:
+        client = await client_auth.find_client(clients, account, client_id, unknown_client, documents)
+    except DocumentProblem as problem:
+        raise invalid_document(client_id, problem) from None
     return client, reply_to(params, repeated, client)
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from tessera.model import Account, Client
-from tessera.protocol import secrets
-from tessera.protocol.errors import InvalidClient, InvalidRequest
+from tessera.protocol import client_metadata_document, secrets
+from tessera.protocol.client_metadata_document import DocumentProblem
+from tessera.protocol.errors import InvalidClient, InvalidRequest, echo
 from tessera.protocol.numbers import whole_number
-from tessera.protocol.ports import ClientStore
+from tessera.protocol.ports import ClientDocuments, ClientStore
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -149,21 +150,41 @@ def unknown_client(client_id: str, numeric_match: Client | None, *, used_basic: 
 UnknownClient = Callable[[str, Client | None], Exception]
 
 
-async def find_client(clients: ClientStore, account_id: int, client_id: str, unknown: UnknownClient) -> Client:
+async def find_client(
+    clients: ClientStore,
+    account: Account,
+    client_id: str,
+    unknown: UnknownClient,
+    documents: ClientDocuments | None = None,
+) -> Client:
     """The client with this identifier usable on the account, or `unknown`'s error.
 
     Zendesk's users often sent the numeric id; when one matches, the error names the fix.
+    A client_id that is a URL names a client ID metadata document
+    (protocol/client_metadata_document.py): resolved through `documents` unless the
+    account's registration policy is off, when it is unknown like any other; a document
+    that will not do raises DocumentProblem.
     """
-    client = await clients.find(account_id, client_id)
+    if client_metadata_document.is_url(client_id):
+        if documents is None or account.registration_policy == "off":
+            raise unknown(client_id, None)
+        return await documents.resolve(account.id, client_id)
+    client = await clients.find(account.id, client_id)
     if client is not None:
         return client
     numeric_id = whole_number(client_id)
-    numeric = None if numeric_id is None else await clients.find_by_numeric_id(account_id, numeric_id)
+    numeric = None if numeric_id is None else await clients.find_by_numeric_id(account.id, numeric_id)
     raise unknown(client_id, numeric)
 
 
 async def authenticate_client(
-    clients: ClientStore, account: Account, authorization: str | None, params: Mapping[str, str], *, now: float
+    clients: ClientStore,
+    account: Account,
+    authorization: str | None,
+    params: Mapping[str, str],
+    *,
+    now: float,
+    documents: ClientDocuments | None = None,
 ) -> Client:
     """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
     credentials = parse(authorization, params)
@@ -171,6 +192,13 @@ async def authenticate_client(
     def unknown(client_id: str, numeric: Client | None) -> Exception:
         return unknown_client(client_id, numeric, used_basic=credentials.used_basic)
 
-    client = await find_client(clients, account.id, credentials.client_id, unknown)
+    try:
+        client = await find_client(clients, account, credentials.client_id, unknown, documents)
+    except DocumentProblem as problem:
+        raise ClientAuthenticationFailed(
+            f"client_id {echo(credentials.client_id, 120)} names a client ID metadata document that "
+            f"cannot be used: {problem.message}",
+            used_basic=credentials.used_basic,
+        ) from None
     authenticate(client, credentials, now=now)
     return client

@@ -23,10 +23,12 @@ def grant_types() -> list[str]:
     return list(dict.fromkeys([*RESPONSE_TYPES.values(), *GRANTS]))
 
 
-def metadata(issuer: str, *, registration: bool = False) -> dict[str, Any]:
+def metadata(issuer: str, *, registration: bool = False, metadata_documents: bool = False) -> dict[str, Any]:
     """The document; `registration`: the account lets clients register themselves (its
-    policy is not `off`), so RFC 8414 section 2's registration_endpoint is advertised."""
-    document = {
+    policy is not `off`), so RFC 8414 section 2's registration_endpoint is advertised;
+    `metadata_documents` when the account resolves client_ids that are metadata document
+    URLs (the same policy)."""
+    document: dict[str, Any] = {
         "issuer": issuer,
         "authorization_endpoint": issuer + paths.AUTHORIZE,
         "token_endpoint": issuer + paths.TOKEN,
@@ -73,4 +75,8 @@ def metadata(issuer: str, *, registration: bool = False) -> dict[str, Any]:
     }
     if registration:
         document["registration_endpoint"] = issuer + paths.REGISTER
+    if metadata_documents:
+        # draft-ietf-oauth-client-id-metadata-document-00 section 5: servers "MUST include"
+        # it to signal support; an account whose policy is off does not support them.
+        document["client_id_metadata_document_supported"] = True
     return document

@@ -16,7 +16,7 @@ from tessera.model import AccessToken, Account, Client, RefreshToken
 from tessera.protocol import client_auth, resource_indicators, token_lookup
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidClient, InvalidRequest, refuse_repeated
-from tessera.protocol.ports import ClientStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import ClientDocuments, ClientStore, KeyRing, TokenStore, UserStore
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -45,11 +45,14 @@ async def endpoint(
     clients: ClientStore,
     users: UserStore,
     keys: KeyRing,
+    documents: ClientDocuments | None = None,
 ) -> dict[str, Any]:
     """POST /oauth/introspect, in the token endpoint's order: parameters single, the caller
     authenticated, then the token."""
     refuse_repeated(repeated, "RFC 7662 section 2.1")
-    caller = await client_auth.authenticate_client(clients, account, authorization, params, now=now)
+    caller = await client_auth.authenticate_client(
+        clients, account, authorization, params, now=now, documents=documents
+    )
     return await introspect(
         params, caller, account, issuer, now, tokens=tokens, clients=clients, users=users, keys=keys
     )

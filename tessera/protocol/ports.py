@@ -136,6 +136,15 @@ class ResourceStore(Protocol):
         that is not registered is absent."""
 
 
+class ClientDocuments(Protocol):
+    async def resolve(self, account_id: int, url: str) -> Client:
+        """The public client that the metadata document at `url` describes, as a client of
+        the account: created on first use, updated when the document changed (its latest
+        redirect URIs win), so that codes, tokens and consents can name it by numeric id.
+        Raises client_metadata_document.DocumentProblem when the URL or the document does
+        not qualify, or the document cannot be fetched."""
+
+
 class UserStore(Protocol):
     async def get(self, account_id: int, user_id: int) -> User | None: ...
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 MAX_LENGTH = 2000
+# Control characters: PostgreSQL refuses NUL in text, and none belongs in a URL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
 
 
@@ -42,11 +44,14 @@ def _split(uri: str) -> SplitResult | None:
 
 
 def problem(uri: str) -> str | None:
-    """Why `uri` cannot be registered, or None when it can."""
+    """Why `uri` cannot be registered, or None when it can: the one rule set for every
+    client, whether an admin registered it or its metadata document names it."""
     if not uri or uri != uri.strip() or any(c.isspace() for c in uri):
         return "a redirect URI may not be empty or contain spaces"
     if len(uri) > MAX_LENGTH:
         return f"a redirect URI may be at most {MAX_LENGTH} characters"
+    if _CONTROL.search(uri):
+        return f"{uri[:80]!r} may not contain control characters"
     parts = _split(uri)
     if parts is None:
         return f"{uri!r} cannot be parsed (check the port: it must be a number up to 65535)"

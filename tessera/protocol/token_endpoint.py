@@ -28,7 +28,9 @@ async def exchange(
     ip_address: str | None = None,
 ) -> dict[str, Any]:
     refuse_repeated(repeated, "RFC 6749 section 3.2")
-    client = await client_auth.authenticate_client(ctx.clients, account, authorization, params, now=now)
+    client = await client_auth.authenticate_client(
+        ctx.clients, account, authorization, params, now=now, documents=ctx.documents
+    )
     grant_type = params.get("grant_type")
     if not grant_type:
         raise InvalidRequest("grant_type is required, e.g. grant_type=authorization_code")

@@ -129,9 +129,17 @@ def find_global(conn: Connection, identifier: str) -> Client | None:
 
 
 def redirect_uri_registered(conn: Connection, account_id: int, uri: str) -> bool:
-    """Whether a client usable on the account registered this redirect URI."""
+    """Whether a client usable on the account registered this redirect URI.
+
+    Not counting clients described by a metadata document: anyone can publish one, and
+    with it a redirect URI, so counting them would make the return_to of the login and
+    logout pages an open redirector."""
     rows = conn.execute(
-        sa.select(clients.c.redirect_uris).where(_usable_on, clients.c.redirect_uris.contains(uri, autoescape=True)),
+        sa.select(clients.c.redirect_uris).where(
+            _usable_on,
+            clients.c.registration != "metadata_document",
+            clients.c.redirect_uris.contains(uri, autoescape=True),
+        ),
         {"account_id": account_id},
     )
     return any(redirect_uri.matches(uri, registered) for row in rows for registered in row.redirect_uris.split("\n"))
@@ -173,6 +181,45 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
     except IntegrityError:  # a concurrent insert won (PostgreSQL, READ COMMITTED)
         raise Duplicate("identifier") from None
     return _client(row)
+
+
+# What a metadata document decides about its client; the rest keeps Tessera's defaults.
+DOCUMENT_FIELDS = ("name", "logo_url", "redirect_uris", "grant_types", "allowed_scopes")
+
+
+def _document_values(new: NewClient) -> dict[str, Any]:
+    return {
+        "name": new.name,
+        "logo_url": new.logo_url,
+        "redirect_uris": "\n".join(new.redirect_uris),
+        "grant_types": " ".join(new.grant_types),
+        "allowed_scopes": " ".join(new.allowed_scopes),
+    }
+
+
+def save_document_client(conn: Connection, new: NewClient, now: float) -> tuple[Client, str]:
+    """The account's client described by a metadata document (identifier = its URL),
+    inserted, or updated to `new`'s metadata (new redirect URIs withdraw the consents given
+    to it); with "created", "updated" or "" (unchanged, or the identifier belongs to a
+    client made otherwise, which is left alone)."""
+    assert new.account_id is not None and new.registration == "metadata_document"
+    row = conn.execute(
+        sa.select(clients).where(clients.c.account_id == new.account_id, clients.c.identifier == new.identifier)
+    ).first()
+    if row is None:
+        return insert(conn, new, now), "created"
+    values = _document_values(new)
+    if row.registration != "metadata_document" or all(getattr(row, k) == v for k, v in values.items()):
+        return _client(row), ""
+    if row.redirect_uris != values["redirect_uris"]:
+        # New redirect URIs need the users' consent again (draft-ietf-oauth-client-id-
+        # metadata-document-00 section 6.3): whoever now controls the document must not
+        # collect codes silently on the strength of consents given to the old URIs.
+        conn.execute(grants.delete().where(grants.c.client_id == row.id))
+    updated = conn.execute(
+        clients.update().where(clients.c.id == row.id).values(**values, updated_at=now).returning(*clients.c)
+    ).one()
+    return _client(updated), "updated"
 
 
 def set_secret(
@@ -354,6 +401,20 @@ class SqlClientStore:
             )
         finally:
             self._forget()
+
+    async def save_document_client(self, new: NewClient, now: float, record: Record) -> Client:
+        """See save_document_client; `record` gets (client, "created"|"updated"|"")."""
+        try:
+            saved: tuple[Client, str] = await self.db.write(audited(save_document_client, record), new, now)
+        except Duplicate:  # a concurrent first use inserted it (PostgreSQL, READ COMMITTED)
+            assert new.account_id is not None
+            found = await self.db.read(find, new.account_id, new.identifier)
+            if found is None:
+                raise
+            return found
+        finally:
+            self._forget()
+        return saved[0]
 
     async def create(self, new: NewClient, now: float, record: Record | None = None) -> Client:
         return await self.db.write(insert if record is None else audited(insert, record), new, now)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
+from tessera.fetching.client_documents import MetadataDocumentResolver
 from tessera.key_ring import KeyRing
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
@@ -23,6 +24,8 @@ class Services:
     throttles: Throttles
     keys: KeyRing
     templates: Environment
+    # Resolves client_ids that are metadata document URLs (tessera/fetching/client_documents.py).
+    documents: MetadataDocumentResolver
 
     def now(self) -> float:
         return self.settings.clock()

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tessera.model import Client
+from tessera.model import Account, Client
 from tessera.protocol import authorization, response_modes
 from tessera.protocol.authorization import (
     CONSENT,
@@ -542,6 +542,8 @@ def test_with_state_and_iss_for_an_implicit_response_without_state() -> None:
 
 # --- trusted(): steps 1 and 2 with the client store ----------------------------------------
 
+ACCOUNT_7 = Account(id=7, subdomain="acme", name="Acme", created_at=0.0)
+
 
 class _Clients:
     """The ClientStore port, in memory: only acme_web (numeric id 42) exists."""
@@ -561,7 +563,7 @@ class _Clients:
 
 @pytest.mark.anyio
 async def test_trusted_finds_the_client_and_its_redirect_uri() -> None:
-    client, reply = await authorization.trusted(_Clients(), 7, _params(redirect_uri=WEB_REDIRECT), NO_REPEATS)
+    client, reply = await authorization.trusted(_Clients(), ACCOUNT_7, _params(redirect_uri=WEB_REDIRECT), NO_REPEATS)
     assert client.identifier == "acme_web"
     assert reply == Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state="xyz")
 
@@ -571,7 +573,7 @@ async def test_trusted_names_the_identifier_when_the_numeric_id_was_sent() -> No
     """INTERFACE.md "Lessons from the field": as at the token endpoint, the numeric id is
     answered with the identifier to send, here on a page (RFC 6749 section 4.1.2.1)."""
     with pytest.raises(PageError) as caught:
-        await authorization.trusted(_Clients(), 7, _params(client_id="42"), NO_REPEATS)
+        await authorization.trusted(_Clients(), ACCOUNT_7, _params(client_id="42"), NO_REPEATS)
     assert caught.value.title == "Unknown client"
     assert "'acme_web'" in caught.value.message
 
@@ -579,5 +581,5 @@ async def test_trusted_names_the_identifier_when_the_numeric_id_was_sent() -> No
 @pytest.mark.anyio
 async def test_trusted_refuses_an_unknown_client_with_a_page() -> None:
     with pytest.raises(PageError) as caught:
-        await authorization.trusted(_Clients(), 7, _params(client_id="nobody"), NO_REPEATS)
+        await authorization.trusted(_Clients(), ACCOUNT_7, _params(client_id="nobody"), NO_REPEATS)
     assert "'nobody'" in caught.value.message

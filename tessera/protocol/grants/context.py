@@ -9,6 +9,7 @@ from tessera.model import Account, Client
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.ports import (
     Authenticator,
+    ClientDocuments,
     ClientStore,
     CodeStore,
     DeviceCodeStore,
@@ -47,3 +48,5 @@ class GrantContext:
     code_lifetime: int
     refresh_reuse_grace: int
     resources: ResourceStore  # asked only when a request names a resource (RFC 8707)
+    # Resolves client_ids that are metadata document URLs; None: such client_ids are unknown.
+    documents: ClientDocuments | None = None

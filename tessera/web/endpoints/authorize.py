@@ -83,6 +83,9 @@ async def _consent_page(
         "consent.html",
         account_name=host.account.name,
         client=request.client,
+        document_host=redirect_uri.display_host(request.client.identifier)
+        if request.client.registration == "metadata_document"
+        else "",
         user=user,
         scope_lines=scope_rules.describe(request.scopes),
         resource_lines=await _resource_lines(services, host, request.audience),
@@ -121,7 +124,7 @@ async def _issue(
 async def _authorize(services: Services, request: Request, host: AccountHost, params: Params) -> Response:
     try:
         client, reply = await authorization.trusted(
-            services.stores.clients, host.account.id, params.values, params.repeated
+            services.stores.clients, host.account, params.values, params.repeated, services.documents
         )
     except PageError as error:
         return _page_error(services, host, error)
@@ -184,7 +187,7 @@ async def decide(services: Services, request: Request) -> Response:
         )
     try:
         client, reply = await authorization.trusted(
-            services.stores.clients, host.account.id, params.values, params.repeated
+            services.stores.clients, host.account, params.values, params.repeated, services.documents
         )
     except PageError as error:
         return _page_error(services, host, error)

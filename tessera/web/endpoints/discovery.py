@@ -18,8 +18,9 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 
 async def configuration(services: Services, request: Request) -> Response:
     host = await tenancy.account_host(request, services)
-    registration = host.account.registration_policy != "off"
-    return responses.json(discovery.metadata(host.issuer, registration=registration), 200, CACHE)
+    self_service = host.account.registration_policy != "off"
+    document = discovery.metadata(host.issuer, registration=self_service, metadata_documents=self_service)
+    return responses.json(document, 200, CACHE)
 
 
 async def jwks(services: Services, request: Request) -> Response:

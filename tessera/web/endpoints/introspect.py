@@ -29,6 +29,7 @@ async def introspect(services: Services, request: Request) -> Response:
             clients=services.stores.clients,
             users=services.stores.users,
             keys=services.keys,
+            documents=services.documents,
         )
 
     return await answer(services, request, step, lambda body: responses.json(body, 200, responses.NO_STORE))

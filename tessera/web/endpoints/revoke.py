@@ -28,6 +28,7 @@ async def revoke(services: Services, request: Request) -> Response:
             keys=services.keys,
             users=services.stores.users,
             ip_address=audit_trail.client_address(request),
+            documents=services.documents,
         )
 
     # Section 2.2: "The authorization server responds with HTTP status code 200".
