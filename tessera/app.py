@@ -46,6 +46,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         keys=keys,
         code_lifetime=settings.authorization_code_lifetime,
         refresh_reuse_grace=settings.refresh_reuse_grace,
+        resources=stores.resources,
     )
     return Services(
         settings=settings,

@@ -20,7 +20,8 @@ OAUTH_TOKEN = "oauth_token"
 CONSENT = "oauth_consent"
 USER = "user"
 SIGNING_KEY = "signing_key"
-SOURCE_TYPES = (OAUTH_CLIENT, GLOBAL_CLIENT, OAUTH_TOKEN, CONSENT, USER, SIGNING_KEY)
+RESOURCE = "oauth_resource"  # a protected resource registered for the account (RFC 8707)
+SOURCE_TYPES = (OAUTH_CLIENT, GLOBAL_CLIENT, OAUTH_TOKEN, CONSENT, USER, SIGNING_KEY, RESOURCE)
 
 # action: what happened to it.
 CREATE = "create"

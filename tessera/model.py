@@ -132,6 +132,8 @@ class AuthorizationCode:
     created_at: float
     expires_at: float
     used_at: float | None
+    # The resources (RFC 8707) the authorization was for; empty: the account's API.
+    audience: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,8 @@ class AccessToken:
     expires_at: float | None  # None: a legacy non-expiring token
     used_at: float | None
     revoked_at: float | None
+    # The resources it is for (RFC 8707, RFC 9068 aud); empty: the account's API.
+    audience: tuple[str, ...] = ()
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -165,6 +169,23 @@ class RefreshToken:
     expires_at: float
     used_at: float | None
     revoked_at: float | None
+    # The resources the authorization was for, which a refresh may narrow and never widen
+    # (RFC 8707 section 2.2); empty: the account's API.
+    audience: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A protected resource an admin registered for the account (RFC 8707): tokens may be
+    requested for it with the `resource` parameter. The account's own API is one without
+    being registered."""
+
+    id: int
+    account_id: int
+    uri: str  # absolute, no fragment: the value of `resource` and of the token's aud
+    name: str
+    scopes: tuple[str, ...]  # empty: any scope; else a token for it carries only these
+    created_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,3 +60,11 @@ API_TOKENS = API + "/oauth/tokens"
 API_TOKEN = API_TOKENS + "/{token_id}"
 API_TICKETS = API + "/tickets"
 API_TICKET = API_TICKETS + "/{ticket_id}"
+
+# Protected-resource metadata (RFC 9728 section 3.1): the well-known prefix, and the
+# account's API's document, whose path is the prefix followed by the API's path.
+PROTECTED_RESOURCE_METADATA = "/.well-known/oauth-protected-resource"
+API_RESOURCE_METADATA = PROTECTED_RESOURCE_METADATA + API
+
+# The console's page of registered resources (RFC 8707).
+ADMIN_RESOURCES = ADMIN + "/resources"

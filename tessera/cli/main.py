@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tessera.cli import accounts, clients, db, keys, serve, tokens, users
+from tessera.cli import accounts, clients, db, keys, resources, serve, tokens, users
 from tessera.cli.context import CliState
 
 
@@ -24,6 +24,7 @@ cli.add_command(users.users)
 cli.add_command(clients.clients)
 cli.add_command(tokens.tokens)
 cli.add_command(keys.keys)
+cli.add_command(resources.resources)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tessera import paths
-from tessera.model import AccessToken, Account, AuditLog, Client, Ticket, User
+from tessera.model import AccessToken, Account, AuditLog, Client, Resource, Ticket, User
 
 
 def timestamp(value: float | None) -> str | None:
@@ -145,4 +145,16 @@ def ticket_json(ticket: Ticket, origin: str) -> dict[str, Any]:
         "submitter_id": ticket.requester_id,
         "created_at": timestamp(ticket.created_at),
         "updated_at": timestamp(ticket.updated_at),
+    }
+
+
+def resource_json(resource: Resource) -> dict[str, Any]:
+    """A registered protected resource (RFC 8707): `uri` is what clients send as `resource`
+    and what the `aud` of tokens for it holds; `scopes` empty means any scope."""
+    return {
+        "id": resource.id,
+        "uri": resource.uri,
+        "name": resource.name,
+        "scopes": list(resource.scopes),
+        "created_at": timestamp(resource.created_at),
     }

@@ -9,6 +9,7 @@ Checks run in this order, and the order decides how an error is answered:
 | 2    | redirect_uri registered for the client  | page (PageError), never a redirect   |
 | 3    | response_mode, response_type, grant     | redirect to the client (OAuthError)  |
 | 4    | scope, PKCE, prompt, max_age, repeats   | redirect to the client (OAuthError)  |
+| 5    | resource (RFC 8707), known to the account | redirect to the client (OAuthError)  |
 
 RFC 6749 section 4.1.2.1: if the redirect URI is missing, invalid or mismatching, or the
 client identifier is missing or invalid, the server "MUST NOT automatically redirect the
@@ -17,11 +18,12 @@ user-agent to the invalid redirection URI". Everything after step 2 goes back to
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tessera.model import Client
-from tessera.protocol import client_auth, pkce, redirect_uri
+from tessera.protocol import client_auth, pkce, redirect_uri, resource_indicators
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import (
     ConsentRequired,
@@ -36,7 +38,7 @@ from tessera.protocol.errors import (
     refuse_repeated,
 )
 from tessera.protocol.numbers import whole_number
-from tessera.protocol.ports import ClientStore
+from tessera.protocol.ports import ClientStore, ResourceStore
 
 # response_type -> the grant type a client must be allowed.
 RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
@@ -81,6 +83,10 @@ class AuthorizationRequest:
     prompt: frozenset[str]
     max_age: int | None
     login_hint: str
+    # RFC 8707: the resources asked for (step 4), then those the token will be for (step 5;
+    # empty: the account's API).
+    resources: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +247,21 @@ def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, r
         prompt=_prompt(params),
         max_age=_max_age(params),
         login_hint=params.get("login_hint", ""),
+        resources=resource_indicators.requested(params),
     )
+
+
+async def with_resources(
+    request: AuthorizationRequest, account_id: int, issuer: str, resources: ResourceStore
+) -> AuthorizationRequest:
+    """Step 5, RFC 8707 section 2.1: each `resource` must be a resource of the account
+    (invalid_target, redirected); the scopes are those the resources allow. Without
+    `resource`, the request is unchanged and nothing is looked up."""
+    if not request.resources:
+        return request
+    target = await resource_indicators.resolve(request.resources, account_id, issuer, resources)
+    scopes = resource_indicators.limit_scopes(request.scopes, target)
+    return dataclasses.replace(request, audience=target.audience, scopes=scopes)
 
 
 def next_step(

@@ -49,6 +49,7 @@ async def respond(
                 auth_time=who.auth_time,
                 created_at=now,
                 expires_at=now + code_lifetime,
+                audience=request.audience,
             )
         )
         return code_params(code, request.reply, issuer)
@@ -63,6 +64,7 @@ async def respond(
         now=now,
         with_refresh=False,
         jwt_key=await issuance.jwt_key_for(request.client, who.account_id, issuer, keys),
+        audience=request.audience,
     )
     await tokens.issue(minted.rows)
     params = {key: str(value) for key, value in issuance.token_response(minted).items()}

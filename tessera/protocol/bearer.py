@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from tessera.model import AccessToken, User
-from tessera.protocol import scopes
+from tessera.protocol import resource_indicators, scopes
 from tessera.protocol.errors import InsufficientScope, InvalidRequest, InvalidToken
 
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
@@ -57,6 +57,19 @@ def verify(token: AccessToken | None, account_id: int, now: float) -> AccessToke
             "use the refresh token or authorize again"
         )
     return token
+
+
+def require_audience(token: AccessToken, issuer: str) -> None:
+    """RFC 8707 section 2 / RFC 9068 section 4: a token for other resources is not for this
+    API (invalid_token, naming the audience it has). The empty audience is this API's."""
+    if not token.audience:
+        return
+    api = resource_indicators.account_api(issuer)
+    if api not in token.audience:
+        raise InvalidToken(
+            f"the access token is for {' '.join(token.audience)[:300]}, not for this API ({api}); "
+            f"request a token with resource={api}, or without a resource parameter"
+        )
 
 
 def refuse_suspended(user: User) -> None:

@@ -135,6 +135,12 @@ class InsufficientScope(OAuthError):
         self.scope = scope
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 section 2: "The requested resource is invalid, missing, unknown, or malformed." """
+
+    error = "invalid_target"
+
+
 class RequestNotSupported(OAuthError):
     """OIDC Core 6.1: the request parameter (a request object) is not supported."""
 

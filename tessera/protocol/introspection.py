@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tessera.model import AccessToken, Account, Client, RefreshToken
-from tessera.protocol import client_auth, token_lookup
+from tessera.protocol import client_auth, resource_indicators, token_lookup
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidClient, InvalidRequest, refuse_repeated
 from tessera.protocol.ports import ClientStore, KeyRing, TokenStore, UserStore
@@ -89,7 +89,8 @@ async def introspect(
         "sub": str(user.id),
         "iat": int(token.created_at),
         "token_type": "refresh_token" if found.refresh is not None else "bearer",
-        "aud": issuer,
+        # RFC 7662 section 2.2 / RFC 8707 section 2: the resources the token is for.
+        "aud": resource_indicators.aud_claim(token.audience, issuer),
         "iss": issuer,
     }
     if token.expires_at is not None:

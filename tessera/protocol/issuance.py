@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tessera.model import Client
-from tessera.protocol import jwt_access_tokens, secrets
+from tessera.protocol import jwt_access_tokens, resource_indicators, secrets
 from tessera.protocol import lifetimes as lifetimes_module
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.lifetimes import Lifetimes
@@ -43,7 +43,13 @@ async def jwt_key_for(client: Client, account_id: int, issuer: str, keys: KeyRin
 
 
 def _access_token(
-    client: Client, user_id: int, scopes: tuple[str, ...], now: float, expires_at: float | None, jwt_key: JwtKey | None
+    client: Client,
+    user_id: int,
+    scopes: tuple[str, ...],
+    now: float,
+    expires_at: float | None,
+    jwt_key: JwtKey | None,
+    audience: tuple[str, ...],
 ) -> tuple[str, bytes]:
     """The token and the digest it is stored under: its own, or for a JWT its jti's."""
     if jwt_key is None:
@@ -57,6 +63,7 @@ def _access_token(
         client=client,
         user_id=user_id,
         scopes=scopes,
+        audience=resource_indicators.aud_claim(audience, issuer),
         jti=jti,
         now=now,
         expires_at=now + lifetimes_module.JWT_ACCESS_DEFAULT if expires_at is None else expires_at,
@@ -76,14 +83,18 @@ def mint(
     with_refresh: bool,
     refresh_scopes: tuple[str, ...] | None = None,
     jwt_key: JwtKey | None = None,
+    audience: tuple[str, ...] = (),
+    refresh_audience: tuple[str, ...] | None = None,
 ) -> Minted:
     """`refresh_scopes`: what the refresh token may ask for later, when more than `scopes`.
-    `jwt_key`: (key, issuer) for a client whose access tokens are JWTs."""
+    `jwt_key`: (key, issuer) for a client whose access tokens are JWTs. `audience`: the
+    resources the token is for (RFC 8707; empty: the account's API), and
+    `refresh_audience` what the refresh token may ask for later, when more."""
     access_lifetime = lifetimes.access
     if jwt_key is not None and access_lifetime is None:
         access_lifetime = lifetimes_module.JWT_ACCESS_DEFAULT  # a self-contained token must expire
     expires_at = None if access_lifetime is None else now + access_lifetime
-    access_token, access_digest = _access_token(client, user_id, scopes, now, expires_at, jwt_key)
+    access_token, access_digest = _access_token(client, user_id, scopes, now, expires_at, jwt_key, audience)
     access = NewAccessToken(
         digest=access_digest,
         token_prefix=secrets.shown(access_token, secrets.TOKEN_SHOWN),
@@ -94,13 +105,17 @@ def mint(
         family=family,
         created_at=now,
         expires_at=expires_at,
+        audience=audience,
     )
     refresh_token = None
     refresh = None
     if with_refresh:
         refresh_token = secrets.new_token(secrets.REFRESH_TOKEN_PREFIX, now)
         refresh = NewRefreshToken(
-            digest=secrets.digest(refresh_token), expires_at=now + lifetimes.refresh, scopes=refresh_scopes
+            digest=secrets.digest(refresh_token),
+            expires_at=now + lifetimes.refresh,
+            scopes=refresh_scopes,
+            audience=refresh_audience,
         )
     return Minted(
         access_token=access_token,

@@ -41,12 +41,15 @@ def encode(
     jti: str,
     now: float,
     expires_at: float,
+    audience: str | list[str],
     auth_time: float | None = None,
 ) -> str:
+    """`audience`: the resources the token is for (RFC 9068 section 3: "the resource
+    indicated in the request", else a default: the account's API)."""
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": str(user_id),
-        "aud": issuer,
+        "aud": audience,
         "client_id": client.identifier,
         "iat": int(now),
         "exp": int(expires_at),

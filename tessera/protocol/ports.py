@@ -11,7 +11,7 @@ from typing import Protocol, TypeAlias
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, RefreshToken, User
+from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, RefreshToken, Resource, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class NewAccessToken:
     family: str
     created_at: float
     expires_at: float | None
+    # The resources the token is for (RFC 8707); empty: the account's API.
+    audience: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,9 @@ class NewRefreshToken:
     # which a refresh that narrows the access token's scopes must not lose. None: the
     # access token's scopes.
     scopes: tuple[str, ...] | None = None
+    # Likewise the resources a later refresh may ask for (RFC 8707 section 2.2). None: the
+    # access token's audience.
+    audience: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class NewCode:
     auth_time: float
     created_at: float
     expires_at: float
+    audience: tuple[str, ...] = ()  # the resources asked for (RFC 8707); empty: the account's API
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,12 @@ class ClientStore(Protocol):
     async def redirect_uri_registered(self, account_id: int, uri: str) -> bool:
         """Whether any client usable on the account registered this redirect URI (as
         protocol/redirect_uri.py matches it)."""
+
+
+class ResourceStore(Protocol):
+    async def find(self, account_id: int, uris: tuple[str, ...]) -> dict[str, Resource]:
+        """The account's registered resources among `uris`, by URI (exact match); a URI
+        that is not registered is absent."""
 
 
 class UserStore(Protocol):

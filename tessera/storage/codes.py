@@ -35,6 +35,7 @@ def _code(row: Row) -> AuthorizationCode:  # type: ignore[type-arg]
         created_at=row.created_at,
         expires_at=row.expires_at,
         used_at=row.used_at,
+        audience=tuple(row.audience.split()),
     )
 
 
@@ -54,6 +55,7 @@ def insert(conn: Connection, new: NewCode) -> int:
             auth_time=new.auth_time,
             created_at=new.created_at,
             expires_at=new.expires_at,
+            audience=" ".join(new.audience),
         )
         .returning(codes.c.id)
     ).scalar_one()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, Consent, RefreshToken, User
+from tessera.model import AccessToken, AuditEntry, AuthorizationCode, Client, Consent, RefreshToken, Resource, User
 from tessera.protocol import ports, redirect_uri
 from tessera.protocol.ports import (
     AlreadyUsed,
@@ -62,6 +62,19 @@ class MemoryClientStore:
             if c.account_id in (account_id, None)
             for registered in c.redirect_uris
         )
+
+
+class MemoryResourceStore:
+    def __init__(self) -> None:
+        self._resources: dict[tuple[int, str], Resource] = {}
+
+    def add(self, resource: Resource) -> Resource:
+        self._resources[(resource.account_id, resource.uri)] = resource
+        return resource
+
+    async def find(self, account_id: int, uris: tuple[str, ...]) -> dict[str, Resource]:
+        found = (self._resources.get((account_id, uri)) for uri in uris)
+        return {r.uri: r for r in found if r is not None}
 
 
 class MemoryUserStore:
@@ -118,16 +131,17 @@ class MemoryTokenStore:
         access_id = next(self._ids)
         self._access[access_id] = AccessToken(
             access_id, a.account_id, a.client_id, a.user_id, a.scopes, a.family, a.token_prefix,
-            a.created_at, a.expires_at, None, None,
+            a.created_at, a.expires_at, None, None, a.audience,
         )  # fmt: skip
         self._access_by_digest[a.digest] = access_id
         r = tokens.refresh
         if r is not None:
             refresh_id = next(self._ids)
             scopes = a.scopes if r.scopes is None else r.scopes
+            audience = a.audience if r.audience is None else r.audience
             self._refresh[refresh_id] = RefreshToken(
                 refresh_id, a.account_id, a.client_id, a.user_id, access_id, scopes, a.family,
-                a.created_at, r.expires_at, None, None,
+                a.created_at, r.expires_at, None, None, audience,
             )  # fmt: skip
             self._refresh_by_digest[r.digest] = refresh_id
         return access_id
@@ -302,6 +316,7 @@ class MemoryStores:
     consents: MemoryConsentStore = field(default_factory=MemoryConsentStore)
     tokens: MemoryTokenStore = field(default_factory=MemoryTokenStore)
     keys: MemoryKeyRing = field(default_factory=MemoryKeyRing)
+    resources: MemoryResourceStore = field(default_factory=MemoryResourceStore)
     codes: MemoryCodeStore = field(init=False)
     authenticator: MemoryAuthenticator = field(init=False)
 
@@ -318,4 +333,5 @@ def _conforms(stores: MemoryStores) -> None:
     tokens: ports.TokenStore = stores.tokens
     authenticator: ports.Authenticator = stores.authenticator
     keys: ports.KeyRing = stores.keys
-    del clients, users, codes, tokens, authenticator, keys
+    resources: ports.ResourceStore = stores.resources
+    del clients, users, codes, tokens, authenticator, keys, resources

@@ -129,6 +129,8 @@ authorization_codes = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("used_at", Time, nullable=True),
+    # The resources asked for (RFC 8707), space-separated; "": the account's API.
+    sa.Column("audience", sa.Text, nullable=False, server_default=""),
 )
 
 access_tokens = sa.Table(
@@ -146,6 +148,8 @@ access_tokens = sa.Table(
     sa.Column("expires_at", Time, nullable=True, index=True),
     sa.Column("used_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
+    # The resources the token is for (RFC 8707, its aud), space-separated; "": the account's API.
+    sa.Column("audience", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_access_tokens_user_client", "user_id", "client_id"),
     # The purge finds revoked rows by this; only revoked rows are in it.
     sa.Index(
@@ -171,6 +175,8 @@ refresh_tokens = sa.Table(
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Column("used_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
+    # The resources a refresh may ask for (RFC 8707 section 2.2); "": the account's API.
+    sa.Column("audience", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
     # The purge finds revoked rows by this; only revoked rows are in it.
     sa.Index(
@@ -179,6 +185,20 @@ refresh_tokens = sa.Table(
         sqlite_where=sa.text("revoked_at IS NOT NULL"),
         postgresql_where=sa.text("revoked_at IS NOT NULL"),
     ),
+)
+
+# Protected resources an admin registered for the account (RFC 8707): tokens may be asked
+# for them with the `resource` parameter. The account's own API needs no row.
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    sa.Column("uri", sa.String(2000), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False, server_default=""),  # "": any scope
+    sa.Column("created_at", Time, nullable=False),
+    sa.UniqueConstraint("account_id", "uri"),
 )
 
 sessions = sa.Table(

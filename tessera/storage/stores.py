@@ -12,6 +12,7 @@ from tessera.storage.consents import SqlConsentStore
 from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.keys import SqlKeyStore
+from tessera.storage.resources import SqlResourceStore
 from tessera.storage.sessions import SqlSessionStore
 from tessera.storage.throttles import SqlThrottleStore
 from tessera.storage.tickets import SqlTicketStore
@@ -34,6 +35,7 @@ class Stores:
     tickets: SqlTicketStore
     audit: SqlAuditStore
     console_notices: SqlConsoleNoticeStore
+    resources: SqlResourceStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -52,4 +54,5 @@ class Stores:
             tickets=SqlTicketStore(db),
             audit=SqlAuditStore(db),
             console_notices=SqlConsoleNoticeStore(db),
+            resources=SqlResourceStore(db),
         )

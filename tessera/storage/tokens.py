@@ -40,6 +40,7 @@ _ACCESS_INSERTED = (
     "family",
     "created_at",
     "expires_at",
+    "audience",
 )
 _REFRESH_INSERTED = (
     "digest",
@@ -51,6 +52,7 @@ _REFRESH_INSERTED = (
     "family",
     "created_at",
     "expires_at",
+    "audience",
 )
 
 _ACCESS_COLUMNS = (
@@ -65,6 +67,7 @@ _ACCESS_COLUMNS = (
     access_tokens.c.expires_at,
     access_tokens.c.used_at,
     access_tokens.c.revoked_at,
+    access_tokens.c.audience,
 )
 # Every API call and introspection looks a token up: see compiled.py.
 _FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
@@ -78,8 +81,9 @@ def _access(row: Any) -> AccessToken:
     """From a row of _ACCESS_COLUMNS, by position (a Row or a driver tuple): every API call
     and introspection builds one, and keyword arguments cost a third more."""
     return AccessToken(
-        row[0], row[1], row[2], row[3], tuple(row[4].split()), row[5], row[6], row[7], row[8], row[9], row[10]
-    )
+        row[0], row[1], row[2], row[3], tuple(row[4].split()), row[5], row[6], row[7], row[8], row[9], row[10],
+        tuple(row[11].split()) if row[11] else (),
+    )  # fmt: skip
 
 
 def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
@@ -95,6 +99,7 @@ def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
         expires_at=row.expires_at,
         used_at=row.used_at,
         revoked_at=row.revoked_at,
+        audience=tuple(row.audience.split()),
     )
 
 
@@ -113,6 +118,7 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
             "family": a.family,
             "created_at": a.created_at,
             "expires_at": a.expires_at,
+            "audience": " ".join(a.audience),
         },
     )
     if tokens.refresh is not None:
@@ -128,6 +134,7 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
                 "family": a.family,
                 "created_at": a.created_at,
                 "expires_at": tokens.refresh.expires_at,
+                "audience": " ".join(a.audience if tokens.refresh.audience is None else tokens.refresh.audience),
             },
         )
     return access_id

@@ -2,7 +2,10 @@
 
 RFC 6749 section 3.1: parameters sent without a value "MUST be treated as if they were
 omitted", and "MUST NOT be included more than once". Parsing returns the values and the
-names that were repeated, for the protocol to refuse.
+names that were repeated, for the protocol to refuse. The one parameter that may be
+repeated, `resource` (RFC 8707 section 2), keeps every value, joined with spaces (which no
+absolute URI contains), so that it travels as one value through the login and consent
+pages; protocol/resource_indicators.py splits it again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from tessera.web.headers import header
 
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 100
+# RFC 8707 section 2: "multiple resource parameters MAY be used".
+MULTI_VALUED = frozenset({"resource"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +46,10 @@ def _collect(pairs: list[tuple[str, str]]) -> Params:
         if value == "":
             continue
         if name in values:
-            repeated.add(name)
+            if name in MULTI_VALUED:
+                values[name] += " " + value
+            else:
+                repeated.add(name)
             continue
         values[name] = value
     return Params(values=values, repeated=frozenset(repeated))
@@ -85,6 +93,13 @@ def _json_value(name: str, value: Any) -> str:
     raise InvalidRequest(f"{name} must be a string or a number in the JSON body, not a list or an object")
 
 
+def _json_pairs(name: str, value: Any) -> list[tuple[str, str]]:
+    """A JSON member as parameters: a list only for a parameter that may be repeated."""
+    if name in MULTI_VALUED and isinstance(value, list):
+        return [(name, _json_value(name, item)) for item in value if item != ""]
+    return [(name, _json_value(name, value))]
+
+
 async def read_body(request: Request) -> bytes:
     """The body, refused past MAX_BODY bytes, and kept so that a second reader sees it too."""
     cached: bytes | None = getattr(request, "_body", None)
@@ -125,6 +140,6 @@ async def from_body(request: Request, *, allow_json: bool = True) -> Params:
             raise InvalidRequest("the JSON body could not be parsed") from None
         if not isinstance(document, dict):
             raise InvalidRequest("the JSON body must be an object of parameters")
-        return _collect([(str(k), _json_value(str(k), v)) for k, v in document.items() if v != ""])
+        return _collect([pair for k, v in document.items() if v != "" for pair in _json_pairs(str(k), v)])
     accepted = "application/x-www-form-urlencoded" + (" or application/json" if allow_json else "")
     raise InvalidRequest(f"Content-Type {media_type or '(none)'!r} is not supported; send {accepted}")

@@ -66,8 +66,9 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "/").replace('"', "'")
 
 
-def bearer_challenge(realm: str, error: OAuthError | None = None) -> str:
-    """RFC 6750 section 3: no error code when the request carried no credentials."""
+def bearer_challenge(realm: str, error: OAuthError | None = None, resource_metadata: str | None = None) -> str:
+    """RFC 6750 section 3: no error code when the request carried no credentials; RFC 9728
+    section 5.1: `resource_metadata`, the URL of the resource's metadata, when given."""
     parts = [f'realm="{_quoted(realm)}"']
     if error is not None:
         metrics.oauth_error(error.error)
@@ -75,25 +76,27 @@ def bearer_challenge(realm: str, error: OAuthError | None = None) -> str:
         parts.append(f'error_description="{_quoted(error.description)}"')
         if isinstance(error, InsufficientScope):
             parts.append(f'scope="{error.scope}"')
+    if resource_metadata is not None:
+        parts.append(f'resource_metadata="{_quoted(resource_metadata)}"')
     return "Bearer " + ", ".join(parts)
 
 
-def api_unauthenticated(realm: str) -> Response:
+def api_unauthenticated(realm: str, resource_metadata: str | None = None) -> Response:
     return json(
         {
             "error": "Couldn't authenticate you",
             "description": "This request needs credentials: send 'Authorization: Bearer TOKEN' with an OAuth access token, or sign in",
         },
         401,
-        {"WWW-Authenticate": bearer_challenge(realm)},
+        {"WWW-Authenticate": bearer_challenge(realm, None, resource_metadata)},
     )
 
 
-def api_error(realm: str, error: OAuthError) -> Response:
+def api_error(realm: str, error: OAuthError, resource_metadata: str | None = None) -> Response:
     """invalid_token (401), insufficient_scope (403), invalid_request (400) at the API."""
     log_debug(error)
     return json(
         {"error": error.error, "description": error.description},
         error.status_code,
-        {"WWW-Authenticate": bearer_challenge(realm, error)},
+        {"WWW-Authenticate": bearer_challenge(realm, error, resource_metadata)},
     )

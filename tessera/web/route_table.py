@@ -31,6 +31,7 @@ from tessera.web.endpoints import (
     login,
     logout,
     metrics,
+    resource_metadata,
     revoke,
     token,
     userinfo,
@@ -146,6 +147,11 @@ def routes(services: Services) -> list[BaseRoute]:
             allow_any_origin(bind(discovery.configuration)),
             methods=["GET"],
         ),
+        # RFC 9728 section 3.1: the API's metadata, and the same at the bare well-known path.
+        *[
+            Route(path, allow_any_origin(bind(resource_metadata.api_metadata)), methods=["GET"])
+            for path in (paths.API_RESOURCE_METADATA, paths.PROTECTED_RESOURCE_METADATA)
+        ],
         *console,
         Mount(paths.ASSETS, app=StaticFiles(directory=STATIC), name="assets"),
         Route(paths.METRICS, bind(metrics.metrics_endpoint), methods=["GET"]),

@@ -174,7 +174,7 @@ def assert_still_honoured(issuer: str, jwks: dict[str, Any], setup: Setup, old: 
     for alg, tokens in old.items():
         client = setup.clients[alg]
         verify(tokens.id_token, jwks, issuer=issuer, audience=client["identifier"], typ="JWT")
-        verify(tokens.access_token, jwks, issuer=issuer, audience=issuer, typ="at+jwt")
+        verify(tokens.access_token, jwks, issuer=issuer, audience=issuer + "/api/v2", typ="at+jwt")
         me = api_me(issuer, tokens.access_token)
         assert me.status_code == 200, me.text
         assert me.json()["user"]["email"] == ALICE
@@ -232,7 +232,7 @@ def test_rotation_old_tokens_still_validate_and_new_tokens_use_the_key_published
             # A refresh of a pre-rotation refresh token: a new JWT access token, new key.
             renewed = refresh(issuer, client, old[alg].refresh_token)
             assert kid_of(renewed["access_token"]) == next_kid[alg]
-            verify(renewed["access_token"], after_jwks, issuer=issuer, audience=issuer, typ="at+jwt")
+            verify(renewed["access_token"], after_jwks, issuer=issuer, audience=issuer + "/api/v2", typ="at+jwt")
             assert api_me(issuer, renewed["access_token"]).status_code == 200
             # A new authorization: the ID token and the access token are signed with the new key.
             fresh = obtain_tokens(issuer, client)
@@ -240,7 +240,7 @@ def test_rotation_old_tokens_still_validate_and_new_tokens_use_the_key_published
             assert kid_of(fresh.access_token) == next_kid[alg]
             claims = verify(fresh.id_token, after_jwks, issuer=issuer, audience=client["identifier"], typ="JWT")
             assert claims["nonce"] == "n-rotation"
-            verify(fresh.access_token, after_jwks, issuer=issuer, audience=issuer, typ="at+jwt")
+            verify(fresh.access_token, after_jwks, issuer=issuer, audience=issuer + "/api/v2", typ="at+jwt")
             assert api_me(issuer, fresh.access_token).status_code == 200
             # The old key signs nothing any more but still verifies what it signed, here and
             # at Tessera's own end_session_endpoint, which checks an id_token_hint's signature.

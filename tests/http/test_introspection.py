@@ -125,7 +125,7 @@ async def test_a_client_introspects_its_own_access_token(http: httpx.AsyncClient
         "exp": issued_at + 1800,
         "iat": issued_at,
         "token_type": "bearer",
-        "aud": world.origin,
+        "aud": world.origin + "/api/v2",
         "iss": world.origin,
     }
 
@@ -142,7 +142,7 @@ async def test_a_refresh_token_is_active_until_it_is_used(http: httpx.AsyncClien
         "exp": issued_at + THIRTY_DAYS,
         "iat": issued_at,
         "token_type": "refresh_token",
-        "aud": world.origin,
+        "aud": world.origin + "/api/v2",
         "iss": world.origin,
     }
     clock.advance(5)
@@ -191,7 +191,7 @@ async def test_a_legacy_non_expiring_token_has_no_exp(http: httpx.AsyncClient, w
         "sub": str(world.user.id),
         "iat": issued_at,
         "token_type": "bearer",
-        "aud": world.origin,
+        "aud": world.origin + "/api/v2",
         "iss": world.origin,
     }
     clock.advance(10 * 365 * 86400)
@@ -242,7 +242,7 @@ async def test_a_resource_server_sees_any_token_of_its_account(
         "exp": issued_at + 1800,
         "iat": issued_at,
         "token_type": "bearer",
-        "aud": world.origin,
+        "aud": world.origin + "/api/v2",
         "iss": world.origin,
     }
     spa = await code_tokens(http, world.spa, world.admin.email)

@@ -76,7 +76,8 @@ async def test_token_is_an_at_jwt_with_the_rfc9068_claims(
     # Section 2.2: iss, exp, aud, sub, client_id, iat, jti are REQUIRED; scope (2.2.3).
     assert claims["iss"] == world.origin
     assert claims["sub"] == str(world.user.id)
-    assert claims["aud"] == world.origin  # the resource is the account's API, on the issuer's origin
+    # RFC 9068 section 3: with no resource requested, the default resource, the account's API.
+    assert claims["aud"] == world.origin + "/api/v2"
     assert claims["client_id"] == jwt_client.client_id
     assert claims["scope"] == "read"
     assert isinstance(claims["jti"], str)

@@ -145,5 +145,6 @@ def server(*, grace: int = 10, **client_overrides: Any) -> Server:
         keys=stores.keys,
         code_lifetime=300,
         refresh_reuse_grace=grace,
+        resources=stores.resources,
     )
     return Server(stores=stores, ctx=ctx, client=client, user=user)

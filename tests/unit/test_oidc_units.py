@@ -244,6 +244,7 @@ def test_jti_of_a_token_this_issuer_signed() -> None:
         jti="jti-1",
         now=1_000.0,
         expires_at=1_300.0,
+        audience=ISSUER + "/api/v2",
     )
     assert jwt_access_tokens.jti_of(token, _published(key), ISSUER) == "jti-1"
     # Another issuer's claim, or a key that is not published: not ours.

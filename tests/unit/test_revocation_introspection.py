@@ -249,7 +249,8 @@ async def test_revocation_needs_the_token_parameter() -> None:
 
 
 async def test_an_active_token_of_the_caller_is_described() -> None:
-    """Section 2.2: active, with the token's scope, client, user, times, type and issuer."""
+    """Section 2.2: active, with the token's scope, client, user, times, type and issuer;
+    aud is the account's API, the default resource (RFC 8707, INTERFACE.md section 8)."""
     body = await _introspect({"token": ACCESS}, Tokens(access=make_token(scopes=("read", "tickets:write"))))
     assert body == {
         "active": True,
@@ -260,7 +261,7 @@ async def test_an_active_token_of_the_caller_is_described() -> None:
         "iat": 1000,
         "exp": 2800,
         "token_type": "bearer",
-        "aud": ISSUER,
+        "aud": ISSUER + "/api/v2",
         "iss": ISSUER,
     }
 

@@ -7,7 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import AuditEntry, AuthorizationCode, Client
-from tessera.protocol import audit_entries, id_token, issuance, lifetimes, pkce, redirect_uri, secrets, suspension
+from tessera.protocol import (
+    audit_entries,
+    id_token,
+    issuance,
+    lifetimes,
+    pkce,
+    redirect_uri,
+    resource_indicators,
+    secrets,
+    suspension,
+)
 from tessera.protocol.errors import InvalidGrant, echo
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
@@ -68,6 +78,9 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         )
     _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
     pkce.verify(request.params.get("code_verifier"), code.code_challenge)
+    # RFC 8707 section 2.2: the token may be for the resources of the authorization, or fewer.
+    requested = resource_indicators.requested(request.params)
+    audience = resource_indicators.within(requested, code.audience, request.issuer)
     await suspension.refuse_suspended(ctx.users, request.account.id, code.user_id)
     minted = issuance.mint(
         account_id=request.account.id,
@@ -79,6 +92,8 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         now=now,
         with_refresh=issuance.wants_refresh_token(request.client, code.scopes),
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
+        audience=audience,
+        refresh_audience=code.audience,
     )
     outcome = await ctx.codes.redeem(code.id, now, minted.rows)
     if outcome.reused:

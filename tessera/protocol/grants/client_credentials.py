@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.protocol import issuance, lifetimes, secrets, suspension
+from tessera.protocol import issuance, lifetimes, resource_indicators, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 
 _USER_ONLY_SCOPES = frozenset(scope_rules.OIDC_SCOPES)
+
+
+async def _target(request: TokenRequest, ctx: GrantContext) -> resource_indicators.Target:
+    """RFC 8707 section 2: any resource of the account; without `resource`, no lookup."""
+    requested = resource_indicators.requested(request.params)
+    return await resource_indicators.resolve(requested, request.account.id, request.issuer, ctx.resources)
 
 
 async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
@@ -30,6 +36,8 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     user_only = sorted(_USER_ONLY_SCOPES.intersection(scopes))
     if user_only:
         raise InvalidScope(f"scope {' '.join(user_only)} needs a signed-in user; client_credentials has none")
+    target = await _target(request, ctx)
+    scopes = resource_indicators.limit_scopes(scopes, target)
     minted = issuance.mint(
         account_id=request.account.id,
         client=client,
@@ -40,6 +48,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         now=request.now,
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         with_refresh=False,
+        audience=target.audience,
     )
     await ctx.tokens.issue(minted.rows)
     return issuance.token_response(minted)

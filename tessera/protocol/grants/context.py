@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tessera.model import Account, Client
 from tessera.protocol.errors import InvalidRequest
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, KeyRing, ResourceStore, TokenStore, UserStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +36,4 @@ class GrantContext:
     keys: KeyRing
     code_lifetime: int
     refresh_reuse_grace: int
+    resources: ResourceStore  # asked only when a request names a resource (RFC 8707)

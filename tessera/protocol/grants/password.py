@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.protocol import issuance, lifetimes, secrets
+from tessera.protocol import issuance, lifetimes, resource_indicators, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, TooManyRequests
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -21,6 +21,11 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     email = request.required("username")
     password = request.required("password")
     scopes = scope_rules.resolve(request.params.get("scope"), request.client.allowed_scopes)
+    # RFC 8707 section 2: any resource of the account; without `resource`, no lookup.
+    target = await resource_indicators.resolve(
+        resource_indicators.requested(request.params), request.account.id, request.issuer, ctx.resources
+    )
+    scopes = resource_indicators.limit_scopes(scopes, target)
     try:
         user = await ctx.authenticator.authenticate(
             request.account.id,
@@ -44,6 +49,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         now=request.now,
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         with_refresh=issuance.wants_refresh_token(request.client, scopes),
+        audience=target.audience,
     )
     await ctx.tokens.issue(minted.rows)
     return issuance.token_response(minted)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import AuditEntry, Client, RefreshToken
-from tessera.protocol import audit_entries, issuance, lifetimes, secrets, suspension
+from tessera.protocol import audit_entries, issuance, lifetimes, resource_indicators, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -107,6 +107,9 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     _may_refresh(request.client, token)
     await suspension.refuse_suspended(ctx.users, request.account.id, token.user_id)
     scopes = _narrowed(request, token)
+    # RFC 8707 section 2.2: a refresh may narrow the resources, never widen them; the new
+    # refresh token keeps the original ones, as it keeps the original scopes.
+    audience = resource_indicators.within(resource_indicators.requested(request.params), token.audience, request.issuer)
     minted = issuance.mint(
         account_id=request.account.id,
         client=request.client,
@@ -118,6 +121,8 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         with_refresh=True,
         refresh_scopes=token.scopes,
+        audience=audience,
+        refresh_audience=token.audience,
     )
     rotation = await ctx.tokens.rotate(token.id, request.now, minted.rows)
     if isinstance(rotation, AlreadyUsed):

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from tessera import paths
 from tessera.model import AccessToken, User
-from tessera.protocol import bearer, token_lookup
+from tessera.protocol import bearer, resource_metadata, token_lookup
 from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError
 from tessera.web import params, responses, sessions, tenancy
 from tessera.web.headers import header
@@ -72,6 +72,7 @@ async def _by_token(services: Services, host: AccountHost, token_value: str, sco
     )
     now = services.now()
     token = bearer.verify(token, host.account.id, now)
+    bearer.require_audience(token, host.issuer)
     bearer.require_scope(token.scopes, scope)
     if token.used_at is None or now - token.used_at >= USED_AT_RESOLUTION:
         await services.stores.tokens.touch(token.id, now)
@@ -110,10 +111,12 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
     async def run(services: Services, request: Request) -> Response:
         host = await tenancy.account_host(request, services)
         realm = host.account.subdomain
+        # RFC 9728 section 5.1: where a client learns how to get a token for this API.
+        metadata = resource_metadata.url(host.issuer)
         try:
             caller = await authenticate(services, request, host, scope)
         except Unauthenticated:
-            return responses.api_unauthenticated(realm)
+            return responses.api_unauthenticated(realm, metadata)
         except CsrfRefused:
             return responses.problem(
                 403,
@@ -122,7 +125,7 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
                 f"authenticity_token from GET {paths.API_USERS_ME} for this method",
             )
         except OAuthError as error:
-            return responses.api_error(realm, error)
+            return responses.api_error(realm, error, metadata)
         try:
             return await handler(services, request, host, caller)
         except InvalidRequest as error:  # a body the handler would not read (params.read_body)

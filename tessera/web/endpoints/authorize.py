@@ -114,6 +114,9 @@ async def _authorize(services: Services, request: Request, host: AccountHost, pa
     current = await sessions.current(request, services, host.account)
     try:
         auth_request = authorization.parse(params.values, params.repeated, client, reply)
+        auth_request = await authorization.with_resources(
+            auth_request, host.account.id, host.issuer, services.stores.resources
+        )
         signed_in = None if current is None else SignedIn(current.user_id, current.session.auth_time)
         grant = None if current is None else await services.stores.consents.find(current.user_id, client.id)
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
@@ -174,6 +177,9 @@ async def decide(services: Services, request: Request) -> Response:
     decision = form.get("decision")
     try:
         auth_request = authorization.parse(params.values, params.repeated, client, reply)
+        auth_request = await authorization.with_resources(
+            auth_request, host.account.id, host.issuer, services.stores.resources
+        )
         if decision != "allow":
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
