@@ -103,7 +103,11 @@ def mcp_server(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iter
     url = f"http://127.0.0.1:{port}/mcp"
     done = harness.tessera(server.database_url, "accounts", "update", server.subdomain, "--registration", "open")
     assert done.returncode == 0, done.stderr
-    _cli(server, "resources", "create", "--account", server.subdomain, "--uri", url, "--scope", "read")
+    _cli(
+        server,
+        *("resources", "create", "--account", server.subdomain, "--uri", url),
+        *("--name", "Example MCP server", "--scope", "read"),
+    )
     resource_server = _cli(
         server,
         *("clients", "create", "--account", server.subdomain, "--name", "Example MCP server"),
@@ -328,6 +332,43 @@ def test_the_protected_resource_metadata_names_the_account(server: Server, mcp_s
     assert metadata["resource"] == mcp_server.url
     assert metadata["authorization_servers"] == [server.issuer]
     assert metadata["scopes_supported"] == ["read"]
+
+
+def test_the_example_client_script(server: Server, mcp_server: McpServer) -> None:
+    """examples/mcp_server/client.py, as docs/agents.md tells a user to run it: it prints the
+    sign-in URL, receives the redirect on its loopback port and prints the tool's answer."""
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLE.with_name("client.py")), mcp_server.url],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=harness.clean_env(),
+        cwd=harness.ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        seen: list[str] = []
+        for line in process.stdout:
+            seen.append(line)
+            if line.strip().startswith(f"{server.issuer}/oauth/authorizations/new?"):
+                break
+        else:
+            raise AssertionError("the client printed no sign-in URL:\n" + "".join(seen))
+        done = harness.sign_in_and_allow(line.strip(), ALICE)
+        assert done.location.startswith("http://127.0.0.1:"), done.location
+        with httpx.Client(timeout=10) as browser:
+            landed = browser.get(done.location)
+        assert landed.status_code == 200, landed.text
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            harness.stop(process)
+    output = "".join(seen) + rest
+    assert process.returncode == 0, output
+    assert "tools: whoami, roll_dice" in output
+    assert f'"email": "{ALICE}"' in output
+    assert f'"{mcp_server.url}"' in output  # the audience
 
 
 def test_the_example_refuses_to_start_without_its_settings() -> None:
