@@ -44,21 +44,6 @@ EXAMPLE = harness.ROOT / "examples" / "mcp_server" / "server.py"
 RS_IDENTIFIER = "example-mcp-server"
 
 
-class LoopbackAsyncTransport(httpx2.AsyncHTTPTransport):
-    """harness.LoopbackTransport for the SDK's HTTP client (httpx2): `*.localhost` hosts are
-    reached on 127.0.0.1 with their Host header kept, which selects the account."""
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        wire = httpx2.Request(
-            request.method,
-            request.url.copy_with(host="127.0.0.1"),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=request.extensions,
-        )
-        return await super().handle_async_request(wire)
-
-
 class MemoryStorage:
     """The SDK's TokenStorage protocol, in memory: what the client registered and received."""
 
@@ -219,7 +204,7 @@ async def _connect_and_call(mcp_url: str) -> Run:
         callback_handler=callback_handler,
     )
     async with (
-        httpx2.AsyncClient(auth=oauth, transport=LoopbackAsyncTransport(), timeout=30) as http_client,
+        httpx2.AsyncClient(auth=oauth, transport=harness.AsyncHttpx2LoopbackTransport(), timeout=30) as http_client,
         Client(streamable_http_client(mcp_url, http_client=http_client)) as client,
     ):
         tools = await client.list_tools()
