@@ -242,6 +242,12 @@ def test_the_sdk_client_finds_registers_signs_in_and_calls_a_tool(server: Server
     assert sent["resource"] == [mcp_server.url]
     assert sent["code_challenge_method"] == ["S256"]
     assert run.consent_shown == [True], "a self-registered app is shown to the user before it gets a token"
+    # The SDK bound the registration to the account it found (the issuer of its metadata),
+    # and the account records that the client registered itself.
+    assert run.storage.client_info.issuer == server.issuer
+    registered = _cli(server, "clients", "show", client_id, "--account", server.subdomain)["client"]
+    assert registered["registration"] == "dynamic"
+    assert registered["name"] == "Tessera MCP e2e agent"
 
     # The tool answered for Alice, through the app that registered itself.
     alice = server.user(ALICE)
