@@ -14,6 +14,7 @@ from tessera import paths
 from tessera.web.admin import apps as admin_apps
 from tessera.web.admin import audit as admin_audit
 from tessera.web.admin import clients as admin_clients
+from tessera.web.admin import resources as admin_resources
 from tessera.web.admin import tokens as admin_tokens
 from tessera.web.admin import users as admin_users
 from tessera.web.api import audit_logs, clients, global_clients, openapi, tickets, tokens, users
@@ -118,6 +119,13 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.ADMIN_TOKENS, bind(admin_tokens.index), methods=["GET"]),
         Route(paths.ADMIN_TOKENS + "/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
         Route(paths.ADMIN_AUDIT, bind(admin_audit.index), methods=["GET"]),
+        Route(paths.ADMIN_RESOURCES, bind(admin_resources.index), methods=["GET"]),
+        Route(paths.ADMIN_RESOURCES, bind(admin_resources.create), methods=["POST"]),
+        Route(paths.ADMIN_RESOURCES + "/new", bind(admin_resources.new), methods=["GET"]),
+        Route(
+            paths.ADMIN_RESOURCES + "/{resource_id:int}/delete", bind(admin_resources.confirm_delete), methods=["GET"]
+        ),
+        Route(paths.ADMIN_RESOURCES + "/{resource_id:int}/delete", bind(admin_resources.delete), methods=["POST"]),
     ]
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).

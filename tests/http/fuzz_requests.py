@@ -70,6 +70,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET admin tokens", "GET", paths.ADMIN_TOKENS),
     Endpoint("POST admin token revoke", "POST", paths.ADMIN_TOKENS + "/{token}/revoke"),
     Endpoint("GET admin audit", "GET", paths.ADMIN_AUDIT),
+    Endpoint("GET admin resources", "GET", paths.ADMIN_RESOURCES),
+    Endpoint("POST admin resources", "POST", paths.ADMIN_RESOURCES),
+    Endpoint("POST admin resource delete", "POST", paths.ADMIN_RESOURCES + "/{client}/delete"),
+    Endpoint("GET resource metadata", "GET", paths.API_RESOURCE_METADATA),
     *_api("GET", paths.API_USERS_ME),
     *_api("GET", paths.API_USERS),
     *_api("POST", paths.API_USERS),
@@ -167,6 +171,8 @@ WORDS = (
     "/admin",
     "//evil.example",
     "http://evil.example/",
+    "https://mcp.example.com/mcp#frag",
+    "urn:ietf:params:oauth:x",
 )
 NAMES = (
     # OAuth and OIDC parameters
@@ -196,6 +202,7 @@ NAMES = (
     "id_token_hint",
     "post_logout_redirect_uri",
     "login_hint",
+    "resource",
     # pages and forms
     "authenticity_token",
     "email",
@@ -225,6 +232,7 @@ NAMES = (
     "status",
     "comment",
     "scopes",
+    "uri",
     # listings
     "page[size]",
     "page[after]",
@@ -427,6 +435,13 @@ FORM_SHAPES: dict[str, list[tuple[str, Any]]] = {
     ],
     "POST admin user": [("authenticity_token", R("csrf")), ("name", "Renamed"), ("role", "end-user")],
     "POST admin token revoke": [("authenticity_token", R("csrf"))],
+    "POST admin resources": [
+        ("authenticity_token", R("csrf")),
+        ("uri", "https://mcp.example.com/mcp"),
+        ("name", "Fuzz"),
+        ("scopes", "tickets:read"),
+    ],
+    "POST admin resource delete": [("authenticity_token", R("csrf"))],
 }
 _LISTING = [("page[size]", "2"), ("page[after]", "1"), ("all", "true"), ("client_id", R("web.id"))]
 QUERY_SHAPES: dict[str, list[tuple[str, Any]]] = {

@@ -83,6 +83,7 @@ class Server:
         client_id: int | None = None,
         account_id: int = ACCOUNT_ID,
         expires_at: float = NOW + 300,
+        audience: tuple[str, ...] = (),
     ) -> int:
         return await self.stores.codes.create(
             NewCode(
@@ -98,6 +99,7 @@ class Server:
                 auth_time=NOW - 60,
                 created_at=NOW - 60,
                 expires_at=expires_at,
+                audience=audience,
             )
         )
 
@@ -108,6 +110,7 @@ class Server:
         refresh_scopes: tuple[str, ...] | None = None,
         client_id: int | None = None,
         expires_at: float = NOW + 86_400,
+        audience: tuple[str, ...] = (),
     ) -> None:
         """RFC 6749 section 6's refresh token, issued at NOW - 100 with section 5.1's access token."""
         await self.stores.tokens.issue(
@@ -122,6 +125,7 @@ class Server:
                     family=FAMILY,
                     created_at=NOW - 100,
                     expires_at=NOW + 1_700,
+                    audience=audience,
                 ),
                 refresh=NewRefreshToken(sha256(REFRESH_REQUEST["refresh_token"]), expires_at, refresh_scopes),
             )

@@ -41,3 +41,11 @@ def test_too_many_fields_are_refused_on_both_paths(text: str) -> None:
 def test_nul_is_refused() -> None:
     with pytest.raises(InvalidRequest, match="NUL"):
         _parse_urlencoded("scope=read\x00")
+
+
+def test_resource_may_be_repeated_rfc8707_2() -> None:
+    """RFC 8707 section 2: "Multiple resource parameters MAY be used"; they are kept, in
+    order, joined by spaces (no absolute URI holds one), and not reported as repeated."""
+    params = _parse_urlencoded("resource=https%3A%2F%2Fa.example%2F&resource=https://b.example/&scope=read")
+    assert params.values["resource"] == "https://a.example/ https://b.example/"
+    assert params.repeated == frozenset()

@@ -1,0 +1,95 @@
+"""Console: the protected resources the account's tokens may be for (INTERFACE.md section 8,
+RFC 8707): list, register (URI, name, the scopes it allows), delete after a confirmation
+page. The account's own API is shown first: a resource without being registered.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera import paths
+from tessera.management import resources
+from tessera.management.errors import Invalid, ManagementError
+from tessera.model import Resource
+from tessera.protocol import resource_indicators
+from tessera.protocol import resource_metadata as metadata
+from tessera.web import tenancy
+from tessera.web.admin.common import Console, console_page, done, page, read_form, record
+
+LIST = paths.ADMIN_RESOURCES
+
+
+async def _issuer(console: Console, request: Request) -> str:
+    return (await tenancy.account_host(request, console.services)).issuer
+
+
+@console_page
+async def index(console: Console, request: Request) -> Response:
+    found = await resources.list_for_account(console.services.stores, console.account, limit=100)
+    issuer = await _issuer(console, request)
+    return await page(
+        console,
+        "admin/resources.html",
+        section="resources",
+        title="Resources",
+        resources=found,
+        api=resource_indicators.account_api(issuer),
+        metadata_url=metadata.url(issuer),
+    )
+
+
+async def _new_page(console: Console, values: dict[str, str], errors: dict[str, list[str]], status: int) -> Response:
+    return await page(
+        console, "admin/resource_new.html", section="resources", title="New resource", status=status,
+        values=values, errors=errors,
+    )  # fmt: skip
+
+
+@console_page
+async def new(console: Console, request: Request) -> Response:
+    return await _new_page(console, {"uri": "", "name": "", "scopes": ""}, {}, 200)
+
+
+@console_page
+async def create(console: Console, request: Request) -> Response:
+    form = await read_form(console, request)
+    values = {"uri": form.get("uri").strip(), "name": form.get("name").strip(), "scopes": form.get("scopes").strip()}
+    spec = resources.ResourceSpec(uri=values["uri"], name=values["name"], scopes=tuple(values["scopes"].split()))
+    try:
+        resource = await resources.create(
+            console.services.stores,
+            console.account,
+            await _issuer(console, request),
+            spec,
+            console.now(),
+            console.actor,
+        )
+    except ManagementError as error:
+        errors = dict(error.fields) if isinstance(error, Invalid) else {"": [str(error)]}
+        return await _new_page(console, values, errors, 422)
+    return await done(console, LIST, f"{resource.name} was registered: clients may ask for tokens for {resource.uri}.")
+
+
+async def _resource(console: Console, request: Request) -> Resource:
+    find = partial(resources.get, console.services.stores, console.account)
+    missing = ("Resource not found", "This account has no such resource. It may have been deleted.")
+    return await record(console, request, "resource_id", find, missing)
+
+
+@console_page
+async def confirm_delete(console: Console, request: Request) -> Response:
+    resource = await _resource(console, request)
+    return await page(
+        console, "admin/resource_delete.html", section="resources", title=f"Delete {resource.name}", resource=resource
+    )
+
+
+@console_page
+async def delete(console: Console, request: Request) -> Response:
+    resource = await _resource(console, request)
+    await read_form(console, request)  # for its CSRF check: the form carries nothing else
+    await resources.delete(console.services.stores, console.account, resource.id, console.actor, console.now())
+    return await done(console, LIST, f"{resource.name} was deleted; no new tokens may be for it.")
