@@ -21,7 +21,19 @@ CONSENT = "oauth_consent"
 USER = "user"
 SIGNING_KEY = "signing_key"
 RESOURCE = "oauth_resource"  # a protected resource registered for the account (RFC 8707)
-SOURCE_TYPES = (OAUTH_CLIENT, GLOBAL_CLIENT, OAUTH_TOKEN, CONSENT, USER, SIGNING_KEY, RESOURCE)
+ACCOUNT = "account"  # the account's own settings, such as its registration policy
+REGISTRATION_TOKEN = "registration_token"  # an initial access token for dynamic registration
+SOURCE_TYPES = (
+    OAUTH_CLIENT,
+    GLOBAL_CLIENT,
+    OAUTH_TOKEN,
+    CONSENT,
+    USER,
+    SIGNING_KEY,
+    RESOURCE,
+    ACCOUNT,
+    REGISTRATION_TOKEN,
+)
 
 # action: what happened to it.
 CREATE = "create"

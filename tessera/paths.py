@@ -16,6 +16,9 @@ REVOKE = "/oauth/revoke"
 INTROSPECT = "/oauth/introspect"
 USERINFO = "/oauth/userinfo"
 JWKS = "/oauth/jwks"
+# Dynamic client registration (RFC 7591 section 3) and each registration (RFC 7592 section 2).
+REGISTER = "/oauth/register"
+REGISTRATION = REGISTER + "/{client_id}"
 
 # Discovery (RFC 8414 section 3, OIDC Discovery 1.0 section 4).
 OPENID_CONFIGURATION = "/.well-known/openid-configuration"
@@ -41,6 +44,7 @@ ADMIN_APPS = ADMIN + "/apps"
 ADMIN_USERS = ADMIN + "/users"
 ADMIN_TOKENS = ADMIN + "/tokens"
 ADMIN_AUDIT = ADMIN + "/audit"
+ADMIN_REGISTRATION = ADMIN + "/registration"
 
 # The REST API; every API path also answers with a ".json" suffix.
 API = "/api/v2"

@@ -61,6 +61,9 @@ class Settings:
     throttle_sign_in_per_address: int = 30
     throttle_client_auth_per_client: int = 10
     throttle_client_auth_per_address: int = 30
+    # Open dynamic client registrations (RFC 7591) counted per source address and account
+    # before the waits begin: every registration counts, not only failed ones.
+    throttle_registration_per_address: int = 20
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -190,6 +193,9 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         throttle_client_auth_per_client=_int_setting(env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT", 10, 1, "failures"),
         throttle_client_auth_per_address=_int_setting(
             env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS", 30, 1, "failures"
+        ),
+        throttle_registration_per_address=_int_setting(
+            env, "TESSERA_THROTTLE_REGISTRATION_PER_ADDRESS", 20, 1, "registrations"
         ),
     )
 

@@ -26,6 +26,7 @@ SIGN_IN_EMAIL = "sign_in_email"
 SIGN_IN_ADDRESS = "sign_in_address"
 CLIENT_AUTH_CLIENT = "client_auth_client"
 CLIENT_AUTH_ADDRESS = "client_auth_address"
+REGISTRATION_ADDRESS = "registration_address"
 # Refusals remembered at most; past it, the ended ones are forgotten (then all of them).
 _REMEMBERED = 10_000
 
@@ -48,6 +49,7 @@ class Throttles:
         self.sign_in_address = Rule(SIGN_IN_ADDRESS, settings.throttle_sign_in_per_address, window, wait)
         self.client = Rule(CLIENT_AUTH_CLIENT, settings.throttle_client_auth_per_client, window, wait)
         self.client_address = Rule(CLIENT_AUTH_ADDRESS, settings.throttle_client_auth_per_address, window, wait)
+        self.registration = Rule(REGISTRATION_ADDRESS, settings.throttle_registration_per_address, window, wait)
         self._refused_until: dict[tuple[str, str], float] = {}
 
     # Sign-in (the login page and the password grant).
@@ -117,6 +119,18 @@ class Throttles:
         refused = _refusal(met)
         if refused is not None:
             metrics.throttled("client_authentication")
+        return refused
+
+    # Open dynamic client registration (RFC 7591): every attempt counts, per source address.
+
+    async def registration_attempt(self, account_id: int, address: str | None, now: float) -> int | None:
+        """Count an open registration before it is looked at: seconds to wait (429), or None."""
+        if not self.on:
+            return None
+        met = await self.store.attempt([(self.registration, _key(account_id, address or "unknown"))], now)
+        refused = _refusal(met)
+        if refused is not None:
+            metrics.throttled("registration")
         return refused
 
     def _remember(self, kind: str, key: str, now: float, until: float) -> None:

@@ -57,7 +57,7 @@ def update(state: CliState, subdomain: str, registration: str, as_json: bool) ->
     settings = state.settings()
 
     async def action(stores: Stores) -> Account:
-        return await account_rules.set_registration_policy(stores, subdomain, registration)
+        return await account_rules.set_registration_policy(stores, subdomain, registration, now=settings.clock())
 
     account = run(settings, action)
     url = origin(settings.scheme, account_host(account.subdomain, settings.base_domain))

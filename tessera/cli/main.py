@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tessera.cli import accounts, clients, db, keys, resources, serve, tokens, users
+from tessera.cli import accounts, clients, db, keys, registration_tokens, resources, serve, tokens, users
 from tessera.cli.context import CliState
 
 
@@ -25,6 +25,7 @@ cli.add_command(clients.clients)
 cli.add_command(tokens.tokens)
 cli.add_command(keys.keys)
 cli.add_command(resources.resources)
+cli.add_command(registration_tokens.registration_tokens)
 
 
 def main() -> None:

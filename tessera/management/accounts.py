@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
+from tessera.management import audit_events as ev
 from tessera.management.errors import ManagementError, NotFound
-from tessera.model import REGISTRATION_POLICIES, Account
+from tessera.model import REGISTRATION_POLICIES, Account, AuditEntry
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
@@ -39,12 +41,23 @@ async def get(stores: Stores, subdomain: str) -> Account:
     return account
 
 
-async def set_registration_policy(stores: Stores, subdomain: str, policy: str) -> Account:
-    """Who may register clients at the account's registration endpoint (RFC 7591 section 3)."""
+async def set_registration_policy(
+    stores: Stores, subdomain: str, policy: str, actor: ev.Actor = ev.SYSTEM_ACTOR, now: float | None = None
+) -> Account:
+    """Who may register clients at the account's registration endpoint (RFC 7591 section 3);
+    a change is written to the audit log."""
     if policy not in REGISTRATION_POLICIES:
         raise ManagementError(f"registration policy {policy!r} is not one of: {', '.join(REGISTRATION_POLICIES)}")
     account = await get(stores, subdomain)
-    updated = await stores.accounts.set_registration_policy(account.id, policy)
+    when = time.time() if now is None else now
+
+    def record(updated: Account | None) -> list[AuditEntry]:
+        if updated is None or account.registration_policy == policy:
+            return []
+        change = f"changed the dynamic client registration policy from {account.registration_policy} to {policy}"
+        return [ev.entry(account.id, actor, ev.UPDATE, ev.ACCOUNT, account.id, account.subdomain, change, when)]
+
+    updated = await stores.accounts.set_registration_policy(account.id, policy, record)
     if updated is None:  # deleted meanwhile
         raise NotFound(f"no account with subdomain {subdomain!r}")
     return updated

@@ -4,6 +4,7 @@ tessera/audit_vocabulary.py so that the framework-free protocol can record with 
 from __future__ import annotations
 
 from tessera.audit_vocabulary import (
+    ACCOUNT,
     ACTIONS,
     AUTHORIZE,
     CODE_REPLAY,
@@ -17,6 +18,7 @@ from tessera.audit_vocabulary import (
     REFRESH_REUSE,
     REGENERATE_SECRET,
     REGISTER,
+    REGISTRATION_TOKEN,
     RESOURCE,
     REVOKE,
     ROTATE_KEY,
@@ -37,6 +39,7 @@ from tessera.audit_vocabulary import (
 )
 
 __all__ = [
+    "ACCOUNT",
     "ACTIONS",
     "AUTHORIZE",
     "CODE_REPLAY",
@@ -50,6 +53,7 @@ __all__ = [
     "REFRESH_REUSE",
     "REGENERATE_SECRET",
     "REGISTER",
+    "REGISTRATION_TOKEN",
     "RESOURCE",
     "REVOKE",
     "ROTATE_KEY",

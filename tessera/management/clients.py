@@ -196,7 +196,7 @@ def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
     )
 
 
-def _column_values(values: dict[str, Any], client: Client) -> dict[str, Any]:
+def column_values(values: dict[str, Any], client: Client) -> dict[str, Any]:
     columns = dict(values)
     columns["redirect_uris"] = "\n".join(values["redirect_uris"])
     columns["grant_types"] = " ".join(values["grant_types"])
@@ -229,7 +229,7 @@ async def update(
         return [_entry(account.id, actor, ev.UPDATE, updated, f"changed {', '.join(changed) or 'nothing'}", now)]
 
     try:
-        updated = await stores.clients.update(account.id, client_id, _column_values(values, client), now, record)
+        updated = await stores.clients.update(account.id, client_id, column_values(values, client), now, record)
     except Duplicate:
         raise _duplicate(str(values["identifier"]), account) from None
     if updated is None:

@@ -233,8 +233,13 @@ def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, r
     scopes = scope_rules.resolve(params.get("scope"), client.allowed_scopes)
     challenge = ""
     if response_type == "code":
+        # PKCE is required of public clients (RFC 9700 section 2.1.1) and of every client
+        # that registered itself, confidential or not: no admin vouched for how it keeps
+        # its secret (docs/registration.md).
         challenge = pkce.parse_challenge(
-            params.get("code_challenge"), params.get("code_challenge_method"), required=client.is_public
+            params.get("code_challenge"),
+            params.get("code_challenge_method"),
+            required=client.is_public or client.is_self_registered,
         )
     return AuthorizationRequest(
         client=client,

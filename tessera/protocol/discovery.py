@@ -23,8 +23,10 @@ def grant_types() -> list[str]:
     return list(dict.fromkeys([*RESPONSE_TYPES.values(), *GRANTS]))
 
 
-def metadata(issuer: str) -> dict[str, Any]:
-    return {
+def metadata(issuer: str, *, registration: bool = False) -> dict[str, Any]:
+    """The document; `registration`: the account lets clients register themselves (its
+    policy is not `off`), so RFC 8414 section 2's registration_endpoint is advertised."""
+    document = {
         "issuer": issuer,
         "authorization_endpoint": issuer + paths.AUTHORIZE,
         "token_endpoint": issuer + paths.TOKEN,
@@ -67,3 +69,6 @@ def metadata(issuer: str) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "service_documentation": issuer + paths.HOME,
     }
+    if registration:
+        document["registration_endpoint"] = issuer + paths.REGISTER
+    return document

@@ -101,6 +101,18 @@ class TooManyRequests(OAuthError):
         self.retry_after = retry_after
 
 
+class InvalidRedirectUri(OAuthError):
+    """RFC 7591 section 3.2.2: "The value of one or more redirection URIs is invalid"."""
+
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(OAuthError):
+    """RFC 7591 section 3.2.2: "The value of one of the client metadata fields is invalid"."""
+
+    error = "invalid_client_metadata"
+
+
 class LoginRequired(OAuthError):
     """OIDC Core 3.1.2.6: prompt=none and nobody is signed in."""
 

@@ -39,7 +39,7 @@ def parse_challenge(challenge: str | None, method: str | None, *, required: bool
             raise InvalidRequest("code_challenge_method was sent without code_challenge")
         if required:
             raise InvalidRequest(
-                "this is a public client, so PKCE is required: send code_challenge "
+                "PKCE is required of public clients and of clients that registered themselves: send code_challenge "
                 "(BASE64URL(SHA256(code_verifier))) and code_challenge_method=S256"
             )
         return ""

@@ -71,6 +71,17 @@ def problem(uri: str) -> str | None:
     )
 
 
+def https_or_loopback(uri: str) -> bool:
+    """An https URI, or http on a loopback address or localhost (RFC 8252 sections 7.3 and
+    8.3): what a client that registered itself without an admin may use. A private-use
+    scheme is not: any app on the device could claim it."""
+    parts = _split(uri)
+    if parts is None or not parts.hostname:
+        return False
+    scheme = parts.scheme.lower()
+    return scheme == "https" or (scheme == "http" and _is_local_host(parts.hostname))
+
+
 def validate(uri: str) -> str:
     reason = problem(uri)
     if reason is not None:

@@ -20,6 +20,9 @@ ACCESS_TOKEN_PREFIX: Final = "tsa_"
 REFRESH_TOKEN_PREFIX: Final = "tsr_"
 CODE_PREFIX: Final = "tsc_"
 CLIENT_SECRET_PREFIX: Final = "tss_"
+# Dynamic client registration (RFC 7591 section 3, RFC 7592 section 3).
+INITIAL_ACCESS_TOKEN_PREFIX: Final = "tsi_"
+REGISTRATION_ACCESS_TOKEN_PREFIX: Final = "tsg_"
 
 # How much of a secret may be shown again after issue: the prefix and a few characters,
 # enough to recognise it, far too little to use it.

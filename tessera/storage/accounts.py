@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from tessera.model import Account
+from tessera.model import Account, AuditEntry
+from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
@@ -69,7 +72,10 @@ class SqlAccountStore:
     async def create(self, subdomain: str, name: str, now: float) -> Account:
         return await self.db.write(insert, subdomain, name, now)
 
-    async def set_registration_policy(self, account_id: int, policy: str) -> Account | None:
-        account = await self.db.write(set_registration_policy, account_id, policy)
+    async def set_registration_policy(
+        self, account_id: int, policy: str, record: Callable[[Account | None], Iterable[AuditEntry]] | None = None
+    ) -> Account | None:
+        fn = set_registration_policy if record is None else audited(set_registration_policy, record)
+        account = await self.db.write(fn, account_id, policy)
         self._memo.clear()
         return account

@@ -18,7 +18,14 @@ from tessera.storage.cache import Memo
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
 from tessera.storage.ids import storable
-from tessera.storage.schema import access_tokens, authorization_codes, clients, grants, refresh_tokens
+from tessera.storage.schema import (
+    access_tokens,
+    authorization_codes,
+    client_registrations,
+    clients,
+    grants,
+    refresh_tokens,
+)
 
 # The audit entries a change records, computed from its result (storage/audit.py).
 Record = Callable[[Any], Iterable[AuditEntry]]
@@ -100,6 +107,10 @@ def _client(row: Row) -> Client:  # type: ignore[type-arg]
         previous_secret_expires_at=row.previous_secret_expires_at,
         registration=row.registration,
     )
+
+
+# For storage modules that read client rows joined with their own columns.
+client_of_row = _client
 
 
 def find(conn: Connection, account_id: int, identifier: str) -> Client | None:
@@ -237,7 +248,7 @@ def delete_with_everything(conn: Connection, account_id: int, client_id: int) ->
     client = get_own(conn, account_id, client_id)
     if client is None:
         return None
-    for table in (refresh_tokens, access_tokens, authorization_codes, grants):
+    for table in (refresh_tokens, access_tokens, authorization_codes, grants, client_registrations):
         conn.execute(table.delete().where(table.c.client_id == client_id))
     conn.execute(clients.delete().where(clients.c.id == client_id))
     return client
@@ -301,6 +312,10 @@ class SqlClientStore:
         and an identifier may have changed, so forget them all (cheap: changes are rare)."""
         self._memo.clear()
         self._by_id.clear()
+
+    def forget(self) -> None:
+        """After a change made by another store (a registration updated, RFC 7592)."""
+        self._forget()
 
     def _forget_tokens(self) -> None:
         if self.tokens is not None:

@@ -227,6 +227,38 @@ console_notices = sa.Table(
     sa.Index("ix_console_notices_session_id", "session_id"),
 )
 
+# Initial access tokens (RFC 7591 section 3): made by an admin, good for one registration
+# before expires_at; client_id records the client registered with it.
+registration_tokens = sa.Table(
+    "registration_tokens",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _fk("accounts.id"),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    sa.Column("token_prefix", sa.String(16), nullable=False),
+    # No foreign key: the token outlives the admin who made it, as audit entries do.
+    sa.Column("created_by_id", Id, nullable=True),
+    sa.Column("created_by_name", sa.String(255), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("used_at", Time, nullable=True),
+    sa.Column("client_id", Id, nullable=True),
+    sa.Index("ix_registration_tokens_account_id_id", "account_id", "id"),
+)
+
+# The registration of a client that registered itself (RFC 7592 section 3): the digest of
+# its registration access token, which a PUT replaces, and the authentication method it chose.
+client_registrations = sa.Table(
+    "client_registrations",
+    metadata,
+    sa.Column("client_id", Id, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    _fk("accounts.id"),
+    sa.Column("token_digest", Digest, nullable=False, unique=True),
+    sa.Column("token_endpoint_auth_method", sa.String(32), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
 # Throttle counters (storage/throttles.py): one row per thing counted, e.g. the sign-in
 # failures of one account's email, or of one source address, shared by every node.
 throttles = sa.Table(

@@ -12,6 +12,7 @@ from tessera.storage.consents import SqlConsentStore
 from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.keys import SqlKeyStore
+from tessera.storage.registrations import SqlRegistrationStore
 from tessera.storage.resources import SqlResourceStore
 from tessera.storage.sessions import SqlSessionStore
 from tessera.storage.throttles import SqlThrottleStore
@@ -36,15 +37,17 @@ class Stores:
     audit: SqlAuditStore
     console_notices: SqlConsoleNoticeStore
     resources: SqlResourceStore
+    registrations: SqlRegistrationStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
         tokens = SqlTokenStore(db)
+        clients = SqlClientStore(db, tokens)
         return cls(
             db=db,
             accounts=SqlAccountStore(db),
             users=SqlUserStore(db, tokens),
-            clients=SqlClientStore(db, tokens),
+            clients=clients,
             consents=SqlConsentStore(db, tokens),
             codes=SqlCodeStore(db),
             tokens=tokens,
@@ -55,4 +58,5 @@ class Stores:
             audit=SqlAuditStore(db),
             console_notices=SqlConsoleNoticeStore(db),
             resources=SqlResourceStore(db),
+            registrations=SqlRegistrationStore(db, clients),
         )

@@ -14,6 +14,7 @@ from tessera import paths
 from tessera.web.admin import apps as admin_apps
 from tessera.web.admin import audit as admin_audit
 from tessera.web.admin import clients as admin_clients
+from tessera.web.admin import registration as admin_registration
 from tessera.web.admin import resources as admin_resources
 from tessera.web.admin import tokens as admin_tokens
 from tessera.web.admin import users as admin_users
@@ -32,6 +33,7 @@ from tessera.web.endpoints import (
     login,
     logout,
     metrics,
+    registration,
     resource_metadata,
     revoke,
     token,
@@ -126,6 +128,14 @@ def routes(services: Services) -> list[BaseRoute]:
             paths.ADMIN_RESOURCES + "/{resource_id:int}/delete", bind(admin_resources.confirm_delete), methods=["GET"]
         ),
         Route(paths.ADMIN_RESOURCES + "/{resource_id:int}/delete", bind(admin_resources.delete), methods=["POST"]),
+        Route(paths.ADMIN_REGISTRATION, bind(admin_registration.index), methods=["GET"]),
+        Route(paths.ADMIN_REGISTRATION + "/policy", bind(admin_registration.set_policy), methods=["POST"]),
+        Route(paths.ADMIN_REGISTRATION + "/tokens", bind(admin_registration.create_token), methods=["POST"]),
+        Route(
+            paths.ADMIN_REGISTRATION + "/tokens/{token_id:int}/revoke",
+            bind(admin_registration.revoke_token),
+            methods=["POST"],
+        ),
     ]
     return [
         # JSON endpoints that browser apps may call from any origin (web/cors.py).
@@ -138,6 +148,13 @@ def routes(services: Services) -> list[BaseRoute]:
             Route(path, preflight("GET, POST"), methods=["OPTIONS"])
             for path in (paths.TOKEN, paths.REVOKE, paths.INTROSPECT, paths.USERINFO)
         ],
+        # Dynamic client registration (RFC 7591, RFC 7592): agents in browsers register too.
+        Route(paths.REGISTER, allow_any_origin(bind(registration.register)), methods=["POST"]),
+        Route(paths.REGISTER, preflight("POST"), methods=["OPTIONS"]),
+        Route(paths.REGISTRATION, allow_any_origin(bind(registration.read)), methods=["GET"]),
+        Route(paths.REGISTRATION, allow_any_origin(bind(registration.replace)), methods=["PUT"]),
+        Route(paths.REGISTRATION, allow_any_origin(bind(registration.delete)), methods=["DELETE"]),
+        Route(paths.REGISTRATION, preflight("GET, PUT, DELETE"), methods=["OPTIONS"]),
         Route(paths.AUTHORIZE, bind(authorize.new), methods=["GET"]),
         Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
         *api_v2,

@@ -21,7 +21,7 @@ from tests.support import PASSWORD, Clock, World, add_client, forms, make_world,
 pytestmark = pytest.mark.anyio
 
 PAGES = ("/admin", "/admin/clients", "/admin/clients/new", "/admin/apps", "/admin/users", "/admin/users/new")
-PAGES += ("/admin/tokens", "/admin/audit")
+PAGES += ("/admin/tokens", "/admin/audit", "/admin/registration")
 
 
 async def _as_admin(http: httpx.AsyncClient, world: World) -> None:

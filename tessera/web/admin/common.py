@@ -221,7 +221,11 @@ async def page(
 ) -> Response:
     """A console page; shows (and so uses up) the notice the last action left."""
     notice = await notices.take(console.services, console.current)
-    secret_shown = notice is not None and notice.secret is not None and template == "admin/client.html"
+    secret_shown = (
+        notice is not None
+        and notice.secret is not None
+        and template in ("admin/client.html", "admin/registration.html")
+    )
     return pages.render(
         console.services.templates,
         template,

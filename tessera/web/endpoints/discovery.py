@@ -18,7 +18,8 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 
 async def configuration(services: Services, request: Request) -> Response:
     host = await tenancy.account_host(request, services)
-    return responses.json(discovery.metadata(host.issuer), 200, CACHE)
+    registration = host.account.registration_policy != "off"
+    return responses.json(discovery.metadata(host.issuer, registration=registration), 200, CACHE)
 
 
 async def jwks(services: Services, request: Request) -> Response:

@@ -1,0 +1,210 @@
+"""Client metadata of dynamic registration: RFC 7591 sections 2 and 3.2, RFC 7592 section 3.
+
+A registration request is read into the same Draft an admin's client is (client_rules.py),
+so one rule set decides what a client may be; on top of it come the limits of a client
+that registered itself: the authorization code grant (with refresh tokens) and the `code`
+response type only, PKCE always (protocol/authorization.py), and redirect URIs that are
+https or loopback. Problems become RFC 7591 section 3.2.2 errors naming the field as the
+RFC names it.
+
+Fields Tessera keeps: client_name, redirect_uris, logo_uri, scope, grant_types,
+response_types, token_endpoint_auth_method. RFC 7591 section 2 lets a server ignore
+metadata it does not support; client_uri, tos_uri, policy_uri, contacts, software_id and
+software_version are checked for their type and then not kept, and every other field is
+ignored. The response echoes exactly what was kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tessera.management.client_rules import Draft
+from tessera.management.errors import Invalid
+from tessera.model import Client
+from tessera.protocol import redirect_uri
+from tessera.protocol.errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, OAuthError, echo
+
+NONE, BASIC, POST = "none", "client_secret_basic", "client_secret_post"
+AUTH_METHODS = (NONE, BASIC, POST)
+GRANTS = ("authorization_code", "refresh_token")
+RESPONSE_TYPES = ("code",)
+# Checked for their type, not kept (see the module's docstring).
+_URIS_NOT_KEPT = ("client_uri", "tos_uri", "policy_uri")
+_STRINGS_NOT_KEPT = ("software_id", "software_version")
+# What a client may not send in an update (RFC 7592 section 2.2): the server's own fields.
+SERVER_FIELDS = (
+    "registration_access_token",
+    "registration_client_uri",
+    "client_secret_expires_at",
+    "client_id_issued_at",
+)
+# Our field names (client_rules.py) as RFC 7591 section 2 names them.
+RFC_NAMES = {
+    "name": "client_name",
+    "logo_url": "logo_uri",
+    "allowed_scopes": "scope",
+    "redirect_uri": "redirect_uris",
+    "kind": "token_endpoint_auth_method",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """A registration request, read: the client's draft and its authentication method."""
+
+    draft: Draft
+    auth_method: str
+
+
+def _string(body: dict[str, Any], name: str, default: str = "") -> str:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise InvalidClientMetadata(f"{name} must be a string")
+    return value
+
+
+def _strings(body: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 100:
+        raise InvalidClientMetadata(f"{name} must be an array of at most 100 strings")
+    return tuple(value)
+
+
+def _not_kept(body: dict[str, Any]) -> None:
+    for name in (*_URIS_NOT_KEPT, *_STRINGS_NOT_KEPT):
+        _string(body, name)
+    _strings(body, "contacts", ())
+
+
+def _grants(body: dict[str, Any]) -> tuple[str, ...]:
+    """RFC 7591 section 2: grant_types defaults to authorization_code, response_types to
+    code, and the two must agree (section 2.1)."""
+    grant_types = _strings(body, "grant_types", ("authorization_code",))
+    refused = [g for g in grant_types if g not in GRANTS]
+    if refused:
+        raise InvalidClientMetadata(
+            f"grant_types: {echo(refused[0])} is not allowed for a client that registers itself; "
+            f"use {' and '.join(GRANTS)} (an admin can create other clients)"
+        )
+    if "authorization_code" not in grant_types:
+        raise InvalidClientMetadata("grant_types must include authorization_code")
+    response_types = _strings(body, "response_types", RESPONSE_TYPES)
+    if not response_types or any(r not in RESPONSE_TYPES for r in response_types):
+        raise InvalidClientMetadata('response_types may only be ["code"] (RFC 7591 section 2.1)')
+    return tuple(dict.fromkeys(grant_types))
+
+
+def _auth_method(body: dict[str, Any]) -> str:
+    # RFC 7591 section 2: "If unspecified or omitted, the default is client_secret_basic".
+    method = _string(body, "token_endpoint_auth_method", BASIC) or BASIC
+    if method not in AUTH_METHODS:
+        raise InvalidClientMetadata(
+            f"token_endpoint_auth_method {echo(method)} is not supported; use one of: {', '.join(AUTH_METHODS)}"
+        )
+    return method
+
+
+def _redirect_uris(body: dict[str, Any]) -> tuple[str, ...]:
+    uris = _strings(body, "redirect_uris", ())
+    for uri in uris:
+        if redirect_uri.problem(uri) is None and not redirect_uri.https_or_loopback(uri):
+            raise InvalidRedirectUri(
+                f"redirect_uris: {echo(uri)} is not allowed for a client that registers itself: "
+                "use https, or http on a loopback address (RFC 8252 section 7.3)"
+            )
+    return uris
+
+
+def _scope(body: dict[str, Any]) -> tuple[str, ...]:
+    scope = _string(body, "scope")
+    if len(scope) > 2000:
+        raise InvalidClientMetadata("scope may be at most 2000 characters")
+    return tuple(scope.split())
+
+
+def read(body: Any, identifier: str) -> Metadata:
+    """RFC 7591 section 3.1: the request body, a JSON object of client metadata; raises an
+    OAuthError naming the first field that cannot be read (the rules come after: see
+    `refusal`). The client's name defaults to its client_id."""
+    if not isinstance(body, dict):
+        raise InvalidClientMetadata("the body must be a JSON object of client metadata (RFC 7591 section 3.1)")
+    _not_kept(body)
+    grant_types = _grants(body)
+    method = _auth_method(body)
+    draft = Draft(
+        name=_string(body, "client_name") or identifier,
+        identifier=identifier,
+        is_global=False,
+        redirect_uris=_redirect_uris(body),
+        kind="public" if method == NONE else "confidential",
+        grant_types=grant_types,
+        allowed_scopes=_scope(body),
+        access_token_lifetime=None,
+        refresh_token_lifetime=None,
+        access_token_format="opaque",
+        signing_alg="ES256",
+        introspection=False,
+        description="",
+        company="",
+        logo_url=_string(body, "logo_uri"),
+    )
+    return Metadata(draft, method)
+
+
+def refusal(error: Invalid) -> OAuthError:
+    """The RFC 7591 section 3.2.2 error for what the client rules refused, naming the field."""
+    problems = [(RFC_NAMES.get(field, field), message) for field, ms in error.fields.items() for message in ms]
+    redirect = [message for field, message in problems if field == "redirect_uris"]
+    if redirect:
+        return InvalidRedirectUri(f"redirect_uris: {redirect[0]}")
+    field, message = problems[0]
+    return InvalidClientMetadata(f"{field}: {message}")
+
+
+def refuse_server_fields(body: dict[str, Any]) -> None:
+    """RFC 7592 section 2.2: these "MUST NOT be included in the request"."""
+    sent = [name for name in SERVER_FIELDS if name in body]
+    if sent:
+        raise InvalidRequest(f"{sent[0]} may not be sent in an update (RFC 7592 section 2.2)")
+
+
+def response(
+    client: Client,
+    auth_method: str,
+    issued_at: float,
+    registration_client_uri: str,
+    registration_access_token: str | None,
+    client_secret: str | None = None,
+) -> dict[str, Any]:
+    """RFC 7591 section 3.2.1 (and RFC 7592 section 3): the metadata as kept, the
+    identifiers the server gave, and the registration access token when the request may
+    learn it. The secret is stored as a digest only: it is in the registration response
+    and never again."""
+    body: dict[str, Any] = {
+        "client_id": client.identifier,
+        "client_id_issued_at": int(issued_at),
+    }
+    if client_secret is not None:
+        body["client_secret"] = client_secret
+    if not client.is_public:
+        body["client_secret_expires_at"] = 0  # RFC 7591 section 3.2.1: 0 means it does not expire
+    if registration_access_token is not None:
+        body["registration_access_token"] = registration_access_token
+    body["registration_client_uri"] = registration_client_uri
+    body |= {
+        "client_name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "grant_types": [g for g in GRANTS if g in client.grant_types],
+        "response_types": list(RESPONSE_TYPES),
+        "token_endpoint_auth_method": auth_method,
+    }
+    if client.allowed_scopes:
+        body["scope"] = " ".join(client.allowed_scopes)
+    if client.logo_url:
+        body["logo_uri"] = client.logo_url
+    return body
