@@ -301,6 +301,7 @@ class Authorized:
 
     location: str
     consent_shown: bool
+    consent_page: str = ""  # the consent page's HTML, when it was shown
 
 
 def sign_in_and_allow(authorization_url: str, email: str, password: str = PASSWORD) -> Authorized:
@@ -331,7 +332,7 @@ def sign_in_and_allow(authorization_url: str, email: str, password: str = PASSWO
         assert consent.fields["authenticity_token"], "the consent form carries a CSRF token"
         allowed = browser.post(urljoin(back, consent.action), data=dict(consent.fields, decision="allow"))
         assert allowed.status_code in (302, 303), allowed.text
-        return Authorized(allowed.headers["location"], consent_shown=True)
+        return Authorized(allowed.headers["location"], consent_shown=True, consent_page=page.text)
 
 
 def stop(process: subprocess.Popen[Any]) -> None:

@@ -161,7 +161,7 @@ class Run:
     """What the SDK did, as seen from the test."""
 
     authorization_urls: list[str]
-    consent_shown: list[bool]
+    consent_pages: list[str]
     storage: MemoryStorage
     tool_names: list[str]
     whoami: dict[str, Any]
@@ -172,13 +172,14 @@ async def _connect_and_call(mcp_url: str) -> Run:
     browser: login and consent) is played by harness.sign_in_and_allow."""
     storage = MemoryStorage()
     authorization_urls: list[str] = []
-    consent_shown: list[bool] = []
+    consent_pages: list[str] = []
     redirected_to: list[str] = []
 
     async def redirect_handler(authorization_url: str) -> None:
         authorization_urls.append(authorization_url)
         done = await anyio.to_thread.run_sync(harness.sign_in_and_allow, authorization_url, ALICE)
-        consent_shown.append(done.consent_shown)
+        assert done.consent_shown, "a self-registered app is shown to the user before it gets a token"
+        consent_pages.append(done.consent_page)
         redirected_to.append(done.location)
 
     async def callback_handler() -> AuthorizationCodeResult:
@@ -213,7 +214,7 @@ async def _connect_and_call(mcp_url: str) -> Run:
     assert isinstance(result.structured_content, dict), result
     return Run(
         authorization_urls=authorization_urls,
-        consent_shown=consent_shown,
+        consent_pages=consent_pages,
         storage=storage,
         tool_names=[tool.name for tool in tools.tools],
         whoami=result.structured_content,
@@ -241,7 +242,10 @@ def test_the_sdk_client_finds_registers_signs_in_and_calls_a_tool(server: Server
     assert sent["client_id"] == [client_id]
     assert sent["resource"] == [mcp_server.url]
     assert sent["code_challenge_method"] == ["S256"]
-    assert run.consent_shown == [True], "a self-registered app is shown to the user before it gets a token"
+    # INTERFACE.md section 8: the consent page says the app registered itself.
+    assert len(run.consent_pages) == 1
+    assert "This app registered itself; its name is not verified." in run.consent_pages[0]
+    assert "Tessera MCP e2e agent" in run.consent_pages[0]
     # The SDK bound the registration to the account it found (the issuer of its metadata),
     # and the account records that the client registered itself.
     assert run.storage.client_info.issuer == server.issuer
