@@ -15,8 +15,10 @@ MCP server, as the server's tokens are refused by the account's API.
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -329,6 +331,34 @@ def test_the_protected_resource_metadata_names_the_account(server: Server, mcp_s
     assert metadata["scopes_supported"] == ["read"]
 
 
+def _sign_in_url(process: subprocess.Popen[str], prefix: str, seen: list[str]) -> str:
+    """The first line of the process's output that starts with `prefix`, within 60 s (a
+    reader thread, so that a client that hangs fails the test instead of blocking it)."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+            if line.strip().startswith(prefix):
+                return
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if line.strip().startswith(prefix):
+            return line.strip()
+    raise AssertionError("the client printed no sign-in URL:\n" + "".join(seen))
+
+
 def test_the_example_client_script(server: Server, mcp_server: McpServer) -> None:
     """examples/mcp_server/client.py, as docs/agents.md tells a user to run it: it prints the
     sign-in URL, receives the redirect on its loopback port and prints the tool's answer."""
@@ -341,16 +371,10 @@ def test_the_example_client_script(server: Server, mcp_server: McpServer) -> Non
         env=harness.clean_env(),
         cwd=harness.ROOT,
     )
+    seen: list[str] = []
     try:
-        assert process.stdout is not None
-        seen: list[str] = []
-        for line in process.stdout:
-            seen.append(line)
-            if line.strip().startswith(f"{server.issuer}/oauth/authorizations/new?"):
-                break
-        else:
-            raise AssertionError("the client printed no sign-in URL:\n" + "".join(seen))
-        done = harness.sign_in_and_allow(line.strip(), ALICE)
+        url = _sign_in_url(process, f"{server.issuer}/oauth/authorizations/new?", seen)
+        done = harness.sign_in_and_allow(url, ALICE)
         assert done.location.startswith("http://127.0.0.1:"), done.location
         with httpx.Client(timeout=10) as browser:
             landed = browser.get(done.location)
