@@ -25,7 +25,7 @@ from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 from pydantic import AnyUrl
-from server import LocalhostTransport  # type: ignore[import-not-found]
+from server import LocalhostTransport
 
 
 class MemoryStorage:
