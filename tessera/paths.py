@@ -62,6 +62,8 @@ API_AUDIT_LOG = API_AUDIT_LOGS + "/{audit_log_id}"
 API_OPENAPI = API + "/openapi"
 API_TOKENS = API + "/oauth/tokens"
 API_TOKEN = API_TOKENS + "/{token_id}"
+API_RESOURCES = API + "/oauth/resources"
+API_RESOURCE = API_RESOURCES + "/{resource_id}"
 API_TICKETS = API + "/tickets"
 API_TICKET = API_TICKETS + "/{ticket_id}"
 

@@ -43,7 +43,7 @@ def create(state: CliState, subdomain: str, uri: str, name: str, scopes: tuple[s
 
     resource = run(settings, action)
     if as_json:
-        emit_json("resource", resource_json(resource))
+        emit_json("resource", resource_json(resource, account_origin(settings, subdomain)))
         return
     allowed = " ".join(resource.scopes) or "any scope"
     click.echo(f"created resource {resource.uri!r} (id {resource.id}), allowing {allowed}")
@@ -63,7 +63,7 @@ def list_resources(state: CliState, subdomain: str, as_json: bool) -> None:
 
     found = run(settings, action)
     if as_json:
-        emit_json("resources", [resource_json(r) for r in found])
+        emit_json("resources", [resource_json(r, account_origin(settings, subdomain)) for r in found])
         return
     if not found:
         click.echo(f"no resources registered on account {subdomain!r} (its API is always one)")
@@ -87,6 +87,6 @@ def delete(state: CliState, subdomain: str, uri: str, as_json: bool) -> None:
 
     resource = run(settings, action)
     if as_json:
-        emit_json("resource", resource_json(resource))
+        emit_json("resource", resource_json(resource, account_origin(settings, subdomain)))
         return
     click.echo(f"deleted resource {resource.uri!r} (id {resource.id}); no new tokens may be for it")

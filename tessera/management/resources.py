@@ -37,11 +37,18 @@ class ResourceSpec:
     scopes: tuple[str, ...] = ()  # empty: any scope
 
 
+def _control(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+
 def _uri_problem(uri: str, issuer: str) -> str | None:
-    if not uri or any(c.isspace() for c in uri):
-        return "a resource URI may not be empty or contain spaces"
+    if not uri or any(c.isspace() for c in uri) or _control(uri):
+        return "a resource URI may not be empty or contain spaces or control characters"
     if len(uri) > MAX_URI:
         return f"a resource URI may be at most {MAX_URI} characters"
+    if not uri.isascii():
+        # RFC 3986 section 2: a URI is ASCII; other characters are percent-encoded.
+        return f"{uri[:200]!r} has characters outside ASCII; percent-encode them (RFC 3986 section 2.1)"
     if "#" in uri:
         return f"{uri[:200]!r} has a fragment; a resource URI may not (RFC 8707 section 2)"
     try:
@@ -97,6 +104,8 @@ async def create(
     name = spec.name.strip() or (urlsplit(uri).hostname or uri if reason is None else "")
     if len(name) > MAX_NAME:
         problems.add("name", f"a name may be at most {MAX_NAME} characters")
+    if _control(name):
+        problems.add("name", "a name may not contain control characters")
     scopes = _scopes(problems, spec.scopes)
     problems.check()
 

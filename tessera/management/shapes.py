@@ -148,11 +148,12 @@ def ticket_json(ticket: Ticket, origin: str) -> dict[str, Any]:
     }
 
 
-def resource_json(resource: Resource) -> dict[str, Any]:
+def resource_json(resource: Resource, origin: str) -> dict[str, Any]:
     """A registered protected resource (RFC 8707): `uri` is what clients send as `resource`
     and what the `aud` of tokens for it holds; `scopes` empty means any scope."""
     return {
         "id": resource.id,
+        "url": f"{origin}{paths.API_RESOURCES}/{resource.id}.json",
         "uri": resource.uri,
         "name": resource.name,
         "scopes": list(resource.scopes),

@@ -134,6 +134,17 @@ def within(uris: tuple[str, ...], granted: tuple[str, ...], issuer: str) -> tupl
     return uris
 
 
+async def still_registered(
+    audience: tuple[str, ...], scopes: tuple[str, ...], account_id: int, issuer: str, resources: ResourceStore
+) -> tuple[str, ...]:
+    """A code or refresh token for registered resources mints tokens for them only while
+    they are registered (a deleted resource gets no new tokens), with the scopes they allow.
+    The account's API (and the empty audience) needs no lookup."""
+    if not audience:
+        return scopes
+    return limit_scopes(scopes, await resolve(audience, account_id, issuer, resources))
+
+
 def limit_scopes(scopes: tuple[str, ...], target: Target) -> tuple[str, ...]:
     """A registered resource may allow only some scopes: a token for it carries only those
     (and OIDC scopes, which are about the user, not the resource). A broad scope asked for

@@ -18,7 +18,7 @@ from tessera.web.admin import registration as admin_registration
 from tessera.web.admin import resources as admin_resources
 from tessera.web.admin import tokens as admin_tokens
 from tessera.web.admin import users as admin_users
-from tessera.web.api import audit_logs, clients, global_clients, openapi, tickets, tokens, users
+from tessera.web.api import audit_logs, clients, global_clients, openapi, resources, tickets, tokens, users
 from tessera.web.api.admin import admin_only
 from tessera.web.api.authentication import Handler
 from tessera.web.api.authentication import endpoint as api
@@ -65,6 +65,10 @@ ADMINISTRATION: tuple[tuple[str, Handler, str, str], ...] = (
     (paths.API_GLOBAL_CLIENTS, global_clients.list_global_clients, "clients:read", "GET"),
     (paths.API_GLOBAL_CLIENT, global_clients.show_global_client, "clients:read", "GET"),
     (paths.API_GLOBAL_CLIENT, global_clients.revoke_global_client, "clients:write", "DELETE"),
+    (paths.API_RESOURCES, resources.list_resources, "clients:read", "GET"),
+    (paths.API_RESOURCES, resources.create_resource, "clients:write", "POST"),
+    (paths.API_RESOURCE, resources.show_resource, "clients:read", "GET"),
+    (paths.API_RESOURCE, resources.delete_resource, "clients:write", "DELETE"),
     (paths.API_AUDIT_LOGS, audit_logs.list_audit_logs, "auditlogs:read", "GET"),
     (paths.API_AUDIT_LOG, audit_logs.show_audit_log, "auditlogs:read", "GET"),
 )

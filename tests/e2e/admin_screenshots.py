@@ -45,6 +45,11 @@ def _seed_more(database_url: str, issuer: str) -> None:
         *("--redirect-uri", harness.REDIRECT_URI),
     )
     _authorize(issuer, "calendar-sync", "alice@example.com")
+    harness.tessera_json(
+        database_url,
+        *("resources", "create", "--account", "acme", "--uri", "https://mcp.example.com/mcp"),
+        *("--name", "Support tools (MCP)", "--scope", "tickets:read", "--scope", "users:read"),
+    )
     for email in ("alice@example.com", "bob@example.com"):
         harness.tessera_json(
             database_url,
@@ -89,6 +94,8 @@ def _tour(page: Page, issuer: str, output: Path) -> list[Path]:
         ("user-new", "/admin/users/new"),
         ("tokens", "/admin/tokens"),
         ("audit", "/admin/audit"),
+        ("resources", "/admin/resources"),
+        ("resource-new", "/admin/resources/new"),
     ):
         page.goto(path if path.startswith("http") else issuer + path)
         _shoot(page, output, name, written)
@@ -98,6 +105,14 @@ def _tour(page: Page, issuer: str, output: Path) -> list[Path]:
     page.goto(f"{issuer}/admin/apps")
     page.click("text=Revoke…")
     _shoot(page, output, "app-revoke", written)
+    page.goto(f"{issuer}/admin/resources/new")
+    page.fill("#uri", "http://reports.example.com/api#v1")
+    page.fill("#scopes", "tickets:read openid")
+    page.click("button:has-text('Register resource')")
+    _shoot(page, output, "resource-new-error", written)
+    page.goto(f"{issuer}/admin/resources")
+    page.click("a:has-text('Delete…')")
+    _shoot(page, output, "resource-delete", written)
     return written
 
 

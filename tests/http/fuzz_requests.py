@@ -89,6 +89,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *_api("GET", paths.API_GLOBAL_CLIENTS),
     *_api("GET", "/api/v2/oauth/global_clients/{client}"),
     *_api("DELETE", "/api/v2/oauth/global_clients/{client}"),
+    *_api("GET", paths.API_RESOURCES),
+    *_api("POST", paths.API_RESOURCES),
+    *_api("GET", "/api/v2/oauth/resources/{client}"),
+    *_api("DELETE", "/api/v2/oauth/resources/{client}"),
     *_api("GET", paths.API_AUDIT_LOGS),
     *_api("GET", "/api/v2/audit_logs/{audit}"),
     *_api("GET", paths.API_TOKENS),
@@ -352,6 +356,7 @@ garbage_headers = st.dictionaries(
 # hostile: garbage that is almost right gets past the first checks to the code behind them.
 R = Real
 JSON_SHAPES: dict[str, dict[str, Any]] = {
+    "POST /api/v2/oauth/resources": {"resource": {"uri": "https://mcp.example.com/mcp", "scopes": ["tickets:read"]}},
     "POST /api/v2/oauth/tokens": {"token": {"client_id": R("web.id#"), "scopes": ["read"], "expires_in": 600}},
     "POST /api/v2/oauth/clients": {
         "client": {

@@ -28,6 +28,7 @@ from tests.support import (
     add_client,
     consent,
     forms,
+    fragment_of,
     make_world,
     pkce_pair,
     query_of,
@@ -332,6 +333,30 @@ async def test_the_consent_page_shows_the_scopes_the_resource_allows(
     assert "Read tickets" in page.text
     assert "Read everything" not in page.text
     assert any(f.fields.get("resource") == MCP for f in forms(page.text))
+    # The user sees where the token will work (the resource's name, here its URI).
+    assert f"Only at: <strong>{MCP} ({MCP})</strong>" in page.text
+
+
+async def test_the_implicit_grant_binds_its_token_too(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """Section 2.1 for response_type=token: the token in the fragment is for the resource."""
+    await register(stores, world, clock, MCP)
+    await sign_in(http, world.user.email)
+    query = [
+        ("response_type", "token"),
+        ("client_id", world.legacy.client_id),
+        ("redirect_uri", world.legacy.redirect_uri),
+        ("scope", "read"),
+        ("resource", MCP),
+    ]
+    page = await http.get("/oauth/authorizations/new?" + urlencode(query))
+    if page.status_code == 200:
+        page = await consent(http, page)
+    assert page.status_code in (302, 303), page.text
+    token = fragment_of(page.headers["location"])["access_token"]
+    assert (await introspect(http, world.legacy, token))["aud"] == MCP
+    assert (await me(http, token)).status_code == 401
 
 
 async def test_a_refresh_may_narrow_the_resources_and_never_widen_them(
@@ -374,3 +399,19 @@ async def test_password_grant_tokens_may_be_for_a_resource(
     assert response.status_code == 200, response.text
     assert (await me(http, response.json()["access_token"])).status_code == 401
     invalid_target(await token_request(http, world.legacy, {**data, "resource": REPORTS}))
+
+
+async def test_a_deleted_resource_gets_no_new_tokens_from_a_code_or_a_refresh(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """docs/resources.md "Deleting a resource": what was authorized for it before mints
+    nothing for it after; the account's API part of the grant keeps working."""
+    resource = await register(stores, world, clock, MCP)
+    code, verifier = await _authorized(http, world, api(world), MCP)
+    first = (await _redeem(http, world, code, verifier)).json()
+    await resources.delete(stores, world.account, resource.id, resources.ev.SYSTEM_ACTOR, clock())
+    assert MCP in invalid_target(await _refresh(http, world, first["refresh_token"]))
+    narrowed = await _refresh(http, world, first["refresh_token"], api(world))
+    assert narrowed.status_code == 200, narrowed.text
+    code, verifier = await _authorized(http, world, api(world))
+    assert (await _redeem(http, world, code, verifier)).status_code == 200

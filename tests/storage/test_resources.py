@@ -84,3 +84,20 @@ async def test_token_rows_carry_their_audience(stores: Stores, world: World, clo
     assert access is not None and access.audience == (MCP,)
     refresh = await stores.tokens.find_refresh(rows.refresh.digest)
     assert refresh is not None and refresh.audience == (MCP, "https://b.example/")
+
+
+@pytest.mark.parametrize(
+    ("uri", "name"),
+    [
+        ("https://x.example.com/\x00", ""),
+        ("https://x.example.com/", "a\x00b"),
+        ("https://x.example.com/\x7f", ""),
+        ("https://x.example.com/" + "é" * 1900, ""),  # past a PostgreSQL index entry, were it stored
+    ],
+)
+async def test_control_characters_are_refused_not_stored(
+    stores: Stores, world: World, clock: Clock, uri: str, name: str
+) -> None:
+    """PostgreSQL refuses NUL in text: such input is a field error, never a server error."""
+    with pytest.raises(Invalid):
+        await resources.create(stores, world.account, world.origin, resources.ResourceSpec(uri=uri, name=name), clock())

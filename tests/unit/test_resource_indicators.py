@@ -166,6 +166,8 @@ async def test_password_for_a_registered_resource() -> None:
 
 async def test_section_2_1_the_code_grant_gets_what_was_authorized_or_less() -> None:
     s = server(grant_types=EVERY_GRANT)
+    _register(s, CAL)
+    _register(s, CONTACTS)
     await s.add_code(audience=(CAL, CONTACTS))
     body = await authorization_code.handle(s.request(CODE_REQUEST | {"resource": CAL}), s.ctx)
     assert (await _stored(s, body)).audience == (CAL,)
@@ -182,6 +184,8 @@ async def test_section_2_1_the_code_grant_refuses_another_resource() -> None:
 
 async def test_section_2_2_a_refresh_narrows_and_keeps_the_grant() -> None:
     s = server(grant_types=EVERY_GRANT)
+    _register(s, CAL)
+    _register(s, CONTACTS)
     await s.add_refresh_token(audience=(CAL, CONTACTS))
     body = await refresh_token.handle(s.request(REFRESH_REQUEST | {"resource": CONTACTS}), s.ctx)
     assert (await _stored(s, body)).audience == (CONTACTS,)
@@ -210,3 +214,20 @@ def test_rfc9728_2_the_metadata_names_the_api_and_its_server() -> None:
     doc = resource_metadata.metadata(ISSUER, "Acme")
     assert doc["resource"] == API and doc["authorization_servers"] == [ISSUER]
     assert resource_metadata.url(ISSUER) == ISSUER + "/.well-known/oauth-protected-resource/api/v2"
+
+
+async def test_a_refresh_for_a_resource_no_longer_registered_is_invalid_target() -> None:
+    s = server(grant_types=EVERY_GRANT)
+    await s.add_refresh_token(audience=(CAL,))
+    with pytest.raises(InvalidTarget, match=CAL):
+        await refresh_token.handle(s.request(REFRESH_REQUEST), s.ctx)
+
+
+async def test_a_code_for_a_registered_resource_gets_its_scopes_and_the_refresh_keeps_the_grant() -> None:
+    s = server(grant_types=EVERY_GRANT)
+    _register(s, CAL, "tickets:read")
+    await s.add_code(audience=(CAL,), scopes=("read",))
+    body = await authorization_code.handle(s.request(CODE_REQUEST), s.ctx)
+    assert body["scope"] == "tickets:read"
+    refresh = await s.stores.tokens.find_refresh(secrets.digest(str(body["refresh_token"])))
+    assert refresh is not None and refresh.scopes == ("read",)

@@ -81,16 +81,20 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     # RFC 8707 section 2.2: the token may be for the resources of the authorization, or fewer.
     requested = resource_indicators.requested(request.params)
     audience = resource_indicators.within(requested, code.audience, request.issuer)
+    scopes = await resource_indicators.still_registered(
+        audience, code.scopes, request.account.id, request.issuer, ctx.resources
+    )
     await suspension.refuse_suspended(ctx.users, request.account.id, code.user_id)
     minted = issuance.mint(
         account_id=request.account.id,
         client=request.client,
         user_id=code.user_id,
-        scopes=code.scopes,
+        scopes=scopes,
         family=code.family,
         lifetimes=lifetimes.requested(request.params, request.client),
         now=now,
         with_refresh=issuance.wants_refresh_token(request.client, code.scopes),
+        refresh_scopes=None if scopes == code.scopes else code.scopes,
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         audience=audience,
         refresh_audience=code.audience,

@@ -110,6 +110,9 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     # RFC 8707 section 2.2: a refresh may narrow the resources, never widen them; the new
     # refresh token keeps the original ones, as it keeps the original scopes.
     audience = resource_indicators.within(resource_indicators.requested(request.params), token.audience, request.issuer)
+    scopes = await resource_indicators.still_registered(
+        audience, scopes, request.account.id, request.issuer, ctx.resources
+    )
     minted = issuance.mint(
         account_id=request.account.id,
         client=request.client,

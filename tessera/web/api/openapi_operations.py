@@ -74,6 +74,7 @@ def _crud(
 
 
 _TOKENS = "/api/v2/oauth/tokens"
+_RESOURCES = "/api/v2/oauth/resources"
 _GLOBAL = "/api/v2/oauth/global_clients"
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -120,6 +121,33 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", _GLOBAL + "/{}"): Operation(
         "Revoke every token and consent of a global client in this account",
         "Third-party apps",
+        "clients:write",
+        (204, None),
+        (NOT_FOUND,),
+        path=(ID,),
+    ),
+    ("GET", _RESOURCES): Operation(
+        "List the resources registered for the account's tokens (RFC 8707)",
+        "Resources",
+        "clients:read",
+        (200, "ResourceList"),
+        query=PAGING,
+    ),
+    ("POST", _RESOURCES): Operation(
+        "Register a resource: clients may then ask for tokens for it with resource=URI",
+        "Resources",
+        "clients:write",
+        (201, "ResourceEnvelope"),
+        (INVALID,),
+        body="ResourceCreation",
+        location=True,
+    ),
+    ("GET", _RESOURCES + "/{}"): Operation(
+        "Show a resource", "Resources", "clients:read", (200, "ResourceEnvelope"), (NOT_FOUND,), path=(ID,)
+    ),
+    ("DELETE", _RESOURCES + "/{}"): Operation(
+        "Delete a resource: no new tokens may be for it",
+        "Resources",
         "clients:write",
         (204, None),
         (NOT_FOUND,),

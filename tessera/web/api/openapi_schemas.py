@@ -303,6 +303,25 @@ AUDIT_LOG = _object(
     }
 )
 
+RESOURCE = _object(
+    {
+        "id": ID,
+        "url": URL,
+        "uri": {**URL, "description": "what a client sends as resource (RFC 8707) and finds as its tokens' aud"},
+        "name": TEXT,
+        "scopes": {**_strings(SCOPE), "description": "the scopes a token for it may carry; empty: any"},
+        "created_at": TIME,
+    }
+)
+RESOURCE_IN = _input(
+    {
+        "uri": {**URL, "description": "absolute, https (http only on localhost), no fragment"},
+        "name": {**_nullable("string"), "maxLength": 255, "description": "default: the URI's host"},
+        "scopes": _list_or_text(SCOPE, "space-separated scopes"),
+    },
+    required=("uri",),
+)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "RecordInvalid": RECORD_INVALID,
@@ -336,6 +355,10 @@ SCHEMAS: dict[str, Schema] = {
     "TicketList": _listing("tickets", "Ticket"),
     "TicketCreation": _body("ticket", TICKET_NEW),
     "TicketChanges": _body("ticket", TICKET_CHANGES),
+    "Resource": RESOURCE,
+    "ResourceEnvelope": _wrapped("resource", ref("Resource")),
+    "ResourceList": _listing("resources", "Resource"),
+    "ResourceCreation": _body("resource", RESOURCE_IN),
     "AuditLog": AUDIT_LOG,
     "AuditLogEnvelope": _wrapped("audit_log", ref("AuditLog")),
     "AuditLogList": _listing("audit_logs", "AuditLog"),

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.protocol import authorization, authorization_response, redirect_uri, response_modes
+from tessera.protocol import authorization, authorization_response, redirect_uri, resource_indicators, response_modes
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
@@ -57,6 +57,19 @@ def _to_login(params: Params, step: str) -> Response:
     return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
 
 
+async def _resource_lines(services: Services, host: AccountHost, audience: tuple[str, ...]) -> list[str]:
+    """What the consent page says the token will be for, when the app asked (RFC 8707):
+    each resource by name and URI; nothing when it is the account's API alone."""
+    if not audience:
+        return []
+    found = await services.stores.resources.find(host.account.id, audience)
+    api = resource_indicators.account_api(host.issuer)
+    return [
+        f"{host.account.name} API" if uri == api else f"{found[uri].name} ({uri})" if uri in found else uri
+        for uri in audience
+    ]
+
+
 async def _consent_page(
     services: Services,
     host: AccountHost,
@@ -72,6 +85,7 @@ async def _consent_page(
         client=request.client,
         user=user,
         scope_lines=scope_rules.describe(request.scopes),
+        resource_lines=await _resource_lines(services, host, request.audience),
         redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
         switch_account_url=paths.LOGIN
         + "?"
