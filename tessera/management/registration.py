@@ -24,7 +24,7 @@ from tessera import paths
 from tessera.management import audit_events as ev
 from tessera.management import clients as client_admin
 from tessera.management import registration_metadata as rfc7591
-from tessera.management.client_rules import checked
+from tessera.management.client_rules import IDENTIFIER, checked
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
@@ -159,7 +159,9 @@ async def authenticate(stores: Stores, account: Account, identifier: str, bearer
     An unknown client answers like a wrong token (section 2.1: 401)."""
     if not bearer:
         raise InvalidToken("send the registration access token: Authorization: Bearer tsg_...")
-    found = await stores.registrations.find(account.id, identifier[:255])
+    if not IDENTIFIER.match(identifier):  # nothing such is stored, and no NUL reaches PostgreSQL
+        raise _bad_token("registration access token")
+    found = await stores.registrations.find(account.id, identifier)
     if found is None or not secrets.matches(bearer, found.token_digest):
         raise _bad_token("registration access token")
     return Managed(found, bearer)

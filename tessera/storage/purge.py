@@ -2,7 +2,8 @@
 
 What goes: access and refresh tokens, codes and sessions that expired or were revoked
 more than RETENTION seconds ago (kept that long so that a client still hears "expired 5
-minutes ago" rather than "not valid"), and throttle counters whose run of failures is over. A used
+minutes ago" rather than "not valid"), initial access tokens for dynamic registration
+expired as long ago, used or not (the audit log keeps their story), and throttle counters whose run of failures is over. A used
 refresh token stays until it expires: presented again, it is the evidence of theft that
 revokes its family (RFC 9700 section 4.14.2).
 
@@ -28,6 +29,7 @@ from tessera.storage.schema import (
     audit_logs,
     authorization_codes,
     refresh_tokens,
+    registration_tokens,
     sessions,
     signing_keys,
     throttles,
@@ -99,6 +101,8 @@ async def purge(
     counts[audit_logs.name] = await _in_batches(
         db, lambda conn: audit.purge_older_than(conn, now - audit_retention, batch)
     )
+    expired = registration_tokens.c.expires_at <= horizon
+    counts[registration_tokens.name] = await _in_batches(db, _batch(registration_tokens, expired, batch))
     return Purged(counts)
 
 

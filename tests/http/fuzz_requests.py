@@ -74,6 +74,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST admin resources", "POST", paths.ADMIN_RESOURCES),
     Endpoint("POST admin resource delete", "POST", paths.ADMIN_RESOURCES + "/{client}/delete"),
     Endpoint("GET resource metadata", "GET", paths.API_RESOURCE_METADATA),
+    Endpoint("GET admin registration", "GET", paths.ADMIN_REGISTRATION),
+    Endpoint("POST admin registration policy", "POST", paths.ADMIN_REGISTRATION + "/policy"),
+    Endpoint("POST admin registration tokens", "POST", paths.ADMIN_REGISTRATION + "/tokens"),
+    Endpoint("POST admin registration token revoke", "POST", paths.ADMIN_REGISTRATION + "/tokens/{token}/revoke"),
+    # Dynamic client registration (RFC 7591) and its management (RFC 7592).
+    Endpoint("POST register", "POST", paths.REGISTER),
+    Endpoint("OPTIONS register", "OPTIONS", paths.REGISTER),
+    Endpoint("GET registration", "GET", paths.REGISTER + "/{client}"),
+    Endpoint("PUT registration", "PUT", paths.REGISTER + "/{client}"),
+    Endpoint("DELETE registration", "DELETE", paths.REGISTER + "/{client}"),
     *_api("GET", paths.API_USERS_ME),
     *_api("GET", paths.API_USERS),
     *_api("POST", paths.API_USERS),
@@ -269,6 +279,7 @@ REALS = (
     "ticket.id",
     "audit.id",
     "subdomain",
+    "dyn.client_id",
 )
 
 reals = st.sampled_from(REALS).map(Real)
@@ -344,7 +355,17 @@ queries = st.one_of(
 )
 # How the caller presents itself: the admin's or end user's session (with or without the
 # CSRF token), a bearer token, a client's Basic credentials, garbage, or nothing.
-CALLERS = ("nothing", "none", "admin_session", "user_session", "admin_bearer", "user_bearer", "client_basic", "garbage")
+CALLERS = (
+    "nothing",
+    "none",
+    "admin_session",
+    "user_session",
+    "admin_bearer",
+    "user_bearer",
+    "client_basic",
+    "garbage",
+    "registration_bearer",  # the registration access token of a client that registered itself
+)
 garbage_headers = st.dictionaries(
     st.sampled_from(("Authorization", "Cookie", "X-CSRF-Token", "Origin", "Accept", "X-Forwarded-For")),
     st.binary(max_size=60).map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b"")),
@@ -373,6 +394,23 @@ JSON_SHAPES: dict[str, dict[str, Any]] = {
     "PUT /api/v2/users/{user}/password": {"password": "a long enough password"},
     "POST /api/v2/tickets": {"ticket": {"subject": "Printer", "comment": {"body": "On fire"}, "priority": "high"}},
     "PUT /api/v2/tickets/{ticket}": {"ticket": {"subject": "Printer", "status": "solved"}},
+    "POST register": {
+        "client_name": "Fuzz Agent",
+        "redirect_uris": ["https://fuzz.example/cb", "http://127.0.0.1/cb"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "scope": "read",
+        "logo_uri": "https://fuzz.example/logo.png",
+        "contacts": ["fuzz@example.com"],
+    },
+    "PUT registration": {
+        "client_id": R("dyn.client_id"),
+        "client_name": "Fuzz Agent",
+        "redirect_uris": ["https://fuzz.example/cb"],
+        "grant_types": ["authorization_code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    },
 }
 _CLIENT_FORM = [
     ("authenticity_token", R("csrf")),
@@ -385,6 +423,8 @@ _CLIENT_FORM = [
     ("access_token_lifetime", "3600"),
 ]
 FORM_SHAPES: dict[str, list[tuple[str, Any]]] = {
+    "POST admin registration policy": [("authenticity_token", R("csrf")), ("policy", "open")],
+    "POST admin registration tokens": [("authenticity_token", R("csrf")), ("expires_in", "3600")],
     "POST token": [
         ("grant_type", "authorization_code"),
         ("client_id", R("web.client_id")),

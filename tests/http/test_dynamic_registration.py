@@ -459,3 +459,33 @@ async def test_throttle_off_lets_every_registration_through(
     app = create_app(settings.with_overrides(throttle=False, throttle_registration_per_address=1), db=database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=world.origin) as client:
         assert [(await register(client)).status_code for _ in range(3)] == [201, 201, 201]
+
+
+# --- Browsers and the management API ----------------------------------------------------------
+
+
+async def test_browser_agents_may_register_cross_origin(open_http: httpx.AsyncClient) -> None:
+    """Like the token endpoint (INTERFACE.md section 5 allows CORS on the JSON endpoints):
+    any origin, no credentials."""
+    preflight = await open_http.options(
+        REGISTER, headers={"Origin": "https://agent.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    response = await open_http.post(REGISTER, json=AGENT, headers={"Origin": "https://agent.example"})
+    assert response.status_code == 201
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_the_clients_api_shows_registration_dynamic(
+    open_http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    from tests.http.admin_support import bearer as admin_bearer
+
+    body = await registered(open_http)
+    headers = await admin_bearer(stores, world, world.admin, "read", clock)
+    listed = (await open_http.get("/api/v2/oauth/clients", headers=headers)).json()["clients"]
+    by_identifier = {c["identifier"]: c for c in listed}
+    assert by_identifier[body["client_id"]]["registration"] == "dynamic"
+    assert by_identifier[world.web.client_id]["registration"] == "admin"

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from tessera.app import create_app
-from tessera.management import tokens
+from tessera.management import accounts, registration, tokens
 from tessera.protocol import secrets
 from tessera.settings import Settings
 from tessera.storage.database import Database
@@ -84,6 +84,11 @@ async def mint(stores: Stores, world: World, settings_: Settings, clock: Clock) 
         for who, user in (("admin", world.admin), ("user", world.user))
     }
     login_cookie = random_secrets.token_urlsafe(32)
+    # A client that registered itself (RFC 7591), whose registration the RFC 7592 cases manage.
+    metadata = {"client_name": "Fuzz Agent", "redirect_uris": ["https://fuzz.example/cb"]}
+    registered = await registration.register(
+        stores, world.account, metadata, registration.Admitted(), world.origin, now, None
+    )
     assert world.web.secret is not None and world.machine.secret is not None
     values = {
         "web.client_id": world.web.client_id,
@@ -107,6 +112,7 @@ async def mint(stores: Stores, world: World, settings_: Settings, clock: Clock) 
         "ticket.id": "1",
         "audit.id": "1",
         "subdomain": world.subdomain,
+        "dyn.client_id": registered["client_id"],
     }
     basic = httpx.BasicAuth(world.web.client_id, world.web.secret)._auth_header
     headers = {
@@ -118,6 +124,7 @@ async def mint(stores: Stores, world: World, settings_: Settings, clock: Clock) 
         "user_bearer": {"Authorization": f"Bearer {made['user'].full_token}"},
         "client_basic": {"Authorization": basic},
         "garbage": {"Authorization": "Bearer tsa_" + "A" * 43, "Cookie": f"{COOKIE}=tss_garbage"},
+        "registration_bearer": {"Authorization": f"Bearer {registered['registration_access_token']}"},
     }
     return Credentials(values=values, headers=headers)
 
@@ -163,6 +170,8 @@ async def shared_for(database_url: str, database: Database) -> Shared:
         clock = Clock()
         stores = Stores.over(database)
         world = await make_world(stores, clock)
+        # Open, so that the registration endpoints get past the policy to the code behind it.
+        await accounts.set_registration_policy(stores, world.subdomain, "open")
         settings_ = Settings(
             database_url=database_url,
             base_domain="localhost",
@@ -170,6 +179,7 @@ async def shared_for(database_url: str, database: Database) -> Shared:
             secret_key="fuzz-secret-key-" + random_secrets.token_urlsafe(32),
             access_log=False,
             clock=clock,
+            throttle_registration_per_address=1_000_000,
         )
         SHARED[database_url] = Shared(world, stores, settings_, clock, create_app(settings_, db=database))
     return SHARED[database_url]

@@ -277,6 +277,24 @@ async def test_throttle_counters_whose_run_is_over_go(stores: Stores, world: Wor
     assert await _throttle_keys(stores.db, world) == {"open@example.com"}
 
 
+async def test_initial_access_tokens_expired_long_ago_go(stores: Stores, world: World) -> None:
+    """Dynamic registration (RFC 7591 section 3): used or not, an expired token is history."""
+    from tessera.management import audit_events, registration_tokens
+
+    actor = audit_events.Actor(None, "Ada Admin")
+    old = await registration_tokens.create(stores, world.account, actor, T0 - RETENTION - 61, 60)
+    recent = await registration_tokens.create(stores, world.account, actor, T0 - 120, 60)
+    live = await registration_tokens.create(stores, world.account, actor, T0, 3600)
+
+    purged = await purge.purge(stores.db, T0, pause=0)
+
+    assert purged.counts["registration_tokens"] == 1
+    table = schema.registration_tokens
+    assert not await _exists(stores.db, table, secrets.digest(old.full_token))
+    assert await _exists(stores.db, table, secrets.digest(recent.full_token))
+    assert await _exists(stores.db, table, secrets.digest(live.full_token))
+
+
 # --- Batches and counts ----------------------------------------------------------------------------
 
 
