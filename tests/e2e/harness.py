@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import httpx2
 import psycopg
 
 from tests.support import forms
@@ -51,6 +52,35 @@ class LoopbackTransport(httpx.HTTPTransport):
             extensions=request.extensions,
         )
         return super().handle_request(wire)
+
+
+class Httpx2LoopbackTransport(httpx2.HTTPTransport):
+    """LoopbackTransport for clients built on the `httpx2` fork: Authlib's httpx integration
+    (which prefers it when installed, as the MCP SDK installs it)."""
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        wire = httpx2.Request(
+            request.method,
+            request.url.copy_with(host="127.0.0.1"),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return super().handle_request(wire)
+
+
+class AsyncHttpx2LoopbackTransport(httpx2.AsyncHTTPTransport):
+    """The same for asynchronous `httpx2` clients (the MCP SDK's)."""
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        wire = httpx2.Request(
+            request.method,
+            request.url.copy_with(host="127.0.0.1"),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return await super().handle_async_request(wire)
 
 
 def http_client(**options: Any) -> httpx.Client:
@@ -271,6 +301,7 @@ class Authorized:
 
     location: str
     consent_shown: bool
+    consent_page: str = ""  # the consent page's HTML, when it was shown
 
 
 def sign_in_and_allow(authorization_url: str, email: str, password: str = PASSWORD) -> Authorized:
@@ -301,7 +332,7 @@ def sign_in_and_allow(authorization_url: str, email: str, password: str = PASSWO
         assert consent.fields["authenticity_token"], "the consent form carries a CSRF token"
         allowed = browser.post(urljoin(back, consent.action), data=dict(consent.fields, decision="allow"))
         assert allowed.status_code in (302, 303), allowed.text
-        return Authorized(allowed.headers["location"], consent_shown=True)
+        return Authorized(allowed.headers["location"], consent_shown=True, consent_page=page.text)
 
 
 def stop(process: subprocess.Popen[Any]) -> None:

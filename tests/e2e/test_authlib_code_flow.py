@@ -18,9 +18,10 @@ from tests.e2e.harness import Server
 from tests.support import pkce_pair, query_of
 
 with warnings.catch_warnings():
-    # Authlib 1.9 prefers the `httpx2` fork and warns, once at import, that it falls back
-    # to httpx, which is what this project uses. Its module sets an "always" filter for
-    # that warning when first imported, so import it first and then ignore the warning.
+    # Authlib 1.9's httpx integration runs on the `httpx2` fork when it is installed (the
+    # MCP SDK brings it, so its clients get harness.Httpx2LoopbackTransport) and otherwise
+    # warns, once at import, that it falls back to httpx. Its module sets an "always" filter
+    # for that warning when first imported, so import it first and then ignore the warning.
     import authlib.deprecate
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
@@ -39,7 +40,7 @@ def library_client(server: Server, responses: list[httpx.Response] | None = None
         client_id=server.client["identifier"],
         client_secret=server.client["secret"],
         token_endpoint_auth_method="client_secret_basic",
-        transport=harness.LoopbackTransport(),
+        transport=harness.Httpx2LoopbackTransport(),
         timeout=15,
         event_hooks=hooks,
         **options,

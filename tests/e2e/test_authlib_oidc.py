@@ -27,8 +27,8 @@ from tests.e2e.harness import Server
 from tests.support import forms, query_of
 
 with warnings.catch_warnings():
-    # See test_authlib_code_flow.py: Authlib 1.9 warns once, at import, that it falls back
-    # from the `httpx2` fork to httpx.
+    # See test_authlib_code_flow.py: Authlib 1.9 runs on the `httpx2` fork when installed
+    # and otherwise warns once, at import, that it falls back to httpx.
     import authlib.deprecate
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
@@ -103,7 +103,7 @@ def test_authlib_oidc_flow(server: Server, oidc_clients: dict[str, dict[str, Any
         scope=SCOPE,
         redirect_uri=CALLBACK,
         code_challenge_method="S256",
-        transport=harness.LoopbackTransport(),
+        transport=harness.Httpx2LoopbackTransport(),
         timeout=15,
     )
     with rp:

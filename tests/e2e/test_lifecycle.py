@@ -24,8 +24,8 @@ from tests.e2e.harness import Server
 from tests.support import pkce_pair, query_of
 
 with warnings.catch_warnings():
-    # As in test_authlib_code_flow.py: Authlib 1.9 warns once at import that it falls back
-    # from the `httpx2` fork to httpx, which is what this project uses.
+    # As in test_authlib_code_flow.py: Authlib 1.9 runs on the `httpx2` fork when installed
+    # and otherwise warns once at import that it falls back to httpx.
     import authlib.deprecate
 
     warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
@@ -116,7 +116,7 @@ def test_expiry_automatic_refresh_and_revocation_through_authlib(clocked: Clocke
         code_challenge_method="S256",
         token_endpoint=token_url,  # what makes Authlib refresh by itself, in ensure_active_token
         update_token=update_token,
-        transport=harness.LoopbackTransport(),
+        transport=harness.Httpx2LoopbackTransport(),
         timeout=15,
         event_hooks={"response": [seen.append]},
     ) as client:
