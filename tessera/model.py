@@ -89,6 +89,9 @@ class Client:
     previous_secret_hash: bytes | None = None
     previous_secret_expires_at: float | None = None
     registration: str = "admin"  # one of CLIENT_REGISTRATIONS
+    require_par: bool = False  # authorization requests only by reference to a pushed one (RFC 9126)
+    require_dpop: bool = False  # access tokens only bound to a key with DPoP (RFC 9449)
+    jwks: str | None = None  # public JWK set (JSON) for private_key_jwt (RFC 7523); None: none registered
 
     @property
     def is_self_registered(self) -> bool:

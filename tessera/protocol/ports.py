@@ -130,6 +130,16 @@ class ClientStore(Protocol):
         protocol/redirect_uri.py matches it)."""
 
 
+class UsedOnceStore(Protocol):
+    async def first_use(self, kind: str, value: str, expires_at: float, now: float) -> bool:
+        """True exactly once for `value` of `kind` (e.g. a DPoP proof's or a client
+        assertion's `jti`) among all nodes: the first presentation records it until
+        `expires_at`; any other presentation before then, concurrent ones included, is
+        False. After `expires_at` the value may be recorded afresh (the caller refuses
+        values that old by their own time rules)."""
+        ...
+
+
 class ResourceStore(Protocol):
     async def find(self, account_id: int, uris: tuple[str, ...]) -> dict[str, Resource]:
         """The account's registered resources among `uris`, by URI (exact match); a URI

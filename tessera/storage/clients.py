@@ -78,6 +78,9 @@ class NewClient:
     secret_prefix: str
     signing_alg: str = "ES256"
     registration: str = "admin"
+    require_par: bool = False
+    require_dpop: bool = False
+    jwks: str | None = None
 
 
 def _client(row: Row) -> Client:  # type: ignore[type-arg]
@@ -106,6 +109,9 @@ def _client(row: Row) -> Client:  # type: ignore[type-arg]
         previous_secret_hash=None if row.previous_secret_hash is None else bytes(row.previous_secret_hash),
         previous_secret_expires_at=row.previous_secret_expires_at,
         registration=row.registration,
+        require_par=bool(row.require_par),
+        require_dpop=bool(row.require_dpop),
+        jwks=row.jwks,
     )
 
 
@@ -173,6 +179,9 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
         "secret_prefix": new.secret_prefix,
         "signing_alg": new.signing_alg,
         "registration": new.registration,
+        "require_par": new.require_par,
+        "require_dpop": new.require_dpop,
+        "jwks": new.jwks,
         "created_at": now,
         "updated_at": now,
     }

@@ -398,6 +398,18 @@ def _generate(alg: str) -> LoadedKey:
     raise ValueError(f"unsupported signing algorithm {alg!r}")
 
 
+class MemoryUsedOnceStore:
+    def __init__(self) -> None:
+        self._until: dict[tuple[str, str], float] = {}
+
+    async def first_use(self, kind: str, value: str, expires_at: float, now: float) -> bool:
+        recorded = self._until.get((kind, value))
+        if recorded is not None and recorded > now:
+            return False
+        self._until[(kind, value)] = expires_at
+        return True
+
+
 @dataclass
 class MemoryStores:
     """Every port, over one process's memory; the code store writes into the token store."""
@@ -408,6 +420,7 @@ class MemoryStores:
     tokens: MemoryTokenStore = field(default_factory=MemoryTokenStore)
     keys: MemoryKeyRing = field(default_factory=MemoryKeyRing)
     resources: MemoryResourceStore = field(default_factory=MemoryResourceStore)
+    used_once: MemoryUsedOnceStore = field(default_factory=MemoryUsedOnceStore)
     codes: MemoryCodeStore = field(init=False)
     device_codes: MemoryDeviceCodeStore = field(init=False)
     authenticator: MemoryAuthenticator = field(init=False)
@@ -428,4 +441,5 @@ def _conforms(stores: MemoryStores) -> None:
     authenticator: ports.Authenticator = stores.authenticator
     keys: ports.KeyRing = stores.keys
     resources: ports.ResourceStore = stores.resources
-    del clients, users, codes, device_codes, tokens, authenticator, keys, resources
+    used_once: ports.UsedOnceStore = stores.used_once
+    del clients, users, codes, device_codes, tokens, authenticator, keys, resources, used_once

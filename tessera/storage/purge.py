@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.storage import audit, keys
 from tessera.storage import throttles as throttle_rows
+from tessera.storage import used_once as used_once_rows
 from tessera.storage.database import Database
 from tessera.storage.schema import (
     access_tokens,
@@ -34,6 +35,7 @@ from tessera.storage.schema import (
     sessions,
     signing_keys,
     throttles,
+    used_once,
 )
 
 RETENTION = 3600
@@ -98,6 +100,7 @@ async def purge(
                 await asyncio.sleep(max(pause, DUTY * (time.monotonic() - started)))
         counts[table.name] = total
     counts[throttles.name] = await db.write(lambda conn: throttle_rows.purge_reset(conn, now))
+    counts[used_once.name] = await db.write(lambda conn: used_once_rows.purge_expired(conn, now))
     counts[signing_keys.name] = await db.write(lambda conn: keys.purge_retired(conn, now - RETIRED_KEYS_KEPT))
     counts[audit_logs.name] = await _in_batches(
         db, lambda conn: audit.purge_older_than(conn, now - audit_retention, batch)

@@ -85,6 +85,12 @@ clients = sa.Table(
     sa.Column("previous_secret_expires_at", Time, nullable=True),
     # model.CLIENT_REGISTRATIONS: admin, dynamic (RFC 7591) or metadata_document.
     sa.Column("registration", sa.String(24), nullable=False, server_default="admin"),
+    # High-assurance options (INTERFACE.md section 10): authorization requests only through
+    # PAR (RFC 9126), tokens only DPoP-bound (RFC 9449), and the public JWK set a client
+    # authenticating with private_key_jwt signs its assertions with (RFC 7523).
+    sa.Column("require_par", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("jwks", sa.Text, nullable=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     # identifier first: lookups by client_id search an account's clients and the global ones.
@@ -281,6 +287,17 @@ client_registrations = sa.Table(
     sa.Column("token_endpoint_auth_method", sa.String(32), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+)
+
+# Values that may be presented once (storage/used_once.py): DPoP proof `jti`s (RFC 9449
+# section 11.1), client assertion `jti`s (RFC 7523 section 3), each kept until it could no
+# longer be accepted anyway, shared by every node.
+used_once = sa.Table(
+    "used_once",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("digest", Digest, primary_key=True),
+    sa.Column("expires_at", Time, nullable=False, index=True),
 )
 
 # Throttle counters (storage/throttles.py): one row per thing counted, e.g. the sign-in

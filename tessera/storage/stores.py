@@ -19,6 +19,7 @@ from tessera.storage.sessions import SqlSessionStore
 from tessera.storage.throttles import SqlThrottleStore
 from tessera.storage.tickets import SqlTicketStore
 from tessera.storage.tokens import SqlTokenStore
+from tessera.storage.used_once import SqlUsedOnceStore
 from tessera.storage.users import SqlUserStore
 
 
@@ -40,6 +41,7 @@ class Stores:
     console_notices: SqlConsoleNoticeStore
     resources: SqlResourceStore
     registrations: SqlRegistrationStore
+    used_once: SqlUsedOnceStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -62,4 +64,5 @@ class Stores:
             console_notices=SqlConsoleNoticeStore(db),
             resources=SqlResourceStore(db),
             registrations=SqlRegistrationStore(db, clients),
+            used_once=SqlUsedOnceStore(db),
         )

@@ -14,7 +14,15 @@ from typing import Protocol
 import pytest
 
 from tessera.model import Client, Consent, User
-from tessera.protocol.ports import Authenticator, ClientStore, CodeStore, DeviceCodeStore, TokenStore, UserStore
+from tessera.protocol.ports import (
+    Authenticator,
+    ClientStore,
+    CodeStore,
+    DeviceCodeStore,
+    TokenStore,
+    UsedOnceStore,
+    UserStore,
+)
 
 MEMORY = "memory"
 # database_url's own parameters first, so pytest keeps one database per engine for both.
@@ -52,6 +60,7 @@ class PortWorld:
     consents: ConsentContract
     codes: CodeStore
     device_codes: DeviceCodeStore
+    used_once: UsedOnceStore
     tokens: TokenContract
     authenticator: Authenticator
     account_id: int

@@ -1,0 +1,47 @@
+"""Values that may be presented once, across nodes (protocol/ports.UsedOnceStore): DPoP
+proof `jti`s (RFC 9449 section 11.1) and client assertion `jti`s (RFC 7523 section 3).
+
+Claiming is one statement: INSERT ... ON CONFLICT DO UPDATE ... WHERE the recorded value
+has expired ... RETURNING. A row comes back only when this statement inserted the value or
+renewed an expired one, so of concurrent presentations exactly one sees it. Only digests
+are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from tessera.storage.database import Database
+from tessera.storage.schema import used_once
+
+
+def first_use(conn: Connection, kind: str, digest: bytes, expires_at: float, now: float) -> bool:
+    insert = (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(used_once)
+    statement = (
+        insert.values(kind=kind, digest=digest, expires_at=expires_at)
+        .on_conflict_do_update(
+            index_elements=[used_once.c.kind, used_once.c.digest],
+            set_={"expires_at": insert.excluded.expires_at},
+            where=used_once.c.expires_at <= now,
+        )
+        .returning(used_once.c.kind)
+    )
+    return conn.execute(statement).first() is not None
+
+
+def purge_expired(conn: Connection, now: float) -> int:
+    return conn.execute(sa.delete(used_once).where(used_once.c.expires_at <= now)).rowcount
+
+
+class SqlUsedOnceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def first_use(self, kind: str, value: str, expires_at: float, now: float) -> bool:
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+        return await self.db.write(first_use, kind, digest, expires_at, now)
