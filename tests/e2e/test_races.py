@@ -366,17 +366,18 @@ def _bulk_round(racing: Racing, kind: str, serial: int) -> None:
     answers = [r for r in results if isinstance(r, httpx.Response)]
     assert len(answers) == RACERS, results
     winners = [a for a in answers if a.status_code == 200]
+    alive = _alive_of(racing, bulk)
     faults.record(
         "race",
         kind=f"refresh+{kind}",
         racers=RACERS + 1,
         successes=len(winners),
+        alive=alive,
         server_errors=sum(a.status_code >= 500 for a in answers),
     )
     _no_server_error(answers, racing)
     # A refresh after the revocation is refused: invalid_grant, or invalid_client once the client is gone.
     assert all(a.status_code in (200, 400, 401) for a in answers), [(a.status_code, a.text) for a in answers]
-    alive = _alive_of(racing, bulk)
     assert alive == 0, (
         f"{alive} tokens of the user and client alive after {kind} ({len(winners)} refreshes won)",
         racing.node.log()[-3000:],
