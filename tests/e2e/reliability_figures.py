@@ -43,6 +43,14 @@ def _races(rows: list[dict[str, Any]]) -> list[str]:
         errors = sum(r["server_errors"] for r in runs)
         racers = runs[0]["racers"]
         lines.append(f"| {kind} | {len(runs)} | {racers} | {due[kind]} | {as_due} | {doubles} | {errors} |")
+    bulk_rounds = [r for r in rows if r["kind"].startswith("refresh+")]
+    if bulk_rounds:
+        amid = sum(0 < r["successes"] < r["racers"] - 1 for r in bulk_rounds)
+        lines += [
+            "",
+            f"In {amid} of {len(bulk_rounds)} bulk-revocation rounds the revocation landed among the refreshes "
+            "(some refreshes won, the rest were refused); in the others every refresh had won before it.",
+        ]
     return lines
 
 

@@ -276,25 +276,31 @@ def _bulk_round_setup(racing: Racing, kind: str, serial: int) -> Bulk:
     return Bulk(kind, user_id, client, refresh_tokens)
 
 
-def _revoke_in_bulk(racing: Racing, bulk: Bulk) -> None:
+class _BulkRevoker:
     """The bulk revocation, through the management layer the API, the console and the CLI
-    call, in this process: its moment in the race is then known to the millisecond."""
-    db, stores = _stores(racing)
+    call, from this process: its database, connections and account are ready before the
+    race, so that its moment in the race is known to the millisecond."""
 
-    async def revoke() -> None:
-        now = time.time()
-        account = await accounts.get(stores, racing.seeded.subdomain)
+    def __init__(self, racing: Racing, bulk: Bulk) -> None:
+        self.racing, self.bulk = racing, bulk
+        self.runner = asyncio.Runner()
+        self.db = open_database(normalise_database_url(racing.node.database_url))
+        self.stores = Stores.over(self.db)
+        self.account = self.runner.run(accounts.get(self.stores, racing.seeded.subdomain))
+
+    def revoke(self) -> None:
+        bulk, stores, account, now = self.bulk, self.stores, self.account, time.time()
         if bulk.kind == "suspend-user":
-            await users.update(stores, account, bulk.user_id, users.UserChanges(suspended=True), ev.SYSTEM_ACTOR, now)
+            change = users.UserChanges(suspended=True)
+            self.runner.run(users.update(stores, account, bulk.user_id, change, ev.SYSTEM_ACTOR, now))
         elif bulk.kind == "withdraw-consent":
-            await stores.consents.forget(bulk.user_id, bulk.client["id"], now)
+            self.runner.run(stores.consents.forget(bulk.user_id, bulk.client["id"], now))
         else:
-            await clients.delete(stores, account, bulk.client["id"], ev.SYSTEM_ACTOR, now)
+            self.runner.run(clients.delete(stores, account, bulk.client["id"], ev.SYSTEM_ACTOR, now))
 
-    try:
-        asyncio.run(revoke())
-    finally:
-        db.close()
+    def close(self) -> None:
+        self.db.close()
+        self.runner.close()
 
 
 def _alive_of(racing: Racing, bulk: Bulk) -> int:
@@ -348,13 +354,21 @@ def _bulk_round(racing: Racing, kind: str, serial: int) -> None:
 
     def revoker() -> None:
         try:
-            start.wait(timeout=10)
-            # In the thick of it: some refreshes answered, most still running.
-            for _ in range(RACERS // 10):
-                answered.acquire(timeout=10)
-            _revoke_in_bulk(racing, bulk)
+            bulk_revoker = _BulkRevoker(racing, bulk)
         except BaseException as error:
             revoked[0] = error
+            start.abort()
+            return
+        try:
+            start.wait(timeout=10)
+            # In the thick of it: the first refreshes answered, most still running.
+            for _ in range(2):
+                answered.acquire(timeout=10)
+            bulk_revoker.revoke()
+        except BaseException as error:
+            revoked[0] = error
+        finally:
+            bulk_revoker.close()
 
     threads = [threading.Thread(target=refresher, args=(i,)) for i in range(RACERS)]
     threads.append(threading.Thread(target=revoker))
