@@ -56,7 +56,7 @@ class Answer:
 class Ledger:
     answers: list[Answer] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)  # access tokens answered 200
-    readyz: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, status)
+    readyz: list[tuple[float, int]] = field(default_factory=list)  # (sent, monotonic; status)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,10 @@ def _allow_connections(database: str, allowed: bool) -> None:
     with psycopg.connect(harness.POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')
         if not allowed:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+            # Twice: a session that was starting at the moment of the ALTER may not be listed yet.
+            for sweep in range(2):
+                time.sleep(0.2 * sweep)
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
 
 
 async def _load(o: Outage, http: httpx.AsyncClient, loop: int, ledger: Ledger, stop: asyncio.Event) -> None:
@@ -113,8 +116,9 @@ async def _load(o: Outage, http: httpx.AsyncClient, loop: int, ledger: Ledger, s
 
 async def _probe_readiness(http: httpx.AsyncClient, ledger: Ledger, stop: asyncio.Event) -> None:
     while not stop.is_set():
+        sent = time.monotonic()
         answer = await http.get("/readyz")
-        ledger.readyz.append((time.monotonic(), answer.status_code))
+        ledger.readyz.append((sent, answer.status_code))
         await asyncio.sleep(0.2)
 
 
@@ -126,8 +130,8 @@ async def _one_outage(o: Outage) -> tuple[Ledger, float, float]:
         tasks = [asyncio.create_task(_load(o, http, loop, ledger, stop)) for loop in range(LOOPS)]
         tasks.append(asyncio.create_task(_probe_readiness(http, ledger, stop)))
         await asyncio.sleep(1)
-        went = time.monotonic()
         await asyncio.to_thread(_allow_connections, o.database, False)
+        went = time.monotonic()  # every session of the server ended
         await asyncio.sleep(OUTAGE_SECONDS)
         await asyncio.to_thread(_allow_connections, o.database, True)
         back = time.monotonic()
@@ -162,14 +166,14 @@ def test_database_gone_under_load_answers_503_in_time_and_service_resumes_by_its
     o = outage
     for number in range(1, OUTAGES + 1):
         ledger, went, back = asyncio.run(_one_outage(o))
-        during = [a for a in ledger.answers if went + 0.2 <= a.sent and a.sent + a.took <= back]
+        during = [a for a in ledger.answers if went <= a.sent and a.sent + a.took <= back]
         after = [a for a in ledger.answers if a.sent >= back]
         first_200 = min((a.sent + a.took for a in after if a.status == 200), default=None)
         per_loop = [
             min((a.sent + a.took for a in after if a.status == 200 and a.loop == n), default=None) for n in range(LOOPS)
         ]
         all_200 = None if None in per_loop else max(x for x in per_loop if x is not None)
-        readyz_during = [s for t, s in ledger.readyz if went + 0.2 <= t <= back]
+        readyz_during = [s for t, s in ledger.readyz if went <= t <= back]
         lost = asyncio.run(_lost(o, ledger.issued))
         faults.record(
             "outage",
@@ -195,7 +199,7 @@ def test_database_gone_under_load_answers_503_in_time_and_service_resumes_by_its
         slow = [round(a.took, 2) for a in ledger.answers if a.took > ANSWERED_WITHIN]
         assert slow == [], f"answers slower than {ANSWERED_WITHIN} s: {slow}"
         assert during and all(a.status == 503 for a in during), [(a.status, a.took) for a in during]
-        assert readyz_during and 503 in readyz_during and 200 not in readyz_during[2:], readyz_during
+        assert readyz_during and set(readyz_during) == {503}, readyz_during
         assert all_200 is not None, f"not every loop answered 200 within 15 s of the database's return:\n{log}"
         assert lost == [], f"{len(lost)} of {len(ledger.issued)} answered tokens were lost"
         assert "Traceback" not in o.node.log()
