@@ -73,15 +73,17 @@ bench: setup services $(PEER)/node_modules/.installed
 	$(BIN)/python -m bench.run --scale
 
 # The long versions of the proofs under faults that `make test` runs briefly: 5 rounds of
-# each 50-way race on PostgreSQL with two workers, 3 kills -9 under 10 s of load on each
-# engine, SQLite's read-only file and full disk (docs/reliability.md, "Proof under faults",
-# whose figures it rewrites, even when a run fails). About 6 minutes on 2 cores; needs root
+# each 50-way race on PostgreSQL with two workers (bulk revocations among 50 refreshes
+# included), 3 kills -9 under 10 s of load on each engine, SQLite's read-only file and full
+# disk, 3 PostgreSQL outages of 10 s under load (docs/reliability.md, "Proof under faults",
+# whose figures it rewrites, even when a run fails). About 8 minutes on 2 cores; needs root
 # for the SQLite faults (skipped otherwise).
 reliability: setup services
 	@figures=$$(mktemp); status=0; \
 	TESSERA_RELIABILITY=long TESSERA_RELIABILITY_FIGURES=$$figures PYTHONPATH=$(CURDIR) \
 	  $(BIN)/pytest -p no:randomly -p no:cacheprovider tests/e2e/test_races.py \
-	  tests/e2e/test_crash_safety.py tests/e2e/test_sqlite_faults.py || status=$$?; \
+	  tests/e2e/test_crash_safety.py tests/e2e/test_sqlite_faults.py tests/e2e/test_database_outage.py \
+	  || status=$$?; \
 	$(BIN)/python -m tests.e2e.reliability_figures $$figures docs/reliability.md; \
 	rm -f $$figures; exit $$status
 

@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -16,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from tessera import passwords
 from tessera.management import accounts, clients, users
 from tessera.model import Account, Client, User
 from tessera.protocol import secrets as token_secrets
@@ -90,12 +93,38 @@ async def add_client(stores: Stores, account: Account | None, now: float, **spec
     return RegisteredClient(client, secret)
 
 
+_HASHED: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def _password_hashed_once() -> Iterator[None]:
+    """Every World's users have PASSWORD. argon2id costs 20-50 ms of CPU a hash, by design
+    (passwords.py), and two per test were about half of what an HTTP test's setup cost: hash
+    PASSWORD once per test process and hand that hash to every World's users. Only while a
+    World is made; any other password, and every hash a test makes, is hashed as usual."""
+    real = passwords.hash_password
+
+    def once(password: str) -> str:
+        if password != PASSWORD:
+            return real(password)
+        if password not in _HASHED:
+            _HASHED[password] = real(password)
+        return _HASHED[password]
+
+    passwords.hash_password = once
+    try:
+        yield
+    finally:
+        passwords.hash_password = real
+
+
 async def make_world(stores: Stores, clock: Clock) -> World:
     now = clock()
     subdomain = f"t{next(_counter)}x{secrets.token_hex(3)}"
     account = await accounts.create(stores, subdomain, f"Account {subdomain}", now)
-    admin = await users.create(stores, account, "admin@example.com", PASSWORD, "admin", "Ada Admin", now)
-    user = await users.create(stores, account, "user@example.com", PASSWORD, "end-user", "Eve User", now)
+    with _password_hashed_once():
+        admin = await users.create(stores, account, "admin@example.com", PASSWORD, "admin", "Ada Admin", now)
+        user = await users.create(stores, account, "user@example.com", PASSWORD, "end-user", "Eve User", now)
     web = await add_client(
         stores,
         account,

@@ -304,6 +304,7 @@ def delete_with_everything(conn: Connection, account_id: int, client_id: int) ->
     client = get_own(conn, account_id, client_id)
     if client is None:
         return None
+    token_rows.lock_out_rotations(conn, client_id=client_id)
     for table in (refresh_tokens, access_tokens, authorization_codes, grants, client_registrations):
         conn.execute(table.delete().where(table.c.client_id == client_id))
     conn.execute(clients.delete().where(clients.c.id == client_id))

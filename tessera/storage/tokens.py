@@ -150,14 +150,61 @@ def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
     return None if row is None else _refresh(row)
 
 
-def _lock_family(conn: Connection, family: str) -> None:
+# PostgreSQL advisory locks (transaction-scoped) that order rotations against revocations.
+# A family's lock has the one-key form, keyed by hashtext(family); the locks on everything
+# of a user or of a client have the two-key form, whose key space is apart from the one-key
+# form's: (namespace, id). Ids past 2^31 share a key with a smaller one, which only makes
+# two unrelated revocations wait for each other.
+_USER_LOCKS = 1
+_CLIENT_LOCKS = 2
+
+
+def _lock_key(namespace: int, row_id: int) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    return sa.cast(sa.literal(namespace), sa.Integer), sa.cast(sa.literal(row_id % 2_147_483_647), sa.Integer)
+
+
+def _lock_family(conn: Connection, family: str, *, user_id: int | None = None, client_id: int | None = None) -> None:
     """Hold the family until the transaction ends, so that a rotation and a revocation of
     one family run one after the other. Interleaved, they deadlock (a rotation holds the
     refresh row and wants the access row, a revocation the other way round), or the
     revocation's snapshot misses the tokens the rotation is writing, which stay alive in a
-    revoked family. SQLite has one writer at a time already."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(family))))
+    revoked family. SQLite has one writer at a time already.
+
+    A rotation also passes its user and client: it then holds them shared, so that a
+    revocation of everything of that user or client (lock_out_rotations) waits for the
+    rotations under way and the rotations after it wait for it. All in one statement, in
+    the one order (user, client, family) every caller uses: no lock cycle."""
+    if conn.dialect.name != "postgresql":
+        return
+    locks = []
+    if user_id is not None:
+        locks.append(sa.func.pg_advisory_xact_lock_shared(*_lock_key(_USER_LOCKS, user_id)))
+    if client_id is not None:
+        locks.append(sa.func.pg_advisory_xact_lock_shared(*_lock_key(_CLIENT_LOCKS, client_id)))
+    locks.append(sa.func.pg_advisory_xact_lock(sa.func.hashtext(family)))
+    conn.execute(sa.select(*locks))
+
+
+def lock_out_rotations(conn: Connection, *, user_id: int | None = None, client_id: int | None = None) -> None:
+    """Before a bulk revocation (a user suspended, an app's consent withdrawn, a client
+    deleted or withdrawn from an account): wait until every rotation under way for the user
+    or client has committed, and make the ones after it wait until this transaction ends.
+
+    Without it (READ COMMITTED), a rotation that had claimed its refresh token but not yet
+    committed was invisible to the revocation's UPDATE: its new access and refresh tokens
+    stayed alive after the revocation. With it, each statement of the revocation that
+    follows sees every rotation that went before, and a rotation that comes after finds its
+    refresh token revoked (its claim is refused, the grant answers invalid_grant). One lock,
+    whatever the number of families. SQLite has one writer at a time already."""
+    if conn.dialect.name != "postgresql":
+        return
+    locks = []
+    if user_id is not None:
+        locks.append(sa.func.pg_advisory_xact_lock(*_lock_key(_USER_LOCKS, user_id)))
+    if client_id is not None:
+        locks.append(sa.func.pg_advisory_xact_lock(*_lock_key(_CLIENT_LOCKS, client_id)))
+    if locks:
+        conn.execute(sa.select(*locks))
 
 
 def revoke_family(conn: Connection, family: str, now: float) -> int:
@@ -186,6 +233,7 @@ def revoke_where(
 ) -> None:
     """Revoke every live access and refresh token of the account held by a client, a user,
     or both (deleting a global app from an account; suspending a user)."""
+    lock_out_rotations(conn, user_id=user_id, client_id=client_id)
     for table in (access_tokens, refresh_tokens):
         query = table.update().where(table.c.account_id == account_id, table.c.revoked_at.is_(None))
         if client_id is not None:
@@ -237,6 +285,7 @@ def list_live(
 
 def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: float) -> None:
     """Revoke everything a client holds for a user (the "authorized apps" Revoke button)."""
+    lock_out_rotations(conn, user_id=user_id)
     for table in (access_tokens, refresh_tokens):
         conn.execute(
             table.update()
@@ -249,7 +298,7 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
     """Claim the refresh token with one conditional UPDATE, so that of concurrent uses
     exactly one wins; report a token already used, or revoked since the caller read it.
     What a reuse means is the grant's. The new tokens are of the claimed token's family."""
-    _lock_family(conn, tokens.access.family)
+    _lock_family(conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id)
     claimed = conn.execute(
         refresh_tokens.update()
         .where(
@@ -261,7 +310,9 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
     if claimed is None:
         row = conn.execute(
             sa.select(refresh_tokens.c.used_at, refresh_tokens.c.family).where(refresh_tokens.c.id == refresh_id)
-        ).one()
+        ).first()
+        if row is None:  # deleted since the caller read it, with its client
+            return RevokedMeanwhile(family=tokens.access.family)
         if row.used_at is None:
             return RevokedMeanwhile(family=row.family)
         return AlreadyUsed(used_at=row.used_at, family=row.family)

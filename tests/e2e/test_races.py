@@ -11,7 +11,10 @@ each in `make test`; `make reliability` runs more and records the figures.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +23,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tessera.protocol import secrets
+from tessera.management import accounts, clients, users
+from tessera.management import audit_events as ev
+from tessera.protocol import secrets as token_secrets
+from tessera.settings import normalise_database_url
+from tessera.storage.database import open_database
+from tessera.storage.stores import Stores
 from tests.e2e import faults, harness
 from tests.e2e.harness import Seeded
 
@@ -65,7 +73,9 @@ class Racing:
 
     def family_of(self, access_token: str) -> str:
         (row,) = faults.sql(
-            self.node.database_url, "SELECT family FROM access_tokens WHERE digest = %s", secrets.digest(access_token)
+            self.node.database_url,
+            "SELECT family FROM access_tokens WHERE digest = %s",
+            token_secrets.digest(access_token),
         )
         return str(row[0])
 
@@ -200,3 +210,189 @@ def _revoke_round(racing: Racing) -> None:
     seen += [t for w in winners for t in (w.json()["access_token"], w.json()["refresh_token"])]
     assert [t for t in seen if racing.active(t)] == []
     assert racing.alive_in_family(racing.family_of(issued["access_token"])) == 0
+
+
+# Bulk revocations: everything of a user or of a client revoked in one transaction, while 50
+# refreshes of that user's or client's families run. Each refresh rotation holds its user
+# and client shared, and a bulk revocation holds them exclusively (storage/tokens.py,
+# lock_out_rotations): without it, a rotation that had claimed its refresh token but not
+# committed was invisible to the revocation's UPDATE, and its new pair stayed alive.
+
+BULK = ("suspend-user", "withdraw-consent", "delete-client")
+
+
+@dataclass
+class Bulk:
+    """A user and a client of their own for one round, with RACERS families between them."""
+
+    kind: str
+    user_id: int
+    client: dict[str, Any]  # identifier, secret, id
+    refresh_tokens: list[str]
+
+
+def _stores(racing: Racing) -> tuple[Any, Stores]:
+    db = open_database(normalise_database_url(racing.node.database_url))
+    return db, Stores.over(db)
+
+
+def _bulk_round_setup(racing: Racing, kind: str, serial: int) -> Bulk:
+    db, stores = _stores(racing)
+    email = f"bulk-{kind}-{serial}-{secrets.token_hex(3)}@example.com"
+
+    async def create() -> tuple[int, dict[str, Any]]:
+        now = time.time()
+        account = await accounts.get(stores, racing.seeded.subdomain)
+        user = await users.create(stores, account, email, harness.PASSWORD, "end-user", None, now)
+        spec = clients.ClientSpec(
+            name=f"Bulk {kind} {serial}",
+            identifier=f"bulk-{kind}-{serial}-{secrets.token_hex(3)}",
+            account=account,
+            redirect_uris=(harness.REDIRECT_URI,),
+            grant_types=("authorization_code", "refresh_token"),
+        )
+        client, secret = await clients.create(stores, spec, now)
+        return user.id, {"identifier": client.identifier, "secret": secret, "id": client.id}
+
+    try:
+        user_id, client = asyncio.run(create())
+    finally:
+        db.close()
+    codes = faults.Codes(racing.issuer, client, email)
+    refresh_tokens = []
+    try:
+        with harness.http_client() as http:
+            for _ in range(RACERS):
+                code, verifier = codes.new()
+                answer = http.post(
+                    f"{racing.issuer}/oauth/tokens",
+                    auth=(client["identifier"], client["secret"]),
+                    data=codes.redeem_form(code, verifier),
+                )
+                assert answer.status_code == 200, answer.text
+                refresh_tokens.append(answer.json()["refresh_token"])
+    finally:
+        codes.close()
+    return Bulk(kind, user_id, client, refresh_tokens)
+
+
+class _BulkRevoker:
+    """The bulk revocation, through the management layer the API, the console and the CLI
+    call, from this process: its database, connections and account are ready before the
+    race, so that its moment in the race is known to the millisecond."""
+
+    def __init__(self, racing: Racing, bulk: Bulk) -> None:
+        self.racing, self.bulk = racing, bulk
+        self.runner = asyncio.Runner()
+        self.db = open_database(normalise_database_url(racing.node.database_url))
+        self.stores = Stores.over(self.db)
+        self.account = self.runner.run(accounts.get(self.stores, racing.seeded.subdomain))
+
+    def revoke(self) -> None:
+        bulk, stores, account, now = self.bulk, self.stores, self.account, time.time()
+        if bulk.kind == "suspend-user":
+            change = users.UserChanges(suspended=True)
+            self.runner.run(users.update(stores, account, bulk.user_id, change, ev.SYSTEM_ACTOR, now))
+        elif bulk.kind == "withdraw-consent":
+            self.runner.run(stores.consents.forget(bulk.user_id, bulk.client["id"], now))
+        else:
+            self.runner.run(clients.delete(stores, account, bulk.client["id"], ev.SYSTEM_ACTOR, now))
+
+    def close(self) -> None:
+        self.db.close()
+        self.runner.close()
+
+
+def _alive_of(racing: Racing, bulk: Bulk) -> int:
+    """Tokens of the round's user and client the server would still honour, counted in the database."""
+    now = time.time()
+    counts = [
+        faults.sql(
+            racing.node.database_url,
+            f"SELECT count(*) FROM {table} WHERE user_id = %s AND client_id = %s AND revoked_at IS NULL AND {alive}",
+            bulk.user_id,
+            bulk.client["id"],
+            now,
+        )[0][0]
+        for table, alive in (
+            ("access_tokens", "(expires_at IS NULL OR expires_at > %s)"),
+            ("refresh_tokens", "used_at IS NULL AND expires_at > %s"),
+        )
+    ]
+    return int(sum(counts))
+
+
+@pytest.mark.parametrize("kind", BULK)
+def test_bulk_revocations_interleaved_with_refreshes_leave_nothing_alive(racing: Racing, kind: str) -> None:
+    """A user suspended (management/users.py), an app's consent withdrawn (the authorized-apps
+    Revoke) or a client deleted, while 50 refreshes of 50 families of that user and client
+    run: afterwards not one token of the user and client is alive, whether its refresh won
+    before the revocation, lost to it, or was under way at its moment; no 5xx."""
+    for serial in range(ROUNDS):
+        _bulk_round(racing, kind, serial)
+
+
+def _bulk_round(racing: Racing, kind: str, serial: int) -> None:
+    bulk = _bulk_round_setup(racing, kind, serial)
+    auth = (bulk.client["identifier"], bulk.client["secret"])
+    start = threading.Barrier(RACERS + 1)
+    answered = threading.Semaphore(0)
+    results: list[httpx.Response | BaseException | None] = [None] * RACERS
+    revoked: list[BaseException | None] = [None]
+
+    def refresher(index: int) -> None:
+        try:
+            with harness.http_client() as http:
+                http.get(f"{racing.issuer}/")  # open the connection before the race
+                start.wait(timeout=10)
+                form = {"grant_type": "refresh_token", "refresh_token": bulk.refresh_tokens[index]}
+                results[index] = http.post(f"{racing.issuer}/oauth/tokens", auth=auth, data=form)
+        except BaseException as error:  # reported by the assertion below
+            results[index] = error
+        finally:
+            answered.release()
+
+    def revoker() -> None:
+        try:
+            bulk_revoker = _BulkRevoker(racing, bulk)
+        except BaseException as error:
+            revoked[0] = error
+            start.abort()
+            return
+        try:
+            start.wait(timeout=10)
+            # In the thick of it: the first refreshes answered, most still running.
+            for _ in range(2):
+                answered.acquire(timeout=10)
+            bulk_revoker.revoke()
+        except BaseException as error:
+            revoked[0] = error
+        finally:
+            bulk_revoker.close()
+
+    threads = [threading.Thread(target=refresher, args=(i,)) for i in range(RACERS)]
+    threads.append(threading.Thread(target=revoker))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert revoked[0] is None, revoked[0]
+    answers = [r for r in results if isinstance(r, httpx.Response)]
+    assert len(answers) == RACERS, results
+    winners = [a for a in answers if a.status_code == 200]
+    alive = _alive_of(racing, bulk)
+    faults.record(
+        "race",
+        kind=f"refresh+{kind}",
+        racers=RACERS + 1,
+        successes=len(winners),
+        alive=alive,
+        server_errors=sum(a.status_code >= 500 for a in answers),
+    )
+    _no_server_error(answers, racing)
+    # A refresh after the revocation is refused: invalid_grant, or invalid_client once the client is gone.
+    assert all(a.status_code in (200, 400, 401) for a in answers), [(a.status_code, a.text) for a in answers]
+    assert alive == 0, (
+        f"{alive} tokens of the user and client alive after {kind} ({len(winners)} refreshes won)",
+        racing.node.log()[-3000:],
+    )
