@@ -7,8 +7,8 @@ Run by hand from the repository root:
 
     PYTHONPATH=$PWD .venv/bin/python -m tests.e2e.registration_screenshots [OUTPUT_DIR]
 
-Writes admin-registration.png (desktop), admin-registration-phone.png,
-consent-self-registered.png and consent-self-registered-phone.png (default OUTPUT_DIR:
+Writes admin-registration-desktop.png, admin-registration-phone.png,
+consent-self-registered-desktop.png and consent-self-registered-phone.png (default OUTPUT_DIR:
 docs/screenshots).
 """
 
@@ -24,7 +24,7 @@ from playwright.sync_api import Page, sync_playwright
 from tests.e2e import chromium, harness
 from tests.support import pkce_pair
 
-WIDTHS = {"": 1280, "-phone": 390}
+WIDTHS = {"-desktop": 1280, "-phone": 390}
 
 
 def _register(database_url: str, issuer: str) -> str:
