@@ -108,7 +108,7 @@ Account       {issuer}   (account "{SUBDOMAIN}")
 Sign in as    {ADMIN_EMAIL}  /  {ADMIN_PASSWORD}
 Client        client_id {CLIENT_ID}   client_secret {seeded.secret}
 Redirect URI  {REDIRECT_URI}
-Admin console {issuer}{paths.ADMIN}   (clients, external apps, users, tokens, audit log)
+Admin console {issuer}{paths.ADMIN}   (clients, external apps, users, resources, tokens, registration, audit log)
 
 1. Open this URL in a browser, sign in, and click Allow:
 
