@@ -228,7 +228,7 @@ async def code_through_par(
 ) -> tuple[str, str]:
     """Push, then follow the authorization endpoint through login and consent; the code and
     the request_uri."""
-    verifier, challenge = verifier_challenge
+    _, challenge = verifier_challenge
     request_uri = await pushed_uri(http, client, code_challenge=challenge, state="par-state")
     start = await http.get(by_reference(client, request_uri))
     assert start.status_code == 302, start.text
