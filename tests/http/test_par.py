@@ -376,6 +376,13 @@ async def test_prompt_none_through_par_answers_login_required_once(http: httpx.A
     assert again.status_code == 400
 
 
+async def test_login_hint_through_par_fills_the_login_form(http: httpx.AsyncClient, world: World) -> None:
+    """OIDC Core 3.1.2.1 login_hint, pushed: the login page still gets it."""
+    request_uri = await pushed_uri(http, world.web, login_hint=world.user.email)
+    start = await http.get(by_reference(world.web, request_uri))
+    assert query_of(start.headers["location"])["email"] == world.user.email
+
+
 async def test_prompt_login_through_par_does_not_loop(http: httpx.AsyncClient, world: World) -> None:
     await sign_in(http, world.user.email)
     request_uri = await pushed_uri(http, world.web, prompt="login")

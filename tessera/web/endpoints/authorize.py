@@ -56,13 +56,16 @@ def deliver(services: Services, reply: Reply, response_params: dict[str, str], a
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
-def _to_login(params: Params, step: str) -> Response:
+def _to_login(params: Params, step: str, login_hint: str | None = None) -> Response:
+    """`login_hint`: the request's, when `params` (what the return trip carries) is not the
+    request itself (a pushed one)."""
     back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
     query = {"return_to": back}
     if step == authorization.SELECT_ACCOUNT:
         query["select_account"] = "1"
-    if params.get("login_hint"):
-        query["email"] = params.values["login_hint"]
+    hint = login_hint or params.get("login_hint")
+    if hint:
+        query["email"] = hint
     return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
 
 
@@ -205,7 +208,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
             services, reply, authorization.error_params(error, reply, host.issuer), after_post=False
         )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
-        return _to_login(trusted.carried, step)
+        return _to_login(trusted.carried, step, auth_request.login_hint)
     assert current is not None
     if step == authorization.CONSENT:
         return await _consent_page(services, host, auth_request, trusted.carried, current)
