@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tessera.settings import Settings
 from tessera.storage.stores import Stores
 from tests.support import (
     Clock,
@@ -139,6 +140,24 @@ async def test_failed_client_authentication_is_invalid_client(
         response = await http.post(PAR, auth=(world.web.client_id, auth), data=params)
     oauth_error(response, 401, "invalid_client")
     assert ("www-authenticate" in response.headers) is expected_basic
+
+
+async def test_failed_authentication_is_throttled_like_the_token_endpoint(
+    http: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
+    """INTERFACE.md section 9: failed client authentication is limited per client (and the
+    PAR endpoint counts with the token endpoint's throttle): 401s, then 429 with Retry-After,
+    even for the right secret."""
+    params = request_params(world.web)
+    statuses = [
+        (await http.post(PAR, auth=(world.web.client_id, f"wrong-{i}"), data=params)).status_code
+        for i in range(settings.throttle_client_auth_per_client + 1)
+    ]
+    assert statuses == [401] * settings.throttle_client_auth_per_client + [429]
+    refused = await http.post(PAR, auth=world.web.basic(), data=params)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["error"] == "too_many_requests"
 
 
 async def test_unknown_client_is_invalid_client(http: httpx.AsyncClient, world: World) -> None:
