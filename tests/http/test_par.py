@@ -6,6 +6,7 @@ once with client_id (sections 4 and 7.3), clients that require PAR (section 6), 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlencode
 
@@ -322,6 +323,30 @@ async def test_a_request_uri_started_in_one_browser_cannot_be_used_in_another(
         stolen = await other.get(by_reference(world.web, request_uri))
     assert stolen.status_code == 400
     assert "already used" in stolen.text
+
+
+async def test_of_two_simultaneous_first_uses_exactly_one_wins(
+    http: httpx.AsyncClient, world: World, app: object
+) -> None:
+    """RFC 9126 section 7.3 under concurrency: the claim is one conditional update."""
+    request_uri = await pushed_uri(http, world.web)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url=world.origin) as other:
+        answers = await asyncio.gather(
+            *(browser.get(by_reference(world.web, request_uri)) for browser in (http, other, http, other))
+        )
+    assert sorted(a.status_code for a in answers) == [302, 400, 400, 400]
+
+
+async def test_denying_a_pushed_request_answers_access_denied_once(http: httpx.AsyncClient, world: World) -> None:
+    request_uri = await pushed_uri(http, world.web)
+    await sign_in(http, world.user.email)
+    page = await http.get(by_reference(world.web, request_uri))
+    denied = await consent(http, page, decision="deny")
+    assert denied.status_code == 303
+    params = query_of(denied.headers["location"])
+    assert params["error"] == "access_denied" and params["state"] == "s1"
+    assert (await consent(http, page)).status_code == 400
 
 
 async def test_parameters_beside_the_request_uri_are_ignored(http: httpx.AsyncClient, world: World) -> None:
