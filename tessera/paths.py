@@ -18,6 +18,8 @@ USERINFO = "/oauth/userinfo"
 JWKS = "/oauth/jwks"
 # The device authorization grant (RFC 8628): the device asks here for its codes...
 DEVICE_AUTHORIZATION = "/oauth/device/code"
+# Pushed authorization requests (RFC 9126 section 2).
+PAR = "/oauth/par"
 # Dynamic client registration (RFC 7591 section 3) and each registration (RFC 7592 section 2).
 REGISTER = "/oauth/register"
 REGISTRATION = REGISTER + "/{client_id}"

@@ -59,6 +59,11 @@ def clients() -> None:
 @click.option("--description", default="")
 @click.option("--company", default="")
 @click.option("--logo-url", default="")
+@click.option(
+    "--require-par/--no-require-par",
+    default=False,
+    help="Authorization requests only through the PAR endpoint (RFC 9126).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON, secret included.")
 @click.pass_obj
 def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
@@ -88,6 +93,7 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
             description=str(options["description"]),
             company=str(options["company"]),
             logo_url=str(options["logo_url"]),
+            require_par=bool(options["require_par"]),
         )
         return await client_rules.create(stores, spec, settings.clock())
 
@@ -183,6 +189,11 @@ def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> Non
 @click.option("--description", default=None)
 @click.option("--company", default=None)
 @click.option("--logo-url", default=None)
+@click.option(
+    "--require-par/--no-require-par",
+    default=None,
+    help="Authorization requests only through the PAR endpoint (RFC 9126).",
+)
 @_JSON
 @click.pass_obj
 def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, **options: Any) -> None:
@@ -201,6 +212,7 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         access_token_lifetime=options["access_token_lifetime"],
         refresh_token_lifetime=options["refresh_token_lifetime"],
         access_token_format=options["access_token_format"],
+        require_par=options["require_par"],
     )
     if not changes.names():
         fail("nothing to change: give at least one option, e.g. --name or --redirect-uri (see --help)")

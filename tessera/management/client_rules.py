@@ -47,6 +47,7 @@ class Draft:
     description: str
     company: str
     logo_url: str
+    require_par: bool = False  # authorization requests only through PAR (RFC 9126 section 6)
 
 
 def _text(problems: Problems, field: str, value: str, limit: int, *, required: bool, lines: bool = False) -> str:
@@ -192,4 +193,5 @@ def checked(draft: Draft, problems: Problems) -> dict[str, Any]:
         "access_token_format": draft.access_token_format,
         "signing_alg": draft.signing_alg,
         "introspection": draft.introspection,
+        "require_par": draft.require_par,
     }

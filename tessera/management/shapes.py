@@ -72,6 +72,8 @@ def client_json(client: Client, origin: str, secret: str | None = None) -> dict[
         "access_token_format": client.access_token_format,
         "signing_alg": client.signing_alg,
         "introspection": client.introspection,
+        # RFC 9126 section 6: authorization requests only through the PAR endpoint.
+        "require_pushed_authorization_requests": client.require_par,
         # admin, dynamic (registered itself) or metadata_document: the last two are unverified.
         "registration": client.registration,
         "created_at": timestamp(client.created_at),

@@ -11,6 +11,10 @@ Checks run in this order, and the order decides how an error is answered:
 | 4    | scope, PKCE, prompt, max_age, repeats   | redirect to the client (OAuthError)  |
 | 5    | resource (RFC 8707), known to the account | redirect to the client (OAuthError)  |
 
+With a request_uri (RFC 9126 section 4), step 1 finds the client, then the pushed
+parameters replace the request's (protocol/pushed_authorization.py): a request_uri that is
+unknown, expired, used or another client's is a page, since no redirect URI is trusted yet.
+
 RFC 6749 section 4.1.2.1: if the redirect URI is missing, invalid or mismatching, or the
 client identifier is missing or invalid, the server "MUST NOT automatically redirect the
 user-agent to the invalid redirection URI". Everything after step 2 goes back to the client.
@@ -32,7 +36,6 @@ from tessera.protocol.errors import (
     LoginRequired,
     OAuthError,
     RequestNotSupported,
-    RequestUriNotSupported,
     UnauthorizedClient,
     UnsupportedResponseType,
     echo,
@@ -182,12 +185,23 @@ async def trusted(
 ) -> tuple[Client, Reply]:
     """Steps 1 and 2: the client (found as the token endpoint finds it) and its redirect URI,
     or a PageError."""
+    client = await trusted_client(clients, account, params, repeated, documents)
+    return client, reply_to(params, repeated, client)
+
+
+async def trusted_client(
+    clients: ClientStore,
+    account: Account,
+    params: Mapping[str, str],
+    repeated: frozenset[str],
+    documents: ClientDocuments | None = None,
+) -> Client:
+    """Step 1: the client named by client_id, or a PageError."""
     client_id = client_id_of(params, repeated)
     try:
-        client = await client_auth.find_client(clients, account, client_id, unknown_client, documents)
+        return await client_auth.find_client(clients, account, client_id, unknown_client, documents)
     except DocumentProblem as problem:
         raise invalid_document(client_id, problem) from None
-    return client, reply_to(params, repeated, client)
 
 
 def _response_type(params: Mapping[str, str], client: Client) -> str:
@@ -239,15 +253,27 @@ def _max_age(params: Mapping[str, str]) -> int | None:
     return seconds
 
 
-def parse(params: Mapping[str, str], repeated: frozenset[str], client: Client, reply: Reply) -> AuthorizationRequest:
-    """Steps 3 and 4; any OAuthError raised here is redirected to `reply`."""
+def parse(
+    params: Mapping[str, str], repeated: frozenset[str], client: Client, reply: Reply, *, pushed: bool = False
+) -> AuthorizationRequest:
+    """Steps 3 and 4; any OAuthError raised here is redirected to `reply`.
+
+    `pushed`: the parameters came through the PAR endpoint (RFC 9126), the push itself or
+    the request_uri it answered; a client that requires PAR is refused anything else.
+    """
     refuse_repeated(repeated, "RFC 6749 section 3.1")
-    # OIDC Core 6.1/6.2: an OP that does not support them "MUST return" these errors,
-    # rather than ignore parameters the client may have signed.
+    if client.require_par and not pushed:
+        # RFC 9126 section 6: with require_pushed_authorization_requests, the server "MUST
+        # only accept authorization requests via the pushed authorization request endpoint".
+        raise InvalidRequest(
+            f"the client {client.name!r} must push its authorization requests (RFC 9126): POST them to "
+            "the pushed_authorization_request_endpoint, then send only client_id and the request_uri it answers"
+        )
+    # OIDC Core 6.1: an OP that does not support them "MUST return" this error, rather
+    # than ignore parameters the client may have signed. (request_uri is resolved before
+    # parse, by protocol/pushed_authorization.py; a pushed request cannot hold one.)
     if "request" in params:
         raise RequestNotSupported("request objects (the request parameter) are not supported; send plain parameters")
-    if "request_uri" in params:
-        raise RequestUriNotSupported("the request_uri parameter is not supported; send plain parameters")
     response_type = _response_type(params, client)
     _response_mode(params, response_type)
     scopes = scope_rules.resolve(params.get("scope"), client.allowed_scopes)

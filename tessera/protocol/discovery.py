@@ -69,8 +69,13 @@ def metadata(issuer: str, *, registration: bool = False, metadata_documents: boo
         ],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
+        # request_uri is supported for the URIs the PAR endpoint issues (RFC 9126), and only those.
+        "request_uri_parameter_supported": True,
         "authorization_response_iss_parameter_supported": True,
+        # RFC 9126 section 5: the PAR endpoint; PAR is not required server-wide (a client may
+        # be set to require it: its require_pushed_authorization_requests metadata).
+        "pushed_authorization_request_endpoint": issuer + paths.PAR,
+        "require_pushed_authorization_requests": False,
         "service_documentation": issuer + paths.HOME,
     }
     if registration:

@@ -140,6 +140,48 @@ class UsedOnceStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PushedRequest:
+    """A pushed authorization request (RFC 9126) as stored: its parameters are a JSON object."""
+
+    account_id: int
+    client_id: int
+    parameters: str
+    expires_at: float
+    used_at: float | None
+    completed_at: float | None
+
+
+class PushedRequestStore(Protocol):
+    """RFC 9126 request_uris, by digest; each step that must happen once is one conditional
+    update, as for authorization codes."""
+
+    async def push(
+        self, account_id: int, client_id: int, digest: bytes, parameters: str, now: float, expires_at: float
+    ) -> None:
+        """Keep the pushed parameters under the request_uri's digest until `expires_at`."""
+
+    async def claim(
+        self, account_id: int, client_id: int, digest: bytes, flow_digest: bytes, now: float, flow_expires_at: float
+    ) -> str | None:
+        """The first use: the parameters when the request_uri is this account's and this
+        client's, unexpired and unused; it is then used (RFC 9126 section 4, one-time use),
+        and may be resumed with `flow_digest` until `flow_expires_at`. Of concurrent claims
+        exactly one gets the parameters; any other call answers None."""
+
+    async def resume(
+        self, account_id: int, client_id: int, digest: bytes, flow_digest: bytes, now: float
+    ) -> str | None:
+        """The parameters of a claimed request whose flow is still open (claimed with this
+        `flow_digest`, not completed, not expired), or None."""
+
+    async def complete(self, account_id: int, digest: bytes, flow_digest: bytes, now: float) -> bool:
+        """Close the claimed flow when the response goes to the client: True exactly once."""
+
+    async def find(self, account_id: int, digest: bytes) -> PushedRequest | None:
+        """The row, in whatever state (to say why a request_uri was refused)."""
+
+
 class ResourceStore(Protocol):
     async def find(self, account_id: int, uris: tuple[str, ...]) -> dict[str, Resource]:
         """The account's registered resources among `uris`, by URI (exact match); a URI

@@ -410,6 +410,55 @@ class MemoryUsedOnceStore:
         return True
 
 
+class MemoryPushedRequestStore:
+    def __init__(self) -> None:
+        self._rows: dict[bytes, tuple[ports.PushedRequest, bytes | None]] = {}
+
+    async def push(
+        self, account_id: int, client_id: int, digest: bytes, parameters: str, now: float, expires_at: float
+    ) -> None:
+        self._rows[digest] = (ports.PushedRequest(account_id, client_id, parameters, expires_at, None, None), None)
+
+    def _open(self, account_id: int, client_id: int, digest: bytes, now: float) -> ports.PushedRequest | None:
+        found = self._rows.get(digest)
+        if found is None:
+            return None
+        row = found[0]
+        if row.account_id != account_id or row.client_id != client_id or row.expires_at <= now:
+            return None
+        return row
+
+    async def claim(
+        self, account_id: int, client_id: int, digest: bytes, flow_digest: bytes, now: float, flow_expires_at: float
+    ) -> str | None:
+        row = self._open(account_id, client_id, digest, now)
+        if row is None or row.used_at is not None:
+            return None
+        self._rows[digest] = (dataclasses.replace(row, used_at=now, expires_at=flow_expires_at), flow_digest)
+        return row.parameters
+
+    async def resume(
+        self, account_id: int, client_id: int, digest: bytes, flow_digest: bytes, now: float
+    ) -> str | None:
+        row = self._open(account_id, client_id, digest, now)
+        if row is None or row.used_at is None or row.completed_at is not None:
+            return None
+        return row.parameters if self._rows[digest][1] == flow_digest else None
+
+    async def complete(self, account_id: int, digest: bytes, flow_digest: bytes, now: float) -> bool:
+        found = self._rows.get(digest)
+        if found is None or found[1] != flow_digest or found[0].account_id != account_id:
+            return False
+        if found[0].completed_at is not None:
+            return False
+        self._rows[digest] = (dataclasses.replace(found[0], completed_at=now), flow_digest)
+        return True
+
+    async def find(self, account_id: int, digest: bytes) -> ports.PushedRequest | None:
+        found = self._rows.get(digest)
+        return None if found is None or found[0].account_id != account_id else found[0]
+
+
 @dataclass
 class MemoryStores:
     """Every port, over one process's memory; the code store writes into the token store."""
@@ -421,6 +470,7 @@ class MemoryStores:
     keys: MemoryKeyRing = field(default_factory=MemoryKeyRing)
     resources: MemoryResourceStore = field(default_factory=MemoryResourceStore)
     used_once: MemoryUsedOnceStore = field(default_factory=MemoryUsedOnceStore)
+    pushed_requests: MemoryPushedRequestStore = field(default_factory=MemoryPushedRequestStore)
     codes: MemoryCodeStore = field(init=False)
     device_codes: MemoryDeviceCodeStore = field(init=False)
     authenticator: MemoryAuthenticator = field(init=False)
@@ -442,4 +492,5 @@ def _conforms(stores: MemoryStores) -> None:
     keys: ports.KeyRing = stores.keys
     resources: ports.ResourceStore = stores.resources
     used_once: ports.UsedOnceStore = stores.used_once
-    del clients, users, codes, device_codes, tokens, authenticator, keys, resources, used_once
+    pushed_requests: ports.PushedRequestStore = stores.pushed_requests
+    del clients, users, codes, device_codes, tokens, authenticator, keys, resources, used_once, pushed_requests

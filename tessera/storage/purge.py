@@ -1,6 +1,7 @@
 """Housekeeping: delete rows that can no longer be used, in small batches.
 
-What goes: access and refresh tokens, codes, device authorizations and sessions that expired or were revoked
+What goes: access and refresh tokens, codes, device authorizations, pushed authorization
+requests and sessions that expired or were revoked
 more than RETENTION seconds ago (kept that long so that a client still hears "expired 5
 minutes ago" rather than "not valid"), initial access tokens for dynamic registration
 expired as long ago, used or not (the audit log keeps their story), and throttle counters whose run of failures is over. A used
@@ -30,6 +31,7 @@ from tessera.storage.schema import (
     audit_logs,
     authorization_codes,
     device_codes,
+    pushed_requests,
     refresh_tokens,
     registration_tokens,
     sessions,
@@ -85,7 +87,7 @@ async def purge(
 ) -> Purged:
     horizon = now - RETENTION
     counts: dict[str, int] = {}
-    for table in (refresh_tokens, access_tokens, authorization_codes, device_codes, sessions):
+    for table in (refresh_tokens, access_tokens, authorization_codes, device_codes, pushed_requests, sessions):
         total = 0
         for condition in _dead(table, horizon):
             step = _batch(table, condition, batch)

@@ -300,6 +300,25 @@ used_once = sa.Table(
     sa.Column("expires_at", Time, nullable=False, index=True),
 )
 
+# Pushed authorization requests (RFC 9126, storage/pushed_requests.py): the request_uri is
+# kept as its digest only. A claim (the first use at the authorization endpoint) sets used_at
+# and the digest of the flow secret that carries the request through sign-in and consent;
+# completed_at is set when the authorization response went back to the client.
+pushed_requests = sa.Table(
+    "pushed_requests",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    _fk("accounts.id"),
+    _fk("clients.id"),
+    sa.Column("parameters", sa.Text, nullable=False),  # the authorization request, a JSON object
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time, nullable=True),
+    sa.Column("flow_digest", Digest, nullable=True),
+    sa.Column("completed_at", Time, nullable=True),
+)
+
 # Throttle counters (storage/throttles.py): one row per thing counted, e.g. the sign-in
 # failures of one account's email, or of one source address, shared by every node.
 throttles = sa.Table(

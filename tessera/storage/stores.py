@@ -13,6 +13,7 @@ from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.device_codes import SqlDeviceCodeStore
 from tessera.storage.keys import SqlKeyStore
+from tessera.storage.pushed_requests import SqlPushedRequestStore
 from tessera.storage.registrations import SqlRegistrationStore
 from tessera.storage.resources import SqlResourceStore
 from tessera.storage.sessions import SqlSessionStore
@@ -42,6 +43,7 @@ class Stores:
     resources: SqlResourceStore
     registrations: SqlRegistrationStore
     used_once: SqlUsedOnceStore
+    pushed_requests: SqlPushedRequestStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -65,4 +67,5 @@ class Stores:
             resources=SqlResourceStore(db),
             registrations=SqlRegistrationStore(db, clients),
             used_once=SqlUsedOnceStore(db),
+            pushed_requests=SqlPushedRequestStore(db),
         )

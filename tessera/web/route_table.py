@@ -35,6 +35,7 @@ from tessera.web.endpoints import (
     login,
     logout,
     metrics,
+    par,
     registration,
     resource_metadata,
     revoke,
@@ -149,6 +150,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.DEVICE_AUTHORIZATION, allow_any_origin(bind(device_authorization.device_code)), methods=["POST"]),
         Route(paths.INTROSPECT, allow_any_origin(bind(introspect.introspect)), methods=["POST"]),
         Route(paths.REVOKE, allow_any_origin(bind(revoke.revoke)), methods=["POST"]),
+        Route(paths.PAR, allow_any_origin(bind(par.par)), methods=["POST"]),
         Route(paths.USERINFO, allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
         Route(paths.JWKS, allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
         *[
@@ -158,6 +160,7 @@ def routes(services: Services) -> list[BaseRoute]:
         # Dynamic client registration (RFC 7591, RFC 7592): agents in browsers register too.
         Route(paths.REGISTER, allow_any_origin(bind(registration.register)), methods=["POST"]),
         Route(paths.REGISTER, preflight("POST"), methods=["OPTIONS"]),
+        Route(paths.PAR, preflight("POST"), methods=["OPTIONS"]),
         Route(paths.REGISTRATION, allow_any_origin(bind(registration.read)), methods=["GET"]),
         Route(paths.REGISTRATION, allow_any_origin(bind(registration.replace)), methods=["PUT"]),
         Route(paths.REGISTRATION, allow_any_origin(bind(registration.delete)), methods=["DELETE"]),

@@ -78,9 +78,11 @@ def oidc_clients(server: Server) -> dict[str, dict[str, Any]]:
 
 
 def run_rp(
-    node: Path, server: Server, client: dict[str, Any], *, email: str, alg: str | None, auth: str
+    node: Path, server: Server, client: dict[str, Any], *, email: str, alg: str | None, auth: str, par: bool = False
 ) -> subprocess.CompletedProcess[str]:
     args = ["--issuer", server.issuer, "--client-id", client["identifier"], "--email", email, "--auth", auth]
+    if par:
+        args.append("--par")  # RFC 9126: push the request first (tests/e2e/test_par_openid_client.py)
     args += ["--redirect-uri", CALLBACK, "--post-logout-redirect-uri", SIGNED_OUT]
     if alg is not None:
         args += ["--alg", alg]

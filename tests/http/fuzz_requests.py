@@ -52,6 +52,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST device decision", "POST", paths.DEVICE_DECISION),
     Endpoint("POST revoke", "POST", paths.REVOKE),
     Endpoint("POST introspect", "POST", paths.INTROSPECT),
+    # Pushed authorization requests (RFC 9126).
+    Endpoint("POST par", "POST", paths.PAR),
+    Endpoint("OPTIONS par", "OPTIONS", paths.PAR),
     Endpoint("GET userinfo", "GET", paths.USERINFO),
     Endpoint("POST userinfo", "POST", paths.USERINFO),
     Endpoint("OPTIONS token", "OPTIONS", paths.TOKEN),
@@ -456,6 +459,16 @@ FORM_SHAPES: dict[str, list[tuple[str, Any]]] = {
         ("client_secret", R("web.secret")),
         ("token", R("refresh_token")),
         ("token_type_hint", "refresh_token"),
+    ],
+    "POST par": [
+        ("client_id", R("web.client_id")),
+        ("client_secret", R("web.secret")),
+        ("response_type", "code"),
+        ("redirect_uri", "https://app.example.com/callback"),
+        ("scope", "read openid"),
+        ("state", "s"),
+        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGjSstw-cM"),
+        ("code_challenge_method", "S256"),
     ],
     "POST introspect": [
         ("client_id", R("web.client_id")),

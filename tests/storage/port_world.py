@@ -19,6 +19,7 @@ from tessera.protocol.ports import (
     ClientStore,
     CodeStore,
     DeviceCodeStore,
+    PushedRequestStore,
     TokenStore,
     UsedOnceStore,
     UserStore,
@@ -61,6 +62,7 @@ class PortWorld:
     codes: CodeStore
     device_codes: DeviceCodeStore
     used_once: UsedOnceStore
+    pushed_requests: PushedRequestStore
     tokens: TokenContract
     authenticator: Authenticator
     account_id: int

@@ -34,6 +34,7 @@ FIELDS = (
     "access_token_lifetime",
     "refresh_token_lifetime",
     "access_token_format",
+    "require_pushed_authorization_requests",
 )
 
 
@@ -69,6 +70,7 @@ def blank() -> ClientForm:
             "access_token_lifetime": "",
             "refresh_token_lifetime": "",
             "access_token_format": "opaque",
+            "require_pushed_authorization_requests": False,
         }
     )
 
@@ -90,6 +92,7 @@ def of_client(client: Client) -> ClientForm:
             else str(client.access_token_lifetime),
             "refresh_token_lifetime": str(client.refresh_token_lifetime),
             "access_token_format": client.access_token_format,
+            "require_pushed_authorization_requests": client.require_par,
         }
     )
 
@@ -104,6 +107,8 @@ def posted(form: Form) -> ClientForm:
             "access_token_lifetime": form.get("access_token_lifetime").strip(),
             "refresh_token_lifetime": form.get("refresh_token_lifetime").strip(),
             "access_token_format": form.get("access_token_format"),
+            # A checkbox: present when ticked.
+            "require_pushed_authorization_requests": bool(form.get("require_pushed_authorization_requests")),
         }
     )
 
@@ -139,6 +144,7 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
         description=v["description"],
         company=v["company"],
         logo_url=v["logo_url"],
+        require_par=v["require_pushed_authorization_requests"],
     )
 
 
@@ -158,4 +164,5 @@ def changes(shown: ClientForm) -> ClientChanges:
         access_token_lifetime=v["access_token_lifetime"] or None,
         refresh_token_lifetime=v["refresh_token_lifetime"] or None,
         access_token_format=v["access_token_format"],
+        require_par=v["require_pushed_authorization_requests"],
     )

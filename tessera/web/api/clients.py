@@ -39,6 +39,7 @@ SETTABLE = (
     "access_token_format",
     "signing_alg",
     "introspection",
+    "require_pushed_authorization_requests",
 )
 # In every answer, set by Tessera: sent back, they are ignored.
 READ_ONLY = ("id", "url", "secret", "global", "user_id", "registration", "created_at", "updated_at")
@@ -67,6 +68,8 @@ def _changes(spec: dict[str, Any]) -> client_rules.ClientChanges:
         access_token_format=bodies.string(spec, KEY, "access_token_format"),
         signing_alg=bodies.string(spec, KEY, "signing_alg"),
         introspection=bodies.boolean(spec, KEY, "introspection"),
+        # RFC 9126 section 6's client metadata name.
+        require_par=bodies.boolean(spec, KEY, "require_pushed_authorization_requests"),
     )
 
 
@@ -85,6 +88,7 @@ def _spec(changes: client_rules.ClientChanges, host: AccountHost, caller: Caller
         access_token_format=changes.access_token_format or "opaque",
         signing_alg=changes.signing_alg or "ES256",
         introspection=bool(changes.introspection),
+        require_par=bool(changes.require_par),
         description=changes.description or "",
         company=changes.company or "",
         logo_url=changes.logo_url or "",

@@ -151,6 +151,10 @@ CLIENT_FIELDS: dict[str, Schema] = {
     "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
     "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
     "introspection": {**FLAG, "description": "a resource server: may introspect any token of its account"},
+    "require_pushed_authorization_requests": {
+        **FLAG,
+        "description": "RFC 9126 section 6: authorization requests only by a request_uri from the PAR endpoint",
+    },
 }
 CLIENT = _object(
     {
@@ -177,6 +181,7 @@ CLIENT = _object(
         "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
         "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
         "introspection": FLAG,
+        "require_pushed_authorization_requests": FLAG,
         "registration": {
             "type": "string",
             "enum": list(CLIENT_REGISTRATIONS),

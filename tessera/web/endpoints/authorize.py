@@ -5,13 +5,22 @@ this module reads the request, keeps the session, and renders or redirects.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.protocol import authorization, authorization_response, redirect_uri, resource_indicators, response_modes
+from tessera.model import Client
+from tessera.protocol import (
+    authorization,
+    authorization_response,
+    pushed_authorization,
+    redirect_uri,
+    resource_indicators,
+    response_modes,
+)
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
@@ -47,13 +56,16 @@ def deliver(services: Services, reply: Reply, response_params: dict[str, str], a
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
-def _to_login(params: Params, step: str) -> Response:
+def _to_login(params: Params, step: str, login_hint: str | None = None) -> Response:
+    """`login_hint`: the request's, when `params` (what the return trip carries) is not the
+    request itself (a pushed one)."""
     back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
     query = {"return_to": back}
     if step == authorization.SELECT_ACCOUNT:
         query["select_account"] = "1"
-    if params.get("login_hint"):
-        query["email"] = params.values["login_hint"]
+    hint = login_hint or params.get("login_hint")
+    if hint:
+        query["email"] = hint
     return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
 
 
@@ -121,16 +133,69 @@ async def _issue(
     return deliver(services, request.reply, response_params, after_post)
 
 
-async def _authorize(services: Services, request: Request, host: AccountHost, params: Params) -> Response:
-    try:
+@dataclass(frozen=True, slots=True)
+class Trusted:
+    """Steps 1 and 2 passed: the client, where its response goes, the parameters that make
+    the request, and those the login redirect and consent form carry (the same, unless the
+    request was pushed: RFC 9126, protocol/pushed_authorization.py)."""
+
+    client: Client
+    reply: Reply
+    params: Params
+    carried: Params
+    flow: pushed_authorization.Flow | None
+
+
+async def _trusted(services: Services, host: AccountHost, params: Params) -> Trusted:
+    """Steps 1 and 2, or a PageError."""
+    if "request_uri" not in params.values:
         client, reply = await authorization.trusted(
             services.stores.clients, host.account, params.values, params.repeated, services.documents
         )
+        return Trusted(client, reply, params, params, None)
+    pending = await pushed_authorization.resolve(
+        params.values,
+        params.repeated,
+        host.account,
+        services.now(),
+        clients=services.stores.clients,
+        store=services.stores.pushed_requests,
+        documents=services.documents,
+    )
+    return Trusted(
+        pending.client,
+        pending.reply,
+        Params(values=pending.params, repeated=frozenset()),
+        Params(values=pending.flow.carried, repeated=frozenset()),
+        pending.flow,
+    )
+
+
+async def _close_flow(services: Services, host: AccountHost, trusted: Trusted) -> Response | None:
+    """Before a response goes to the client: a pushed request's flow closes, once (RFC 9126
+    section 7.3), so a form sent twice cannot draw a second response; that one gets a page."""
+    if trusted.flow is None:
+        return None
+    try:
+        await pushed_authorization.complete(
+            services.stores.pushed_requests, host.account.id, trusted.flow, services.now()
+        )
     except PageError as error:
         return _page_error(services, host, error)
+    return None
+
+
+async def _authorize(services: Services, request: Request, host: AccountHost, sent: Params) -> Response:
+    try:
+        trusted = await _trusted(services, host, sent)
+    except PageError as error:
+        return _page_error(services, host, error)
+    client, reply, params = trusted.client, trusted.reply, trusted.params
     current = await sessions.current(request, services, host.account)
     try:
-        auth_request = authorization.parse(params.values, params.repeated, client, reply)
+        auth_request = authorization.parse(
+            params.values, params.repeated, client, reply, pushed=trusted.flow is not None
+        )
         auth_request = await authorization.with_resources(
             auth_request, host.account.id, host.issuer, services.stores.resources
         )
@@ -139,13 +204,17 @@ async def _authorize(services: Services, request: Request, host: AccountHost, pa
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
     except OAuthError as error:
         responses.log_debug(error)
-        return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=False)
+        return await _close_flow(services, host, trusted) or deliver(
+            services, reply, authorization.error_params(error, reply, host.issuer), after_post=False
+        )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
-        return _to_login(params, step)
+        return _to_login(trusted.carried, step, auth_request.login_hint)
     assert current is not None
     if step == authorization.CONSENT:
-        return await _consent_page(services, host, auth_request, params, current)
-    return await _issue(services, host, auth_request, current, after_post=False)
+        return await _consent_page(services, host, auth_request, trusted.carried, current)
+    return await _close_flow(services, host, trusted) or await _issue(
+        services, host, auth_request, current, after_post=False
+    )
 
 
 async def new(services: Services, request: Request) -> Response:
@@ -186,14 +255,15 @@ async def decide(services: Services, request: Request) -> Response:
             account_name=host.account.name,
         )
     try:
-        client, reply = await authorization.trusted(
-            services.stores.clients, host.account, params.values, params.repeated, services.documents
-        )
+        trusted = await _trusted(services, host, params)
     except PageError as error:
         return _page_error(services, host, error)
+    client, reply, params = trusted.client, trusted.reply, trusted.params
     decision = form.get("decision")
     try:
-        auth_request = authorization.parse(params.values, params.repeated, client, reply)
+        auth_request = authorization.parse(
+            params.values, params.repeated, client, reply, pushed=trusted.flow is not None
+        )
         auth_request = await authorization.with_resources(
             auth_request, host.account.id, host.issuer, services.stores.resources
         )
@@ -201,7 +271,13 @@ async def decide(services: Services, request: Request) -> Response:
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
         responses.log_debug(error)
-        return deliver(services, reply, authorization.error_params(error, reply, host.issuer), after_post=True)
+        return await _close_flow(services, host, trusted) or deliver(
+            services, reply, authorization.error_params(error, reply, host.issuer), after_post=True
+        )
+    # Closed before consent is stored: a form sent twice answers once.
+    closed = await _close_flow(services, host, trusted)
+    if closed is not None:
+        return closed
     await services.stores.consents.remember(
         host.account.id,
         current.user_id,

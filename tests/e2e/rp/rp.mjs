@@ -3,7 +3,10 @@
 //
 //   node tests/e2e/rp/rp.mjs --issuer http://acme.localhost:PORT --client-id ID \
 //        --redirect-uri http://127.0.0.1/cb --post-logout-redirect-uri http://127.0.0.1/bye \
-//        --email alice@example.com [--alg ES256] [--auth basic|post]
+//        --email alice@example.com [--alg ES256] [--auth basic|post] [--par]
+//
+// --par: the authorization request is pushed first (RFC 9126, buildAuthorizationUrlWithPAR)
+// and the browser is sent with client_id and request_uri only.
 //
 // The client secret and the user's password come from RP_CLIENT_SECRET and RP_PASSWORD
 // (or --client-secret / --password); every other option may also be given as RP_<NAME>.
@@ -58,6 +61,7 @@ function options() {
       alg: { type: 'string' },
       auth: { type: 'string' },
       scope: { type: 'string' },
+      par: { type: 'boolean' },
     },
     strict: true,
   });
@@ -80,6 +84,7 @@ function options() {
     alg: get('alg', ''),
     auth: get('auth', 'basic'),
     scope: get('scope', 'openid profile email offline_access'),
+    par: values.par === true,
   };
 }
 
@@ -262,14 +267,28 @@ async function main() {
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const authorizationUrl = client.buildAuthorizationUrl(config, {
+  const authorizationParameters = {
     redirect_uri: o.redirectUri,
     scope: o.scope,
     code_challenge: codeChallenge,
     code_challenge_method: 'S256',
     state,
     nonce,
-  });
+  };
+  if (o.par) {
+    check(server.pushed_authorization_request_endpoint, 'discovery names no pushed_authorization_request_endpoint');
+  }
+  const authorize = async () => (o.par
+    ? client.buildAuthorizationUrlWithPAR(config, authorizationParameters)
+    : client.buildAuthorizationUrl(config, authorizationParameters));
+  const authorizationUrl = await authorize();
+  if (o.par) {
+    summary.par = {
+      endpoint: server.pushed_authorization_request_endpoint,
+      authorization_parameters: [...authorizationUrl.searchParams.keys()].sort(),
+      request_uri_prefix: (authorizationUrl.searchParams.get('request_uri') ?? '').split(':').slice(0, 5).join(':'),
+    };
+  }
   summary.nonce = nonce;
   summary.state = state;
 
@@ -354,7 +373,8 @@ async function main() {
   // The session really ended on the server, not just in this browser: replaying the
   // cookies held before the logout, the same authorization URL asks to sign in again.
   browser.jar.set(issuerHost, cookiesBefore);
-  const again = await browser.get(authorizationUrl.href);
+  // A pushed request_uri is good once (RFC 9126 section 4): push a fresh one.
+  const again = await browser.get((o.par ? await authorize() : authorizationUrl).href);
   const sessionEnded = again.status === 302 && again.location !== null && new URL(again.location).pathname === '/access/login';
   check(sessionEnded, `with the pre-logout cookies the authorization endpoint answered ${again.status} ${again.location ?? ''}, not the login page: the session outlived the logout`);
   summary.logout = {
