@@ -41,6 +41,7 @@ class ClientSpec:
     company: str = ""
     logo_url: str = ""
     owner_id: int | None = None  # the owner by id (the API: the calling admin); wins over owner_email
+    jwks: str | None = None  # public JWK set (JSON text) for private_key_jwt; then no secret is issued
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ClientChanges:
     access_token_format: str | None = None
     signing_alg: str | None = None
     introspection: bool | None = None
+    jwks: str | None = None  # a JWK set (JSON text); "" removes the registered one
 
     def names(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
@@ -91,6 +93,7 @@ def _draft_of_spec(spec: ClientSpec) -> Draft:
         description=spec.description,
         company=spec.company,
         logo_url=spec.logo_url,
+        jwks=spec.jwks,
     )
 
 
@@ -129,7 +132,9 @@ async def create(
     values = checked(_draft_of_spec(spec), problems)
     owner_id = await _owner_id(stores, spec, problems)
     problems.check()
-    secret = None if spec.kind == "public" else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
+    # A client with a key set authenticates with private_key_jwt only (client_auth.py): no secret.
+    issue_secret = spec.kind != "public" and values["jwks"] is None
+    secret = secrets.new_secret(secrets.CLIENT_SECRET_PREFIX) if issue_secret else None
     new = NewClient(
         account_id=None if spec.account is None else spec.account.id,
         user_id=owner_id,
@@ -193,6 +198,7 @@ def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
         description=pick("description", client.description),
         company=pick("company", client.company),
         logo_url=pick("logo_url", client.logo_url),
+        jwks=pick("jwks", client.jwks),
     )
 
 
@@ -201,8 +207,9 @@ def column_values(values: dict[str, Any], client: Client) -> dict[str, Any]:
     columns["redirect_uris"] = "\n".join(values["redirect_uris"])
     columns["grant_types"] = " ".join(values["grant_types"])
     columns["allowed_scopes"] = " ".join(values["allowed_scopes"])
-    if values["kind"] == "public" and not client.is_public:
-        # A public client has no secret (RFC 6749 section 2.1): forget the stored ones.
+    if (values["kind"] == "public" and not client.is_public) or (values["jwks"] and client.secret_hash):
+        # A public client has no secret (RFC 6749 section 2.1), and one with a key set
+        # authenticates with private_key_jwt only: forget the stored ones.
         columns |= {"secret_hash": None, "secret_prefix": "", "previous_secret_hash": None}
         columns["previous_secret_expires_at"] = None
     return columns
@@ -283,6 +290,12 @@ async def regenerate_any(stores: Stores, client: Client, now: float) -> tuple[Cl
 async def _new_secret(stores: Stores, client: Client, actor: ev.Actor, now: float, overlap: int) -> tuple[Client, str]:
     if client.is_public:
         raise Invalid.one("kind", f"client {client.identifier!r} is public and has no secret")
+    if client.jwks:
+        raise Invalid.one(
+            "jwks",
+            f"client {client.identifier!r} authenticates with private_key_jwt (it has a registered key set); "
+            "remove its key set before giving it a secret",
+        )
     secret = secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
     keep_previous = overlap > 0 and client.secret_hash is not None
 
