@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tessera.management import audit_events as ev
-from tessera.management.client_rules import Draft, checked
+from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
 from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
@@ -20,6 +20,8 @@ from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
 MAX_PREVIOUS_SECRET_OVERLAP = 604_800  # 7 days
+# Read a key set file only this far: one character past the limit, so the rule names it.
+MAX_JWKS_READ = MAX_JWKS_CHARS + 1
 
 
 @dataclass(frozen=True)

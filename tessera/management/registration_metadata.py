@@ -125,7 +125,9 @@ def _jwks(body: dict[str, Any], method: str) -> str | None:
             raise InvalidClientMetadata("jwks is used only with token_endpoint_auth_method private_key_jwt")
         return None
     if not isinstance(jwks, dict):
-        raise InvalidClientMetadata('private_key_jwt needs jwks, a JSON object {"keys": [...]} of public keys')
+        raise InvalidClientMetadata(
+            'token_endpoint_auth_method private_key_jwt needs jwks, a JSON object {"keys": [...]} of public keys'
+        )
     return json.dumps(jwks)
 
 
@@ -212,7 +214,7 @@ def response(
     }
     if client_secret is not None:
         body["client_secret"] = client_secret
-    if not client.is_public:
+    if not client.is_public and not client.jwks:  # a private_key_jwt client has no secret
         body["client_secret_expires_at"] = 0  # RFC 7591 section 3.2.1: 0 means it does not expire
     if registration_access_token is not None:
         body["registration_access_token"] = registration_access_token

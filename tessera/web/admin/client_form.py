@@ -8,6 +8,7 @@ textarea with one URI per line, passed on line by line so that each error names 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ FIELDS = (
     "access_token_lifetime",
     "refresh_token_lifetime",
     "access_token_format",
+    "jwks",
 )
 
 
@@ -69,6 +71,7 @@ def blank() -> ClientForm:
             "access_token_lifetime": "",
             "refresh_token_lifetime": "",
             "access_token_format": "opaque",
+            "jwks": "",
         }
     )
 
@@ -90,6 +93,7 @@ def of_client(client: Client) -> ClientForm:
             else str(client.access_token_lifetime),
             "refresh_token_lifetime": str(client.refresh_token_lifetime),
             "access_token_format": client.access_token_format,
+            "jwks": "" if client.jwks is None else json.dumps(json.loads(client.jwks), indent=2),
         }
     )
 
@@ -104,6 +108,7 @@ def posted(form: Form) -> ClientForm:
             "access_token_lifetime": form.get("access_token_lifetime").strip(),
             "refresh_token_lifetime": form.get("refresh_token_lifetime").strip(),
             "access_token_format": form.get("access_token_format"),
+            "jwks": form.get("jwks").strip(),
         }
     )
 
@@ -139,6 +144,7 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
         description=v["description"],
         company=v["company"],
         logo_url=v["logo_url"],
+        jwks=v["jwks"] or None,
     )
 
 
@@ -158,4 +164,5 @@ def changes(shown: ClientForm) -> ClientChanges:
         access_token_lifetime=v["access_token_lifetime"] or None,
         refresh_token_lifetime=v["refresh_token_lifetime"] or None,
         access_token_format=v["access_token_format"],
+        jwks=v["jwks"],
     )

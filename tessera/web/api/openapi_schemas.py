@@ -151,6 +151,11 @@ CLIENT_FIELDS: dict[str, Schema] = {
     "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
     "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
     "introspection": {**FLAG, "description": "a resource server: may introspect any token of its account"},
+    "jwks": {
+        **_nullable("object"),
+        "description": 'a public JWK set {"keys": [...]}: the client then authenticates with private_key_jwt '
+        "(RFC 7523) and has no secret; null removes it",
+    },
 }
 CLIENT = _object(
     {
@@ -183,6 +188,7 @@ CLIENT = _object(
             "description": "admin: made by an admin; dynamic: registered itself (RFC 7591); "
             "metadata_document: described by the document at its client_id URL. The last two are unverified.",
         },
+        "jwks": {**_nullable("object"), "description": "the public JWK set for private_key_jwt, or null"},
         "created_at": TIME,
         "updated_at": TIME,
     }
