@@ -126,3 +126,47 @@ def test_the_cli_refuses_a_private_key(server: Server, tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "private key members" in done.stderr and done.stderr.strip().count("\n") == 0, done.stderr
+
+
+def test_the_cli_updates_and_removes_a_key_set(server: Server, tmp_path: Path) -> None:
+    """`clients update --jwks FILE` retires the client's secret (its only method is then
+    private_key_jwt); `--no-jwks` removes the set; mistakes are one line naming the problem."""
+    created = harness.tessera_json(
+        server.database_url,
+        *("clients", "create", "--account", server.subdomain, "--name", "Rolling", "--identifier", "rolling"),
+        *("--grant-type", "client_credentials"),
+    )["client"]
+    secret = created["secret"]
+    jwks = tmp_path / "rolling.json"
+    jwks.write_text(json.dumps({"keys": [PRIVATE_KEY.as_dict(private=False)]}))
+    updated = harness.tessera_json(
+        server.database_url, "clients", "update", "rolling", "--account", server.subdomain, "--jwks", str(jwks)
+    )["client"]
+    assert updated["jwks"]["keys"][0]["kid"] == "service-key-1" and updated["secret"] is None
+    with harness.http_client() as plain:
+        refused = plain.post(
+            f"{server.issuer}/oauth/tokens", auth=("rolling", secret), data={"grant_type": "client_credentials"}
+        )
+    assert refused.status_code == 401 and "private_key_jwt" in refused.json()["error_description"]
+
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{keys: nope")
+    mistakes = {
+        "not JSON": (("--jwks", str(not_json)), "not valid JSON"),
+        "both": (("--jwks", str(jwks), "--no-jwks"), "either --jwks FILE or --no-jwks"),
+    }
+    for name, (args, expected) in mistakes.items():
+        done = harness.tessera(
+            server.database_url, "clients", "update", "rolling", "--account", server.subdomain, *args
+        )
+        assert done.returncode != 0, name
+        assert expected in done.stderr and done.stderr.strip().count("\n") == 0, (name, done.stderr)
+
+    removed = harness.tessera_json(
+        server.database_url, "clients", "update", "rolling", "--account", server.subdomain, "--no-jwks"
+    )["client"]
+    assert removed["jwks"] is None
+    rotated = harness.tessera_json(
+        server.database_url, "clients", "rotate-secret", "rolling", "--account", server.subdomain
+    )
+    assert rotated["client"]["secret"].startswith("tss_")
