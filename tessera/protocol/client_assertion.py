@@ -53,6 +53,7 @@ LEEWAY = 60
 MAX_LIFETIME = 3600
 USED_ONCE_KIND = "assertion"
 MAX_ASSERTION = 16_384
+MAX_CLIENT_ID = 2048  # identifiers are up to 255 characters; metadata document URLs longer
 
 PublicKey = RSAKey | ECKey | OKPKey
 
@@ -109,6 +110,9 @@ def claimed_client_id(assertion: str) -> str | None:
     for name in ("sub", "iss"):
         value = claims.get(name)
         if isinstance(value, str) and value:
+            # Never looked up: no client_id is that long, and PostgreSQL refuses NUL in text.
+            if len(value) > MAX_CLIENT_ID or "\x00" in value:
+                raise _refuse(f"client_assertion {name} is not a client_id")
             return value
     return None
 

@@ -207,6 +207,12 @@ async def test_a_client_without_keys_cannot_use_an_assertion() -> None:
     assert "no registered public keys" in await _refused(_sign(), make_client(identifier=CLIENT_ID))
 
 
+@pytest.mark.parametrize("sub", ["a\x00b", "x" * 3000])
+def test_a_sub_that_cannot_be_a_client_id_is_not_looked_up(sub: str) -> None:
+    with pytest.raises(InvalidClient, match="sub is not a client_id"):
+        client_assertion.claimed_client_id(_sign(_claims(sub=sub)))
+
+
 async def test_not_a_jwt() -> None:
     assert "not a signed JWT" in await _refused("not-a-jwt")
 
