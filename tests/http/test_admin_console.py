@@ -218,6 +218,7 @@ async def test_a_client_with_a_key_set_has_no_secret(http: httpx.AsyncClient, wo
     page = await http.get(created.headers["location"])
     assert _secret_in(page.text) is None
     assert "private_key_jwt" in page.text and "Regenerate secret" not in page.text
+    assert "public client" not in page.text
     assert "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU" in page.text
     stored = await stores.clients.find(world.account.id, "reporting")
     assert stored is not None and stored.secret_hash is None and stored.jwks is not None
