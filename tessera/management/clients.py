@@ -235,7 +235,10 @@ async def update(
         if updated is None:
             return []
         changed = _changed_fields(client, updated, changes.names())
-        return [_entry(account.id, actor, ev.UPDATE, updated, f"changed {', '.join(changed) or 'nothing'}", now)]
+        text = f"changed {', '.join(changed) or 'nothing'}"
+        if updated.jwks and client.secret_hash is not None:
+            text += "; it authenticates with private_key_jwt, and its client secret no longer works"
+        return [_entry(account.id, actor, ev.UPDATE, updated, text, now)]
 
     try:
         updated = await stores.clients.update(account.id, client_id, column_values(values, client), now, record)

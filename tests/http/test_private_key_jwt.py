@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from tessera.storage.stores import Stores
-from tests.http.admin_support import bearer
+from tests.http.admin_support import audit_text, bearer
 from tests.support import Clock, RegisteredClient, World, add_client, obtain_code, pkce_pair
 
 pytestmark = pytest.mark.anyio
@@ -237,6 +237,10 @@ async def test_a_client_with_keys_cannot_use_a_secret(
     response = await http.post(TOKEN, auth=world.machine.basic(), data={"grant_type": "client_credentials"})
     assert response.status_code == 401
     assert "authenticates with private_key_jwt" in response.json()["error_description"]
+    assert response.headers["www-authenticate"].startswith("Basic")  # Basic was used (RFC 6749 5.2)
+    assert "client secret no longer works" in await audit_text(stores, world)
+    regenerate = await http.put(url.replace(".json", "/generate_secret.json"), headers=admin)
+    assert regenerate.status_code == 422 and "jwks" in regenerate.json()["details"]
 
 
 async def test_a_client_without_keys_cannot_use_an_assertion(
