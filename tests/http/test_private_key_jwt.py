@@ -306,3 +306,16 @@ async def test_the_api_creates_a_keyed_client_without_a_secret(
     assert created["jwks"] == json.loads(jwks(KEY))
     keyed = RegisteredClient(await stores.clients.find(world.account.id, "keyed_app"), None)  # type: ignore[arg-type]
     assert (await client_credentials(http, sign(claims(world, keyed, clock())))).status_code == 200
+
+
+async def test_the_device_authorization_endpoint_accepts_an_assertion(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """RFC 8628 section 3.1: the client authenticates as at the token endpoint, so with an
+    assertion too; aud may be that endpoint's URL."""
+    device = await add_client(stores, world.account, clock(), grant_types=("device_code",), jwks=jwks())
+    aud = world.origin + "/oauth/device/code"
+    data = assertion_body(sign(claims(world, device, clock(), aud=aud)), scope="read")
+    response = await http.post("/oauth/device/code", data=data)
+    assert response.status_code == 200, response.text
+    assert "device_code" in response.json()
