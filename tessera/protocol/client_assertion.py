@@ -11,9 +11,9 @@ signed with one of those keys. The checks, in order (a refused assertion never s
   registered key in turn; the signature verifies with it (joserfc);
 - `iss` and `sub` are both the client's identifier (RFC 7523 section 3 items 1 and 2.B);
 - `aud` (a string or an array) contains one of the accepted audiences: the issuer
-  identifier, the token endpoint URL, or the URL of the endpoint being called. FAPI 2.0
-  (Security Profile section 5.3.2.1) requires servers to accept the issuer as the sole
-  `aud`, and clients should send exactly that; RFC 7523 section 3 allows the token endpoint
+  identifier, the token endpoint URL, or the URL of the endpoint being called. The FAPI 2.0
+  Security Profile requires servers to accept the issuer identifier as the sole `aud` of a
+  client assertion, and clients should send exactly that; RFC 7523 section 3 allows the token endpoint
   URL, which most client libraries (Authlib among them) send; RFC 9126 section 2 makes
   the PAR endpoint's own URL acceptable there, and the same holds here for revocation
   and introspection;
