@@ -51,6 +51,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         refresh_reuse_grace=settings.refresh_reuse_grace,
         resources=stores.resources,
         documents=documents,
+        used_once=stores.used_once,
     )
     return Services(
         settings=settings,

@@ -7,9 +7,10 @@ layer records each change in the audit log.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -22,6 +23,24 @@ from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, SIGNI
 from tessera.settings import Settings
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
+
+_JWKS_HELP = (
+    "A file holding the client's public JWK set (JSON); the client then authenticates with "
+    "private_key_jwt (RFC 7523) and has no secret."
+)
+
+
+def _jwks_text(source: IO[str] | None) -> str | None:
+    """The key set file's text; the rules (client_rules.py) say what is wrong with it."""
+    if source is None:
+        return None
+    try:
+        text = source.read(client_rules.MAX_JWKS_READ)
+    except UnicodeDecodeError:
+        fail(f"--jwks {source.name}: not UTF-8 text; give a JSON JWK set file")
+    if not text.strip():
+        fail(f"--jwks {source.name}: the file is empty; give a JSON JWK set file")
+    return text
 
 
 @click.group()
@@ -64,6 +83,7 @@ def clients() -> None:
     default=False,
     help="Authorization requests only through the PAR endpoint (RFC 9126).",
 )
+@click.option("--jwks", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE", help=_JWKS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON, secret included.")
 @click.pass_obj
 def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
@@ -73,6 +93,7 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
         fail("a global client belongs to no account: omit --account with --global")
     if not is_global and not subdomain:
         fail("--account SUBDOMAIN is required (or --global for a platform client)")
+    jwks = _jwks_text(options["jwks"])  # type: ignore[arg-type]
 
     async def action(stores: Stores) -> tuple[Client, str | None]:
         account = None if is_global else await account_rules.get(stores, subdomain or "")
@@ -94,6 +115,7 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
             company=str(options["company"]),
             logo_url=str(options["logo_url"]),
             require_par=bool(options["require_par"]),
+            jwks=jwks,
         )
         return await client_rules.create(stores, spec, settings.clock())
 
@@ -105,6 +127,8 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
     click.echo(f"created {client.kind} client {client.identifier!r} (id {client.id})")
     if secret:
         click.echo(f"client secret (shown only now): {secret}")
+    if client.jwks:
+        click.echo("authenticates with private_key_jwt (RFC 7523) using its registered key set; no secret")
 
 
 # --- the account's clients, addressed by identifier (INTERFACE.md section 6, CLI) -------
@@ -171,6 +195,8 @@ def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> Non
         emit_json("client", body)
         return
     for key, value in body.items():
+        if isinstance(value, dict):
+            value = json.dumps(value)
         shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
         click.echo(f"{key + ':':<24}{shown}")
 
@@ -194,6 +220,8 @@ def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> Non
     default=None,
     help="Authorization requests only through the PAR endpoint (RFC 9126).",
 )
+@click.option("--jwks", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE", help=_JWKS_HELP)
+@click.option("--no-jwks", is_flag=True, help="Remove the registered key set (then give the client a secret).")
 @_JSON
 @click.pass_obj
 def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, **options: Any) -> None:
@@ -213,7 +241,10 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         refresh_token_lifetime=options["refresh_token_lifetime"],
         access_token_format=options["access_token_format"],
         require_par=options["require_par"],
+        jwks="" if options["no_jwks"] else _jwks_text(options["jwks"]),
     )
+    if options["no_jwks"] and options["jwks"] is not None:
+        fail("give either --jwks FILE or --no-jwks, not both")
     if not changes.names():
         fail("nothing to change: give at least one option, e.g. --name or --redirect-uri (see --help)")
 
@@ -226,6 +257,8 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         _emit(settings, subdomain, client)
         return
     click.echo(f"updated client {client.identifier!r} (id {client.id}): {', '.join(changes.names())}")
+    if changes.jwks:
+        click.echo("it authenticates with private_key_jwt now; its client secret no longer works")
 
 
 @clients.command()

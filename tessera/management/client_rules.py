@@ -6,14 +6,20 @@ the fields, the CLI's one line).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+
 from tessera.management.errors import Problems
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, SIGNING_ALGS
-from tessera.protocol import lifetimes, redirect_uri
+from tessera.protocol import client_assertion, lifetimes, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidScope
 from tessera.protocol.numbers import whole_number
@@ -25,6 +31,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_DESCRIPTION = 65_536
 MAX_LOGO_URL = 2000
+# A registered key set for private_key_jwt (RFC 7523): public signing keys only.
+MAX_JWKS_KEYS = 10
+MAX_JWKS_CHARS = 32_768
+MIN_RSA_BITS = 2048
+_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+_SIGNING_CURVES = {"EC": ("P-256", "P-384", "P-521"), "OKP": ("Ed25519", "Ed448")}
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ class Draft:
     company: str
     logo_url: str
     require_par: bool = False  # authorization requests only through PAR (RFC 9126 section 6)
+    jwks: str | None = None  # a JWK set as JSON text; None or "": none
 
 
 def _text(problems: Problems, field: str, value: str, limit: int, *, required: bool, lines: bool = False) -> str:
@@ -173,6 +186,90 @@ def _choices(problems: Problems, draft: Draft) -> None:
         problems.add("introspection", "a global client takes neither --owner nor --introspection")
 
 
+def _key_problem(number: int, jwk: Any) -> str | None:
+    """What is wrong with one key of a set to verify client assertions, or None."""
+    where = f"key {number}"
+    if not isinstance(jwk, dict):
+        return f"{where} is not a JSON object"
+    kty = jwk.get("kty")
+    if kty == "oct":
+        return f"{where} is a symmetric (oct) key; register public keys only (RSA, EC or OKP)"
+    private = [name for name in _PRIVATE_MEMBERS if name in jwk]
+    if private:
+        return f"{where} holds private key members ({', '.join(private)}); register the public key only"
+    if kty not in ("RSA", "EC", "OKP"):
+        return f"{where} has kty {str(kty)[:20]!r}; use RSA, EC or OKP"
+    if jwk.get("use", "sig") != "sig":
+        return f"{where} has use {str(jwk.get('use'))[:20]!r}; keys that sign assertions have use 'sig'"
+    ops = jwk.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+        return f"{where} has key_ops without 'verify'"
+    if "alg" in jwk and jwk["alg"] not in client_assertion.ALGORITHMS:
+        return f"{where} has alg {str(jwk['alg'])[:20]!r}; use one of {', '.join(client_assertion.ALGORITHMS)}"
+    if kty in _SIGNING_CURVES and jwk.get("crv") not in _SIGNING_CURVES[kty]:
+        return f"{where} has crv {str(jwk.get('crv'))[:20]!r}, which cannot sign; use one of {', '.join(_SIGNING_CURVES[kty])}"
+    if kty == "RSA":
+        # Before importing: joserfc warns about (and would accept) short RSA keys.
+        bits = _modulus_bits(jwk.get("n"))
+        if bits < MIN_RSA_BITS:
+            return f"{where} is an RSA key of {bits} bits; use at least {MIN_RSA_BITS}"
+    try:
+        if kty == "RSA":
+            RSAKey.import_key(jwk)
+        elif kty == "EC":
+            ECKey.import_key(jwk)
+        else:
+            OKPKey.import_key(jwk)
+    except (JoseError, ValueError, TypeError, KeyError):
+        return f"{where} is not a valid {kty} public key"
+    return None
+
+
+def _modulus_bits(n: Any) -> int:
+    if not isinstance(n, str):
+        return 0
+    try:
+        modulus = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    except (ValueError, binascii.Error):
+        return 0
+    return int.from_bytes(modulus, "big").bit_length()
+
+
+def jwks_problem(text: str) -> tuple[str | None, str | None]:
+    """(the key set as compact JSON, None) or (None, what is wrong with it)."""
+    if len(text) > MAX_JWKS_CHARS:
+        return None, f"the JWK set may be at most {MAX_JWKS_CHARS} characters (it has {len(text)})"
+    try:
+        parsed = json.loads(text)
+    except ValueError as error:
+        return None, f"the JWK set is not valid JSON ({str(error)[:80]})"
+    keys = parsed.get("keys") if isinstance(parsed, dict) else None
+    if not isinstance(keys, list) or not keys:
+        return None, 'a JWK set is a JSON object {"keys": [...]} with at least one public key'
+    if len(keys) > MAX_JWKS_KEYS:
+        return None, f"the JWK set may hold at most {MAX_JWKS_KEYS} keys (it has {len(keys)})"
+    for number, jwk in enumerate(keys, start=1):
+        problem = _key_problem(number, jwk)
+        if problem is not None:
+            return None, problem
+    kids = [jwk["kid"] for jwk in keys if "kid" in jwk]
+    if len(kids) != len(set(map(str, kids))):
+        return None, "two keys share a kid; give each key its own kid"
+    return json.dumps({"keys": keys}, separators=(",", ":")), None
+
+
+def _jwks(problems: Problems, draft: Draft) -> str | None:
+    if not draft.jwks or not draft.jwks.strip():
+        return None
+    if draft.kind == "public":
+        problems.add("jwks", "a public client has no credentials: make it confidential to register a key set")
+        return None
+    normalized, problem = jwks_problem(draft.jwks.strip())
+    if problem is not None:
+        problems.add("jwks", problem)
+    return normalized
+
+
 def checked(draft: Draft, problems: Problems) -> dict[str, Any]:
     """The client's column values; every problem found is added to `problems` (the caller
     raises once it has added its own, such as a missing owner)."""
@@ -194,4 +291,5 @@ def checked(draft: Draft, problems: Problems) -> dict[str, Any]:
         "signing_alg": draft.signing_alg,
         "introspection": draft.introspection,
         "require_par": draft.require_par,
+        "jwks": _jwks(problems, draft),
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tessera.management import audit_events as ev
-from tessera.management.client_rules import Draft, checked
+from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
 from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
@@ -20,6 +20,8 @@ from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
 MAX_PREVIOUS_SECRET_OVERLAP = 604_800  # 7 days
+# Read a key set file only this far: one character past the limit, so the rule names it.
+MAX_JWKS_READ = MAX_JWKS_CHARS + 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class ClientSpec:
     logo_url: str = ""
     owner_id: int | None = None  # the owner by id (the API: the calling admin); wins over owner_email
     require_par: bool = False  # authorization requests only through PAR (RFC 9126)
+    jwks: str | None = None  # public JWK set (JSON text) for private_key_jwt; then no secret is issued
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class ClientChanges:
     signing_alg: str | None = None
     introspection: bool | None = None
     require_par: bool | None = None
+    jwks: str | None = None  # a JWK set (JSON text); "" removes the registered one
 
     def names(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
@@ -94,6 +98,7 @@ def _draft_of_spec(spec: ClientSpec) -> Draft:
         company=spec.company,
         logo_url=spec.logo_url,
         require_par=spec.require_par,
+        jwks=spec.jwks,
     )
 
 
@@ -132,7 +137,9 @@ async def create(
     values = checked(_draft_of_spec(spec), problems)
     owner_id = await _owner_id(stores, spec, problems)
     problems.check()
-    secret = None if spec.kind == "public" else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
+    # A client with a key set authenticates with private_key_jwt only (client_auth.py): no secret.
+    issue_secret = spec.kind != "public" and values["jwks"] is None
+    secret = secrets.new_secret(secrets.CLIENT_SECRET_PREFIX) if issue_secret else None
     new = NewClient(
         account_id=None if spec.account is None else spec.account.id,
         user_id=owner_id,
@@ -197,6 +204,7 @@ def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
         company=pick("company", client.company),
         logo_url=pick("logo_url", client.logo_url),
         require_par=pick("require_par", client.require_par),
+        jwks=pick("jwks", client.jwks),
     )
 
 
@@ -205,8 +213,9 @@ def column_values(values: dict[str, Any], client: Client) -> dict[str, Any]:
     columns["redirect_uris"] = "\n".join(values["redirect_uris"])
     columns["grant_types"] = " ".join(values["grant_types"])
     columns["allowed_scopes"] = " ".join(values["allowed_scopes"])
-    if values["kind"] == "public" and not client.is_public:
-        # A public client has no secret (RFC 6749 section 2.1): forget the stored ones.
+    if (values["kind"] == "public" and not client.is_public) or (values["jwks"] and client.secret_hash):
+        # A public client has no secret (RFC 6749 section 2.1), and one with a key set
+        # authenticates with private_key_jwt only: forget the stored ones.
         columns |= {"secret_hash": None, "secret_prefix": "", "previous_secret_hash": None}
         columns["previous_secret_expires_at"] = None
     return columns
@@ -230,7 +239,10 @@ async def update(
         if updated is None:
             return []
         changed = _changed_fields(client, updated, changes.names())
-        return [_entry(account.id, actor, ev.UPDATE, updated, f"changed {', '.join(changed) or 'nothing'}", now)]
+        text = f"changed {', '.join(changed) or 'nothing'}"
+        if updated.jwks and client.secret_hash is not None:
+            text += "; it authenticates with private_key_jwt, and its client secret no longer works"
+        return [_entry(account.id, actor, ev.UPDATE, updated, text, now)]
 
     try:
         updated = await stores.clients.update(account.id, client_id, column_values(values, client), now, record)
@@ -287,6 +299,12 @@ async def regenerate_any(stores: Stores, client: Client, now: float) -> tuple[Cl
 async def _new_secret(stores: Stores, client: Client, actor: ev.Actor, now: float, overlap: int) -> tuple[Client, str]:
     if client.is_public:
         raise Invalid.one("kind", f"client {client.identifier!r} is public and has no secret")
+    if client.jwks:
+        raise Invalid.one(
+            "jwks",
+            f"client {client.identifier!r} authenticates with private_key_jwt (it has a registered key set); "
+            "remove its key set before giving it a secret",
+        )
     secret = secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
     keep_previous = overlap > 0 and client.secret_hash is not None
 

@@ -111,7 +111,8 @@ async def register(
     identifier = IDENTIFIER_PREFIX + _random.token_hex(16)
     metadata = rfc7591.read(body, identifier)
     values = _checked(metadata)
-    secret = None if metadata.auth_method == rfc7591.NONE else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
+    keyless = metadata.auth_method in (rfc7591.NONE, rfc7591.PRIVATE_KEY_JWT)
+    secret = None if keyless else secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
     access_token = secrets.new_secret(secrets.REGISTRATION_ACCESS_TOKEN_PREFIX)
     new = NewClient(
         account_id=account.id,
@@ -203,6 +204,11 @@ async def replace(
     if (metadata.auth_method == rfc7591.NONE) != client.is_public:
         raise InvalidClientMetadata(
             "token_endpoint_auth_method cannot change between none and a client secret; register a new client"
+        )
+    if (metadata.auth_method == rfc7591.PRIVATE_KEY_JWT) != bool(client.jwks):
+        raise InvalidClientMetadata(
+            "token_endpoint_auth_method cannot change between private_key_jwt and a client secret; "
+            "register a new client"
         )
     values = _checked(metadata)
     columns = client_admin.column_values(values, client)

@@ -8,8 +8,9 @@ https or loopback. Problems become RFC 7591 section 3.2.2 errors naming the fiel
 RFC names it.
 
 Fields Tessera keeps: client_name, redirect_uris, logo_uri, scope, grant_types,
-response_types, token_endpoint_auth_method, require_pushed_authorization_requests (RFC 9126
-section 6). RFC 7591 section 2 lets a server ignore
+response_types, token_endpoint_auth_method, jwks (the public key set of a client that
+authenticates with private_key_jwt, RFC 7523; jwks_uri is refused: Tessera fetches no keys),
+require_pushed_authorization_requests (RFC 9126 section 6). RFC 7591 section 2 lets a server ignore
 metadata it does not support; client_uri, tos_uri, policy_uri, contacts, software_id and
 software_version are checked for their type and then not kept, and every other field is
 ignored. The response echoes exactly what was kept.
@@ -17,6 +18,7 @@ ignored. The response echoes exactly what was kept.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,8 @@ from tessera.protocol import redirect_uri
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, OAuthError, echo
 
 NONE, BASIC, POST = "none", "client_secret_basic", "client_secret_post"
-AUTH_METHODS = (NONE, BASIC, POST)
+PRIVATE_KEY_JWT = "private_key_jwt"
+AUTH_METHODS = (NONE, BASIC, POST, PRIVATE_KEY_JWT)
 GRANTS = ("authorization_code", "refresh_token")
 RESPONSE_TYPES = ("code",)
 # Checked for their type, not kept (see the module's docstring).
@@ -119,6 +122,25 @@ def _auth_method(body: dict[str, Any]) -> str:
     return method
 
 
+def _jwks(body: dict[str, Any], method: str) -> str | None:
+    """RFC 7591 section 2: jwks, the client's public keys "passed by value"; required with
+    private_key_jwt (its keys verify the assertions) and meaningless otherwise."""
+    if body.get("jwks_uri") is not None:
+        raise InvalidClientMetadata(
+            "jwks_uri is not supported: send the public key set itself as jwks (RFC 7591 section 2)"
+        )
+    jwks = body.get("jwks")
+    if method != PRIVATE_KEY_JWT:
+        if jwks is not None:
+            raise InvalidClientMetadata("jwks is used only with token_endpoint_auth_method private_key_jwt")
+        return None
+    if not isinstance(jwks, dict):
+        raise InvalidClientMetadata(
+            'token_endpoint_auth_method private_key_jwt needs jwks, a JSON object {"keys": [...]} of public keys'
+        )
+    return json.dumps(jwks)
+
+
 def _redirect_uris(body: dict[str, Any]) -> tuple[str, ...]:
     uris = _strings(body, "redirect_uris", ())
     for uri in uris:
@@ -163,6 +185,7 @@ def read(body: Any, identifier: str) -> Metadata:
         company="",
         logo_url=_string(body, "logo_uri"),
         require_par=_boolean(body, "require_pushed_authorization_requests"),
+        jwks=_jwks(body, method),
     )
     return Metadata(draft, method)
 
@@ -202,7 +225,7 @@ def response(
     }
     if client_secret is not None:
         body["client_secret"] = client_secret
-    if not client.is_public:
+    if not client.is_public and not client.jwks:  # a private_key_jwt client has no secret
         body["client_secret_expires_at"] = 0  # RFC 7591 section 3.2.1: 0 means it does not expire
     if registration_access_token is not None:
         body["registration_access_token"] = registration_access_token
@@ -210,7 +233,9 @@ def response(
     # What the client is now: an admin may have changed it since it registered itself.
     if client.is_public:
         auth_method = NONE
-    elif auth_method == NONE:
+    elif client.jwks:
+        auth_method = PRIVATE_KEY_JWT
+    elif auth_method in (NONE, PRIVATE_KEY_JWT):
         auth_method = BASIC
     body |= {
         "client_name": client.name,
@@ -225,4 +250,6 @@ def response(
         body["logo_uri"] = client.logo_url
     if client.require_par:
         body["require_pushed_authorization_requests"] = True
+    if client.jwks:
+        body["jwks"] = json.loads(client.jwks)
     return body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,8 @@ def client_json(client: Client, origin: str, secret: str | None = None) -> dict[
         "require_pushed_authorization_requests": client.require_par,
         # admin, dynamic (registered itself) or metadata_document: the last two are unverified.
         "registration": client.registration,
+        # The public JWK set of a private_key_jwt client (RFC 7523); public, so it is shown.
+        "jwks": None if client.jwks is None else json.loads(client.jwks),
         "created_at": timestamp(client.created_at),
         "updated_at": timestamp(client.updated_at),
     }

@@ -2,7 +2,9 @@
 
 Three methods: client_secret_basic (HTTP Basic, each part form-urlencoded before base64,
 section 2.3.1), client_secret_post (client_id and client_secret in the body), and none
-(a public client sends only client_id). Parsing is separated from checking so that the
+(a public client sends only client_id); and private_key_jwt (RFC 7523 section 2.2, rules
+in client_assertion.py) for a client that registered a public key set: such a client
+authenticates only that way (its point is that no shared secret works for it). Parsing is separated from checking so that the
 web layer knows whether to answer with a Basic challenge.
 
 Finding the client named by client_id (find_client) is shared with the authorization
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from tessera.model import Account, Client
-from tessera.protocol import client_metadata_document, secrets
+from tessera.protocol import client_assertion, client_metadata_document, secrets
+from tessera.protocol.client_assertion import AssertionCheck
 from tessera.protocol.client_metadata_document import DocumentProblem
 from tessera.protocol.errors import InvalidClient, InvalidRequest, echo
 from tessera.protocol.numbers import whole_number
@@ -27,7 +30,8 @@ from tessera.protocol.ports import ClientDocuments, ClientStore
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
 NONE = "none"
-METHODS = (BASIC, POST, NONE)
+PRIVATE_KEY_JWT = client_assertion.METHOD
+METHODS = (BASIC, POST, NONE, PRIVATE_KEY_JWT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,7 @@ class ClientCredentials:
     client_id: str
     secret: str | None
     method: str
+    assertion: str | None = None  # private_key_jwt: the signed JWT
 
     @property
     def used_basic(self) -> bool:
@@ -66,8 +71,46 @@ def _decode_basic(value: str) -> tuple[str, str]:
     return client_id, secret
 
 
+def _assertion(authorization: str | None, body: Mapping[str, str]) -> ClientCredentials:
+    """RFC 7521 section 4.2: client_assertion_type and client_assertion; client_id, if
+    sent, "MUST identify the same client as is identified by the client assertion"."""
+    if (authorization and authorization.partition(" ")[0].lower() == "basic") or body.get("client_secret"):
+        raise InvalidRequest(
+            "a client_assertion was sent together with a client secret; use one authentication method only "
+            "(RFC 6749 section 2.3)"
+        )
+    if body.get("client_assertion_type") != client_assertion.ASSERTION_TYPE:
+        raise ClientAuthenticationFailed(
+            f"client_assertion_type must be {client_assertion.ASSERTION_TYPE} (RFC 7523 section 2.2)", used_basic=False
+        )
+    assertion = body.get("client_assertion")
+    if not assertion:
+        raise ClientAuthenticationFailed(
+            "client_assertion is required with client_assertion_type: send the signed JWT", used_basic=False
+        )
+    try:
+        claimed = client_assertion.claimed_client_id(assertion)
+    except InvalidClient as problem:
+        raise ClientAuthenticationFailed(problem.description, used_basic=False) from None
+    body_id = body.get("client_id") or None
+    if body_id is not None and claimed is not None and body_id != claimed:
+        raise ClientAuthenticationFailed(
+            f"client_id {echo(body_id, 80)} and the client_assertion's sub {echo(claimed, 80)} name different "
+            "clients (RFC 7521 section 4.2)",
+            used_basic=False,
+        )
+    client_id = body_id or claimed
+    if not client_id:
+        raise ClientAuthenticationFailed(
+            "client_assertion names no client: its sub must be the client_id", used_basic=False
+        )
+    return ClientCredentials(client_id, None, PRIVATE_KEY_JWT, assertion)
+
+
 def parse(authorization: str | None, body: Mapping[str, str]) -> ClientCredentials:
     """Read the client's credentials from the Authorization header and the body."""
+    if body.get("client_assertion_type") or body.get("client_assertion"):
+        return _assertion(authorization, body)
     body_id = body.get("client_id") or None
     body_secret = body.get("client_secret") or None
     if authorization:
@@ -111,6 +154,13 @@ def secret_matches(client: Client, secret: str, now: float) -> bool:
 
 def authenticate(client: Client, credentials: ClientCredentials, *, now: float) -> None:
     """Check the presented secret against the client (constant time)."""
+    if client.jwks:
+        raise ClientAuthenticationFailed(
+            f"client {client.identifier!r} authenticates with private_key_jwt (it has a registered key set): "
+            f"send client_assertion_type={client_assertion.ASSERTION_TYPE} and client_assertion, a JWT signed "
+            "with one of its keys",
+            used_basic=credentials.used_basic,
+        )
     if client.is_public:
         if credentials.secret:
             raise ClientAuthenticationFailed(
@@ -185,8 +235,10 @@ async def authenticate_client(
     *,
     now: float,
     documents: ClientDocuments | None = None,
+    assertions: AssertionCheck | None = None,
 ) -> Client:
-    """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints."""
+    """RFC 6749 section 3.2.1, shared by the token, revocation and introspection endpoints;
+    `assertions`: the endpoint accepts private_key_jwt (client_assertion.py)."""
     credentials = parse(authorization, params)
 
     def unknown(client_id: str, numeric: Client | None) -> Exception:
@@ -200,5 +252,19 @@ async def authenticate_client(
             f"cannot be used: {problem.message}",
             used_basic=credentials.used_basic,
         ) from None
-    authenticate(client, credentials, now=now)
+    if credentials.assertion is not None:
+        await _verify_assertion(client, credentials.assertion, assertions, now)
+    else:
+        authenticate(client, credentials, now=now)
     return client
+
+
+async def _verify_assertion(client: Client, assertion: str, check: AssertionCheck | None, now: float) -> None:
+    if check is None:
+        raise ClientAuthenticationFailed(
+            "this endpoint does not accept private_key_jwt; authenticate with the client's secret", used_basic=False
+        )
+    try:
+        await client_assertion.verify(assertion, client, check, now)
+    except InvalidClient as problem:
+        raise ClientAuthenticationFailed(problem.description, used_basic=False) from None

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 from tessera import paths
 from tessera.model import Account
-from tessera.protocol import client_auth, secrets
+from tessera.protocol import client_assertion, client_auth, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import ServerError, UnauthorizedClient, refuse_repeated
-from tessera.protocol.ports import ClientStore, DeviceCodeStore, NewDeviceCode
+from tessera.protocol.ports import ClientStore, DeviceCodeStore, NewDeviceCode, UsedOnceStore
 
 # The name a client must be allowed (model.GRANT_TYPES), and the grant_type it polls with.
 GRANT = "device_code"
@@ -62,11 +62,15 @@ async def authorize_device(
     now: float,
     clients: ClientStore,
     device_codes: DeviceCodeStore,
+    used_once: UsedOnceStore | None = None,
 ) -> dict[str, Any]:
     """RFC 8628 section 3.1 request -> section 3.2 response."""
     refuse_repeated(repeated, "RFC 8628 section 3.1")
     # Section 3.1: a confidential client authenticates as at the token endpoint.
-    client = await client_auth.authenticate_client(clients, account, authorization, params, now=now)
+    assertions = client_assertion.at(used_once, issuer, paths.TOKEN, paths.DEVICE_AUTHORIZATION)
+    client = await client_auth.authenticate_client(
+        clients, account, authorization, params, now=now, assertions=assertions
+    )
     if GRANT not in client.grant_types:
         raise UnauthorizedClient(
             f"the client {client.identifier!r} is not allowed the device_code grant; an admin of the "

@@ -11,9 +11,9 @@ from typing import Any
 
 from tessera import paths
 from tessera.model import SIGNING_ALGS
-from tessera.protocol import pkce, scopes
+from tessera.protocol import client_assertion, pkce, scopes
 from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
-from tessera.protocol.client_auth import BASIC, METHODS, POST
+from tessera.protocol.client_auth import BASIC, METHODS, POST, PRIVATE_KEY_JWT
 from tessera.protocol.grants import GRANTS
 
 
@@ -47,7 +47,11 @@ def metadata(issuer: str, *, registration: bool = False, metadata_documents: boo
         "token_endpoint_auth_methods_supported": list(METHODS),
         "revocation_endpoint_auth_methods_supported": list(METHODS),
         # Introspection needs a confidential client (protocol/introspection.py).
-        "introspection_endpoint_auth_methods_supported": [BASIC, POST],
+        "introspection_endpoint_auth_methods_supported": [BASIC, POST, PRIVATE_KEY_JWT],
+        # private_key_jwt assertions (RFC 8414 section 2; protocol/client_assertion.py).
+        "token_endpoint_auth_signing_alg_values_supported": list(client_assertion.ALGORITHMS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(client_assertion.ALGORITHMS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(client_assertion.ALGORITHMS),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
         "prompt_values_supported": list(PROMPTS),

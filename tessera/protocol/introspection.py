@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tessera import paths
 from tessera.model import AccessToken, Account, Client, RefreshToken
-from tessera.protocol import client_auth, resource_indicators, token_lookup
+from tessera.protocol import client_assertion, client_auth, resource_indicators, token_lookup
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidClient, InvalidRequest, refuse_repeated
-from tessera.protocol.ports import ClientDocuments, ClientStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import ClientDocuments, ClientStore, KeyRing, TokenStore, UsedOnceStore, UserStore
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -46,12 +47,19 @@ async def endpoint(
     users: UserStore,
     keys: KeyRing,
     documents: ClientDocuments | None = None,
+    used_once: UsedOnceStore | None = None,
 ) -> dict[str, Any]:
     """POST /oauth/introspect, in the token endpoint's order: parameters single, the caller
     authenticated, then the token."""
     refuse_repeated(repeated, "RFC 7662 section 2.1")
     caller = await client_auth.authenticate_client(
-        clients, account, authorization, params, now=now, documents=documents
+        clients,
+        account,
+        authorization,
+        params,
+        now=now,
+        documents=documents,
+        assertions=client_assertion.at(used_once, issuer, paths.TOKEN, paths.INTROSPECT),
     )
     return await introspect(
         params, caller, account, issuer, now, tokens=tokens, clients=clients, users=users, keys=keys

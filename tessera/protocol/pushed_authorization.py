@@ -21,11 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tessera import paths
 from tessera.model import Account, Client
-from tessera.protocol import authorization, client_auth, secrets
+from tessera.protocol import authorization, client_assertion, client_auth, secrets
 from tessera.protocol.authorization import PageError, Reply
 from tessera.protocol.errors import InvalidRequest, echo, refuse_repeated
-from tessera.protocol.ports import ClientDocuments, ClientStore, PushedRequestStore, ResourceStore
+from tessera.protocol.ports import ClientDocuments, ClientStore, PushedRequestStore, ResourceStore, UsedOnceStore
 
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 # RFC 9126 section 2.2: "a relatively short lifetime"; 60 seconds as the FAPI profiles
@@ -51,11 +52,20 @@ async def push(
     resources: ResourceStore,
     store: PushedRequestStore,
     documents: ClientDocuments | None = None,
+    used_once: UsedOnceStore | None = None,
 ) -> dict[str, Any]:
     """RFC 9126 sections 2.1 to 2.3: authenticate, validate, keep; the 201 body."""
     refuse_repeated(repeated, "RFC 9126 section 2.1")
+    # Section 2: "the same rules for client authentication as ... the token endpoint";
+    # a private_key_jwt assertion may name this endpoint as its audience (RFC 7523 section 3).
     client = await client_auth.authenticate_client(
-        clients, account, authorization_header, params, now=now, documents=documents
+        clients,
+        account,
+        authorization_header,
+        params,
+        now=now,
+        documents=documents,
+        assertions=client_assertion.at(used_once, issuer, paths.TOKEN, paths.PAR),
     )
     if "request_uri" in params:
         # RFC 9126 section 2.1: "The request_uri authorization request parameter is one

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tessera import paths
 from tessera.model import Account, Client
-from tessera.protocol import audit_entries, client_auth, token_lookup
+from tessera.protocol import audit_entries, client_assertion, client_auth, token_lookup
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, refuse_repeated
-from tessera.protocol.ports import ClientDocuments, ClientStore, KeyRing, TokenStore, UserStore
+from tessera.protocol.ports import ClientDocuments, ClientStore, KeyRing, TokenStore, UsedOnceStore, UserStore
 
 
 async def endpoint(
@@ -32,13 +33,20 @@ async def endpoint(
     users: UserStore,
     ip_address: str | None,
     documents: ClientDocuments | None = None,
+    used_once: UsedOnceStore | None = None,
 ) -> None:
     """POST /oauth/revoke, in the token endpoint's order: parameters single, the client
     authenticated (section 2.1: "the client also includes its authentication credentials"),
     then the token."""
     refuse_repeated(repeated, "RFC 7009 section 2.1")
     client = await client_auth.authenticate_client(
-        clients, account, authorization, params, now=now, documents=documents
+        clients,
+        account,
+        authorization,
+        params,
+        now=now,
+        documents=documents,
+        assertions=client_assertion.at(used_once, issuer, paths.TOKEN, paths.REVOKE),
     )
     await revoke(params, client, account, issuer, now, tokens, keys, users=users, ip_address=ip_address)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tessera import paths
 from tessera.model import Account
-from tessera.protocol import client_auth
+from tessera.protocol import client_assertion, client_auth
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType, echo, refuse_repeated
 from tessera.protocol.grants import GRANTS
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -29,7 +30,13 @@ async def exchange(
 ) -> dict[str, Any]:
     refuse_repeated(repeated, "RFC 6749 section 3.2")
     client = await client_auth.authenticate_client(
-        ctx.clients, account, authorization, params, now=now, documents=ctx.documents
+        ctx.clients,
+        account,
+        authorization,
+        params,
+        now=now,
+        documents=ctx.documents,
+        assertions=client_assertion.at(ctx.used_once, issuer, paths.TOKEN, paths.TOKEN),
     )
     grant_type = params.get("grant_type")
     if not grant_type:

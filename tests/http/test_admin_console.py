@@ -8,6 +8,7 @@ once, and the page headers of section 5 without CORS.
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 
@@ -181,6 +182,46 @@ async def test_a_bad_redirect_uri_line_is_shown_beside_the_field_with_its_number
     # What was typed is kept, so the admin fixes one line rather than typing all again.
     assert "https://two.example.com/cb" in response.text
     assert await stores.clients.find(world.account.id, "reporting") is None
+
+
+_PUBLIC_EC = {
+    # RFC 7515 appendix A.3's P-256 key, its public members only.
+    "kty": "EC",
+    "crv": "P-256",
+    "kid": "a3",
+    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+    "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+}
+
+
+async def test_a_private_key_in_the_key_set_is_shown_beside_the_field(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    """RFC 7523 / INTERFACE.md section 10: only public keys are registered; the problem is
+    shown beside the key set field and nothing is stored."""
+    await _as_admin(http, world)
+    private = {**_PUBLIC_EC, "d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}
+    response = await _create_client(http, jwks=json.dumps({"keys": [private]}))
+    assert response.status_code == 422
+    errors = re.search(r'<ul class="field-errors" id="jwks-error">(.*?)</ul>', response.text, re.S)
+    assert errors is not None, response.text
+    assert "private key members (d)" in unescape(errors.group(1))
+    assert await stores.clients.find(world.account.id, "reporting") is None
+
+
+async def test_a_client_with_a_key_set_has_no_secret(http: httpx.AsyncClient, world: World, stores: Stores) -> None:
+    """private_key_jwt: a client created with a public key set gets no secret; its page says
+    how it authenticates and its form shows the set."""
+    await _as_admin(http, world)
+    created = await _create_client(http, jwks=json.dumps({"keys": [_PUBLIC_EC]}))
+    assert created.status_code == 303, created.text
+    page = await http.get(created.headers["location"])
+    assert _secret_in(page.text) is None
+    assert "private_key_jwt" in page.text and "Regenerate secret" not in page.text
+    assert "public client" not in page.text
+    assert "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU" in page.text
+    stored = await stores.clients.find(world.account.id, "reporting")
+    assert stored is not None and stored.secret_hash is None and stored.jwks is not None
 
 
 async def test_the_secret_is_shown_once_after_creation(http: httpx.AsyncClient, world: World) -> None:

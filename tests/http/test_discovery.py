@@ -119,9 +119,18 @@ async def test_signing_algorithms(http: httpx.AsyncClient) -> None:
 
 
 async def test_auth_methods(http: httpx.AsyncClient) -> None:
-    """INTERFACE.md section 4: Basic, body credentials, and none for public clients."""
+    """INTERFACE.md sections 4 and 10: Basic, body credentials, none for public clients, and
+    private_key_jwt (RFC 7523) with its signing algorithms (RFC 8414 section 2), never none
+    or an HMAC."""
     doc = await _document(http)
-    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
+    methods = {"client_secret_basic", "client_secret_post", "none", "private_key_jwt"}
+    assert set(doc["token_endpoint_auth_methods_supported"]) == methods
+    assert set(doc["revocation_endpoint_auth_methods_supported"]) == methods
+    assert set(doc["introspection_endpoint_auth_methods_supported"]) == methods - {"none"}
+    for endpoint in ("token", "revocation", "introspection"):
+        algs = doc[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
+        assert {"RS256", "PS256", "ES256", "EdDSA"} <= set(algs)
+        assert not {"none", "HS256", "HS384", "HS512"} & set(algs)
 
 
 async def test_response_types_and_grant_types_advertised(http: httpx.AsyncClient) -> None:

@@ -216,6 +216,18 @@ async def test_client_secret_post_is_kept_as_asked(open_http: httpx.AsyncClient)
     assert body["token_endpoint_auth_method"] == "client_secret_post"
 
 
+async def test_private_key_jwt_registers_its_public_keys_and_gets_no_secret(open_http: httpx.AsyncClient) -> None:
+    """RFC 7591 section 2 (jwks by value) and RFC 7523: the client authenticates with its keys."""
+    key = {"kty": "EC", "crv": "P-256", "kid": "a1"}
+    key |= {"x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
+    body = await registered(
+        open_http, {**AGENT, "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key]}}
+    )
+    assert body["token_endpoint_auth_method"] == "private_key_jwt"
+    assert body["jwks"] == {"keys": [key]}
+    assert "client_secret" not in body and "client_secret_expires_at" not in body
+
+
 async def test_the_api_and_the_audit_log_mark_the_client_as_registered_itself(
     open_http: httpx.AsyncClient, world: World, stores: Stores
 ) -> None:
@@ -246,7 +258,20 @@ async def test_the_api_and_the_audit_log_mark_the_client_as_registered_itself(
         ({"grant_types": ["authorization_code", "implicit"]}, "invalid_client_metadata", "grant_types"),
         ({"grant_types": ["refresh_token"]}, "invalid_client_metadata", "grant_types"),
         ({"response_types": ["token"]}, "invalid_client_metadata", "response_types"),
-        ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata", "token_endpoint_auth_method"),
+        ({"token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata", "token_endpoint_auth_method"),
+        # RFC 7523 via RFC 7591 section 2: private_key_jwt needs jwks (by value), of public keys.
+        ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata", "jwks"),
+        (
+            {"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://a.example/k"},
+            "invalid_client_metadata",
+            "jwks_uri",
+        ),
+        (
+            {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "EC", "d": "x"}]}},
+            "invalid_client_metadata",
+            "private key",
+        ),
+        ({"jwks": {"keys": []}}, "invalid_client_metadata", "jwks"),
         ({"scope": "read launch_missiles"}, "invalid_client_metadata", "scope"),
         ({"client_name": 7}, "invalid_client_metadata", "client_name"),
         ({"client_name": "x" * 300}, "invalid_client_metadata", "client_name"),

@@ -194,7 +194,9 @@ def test_metadata_required_members_and_values() -> None:
     assert doc["subject_types_supported"] == ["public"]
     # OIDC Core 3.1.2.1: openid is the scope that makes a request an OpenID one.
     assert {"openid", "profile", "email", "offline_access", "read", "write"} <= set(doc["scopes_supported"])
-    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
+    # private_key_jwt: RFC 7523, INTERFACE.md section 10.
+    methods = {"client_secret_basic", "client_secret_post", "none", "private_key_jwt"}
+    assert set(doc["token_endpoint_auth_methods_supported"]) == methods
     assert set(doc["response_types_supported"]) == {"code", "token"}
 
 

@@ -16,6 +16,7 @@ from tessera.protocol.ports import (
     KeyRing,
     ResourceStore,
     TokenStore,
+    UsedOnceStore,
     UserStore,
 )
 
@@ -50,3 +51,5 @@ class GrantContext:
     resources: ResourceStore  # asked only when a request names a resource (RFC 8707)
     # Resolves client_ids that are metadata document URLs; None: such client_ids are unknown.
     documents: ClientDocuments | None = None
+    # Where client assertion jtis are claimed (private_key_jwt); None: assertions refused.
+    used_once: UsedOnceStore | None = None

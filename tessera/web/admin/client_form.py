@@ -8,6 +8,7 @@ textarea with one URI per line, passed on line by line so that each error names 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ FIELDS = (
     "refresh_token_lifetime",
     "access_token_format",
     "require_pushed_authorization_requests",
+    "jwks",
 )
 
 
@@ -71,6 +73,7 @@ def blank() -> ClientForm:
             "refresh_token_lifetime": "",
             "access_token_format": "opaque",
             "require_pushed_authorization_requests": False,
+            "jwks": "",
         }
     )
 
@@ -93,6 +96,7 @@ def of_client(client: Client) -> ClientForm:
             "refresh_token_lifetime": str(client.refresh_token_lifetime),
             "access_token_format": client.access_token_format,
             "require_pushed_authorization_requests": client.require_par,
+            "jwks": "" if client.jwks is None else json.dumps(json.loads(client.jwks), indent=2),
         }
     )
 
@@ -109,6 +113,7 @@ def posted(form: Form) -> ClientForm:
             "access_token_format": form.get("access_token_format"),
             # A checkbox: present when ticked.
             "require_pushed_authorization_requests": bool(form.get("require_pushed_authorization_requests")),
+            "jwks": form.get("jwks").strip(),
         }
     )
 
@@ -145,6 +150,7 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
         company=v["company"],
         logo_url=v["logo_url"],
         require_par=v["require_pushed_authorization_requests"],
+        jwks=v["jwks"] or None,
     )
 
 
@@ -165,4 +171,5 @@ def changes(shown: ClientForm) -> ClientChanges:
         refresh_token_lifetime=v["refresh_token_lifetime"] or None,
         access_token_format=v["access_token_format"],
         require_par=v["require_pushed_authorization_requests"],
+        jwks=v["jwks"],
     )

@@ -72,7 +72,11 @@ async def create(console: Console, request: Request) -> Response:
         client, secret = await clients.create(console.services.stores, spec, console.now(), actor=console.actor)
     except ManagementError as error:
         return await _form_page(console, _refused(shown, error), None, 422)
-    text = f"{client.name} was created." + ("" if secret else " It is a public client: it has no secret.")
+    text = f"{client.name} was created."
+    if client.jwks:
+        text += " It authenticates with its registered keys (private_key_jwt): it has no secret."
+    elif not secret:
+        text += " It is a public client: it has no secret."
     return await done(console, _path(client), text, secret=secret, client_id=client.id)
 
 

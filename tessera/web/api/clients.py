@@ -8,6 +8,7 @@ its creation and in the answer of generate_secret; afterwards its first 9 charac
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -40,6 +41,7 @@ SETTABLE = (
     "signing_alg",
     "introspection",
     "require_pushed_authorization_requests",
+    "jwks",
 )
 # In every answer, set by Tessera: sent back, they are ignored.
 READ_ONLY = ("id", "url", "secret", "global", "user_id", "registration", "created_at", "updated_at")
@@ -70,7 +72,20 @@ def _changes(spec: dict[str, Any]) -> client_rules.ClientChanges:
         introspection=bodies.boolean(spec, KEY, "introspection"),
         # RFC 9126 section 6's client metadata name.
         require_par=bodies.boolean(spec, KEY, "require_pushed_authorization_requests"),
+        jwks=_jwks(spec),
     )
+
+
+def _jwks(spec: dict[str, Any]) -> str | None:
+    """A JWK set object (its rules: management/client_rules.py); null removes it."""
+    if "jwks" not in spec:
+        return None
+    value = spec["jwks"]
+    if value is None:
+        return ""
+    if not isinstance(value, dict):
+        raise bodies.BadRequest(f'{KEY}.jwks must be a JWK set object {{"keys": [...]}} or null')
+    return json.dumps(value)
 
 
 def _spec(changes: client_rules.ClientChanges, host: AccountHost, caller: Caller) -> client_rules.ClientSpec:
@@ -93,6 +108,7 @@ def _spec(changes: client_rules.ClientChanges, host: AccountHost, caller: Caller
         company=changes.company or "",
         logo_url=changes.logo_url or "",
         owner_id=caller.user.id,
+        jwks=changes.jwks or None,
     )
 
 

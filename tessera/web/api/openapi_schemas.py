@@ -155,6 +155,11 @@ CLIENT_FIELDS: dict[str, Schema] = {
         **FLAG,
         "description": "RFC 9126 section 6: authorization requests only by a request_uri from the PAR endpoint",
     },
+    "jwks": {
+        **_nullable("object"),
+        "description": 'a public JWK set {"keys": [...]}: the client then authenticates with private_key_jwt '
+        "(RFC 7523) and has no secret; null removes it",
+    },
 }
 CLIENT = _object(
     {
@@ -188,6 +193,7 @@ CLIENT = _object(
             "description": "admin: made by an admin; dynamic: registered itself (RFC 7591); "
             "metadata_document: described by the document at its client_id URL. The last two are unverified.",
         },
+        "jwks": {**_nullable("object"), "description": "the public JWK set for private_key_jwt, or null"},
         "created_at": TIME,
         "updated_at": TIME,
     }

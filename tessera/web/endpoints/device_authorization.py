@@ -29,6 +29,7 @@ async def device_code(services: Services, request: Request) -> Response:
             services.now(),
             services.stores.clients,
             services.stores.device_codes,
+            used_once=services.stores.used_once,
         )
 
     # RFC 8628 section 3.2: 200 and JSON; no-store as every answer that carries a secret.

@@ -30,6 +30,7 @@ async def introspect(services: Services, request: Request) -> Response:
             users=services.stores.users,
             keys=services.keys,
             documents=services.documents,
+            used_once=services.stores.used_once,
         )
 
     return await answer(services, request, step, lambda body: responses.json(body, 200, responses.NO_STORE))

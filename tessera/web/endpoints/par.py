@@ -31,6 +31,7 @@ async def par(services: Services, request: Request) -> Response:
             resources=services.stores.resources,
             store=services.stores.pushed_requests,
             documents=services.documents,
+            used_once=services.stores.used_once,
         )
 
     # RFC 9126 section 2.2: "201 Created"; like every response carrying a credential-like

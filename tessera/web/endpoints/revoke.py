@@ -29,6 +29,7 @@ async def revoke(services: Services, request: Request) -> Response:
             users=services.stores.users,
             ip_address=audit_trail.client_address(request),
             documents=services.documents,
+            used_once=services.stores.used_once,
         )
 
     # Section 2.2: "The authorization server responds with HTTP status code 200".
