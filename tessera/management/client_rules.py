@@ -47,6 +47,8 @@ class Draft:
     description: str
     company: str
     logo_url: str
+    # RFC 9449 section 5.2 (dpop_bound_access_tokens): tokens only with a DPoP proof.
+    require_dpop: bool = False
 
 
 def _text(problems: Problems, field: str, value: str, limit: int, *, required: bool, lines: bool = False) -> str:
@@ -192,4 +194,5 @@ def checked(draft: Draft, problems: Problems) -> dict[str, Any]:
         "access_token_format": draft.access_token_format,
         "signing_alg": draft.signing_alg,
         "introspection": draft.introspection,
+        "require_dpop": bool(draft.require_dpop),
     }

@@ -41,6 +41,7 @@ class ClientSpec:
     company: str = ""
     logo_url: str = ""
     owner_id: int | None = None  # the owner by id (the API: the calling admin); wins over owner_email
+    require_dpop: bool = False  # RFC 9449 section 5.2 dpop_bound_access_tokens
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ClientChanges:
     access_token_format: str | None = None
     signing_alg: str | None = None
     introspection: bool | None = None
+    require_dpop: bool | None = None
 
     def names(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
@@ -91,6 +93,7 @@ def _draft_of_spec(spec: ClientSpec) -> Draft:
         description=spec.description,
         company=spec.company,
         logo_url=spec.logo_url,
+        require_dpop=spec.require_dpop,
     )
 
 
@@ -193,6 +196,7 @@ def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
         description=pick("description", client.description),
         company=pick("company", client.company),
         logo_url=pick("logo_url", client.logo_url),
+        require_dpop=pick("require_dpop", client.require_dpop),
     )
 
 

@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jws import JWSRegistry
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
+from joserfc.jws import JWSRegistry
 
 from tessera.model import AccessToken, Client
 from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError, echo
@@ -178,9 +178,7 @@ def _claims(proof: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any
     return claims
 
 
-def verify(
-    proof: str, *, method: str, url: str, now: float, nonces: Nonces, access_token: str | None = None
-) -> Proof:
+def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, access_token: str | None = None) -> Proof:
     """Section 4.3 items 1-11 except the jti replay check (`claim`, which needs the store)."""
     if len(proof) > MAX_PROOF or "," in proof:
         raise InvalidDpopProof("send exactly one DPoP header holding one proof")
@@ -278,9 +276,7 @@ def verify_for_token(request: ProofCheck, token: AccessToken, token_value: str, 
     """Section 7.1: the proof for a request presenting a DPoP-bound token: it carries the
     token's ath and is signed by the key the token is bound to (section 6, the jkt)."""
     if token.jkt is None:
-        raise InvalidToken(
-            "this access token is not bound to a DPoP key; send it as 'Authorization: Bearer TOKEN'"
-        )
+        raise InvalidToken("this access token is not bound to a DPoP key; send it as 'Authorization: Bearer TOKEN'")
     if request.proof is None:
         raise InvalidDpopProof("a DPoP access token needs a DPoP proof header for this request (RFC 9449 section 7)")
     proof = verify(

@@ -66,10 +66,8 @@ def test_each_advertised_algorithm_verifies(alg: str) -> None:
 def test_section_4_3_refusals(change: dict[str, dict[str, object]], message: str) -> None:
     """RFC 9449 section 4.3: typ, alg, htm, htu (section 4.3 item 9), iat window, jti present."""
     key = DpopKey()
-    if change.get("header", {}).get("alg") == "HS256":
-        token = _hs256_proof()
-    else:
-        token = key.proof("POST", URL, NOW, **change)  # type: ignore[arg-type]
+    hs256 = change.get("header", {}).get("alg") == "HS256"
+    token = _hs256_proof() if hs256 else key.proof("POST", URL, NOW, **change)  # type: ignore[arg-type]
     with pytest.raises(dpop.InvalidDpopProof, match=message):
         dpop.verify(token, method="POST", url=URL, now=NOW, nonces=NONCES)
 
@@ -145,7 +143,9 @@ def test_nonce_of_another_secret_refused() -> None:
 def test_jti_replay_refused() -> None:
     """RFC 9449 section 11.1: a proof's jti is accepted once."""
     store = MemoryUsedOnceStore()
-    check = dpop.ProofCheck(proof=DpopKey().proof("POST", URL, NOW), method="POST", url=URL, used_once=store, nonces=NONCES)
+    check = dpop.ProofCheck(
+        proof=DpopKey().proof("POST", URL, NOW), method="POST", url=URL, used_once=store, nonces=NONCES
+    )
     asyncio.run(dpop.check(check, NOW))
     with pytest.raises(dpop.InvalidDpopProof, match="already used"):
         asyncio.run(dpop.check(check, NOW + 1))
