@@ -59,6 +59,12 @@ def clients() -> None:
 @click.option("--description", default="")
 @click.option("--company", default="")
 @click.option("--logo-url", default="")
+@click.option(
+    "--require-dpop/--no-require-dpop",
+    "require_dpop",
+    default=None,
+    help="Issue tokens only with a DPoP proof, bound to the client's key (RFC 9449).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON, secret included.")
 @click.pass_obj
 def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
@@ -88,6 +94,7 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
             description=str(options["description"]),
             company=str(options["company"]),
             logo_url=str(options["logo_url"]),
+            require_dpop=bool(options["require_dpop"]),
         )
         return await client_rules.create(stores, spec, settings.clock())
 
@@ -183,6 +190,12 @@ def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> Non
 @click.option("--description", default=None)
 @click.option("--company", default=None)
 @click.option("--logo-url", default=None)
+@click.option(
+    "--require-dpop/--no-require-dpop",
+    "require_dpop",
+    default=None,
+    help="Issue tokens only with a DPoP proof, bound to the client's key (RFC 9449).",
+)
 @_JSON
 @click.pass_obj
 def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, **options: Any) -> None:
@@ -201,6 +214,7 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         access_token_lifetime=options["access_token_lifetime"],
         refresh_token_lifetime=options["refresh_token_lifetime"],
         access_token_format=options["access_token_format"],
+        require_dpop=options["require_dpop"],
     )
     if not changes.names():
         fail("nothing to change: give at least one option, e.g. --name or --redirect-uri (see --help)")

@@ -8,7 +8,8 @@ https or loopback. Problems become RFC 7591 section 3.2.2 errors naming the fiel
 RFC names it.
 
 Fields Tessera keeps: client_name, redirect_uris, logo_uri, scope, grant_types,
-response_types, token_endpoint_auth_method. RFC 7591 section 2 lets a server ignore
+response_types, token_endpoint_auth_method, dpop_bound_access_tokens (RFC 9449 section
+5.2: tokens only with a DPoP proof). RFC 7591 section 2 lets a server ignore
 metadata it does not support; client_uri, tos_uri, policy_uri, contacts, software_id and
 software_version are checked for their type and then not kept, and every other field is
 ignored. The response echoes exactly what was kept.
@@ -73,6 +74,15 @@ def _strings(body: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 100:
         raise InvalidClientMetadata(f"{name} must be an array of at most 100 strings")
     return tuple(value)
+
+
+def _boolean(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidClientMetadata(f"{name} must be true or false")
+    return value
 
 
 def _not_kept(body: dict[str, Any]) -> None:
@@ -152,6 +162,7 @@ def read(body: Any, identifier: str) -> Metadata:
         description="",
         company="",
         logo_url=_string(body, "logo_uri"),
+        require_dpop=_boolean(body, "dpop_bound_access_tokens"),
     )
     return Metadata(draft, method)
 
@@ -212,4 +223,6 @@ def response(
         body["scope"] = " ".join(client.allowed_scopes)
     if client.logo_url:
         body["logo_uri"] = client.logo_url
+    if client.require_dpop:
+        body["dpop_bound_access_tokens"] = True  # RFC 9449 section 5.2
     return body

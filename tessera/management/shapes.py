@@ -72,6 +72,8 @@ def client_json(client: Client, origin: str, secret: str | None = None) -> dict[
         "access_token_format": client.access_token_format,
         "signing_alg": client.signing_alg,
         "introspection": client.introspection,
+        # RFC 9449 section 5.2: tokens are issued only with a DPoP proof, bound to its key.
+        "dpop_bound_access_tokens": client.require_dpop,
         # admin, dynamic (registered itself) or metadata_document: the last two are unverified.
         "registration": client.registration,
         "created_at": timestamp(client.created_at),

@@ -329,3 +329,49 @@ async def test_section_5_confidential_refresh_is_unbound_but_the_new_token_is_bo
     assert response.json()["token_type"] == "DPoP"
     token = response.json()["access_token"]
     assert (await http.get(ME, headers=_dpop_headers(world, clock, key, token))).status_code == 200
+
+
+# --- Section 5.2: dpop_bound_access_tokens in the clients API and dynamic registration -------
+
+
+async def test_section_5_2_clients_api_sets_dpop_bound_access_tokens(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    from tests.http.admin_support import bearer
+
+    admin = await bearer(stores, world, world.admin, "read write", clock)
+    new = {"client": {"name": "Bound", "identifier": "bound_app", "grant_types": ["client_credentials"],
+                      "dpop_bound_access_tokens": True}}  # fmt: skip
+    created = await http.post("/api/v2/oauth/clients", json=new, headers=admin)
+    assert created.status_code == 201, created.text
+    client = created.json()["client"]
+    assert client["dpop_bound_access_tokens"] is True
+    refused = await http.post(
+        TOKEN, auth=(client["identifier"], client["secret"]), data={"grant_type": "client_credentials", "scope": "read"}
+    )
+    _assert_token_endpoint_refusal(refused, "invalid_request", "must use DPoP")
+    changed = await http.put(
+        f"/api/v2/oauth/clients/{client['id']}", json={"client": {"dpop_bound_access_tokens": False}}, headers=admin
+    )
+    assert changed.json()["client"]["dpop_bound_access_tokens"] is False
+
+
+async def test_section_5_2_dynamic_registration_keeps_dpop_bound_access_tokens(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    from tessera.management import accounts
+
+    await accounts.set_registration_policy(stores, world.subdomain, "open")
+    body = {"redirect_uris": ["https://agent.example/cb"], "token_endpoint_auth_method": "none",
+            "dpop_bound_access_tokens": True}  # fmt: skip
+    response = await http.post("/oauth/register", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["dpop_bound_access_tokens"] is True
+    bad = await http.post("/oauth/register", json={**body, "dpop_bound_access_tokens": "yes"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_client_metadata"
+
+
+async def test_discovery_lists_dpop_signing_alg_values_supported(http: httpx.AsyncClient) -> None:
+    """RFC 9449 section 5.1."""
+    document = (await http.get("/.well-known/oauth-authorization-server")).json()
+    assert document["dpop_signing_alg_values_supported"] == list(dpop.ALGORITHMS)

@@ -34,6 +34,7 @@ FIELDS = (
     "access_token_lifetime",
     "refresh_token_lifetime",
     "access_token_format",
+    "require_dpop",
 )
 
 
@@ -69,6 +70,7 @@ def blank() -> ClientForm:
             "access_token_lifetime": "",
             "refresh_token_lifetime": "",
             "access_token_format": "opaque",
+            "require_dpop": False,
         }
     )
 
@@ -90,6 +92,7 @@ def of_client(client: Client) -> ClientForm:
             else str(client.access_token_lifetime),
             "refresh_token_lifetime": str(client.refresh_token_lifetime),
             "access_token_format": client.access_token_format,
+            "require_dpop": client.require_dpop,
         }
     )
 
@@ -104,6 +107,7 @@ def posted(form: Form) -> ClientForm:
             "access_token_lifetime": form.get("access_token_lifetime").strip(),
             "refresh_token_lifetime": form.get("refresh_token_lifetime").strip(),
             "access_token_format": form.get("access_token_format"),
+            "require_dpop": form.get("require_dpop") == "1",
         }
     )
 
@@ -139,6 +143,7 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
         description=v["description"],
         company=v["company"],
         logo_url=v["logo_url"],
+        require_dpop=bool(v["require_dpop"]),
     )
 
 
@@ -158,4 +163,5 @@ def changes(shown: ClientForm) -> ClientChanges:
         access_token_lifetime=v["access_token_lifetime"] or None,
         refresh_token_lifetime=v["refresh_token_lifetime"] or None,
         access_token_format=v["access_token_format"],
+        require_dpop=bool(v["require_dpop"]),
     )

@@ -39,6 +39,7 @@ SETTABLE = (
     "access_token_format",
     "signing_alg",
     "introspection",
+    "dpop_bound_access_tokens",
 )
 # In every answer, set by Tessera: sent back, they are ignored.
 READ_ONLY = ("id", "url", "secret", "global", "user_id", "registration", "created_at", "updated_at")
@@ -67,6 +68,8 @@ def _changes(spec: dict[str, Any]) -> client_rules.ClientChanges:
         access_token_format=bodies.string(spec, KEY, "access_token_format"),
         signing_alg=bodies.string(spec, KEY, "signing_alg"),
         introspection=bodies.boolean(spec, KEY, "introspection"),
+        # RFC 9449 section 5.2's client metadata name for "tokens only with DPoP".
+        require_dpop=bodies.boolean(spec, KEY, "dpop_bound_access_tokens"),
     )
 
 
@@ -89,6 +92,7 @@ def _spec(changes: client_rules.ClientChanges, host: AccountHost, caller: Caller
         company=changes.company or "",
         logo_url=changes.logo_url or "",
         owner_id=caller.user.id,
+        require_dpop=bool(changes.require_dpop),
     )
 
 

@@ -151,6 +151,10 @@ CLIENT_FIELDS: dict[str, Schema] = {
     "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
     "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
     "introspection": {**FLAG, "description": "a resource server: may introspect any token of its account"},
+    "dpop_bound_access_tokens": {
+        **FLAG,
+        "description": "RFC 9449 section 5.2: tokens only with a DPoP proof, bound to the client's key",
+    },
 }
 CLIENT = _object(
     {
@@ -177,6 +181,7 @@ CLIENT = _object(
         "access_token_format": {"type": "string", "enum": list(ACCESS_TOKEN_FORMATS)},
         "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
         "introspection": FLAG,
+        "dpop_bound_access_tokens": FLAG,
         "registration": {
             "type": "string",
             "enum": list(CLIENT_REGISTRATIONS),
