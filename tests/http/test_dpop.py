@@ -280,11 +280,13 @@ async def test_sections_8_9_nonce_flow(world: World, clock: Clock, settings: Any
 # --- Section 5.1: a public client's refresh token is bound -----------------------------------
 
 
-async def _public_dpop_tokens(http: httpx.AsyncClient, world: World, clock: Clock, key: DpopKey) -> dict[str, Any]:
+async def _public_dpop_tokens(
+    http: httpx.AsyncClient, world: World, clock: Clock, key: DpopKey, scope: str = "read"
+) -> dict[str, Any]:
     client: RegisteredClient = world.spa
     verifier, challenge = pkce_pair()
     code = await obtain_code(
-        http, client, world.user.email, scope="read", code_challenge=challenge, code_challenge_method="S256"
+        http, client, world.user.email, scope=scope, code_challenge=challenge, code_challenge_method="S256"
     )
     data = {
         "grant_type": "authorization_code",
@@ -375,3 +377,22 @@ async def test_discovery_lists_dpop_signing_alg_values_supported(http: httpx.Asy
     """RFC 9449 section 5.1."""
     document = (await http.get("/.well-known/oauth-authorization-server")).json()
     assert document["dpop_signing_alg_values_supported"] == list(dpop.ALGORITHMS)
+
+
+async def test_section_7_userinfo_accepts_dpop_and_refuses_the_bound_token_as_bearer(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    key = DpopKey()
+    token = (await _public_dpop_tokens(http, world, clock, key, scope="openid email"))["access_token"]
+    userinfo = world.origin + "/oauth/userinfo"
+    as_bearer = await http.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert as_bearer.status_code == 401
+    assert as_bearer.headers["www-authenticate"].startswith("DPoP ")
+    assert as_bearer.json()["error"] == "invalid_token"
+    headers = _dpop_headers(world, clock, key, token, htu=userinfo)
+    response = await http.get("/oauth/userinfo", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == world.user.email
+    replayed = await http.get("/oauth/userinfo", headers=headers)
+    assert replayed.status_code == 401
+    assert 'error="invalid_dpop_proof"' in replayed.headers["www-authenticate"]
