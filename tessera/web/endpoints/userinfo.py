@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from tessera.protocol import bearer, dpop, userinfo
 from tessera.protocol.errors import OAuthError
-from tessera.web import params as param_reader
 from tessera.web import dpop_proofs, responses, tenancy
+from tessera.web import params as param_reader
 from tessera.web.headers import header
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
