@@ -141,7 +141,28 @@ def normalise_htu(value: str) -> str:
     return f"{scheme}://{host}{parts.path or '/'}"
 
 
-def _header_and_key(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey]:
+# A client signs every proof with one key, so the protected header (typ, alg, jwk) repeats:
+# its checks, the key's import and its thumbprint are remembered by the header's encoded
+# form. Only headers that passed are kept; a pure function of the bytes, so no node needs
+# another's entries. Bounded: emptied when full.
+_HEADERS: dict[str, tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]] = {}
+_MAX_HEADERS = 4096
+
+
+def _header_and_key(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
+    """The proof's checked header, its key and the key's RFC 7638 thumbprint (the jkt)."""
+    segment = proof.partition(".")[0]
+    known = _HEADERS.get(segment)
+    if known is not None:
+        return known
+    read = _read_header(proof)
+    if len(_HEADERS) >= _MAX_HEADERS:
+        _HEADERS.clear()
+    _HEADERS[segment] = read
+    return read
+
+
+def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
     try:
         header = jws.extract_compact(proof.encode("ascii"), registry=_REGISTRY).headers()
     except (JoseError, ValueError, UnicodeError):
@@ -163,7 +184,7 @@ def _header_and_key(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey
         raise InvalidDpopProof("the DPoP proof's jwk is not a valid public key") from None
     if not isinstance(key, ECKey | RSAKey | OKPKey):
         raise InvalidDpopProof("the DPoP proof's jwk must be an asymmetric (EC, RSA or OKP) public key")
-    return header, key
+    return header, key, key.thumbprint()
 
 
 def _claims(proof: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any]:
@@ -182,7 +203,7 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     """Section 4.3 items 1-11 except the jti replay check (`claim`, which needs the store)."""
     if len(proof) > MAX_PROOF or "," in proof:
         raise InvalidDpopProof("send exactly one DPoP header holding one proof")
-    header, key = _header_and_key(proof)
+    header, key, jkt = _header_and_key(proof)
     claims = _claims(proof, key, header["alg"])
     if claims["htm"] != method:
         raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")
@@ -198,7 +219,7 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     if access_token is not None and claims.get("ath") != ath(access_token):
         raise InvalidDpopProof("the DPoP proof's ath is not the SHA-256 hash of the access token sent with it")
     _check_nonce(claims.get("nonce"), nonces, now)
-    return Proof(jkt=key.thumbprint(), jti=claims["jti"], iat=iat)
+    return Proof(jkt=jkt, jti=claims["jti"], iat=iat)
 
 
 def _check_nonce(nonce: object, nonces: Nonces, now: float) -> None:
