@@ -14,18 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import hashlib
 import json
 import os
-import secrets as random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from bench import dpop
 from tessera import gc_tuning
 from tessera.app import create_app
 from tessera.management import accounts, clients, users
@@ -108,20 +106,6 @@ async def _token(app: Any, host: Any, basic: Any, form: Any, body: bytes, *extra
     return str(json.loads(b"".join(chunks))["access_token"])
 
 
-def _dpop_proofs(key: ECKey, htu: str, token: str, count: int) -> list[bytes]:
-    """RFC 9449 section 4.2 proofs for GET htu with the token's ath, each with its own jti:
-    what a client signs per call, signed here beforehand so only the server is measured."""
-    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
-    ath = base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode()
-    now = int(time.time())
-    return [
-        jwt.encode(
-            header, {"jti": random.token_urlsafe(12), "htm": "GET", "htu": htu, "iat": now, "ath": ath}, key
-        ).encode()
-        for _ in range(count)
-    ]
-
-
 async def dpop_vs_bearer(app: Any, host: tuple[bytes, bytes], basic: Any, form: Any, total: int) -> dict[str, float]:
     """GET /api/v2/users/me with a bearer token, then with a DPoP-bound token and a fresh
     proof per call (RFC 9449 section 7.1): CPU per request of each, and the ratio."""
@@ -130,17 +114,11 @@ async def dpop_vs_bearer(app: Any, host: tuple[bytes, bytes], basic: Any, form: 
     me = "/api/v2/users/me"
     bearer_us = await _measure("GET users/me (bearer)", total, lambda: _call(app, "GET", me, [host, bearer], b""))
     key = ECKey.generate_key("P-256")
-    # The token request's proof has no ath.
-    token_proof = jwt.encode(
-        {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)},
-        {"jti": random.token_urlsafe(12), "htm": "POST", "htu": "http://acme.localhost:8000/oauth/tokens",
-         "iat": int(time.time())},
-        key,
-    ).encode()  # fmt: skip
+    token_proof = dpop.proof(key, "POST", "http://acme.localhost:8000" + dpop.TOKEN).encode()
     token = await _token(app, host, basic, form, body, (b"dpop", token_proof))
     auth = (b"authorization", b"DPoP " + token.encode())
     warm = 200
-    proofs = iter(_dpop_proofs(key, "http://acme.localhost:8000" + me, token, total + warm))
+    proofs = iter(p.encode() for p in dpop.proofs(key, "http://acme.localhost:8000" + me, token, total + warm))
     dpop_us = await _measure(
         "GET users/me (DPoP)", total, lambda: _call(app, "GET", me, [host, auth, (b"dpop", next(proofs))], b""), warm
     )
