@@ -176,3 +176,18 @@ def test_challenge_names_the_algorithms() -> None:
     """RFC 9449 section 7.1: WWW-Authenticate: DPoP algs="...", error="..."."""
     challenge = dpop.challenge(dpop.InvalidDpopProof("bad"))
     assert challenge == f'DPoP algs="{" ".join(dpop.ALGORITHMS)}", error="invalid_dpop_proof", error_description="bad"'
+
+
+def test_remembered_header_does_not_skip_the_signature() -> None:
+    """RFC 9449 section 4.3 item 7: a proof whose header was seen (and remembered) before
+    still needs its own valid signature: a payload changed after signing is refused."""
+    key = DpopKey()
+    good = key.proof("POST", URL, NOW)
+    assert dpop.verify(good, method="POST", url=URL, now=NOW, nonces=NONCES)
+    other = key.proof("GET", URL, NOW)
+    head, _, signature = good.split(".")
+    forged = f"{head}.{other.split('.')[1]}.{signature}"
+    with pytest.raises(dpop.InvalidDpopProof, match="signature"):
+        dpop.verify(forged, method="GET", url=URL, now=NOW, nonces=NONCES)
+    with pytest.raises(dpop.InvalidDpopProof, match="three"):
+        dpop.verify(f"{head}.x", method="POST", url=URL, now=NOW, nonces=NONCES)
