@@ -396,3 +396,26 @@ async def test_section_7_userinfo_accepts_dpop_and_refuses_the_bound_token_as_be
     replayed = await http.get("/oauth/userinfo", headers=headers)
     assert replayed.status_code == 401
     assert 'error="invalid_dpop_proof"' in replayed.headers["www-authenticate"]
+
+
+async def test_section_5_2_console_checkbox_sets_and_clears_require_dpop(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    """INTERFACE.md section 10: the console shows and sets the per-client option."""
+    from tests.http.test_admin_console import _as_admin, _client_form, _csrf
+
+    await _as_admin(http, world)
+    path = f"/admin/clients/{world.web.client.id}"
+    page = await http.get(path)
+    assert 'name="require_dpop"' in page.text and "Require DPoP" in page.text
+    fields = {"identifier": world.web.client_id, "redirect_uri": "https://x.example.com/cb"}
+    saved = await http.post(path, data=_client_form(_csrf(page.text), require_dpop="1", **fields))
+    assert saved.status_code == 303, saved.text
+    client = await stores.clients.find(world.account.id, world.web.client_id)
+    assert client is not None and client.require_dpop is True
+    page = await http.get(path)
+    assert 'name="require_dpop" value="1" checked' in page.text
+    cleared = await http.post(path, data=_client_form(_csrf(page.text), **fields))
+    assert cleared.status_code == 303, cleared.text
+    page = await http.get(path)
+    assert 'name="require_dpop" value="1" aria-describedby' in page.text  # unchecked
