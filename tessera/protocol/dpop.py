@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -144,6 +145,14 @@ def normalise_htu(value: str) -> str:
     return f"{scheme}://{host}{parts.path or '/'}"
 
 
+def _htu_of(value: str) -> str | None:
+    """The proof's htu normalised, None when it is not a URL at all."""
+    try:
+        return normalise_htu(value)
+    except ValueError:  # a malformed host or port
+        return None
+
+
 # A client signs every proof with one key, so the protected header (typ, alg, jwk) repeats:
 # its checks, the key's import and its thumbprint are remembered by the header's encoded
 # form. Only headers that passed are kept; a pure function of the bytes, so no node needs
@@ -208,7 +217,13 @@ def _claims(proof: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any
         raise InvalidDpopProof("the DPoP proof's signature does not verify with the key in its jwk header")
     if not isinstance(claims, dict):
         raise InvalidDpopProof("the DPoP proof's payload must be a JSON object of claims (RFC 9449 section 4.2)")
-    for name, kind in (("jti", str), ("htm", str), ("htu", str), ("iat", int)):
+    kinds: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+        ("jti", str),
+        ("htm", str),
+        ("htu", str),
+        ("iat", (int, float)),
+    )
+    for name, kind in kinds:
         value = claims.get(name)
         if not isinstance(value, kind) or isinstance(value, bool) or value == "":
             raise InvalidDpopProof(f"the DPoP proof must carry the claim {name} (RFC 9449 section 4.2)")
@@ -223,9 +238,11 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     claims = _claims(proof, key, header["alg"])
     if claims["htm"] != method:
         raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")
-    if normalise_htu(claims["htu"]) != normalise_htu(url):
+    if _htu_of(claims["htu"]) != normalise_htu(url):
         raise InvalidDpopProof(f"the DPoP proof's htu {echo(claims['htu'], 120)} is not this request's URL: {url}")
-    iat = claims["iat"]
+    iat = claims["iat"]  # a NumericDate: RFC 7519 allows fractions
+    if not math.isfinite(iat):  # JSON parsers accept NaN and Infinity
+        raise InvalidDpopProof("the DPoP proof's iat must be a time in seconds (RFC 9449 section 4.2)")
     if abs(now - iat) > WINDOW:
         direction = "old" if iat < now else "far in the future"
         raise InvalidDpopProof(
@@ -235,7 +252,7 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     if access_token is not None and claims.get("ath") != ath(access_token):
         raise InvalidDpopProof("the DPoP proof's ath is not the SHA-256 hash of the access token sent with it")
     _check_nonce(claims.get("nonce"), nonces, now)
-    return Proof(jkt=jkt, jti=claims["jti"], iat=iat)
+    return Proof(jkt=jkt, jti=claims["jti"], iat=int(iat))
 
 
 def _check_nonce(nonce: object, nonces: Nonces, now: float) -> None:

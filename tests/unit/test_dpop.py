@@ -191,3 +191,36 @@ def test_remembered_header_does_not_skip_the_signature() -> None:
         dpop.verify(forged, method="GET", url=URL, now=NOW, nonces=NONCES)
     with pytest.raises(dpop.InvalidDpopProof, match="three"):
         dpop.verify(f"{head}.x", method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+@pytest.mark.parametrize("htu", ["http://[::1", "https://server.example.com:99999/token", "not a url"])
+def test_malformed_htu_is_a_refusal_not_an_error(htu: str) -> None:
+    """RFC 9449 section 4.3 item 9, and no 500 on bad input: an htu that is no URL is refused."""
+    with pytest.raises(dpop.InvalidDpopProof, match="htu"):
+        dpop.verify(
+            DpopKey().proof("POST", URL, NOW, claims={"htu": htu}), method="POST", url=URL, now=NOW, nonces=NONCES
+        )
+
+
+def test_fractional_iat_accepted_and_nan_and_huge_refused() -> None:
+    """RFC 7519 section 2: iat is a NumericDate, which may have a fraction."""
+    key = DpopKey()
+    assert dpop.verify(
+        key.proof("POST", URL, NOW, claims={"iat": NOW + 0.5}), method="POST", url=URL, now=NOW, nonces=NONCES
+    )
+    with pytest.raises(dpop.InvalidDpopProof, match="iat"):
+        dpop.verify(key.proof("POST", URL, NOW, claims={"iat": 1e300}), method="POST", url=URL, now=NOW, nonces=NONCES)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(dpop.InvalidDpopProof, match="iat"):
+            dpop.verify(_signed_with_iat(key, bad), method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def _signed_with_iat(key: DpopKey, iat: float) -> str:
+    """A proof whose payload JSON holds NaN or Infinity (Python's json writes them)."""
+    import json as json_module
+
+    from joserfc import jws
+
+    payload = json_module.dumps({"jti": "n", "htm": "POST", "htu": URL, "iat": iat})
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk}
+    return jws.serialize_compact(header, payload, key.key)
