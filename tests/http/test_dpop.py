@@ -419,3 +419,26 @@ async def test_section_5_2_console_checkbox_sets_and_clears_require_dpop(
     assert cleared.status_code == 303, cleared.text
     page = await http.get(path)
     assert 'name="require_dpop" value="1" aria-describedby' in page.text  # unchecked
+
+
+async def test_section_5_2_require_dpop_refuses_the_implicit_grant(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """A client that must get DPoP-bound tokens cannot use response_type=token: RFC 9449 has
+    no proof at the authorization endpoint, so those tokens would be bearer tokens."""
+    from tests.support import authorize_url, fragment_of, sign_in
+
+    strict = await add_client(
+        stores,
+        world.account,
+        clock(),
+        grant_types=("authorization_code", "implicit"),
+        redirect_uris=("https://strict.example.com/cb",),
+        require_dpop=True,
+    )
+    await sign_in(http, world.user.email)
+    response = await http.get(authorize_url(strict, response_type="token"))
+    assert response.status_code in (302, 303), response.text
+    answer = fragment_of(response.headers["location"])
+    assert answer["error"] == "unauthorized_client"
+    assert "DPoP" in answer["error_description"]
