@@ -21,6 +21,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from joserfc.jwk import ECKey
+
+from bench import dpop
 from tessera import gc_tuning
 from tessera.app import create_app
 from tessera.management import accounts, clients, users
@@ -70,23 +73,26 @@ async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, byt
     return status
 
 
-async def _measure(name: str, total: int, one: Callable[[], Awaitable[int]]) -> None:
+async def _measure(name: str, total: int, one: Callable[[], Awaitable[int]], warm: int = 200) -> float:
+    """CPU microseconds per request of `one`, run `total` times 32 at a time (printed too)."""
+
     async def worker(n: int) -> None:
         for _ in range(n):
             status = await one()
             if status >= 300:
                 raise SystemExit(f"{name}: status {status}")
 
-    await worker(200)  # warm caches and compiled statements
+    await worker(warm)  # warm caches and compiled statements
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker(total // CONCURRENCY) for _ in range(CONCURRENCY)))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     done = (total // CONCURRENCY) * CONCURRENCY
-    print(f"{name:24} {cpu / done * 1e6:7.1f} us CPU/request   ({done / wall:7.0f} req/s wall, single thread)")
+    per_request = cpu / done * 1e6
+    print(f"{name:24} {per_request:7.1f} us CPU/request   ({done / wall:7.0f} req/s wall, single thread)")
+    return per_request
 
 
-async def _token(app: Any, *headers: Any) -> str:
-    host, basic, form, body = headers
+async def _token(app: Any, host: Any, basic: Any, form: Any, body: bytes, *extra: Any) -> str:
     chunks: list[bytes] = []
 
     async def receive() -> dict[str, Any]:
@@ -96,11 +102,33 @@ async def _token(app: Any, *headers: Any) -> str:
         if message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await app(_scope("POST", "/oauth/tokens", [host, basic, form]), receive, send)
+    await app(_scope("POST", "/oauth/tokens", [host, basic, form, *extra]), receive, send)
     return str(json.loads(b"".join(chunks))["access_token"])
 
 
-async def main(total: int, with_metrics: bool = False) -> None:
+async def dpop_vs_bearer(app: Any, host: tuple[bytes, bytes], basic: Any, form: Any, total: int) -> dict[str, float]:
+    """GET /api/v2/users/me with a bearer token, then with a DPoP-bound token and a fresh
+    proof per call (RFC 9449 section 7.1): CPU per request of each, and the ratio."""
+    body = b"grant_type=client_credentials&scope=read"
+    bearer = (b"authorization", b"Bearer " + (await _token(app, host, basic, form, body)).encode())
+    me = "/api/v2/users/me"
+    bearer_us = await _measure("GET users/me (bearer)", total, lambda: _call(app, "GET", me, [host, bearer], b""))
+    key = ECKey.generate_key("P-256")
+    token_proof = dpop.proof(key, "POST", "http://acme.localhost:8000" + dpop.TOKEN).encode()
+    token = await _token(app, host, basic, form, body, (b"dpop", token_proof))
+    auth = (b"authorization", b"DPoP " + token.encode())
+    warm = 200
+    proofs = iter(p.encode() for p in dpop.proofs(key, "http://acme.localhost:8000" + me, token, total + warm))
+    dpop_us = await _measure(
+        "GET users/me (DPoP)", total, lambda: _call(app, "GET", me, [host, auth, (b"dpop", next(proofs))], b""), warm
+    )
+    ratio = round(dpop_us / bearer_us, 3)
+    print(f"DPoP / bearer CPU per request: {ratio}")
+    return {"bearer_cpu_us": round(bearer_us, 1), "dpop_cpu_us": round(dpop_us, 1), "dpop_vs_bearer_cpu": ratio}
+
+
+async def _app(with_metrics: bool = False) -> tuple[Any, Any, str]:
+    """A fresh SQLite database with account acme, its admin and a client_credentials client m."""
     folder = tempfile.mkdtemp(prefix="tessera-inprocess-")
     url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
     migrate.upgrade(url)
@@ -118,6 +146,22 @@ async def main(total: int, with_metrics: bool = False) -> None:
     settings = Settings(database_url=url, secret_key="k" * 40, access_log=False, purge_interval=0, metrics=with_metrics)
     app = create_app(settings, db=db)
     gc_tuning.tune_for_serving()  # as the server's lifespan does; the default GC dominates otherwise
+    return app, db, secret
+
+
+async def run_dpop(total: int) -> dict[str, float]:
+    """For `make bench` (bench/run.py): the DPoP / bearer figures on a fresh database."""
+    app, db, secret = await _app()
+    host = (b"host", b"acme.localhost:8000")
+    basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{secret}".encode()))
+    try:
+        return await dpop_vs_bearer(app, host, basic, (b"content-type", b"application/x-www-form-urlencoded"), total)
+    finally:
+        db.close()
+
+
+async def main(total: int, with_metrics: bool = False) -> None:
+    app, db, secret = await _app(with_metrics)
     host = (b"host", b"acme.localhost:8000")
     basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{secret}".encode()))
     form = (b"content-type", b"application/x-www-form-urlencoded")
@@ -135,6 +179,7 @@ async def main(total: int, with_metrics: bool = False) -> None:
         total,
         lambda: _call(app, "POST", "/oauth/introspect", [host, basic, form], introspect),
     )
+    await dpop_vs_bearer(app, host, basic, form, total)
     db.close()
 
 

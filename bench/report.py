@@ -17,6 +17,7 @@ TARGETS = (
     ("token p99 / p50 at 32 connections", "cc_p99_over_p50", "<=", 2.0),
     ("RSS of one worker after the run (MB)", "rss_mb", "<=", 150.0),
     ("errors", "errors", "<=", 0),
+    ("DPoP-bound /api/v2/users/me CPU per request / bearer's", "dpop_vs_bearer_cpu", "<=", 2.5),
 )
 
 
@@ -56,6 +57,10 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
         "cc_p99_over_p50": _div(figures["client_credentials"]["p99_ms"], figures["client_credentials"]["p50_ms"]),
         "rss_mb": main["rss_mb"],
     }
+    if "users_me_dpop" in figures:  # RFC 9449: what a proof per call costs the server
+        out["dpop_vs_bearer_cpu"] = _div(
+            figures["users_me_dpop"]["cpu_us_per_request"], figures["users_me"]["cpu_us_per_request"]
+        )
     peer = results.get("peer")
     if peer:
         out["cc_vs_peer"] = _div(figures["client_credentials"]["rps"], peer["scenarios"]["client_credentials"]["rps"])

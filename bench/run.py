@@ -38,8 +38,9 @@ from typing import Any
 
 import httpx
 import psycopg
+from joserfc.jwk import ECKey
 
-from bench import passwords, report, scale, seed, servers
+from bench import dpop, passwords, report, scale, seed, servers
 from bench.common import (
     FORM,
     HOST,
@@ -58,6 +59,8 @@ POSTGRES_ADMIN = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql://post
 MAX_RATE = 15_000
 # users_me_distinct: how many tokens take turns, and the unmeasured pass that uses each once.
 DISTINCT_TOKENS = 10_000
+# users_me_dpop: proofs are single use and signed beforehand; enough for this many per second.
+DPOP_MAX_RATE = 6_000
 DISTINCT_WARM_UP = 5.0
 
 
@@ -142,6 +145,11 @@ def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: floa
             credentials=folder / "bearer.txt",
             bearer=True,
         ),
+        # RFC 9449: a DPoP-bound token with a fresh proof per call (signed just before the
+        # run, see bench_tessera); its CPU per request / users_me's is the DPoP target.
+        Scenario(
+            "users_me_dpop", "GET", dpop.ME, HOST, expect_body='"user"', credentials=folder / "dpop.txt", dpop=True
+        ),
     ]
 
 
@@ -155,6 +163,8 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
         with servers.tessera(url, SECRET_KEY, folder / "server.log", workers=workers) as running:
             warm_up(scenarios[1], running, seconds)
             for scenario in scenarios:
+                if scenario.dpop and scenario.credentials is not None:
+                    _sign_proofs(running.base, seeded, scenario.credentials, int(DPOP_MAX_RATE * seconds * RUNS) + 1000)
                 if scenario.bearer:
                     # Unmeasured: each token's first use records used_at (a write), which
                     # then is not repeated for a minute, longer than the measured runs.
@@ -169,6 +179,15 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
     finally:
         _drop_database(url)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sign_proofs(base: str, seeded: seed.Seeded, path: Path, count: int) -> None:
+    """A DPoP-bound token and `count` proofs for GET /api/v2/users/me (bench/dpop.py)."""
+    key = ECKey.generate_key("P-256")
+    issuer = f"http://{HOST['Host']}"
+    headers = {**FORM, "Authorization": basic(*seeded.cc)}
+    token = dpop.bound_token(base, issuer, headers, "grant_type=client_credentials&scope=read", key)
+    dpop.write_credentials(path, token, dpop.proofs(key, issuer + dpop.ME, token, count))
 
 
 def bench_peer(seconds: float, log: Callable[[str], None]) -> dict[str, Any]:

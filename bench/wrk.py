@@ -78,6 +78,11 @@ function request()
   local body = string.format(BODY_FORMAT, a, b)
   local headers = HEADERS
   if BEARER then headers["Authorization"] = "Bearer " .. a end
+  if DPOP then  -- RFC 9449 section 7.1: the bound token, and this request's own proof
+    headers["Authorization"] = "DPoP " .. a
+    headers["DPoP"] = b
+    body = ""
+  end
   return wrk.format(METHOD, PATH, headers, body)
 end
 """
@@ -108,6 +113,9 @@ class Scenario:
     # With credentials: each line's first field is a bearer token, sent in the Authorization
     # header; the file is gone through again and again (a token is not used up).
     bearer: bool = False
+    # With credentials: each line is a DPoP-bound token and a proof for one request
+    # (bench/dpop.py); each proof is used once.
+    dpop: bool = False
 
     def script(self) -> str:
         parts = [
@@ -127,6 +135,7 @@ class Scenario:
                 .replace("THREAD_COUNT", str(THREADS))
                 .replace("BODY_FORMAT", _lua_string(self.body))
                 .replace("BEARER", "true" if self.bearer else "false")
+                .replace("DPOP", "true" if self.dpop else "false")
                 .replace("METHOD", _lua_string(self.method))
                 .replace("PATH", _lua_string(self.path))
                 .replace("HEADERS", _lua_table(self.headers))

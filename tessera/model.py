@@ -185,6 +185,8 @@ class AccessToken:
     revoked_at: float | None
     # The resources it is for (RFC 8707, RFC 9068 aud); empty: the account's API.
     audience: tuple[str, ...] = ()
+    # RFC 9449 section 6: the JWK SHA-256 thumbprint of the key it is bound to (DPoP); None: a bearer token.
+    jkt: str | None = None
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -206,6 +208,8 @@ class RefreshToken:
     # The resources the authorization was for, which a refresh may narrow and never widen
     # (RFC 8707 section 2.2); empty: the account's API.
     audience: tuple[str, ...] = ()
+    # RFC 9449 section 5.1: a public client's refresh token is bound to its DPoP key; None: unbound.
+    jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,10 @@ class Settings:
     cimd_allow_private: bool = False
     # Seconds one fetch of a metadata document may take in all (DNS, connect, TLS, reading).
     cimd_fetch_timeout: float = 3.0
+    # DPoP (RFC 9449 section 8, docs/dpop.md): True makes every DPoP proof carry a server
+    # nonce (use_dpop_nonce until it does). Off by default, as at most servers: the iat
+    # window and single-use jtis already bound a proof's life.
+    dpop_nonce: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -210,6 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
             env, "TESSERA_THROTTLE_REGISTRATION_PER_ADDRESS", 20, 1, "registrations"
         ),
         cimd_allow_private=_flag(env, "TESSERA_CIMD_ALLOW_PRIVATE"),
+        dpop_nonce=_flag(env, "TESSERA_DPOP_NONCE"),
     )
 
 

@@ -84,6 +84,12 @@ def clients() -> None:
     help="Authorization requests only through the PAR endpoint (RFC 9126).",
 )
 @click.option("--jwks", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE", help=_JWKS_HELP)
+@click.option(
+    "--require-dpop/--no-require-dpop",
+    "require_dpop",
+    default=None,
+    help="Issue tokens only with a DPoP proof, bound to the client's key (RFC 9449).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON, secret included.")
 @click.pass_obj
 def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
@@ -116,6 +122,7 @@ def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: 
             logo_url=str(options["logo_url"]),
             require_par=bool(options["require_par"]),
             jwks=jwks,
+            require_dpop=bool(options["require_dpop"]),
         )
         return await client_rules.create(stores, spec, settings.clock())
 
@@ -222,6 +229,12 @@ def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> Non
 )
 @click.option("--jwks", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE", help=_JWKS_HELP)
 @click.option("--no-jwks", is_flag=True, help="Remove the registered key set (then give the client a secret).")
+@click.option(
+    "--require-dpop/--no-require-dpop",
+    "require_dpop",
+    default=None,
+    help="Issue tokens only with a DPoP proof, bound to the client's key (RFC 9449).",
+)
 @_JSON
 @click.pass_obj
 def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, **options: Any) -> None:
@@ -242,6 +255,7 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         access_token_format=options["access_token_format"],
         require_par=options["require_par"],
         jwks="" if options["no_jwks"] else _jwks_text(options["jwks"]),
+        require_dpop=options["require_dpop"],
     )
     if options["no_jwks"] and options["jwks"] is not None:
         fail("give either --jwks FILE or --no-jwks, not both")

@@ -61,6 +61,8 @@ class Draft:
     logo_url: str
     require_par: bool = False  # authorization requests only through PAR (RFC 9126 section 6)
     jwks: str | None = None  # a JWK set as JSON text; None or "": none
+    # RFC 9449 section 5.2 (dpop_bound_access_tokens): tokens only with a DPoP proof.
+    require_dpop: bool = False
 
 
 def _text(problems: Problems, field: str, value: str, limit: int, *, required: bool, lines: bool = False) -> str:
@@ -292,4 +294,5 @@ def checked(draft: Draft, problems: Problems) -> dict[str, Any]:
         "introspection": draft.introspection,
         "require_par": draft.require_par,
         "jwks": _jwks(problems, draft),
+        "require_dpop": bool(draft.require_dpop),
     }

@@ -45,6 +45,7 @@ class ClientSpec:
     owner_id: int | None = None  # the owner by id (the API: the calling admin); wins over owner_email
     require_par: bool = False  # authorization requests only through PAR (RFC 9126)
     jwks: str | None = None  # public JWK set (JSON text) for private_key_jwt; then no secret is issued
+    require_dpop: bool = False  # RFC 9449 section 5.2 dpop_bound_access_tokens
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ClientChanges:
     introspection: bool | None = None
     require_par: bool | None = None
     jwks: str | None = None  # a JWK set (JSON text); "" removes the registered one
+    require_dpop: bool | None = None
 
     def names(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
@@ -99,6 +101,7 @@ def _draft_of_spec(spec: ClientSpec) -> Draft:
         logo_url=spec.logo_url,
         require_par=spec.require_par,
         jwks=spec.jwks,
+        require_dpop=spec.require_dpop,
     )
 
 
@@ -205,6 +208,7 @@ def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
         logo_url=pick("logo_url", client.logo_url),
         require_par=pick("require_par", client.require_par),
         jwks=pick("jwks", client.jwks),
+        require_dpop=pick("require_dpop", client.require_dpop),
     )
 
 

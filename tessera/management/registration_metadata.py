@@ -10,7 +10,8 @@ RFC names it.
 Fields Tessera keeps: client_name, redirect_uris, logo_uri, scope, grant_types,
 response_types, token_endpoint_auth_method, jwks (the public key set of a client that
 authenticates with private_key_jwt, RFC 7523; jwks_uri is refused: Tessera fetches no keys),
-require_pushed_authorization_requests (RFC 9126 section 6). RFC 7591 section 2 lets a server ignore
+require_pushed_authorization_requests (RFC 9126 section 6), dpop_bound_access_tokens (RFC 9449
+section 5.2: tokens only with a DPoP proof). RFC 7591 section 2 lets a server ignore
 metadata it does not support; client_uri, tos_uri, policy_uri, contacts, software_id and
 software_version are checked for their type and then not kept, and every other field is
 ignored. The response echoes exactly what was kept.
@@ -80,7 +81,7 @@ def _strings(body: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple
 
 
 def _boolean(body: dict[str, Any], name: str) -> bool:
-    value = body.get(name, False)
+    value = body.get(name)
     if value is None:
         return False
     if not isinstance(value, bool):
@@ -186,6 +187,7 @@ def read(body: Any, identifier: str) -> Metadata:
         logo_url=_string(body, "logo_uri"),
         require_par=_boolean(body, "require_pushed_authorization_requests"),
         jwks=_jwks(body, method),
+        require_dpop=_boolean(body, "dpop_bound_access_tokens"),
     )
     return Metadata(draft, method)
 
@@ -252,4 +254,6 @@ def response(
         body["require_pushed_authorization_requests"] = True
     if client.jwks:
         body["jwks"] = json.loads(client.jwks)
+    if client.require_dpop:
+        body["dpop_bound_access_tokens"] = True  # RFC 9449 section 5.2
     return body

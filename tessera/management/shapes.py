@@ -75,6 +75,8 @@ def client_json(client: Client, origin: str, secret: str | None = None) -> dict[
         "introspection": client.introspection,
         # RFC 9126 section 6: authorization requests only through the PAR endpoint.
         "require_pushed_authorization_requests": client.require_par,
+        # RFC 9449 section 5.2: tokens are issued only with a DPoP proof, bound to its key.
+        "dpop_bound_access_tokens": client.require_dpop,
         # admin, dynamic (registered itself) or metadata_document: the last two are unverified.
         "registration": client.registration,
         # The public JWK set of a private_key_jwt client (RFC 7523); public, so it is shown.

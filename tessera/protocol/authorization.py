@@ -218,6 +218,13 @@ def _response_type(params: Mapping[str, str], client: Client) -> str:
             f"the client {client.name!r} may not use response_type={response_type}; "
             f"its administrator must enable the {grant} grant for it"
         )
+    if response_type == "token" and client.require_dpop:
+        # RFC 9449 has no proof for the authorization endpoint: the implicit grant's tokens
+        # would be bearer tokens, which a client required to use DPoP must never get.
+        raise UnauthorizedClient(
+            f"the client {client.name!r} requires DPoP-bound tokens (dpop_bound_access_tokens), which the "
+            "implicit grant cannot issue; use response_type=code and send a DPoP proof to the token endpoint"
+        )
     return response_type
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from tessera import paths
 from tessera.model import SIGNING_ALGS
-from tessera.protocol import client_assertion, pkce, scopes
+from tessera.protocol import client_assertion, dpop, pkce, scopes
 from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
 from tessera.protocol.client_auth import BASIC, METHODS, POST, PRIVATE_KEY_JWT
 from tessera.protocol.grants import GRANTS
@@ -81,6 +81,8 @@ def metadata(issuer: str, *, registration: bool = False, metadata_documents: boo
         "pushed_authorization_request_endpoint": issuer + paths.PAR,
         "require_pushed_authorization_requests": False,
         "service_documentation": issuer + paths.HOME,
+        # RFC 9449 section 5.1: the algorithms DPoP proofs may be signed with.
+        "dpop_signing_alg_values_supported": list(dpop.ALGORITHMS),
     }
     if registration:
         document["registration_endpoint"] = issuer + paths.REGISTER

@@ -106,4 +106,9 @@ async def introspect(
     }
     if token.expires_at is not None:
         body["exp"] = int(token.expires_at)
+    if token.jkt is not None:
+        # RFC 9449 section 6.2: the key a DPoP-bound token is bound to, and its type.
+        body["cnf"] = {"jkt": token.jkt}
+        if found.access is not None:
+            body["token_type"] = "DPoP"
     return body

@@ -28,6 +28,7 @@ class Minted:
     expires_in: int | None
     refresh_expires_in: int | None
     scopes: tuple[str, ...]
+    jkt: str | None = None  # RFC 9449: the DPoP key the access token is bound to
 
 
 def wants_refresh_token(client: Client, scopes: tuple[str, ...]) -> bool:
@@ -50,6 +51,7 @@ def _access_token(
     expires_at: float | None,
     jwt_key: JwtKey | None,
     audience: tuple[str, ...],
+    jkt: str | None,
 ) -> tuple[str, bytes]:
     """The token and the digest it is stored under: its own, or for a JWT its jti's."""
     if jwt_key is None:
@@ -67,6 +69,7 @@ def _access_token(
         jti=jti,
         now=now,
         expires_at=now + lifetimes_module.JWT_ACCESS_DEFAULT if expires_at is None else expires_at,
+        jkt=jkt,
     )
     return token, secrets.digest(jti)
 
@@ -85,6 +88,7 @@ def mint(
     jwt_key: JwtKey | None = None,
     audience: tuple[str, ...] = (),
     refresh_audience: tuple[str, ...] | None = None,
+    jkt: str | None = None,
 ) -> Minted:
     """`refresh_scopes`: what the refresh token may ask for later, when more than `scopes`.
     `jwt_key`: (key, issuer) for a client whose access tokens are JWTs. `audience`: the
@@ -94,7 +98,7 @@ def mint(
     if jwt_key is not None and access_lifetime is None:
         access_lifetime = lifetimes_module.JWT_ACCESS_DEFAULT  # a self-contained token must expire
     expires_at = None if access_lifetime is None else now + access_lifetime
-    access_token, access_digest = _access_token(client, user_id, scopes, now, expires_at, jwt_key, audience)
+    access_token, access_digest = _access_token(client, user_id, scopes, now, expires_at, jwt_key, audience, jkt)
     access = NewAccessToken(
         digest=access_digest,
         token_prefix=secrets.shown(access_token, secrets.TOKEN_SHOWN),
@@ -106,6 +110,7 @@ def mint(
         created_at=now,
         expires_at=expires_at,
         audience=audience,
+        jkt=jkt,
     )
     refresh_token = None
     refresh = None
@@ -116,6 +121,7 @@ def mint(
             expires_at=now + lifetimes.refresh,
             scopes=refresh_scopes,
             audience=refresh_audience,
+            jkt=jkt if client.kind == "public" else None,
         )
     return Minted(
         access_token=access_token,
@@ -124,6 +130,7 @@ def mint(
         expires_in=access_lifetime,
         refresh_expires_in=lifetimes.refresh if with_refresh else None,
         scopes=scopes,
+        jkt=jkt,
     )
 
 
@@ -131,7 +138,8 @@ def token_response(minted: Minted, **extra: Any) -> dict[str, Any]:
     """RFC 6749 section 5.1, plus Zendesk's refresh_token_expires_in."""
     body: dict[str, Any] = {
         "access_token": minted.access_token,
-        "token_type": "bearer",
+        # RFC 9449 section 5: "token_type ... DPoP" for a bound token.
+        "token_type": "bearer" if minted.jkt is None else "DPoP",
         "scope": scope_rules.format_scopes(minted.scopes),
     }
     if minted.expires_in is not None:

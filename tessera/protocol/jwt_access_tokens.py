@@ -43,6 +43,7 @@ def encode(
     expires_at: float,
     audience: str | list[str],
     auth_time: float | None = None,
+    jkt: str | None = None,
 ) -> str:
     """`audience`: the resources the token is for (RFC 9068 section 3: "the resource
     indicated in the request", else a default: the account's API)."""
@@ -58,6 +59,8 @@ def encode(
     }
     if auth_time is not None:
         claims["auth_time"] = int(auth_time)
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}  # RFC 9449 section 6.1: the DPoP key it is bound to
     return jwt.encode({"alg": key.alg, "kid": key.kid, "typ": TYP}, claims, key.key)
 
 

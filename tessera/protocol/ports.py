@@ -36,6 +36,7 @@ class NewAccessToken:
     expires_at: float | None
     # The resources the token is for (RFC 8707); empty: the account's API.
     audience: tuple[str, ...] = ()
+    jkt: str | None = None  # RFC 9449 section 6: the DPoP key it is bound to; None: bearer
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class NewRefreshToken:
     # Likewise the resources a later refresh may ask for (RFC 8707 section 2.2). None: the
     # access token's audience.
     audience: tuple[str, ...] | None = None
+    jkt: str | None = None  # RFC 9449 section 5.1: bound to a public client's DPoP key
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from tessera import paths
 from tessera.model import Account
-from tessera.protocol import client_assertion, client_auth
+from tessera.protocol import client_assertion, client_auth, dpop
 from tessera.protocol.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType, echo, refuse_repeated
 from tessera.protocol.grants import GRANTS
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -27,7 +27,10 @@ async def exchange(
     now: float,
     ctx: GrantContext,
     ip_address: str | None = None,
+    dpop_check: dpop.ProofCheck | None = None,
 ) -> dict[str, Any]:
+    """`dpop_check`: the request's DPoP header and URL (RFC 9449 section 5), checked once
+    the client is authenticated; the tokens issued are then bound to the proof's key."""
     refuse_repeated(repeated, "RFC 6749 section 3.2")
     client = await client_auth.authenticate_client(
         ctx.clients,
@@ -52,5 +55,8 @@ async def exchange(
             f"the client {client.identifier!r} is not allowed the {allowed_name} grant; "
             f"it may use: {', '.join(sorted(client.grant_types))}"
         )
-    request = TokenRequest(params=params, client=client, account=account, issuer=issuer, now=now, ip_address=ip_address)
+    jkt = await dpop.at_token_endpoint(dpop_check, client, now)
+    request = TokenRequest(
+        params=params, client=client, account=account, issuer=issuer, now=now, ip_address=ip_address, dpop_jkt=jkt
+    )
     return await handler(request, ctx)

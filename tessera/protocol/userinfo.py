@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import User
-from tessera.protocol import bearer, token_lookup
-from tessera.protocol.errors import InvalidToken
+from tessera.protocol import bearer, dpop, token_lookup
+from tessera.protocol.errors import InvalidToken, OAuthError
 from tessera.protocol.ports import KeyRing, TokenStore, UserStore
 
 REQUIRED_SCOPE = "openid"
@@ -45,11 +45,44 @@ def claims(user: User, scopes: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def respond(
-    value: str, account_id: int, issuer: str, now: float, *, tokens: TokenStore, keys: KeyRing, users: UserStore
+    value: str,
+    account_id: int,
+    issuer: str,
+    now: float,
+    *,
+    tokens: TokenStore,
+    keys: KeyRing,
+    users: UserStore,
+    dpop_check: dpop.ProofCheck | None = None,
 ) -> dict[str, Any]:
-    """The claims for a presented access token, or an RFC 6750 section 3.1 error."""
+    """The claims for a presented access token, or an RFC 6750 section 3.1 error.
+    `dpop_check`: the token came as `Authorization: DPoP` (RFC 9449 section 7.1); every
+    refusal is then a dpop.DpopRefused."""
+    if dpop_check is None:
+        return await _respond(value, account_id, issuer, now, tokens, keys, users, None)
+    try:
+        return await _respond(value, account_id, issuer, now, tokens, keys, users, dpop_check)
+    except OAuthError as error:
+        raise dpop.DpopRefused(error) from None
+
+
+async def _respond(
+    value: str,
+    account_id: int,
+    issuer: str,
+    now: float,
+    tokens: TokenStore,
+    keys: KeyRing,
+    users: UserStore,
+    dpop_check: dpop.ProofCheck | None,
+) -> dict[str, Any]:
     found = await token_lookup.access_token(tokens, keys, account_id, issuer, value)
     token = bearer.verify(found, account_id, now)
+    if dpop_check is not None:
+        proof = dpop.verify_for_token(dpop_check, token, value, now)
+        await dpop.claim(dpop_check.used_once, proof, now)
+    elif token.jkt is not None:
+        raise dpop.DpopRefused(dpop.bound_token_as_bearer())
     bearer.require_scope(token.scopes, REQUIRED_SCOPE)
     user = await users.get(account_id, token.user_id)
     if user is None:

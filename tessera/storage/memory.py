@@ -146,7 +146,7 @@ class MemoryTokenStore:
         access_id = next(self._ids)
         self._access[access_id] = AccessToken(
             access_id, a.account_id, a.client_id, a.user_id, a.scopes, a.family, a.token_prefix,
-            a.created_at, a.expires_at, None, None, a.audience,
+            a.created_at, a.expires_at, None, None, a.audience, a.jkt,
         )  # fmt: skip
         self._access_by_digest[a.digest] = access_id
         r = tokens.refresh
@@ -156,7 +156,7 @@ class MemoryTokenStore:
             audience = a.audience if r.audience is None else r.audience
             self._refresh[refresh_id] = RefreshToken(
                 refresh_id, a.account_id, a.client_id, a.user_id, access_id, scopes, a.family,
-                a.created_at, r.expires_at, None, None, audience,
+                a.created_at, r.expires_at, None, None, audience, r.jkt,
             )  # fmt: skip
             self._refresh_by_digest[r.digest] = refresh_id
         return access_id

@@ -180,6 +180,8 @@ access_tokens = sa.Table(
     sa.Column("revoked_at", Time, nullable=True),
     # The resources the token is for (RFC 8707, its aud), space-separated; "": the account's API.
     sa.Column("audience", sa.Text, nullable=False, server_default=""),
+    # RFC 9449 section 6: the JWK thumbprint of the DPoP key it is bound to; NULL: a bearer token.
+    sa.Column("jkt", sa.String(64), nullable=True),
     sa.Index("ix_access_tokens_user_client", "user_id", "client_id"),
     # The purge finds revoked rows by this; only revoked rows are in it.
     sa.Index(
@@ -207,6 +209,8 @@ refresh_tokens = sa.Table(
     sa.Column("revoked_at", Time, nullable=True),
     # The resources a refresh may ask for (RFC 8707 section 2.2); "": the account's API.
     sa.Column("audience", sa.Text, nullable=False, server_default=""),
+    # RFC 9449 section 5.1: a public client's refresh token is bound to its DPoP key; NULL: unbound.
+    sa.Column("jkt", sa.String(64), nullable=True),
     sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
     # The purge finds revoked rows by this; only revoked rows are in it.
     sa.Index(

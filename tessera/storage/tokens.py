@@ -41,6 +41,7 @@ _ACCESS_INSERTED = (
     "created_at",
     "expires_at",
     "audience",
+    "jkt",
 )
 _REFRESH_INSERTED = (
     "digest",
@@ -53,6 +54,7 @@ _REFRESH_INSERTED = (
     "created_at",
     "expires_at",
     "audience",
+    "jkt",
 )
 
 _ACCESS_COLUMNS = (
@@ -68,6 +70,7 @@ _ACCESS_COLUMNS = (
     access_tokens.c.used_at,
     access_tokens.c.revoked_at,
     access_tokens.c.audience,
+    access_tokens.c.jkt,
 )
 # Every API call and introspection looks a token up: see compiled.py.
 _FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
@@ -82,7 +85,7 @@ def _access(row: Any) -> AccessToken:
     and introspection builds one, and keyword arguments cost a third more."""
     return AccessToken(
         row[0], row[1], row[2], row[3], tuple(row[4].split()), row[5], row[6], row[7], row[8], row[9], row[10],
-        tuple(row[11].split()) if row[11] else (),
+        tuple(row[11].split()) if row[11] else (), row[12],
     )  # fmt: skip
 
 
@@ -100,6 +103,7 @@ def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
         used_at=row.used_at,
         revoked_at=row.revoked_at,
         audience=tuple(row.audience.split()),
+        jkt=row.jkt,
     )
 
 
@@ -119,6 +123,7 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
             "created_at": a.created_at,
             "expires_at": a.expires_at,
             "audience": " ".join(a.audience),
+            "jkt": a.jkt,
         },
     )
     if tokens.refresh is not None:
@@ -135,6 +140,7 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
                 "created_at": a.created_at,
                 "expires_at": tokens.refresh.expires_at,
                 "audience": " ".join(a.audience if tokens.refresh.audience is None else tokens.refresh.audience),
+                "jkt": tokens.refresh.jkt,
             },
         )
     return access_id

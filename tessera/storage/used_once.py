@@ -10,28 +10,39 @@ are kept.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.schema import used_once
 
 
-def first_use(conn: Connection, kind: str, digest: bytes, expires_at: float, now: float) -> bool:
-    insert = (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(used_once)
-    statement = (
-        insert.values(kind=kind, digest=digest, expires_at=expires_at)
-        .on_conflict_do_update(
-            index_elements=[used_once.c.kind, used_once.c.digest],
-            set_={"expires_at": insert.excluded.expires_at},
-            where=used_once.c.expires_at <= now,
-        )
-        .returning(used_once.c.kind)
+def _claim(insert: Any) -> Compiled:
+    statement = insert.values(
+        kind=sa.bindparam("kind"), digest=sa.bindparam("digest"), expires_at=sa.bindparam("expires_at")
     )
-    return conn.execute(statement).first() is not None
+    return Compiled(
+        statement.on_conflict_do_update(
+            index_elements=[used_once.c.kind, used_once.c.digest],
+            set_={"expires_at": statement.excluded.expires_at},
+            where=used_once.c.expires_at <= sa.bindparam("now"),
+        ).returning(used_once.c.kind)
+    )
+
+
+# Every DPoP-bound API call claims its proof's jti: compiled once (see compiled.py), as
+# building and compiling the statement per call cost more than the rest of the request.
+_CLAIM = {"sqlite": _claim(sqlite_insert(used_once)), "postgresql": _claim(postgresql_insert(used_once))}
+
+
+def first_use(conn: Connection, kind: str, digest: bytes, expires_at: float, now: float) -> bool:
+    params = {"kind": kind, "digest": digest, "expires_at": expires_at, "now": now}
+    return _CLAIM[conn.dialect.name].fetchone(conn, params) is not None
 
 
 def purge_expired(conn: Connection, now: float) -> int:

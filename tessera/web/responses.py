@@ -10,6 +10,8 @@ import orjson
 from starlette.responses import Response
 
 from tessera import metrics
+from tessera.protocol.dpop import DpopRefused, UseDpopNonce
+from tessera.protocol.dpop import challenge as dpop_challenge
 from tessera.protocol.errors import InsufficientScope, OAuthError, TooManyRequests
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -58,6 +60,8 @@ def oauth_error(error: OAuthError, *, basic_challenge: bool = False) -> Response
         headers["WWW-Authenticate"] = 'Basic realm="Tessera", charset="UTF-8"'
     if isinstance(error, TooManyRequests):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, UseDpopNonce):
+        headers["DPoP-Nonce"] = error.nonce  # RFC 9449 section 8
     status = error.status_code if error.status_code in (400, 401, 403, 429, 500, 503) else 400
     return json(error.as_dict(), status, headers)
 
@@ -100,3 +104,15 @@ def api_error(realm: str, error: OAuthError, resource_metadata: str | None = Non
         error.status_code,
         {"WWW-Authenticate": bearer_challenge(realm, error, resource_metadata)},
     )
+
+
+def api_dpop_error(refused: DpopRefused) -> Response:
+    """RFC 9449 section 7.1: a refusal of a DPoP-scheme request (or of a DPoP-bound token
+    sent as Bearer, section 7.2) carries a DPoP challenge; use_dpop_nonce the nonce."""
+    error = refused.error
+    log_debug(error)
+    metrics.oauth_error(error.error)
+    headers = {"WWW-Authenticate": dpop_challenge(error)}
+    if refused.nonce is not None:
+        headers["DPoP-Nonce"] = refused.nonce
+    return json({"error": error.error, "description": error.description}, refused.status, headers)

@@ -78,9 +78,17 @@ def oidc_clients(server: Server) -> dict[str, dict[str, Any]]:
 
 
 def run_rp(
-    node: Path, server: Server, client: dict[str, Any], *, email: str, alg: str | None, auth: str, par: bool = False
+    node: Path,
+    server: Server,
+    client: dict[str, Any],
+    *,
+    email: str,
+    alg: str | None,
+    auth: str,
+    par: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    args = ["--issuer", server.issuer, "--client-id", client["identifier"], "--email", email, "--auth", auth]
+    args = ["--issuer", server.issuer, "--client-id", client["identifier"], "--email", email, "--auth", auth, *extra]
     if par:
         args.append("--par")  # RFC 9126: push the request first (tests/e2e/test_par_openid_client.py)
     args += ["--redirect-uri", CALLBACK, "--post-logout-redirect-uri", SIGNED_OUT]
@@ -191,3 +199,30 @@ def test_the_rp_really_checks_the_signing_algorithm(
     assert done.stdout == ""
     assert 'unexpected JWT "alg" header parameter' in done.stderr
     assert '"expected":"RS256"' in done.stderr
+
+
+def test_openid_client_with_dpop(server: Server, oidc_clients: dict[str, dict[str, Any]], rp_installed: Path) -> None:
+    """RFC 9449 end to end, INTERFACE.md section 10: openid-client v6 (getDPoPHandle, one
+    ES256 key) sends DPoP proofs with the code grant, UserInfo and the refresh grant; the
+    tokens come back as token_type DPoP; GET /api/v2/users/me with the bound token and a
+    proof answers the user, and the same token as a Bearer token is refused with a DPoP
+    challenge (section 7.2)."""
+    done = run_rp(
+        rp_installed,
+        server,
+        oidc_clients["ES256"],
+        email=ALICE,
+        alg="ES256",
+        auth="basic",
+        extra=("--dpop", "--scope", f"{SCOPE} read"),
+    )
+    assert done.returncode == 0, f"rp.mjs exited {done.returncode}:\n{done.stderr}\n{done.stdout}"
+    summary = json.loads(done.stdout)
+    assert summary["dpop_jwk"]["kty"] == "EC" and "d" not in summary["dpop_jwk"]
+    assert summary["token_response"]["token_type"].lower() == "dpop"
+    assert summary["refreshed"]["token_type"].lower() == "dpop"
+    assert summary["userinfo"]["email"] == ALICE
+    api = summary["api"]
+    assert api["status"] == 200 and api["email"] == ALICE
+    assert api["bearer_status"] == 401
+    assert api["bearer_challenge"].startswith("DPoP ") and 'error="invalid_token"' in api["bearer_challenge"]

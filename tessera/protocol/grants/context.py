@@ -29,6 +29,7 @@ class TokenRequest:
     issuer: str
     now: float
     ip_address: str | None = None  # the caller's, for the audit log (a replay, a password sign-in)
+    dpop_jkt: str | None = None  # RFC 9449 section 5: the key the issued tokens are bound to
 
     def required(self, name: str) -> str:
         value = self.params.get(name)

@@ -50,6 +50,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         with_refresh=issuance.wants_refresh_token(request.client, scopes),
         audience=target.audience,
+        jkt=request.dpop_jkt,
     )
     await ctx.tokens.issue(minted.rows)
     return issuance.token_response(minted)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.model import AuditEntry, Client, RefreshToken
-from tessera.protocol import audit_entries, issuance, lifetimes, resource_indicators, secrets, suspension
+from tessera.protocol import audit_entries, dpop, issuance, lifetimes, resource_indicators, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -30,6 +30,23 @@ def _may_refresh(client: Client, token: RefreshToken) -> None:
     # Refresh tokens go to clients with the refresh_token grant, or with offline_access granted.
     if "refresh_token" not in client.grant_types and "offline_access" not in token.scopes:
         raise UnauthorizedClient(f"the client {client.identifier!r} is not allowed the refresh_token grant")
+
+
+def _same_dpop_key(token: RefreshToken, request: TokenRequest) -> None:
+    """RFC 9449 section 5.1: a public client's refresh token is bound to the DPoP key it was
+    issued with; "the authorization server MUST ensure that the DPoP proof ... uses the same
+    public key that the refresh token is bound to"."""
+    if token.jkt is None:
+        return
+    if request.dpop_jkt is None:
+        raise dpop.InvalidDpopProof(
+            "this refresh token is bound to a DPoP key: send a DPoP proof signed with that key (RFC 9449 section 5.1)"
+        )
+    if request.dpop_jkt != token.jkt:
+        raise InvalidGrant(
+            "this refresh token is bound to another DPoP key; sign the proof with the key the tokens were issued "
+            "for (RFC 9449 section 5.1)"
+        )
 
 
 REVOKED = "the refresh token was revoked; the user must authorize the client again"
@@ -105,6 +122,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     token = await ctx.tokens.find_refresh(secrets.digest(request.required("refresh_token")))
     token = _usable(token, request)
     _may_refresh(request.client, token)
+    _same_dpop_key(token, request)
     await suspension.refuse_suspended(ctx.users, request.account.id, token.user_id)
     scopes = _narrowed(request, token)
     # RFC 8707 section 2.2: a refresh may narrow the resources, never widen them; the new
@@ -126,6 +144,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         refresh_scopes=token.scopes,
         audience=audience,
         refresh_audience=token.audience,
+        jkt=request.dpop_jkt,
     )
     rotation = await ctx.tokens.rotate(token.id, request.now, minted.rows)
     if isinstance(rotation, AlreadyUsed):

@@ -54,6 +54,7 @@ async def issue(
         jwt_key=await issuance.jwt_key_for(request.client, request.account.id, request.issuer, ctx.keys),
         audience=audience,
         refresh_audience=refresh_audience,
+        jkt=request.dpop_jkt,
     )
     outcome = await redeem(minted.rows)
     if outcome.reused:

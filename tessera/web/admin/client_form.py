@@ -37,6 +37,7 @@ FIELDS = (
     "access_token_format",
     "require_pushed_authorization_requests",
     "jwks",
+    "require_dpop",
 )
 
 
@@ -74,6 +75,7 @@ def blank() -> ClientForm:
             "access_token_format": "opaque",
             "require_pushed_authorization_requests": False,
             "jwks": "",
+            "require_dpop": False,
         }
     )
 
@@ -97,6 +99,7 @@ def of_client(client: Client) -> ClientForm:
             "access_token_format": client.access_token_format,
             "require_pushed_authorization_requests": client.require_par,
             "jwks": "" if client.jwks is None else json.dumps(json.loads(client.jwks), indent=2),
+            "require_dpop": client.require_dpop,
         }
     )
 
@@ -114,6 +117,7 @@ def posted(form: Form) -> ClientForm:
             # A checkbox: present when ticked.
             "require_pushed_authorization_requests": bool(form.get("require_pushed_authorization_requests")),
             "jwks": form.get("jwks").strip(),
+            "require_dpop": form.get("require_dpop") == "1",
         }
     )
 
@@ -151,6 +155,7 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
         logo_url=v["logo_url"],
         require_par=v["require_pushed_authorization_requests"],
         jwks=v["jwks"] or None,
+        require_dpop=bool(v["require_dpop"]),
     )
 
 
@@ -172,4 +177,5 @@ def changes(shown: ClientForm) -> ClientChanges:
         access_token_format=v["access_token_format"],
         require_par=v["require_pushed_authorization_requests"],
         jwks=v["jwks"],
+        require_dpop=bool(v["require_dpop"]),
     )

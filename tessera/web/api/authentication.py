@@ -1,4 +1,5 @@
-"""Who is calling the API: RFC 6750 bearer tokens, or a browser session with CSRF token.
+"""Who is calling the API: RFC 6750 bearer tokens, RFC 9449 DPoP-bound tokens with their
+proofs, or a browser session with CSRF token.
 
 `endpoint(handler, scope=...)` wraps an API handler: it resolves the account, authenticates
 the caller, checks the scope, and turns refusals into RFC 6750 responses. A token in the
@@ -18,9 +19,9 @@ from starlette.responses import Response
 
 from tessera import paths
 from tessera.model import AccessToken, User
-from tessera.protocol import bearer, resource_metadata, token_lookup
+from tessera.protocol import bearer, dpop, resource_metadata, token_lookup
 from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError
-from tessera.web import params, responses, sessions, tenancy
+from tessera.web import dpop_proofs, params, responses, sessions, tenancy
 from tessera.web.headers import header
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -72,6 +73,30 @@ async def _by_token(services: Services, host: AccountHost, token_value: str, sco
     )
     now = services.now()
     token = bearer.verify(token, host.account.id, now)
+    if token.jkt is not None:  # the jkt came with the lookup: a bearer call costs nothing more
+        raise dpop.DpopRefused(dpop.bound_token_as_bearer())
+    return await _accepted(services, host, token, scope, now)
+
+
+async def _by_dpop(services: Services, request: Request, host: AccountHost, authorization: str, scope: str) -> Caller:
+    """RFC 9449 section 7.1: `Authorization: DPoP TOKEN` with a proof for this method and URL,
+    carrying the token's hash (ath), signed by the key the token is bound to."""
+    try:
+        token_value = dpop.token_from_header(authorization)
+        token = await token_lookup.access_token(
+            services.stores.tokens, services.keys, host.account.id, host.issuer, token_value
+        )
+        now = services.now()
+        token = bearer.verify(token, host.account.id, now)
+        check = dpop_proofs.proof_check(services, request, host)
+        proof = dpop.verify_for_token(check, token, token_value, now)
+        await dpop.claim(check.used_once, proof, now)
+        return await _accepted(services, host, token, scope, now)
+    except OAuthError as error:
+        raise dpop.DpopRefused(error) from None
+
+
+async def _accepted(services: Services, host: AccountHost, token: AccessToken, scope: str, now: float) -> Caller:
     bearer.require_audience(token, host.issuer)
     bearer.require_scope(token.scopes, scope)
     if token.used_at is None or now - token.used_at >= USED_AT_RESOLUTION:
@@ -101,7 +126,10 @@ async def authenticate(services: Services, request: Request, host: AccountHost, 
     where = await _token_outside_header(request)
     if where is not None:
         raise bearer.refuse_token_outside_header(where)
-    token_value = bearer.from_header(header(request, b"authorization"))
+    authorization = header(request, b"authorization")
+    if authorization is not None and authorization[:5].lower() == "dpop ":
+        return await _by_dpop(services, request, host, authorization, scope)
+    token_value = bearer.from_header(authorization)
     if token_value is not None:
         return await _by_token(services, host, token_value, scope)
     return await _by_session(services, request, host)
@@ -126,6 +154,8 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
             )
         except OAuthError as error:
             return responses.api_error(realm, error, metadata)
+        except dpop.DpopRefused as refused:
+            return responses.api_dpop_error(refused)
         try:
             return await handler(services, request, host, caller)
         except InvalidRequest as error:  # a body the handler would not read (params.read_body)

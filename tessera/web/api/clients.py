@@ -42,6 +42,7 @@ SETTABLE = (
     "introspection",
     "require_pushed_authorization_requests",
     "jwks",
+    "dpop_bound_access_tokens",
 )
 # In every answer, set by Tessera: sent back, they are ignored.
 READ_ONLY = ("id", "url", "secret", "global", "user_id", "registration", "created_at", "updated_at")
@@ -73,6 +74,8 @@ def _changes(spec: dict[str, Any]) -> client_rules.ClientChanges:
         # RFC 9126 section 6's client metadata name.
         require_par=bodies.boolean(spec, KEY, "require_pushed_authorization_requests"),
         jwks=_jwks(spec),
+        # RFC 9449 section 5.2's client metadata name for "tokens only with DPoP".
+        require_dpop=bodies.boolean(spec, KEY, "dpop_bound_access_tokens"),
     )
 
 
@@ -109,6 +112,7 @@ def _spec(changes: client_rules.ClientChanges, host: AccountHost, caller: Caller
         logo_url=changes.logo_url or "",
         owner_id=caller.user.id,
         jwks=changes.jwks or None,
+        require_dpop=bool(changes.require_dpop),
     )
 
 

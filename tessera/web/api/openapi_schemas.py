@@ -160,6 +160,10 @@ CLIENT_FIELDS: dict[str, Schema] = {
         "description": 'a public JWK set {"keys": [...]}: the client then authenticates with private_key_jwt '
         "(RFC 7523) and has no secret; null removes it",
     },
+    "dpop_bound_access_tokens": {
+        **FLAG,
+        "description": "RFC 9449 section 5.2: tokens only with a DPoP proof, bound to the client's key",
+    },
 }
 CLIENT = _object(
     {
@@ -187,6 +191,7 @@ CLIENT = _object(
         "signing_alg": {"type": "string", "enum": list(SIGNING_ALGS)},
         "introspection": FLAG,
         "require_pushed_authorization_requests": FLAG,
+        "dpop_bound_access_tokens": FLAG,
         "registration": {
             "type": "string",
             "enum": list(CLIENT_REGISTRATIONS),

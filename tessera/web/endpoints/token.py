@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from tessera import metrics
 from tessera.protocol import token_endpoint
-from tessera.web import audit_trail, responses
+from tessera.web import audit_trail, dpop_proofs, responses
 from tessera.web.endpoints.client_requests import answer
 from tessera.web.headers import header
 from tessera.web.params import Params
@@ -28,6 +28,7 @@ async def token(services: Services, request: Request) -> Response:
             services.now(),
             services.grant_context,
             audit_trail.client_address(request),
+            dpop_check=dpop_proofs.proof_check(services, request, host),
         )
         # Only a grant the endpoint accepted gets here: a fixed set of label values.
         metrics.token_issued(params.values["grant_type"])

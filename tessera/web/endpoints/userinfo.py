@@ -11,18 +11,22 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.protocol import bearer, userinfo
+from tessera.protocol import bearer, dpop, userinfo
 from tessera.protocol.errors import OAuthError
+from tessera.web import dpop_proofs, responses, tenancy
 from tessera.web import params as param_reader
-from tessera.web import responses, tenancy
 from tessera.web.headers import header
 from tessera.web.services import Services
+from tessera.web.tenancy import AccountHost
 
 
 async def _presented_token(request: Request) -> str | None:
     if "access_token" in request.query_params:
         raise bearer.refuse_token_outside_header("query string")
-    from_header = bearer.from_header(header(request, b"authorization"))
+    authorization = header(request, b"authorization")
+    if authorization is not None and authorization[:5].lower() == "dpop ":
+        return dpop.token_from_header(authorization)
+    from_header = bearer.from_header(authorization)
     if from_header is not None or request.method != "POST":
         return from_header
     body = await param_reader.from_body(request, allow_json=False)
@@ -36,6 +40,23 @@ def _challenge(realm: str, error: OAuthError | None) -> Response:
         return responses.json(body, 401, headers)
     responses.log_debug(error)
     return responses.json(error.as_dict(), error.status_code, headers)
+
+
+def _dpop_check(services: Services, request: Request, host: AccountHost) -> dpop.ProofCheck | None:
+    """RFC 9449 section 7.1: a DPoP-bound token comes as `Authorization: DPoP` with a proof."""
+    authorization = header(request, b"authorization")
+    if authorization is None or authorization[:5].lower() != "dpop ":
+        return None
+    return dpop_proofs.proof_check(services, request, host)
+
+
+def _dpop_challenge(refused: dpop.DpopRefused) -> Response:
+    """RFC 9449 section 7.1: WWW-Authenticate: DPoP, with the nonce when one is wanted."""
+    responses.log_debug(refused.error)
+    headers = {"WWW-Authenticate": dpop.challenge(refused.error), **responses.NO_STORE}
+    if refused.nonce is not None:
+        headers["DPoP-Nonce"] = refused.nonce
+    return responses.json(refused.error.as_dict(), refused.status, headers)
 
 
 async def userinfo_endpoint(services: Services, request: Request) -> Response:
@@ -53,7 +74,10 @@ async def userinfo_endpoint(services: Services, request: Request) -> Response:
             tokens=services.stores.tokens,
             keys=services.keys,
             users=services.stores.users,
+            dpop_check=_dpop_check(services, request, host),
         )
+    except dpop.DpopRefused as refused:
+        return _dpop_challenge(refused)
     except OAuthError as error:
         return _challenge(realm, error)
     return responses.json(body, 200, responses.NO_STORE)

@@ -3,7 +3,7 @@
 //
 //   node tests/e2e/rp/rp.mjs --issuer http://acme.localhost:PORT --client-id ID \
 //        --redirect-uri http://127.0.0.1/cb --post-logout-redirect-uri http://127.0.0.1/bye \
-//        --email alice@example.com [--alg ES256] [--auth basic|post] [--par]
+//        --email alice@example.com [--alg ES256] [--auth basic|post] [--par] [--dpop]
 //
 // --par: the authorization request is pushed first (RFC 9126, buildAuthorizationUrlWithPAR)
 // and the browser is sent with client_id and request_uri only.
@@ -14,7 +14,9 @@
 // Steps: discovery; authorization URL with PKCE S256, state and nonce; the browser played
 // over plain HTTP (login form, consent form, cookies kept per host); the code grant
 // (state, iss, PKCE, nonce, and the ID token's signature checked against the JWKS);
-// UserInfo; the refresh grant; RP-initiated logout. It prints one JSON summary on stdout
+// UserInfo; the refresh grant; RP-initiated logout. With --dpop (RFC 9449) every token
+// request and resource call carries a DPoP proof of one ES256 key, and the RP also calls
+// GET /api/v2/users/me with the DPoP-bound token, then the same token as a mere Bearer. It prints one JSON summary on stdout
 // and exits 1 on the first failure, with the reason on stderr.
 
 import { createHash } from 'node:crypto';
@@ -62,6 +64,7 @@ function options() {
       auth: { type: 'string' },
       scope: { type: 'string' },
       par: { type: 'boolean' },
+      dpop: { type: 'boolean' },
     },
     strict: true,
   });
@@ -85,6 +88,7 @@ function options() {
     auth: get('auth', 'basic'),
     scope: get('scope', 'openid profile email offline_access'),
     par: values.par === true,
+    dpop: values.dpop ?? false,
   };
 }
 
@@ -263,6 +267,15 @@ async function main() {
     id_token_signing_alg_values_supported: server.id_token_signing_alg_values_supported,
   };
 
+  // RFC 9449: one key for the whole session; openid-client signs a proof per request.
+  let dpop;
+  if (o.dpop) {
+    const keyPair = await client.randomDPoPKeyPair('ES256');
+    dpop = client.getDPoPHandle(config, keyPair);
+    summary.dpop_jwk = await crypto.subtle.exportKey('jwk', keyPair.publicKey);
+  }
+  const dpopOptions = dpop ? { DPoP: dpop } : undefined;
+
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const state = client.randomState();
@@ -315,7 +328,7 @@ async function main() {
     expectedState: state,
     expectedNonce: nonce,
     idTokenExpected: true,
-  });
+  }, undefined, dpopOptions);
   check(tokens.id_token, 'the token response has no id_token');
   check(tokens.access_token, 'the token response has no access_token');
   check(tokens.refresh_token, 'the token response has no refresh_token (offline_access was asked for)');
@@ -335,10 +348,10 @@ async function main() {
   // The compact ID token too, so that the test can check its signature independently.
   summary.id_token = { header, claims, at_hash_verified: true, compact: tokens.id_token };
 
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, dpopOptions);
   summary.userinfo = userinfo;
 
-  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, dpopOptions);
   check(refreshed.access_token, 'the refresh response has no access_token');
   check(refreshed.refresh_token, 'the refresh response has no refresh_token');
   check(refreshed.access_token !== tokens.access_token, 'the refresh returned the same access token');
@@ -350,8 +363,11 @@ async function main() {
     refresh_token: fingerprint(refreshed.refresh_token),
     id_token: refreshed.id_token ? { header: jwtHeader(refreshed.id_token), claims: refreshed.claims() } : null,
   };
-  const refreshedInfo = await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
+  const refreshedInfo = await client.fetchUserInfo(config, refreshed.access_token, claims.sub, dpopOptions);
   check(refreshedInfo.sub === claims.sub, 'UserInfo with the refreshed token names another subject');
+  if (dpop) {
+    summary.api = await callApi(config, o.issuer, refreshed.access_token, dpopOptions);
+  }
 
   const logoutState = client.randomState();
   const logoutUrl = client.buildEndSessionUrl(config, {
@@ -387,6 +403,21 @@ async function main() {
   };
   summary.browser = browser.visits;
   return summary;
+}
+
+// RFC 9449 section 7: the account API with the DPoP-bound token (Authorization: DPoP and
+// a proof with ath), then the same token sent as a Bearer token, which must be refused.
+async function callApi(config, issuer, accessToken, dpopOptions) {
+  const me = new URL('/api/v2/users/me', issuer);
+  const response = await client.fetchProtectedResource(config, accessToken, me, 'GET', undefined, undefined, dpopOptions);
+  const body = await response.json();
+  const asBearer = await fetch(me, { headers: { authorization: `Bearer ${accessToken}` } });
+  return {
+    status: response.status,
+    email: body.user?.email,
+    bearer_status: asBearer.status,
+    bearer_challenge: asBearer.headers.get('www-authenticate'),
+  };
 }
 
 // An error and its causes, one per line: openid-client wraps the reason (an

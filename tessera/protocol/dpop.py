@@ -1,0 +1,366 @@
+"""DPoP proofs: RFC 9449 sections 4.2, 4.3, 5, 7, 8, 9 and 11.1; RFC 7638 thumbprints.
+
+A client proves that it holds a private key by signing a short JWT (the proof) for each
+request: the HTTP method (`htm`) and URL (`htu`), a time (`iat`), a unique `jti` and, at a
+resource, the hash of the access token (`ath`). The token endpoint binds the tokens it
+issues to the key's RFC 7638 thumbprint (`jkt`); the API then accepts such a token only
+with a fresh proof signed by that key. Every JOSE operation is joserfc's.
+
+What a proof must satisfy (section 4.3, in the order checked): one compact JWS; `typ`
+`dpop+jwt`; an asymmetric `alg` of ALGORITHMS; a `jwk` header holding a public key only;
+a signature that verifies with that key; `jti`, `htm`, `htu` and `iat` present; `htm` the
+request's method; `htu` the request's URL without query and fragment, built from the
+issuer (never from the raw Host header); `iat` within WINDOW seconds of now either way;
+`ath` the hash of the token presented with it; a server nonce when nonces are required
+(TESSERA_DPOP_NONCE); and the `jti` not seen before (section 11.1), claimed in the
+UsedOnceStore so that the refusal holds across nodes.
+
+Server nonces (section 8) are stateless: an HMAC under TESSERA_SECRET_KEY of a time slice,
+valid for the current and the previous slice, so any node checks any node's nonce without
+storage.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
+from joserfc.jws import JWSRegistry
+from joserfc.util import urlsafe_b64decode
+
+from tessera.model import AccessToken, Client
+from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError, echo
+from tessera.protocol.ports import UsedOnceStore
+
+TYP = "dpop+jwt"
+# Section 4.2: "MUST NOT be none or an identifier for a symmetric algorithm". Ed25519 is
+# RFC 9864's name for what was EdDSA (which RFC 9864 deprecates, and joserfc warns about). Discovery
+# advertises these (dpop_signing_alg_values_supported, section 5.1 of RFC 8414 as extended).
+ALGORITHMS = ("ES256", "PS256", "RS256", "Ed25519")
+WINDOW = 60  # seconds: iat may be this far in the past or the future (section 11.1)
+NONCE_PERIOD = 300  # seconds per nonce slice; a nonce lives one to two periods
+USED_ONCE_KIND = "dpop"
+MAX_PROOF = 8192  # bytes; an RSA-4096 proof is under 2,000
+SCHEME = "DPoP"
+
+# joserfc's default limit on a JWS header (512 bytes) is below an RSA key's jwk header.
+_REGISTRY = JWSRegistry(algorithms=list(ALGORITHMS))
+_REGISTRY.max_header_length = 4096
+_REGISTRY.max_payload_length = 4096
+
+
+class InvalidDpopProof(OAuthError):
+    """Section 5 / 7.1: the proof is missing where required, malformed or does not match."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDpopNonce(OAuthError):
+    """Section 8 / 9: the proof must carry the server nonce sent in the DPoP-Nonce header."""
+
+    error = "use_dpop_nonce"
+
+    def __init__(self, description: str, *, nonce: str) -> None:
+        super().__init__(description)
+        self.nonce = nonce
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    jkt: str  # RFC 7638 SHA-256 thumbprint of the proof's key, base64url
+    jti: str
+    iat: int
+
+
+@dataclass(frozen=True, slots=True)
+class Nonces:
+    """Stateless server nonces (section 8): HMAC-SHA256 of the slice number under a key
+    derived from TESSERA_SECRET_KEY. `required`: every proof must carry one."""
+
+    key: bytes
+    required: bool
+    period: int = NONCE_PERIOD
+
+    @classmethod
+    def from_secret(cls, secret_key: str, *, required: bool) -> Nonces:
+        key = hmac.new(secret_key.encode("utf-8"), b"tessera dpop nonce", hashlib.sha256).digest()
+        return cls(key=key, required=required)
+
+    def _for_slice(self, slice_number: int) -> str:
+        mac = hmac.new(self.key, slice_number.to_bytes(8, "big"), hashlib.sha256).digest()[:18]
+        return _b64(mac)
+
+    def current(self, now: float) -> str:
+        return self._for_slice(int(now // self.period))
+
+    def valid(self, nonce: str, now: float) -> bool:
+        slice_number = int(now // self.period)
+        given = nonce.encode("ascii", "replace")
+        return any(
+            hmac.compare_digest(given, self._for_slice(n).encode("ascii")) for n in (slice_number, slice_number - 1)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProofCheck:
+    """What the web layer knows about a request that may carry a proof."""
+
+    proof: str | None  # the DPoP header, None when absent
+    method: str
+    url: str  # the request's URL built from the issuer: issuer + path
+    used_once: UsedOnceStore
+    nonces: Nonces
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def ath(access_token: str) -> str:
+    """Section 4.2: "The value MUST be the result of a base64url encoding ... of the SHA-256
+    hash of the ASCII encoding of the associated access token's value"."""
+    return _b64(hashlib.sha256(access_token.encode("ascii", "replace")).digest())
+
+
+def normalise_htu(value: str) -> str:
+    """Section 4.3 item 9: compare htu "without query and fragment parts", after the
+    normalisation of RFC 3986 section 6.2.2 and 6.2.3 (case of scheme and host, default port)."""
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path or '/'}"
+
+
+def _htu_of(value: str) -> str | None:
+    """The proof's htu normalised, None when it is not a URL at all."""
+    try:
+        return normalise_htu(value)
+    except ValueError:  # a malformed host or port
+        return None
+
+
+# A client signs every proof with one key, so the protected header (typ, alg, jwk) repeats:
+# its checks, the key's import and its thumbprint are remembered by the header's encoded
+# form. Only headers that passed are kept; a pure function of the bytes, so no node needs
+# another's entries. Bounded: emptied when full.
+_HEADERS: dict[str, tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]] = {}
+_MAX_HEADERS = 4096
+
+
+def _header_and_key(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
+    """The proof's checked header, its key and the key's RFC 7638 thumbprint (the jkt)."""
+    segment = proof.partition(".")[0]
+    known = _HEADERS.get(segment)
+    if known is not None:
+        return known
+    read = _read_header(proof)
+    if len(_HEADERS) >= _MAX_HEADERS:
+        _HEADERS.clear()
+    _HEADERS[segment] = read
+    return read
+
+
+def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
+    try:
+        header = jws.extract_compact(proof.encode("ascii"), registry=_REGISTRY).headers()
+    except (JoseError, ValueError, UnicodeError):
+        raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)") from None
+    if header.get("typ") != TYP:
+        raise InvalidDpopProof(f"the DPoP proof's typ must be {TYP!r} (RFC 9449 section 4.2)")
+    if header.get("alg") not in ALGORITHMS:
+        raise InvalidDpopProof(
+            f"the DPoP proof's alg {echo(str(header.get('alg')))} is not accepted; use one of {', '.join(ALGORITHMS)}"
+        )
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict):
+        raise InvalidDpopProof("the DPoP proof's header must carry the public key as jwk (RFC 9449 section 4.2)")
+    if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
+        raise InvalidDpopProof("the DPoP proof's jwk holds private key material; send the public key only")
+    try:
+        key = import_key(jwk)
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise InvalidDpopProof("the DPoP proof's jwk is not a valid public key") from None
+    if not isinstance(key, ECKey | RSAKey | OKPKey):
+        raise InvalidDpopProof("the DPoP proof's jwk must be an asymmetric (EC, RSA or OKP) public key")
+    return header, key, key.thumbprint()
+
+
+def _claims(proof: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any]:
+    """Section 4.3 items 7-8: the signature verifies with the jwk, and the claims are there.
+    The signature is checked by joserfc's algorithm for `alg` over the proof's own signing
+    input: the header was read and checked already (_header_and_key), so parsing the whole
+    JWT again (joserfc.jwt.decode) would only repeat that work."""
+    parts = proof.split(".")
+    if len(parts) != 3:
+        raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)")
+    try:
+        signature = urlsafe_b64decode(parts[2].encode("ascii"))
+        valid = _REGISTRY.get_alg(alg).verify(f"{parts[0]}.{parts[1]}".encode("ascii"), signature, key)
+        claims = json.loads(urlsafe_b64decode(parts[1].encode("ascii"))) if valid else None
+    except (JoseError, ValueError, TypeError, UnicodeError, binascii.Error):
+        valid, claims = False, None
+    if not valid:
+        raise InvalidDpopProof("the DPoP proof's signature does not verify with the key in its jwk header")
+    if not isinstance(claims, dict):
+        raise InvalidDpopProof("the DPoP proof's payload must be a JSON object of claims (RFC 9449 section 4.2)")
+    kinds: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+        ("jti", str),
+        ("htm", str),
+        ("htu", str),
+        ("iat", (int, float)),
+    )
+    for name, kind in kinds:
+        value = claims.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool) or value == "":
+            raise InvalidDpopProof(f"the DPoP proof must carry the claim {name} (RFC 9449 section 4.2)")
+    return claims
+
+
+def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, access_token: str | None = None) -> Proof:
+    """Section 4.3 items 1-11 except the jti replay check (`claim`, which needs the store)."""
+    if len(proof) > MAX_PROOF or "," in proof:
+        raise InvalidDpopProof("send exactly one DPoP header holding one proof")
+    header, key, jkt = _header_and_key(proof)
+    claims = _claims(proof, key, header["alg"])
+    if claims["htm"] != method:
+        raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")
+    if _htu_of(claims["htu"]) != normalise_htu(url):
+        raise InvalidDpopProof(f"the DPoP proof's htu {echo(claims['htu'], 120)} is not this request's URL: {url}")
+    iat = claims["iat"]  # a NumericDate: RFC 7519 allows fractions
+    if not math.isfinite(iat):  # JSON parsers accept NaN and Infinity
+        raise InvalidDpopProof("the DPoP proof's iat must be a time in seconds (RFC 9449 section 4.2)")
+    if abs(now - iat) > WINDOW:
+        direction = "old" if iat < now else "far in the future"
+        raise InvalidDpopProof(
+            f"the DPoP proof's iat is {int(abs(now - iat))} seconds {'old' if iat < now else 'ahead'} "
+            f"(too {direction}: proofs are accepted within {WINDOW} seconds); sign a new proof, and check the clock"
+        )
+    if access_token is not None and claims.get("ath") != ath(access_token):
+        raise InvalidDpopProof("the DPoP proof's ath is not the SHA-256 hash of the access token sent with it")
+    _check_nonce(claims.get("nonce"), nonces, now)
+    return Proof(jkt=jkt, jti=claims["jti"], iat=int(iat))
+
+
+def _check_nonce(nonce: object, nonces: Nonces, now: float) -> None:
+    """Sections 8 and 9: a nonce the server did not issue, or a missing one when required."""
+    if nonce is None:
+        if nonces.required:
+            raise UseDpopNonce(
+                "this server requires a nonce in DPoP proofs; sign the proof again with the DPoP-Nonce value sent",
+                nonce=nonces.current(now),
+            )
+        return
+    if not isinstance(nonce, str) or not nonces.valid(nonce, now):
+        raise UseDpopNonce(
+            "the DPoP proof's nonce is not current; sign the proof again with the DPoP-Nonce value sent",
+            nonce=nonces.current(now),
+        )
+
+
+async def claim(used_once: UsedOnceStore, proof: Proof, now: float) -> None:
+    """Section 11.1: a jti is accepted once. The claim lasts as long as the proof could
+    pass the iat check; jtis are per key, so two clients' random jtis never collide."""
+    if not await used_once.first_use(USED_ONCE_KIND, f"{proof.jkt} {proof.jti}", proof.iat + WINDOW + 1, now):
+        raise InvalidDpopProof("this DPoP proof was already used (its jti was seen before); sign a new proof")
+
+
+async def check(request: ProofCheck, now: float, access_token: str | None = None) -> Proof:
+    """A proof that was sent: verified (section 4.3) and its jti claimed (section 11.1)."""
+    if request.proof is None:
+        raise InvalidDpopProof("send a DPoP proof in the DPoP header (RFC 9449 section 4)")
+    proof = verify(
+        request.proof,
+        method=request.method,
+        url=request.url,
+        now=now,
+        nonces=request.nonces,
+        access_token=access_token,
+    )
+    await claim(request.used_once, proof, now)
+    return proof
+
+
+async def at_token_endpoint(request: ProofCheck | None, client: Client, now: float) -> str | None:
+    """Section 5: the jkt the issued tokens are bound to, None for bearer tokens. A client
+    set to require DPoP (`dpop_bound_access_tokens`, section 5.2) must send a proof."""
+    if request is None or request.proof is None:
+        if client.require_dpop:
+            raise InvalidRequest(
+                f"the client {client.identifier!r} must use DPoP: send a DPoP proof in the DPoP header "
+                "(RFC 9449 section 5.2, dpop_bound_access_tokens)"
+            )
+        return None
+    return (await check(request, now)).jkt
+
+
+_TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+
+def token_from_header(authorization: str) -> str:
+    """Section 7.1: `Authorization: DPoP TOKEN` (token68 syntax, as RFC 6750's b64token)."""
+    token = authorization[5:].strip()
+    if not token or not _TOKEN68.match(token):
+        raise InvalidToken("the DPoP access token is empty or malformed; send 'Authorization: DPoP TOKEN'")
+    return token
+
+
+def bound_token_as_bearer() -> InvalidToken:
+    """Section 7.2: a bound token presented as a bearer token is refused."""
+    return InvalidToken(
+        "this access token is bound to a DPoP key: send it as 'Authorization: DPoP TOKEN' with a DPoP proof "
+        "header signed by that key (RFC 9449 section 7)"
+    )
+
+
+def verify_for_token(request: ProofCheck, token: AccessToken, token_value: str, now: float) -> Proof:
+    """Section 7.1: the proof for a request presenting a DPoP-bound token: it carries the
+    token's ath and is signed by the key the token is bound to (section 6, the jkt)."""
+    if token.jkt is None:
+        raise InvalidToken("this access token is not bound to a DPoP key; send it as 'Authorization: Bearer TOKEN'")
+    if request.proof is None:
+        raise InvalidDpopProof("a DPoP access token needs a DPoP proof header for this request (RFC 9449 section 7)")
+    proof = verify(
+        request.proof, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=token_value
+    )
+    if not hmac.compare_digest(proof.jkt, token.jkt):
+        raise InvalidDpopProof("the DPoP proof is signed by another key than the one this access token is bound to")
+    return proof
+
+
+def challenge(error: OAuthError | None) -> str:
+    """Section 7.1: the WWW-Authenticate challenge of the DPoP scheme, with the algorithms."""
+    parts = [f'{SCHEME} algs="{" ".join(ALGORITHMS)}"']
+    if error is not None:
+        parts.append(f'error="{error.error}"')
+        parts.append(f'error_description="{error.description}"')
+    return ", ".join(parts)
+
+
+class DpopRefused(Exception):
+    """A refusal at a resource answered with a DPoP challenge (section 7.1): the OAuth error,
+    and the nonce to send in DPoP-Nonce when the error is use_dpop_nonce."""
+
+    status_by_error: ClassVar[dict[str, int]] = {"insufficient_scope": 403, "invalid_request": 400}
+
+    def __init__(self, error: OAuthError) -> None:
+        super().__init__(error.description)
+        self.error = error
+        self.nonce = error.nonce if isinstance(error, UseDpopNonce) else None
+
+    @property
+    def status(self) -> int:
+        return self.status_by_error.get(self.error.error, 401)

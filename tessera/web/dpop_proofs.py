@@ -1,0 +1,46 @@
+"""The DPoP header of a request (RFC 9449 section 4.3), read for protocol/dpop.py.
+
+The URL a proof must name (`htu`) is built from the account's issuer and the request's
+path, never from the Host header as sent: behind a proxy the two may differ, and the
+issuer is what the client was told.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from starlette.requests import Request
+
+from tessera.protocol import dpop
+from tessera.web.services import Services
+from tessera.web.tenancy import AccountHost
+
+
+@lru_cache(maxsize=4)
+def _nonces(secret_key: str, required: bool) -> dpop.Nonces:
+    return dpop.Nonces.from_secret(secret_key, required=required)
+
+
+def nonces(services: Services) -> dpop.Nonces:
+    return _nonces(services.settings.secret_key, services.settings.dpop_nonce)
+
+
+def proof_header(request: Request) -> str | None:
+    """Section 4.3 item 1: "there is not more than one DPoP HTTP request header field"."""
+    found = [value for name, value in request.scope["headers"] if name == b"dpop"]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise dpop.InvalidDpopProof("send exactly one DPoP header")
+    value: bytes = found[0]
+    return value.decode("latin-1")
+
+
+def proof_check(services: Services, request: Request, host: AccountHost) -> dpop.ProofCheck:
+    return dpop.ProofCheck(
+        proof=proof_header(request),
+        method=request.method,
+        url=host.issuer + request.scope["path"],
+        used_once=services.stores.used_once,
+        nonces=nonces(services),
+    )

@@ -1,0 +1,226 @@
+"""tessera/protocol/dpop.py: RFC 9449 sections 4.2, 4.3, 6.1, 7.1, 8 and 11.1; RFC 7638 section 3.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from joserfc.jwk import RSAKey
+
+from tessera.protocol import dpop
+from tessera.protocol.errors import InvalidRequest, InvalidToken
+from tessera.storage.memory import MemoryUsedOnceStore
+from tests.dpop_support import DpopKey
+from tests.unit.builders import make_client, make_public_client, make_token, vector
+
+RFC9449 = vector("rfc9449_examples")
+RFC7638 = vector("rfc7638_examples")
+URL = "https://server.example.com/token"
+NOW = 1_700_000_000.0
+NONCES = dpop.Nonces.from_secret("x" * 40, required=False)
+
+
+def test_rfc9449_section_4_1_example_proof_verifies() -> None:
+    """RFC 9449 section 4.1 (Figure 3): the example proof, checked at its own iat, gives the
+    jkt of section 6.1's example (its key's RFC 7638 thumbprint)."""
+    proof = dpop.verify(RFC9449["proof"], method=RFC9449["htm"], url=RFC9449["htu"], now=RFC9449["iat"], nonces=NONCES)
+    assert proof == dpop.Proof(jkt=RFC9449["jkt"], jti=RFC9449["jti"], iat=RFC9449["iat"])
+
+
+def test_rfc9449_example_proof_is_stale_today() -> None:
+    """RFC 9449 section 4.3 item 11: the example's iat (2019) is far outside the window now."""
+    with pytest.raises(dpop.InvalidDpopProof, match="iat"):
+        dpop.verify(RFC9449["proof"], method="POST", url=RFC9449["htu"], now=NOW, nonces=NONCES)
+
+
+def test_rfc9449_section_7_1_ath() -> None:
+    """RFC 9449 section 7.1: ath is base64url(SHA-256(access token))."""
+    assert dpop.ath(RFC9449["access_token"]) == RFC9449["ath"]
+
+
+def test_rfc7638_section_3_1_thumbprint() -> None:
+    """RFC 7638 section 3.1: the example RSA key's SHA-256 thumbprint (what a jkt is)."""
+    assert RSAKey.import_key(RFC7638["jwk"]).thumbprint() == RFC7638["thumbprint"]
+
+
+@pytest.mark.parametrize("alg", dpop.ALGORITHMS)
+def test_each_advertised_algorithm_verifies(alg: str) -> None:
+    """RFC 9449 section 4.2 / 5.1: every algorithm of dpop_signing_alg_values_supported works."""
+    key = DpopKey(alg)
+    proof = dpop.verify(key.proof("POST", URL, NOW), method="POST", url=URL, now=NOW, nonces=NONCES)
+    assert proof.jkt == key.jkt
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"header": {"typ": "JWT"}}, "typ"),
+        ({"header": {"alg": "HS256"}}, "alg"),
+        ({"claims": {"htm": "GET"}}, "htm"),
+        ({"claims": {"htu": "https://server.example.com/other"}}, "htu"),
+        ({"claims": {"iat": int(NOW) - 61}}, "iat"),
+        ({"claims": {"iat": int(NOW) + 61}}, "iat"),
+        ({"claims": {"jti": ""}}, "jti"),
+    ],
+)
+def test_section_4_3_refusals(change: dict[str, dict[str, object]], message: str) -> None:
+    """RFC 9449 section 4.3: typ, alg, htm, htu (section 4.3 item 9), iat window, jti present."""
+    key = DpopKey()
+    hs256 = change.get("header", {}).get("alg") == "HS256"
+    token = _hs256_proof() if hs256 else key.proof("POST", URL, NOW, **change)  # type: ignore[arg-type]
+    with pytest.raises(dpop.InvalidDpopProof, match=message):
+        dpop.verify(token, method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def _hs256_proof() -> str:
+    from joserfc import jwt
+    from joserfc.jwk import OctKey
+
+    header = {"typ": "dpop+jwt", "alg": "HS256", "jwk": {"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}}
+    claims = {"jti": "a", "htm": "POST", "htu": URL, "iat": int(NOW)}
+    return jwt.encode(header, claims, OctKey.import_key("secretsecretsecretsecretsecretsecret"))
+
+
+def test_private_key_in_jwk_refused() -> None:
+    """RFC 9449 section 4.3 item 6: "the jwk JOSE Header Parameter does not contain a private key"."""
+    key = DpopKey()
+    proof = key.proof("POST", URL, NOW, header={"jwk": dict(key.key.as_dict(private=True))})
+    with pytest.raises(dpop.InvalidDpopProof, match="private"):
+        dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def test_signature_by_another_key_refused() -> None:
+    """RFC 9449 section 4.3 item 7: the signature verifies with the key in the jwk header."""
+    proof = DpopKey().proof("POST", URL, NOW, header={"jwk": DpopKey().public_jwk})
+    with pytest.raises(dpop.InvalidDpopProof, match="signature"):
+        dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+@pytest.mark.parametrize("junk", ["", "a.b", "not a jwt", "a,b", "x" * 9000])
+def test_malformed_proof_refused(junk: str) -> None:
+    """RFC 9449 section 4.3 items 1-2: one well-formed JWT."""
+    with pytest.raises(dpop.InvalidDpopProof):
+        dpop.verify(junk, method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def test_htu_ignores_query_fragment_and_default_port() -> None:
+    """RFC 9449 section 4.3 item 9: htu compared without query and fragment, normalised."""
+    key = DpopKey()
+    proof = key.proof("POST", "HTTPS://Server.Example.com:443/token?x=1#f", NOW)
+    assert dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES).jkt == key.jkt
+
+
+def test_ath_must_match_the_token() -> None:
+    """RFC 9449 section 4.3 item 12 / 7.1: ath is the presented token's hash."""
+    key = DpopKey()
+    proof = key.proof("GET", URL, NOW, access_token="tsa_other")
+    with pytest.raises(dpop.InvalidDpopProof, match="ath"):
+        dpop.verify(proof, method="GET", url=URL, now=NOW, nonces=NONCES, access_token="tsa_this")
+
+
+def test_nonce_required_then_accepted_then_stale() -> None:
+    """RFC 9449 sections 8 and 9: use_dpop_nonce with a nonce; a proof with it passes; an
+    old nonce (two periods later) is refused with a fresh one."""
+    nonces = dpop.Nonces.from_secret("y" * 40, required=True)
+    key = DpopKey()
+    with pytest.raises(dpop.UseDpopNonce) as refused:
+        dpop.verify(key.proof("POST", URL, NOW), method="POST", url=URL, now=NOW, nonces=nonces)
+    nonce = refused.value.nonce
+    assert dpop.verify(key.proof("POST", URL, NOW, nonce=nonce), method="POST", url=URL, now=NOW, nonces=nonces)
+    later = NOW + 2 * dpop.NONCE_PERIOD
+    with pytest.raises(dpop.UseDpopNonce) as again:
+        dpop.verify(key.proof("POST", URL, later, nonce=nonce), method="POST", url=URL, now=later, nonces=nonces)
+    assert again.value.nonce != nonce
+
+
+def test_nonce_of_another_secret_refused() -> None:
+    """RFC 9449 section 9: a nonce the server did not issue is refused even when not required."""
+    other = dpop.Nonces.from_secret("z" * 40, required=False).current(NOW)
+    with pytest.raises(dpop.UseDpopNonce):
+        dpop.verify(DpopKey().proof("POST", URL, NOW, nonce=other), method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def test_jti_replay_refused() -> None:
+    """RFC 9449 section 11.1: a proof's jti is accepted once."""
+    store = MemoryUsedOnceStore()
+    check = dpop.ProofCheck(
+        proof=DpopKey().proof("POST", URL, NOW), method="POST", url=URL, used_once=store, nonces=NONCES
+    )
+    asyncio.run(dpop.check(check, NOW))
+    with pytest.raises(dpop.InvalidDpopProof, match="already used"):
+        asyncio.run(dpop.check(check, NOW + 1))
+
+
+def test_require_dpop_without_proof() -> None:
+    """RFC 9449 section 5.2 (dpop_bound_access_tokens): such a client must send a proof."""
+    with pytest.raises(InvalidRequest, match="DPoP"):
+        asyncio.run(dpop.at_token_endpoint(None, make_client(require_dpop=True), NOW))
+    assert asyncio.run(dpop.at_token_endpoint(None, make_public_client(), NOW)) is None
+
+
+def test_bound_token_needs_the_same_key() -> None:
+    """RFC 9449 section 7.1: the proof's key must be the one the token is bound to."""
+    key, other = DpopKey(), DpopKey()
+    token = make_token(jkt=key.jkt)
+    check = dpop.ProofCheck(
+        proof=other.proof("GET", URL, NOW, access_token="tsa_x"), method="GET", url=URL,
+        used_once=MemoryUsedOnceStore(), nonces=NONCES,
+    )  # fmt: skip
+    with pytest.raises(dpop.InvalidDpopProof, match="another key"):
+        dpop.verify_for_token(check, token, "tsa_x", NOW)
+    with pytest.raises(InvalidToken, match="not bound"):
+        dpop.verify_for_token(check, make_token(), "tsa_x", NOW)
+
+
+def test_challenge_names_the_algorithms() -> None:
+    """RFC 9449 section 7.1: WWW-Authenticate: DPoP algs="...", error="..."."""
+    challenge = dpop.challenge(dpop.InvalidDpopProof("bad"))
+    assert challenge == f'DPoP algs="{" ".join(dpop.ALGORITHMS)}", error="invalid_dpop_proof", error_description="bad"'
+
+
+def test_remembered_header_does_not_skip_the_signature() -> None:
+    """RFC 9449 section 4.3 item 7: a proof whose header was seen (and remembered) before
+    still needs its own valid signature: a payload changed after signing is refused."""
+    key = DpopKey()
+    good = key.proof("POST", URL, NOW)
+    assert dpop.verify(good, method="POST", url=URL, now=NOW, nonces=NONCES)
+    other = key.proof("GET", URL, NOW)
+    head, _, signature = good.split(".")
+    forged = f"{head}.{other.split('.')[1]}.{signature}"
+    with pytest.raises(dpop.InvalidDpopProof, match="signature"):
+        dpop.verify(forged, method="GET", url=URL, now=NOW, nonces=NONCES)
+    with pytest.raises(dpop.InvalidDpopProof, match="three"):
+        dpop.verify(f"{head}.x", method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+@pytest.mark.parametrize("htu", ["http://[::1", "https://server.example.com:99999/token", "not a url"])
+def test_malformed_htu_is_a_refusal_not_an_error(htu: str) -> None:
+    """RFC 9449 section 4.3 item 9, and no 500 on bad input: an htu that is no URL is refused."""
+    with pytest.raises(dpop.InvalidDpopProof, match="htu"):
+        dpop.verify(
+            DpopKey().proof("POST", URL, NOW, claims={"htu": htu}), method="POST", url=URL, now=NOW, nonces=NONCES
+        )
+
+
+def test_fractional_iat_accepted_and_nan_and_huge_refused() -> None:
+    """RFC 7519 section 2: iat is a NumericDate, which may have a fraction."""
+    key = DpopKey()
+    assert dpop.verify(
+        key.proof("POST", URL, NOW, claims={"iat": NOW + 0.5}), method="POST", url=URL, now=NOW, nonces=NONCES
+    )
+    with pytest.raises(dpop.InvalidDpopProof, match="iat"):
+        dpop.verify(key.proof("POST", URL, NOW, claims={"iat": 1e300}), method="POST", url=URL, now=NOW, nonces=NONCES)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(dpop.InvalidDpopProof, match="iat"):
+            dpop.verify(_signed_with_iat(key, bad), method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def _signed_with_iat(key: DpopKey, iat: float) -> str:
+    """A proof whose payload JSON holds NaN or Infinity (Python's json writes them)."""
+    import json as json_module
+
+    from joserfc import jws
+
+    payload = json_module.dumps({"jti": "n", "htm": "POST", "htu": URL, "iat": iat})
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk}
+    return jws.serialize_compact(header, payload, key.key)
