@@ -26,6 +26,7 @@ SCENARIOS = {
     "introspection",
     "users_me",
     "users_me_distinct",
+    "users_me_dpop",
 }
 
 
@@ -78,6 +79,7 @@ def test_ratios_are_present(results: dict[str, Any]) -> None:
     assert ratios["vs_baseline"]["healthz"] == 1.0
     for key in (
         "users_me_vs_baseline",
+        "dpop_vs_bearer_cpu",
         "cc_p99_over_p50",
         "rss_mb",
         "tokens_10m_vs_empty",
