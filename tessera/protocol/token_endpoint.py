@@ -39,7 +39,12 @@ async def exchange(
         params,
         now=now,
         documents=ctx.documents,
-        assertions=client_assertion.at(ctx.used_once, issuer, paths.TOKEN, paths.TOKEN),
+        # Built only for a request that carries an assertion: the secret path stays as cheap as before.
+        assertions=(
+            client_assertion.at(ctx.used_once, issuer, paths.TOKEN, paths.TOKEN)
+            if "client_assertion" in params
+            else None
+        ),
     )
     grant_type = params.get("grant_type")
     if not grant_type:

@@ -36,6 +36,14 @@ def proof_header(request: Request) -> str | None:
     return value.decode("latin-1")
 
 
+def proof_check_if_sent(services: Services, request: Request, host: AccountHost) -> dpop.ProofCheck | None:
+    """The token endpoint's check, or None when no DPoP header was sent: a bearer token
+    request (the common case) builds nothing."""
+    if proof_header(request) is None:
+        return None
+    return proof_check(services, request, host)
+
+
 def proof_check(services: Services, request: Request, host: AccountHost) -> dpop.ProofCheck:
     return dpop.ProofCheck(
         proof=proof_header(request),

@@ -16,12 +16,6 @@ from tessera.protocol.grants.context import GrantContext, TokenRequest
 _USER_ONLY_SCOPES = frozenset(scope_rules.OIDC_SCOPES)
 
 
-async def _target(request: TokenRequest, ctx: GrantContext) -> resource_indicators.Target:
-    """RFC 8707 section 2: any resource of the account; without `resource`, no lookup."""
-    requested = resource_indicators.requested(request.params)
-    return await resource_indicators.resolve(requested, request.account.id, request.issuer, ctx.resources)
-
-
 async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     client = request.client
     if client.is_public:
@@ -36,8 +30,13 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     user_only = sorted(_USER_ONLY_SCOPES.intersection(scopes))
     if user_only:
         raise InvalidScope(f"scope {' '.join(user_only)} needs a signed-in user; client_credentials has none")
-    target = await _target(request, ctx)
-    scopes = resource_indicators.limit_scopes(scopes, target)
+    # RFC 8707 section 2: any resource of the account; without `resource`, no lookup (and
+    # no coroutine: this is the hottest grant).
+    requested = resource_indicators.requested(request.params)
+    target = resource_indicators.DEFAULT
+    if requested:
+        target = await resource_indicators.resolve(requested, request.account.id, request.issuer, ctx.resources)
+        scopes = resource_indicators.limit_scopes(scopes, target)
     minted = issuance.mint(
         account_id=request.account.id,
         client=client,

@@ -28,7 +28,7 @@ async def token(services: Services, request: Request) -> Response:
             services.now(),
             services.grant_context,
             audit_trail.client_address(request),
-            dpop_check=dpop_proofs.proof_check(services, request, host),
+            dpop_check=dpop_proofs.proof_check_if_sent(services, request, host),
         )
         # Only a grant the endpoint accepted gets here: a fixed set of label values.
         metrics.token_issued(params.values["grant_type"])
