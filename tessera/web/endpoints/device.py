@@ -12,6 +12,7 @@ entry as the consent page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from tessera.web import audit_trail, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.params import Params
 from tessera.web.services import Services
+from tessera.web.sessions import CurrentSession
 from tessera.web.tenancy import AccountHost
 
 _SHOWN = 20  # characters of a code echoed back into the field
@@ -129,8 +131,17 @@ async def show(services: Services, request: Request) -> Response:
     return await _entry_page(services, host, current, user_code=user_code)
 
 
-async def check(services: Services, request: Request) -> Response:
-    """POST /device: a code entered; the app and its scopes when it is right."""
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    host: AccountHost
+    form: Params
+    current: CurrentSession
+    entered: str  # the user code as typed, trimmed
+
+
+async def _signed_in_post(services: Services, request: Request) -> Response | _Posted:
+    """What both POSTs check first: the form, a signed-in user (else the login page, then
+    back with the code) and the CSRF token (else the expired-form page)."""
     host = await tenancy.account_host(request, services)
     form, refused = await _form(services, request, host)
     if form is None:
@@ -142,6 +153,15 @@ async def check(services: Services, request: Request) -> Response:
         return _to_login(entered)
     if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
         return _expired_form(services, host)
+    return _Posted(host, form, current, entered)
+
+
+async def check(services: Services, request: Request) -> Response:
+    """POST /device: a code entered; the app and its scopes when it is right."""
+    posted = await _signed_in_post(services, request)
+    if isinstance(posted, Response):
+        return posted
+    host, current, entered = posted.host, posted.current, posted.entered
     if not entered:
         return await _entry_page(services, host, current, error="Enter the code shown on your device.", status=400)
     found = await _checked_code(services, request, host, current, entered)
@@ -165,17 +185,10 @@ async def check(services: Services, request: Request) -> Response:
 
 async def decide(services: Services, request: Request) -> Response:
     """POST /device/decision: Allow or Deny; then the page saying to go back to the device."""
-    host = await tenancy.account_host(request, services)
-    form, refused = await _form(services, request, host)
-    if form is None:
-        assert refused is not None
-        return refused
-    entered = (form.get("user_code") or "").strip()
-    current = await sessions.current(request, services, host.account)
-    if current is None:
-        return _to_login(entered)
-    if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
-        return _expired_form(services, host)
+    posted = await _signed_in_post(services, request)
+    if isinstance(posted, Response):
+        return posted
+    host, form, current, entered = posted.host, posted.form, posted.current, posted.entered
     if "decision" in form.repeated:
         return pages.message(
             services.templates,
