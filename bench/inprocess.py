@@ -157,7 +157,7 @@ async def run_dpop(total: int) -> dict[str, float]:
     try:
         return await dpop_vs_bearer(app, host, basic, (b"content-type", b"application/x-www-form-urlencoded"), total)
     finally:
-        db.close()
+        await db.aclose()
 
 
 async def main(total: int, with_metrics: bool = False) -> None:
@@ -180,7 +180,7 @@ async def main(total: int, with_metrics: bool = False) -> None:
         lambda: _call(app, "POST", "/oauth/introspect", [host, basic, form], introspect),
     )
     await dpop_vs_bearer(app, host, basic, form, total)
-    db.close()
+    await db.aclose()
 
 
 if __name__ == "__main__":

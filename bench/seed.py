@@ -70,7 +70,7 @@ async def _seed(url: str) -> Seeded:
             legacy=(legacy.identifier, legacy_secret),
         )
     finally:
-        db.close()
+        await db.aclose()
 
 
 def seed(url: str) -> Seeded:

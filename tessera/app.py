@@ -139,7 +139,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
             if owned:
-                database.close()
+                await database.aclose()
 
     app = Starlette(exception_handlers=_error_handlers(services))  # type: ignore[arg-type]
     app.router = ExactPathRouter(routes(services), lifespan=lifespan)

@@ -78,7 +78,7 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
         try:
             return await action(Stores.over(db))
         finally:
-            db.close()
+            await db.aclose()
 
     try:
         return asyncio.run(main())

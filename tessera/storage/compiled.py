@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import await_only
 
 
 class Compiled:
@@ -40,6 +41,12 @@ class Compiled:
     def fetchone(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row as a tuple. The cursor is closed before returning: an open SQLite
         statement would keep the write batch from releasing its savepoint."""
+        if conn.dialect.is_async:
+            # PostgreSQL on the event loop (postgres_loop.py): inside the greenlet of the
+            # storage call, wait for psycopg's coroutine as SQLAlchemy's own statements do.
+            sql, order = self._form(conn)
+            driver: Any = conn.connection.driver_connection
+            return await_only(_fetchone(driver, sql, params if order is None else [params[name] for name in order]))
         cursor = self._run(conn, params)
         try:
             row = cursor.fetchone()
@@ -67,3 +74,9 @@ class CompiledInsert:
         row = self._returning.fetchone(conn, params)
         assert row is not None
         return int(row[0])
+
+
+async def _fetchone(driver: Any, sql: str, params: Any) -> tuple[Any, ...] | None:
+    cursor = await driver.execute(sql, params)
+    row = await cursor.fetchone()
+    return None if row is None else tuple(row)

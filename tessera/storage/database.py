@@ -8,9 +8,11 @@ this kind of machine (docs/benchmarks.md): an fsync costs ~120 us, a cached Core
 - SQLite (embedded default): sqlite_writer.SQLiteDatabase. Reads inline on the event-loop
   thread; writes group-committed, so that 32 concurrent token requests share one fsync
   instead of queueing for 32, with only the COMMIT off the loop thread.
-- PostgreSQL (production, many nodes): pooled.PooledDatabase. The network round trip
-  dominates, so each call runs on a thread of a small pool with its own connection;
-  PostgreSQL itself groups the commits of concurrent transactions.
+- PostgreSQL (production, many nodes): postgres_loop.PostgresDatabase. Storage functions
+  run on the event loop over psycopg's asynchronous connections (through SQLAlchemy's
+  greenlet bridge), so a call costs its round trips and no thread hop; a write of one
+  statement (`write_one`) is sent without BEGIN and COMMIT. PostgreSQL itself groups the
+  commits of concurrent transactions.
 
 Transaction control (BEGIN, SAVEPOINT, COMMIT) is issued on the driver connection, and
 connections run in SQLAlchemy's AUTOCOMMIT mode so that SQLAlchemy never issues its own
@@ -28,10 +30,10 @@ from sqlalchemy.engine import Engine
 
 from tessera.storage.engine import create_engine
 from tessera.storage.errors import StorageUnavailable
-from tessera.storage.pooled import DEFAULT_TIMEOUT, PooledDatabase
+from tessera.storage.postgres_loop import DEFAULT_TIMEOUT, PostgresDatabase
 from tessera.storage.sqlite_writer import SQLiteDatabase
 
-__all__ = ["Database", "PooledDatabase", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
+__all__ = ["Database", "PostgresDatabase", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
 
 T = TypeVar("T")
 
@@ -46,16 +48,27 @@ class Database(Protocol):
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T: ...
 
+    async def write_one(self, fn: Callable[..., T], *args: Any) -> T:
+        """A write whose function sends exactly one statement, atomic by itself, so that it
+        needs no transaction around it (PostgreSQL: one round trip instead of three)."""
+        ...
+
     def usage(self) -> tuple[int, int]:
         """Calls waiting for or holding a connection, and the connections serving them."""
         ...
 
-    def close(self) -> None: ...
+    async def aclose(self) -> None:
+        """Close from async code (the server's shutdown)."""
+        ...
+
+    def close(self) -> None:
+        """Close from synchronous code, with no event loop running."""
+        ...
 
 
-def open_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> SQLiteDatabase | PooledDatabase:
+def open_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> SQLiteDatabase | PostgresDatabase:
     """`timeout`: seconds a database call may take before it raises StorageUnavailable
     (TESSERA_DATABASE_TIMEOUT; docs/reliability.md)."""
     if url.startswith("sqlite"):
         return SQLiteDatabase(url, timeout=timeout)
-    return PooledDatabase(url, timeout=timeout)
+    return PostgresDatabase(url, timeout=timeout)

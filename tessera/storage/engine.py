@@ -34,15 +34,20 @@ def create_engine(url: str, timeout: float | None = None) -> Engine:
         engine = sa.create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    return sa.create_engine(url, poolclass=NullPool, connect_args=timeout_arguments(timeout))
+
+
+def timeout_arguments(timeout: float | None) -> dict[str, Any]:
+    """PostgreSQL connection arguments that bound connecting, each statement and each lock
+    wait by `timeout` seconds; none for None."""
     if timeout is None:
-        return sa.create_engine(url, poolclass=NullPool)
+        return {}
     millis = max(1, round(timeout * 1000))
-    connect_args = {
+    return {
         # libpq counts whole seconds and treats less than 2 as 2.
         "connect_timeout": max(2, round(timeout)),
         "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
     }
-    return sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
 
 
 def autocommit(engine: Engine) -> Connection:

@@ -155,6 +155,10 @@ class SQLiteDatabase:
         self._checkpoint = NO_CHECKPOINT
         self._loop = loop
 
+    async def write_one(self, fn: Callable[..., T], *args: Any) -> T:
+        """A write of one statement; on SQLite it joins the batch like any other."""
+        return await self.write(fn, *args)
+
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
@@ -346,6 +350,9 @@ class SQLiteDatabase:
         for job, (ok, value) in zip(batch, results, strict=True):
             with contextlib.suppress(RuntimeError):  # a future of a loop that has closed
                 settle(job.future, ok, value)
+
+    async def aclose(self) -> None:
+        self.close()
 
     def close(self) -> None:
         self._commit_thread.shutdown(wait=True)

@@ -349,7 +349,10 @@ class SqlTokenStore:
             self.forget()
 
     async def issue(self, tokens: TokenRows) -> int:
-        return await self.db.write(insert, tokens)  # a new token changes nothing remembered
+        # A new token changes nothing remembered. Alone, an access token is one INSERT.
+        if tokens.refresh is None:
+            return await self.db.write_one(insert, tokens)
+        return await self.db.write(insert, tokens)
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
         return await self._live.read_through(digest, self.db, find_access, digest)

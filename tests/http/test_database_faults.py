@@ -36,7 +36,7 @@ async def faulty(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncC
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=world.origin) as client:
         yield client
-    db.close()
+    await db.aclose()
 
 
 def _libpq_url(database_url: str) -> str:

@@ -1,0 +1,189 @@
+"""PostgreSQL (production, many nodes): storage functions run on the event loop, over
+psycopg's asynchronous connections; no thread hops.
+
+Why (docs/architecture.md, "PostgreSQL on the event loop", has the measurements): with a
+pool of threads each holding a synchronous connection, a token cost 2.7 times the server
+CPU it costs on SQLite. The waiting itself was not the cost: handing each call to a thread
+and its answer back (futex wake-ups, the loop's self-pipe, the threads contending for the
+GIL) was, and so was BEGIN and COMMIT, each a round trip of its own. Here the synchronous
+storage functions (`fn(conn, *args)`, shared with SQLite) run inside a greenlet through
+SQLAlchemy's asyncio bridge: each statement suspends the greenlet until psycopg's
+non-blocking connection has the answer, and the loop serves other requests meanwhile. A
+write of a single statement (`write_one`: a token of the client credentials grant) runs
+without BEGIN and COMMIT: one round trip, atomic by itself. Statements executed five times
+on a connection are prepared by psycopg, so the hot ones are parsed and planned once.
+
+Faults (docs/reliability.md; INTERFACE.md section 9: requests answer 503 with Retry-After
+within TESSERA_DATABASE_TIMEOUT seconds, never hang, and service resumes by itself):
+
+- Every call is bounded by the timeout, waiting for a connection included; the server
+  also cancels a statement or a lock wait past it (statement_timeout, lock_timeout,
+  engine.py). A call past it raises StorageUnavailable and its connection, interrupted
+  mid-statement, is thrown away.
+- A connection the server has dropped is found out at its next use and thrown away. If
+  nothing of the call reached the server (a read, or a write whose BEGIN failed), the call
+  runs once more on a fresh connection; only if that fails too does the caller get
+  StorageUnavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from tessera.storage.engine import create_engine, timeout_arguments
+from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+
+T = TypeVar("T")
+
+POOL_SIZE = 8
+DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
+
+_READ, _WRITE, _ONE = "read", "write", "one"
+
+
+class _StaleConnection(Exception):
+    """The connection was found dead before anything of the call reached the server."""
+
+
+def async_url(url: str) -> str:
+    """The same database through psycopg's asynchronous dialect."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg_async://{rest}" if scheme.startswith("postgresql") else url
+
+
+class PostgresDatabase:
+    """Storage functions on the event loop over up to `size` asynchronous connections."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, size: int = POOL_SIZE, timeout: float = DEFAULT_TIMEOUT) -> None:
+        # The synchronous engine compiles statements and serves what runs outside a loop
+        # (migrations); serving goes through the asynchronous one.
+        self.engine = create_engine(url, timeout=timeout)
+        self._async_engine: AsyncEngine = create_async_engine(
+            async_url(url), poolclass=NullPool, connect_args=timeout_arguments(timeout)
+        )
+        self.size = size
+        self.timeout = timeout
+        self._errors = DatabaseErrors(psycopg)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[AsyncConnection] = []
+        self._slots = asyncio.Semaphore(size)
+        # Calls waiting for or holding a connection now (metrics: database pool use).
+        self.in_flight = 0
+
+    async def _bind(self) -> None:
+        """Connections belong to the loop that opened them. A new loop (the CLI runs one
+        per command, tests one per test) starts from none; the old ones are closed."""
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        stale, self._idle = self._idle, []
+        self._slots = asyncio.Semaphore(self.size)
+        self._loop = loop
+        await _close_all(stale)
+
+    async def _open(self) -> AsyncConnection:
+        try:
+            conn = await self._async_engine.connect()
+            return await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except Exception as error:  # the server cannot be reached at all
+            raise self._errors.translate(error)  # noqa: B904 (translate names the cause)
+
+    async def _attempt(self, mode: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        fresh = not self._idle
+        conn = self._idle.pop() if self._idle else await self._open()
+        started = mode != _WRITE  # a read changes nothing; a single statement is whole or nothing
+        try:
+            if mode != _WRITE:
+                result = await conn.run_sync(fn, *args)
+            else:
+                driver: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+                started = False
+                async with driver.transaction():
+                    started = True  # BEGIN went through: the write may reach COMMIT, never repeat it
+                    result = await conn.run_sync(fn, *args)
+        except asyncio.CancelledError:
+            await _discard(conn)  # interrupted mid-statement: its state is unknown
+            raise
+        except Exception as error:
+            translated = self._errors.translate(error)
+            if isinstance(translated, StorageUnavailable) and _broken(conn):
+                await _discard(conn)
+                if not fresh and (mode == _READ or not started):
+                    raise _StaleConnection from error
+            else:
+                self._idle.append(conn)
+            raise translated  # noqa: B904 (translate names the cause)
+        self._idle.append(conn)
+        return result
+
+    async def _call(self, mode: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if asyncio.get_running_loop() is not self._loop:
+            await self._bind()
+        self.in_flight += 1
+        try:
+            async with asyncio.timeout(self.timeout), self._slots:
+                try:
+                    return await self._attempt(mode, fn, args)
+                except _StaleConnection:
+                    return await self._attempt(mode, fn, args)  # once, on a fresh connection
+        except TimeoutError:
+            raise StorageUnavailable(f"the database did not answer within {self.timeout:g} s") from None
+        finally:
+            self.in_flight -= 1
+
+    def usage(self) -> tuple[int, int]:
+        """Calls waiting for or holding a connection, and the connections (metrics)."""
+        return self.in_flight, self.size
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._call(_READ, fn, args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._call(_WRITE, fn, args)
+
+    async def write_one(self, fn: Callable[..., T], *args: Any) -> T:
+        """A write of exactly one statement: no BEGIN and COMMIT around it."""
+        return await self._call(_ONE, fn, args)
+
+    async def aclose(self) -> None:
+        stale, self._idle = self._idle, []
+        await _close_all(stale)
+        self.engine.dispose()
+
+    def close(self) -> None:
+        """From synchronous code with no loop running (with one running, use aclose)."""
+        stale, self._idle = self._idle, []
+        if stale:
+            asyncio.run(_close_all(stale))
+        self.engine.dispose()
+
+
+def _driver(conn: AsyncConnection) -> Any:
+    sync = conn.sync_connection
+    return None if sync is None else sync.connection.driver_connection
+
+
+def _broken(conn: AsyncConnection) -> bool:
+    driver = _driver(conn)
+    return driver is None or bool(driver.closed or driver.broken)
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Throw a connection away: closed at once, never handed out again."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+
+
+async def _close_all(conns: list[AsyncConnection]) -> None:
+    for conn in conns:
+        with contextlib.suppress(Exception):
+            await conn.close()
