@@ -1,4 +1,5 @@
-"""Authorization codes: single use, enforced by a conditional UPDATE (RFC 6749 section 4.1.2)."""
+"""Authorization codes: single use, enforced by a conditional UPDATE (RFC 6749 section 4.1.2).
+On PostgreSQL a redemption is one statement (postgres_writes.REDEEM)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from tessera.model import AuthorizationCode
 from tessera.protocol.ports import NewCode, Redeemed, TokenRows
 from tessera.storage import tokens
 from tessera.storage.database import Database
+from tessera.storage.postgres_writes import REDEEM
 from tessera.storage.schema import authorization_codes as codes
+from tessera.storage.tokens import new_tokens
 
 _FIND = sa.select(codes).where(codes.c.digest == sa.bindparam("digest"))
 _CLAIM = (
@@ -84,4 +87,7 @@ class SqlCodeStore:
         return await self.db.read(find, digest)
 
     async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
-        return await self.db.write(redeem, code_id, now, tokens)
+        if self.db.dialect != "postgresql":
+            return await self.db.write(redeem, code_id, now, tokens)
+        row = await self.db.write_one(REDEEM, {**new_tokens(tokens), "code_id": code_id, "now": now})
+        return Redeemed(access_token_id=None if row is None else int(row[0]))

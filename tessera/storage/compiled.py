@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, bindparam
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import await_only
 
@@ -24,8 +24,7 @@ class Compiled:
         self.statement = statement
         self._forms: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
-    def _form(self, conn: Connection) -> tuple[str, tuple[str, ...] | None]:
-        dialect = conn.dialect
+    def _form(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
         form = self._forms.get(dialect.name)
         if form is None:
             compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
@@ -33,10 +32,14 @@ class Compiled:
             form = self._forms[dialect.name] = (str(compiled), order)
         return form
 
+    def bound(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """The SQL for the dialect and the parameters in the form its driver takes."""
+        sql, order = self._form(dialect)
+        return sql, params if order is None else [params[name] for name in order]
+
     def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
-        sql, order = self._form(conn)
         driver: Any = conn.connection.driver_connection
-        return driver.execute(sql, params if order is None else [params[name] for name in order])
+        return driver.execute(*self.bound(conn.dialect, params))
 
     def fetchone(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row as a tuple. The cursor is closed before returning: an open SQLite
@@ -44,9 +47,8 @@ class Compiled:
         if conn.dialect.is_async:
             # PostgreSQL on the event loop (postgres_loop.py): inside the greenlet of the
             # storage call, wait for psycopg's coroutine as SQLAlchemy's own statements do.
-            sql, order = self._form(conn)
             driver: Any = conn.connection.driver_connection
-            return await_only(_fetchone(driver, sql, params if order is None else [params[name] for name in order]))
+            return await_only(fetchone_async(driver, *self.bound(conn.dialect, params)))
         cursor = self._run(conn, params)
         try:
             row = cursor.fetchone()
@@ -57,12 +59,13 @@ class Compiled:
 
 class CompiledInsert:
     """An INSERT that answers the new row's id: through cursor.lastrowid on SQLite, where
-    RETURNING measured ~20 us more per row, and through RETURNING elsewhere."""
+    RETURNING measured ~20 us more per row, and through RETURNING elsewhere (`returning`,
+    which Database.insert_one can send on its own)."""
 
     def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
         values = table.insert().values({name: bindparam(name) for name in columns})
         self._plain = Compiled(values)
-        self._returning = Compiled(values.returning(table.c.id))
+        self.returning = Compiled(values.returning(table.c.id))
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> int:
         if conn.dialect.name == "sqlite":
@@ -71,12 +74,13 @@ class CompiledInsert:
                 return int(cursor.lastrowid)
             finally:
                 cursor.close()
-        row = self._returning.fetchone(conn, params)
+        row = self.returning.fetchone(conn, params)
         assert row is not None
         return int(row[0])
 
 
-async def _fetchone(driver: Any, sql: str, params: Any) -> tuple[Any, ...] | None:
-    cursor = await driver.execute(sql, params)
+async def fetchone_async(driver: Any, sql: str, params: Any) -> tuple[Any, ...] | None:
+    """On psycopg's asynchronous connection; prepared at once, as hot statements are."""
+    cursor = await driver.execute(sql, params, prepare=True)
     row = await cursor.fetchone()
     return None if row is None else tuple(row)

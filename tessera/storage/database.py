@@ -10,8 +10,8 @@ this kind of machine (docs/benchmarks.md): an fsync costs ~120 us, a cached Core
   instead of queueing for 32, with only the COMMIT off the loop thread.
 - PostgreSQL (production, many nodes): postgres_loop.PostgresDatabase. Storage functions
   run on the event loop over psycopg's asynchronous connections (through SQLAlchemy's
-  greenlet bridge), so a call costs its round trips and no thread hop; a write of one
-  statement (`write_one`) is sent without BEGIN and COMMIT. PostgreSQL itself groups the
+  greenlet bridge), so a call costs its round trips and no thread hop; a row inserted on
+  its own (`insert_one`) is sent without BEGIN and COMMIT. PostgreSQL itself groups the
   commits of concurrent transactions.
 
 Transaction control (BEGIN, SAVEPOINT, COMMIT) is issued on the driver connection, and
@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.engine import create_engine
 from tessera.storage.errors import StorageUnavailable
 from tessera.storage.postgres_loop import DEFAULT_TIMEOUT, PostgresDatabase
@@ -48,9 +49,18 @@ class Database(Protocol):
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T: ...
 
-    async def write_one(self, fn: Callable[..., T], *args: Any) -> T:
-        """A write whose function sends exactly one statement, atomic by itself, so that it
-        needs no transaction around it (PostgreSQL: one round trip instead of three)."""
+    async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """A read by a pre-compiled statement: its first row."""
+        ...
+
+    async def write_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """A write of one pre-compiled statement, atomic by itself, so that it needs no
+        transaction around it: its first row."""
+        ...
+
+    async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
+        """Insert one row, atomic by itself, so that it needs no transaction around it
+        (PostgreSQL: one round trip instead of three); the new row's id."""
         ...
 
     def usage(self) -> tuple[int, int]:

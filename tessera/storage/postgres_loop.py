@@ -9,8 +9,8 @@ GIL) was, and so was BEGIN and COMMIT, each a round trip of its own. Here the sy
 storage functions (`fn(conn, *args)`, shared with SQLite) run inside a greenlet through
 SQLAlchemy's asyncio bridge: each statement suspends the greenlet until psycopg's
 non-blocking connection has the answer, and the loop serves other requests meanwhile. A
-write of a single statement (`write_one`: a token of the client credentials grant) runs
-without BEGIN and COMMIT: one round trip, atomic by itself. Statements executed five times
+row inserted on its own (`insert_one`: the token of a client credentials grant) goes
+straight to the driver, without BEGIN and COMMIT: one round trip, atomic by itself. Statements executed five times
 on a connection are prepared by psycopg, so the hot ones are parsed and planned once.
 
 Faults (docs/reliability.md; INTERFACE.md section 9: requests answer 503 with Retry-After
@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async
 from tessera.storage.engine import create_engine, timeout_arguments
 from tessera.storage.errors import DatabaseErrors, StorageUnavailable
 
@@ -97,19 +98,18 @@ class PostgresDatabase:
         except Exception as error:  # the server cannot be reached at all
             raise self._errors.translate(error)  # noqa: B904 (translate names the cause)
 
-    async def _attempt(self, mode: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    async def _attempt(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         fresh = not self._idle
         conn = self._idle.pop() if self._idle else await self._open()
         started = mode != _WRITE  # a read changes nothing; a single statement is whole or nothing
         try:
             if mode != _WRITE:
-                result = await conn.run_sync(fn, *args)
+                result = await run(conn)
             else:
-                driver: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
                 started = False
-                async with driver.transaction():
+                async with _driver(conn).transaction():
                     started = True  # BEGIN went through: the write may reach COMMIT, never repeat it
-                    result = await conn.run_sync(fn, *args)
+                    result = await run(conn)
         except asyncio.CancelledError:
             await _discard(conn)  # interrupted mid-statement: its state is unknown
             raise
@@ -125,16 +125,16 @@ class PostgresDatabase:
         self._idle.append(conn)
         return result
 
-    async def _call(self, mode: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    async def _call(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         if asyncio.get_running_loop() is not self._loop:
             await self._bind()
         self.in_flight += 1
         try:
             async with asyncio.timeout(self.timeout), self._slots:
                 try:
-                    return await self._attempt(mode, fn, args)
+                    return await self._attempt(mode, run)
                 except _StaleConnection:
-                    return await self._attempt(mode, fn, args)  # once, on a fresh connection
+                    return await self._attempt(mode, run)  # once, on a fresh connection
         except TimeoutError:
             raise StorageUnavailable(f"the database did not answer within {self.timeout:g} s") from None
         finally:
@@ -145,14 +145,28 @@ class PostgresDatabase:
         return self.in_flight, self.size
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._call(_READ, fn, args)
+        return await self._call(_READ, lambda conn: conn.run_sync(fn, *args))
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._call(_WRITE, fn, args)
+        return await self._call(_WRITE, lambda conn: conn.run_sync(fn, *args))
 
-    async def write_one(self, fn: Callable[..., T], *args: Any) -> T:
-        """A write of exactly one statement: no BEGIN and COMMIT around it."""
-        return await self._call(_ONE, fn, args)
+    async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """A read by a pre-compiled statement, sent straight to the driver: its first row."""
+        sql, values = statement.bound(self.engine.dialect, params)
+        return await self._call(_READ, lambda conn: fetchone_async(_driver(conn), sql, values))
+
+    async def write_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """One pre-compiled statement, atomic by itself, sent straight to the driver: no
+        BEGIN and COMMIT, no greenlet. Its first row."""
+        sql, values = statement.bound(self.engine.dialect, params)
+        return await self._call(_ONE, lambda conn: fetchone_async(_driver(conn), sql, values))
+
+    async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
+        """One row by a pre-compiled INSERT, atomic by itself, sent straight to the driver:
+        no BEGIN and COMMIT, no greenlet. The new row's id."""
+        row = await self.write_one(statement.returning, params)
+        assert row is not None  # an INSERT ... RETURNING answers its row or raises
+        return int(row[0])
 
     async def aclose(self) -> None:
         stale, self._idle = self._idle, []

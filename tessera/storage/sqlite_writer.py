@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.engine import autocommit, create_engine
 from tessera.storage.errors import DatabaseErrors, StorageUnavailable
 from tessera.storage.sqlite_batch import (
@@ -155,9 +156,15 @@ class SQLiteDatabase:
         self._checkpoint = NO_CHECKPOINT
         self._loop = loop
 
-    async def write_one(self, fn: Callable[..., T], *args: Any) -> T:
-        """A write of one statement; on SQLite it joins the batch like any other."""
-        return await self.write(fn, *args)
+    async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        return await self.read(statement.fetchone, params)
+
+    async def write_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        return await self.write(statement.fetchone, params)
+
+    async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
+        """One row by a pre-compiled INSERT; on SQLite it joins the batch like any write."""
+        return await self.write(statement.execute, params)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()

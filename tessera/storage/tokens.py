@@ -20,42 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AccessToken, AuditEntry, RefreshToken
-from tessera.protocol.ports import AlreadyUsed, RevokedMeanwhile, Rotated, Rotation, TokenRows
+from tessera.protocol.ports import AlreadyUsed, NewAccessToken, RevokedMeanwhile, Rotated, Rotation, TokenRows
 from tessera.storage import audit as audit_log
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
 from tessera.storage.ids import storable
+from tessera.storage.postgres_writes import ACCESS_INSERTED, REFRESH_INSERTED, ROTATE
 from tessera.storage.schema import access_tokens, refresh_tokens
 
 T = TypeVar("T")
-
-_ACCESS_INSERTED = (
-    "digest",
-    "token_prefix",
-    "account_id",
-    "client_id",
-    "user_id",
-    "scopes",
-    "family",
-    "created_at",
-    "expires_at",
-    "audience",
-    "jkt",
-)
-_REFRESH_INSERTED = (
-    "digest",
-    "account_id",
-    "client_id",
-    "user_id",
-    "access_token_id",
-    "scopes",
-    "family",
-    "created_at",
-    "expires_at",
-    "audience",
-    "jkt",
-)
 
 _ACCESS_COLUMNS = (
     access_tokens.c.id,
@@ -76,8 +50,8 @@ _ACCESS_COLUMNS = (
 _FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
 _FIND_REFRESH = sa.select(refresh_tokens).where(refresh_tokens.c.digest == sa.bindparam("digest"))
 # Every grant writes one: see compiled.py.
-_INSERT_ACCESS = CompiledInsert(access_tokens, _ACCESS_INSERTED)
-_INSERT_REFRESH = CompiledInsert(refresh_tokens, _REFRESH_INSERTED)
+_INSERT_ACCESS = CompiledInsert(access_tokens, ACCESS_INSERTED)
+_INSERT_REFRESH = CompiledInsert(refresh_tokens, (*REFRESH_INSERTED, "access_token_id"))
 
 
 def _access(row: Any) -> AccessToken:
@@ -107,42 +81,54 @@ def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
     )
 
 
+def _access_row(a: NewAccessToken) -> dict[str, Any]:
+    return {
+        "digest": a.digest,
+        "token_prefix": a.token_prefix,
+        "account_id": a.account_id,
+        "client_id": a.client_id,
+        "user_id": a.user_id,
+        "scopes": " ".join(a.scopes),
+        "family": a.family,
+        "created_at": a.created_at,
+        "expires_at": a.expires_at,
+        "audience": " ".join(a.audience),
+        "jkt": a.jkt,
+    }
+
+
+def _refresh_row(tokens: TokenRows) -> dict[str, Any]:
+    """The refresh token's columns but access_token_id, which is the access token's new id."""
+    a, r = tokens.access, tokens.refresh
+    assert r is not None
+    return {
+        "digest": r.digest,
+        "account_id": a.account_id,
+        "client_id": a.client_id,
+        "user_id": a.user_id,
+        "scopes": " ".join(a.scopes if r.scopes is None else r.scopes),
+        "family": a.family,
+        "created_at": a.created_at,
+        "expires_at": r.expires_at,
+        "audience": " ".join(a.audience if r.audience is None else r.audience),
+        "jkt": r.jkt,
+    }
+
+
+def new_tokens(tokens: TokenRows) -> dict[str, Any]:
+    """The parameters of postgres_writes' statements for the tokens they insert."""
+    params = {f"a_{name}": value for name, value in _access_row(tokens.access).items()}
+    if tokens.refresh is None:
+        params.update({f"r_{name}": None for name in REFRESH_INSERTED}, with_refresh=False)
+    else:
+        params.update({f"r_{name}": value for name, value in _refresh_row(tokens).items()}, with_refresh=True)
+    return params
+
+
 def insert(conn: Connection, tokens: TokenRows) -> int:
-    a = tokens.access
-    scopes = " ".join(a.scopes)
-    access_id: int = _INSERT_ACCESS.execute(
-        conn,
-        {
-            "digest": a.digest,
-            "token_prefix": a.token_prefix,
-            "account_id": a.account_id,
-            "client_id": a.client_id,
-            "user_id": a.user_id,
-            "scopes": scopes,
-            "family": a.family,
-            "created_at": a.created_at,
-            "expires_at": a.expires_at,
-            "audience": " ".join(a.audience),
-            "jkt": a.jkt,
-        },
-    )
+    access_id: int = _INSERT_ACCESS.execute(conn, _access_row(tokens.access))
     if tokens.refresh is not None:
-        _INSERT_REFRESH.execute(
-            conn,
-            {
-                "digest": tokens.refresh.digest,
-                "account_id": a.account_id,
-                "client_id": a.client_id,
-                "user_id": a.user_id,
-                "access_token_id": access_id,
-                "scopes": scopes if tokens.refresh.scopes is None else " ".join(tokens.refresh.scopes),
-                "family": a.family,
-                "created_at": a.created_at,
-                "expires_at": tokens.refresh.expires_at,
-                "audience": " ".join(a.audience if tokens.refresh.audience is None else tokens.refresh.audience),
-                "jkt": tokens.refresh.jkt,
-            },
-        )
+        _INSERT_REFRESH.execute(conn, {**_refresh_row(tokens), "access_token_id": access_id})
     return access_id
 
 
@@ -303,7 +289,8 @@ def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: floa
 def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
     """Claim the refresh token with one conditional UPDATE, so that of concurrent uses
     exactly one wins; report a token already used, or revoked since the caller read it.
-    What a reuse means is the grant's. The new tokens are of the claimed token's family."""
+    What a reuse means is the grant's. The new tokens are of the claimed token's family.
+    (PostgreSQL runs the same as one statement: postgres_writes.ROTATE.)"""
     _lock_family(conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id)
     claimed = conn.execute(
         refresh_tokens.update()
@@ -314,17 +301,35 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
         .returning(refresh_tokens.c.access_token_id)
     ).first()
     if claimed is None:
-        row = conn.execute(
-            sa.select(refresh_tokens.c.used_at, refresh_tokens.c.family).where(refresh_tokens.c.id == refresh_id)
-        ).first()
-        if row is None:  # deleted since the caller read it, with its client
-            return RevokedMeanwhile(family=tokens.access.family)
-        if row.used_at is None:
-            return RevokedMeanwhile(family=row.family)
-        return AlreadyUsed(used_at=row.used_at, family=row.family)
+        return not_claimed(conn, refresh_id, tokens.access.family)
     if claimed.access_token_id is not None:
         revoke_access(conn, claimed.access_token_id, now)
     return Rotated(access_token_id=insert(conn, tokens))
+
+
+def not_claimed(conn: Connection, refresh_id: int, family: str) -> Rotation:
+    """Why a refresh token could not be claimed: used already, or revoked (or deleted)."""
+    row = conn.execute(
+        sa.select(refresh_tokens.c.used_at, refresh_tokens.c.family).where(refresh_tokens.c.id == refresh_id)
+    ).first()
+    if row is None:  # deleted since the caller read it, with its client
+        return RevokedMeanwhile(family=family)
+    if row.used_at is None:
+        return RevokedMeanwhile(family=row.family)
+    return AlreadyUsed(used_at=row.used_at, family=row.family)
+
+
+def _rotate_params(refresh_id: int, now: float, tokens: TokenRows) -> dict[str, Any]:
+    a = tokens.access
+    return {
+        **new_tokens(tokens),
+        "refresh_id": refresh_id,
+        "now": now,
+        "family": a.family,
+        # The keys of _lock_family's locks; -1 (no id has it) when there is no user.
+        "user_key": -1 if a.user_id is None else a.user_id % 2_147_483_647,
+        "client_key": a.client_id % 2_147_483_647,
+    }
 
 
 # Half the bound above: the rest is room for a revocation's commit to become visible.
@@ -351,7 +356,7 @@ class SqlTokenStore:
     async def issue(self, tokens: TokenRows) -> int:
         # A new token changes nothing remembered. Alone, an access token is one INSERT.
         if tokens.refresh is None:
-            return await self.db.write_one(insert, tokens)
+            return await self.db.insert_one(_INSERT_ACCESS, _access_row(tokens.access))
         return await self.db.write(insert, tokens)
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
@@ -362,7 +367,15 @@ class SqlTokenStore:
 
     async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
         # A claim revokes the access token the refresh token came with.
-        return await self._change(rotate, refresh_id, now, tokens)
+        if self.db.dialect != "postgresql":
+            return await self._change(rotate, refresh_id, now, tokens)
+        try:
+            row = await self.db.write_one(ROTATE, _rotate_params(refresh_id, now, tokens))
+        finally:
+            self.forget()
+        if row is None:
+            return await self.db.read(not_claimed, refresh_id, tokens.access.family)
+        return Rotated(access_token_id=int(row[0]))
 
     async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
         fn = revoke_family if audit is None else audit_log.audited(revoke_family, _if_revoked(audit))
