@@ -47,6 +47,14 @@ class Compiled:
         finally:
             cursor.close()
 
+    def rowcount(self, conn: Connection, params: dict[str, Any]) -> int:
+        """The number of rows an UPDATE or DELETE changed."""
+        cursor = self._run(conn, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
 
 class CompiledInsert:
     """An INSERT that answers the new row's id: through cursor.lastrowid on SQLite, where
