@@ -11,7 +11,8 @@ Its in-memory store is an LRU (two generations of STORE_SIZE entries: an entry s
 least STORE_SIZE insertions after its last use). The peer is started with STORE_SIZE
 above what one mint and one run insert (a credential and its grant take three entries,
 redeeming it at most seven more), so nothing minted is evicted before its run uses it: an
-evicted code would be answered invalid_grant and count as an error.
+evicted code would be answered invalid_grant and count as an error. Each mint empties the
+store first, so the peer's heap holds one run's credentials, never what earlier runs left.
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ WEB = {**_FORM, "Authorization": basic("bench-web", "bench-web-secret")}
 
 
 def per_run(seconds: float) -> int:
-    return int(MAX_RATE * max(seconds, WARM_UP)) + 1000
+    return int(MAX_RATE * seconds) + 1000
 
 
 def store_size(seconds: float) -> int:
-    return ENTRIES_PER_CREDENTIAL * per_run(seconds)
+    return ENTRIES_PER_CREDENTIAL * per_run(max(seconds, WARM_UP))
 
 
 def scenarios(folder: Path) -> list[Scenario]:
@@ -111,7 +112,7 @@ def _warm_up(scenario: Scenario, running: servers.PeerRunning, seconds: float) -
     """Unmeasured, so V8 has compiled each flow's path before it is measured."""
     kind = {"authorization_code": "code", "refresh_token": "refresh"}.get(scenario.name)
     if kind is not None and scenario.credentials is not None:
-        path = mint(running, kind, per_run(seconds), scenario.credentials.with_suffix(".warm.txt"))
+        path = mint(running, kind, per_run(min(seconds, WARM_UP)), scenario.credentials.with_suffix(".warm.txt"))
         scenario = replace(scenario, credentials=path)
     warm_up(scenario, running, seconds)
 
