@@ -173,16 +173,17 @@ async def _app(with_metrics: bool = False) -> Made:
 def _mint(made: Made, count: int) -> tuple[list[bytes], list[bytes]]:
     """Request bodies redeeming `count` codes and `count` refresh tokens, minted straight
     into the tables as `make bench` does (bench/seed.py)."""
-    folder = Path(tempfile.mkdtemp(prefix="tessera-inprocess-"))
-    redirect = seed.mint_codes(made.url, made.web, count, folder / "codes.txt")
-    seed.mint_tokens(made.url, made.web, count, refresh_path=folder / "refresh.txt")
-    codes = [
-        f"grant_type=authorization_code&code={c}&code_verifier={v}&redirect_uri={redirect}".encode()
-        for c, v in (line.split() for line in (folder / "codes.txt").read_text().splitlines())
-    ]
-    refresh = [
-        f"grant_type=refresh_token&refresh_token={t}".encode() for t in (folder / "refresh.txt").read_text().split()
-    ]
+    with tempfile.TemporaryDirectory(prefix="tessera-inprocess-") as name:
+        folder = Path(name)
+        redirect = seed.mint_codes(made.url, made.web, count, folder / "codes.txt")
+        seed.mint_tokens(made.url, made.web, count, refresh_path=folder / "refresh.txt")
+        codes = [
+            f"grant_type=authorization_code&code={c}&code_verifier={v}&redirect_uri={redirect}".encode()
+            for c, v in (line.split() for line in (folder / "codes.txt").read_text().splitlines())
+        ]
+        refresh = [
+            f"grant_type=refresh_token&refresh_token={t}".encode() for t in (folder / "refresh.txt").read_text().split()
+        ]
     return codes, refresh
 
 
