@@ -139,7 +139,7 @@ def peer(log: Path, *, store_size: int = 1000) -> Iterator[PeerRunning]:
         "STORE_SIZE": str(store_size),
         "NODE_ENV": "production",
     }
-    command = ["taskset", "-c", "0", "node", str(PEER / "server.mjs")]
+    command = ["taskset", "-c", "0", "node", "--expose-gc", str(PEER / "server.mjs")]
     base = f"http://127.0.0.1:{port}"
     with _process(command, env, log, f"{base}/.well-known/openid-configuration", f"127.0.0.1:{port}", base) as running:
         yield PeerRunning(pid=running.pid, base=running.base, host=running.host, mint=f"http://127.0.0.1:{mint_port}")
