@@ -31,6 +31,13 @@ $(RP)/node_modules/.installed: $(RP)/package.json $(RP)/package-lock.json
 	npm ci --prefix $(RP) --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The benchmark's peer, node-oidc-provider 9 (bench/peer; node_modules is ignored);
+# `make test` runs it briefly (tests/bench/test_peer_smoke.py).
+PEER := bench/peer
+$(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
+	npm ci --prefix $(PEER) --no-audit --no-fund
+	touch $@
+
 setup: $(VENV)/.synced
 
 services:
@@ -42,7 +49,7 @@ test-packages:
 demo: setup
 	$(BIN)/tessera demo
 
-test: setup services test-packages $(RP)/node_modules/.installed
+test: setup services test-packages $(RP)/node_modules/.installed $(PEER)/node_modules/.installed
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup
@@ -56,12 +63,6 @@ lint: setup
 # endpoint and engine, default 110; FUZZ_SEED): per endpoint the cases and the 5xx seen.
 fuzz: setup services
 	scripts/fuzz $(BIN)/python
-
-# The benchmark's peer, node-oidc-provider 9 (bench/peer; node_modules is ignored).
-PEER := bench/peer
-$(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
-	npm ci --prefix $(PEER) --no-audit --no-fund
-	touch $@
 
 # Everything, scale experiments included (1M and 10M live tokens, the purge of 1M expired
 # ones while serving). On 2-core machines of this kind the whole target took 17 to 30

@@ -18,12 +18,14 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import ECKey
 
-from bench import dpop
+from bench import dpop, seed
 from tessera import gc_tuning
 from tessera.app import create_app
 from tessera.management import accounts, clients, users
@@ -127,8 +129,21 @@ async def dpop_vs_bearer(app: Any, host: tuple[bytes, bytes], basic: Any, form: 
     return {"bearer_cpu_us": round(bearer_us, 1), "dpop_cpu_us": round(dpop_us, 1), "dpop_vs_bearer_cpu": ratio}
 
 
-async def _app(with_metrics: bool = False) -> tuple[Any, Any, str]:
-    """A fresh SQLite database with account acme, its admin and a client_credentials client m."""
+@dataclass(frozen=True)
+class Made:
+    """What _app created: the app, its database and URL, the secret of client_credentials
+    client m, and the ids bench.seed mints codes and refresh tokens for (client web)."""
+
+    app: Any
+    db: Any
+    url: str
+    secret: str
+    web: seed.Seeded
+
+
+async def _app(with_metrics: bool = False) -> Made:
+    """A fresh SQLite database with account acme, its admin, a client_credentials client m
+    and a confidential client web for codes and refresh tokens."""
     folder = tempfile.mkdtemp(prefix="tessera-inprocess-")
     url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
     migrate.upgrade(url)
@@ -136,32 +151,72 @@ async def _app(with_metrics: bool = False) -> tuple[Any, Any, str]:
     stores = Stores.over(db)
     now = time.time()
     account = await accounts.create(stores, "acme", "Acme", now)
-    await users.create(stores, account, "admin@example.com", "a long password", "admin", "Admin", now)
+    admin = await users.create(stores, account, "admin@example.com", "a long password", "admin", "Admin", now)
     _machine, secret = await clients.create(
         stores,
         clients.ClientSpec(name="m", identifier="m", account=account, grant_types=("client_credentials",)),
         now,
     )
-    assert secret is not None
+    web, web_secret = await clients.create(
+        stores,
+        clients.ClientSpec(name="web", identifier="web", account=account, redirect_uris=(seed.REDIRECT_URI,)),
+        now,
+    )
+    assert secret is not None and web_secret is not None
     settings = Settings(database_url=url, secret_key="k" * 40, access_log=False, purge_interval=0, metrics=with_metrics)
     app = create_app(settings, db=db)
     gc_tuning.tune_for_serving()  # as the server's lifespan does; the default GC dominates otherwise
-    return app, db, secret
+    ids = seed.Seeded(account.id, admin.id, ("m", secret), ("web", web_secret), web.id, ("m", secret), ("m", secret))
+    return Made(app, db, url, secret, ids)
+
+
+def _mint(made: Made, count: int) -> tuple[list[bytes], list[bytes]]:
+    """Request bodies redeeming `count` codes and `count` refresh tokens, minted straight
+    into the tables as `make bench` does (bench/seed.py)."""
+    with tempfile.TemporaryDirectory(prefix="tessera-inprocess-") as name:
+        folder = Path(name)
+        redirect = seed.mint_codes(made.url, made.web, count, folder / "codes.txt")
+        seed.mint_tokens(made.url, made.web, count, refresh_path=folder / "refresh.txt")
+        codes = [
+            f"grant_type=authorization_code&code={c}&code_verifier={v}&redirect_uri={redirect}".encode()
+            for c, v in (line.split() for line in (folder / "codes.txt").read_text().splitlines())
+        ]
+        refresh = [
+            f"grant_type=refresh_token&refresh_token={t}".encode() for t in (folder / "refresh.txt").read_text().split()
+        ]
+    return codes, refresh
+
+
+async def single_use(made: Made, host: Any, form: Any, total: int) -> None:
+    """POST /oauth/tokens redeeming a code (PKCE verified), then rotating a refresh token,
+    one credential per request."""
+    warm = 200
+    codes, refresh = _mint(made, total + warm)
+    basic = (b"authorization", b"Basic " + base64.b64encode(":".join(made.web.web).encode()))
+    for name, bodies in (("POST /oauth/tokens (code)", codes), ("POST /oauth/tokens (refresh)", refresh)):
+        await _measure(name, total, _redeeming(made.app, [host, basic, form], iter(bodies)), warm)
+
+
+def _redeeming(app: Any, headers: list[tuple[bytes, bytes]], bodies: Iterator[bytes]) -> Callable[[], Awaitable[int]]:
+    return lambda: _call(app, "POST", "/oauth/tokens", headers, next(bodies))
 
 
 async def run_dpop(total: int) -> dict[str, float]:
     """For `make bench` (bench/run.py): the DPoP / bearer figures on a fresh database."""
-    app, db, secret = await _app()
+    made = await _app()
     host = (b"host", b"acme.localhost:8000")
-    basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{secret}".encode()))
+    basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{made.secret}".encode()))
     try:
-        return await dpop_vs_bearer(app, host, basic, (b"content-type", b"application/x-www-form-urlencoded"), total)
+        return await dpop_vs_bearer(
+            made.app, host, basic, (b"content-type", b"application/x-www-form-urlencoded"), total
+        )
     finally:
-        await db.aclose()
+        await made.db.aclose()
 
 
 async def main(total: int, with_metrics: bool = False) -> None:
-    app, db, secret = await _app(with_metrics)
+    made = await _app(with_metrics)
+    app, db, secret = made.app, made.db, made.secret
     host = (b"host", b"acme.localhost:8000")
     basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{secret}".encode()))
     form = (b"content-type", b"application/x-www-form-urlencoded")
@@ -170,6 +225,7 @@ async def main(total: int, with_metrics: bool = False) -> None:
     await _measure(
         "POST /oauth/tokens (cc)", total, lambda: _call(app, "POST", "/oauth/tokens", [host, basic, form], body)
     )
+    await single_use(made, host, form, total)
     token = await _token(app, host, basic, form, body)
     bearer = (b"authorization", b"Bearer " + token.encode())
     await _measure("GET /api/v2/users/me", total, lambda: _call(app, "GET", "/api/v2/users/me", [host, bearer], b""))

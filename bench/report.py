@@ -11,14 +11,29 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 TARGETS = (
-    ("client_credentials tokens/s / oidc-provider's", "cc_vs_peer", ">=", 1.0),
-    ("introspections/s / oidc-provider's", "introspection_vs_peer", ">=", 1.0),
+    ("SQLite: client_credentials tokens/s / oidc-provider 9's", "cc_vs_peer", ">=", 1.5),
+    ("SQLite: authorization_code redemptions/s / oidc-provider 9's", "code_vs_peer", ">=", 1.0),
+    ("SQLite: refresh_token rotations/s / oidc-provider 9's", "refresh_vs_peer", ">=", 1.0),
+    ("SQLite: introspections/s / oidc-provider 9's", "introspection_vs_peer", ">=", 1.0),
     ("/api/v2/users/me requests/s / same-stack hello world", "users_me_vs_baseline", ">=", 0.5),
     ("token p99 / p50 at 32 connections", "cc_p99_over_p50", "<=", 2.0),
     ("RSS of one worker after the run (MB)", "rss_mb", "<=", 150.0),
     ("errors", "errors", "<=", 0),
     ("DPoP-bound /api/v2/users/me CPU per request / bearer's", "dpop_vs_bearer_cpu", "<=", 2.5),
+    # PostgreSQL with one worker, against the peer and against SQLite measured in the same run.
+    ("PostgreSQL, 1 worker: client_credentials tokens/s / oidc-provider 9's", "pg_cc_vs_peer", ">=", 1.0),
+    ("PostgreSQL, 1 worker: client_credentials tokens/s / SQLite's", "pg_cc_vs_sqlite", ">=", 0.8),
+    ("PostgreSQL, 1 worker: refresh_token rotations/s / SQLite's", "pg_refresh_vs_sqlite", ">=", 0.8),
+    ("PostgreSQL, 1 worker: authorization_code redemptions/s / SQLite's", "pg_code_vs_sqlite", ">=", 0.8),
+    ("PostgreSQL, 1 worker: server CPU per client_credentials token / SQLite's", "pg_cc_cpu_vs_sqlite", "<=", 1.3),
 )
+# Tessera's scenario name for each peer ratio above.
+VS_PEER = {
+    "cc_vs_peer": "client_credentials",
+    "code_vs_peer": "authorization_code",
+    "refresh_vs_peer": "refresh_token",
+    "introspection_vs_peer": "introspection",
+}
 
 
 def _div(a: float, b: float) -> float | None:
@@ -26,8 +41,11 @@ def _div(a: float, b: float) -> float | None:
 
 
 def _errors(results: dict[str, Any]) -> int:
-    """Errors of every Tessera measurement: the configurations, the scale runs, sign-ins."""
+    """Errors of every measurement: Tessera's configurations, the scale runs, sign-ins, and
+    the peer's (a ratio against a peer that failed requests would mean nothing)."""
     figures = [f for c in results["configs"].values() for f in c["scenarios"].values()]
+    if results.get("peer"):
+        figures += list(results["peer"]["scenarios"].values())
     scale = results.get("scale")
     if scale:
         sizes = [*scale["live"]["sizes"], scale["live"]["empty_again"]]
@@ -63,8 +81,29 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
         )
     peer = results.get("peer")
     if peer:
-        out["cc_vs_peer"] = _div(figures["client_credentials"]["rps"], peer["scenarios"]["client_credentials"]["rps"])
-        out["introspection_vs_peer"] = _div(figures["introspection"]["rps"], peer["scenarios"]["introspection"]["rps"])
+        for key, name in VS_PEER.items():
+            if name in peer["scenarios"]:
+                out[key] = _div(figures[name]["rps"], peer["scenarios"][name]["rps"])
+    return out | _postgresql(results)
+
+
+def _postgresql(results: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL with one worker against the peer and against SQLite, from the same run."""
+    pg = results["configs"].get("postgresql", {}).get("scenarios")
+    if not pg:
+        return {}
+    sqlite = results["configs"].get("sqlite", {}).get("scenarios")
+    peer = results.get("peer")
+    out: dict[str, Any] = {}
+    if peer:
+        out["pg_cc_vs_peer"] = _div(pg["client_credentials"]["rps"], peer["scenarios"]["client_credentials"]["rps"])
+    if sqlite:
+        out["pg_cc_vs_sqlite"] = _div(pg["client_credentials"]["rps"], sqlite["client_credentials"]["rps"])
+        out["pg_refresh_vs_sqlite"] = _div(pg["refresh_token"]["rps"], sqlite["refresh_token"]["rps"])
+        out["pg_code_vs_sqlite"] = _div(pg["authorization_code"]["rps"], sqlite["authorization_code"]["rps"])
+        out["pg_cc_cpu_vs_sqlite"] = _div(
+            pg["client_credentials"]["cpu_us_per_request"], sqlite["client_credentials"]["cpu_us_per_request"]
+        )
     return out
 
 
@@ -102,7 +141,7 @@ def render(results: dict[str, Any]) -> str:
         f"{results['runs']} runs of {results['seconds_per_run']:.0f} s per scenario, {results['connections']} connections, "
         "server on CPU 0, wrk on CPU 1.",
         "",
-        "### Targets (SQLite, one worker)",
+        "### Targets (SQLite with one worker unless the figure says otherwise)",
         "",
         "| figure | target | measured | |",
         "|---|---|---|---|",

@@ -5,7 +5,7 @@ it seeds a fresh database, starts Tessera pinned to CPU 0, drives it from CPU 1 
 (32 connections) and measures each scenario twice: client_credentials tokens,
 authorization code redemption (codes minted in bulk beforehand), refresh with rotation,
 introspection, GET /api/v2/users/me, and GET /healthz, the same-stack baseline. It then
-measures node-oidc-provider 9 the same way (bench/peer). Non-2xx answers and wrong bodies
+measures node-oidc-provider 9 the same way on its four token flows (bench/oidc_provider.py). Non-2xx answers and wrong bodies
 count as errors. Results go to bench/results/latest.json and into docs/benchmarks.md.
 
 With --scale it also runs the scale experiments (bench/scale.py: 1M and 10M live tokens,
@@ -36,11 +36,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from joserfc.jwk import ECKey
 
-from bench import dpop, passwords, report, scale, seed, servers
+from bench import dpop, oidc_provider, passwords, report, scale, seed, servers
 from bench.common import (
     FORM,
     HOST,
@@ -190,43 +189,6 @@ def _sign_proofs(base: str, seeded: seed.Seeded, path: Path, count: int) -> None
     dpop.write_credentials(path, token, dpop.proofs(key, issuer + dpop.ME, token, count))
 
 
-def bench_peer(seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="tessera-bench-peer-") as name:
-        return _bench_peer(Path(name), seconds, log)
-
-
-def _bench_peer(folder: Path, seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
-    form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic("bench", "bench-secret")}
-    client_credentials = Scenario(
-        "client_credentials",
-        "POST",
-        "/token",
-        form,
-        body="grant_type=client_credentials&scope=read",
-        expect_body='"access_token"',
-    )
-    figures = {}
-    with servers.peer(folder / "peer.log") as running:
-        warm_up(client_credentials, running, seconds)
-        figures["client_credentials"] = asdict(
-            Figure.of("client_credentials", _measure(client_credentials, running, seconds))
-        )
-        # Only now: the peer's in-memory store is an LRU of 1,000 entries, so a token
-        # minted before the run above would have been evicted (and introspect inactive).
-        token = httpx.post(
-            f"{running.base}/token", headers=form, content="grant_type=client_credentials&scope=read"
-        ).json()["access_token"]
-        introspection = Scenario(
-            "introspection", "POST", "/token/introspection", form, body=f"token={token}", expect_body='"active":true'
-        )
-        figures["introspection"] = asdict(Figure.of("introspection", _measure(introspection, running, seconds)))
-        for name, figure in figures.items():
-            log(f"  peer {name:20} {figure['rps']:9.1f}/s p99 {figure['p99_ms']:.2f} ms errors {figure['errors']}")
-        rss = servers.rss_mb(running.pid)
-    version = json.loads((servers.PEER / "node_modules" / "oidc-provider" / "package.json").read_text())["version"]
-    return {"name": f"oidc-provider {version}", "scenarios": figures, "rss_mb": round(rss, 1)}
-
-
 def _machine() -> dict[str, Any]:
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     load = Path("/proc/loadavg").read_text().split()[:3]
@@ -279,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log)
     if not args.no_peer:
         log("peer:")
-        results["peer"] = bench_peer(args.seconds, log)
+        results["peer"] = oidc_provider.bench(args.seconds, log)
     if not args.no_passwords:
         results["passwords"] = passwords.run_all(args.seconds, log, runs=1 if args.smoke else RUNS)
     if args.scale:

@@ -122,11 +122,24 @@ def tessera(
         yield running
 
 
+@dataclass
+class PeerRunning(Running):
+    mint: str  # the peer's private listener that mints codes and refresh tokens
+
+
 @contextmanager
-def peer(log: Path) -> Iterator[Running]:
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "NODE_ENV": "production"}
-    command = ["taskset", "-c", "0", "node", str(PEER / "server.mjs")]
+def peer(log: Path, *, store_size: int = 1000) -> Iterator[PeerRunning]:
+    """node-oidc-provider (bench/peer/server.mjs) pinned to CPU 0; `store_size`: its in-memory
+    LRU's size (bench/oidc_provider.py says how the benchmark chooses it)."""
+    port, mint_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "MINT_PORT": str(mint_port),
+        "STORE_SIZE": str(store_size),
+        "NODE_ENV": "production",
+    }
+    command = ["taskset", "-c", "0", "node", "--expose-gc", str(PEER / "server.mjs")]
     base = f"http://127.0.0.1:{port}"
     with _process(command, env, log, f"{base}/.well-known/openid-configuration", f"127.0.0.1:{port}", base) as running:
-        yield running
+        yield PeerRunning(pid=running.pid, base=running.base, host=running.host, mint=f"http://127.0.0.1:{mint_port}")

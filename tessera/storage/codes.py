@@ -3,19 +3,39 @@ On PostgreSQL a redemption is one statement (postgres_writes.REDEEM)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from tessera.model import AuthorizationCode
 from tessera.protocol.ports import NewCode, Redeemed, TokenRows
 from tessera.storage import tokens
+from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.postgres_writes import REDEEM
 from tessera.storage.schema import authorization_codes as codes
 from tessera.storage.tokens import new_tokens
 
-_FIND = sa.select(codes).where(codes.c.digest == sa.bindparam("digest"))
-_CLAIM = (
+_COLUMNS = (
+    codes.c.id,
+    codes.c.account_id,
+    codes.c.client_id,
+    codes.c.user_id,
+    codes.c.redirect_uri,
+    codes.c.scopes,
+    codes.c.code_challenge,
+    codes.c.nonce,
+    codes.c.family,
+    codes.c.auth_time,
+    codes.c.created_at,
+    codes.c.expires_at,
+    codes.c.used_at,
+    codes.c.audience,
+)
+# Every code redemption runs both: see compiled.py.
+_FIND = Compiled(sa.select(*_COLUMNS).where(codes.c.digest == sa.bindparam("digest")))
+_CLAIM = Compiled(
     codes.update()
     .where(codes.c.id == sa.bindparam("code_id"), codes.c.used_at.is_(None))
     .values(used_at=sa.bindparam("now"))
@@ -23,23 +43,12 @@ _CLAIM = (
 )
 
 
-def _code(row: Row) -> AuthorizationCode:  # type: ignore[type-arg]
+def _code(row: Any) -> AuthorizationCode:
+    """From a row of _COLUMNS, by position."""
     return AuthorizationCode(
-        id=row.id,
-        account_id=row.account_id,
-        client_id=row.client_id,
-        user_id=row.user_id,
-        redirect_uri=row.redirect_uri,
-        scopes=tuple(row.scopes.split()),
-        code_challenge=row.code_challenge,
-        nonce=row.nonce,
-        family=row.family,
-        auth_time=row.auth_time,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-        audience=tuple(row.audience.split()),
-    )
+        row[0], row[1], row[2], row[3], row[4], tuple(row[5].split()), row[6], row[7], row[8], row[9], row[10],
+        row[11], row[12], tuple(row[13].split()),
+    )  # fmt: skip
 
 
 def insert(conn: Connection, new: NewCode) -> int:
@@ -66,12 +75,12 @@ def insert(conn: Connection, new: NewCode) -> int:
 
 
 def find(conn: Connection, digest: bytes) -> AuthorizationCode | None:
-    row = conn.execute(_FIND, {"digest": digest}).first()
+    row = _FIND.fetchone(conn, {"digest": digest})
     return None if row is None else _code(row)
 
 
 def redeem(conn: Connection, code_id: int, now: float, issued: TokenRows) -> Redeemed:
-    if conn.execute(_CLAIM, {"code_id": code_id, "now": now}).first() is None:
+    if _CLAIM.fetchone(conn, {"code_id": code_id, "now": now}) is None:
         return Redeemed(access_token_id=None)  # another redemption won
     return Redeemed(access_token_id=tokens.insert(conn, issued))
 

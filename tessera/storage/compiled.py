@@ -56,6 +56,17 @@ class Compiled:
         finally:
             cursor.close()
 
+    def rowcount(self, conn: Connection, params: dict[str, Any]) -> int:
+        """The number of rows an UPDATE or DELETE changed."""
+        if conn.dialect.is_async:  # see fetchone
+            driver: Any = conn.connection.driver_connection
+            return int(await_only(rowcount_async(driver, *self.bound(conn.dialect, params))))
+        cursor = self._run(conn, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
 
 class CompiledInsert:
     """An INSERT that answers the new row's id: through cursor.lastrowid on SQLite, where
@@ -84,3 +95,8 @@ async def fetchone_async(driver: Any, sql: str, params: Any) -> tuple[Any, ...] 
     cursor = await driver.execute(sql, params, prepare=True)
     row = await cursor.fetchone()
     return None if row is None else tuple(row)
+
+
+async def rowcount_async(driver: Any, sql: str, params: Any) -> int:
+    cursor = await driver.execute(sql, params, prepare=True)
+    return int(cursor.rowcount)

@@ -22,6 +22,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Temporary files in memory: above all the sub-journal, where SQLite keeps the old
+    # content of each page a write batch's SAVEPOINT modifies again (sqlite_writer.py).
+    # It spills to a temporary file past 64 KiB, which a batch of code redemptions or
+    # refresh rotations passed: a file opened and closed per batch and ~25 pwrite calls
+    # per request. It only serves ROLLBACK TO within the open transaction, never recovery,
+    # so durability is the WAL's alone either way; a batch's pages are at most a few MB.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from tessera.model import AccessToken, AuditEntry, RefreshToken
 from tessera.protocol.ports import AlreadyUsed, NewAccessToken, RevokedMeanwhile, Rotated, Rotation, TokenRows
@@ -48,7 +48,38 @@ _ACCESS_COLUMNS = (
 )
 # Every API call and introspection looks a token up: see compiled.py.
 _FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
-_FIND_REFRESH = sa.select(refresh_tokens).where(refresh_tokens.c.digest == sa.bindparam("digest"))
+_REFRESH_COLUMNS = (
+    refresh_tokens.c.id,
+    refresh_tokens.c.account_id,
+    refresh_tokens.c.client_id,
+    refresh_tokens.c.user_id,
+    refresh_tokens.c.access_token_id,
+    refresh_tokens.c.scopes,
+    refresh_tokens.c.family,
+    refresh_tokens.c.created_at,
+    refresh_tokens.c.expires_at,
+    refresh_tokens.c.used_at,
+    refresh_tokens.c.revoked_at,
+    refresh_tokens.c.audience,
+    refresh_tokens.c.jkt,
+)
+# Every refresh runs these three: see compiled.py.
+_FIND_REFRESH = Compiled(sa.select(*_REFRESH_COLUMNS).where(refresh_tokens.c.digest == sa.bindparam("digest")))
+_CLAIM_REFRESH = Compiled(
+    refresh_tokens.update()
+    .where(
+        refresh_tokens.c.id == sa.bindparam("refresh_id"),
+        refresh_tokens.c.used_at.is_(None),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
+    .values(used_at=sa.bindparam("now"))
+    .returning(refresh_tokens.c.access_token_id)
+)
+_REVOKE_ACCESS = Compiled(
+    access_tokens.update()
+    .where(access_tokens.c.id == sa.bindparam("token_id"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=sa.bindparam("now"))
+)
 # Every grant writes one: see compiled.py.
 _INSERT_ACCESS = CompiledInsert(access_tokens, ACCESS_INSERTED)
 _INSERT_REFRESH = CompiledInsert(refresh_tokens, (*REFRESH_INSERTED, "access_token_id"))
@@ -63,22 +94,12 @@ def _access(row: Any) -> AccessToken:
     )  # fmt: skip
 
 
-def _refresh(row: Row) -> RefreshToken:  # type: ignore[type-arg]
+def _refresh(row: Any) -> RefreshToken:
+    """From a row of _REFRESH_COLUMNS, by position."""
     return RefreshToken(
-        id=row.id,
-        account_id=row.account_id,
-        client_id=row.client_id,
-        user_id=row.user_id,
-        access_token_id=row.access_token_id,
-        scopes=tuple(row.scopes.split()),
-        family=row.family,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-        revoked_at=row.revoked_at,
-        audience=tuple(row.audience.split()),
-        jkt=row.jkt,
-    )
+        row[0], row[1], row[2], row[3], row[4], tuple(row[5].split()), row[6], row[7], row[8], row[9], row[10],
+        tuple(row[11].split()), row[12],
+    )  # fmt: skip
 
 
 def _access_row(a: NewAccessToken) -> dict[str, Any]:
@@ -138,7 +159,7 @@ def find_access(conn: Connection, digest: bytes) -> AccessToken | None:
 
 
 def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
-    row = conn.execute(_FIND_REFRESH, {"digest": digest}).first()
+    row = _FIND_REFRESH.fetchone(conn, {"digest": digest})
     return None if row is None else _refresh(row)
 
 
@@ -211,13 +232,7 @@ def revoke_family(conn: Connection, family: str, now: float) -> int:
 
 
 def revoke_access(conn: Connection, token_id: int, now: float) -> int:
-    return int(
-        conn.execute(
-            access_tokens.update()
-            .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        ).rowcount
-    )
+    return _REVOKE_ACCESS.rowcount(conn, {"token_id": token_id, "now": now})
 
 
 def revoke_where(
@@ -292,18 +307,11 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
     What a reuse means is the grant's. The new tokens are of the claimed token's family.
     (PostgreSQL runs the same as one statement: postgres_writes.ROTATE.)"""
     _lock_family(conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id)
-    claimed = conn.execute(
-        refresh_tokens.update()
-        .where(
-            refresh_tokens.c.id == refresh_id, refresh_tokens.c.used_at.is_(None), refresh_tokens.c.revoked_at.is_(None)
-        )
-        .values(used_at=now)
-        .returning(refresh_tokens.c.access_token_id)
-    ).first()
+    claimed = _CLAIM_REFRESH.fetchone(conn, {"refresh_id": refresh_id, "now": now})
     if claimed is None:
         return not_claimed(conn, refresh_id, tokens.access.family)
-    if claimed.access_token_id is not None:
-        revoke_access(conn, claimed.access_token_id, now)
+    if claimed[0] is not None:  # the access token the claimed refresh token came with
+        revoke_access(conn, claimed[0], now)
     return Rotated(access_token_id=insert(conn, tokens))
 
 
