@@ -40,12 +40,18 @@ NO_CHECKPOINT, COPYING, CATCH_UP_DUE = Checkpoint
 
 
 class WriteJob:
-    __slots__ = ("args", "fn", "future")
+    """One write waiting for a batch. `early`: answered as soon as its statements have run
+    in the batch, before the batch's COMMIT (SQLiteDatabase.write_before_commit)."""
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any]) -> None:
+    __slots__ = ("args", "early", "fn", "future")
+
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any], early: bool = False
+    ) -> None:
         self.fn = fn
         self.args = args
         self.future = future
+        self.early = early
 
 
 @dataclass(slots=True)

@@ -86,6 +86,7 @@ class SQLiteDatabase:
         self._writer: Connection | None = None
         self._reader_lock = threading.Lock()
         self._pending: list[WriteJob] = []
+        self._early_queued = False  # a write_before_commit waits in _pending
         self._state = IDLE
         # The loop the batching state belongs to, and the batch being committed, so that a
         # new loop (the CLI, tests: one asyncio.run after another) can take over cleanly.
@@ -156,16 +157,29 @@ class SQLiteDatabase:
         self._loop = loop
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._queue(fn, args, False)
+
+    async def write_before_commit(self, fn: Callable[..., T], *args: Any) -> T:
+        """A write answered once its statements have run in the batch, under the write lock
+        (so its outcome is decided against every connection to the file), without waiting
+        for the batch's COMMIT and its fsync: for claims whose loss in a crash or a failed
+        COMMIT is acceptable (storage/used_once.py says why), and which must not hold their
+        request for a disk flush. The write is committed with its batch all the same."""
+        return await self._queue(fn, args, True)
+
+    def _queue(self, fn: Callable[..., T], args: tuple[Any, ...], early: bool) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._adopt(loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(WriteJob(fn, args, future))
+        self._pending.append(WriteJob(fn, args, future, early))
+        if early:
+            self._early_queued = True
         if self._state is IDLE:
             # call_soon, not now: writes issued in the same loop iteration join the batch.
             self._state = FLUSH_SCHEDULED
             loop.call_soon(self._flush)
-        return await future
+        return future
 
     def _flush(self) -> None:
         """Start a batch, when the writer is free (IDLE, or the flush it scheduled)."""
@@ -192,6 +206,8 @@ class SQLiteDatabase:
         except Exception as error:  # a savepoint could not be undone: give up the whole batch
             self._finish(error, batch, [])
             return
+        if self._early_queued:
+            self._answer_early(batch, results)
         self._state = COMMITTING
         commit = self._commit_thread.submit(raw.execute, "COMMIT")
         self._in_commit = InFlightCommit(commit, batch, results)
@@ -202,6 +218,13 @@ class SQLiteDatabase:
             self._committed(commit)
 
         asyncio.wrap_future(commit, loop=loop).add_done_callback(committed)
+
+    def _answer_early(self, batch: list[WriteJob], results: list[tuple[bool, Any]]) -> None:
+        """write_before_commit's answers, before the COMMIT (_finish then skips them)."""
+        for job, (ok, value) in zip(batch, results, strict=True):
+            if job.early:
+                settle(job.future, ok, value)
+        self._early_queued = any(job.early for job in self._pending)
 
     def _retry_when_busy(self, loop: asyncio.AbstractEventLoop, error: sqlite3.OperationalError) -> None:
         """Another process holds the write lock (several workers on one file): retry soon,

@@ -5,6 +5,18 @@ Claiming is one statement: INSERT ... ON CONFLICT DO UPDATE ... WHERE the record
 has expired ... RETURNING. A row comes back only when this statement inserted the value or
 renewed an expired one, so of concurrent presentations exactly one sees it. Only digests
 are kept.
+
+On SQLite a short-lived claim (at most EARLY_HORIZON: a DPoP proof's `jti`, not a client
+assertion's) is answered as soon as its statement has run in its write batch, before the
+batch's COMMIT and fsync (SQLiteDatabase.write_before_commit). The statement runs under
+the database's write lock, so the answer is decided against every process using the file;
+what is skipped is only the wait for the disk, which a DPoP call needs for nothing else
+(docs/benchmarks.md: the wait kept the server idle between batches and cost more CPU per
+call than the claim itself). The price, stated in docs/dpop.md: a claim answered but lost
+before it reached the disk (the machine stops, or that COMMIT fails) is forgotten, so the
+same proof could be accepted once more until it expires (about a minute), and only by
+someone who already holds the proof and the token. On PostgreSQL, where several nodes
+share the store, every claim is committed before it is answered.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from sqlalchemy.engine import Connection
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.schema import used_once
+from tessera.storage.sqlite_writer import SQLiteDatabase
 
 
 def _claim(insert: Any) -> Compiled:
@@ -49,10 +62,18 @@ def purge_expired(conn: Connection, now: float) -> int:
     return conn.execute(sa.delete(used_once).where(used_once.c.expires_at <= now)).rowcount
 
 
+# A claim that lasts at most this long may be answered before its COMMIT on SQLite (see
+# the module's docstring): a DPoP proof's lasts at most 121 s (iat up to 60 s ahead, and
+# 61 s after it); a client assertion's, up to an hour, waits for its COMMIT.
+EARLY_HORIZON = 150.0
+
+
 class SqlUsedOnceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._early = db.write_before_commit if isinstance(db, SQLiteDatabase) else db.write
 
     async def first_use(self, kind: str, value: str, expires_at: float, now: float) -> bool:
         digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
-        return await self.db.write(first_use, kind, digest, expires_at, now)
+        write = self._early if expires_at - now <= EARLY_HORIZON else self.db.write
+        return await write(first_use, kind, digest, expires_at, now)
