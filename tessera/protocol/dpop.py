@@ -238,7 +238,8 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     claims = _claims(proof, key, header["alg"])
     if claims["htm"] != method:
         raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")
-    if _htu_of(claims["htu"]) != normalise_htu(url):
+    # The same string is the same URL (the common case: skips parsing both).
+    if claims["htu"] != url and _htu_of(claims["htu"]) != normalise_htu(url):
         raise InvalidDpopProof(f"the DPoP proof's htu {echo(claims['htu'], 120)} is not this request's URL: {url}")
     iat = claims["iat"]  # a NumericDate: RFC 7519 allows fractions
     if not math.isfinite(iat):  # JSON parsers accept NaN and Infinity
