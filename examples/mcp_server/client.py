@@ -79,15 +79,21 @@ class Callback:
     async def wait(self) -> AuthorizationCodeResult:
         await anyio.to_thread.run_sync(self.received.wait)
         self.server.shutdown()
-        if "error" in self.params:
-            raise SystemExit(
-                f"authorization refused: {self.params['error'][0]} {self.params.get('error_description', [''])[0]}"
-            )
-        return AuthorizationCodeResult(
-            code=self.params["code"][0],
-            state=self.params.get("state", [None])[0],
-            iss=self.params.get("iss", [None])[0],
-        )
+        return authorization_result(self.params)
+
+
+def authorization_result(params: dict[str, list[str]]) -> AuthorizationCodeResult:
+    """The authorization response's query (RFC 6749 section 4.1.2, with RFC 9207's `iss`)
+    as the SDK takes it; an error response, or one without a code, ends the client."""
+    if "error" in params:
+        raise SystemExit(f"authorization refused: {params['error'][0]} {params.get('error_description', [''])[0]}")
+    if "code" not in params:
+        raise SystemExit(f"the authorization response carries no code: {params}")
+    return AuthorizationCodeResult(
+        code=params["code"][0],
+        state=params.get("state", [None])[0],
+        iss=params.get("iss", [None])[0],
+    )
 
 
 async def run(url: str, tool: str, arguments: dict[str, Any], port: int) -> None:

@@ -55,4 +55,7 @@ class SqlUsedOnceStore:
 
     async def first_use(self, kind: str, value: str, expires_at: float, now: float) -> bool:
         digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+        if self.db.dialect == "postgresql":  # one statement, atomic by itself: no transaction
+            params = {"kind": kind, "digest": digest, "expires_at": expires_at, "now": now}
+            return await self.db.write_one(_CLAIM["postgresql"], params) is not None
         return await self.db.write(first_use, kind, digest, expires_at, now)

@@ -1,4 +1,4 @@
-"""The DPoP header of a request (RFC 9449 section 4.3), read for protocol/dpop.py.
+"""The DPoP header of a request (RFC 9449 section 4.3), read for protocol/dpop/.
 
 The URL a proof must name (`htu`) is built from the account's issuer and the request's
 path, never from the Host header as sent: behind a proxy the two may differ, and the

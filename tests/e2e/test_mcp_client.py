@@ -14,6 +14,7 @@ MCP server, as the server's tokens are refused by the account's API.
 
 from __future__ import annotations
 
+import importlib
 import os
 import queue
 import subprocess
@@ -23,6 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,7 +35,7 @@ import pytest
 from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import OAuthClientMetadata
 from pydantic import AnyUrl
 
 from tests.e2e import harness
@@ -46,24 +48,17 @@ EXAMPLE = harness.ROOT / "examples" / "mcp_server" / "server.py"
 RS_IDENTIFIER = "example-mcp-server"
 
 
-class MemoryStorage:
-    """The SDK's TokenStorage protocol, in memory: what the client registered and received."""
+def _example(name: str) -> ModuleType:
+    """A module of the example, imported as its scripts import each other: by bare name,
+    from their own folder (appended to the path, so that it shadows nothing)."""
+    if str(EXAMPLE.parent) not in sys.path:
+        sys.path.append(str(EXAMPLE.parent))
+    return importlib.import_module(name)
 
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
 
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
+# The example client's own pieces: its token storage and its reading of the redirect.
+example_client = _example("client")
+example_server = _example("server")
 
 
 @dataclass(frozen=True)
@@ -153,18 +148,13 @@ def _introspect(server: Server, mcp: McpServer, token: str) -> dict[str, Any]:
     return body
 
 
-def _audience(claims: dict[str, Any]) -> list[str]:
-    aud = claims.get("aud")
-    return [aud] if isinstance(aud, str) else list(aud or [])
-
-
 @dataclass
 class Run:
     """What the SDK did, as seen from the test."""
 
     authorization_urls: list[str]
     consent_pages: list[str]
-    storage: MemoryStorage
+    storage: Any  # the example client's MemoryStorage
     tool_names: list[str]
     whoami: dict[str, Any]
 
@@ -172,7 +162,7 @@ class Run:
 async def _connect_and_call(mcp_url: str) -> Run:
     """The MCP client as an agent runs it, knowing only `mcp_url`; the user's part (the
     browser: login and consent) is played by harness.sign_in_and_allow."""
-    storage = MemoryStorage()
+    storage = example_client.MemoryStorage()
     authorization_urls: list[str] = []
     consent_pages: list[str] = []
     redirected_to: list[str] = []
@@ -187,13 +177,8 @@ async def _connect_and_call(mcp_url: str) -> Run:
     async def callback_handler() -> AuthorizationCodeResult:
         location = redirected_to[-1]
         assert location.startswith("http://127.0.0.1:"), location
-        params = parse_qs(urlsplit(location).query)
-        assert "code" in params, f"no code in the redirect: {location}"
-        return AuthorizationCodeResult(
-            code=params["code"][0],
-            state=params["state"][0] if "state" in params else None,
-            iss=params["iss"][0] if "iss" in params else None,
-        )
+        result: AuthorizationCodeResult = example_client.authorization_result(parse_qs(urlsplit(location).query))
+        return result
 
     callback_port = harness.free_port()  # nothing listens there: the test reads the redirect itself
     oauth = OAuthClientProvider(
@@ -271,8 +256,8 @@ def test_the_sdk_client_finds_registers_signs_in_and_calls_a_tool(server: Server
     assert claims["active"] is True
     assert claims["client_id"] == client_id
     assert claims["sub"] == str(alice["id"])
-    assert mcp_server.url in _audience(claims)
-    assert f"{server.issuer}/api/v2" not in _audience(claims)
+    assert mcp_server.url in example_server.audience(claims)
+    assert f"{server.issuer}/api/v2" not in example_server.audience(claims)
 
     # ...so the account's own API refuses it (INTERFACE.md section 8).
     with harness.http_client() as http:
@@ -295,7 +280,7 @@ def test_a_token_for_the_account_api_is_refused_by_the_mcp_server(server: Server
         api_token = issued.json()["access_token"]
         claims = _introspect(server, mcp_server, api_token)
         assert claims["active"] is True
-        assert _audience(claims) == [f"{server.issuer}/api/v2"]
+        assert example_server.audience(claims) == [f"{server.issuer}/api/v2"]
         initialize = {
             "jsonrpc": "2.0",
             "id": 1,

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tessera.storage import keys, tokens
+from tessera.storage import keys, postgres_loop
+from tessera.storage.compiled import CompiledInsert
 from tests.support import World
 
 pytestmark = pytest.mark.anyio
@@ -46,7 +48,17 @@ async def test_a_failing_read_answers_503(
 async def test_a_failing_write_answers_503(
     http: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch, gone: Any
 ) -> None:
-    monkeypatch.setattr(tokens, "insert", gone)  # issuing a token writes it
+    # A client credentials token is one row inserted on its own (Database.insert_one): on
+    # SQLite a batched write of CompiledInsert.execute, on PostgreSQL its statement sent
+    # straight to the driver (postgres_loop.fetchone_async). Either fails as a driver would.
+    monkeypatch.setattr(CompiledInsert, "execute", lambda _self, conn, _params: gone(conn))
+
+    async def driver_gone(_driver: Any, _sql: str, _values: Any) -> None:
+        if gone is _driver_gone:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        _sqlalchemy_gone(None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres_loop, "fetchone_async", driver_gone)
     response = await http.post(
         "/oauth/tokens", auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "read"}
     )

@@ -1,4 +1,4 @@
-"""tessera/protocol/dpop.py: RFC 9449 sections 4.2, 4.3, 6.1, 7.1, 8 and 11.1; RFC 7638 section 3.1."""
+"""tessera/protocol/dpop/: RFC 9449 sections 4.2, 4.3, 6.1, 7.1, 8 and 11.1; RFC 7638 section 3.1."""
 
 from __future__ import annotations
 

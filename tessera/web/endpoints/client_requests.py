@@ -1,7 +1,8 @@
 """The shape shared by the endpoints clients call with their credentials: token,
-revocation and introspection. Read the body once, run the protocol step, and render
-RFC 6749 section 5.2 errors (401 with a Basic challenge when Basic was used). Failed
-client authentication is counted against the throttles of INTERFACE.md section 9.
+revocation, introspection, PAR and device authorization. Read the body once,
+run the protocol step, and render RFC 6749 section 5.2 errors (401 with a Basic challenge
+when Basic was used). Failed client authentication is counted against the throttles of
+INTERFACE.md section 9.
 """
 
 from __future__ import annotations
@@ -23,6 +24,24 @@ from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
 
 Step = Callable[[Params, AccountHost], Awaitable[Any]]
+# A protocol function: fn(values, repeated, authorization, account, issuer, now, **stores).
+ProtocolStep = Callable[..., Awaitable[Any]]
+
+
+async def answer_with(
+    services: Services, request: Request, protocol_step: ProtocolStep, render: Callable[[Any], Response], **stores: Any
+) -> Response:
+    """`answer` for the endpoints whose protocol function takes what every client request
+    carries, in one order: the body's parameters and the names repeated in it, the
+    Authorization header, the account, its issuer and the time; then `stores` by keyword."""
+
+    async def step(params: Params, host: AccountHost) -> Any:
+        authorization = header(request, b"authorization")
+        return await protocol_step(
+            params.values, params.repeated, authorization, host.account, host.issuer, services.now(), **stores
+        )
+
+    return await answer(services, request, step, render)
 
 
 async def answer(services: Services, request: Request, step: Step, render: Callable[[Any], Response]) -> Response:

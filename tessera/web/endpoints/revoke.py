@@ -7,30 +7,22 @@ from starlette.responses import Response
 
 from tessera.protocol import revocation
 from tessera.web import audit_trail, responses
-from tessera.web.endpoints.client_requests import answer
-from tessera.web.headers import header
-from tessera.web.params import Params
+from tessera.web.endpoints.client_requests import answer_with
 from tessera.web.services import Services
-from tessera.web.tenancy import AccountHost
 
 
 async def revoke(services: Services, request: Request) -> Response:
-    async def step(params: Params, host: AccountHost) -> None:
-        await revocation.endpoint(
-            params.values,
-            params.repeated,
-            header(request, b"authorization"),
-            host.account,
-            host.issuer,
-            services.now(),
-            clients=services.stores.clients,
-            tokens=services.stores.tokens,
-            keys=services.keys,
-            users=services.stores.users,
-            ip_address=audit_trail.client_address(request),
-            documents=services.documents,
-            used_once=services.stores.used_once,
-        )
-
     # Section 2.2: "The authorization server responds with HTTP status code 200".
-    return await answer(services, request, step, lambda _: Response(status_code=200, headers=responses.NO_STORE))
+    return await answer_with(
+        services,
+        request,
+        revocation.endpoint,
+        lambda _: Response(status_code=200, headers=responses.NO_STORE),
+        clients=services.stores.clients,
+        tokens=services.stores.tokens,
+        keys=services.keys,
+        users=services.stores.users,
+        ip_address=audit_trail.client_address(request),
+        documents=services.documents,
+        used_once=services.stores.used_once,
+    )

@@ -1,4 +1,4 @@
-"""DPoP proofs: RFC 9449 sections 4.2, 4.3, 5, 7, 8, 9 and 11.1; RFC 7638 thumbprints.
+"""DPoP proofs: RFC 9449 sections 4.2, 4.3, 5 and 11.1; RFC 7638 thumbprints.
 
 A client proves that it holds a private key by signing a short JWT (the proof) for each
 request: the HTTP method (`htm`) and URL (`htu`), a time (`iat`), a unique `jti` and, at a
@@ -13,34 +13,29 @@ request's method; `htu` the request's URL without query and fragment, built from
 issuer (never from the raw Host header); `iat` within WINDOW seconds of now either way;
 `ath` the hash of the token presented with it; a server nonce when nonces are required
 (TESSERA_DPOP_NONCE); and the `jti` not seen before (section 11.1), claimed in the
-UsedOnceStore so that the refusal holds across nodes.
-
-Server nonces (section 8) are stateless: an HMAC under TESSERA_SECRET_KEY of a time slice,
-valid for the current and the previous slice, so any node checks any node's nonce without
-storage.
+UsedOnceStore so that the refusal holds across nodes. Nonces are nonces.py's; the check
+at a resource (section 7), resource.py's.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
-import hmac
 import json
 import math
-import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 from joserfc.jws import JWSRegistry
-from joserfc.util import urlsafe_b64decode
+from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
-from tessera.model import AccessToken, Client
-from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError, echo
+from tessera.model import Client
+from tessera.protocol.dpop.nonces import Nonces, check_nonce
+from tessera.protocol.errors import InvalidRequest, OAuthError, echo
 from tessera.protocol.ports import UsedOnceStore
 
 TYP = "dpop+jwt"
@@ -49,10 +44,8 @@ TYP = "dpop+jwt"
 # advertises these (dpop_signing_alg_values_supported, section 5.1 of RFC 8414 as extended).
 ALGORITHMS = ("ES256", "PS256", "RS256", "Ed25519")
 WINDOW = 60  # seconds: iat may be this far in the past or the future (section 11.1)
-NONCE_PERIOD = 300  # seconds per nonce slice; a nonce lives one to two periods
 USED_ONCE_KIND = "dpop"
 MAX_PROOF = 8192  # bytes; an RSA-4096 proof is under 2,000
-SCHEME = "DPoP"
 
 # joserfc's default limit on a JWS header (512 bytes) is below an RSA key's jwk header.
 _REGISTRY = JWSRegistry(algorithms=list(ALGORITHMS))
@@ -66,50 +59,11 @@ class InvalidDpopProof(OAuthError):
     error = "invalid_dpop_proof"
 
 
-class UseDpopNonce(OAuthError):
-    """Section 8 / 9: the proof must carry the server nonce sent in the DPoP-Nonce header."""
-
-    error = "use_dpop_nonce"
-
-    def __init__(self, description: str, *, nonce: str) -> None:
-        super().__init__(description)
-        self.nonce = nonce
-
-
 @dataclass(frozen=True, slots=True)
 class Proof:
     jkt: str  # RFC 7638 SHA-256 thumbprint of the proof's key, base64url
     jti: str
     iat: int
-
-
-@dataclass(frozen=True, slots=True)
-class Nonces:
-    """Stateless server nonces (section 8): HMAC-SHA256 of the slice number under a key
-    derived from TESSERA_SECRET_KEY. `required`: every proof must carry one."""
-
-    key: bytes
-    required: bool
-    period: int = NONCE_PERIOD
-
-    @classmethod
-    def from_secret(cls, secret_key: str, *, required: bool) -> Nonces:
-        key = hmac.new(secret_key.encode("utf-8"), b"tessera dpop nonce", hashlib.sha256).digest()
-        return cls(key=key, required=required)
-
-    def _for_slice(self, slice_number: int) -> str:
-        mac = hmac.new(self.key, slice_number.to_bytes(8, "big"), hashlib.sha256).digest()[:18]
-        return _b64(mac)
-
-    def current(self, now: float) -> str:
-        return self._for_slice(int(now // self.period))
-
-    def valid(self, nonce: str, now: float) -> bool:
-        slice_number = int(now // self.period)
-        given = nonce.encode("ascii", "replace")
-        return any(
-            hmac.compare_digest(given, self._for_slice(n).encode("ascii")) for n in (slice_number, slice_number - 1)
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +77,10 @@ class ProofCheck:
     nonces: Nonces
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def ath(access_token: str) -> str:
     """Section 4.2: "The value MUST be the result of a base64url encoding ... of the SHA-256
     hash of the ASCII encoding of the associated access token's value"."""
-    return _b64(hashlib.sha256(access_token.encode("ascii", "replace")).digest())
+    return urlsafe_b64encode(hashlib.sha256(access_token.encode("ascii", "replace")).digest()).decode("ascii")
 
 
 def normalise_htu(value: str) -> str:
@@ -238,7 +188,8 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     claims = _claims(proof, key, header["alg"])
     if claims["htm"] != method:
         raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")
-    if _htu_of(claims["htu"]) != normalise_htu(url):
+    # The same string is the same URL (the common case: skips parsing both).
+    if claims["htu"] != url and _htu_of(claims["htu"]) != normalise_htu(url):
         raise InvalidDpopProof(f"the DPoP proof's htu {echo(claims['htu'], 120)} is not this request's URL: {url}")
     iat = claims["iat"]  # a NumericDate: RFC 7519 allows fractions
     if not math.isfinite(iat):  # JSON parsers accept NaN and Infinity
@@ -251,24 +202,8 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
         )
     if access_token is not None and claims.get("ath") != ath(access_token):
         raise InvalidDpopProof("the DPoP proof's ath is not the SHA-256 hash of the access token sent with it")
-    _check_nonce(claims.get("nonce"), nonces, now)
+    check_nonce(claims.get("nonce"), nonces, now)
     return Proof(jkt=jkt, jti=claims["jti"], iat=int(iat))
-
-
-def _check_nonce(nonce: object, nonces: Nonces, now: float) -> None:
-    """Sections 8 and 9: a nonce the server did not issue, or a missing one when required."""
-    if nonce is None:
-        if nonces.required:
-            raise UseDpopNonce(
-                "this server requires a nonce in DPoP proofs; sign the proof again with the DPoP-Nonce value sent",
-                nonce=nonces.current(now),
-            )
-        return
-    if not isinstance(nonce, str) or not nonces.valid(nonce, now):
-        raise UseDpopNonce(
-            "the DPoP proof's nonce is not current; sign the proof again with the DPoP-Nonce value sent",
-            nonce=nonces.current(now),
-        )
 
 
 async def claim(used_once: UsedOnceStore, proof: Proof, now: float) -> None:
@@ -305,62 +240,3 @@ async def at_token_endpoint(request: ProofCheck | None, client: Client, now: flo
             )
         return None
     return (await check(request, now)).jkt
-
-
-_TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
-
-
-def token_from_header(authorization: str) -> str:
-    """Section 7.1: `Authorization: DPoP TOKEN` (token68 syntax, as RFC 6750's b64token)."""
-    token = authorization[5:].strip()
-    if not token or not _TOKEN68.match(token):
-        raise InvalidToken("the DPoP access token is empty or malformed; send 'Authorization: DPoP TOKEN'")
-    return token
-
-
-def bound_token_as_bearer() -> InvalidToken:
-    """Section 7.2: a bound token presented as a bearer token is refused."""
-    return InvalidToken(
-        "this access token is bound to a DPoP key: send it as 'Authorization: DPoP TOKEN' with a DPoP proof "
-        "header signed by that key (RFC 9449 section 7)"
-    )
-
-
-def verify_for_token(request: ProofCheck, token: AccessToken, token_value: str, now: float) -> Proof:
-    """Section 7.1: the proof for a request presenting a DPoP-bound token: it carries the
-    token's ath and is signed by the key the token is bound to (section 6, the jkt)."""
-    if token.jkt is None:
-        raise InvalidToken("this access token is not bound to a DPoP key; send it as 'Authorization: Bearer TOKEN'")
-    if request.proof is None:
-        raise InvalidDpopProof("a DPoP access token needs a DPoP proof header for this request (RFC 9449 section 7)")
-    proof = verify(
-        request.proof, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=token_value
-    )
-    if not hmac.compare_digest(proof.jkt, token.jkt):
-        raise InvalidDpopProof("the DPoP proof is signed by another key than the one this access token is bound to")
-    return proof
-
-
-def challenge(error: OAuthError | None) -> str:
-    """Section 7.1: the WWW-Authenticate challenge of the DPoP scheme, with the algorithms."""
-    parts = [f'{SCHEME} algs="{" ".join(ALGORITHMS)}"']
-    if error is not None:
-        parts.append(f'error="{error.error}"')
-        parts.append(f'error_description="{error.description}"')
-    return ", ".join(parts)
-
-
-class DpopRefused(Exception):
-    """A refusal at a resource answered with a DPoP challenge (section 7.1): the OAuth error,
-    and the nonce to send in DPoP-Nonce when the error is use_dpop_nonce."""
-
-    status_by_error: ClassVar[dict[str, int]] = {"insufficient_scope": 403, "invalid_request": 400}
-
-    def __init__(self, error: OAuthError) -> None:
-        super().__init__(error.description)
-        self.error = error
-        self.nonce = error.nonce if isinstance(error, UseDpopNonce) else None
-
-    @property
-    def status(self) -> int:
-        return self.status_by_error.get(self.error.error, 401)

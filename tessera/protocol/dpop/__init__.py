@@ -1,0 +1,59 @@
+"""DPoP, RFC 9449: tokens bound to a key the client proves it holds (docs/dpop.md).
+
+Three parts: proofs.py verifies a proof (section 4.3) and claims its `jti` (section 11.1),
+and binds tokens at the token endpoint (section 5); nonces.py issues and checks the
+server's stateless nonces (sections 8 and 9); resource.py reads `Authorization: DPoP` at
+a resource and answers with the DPoP challenge (section 7). Callers use the names below.
+"""
+
+from tessera.protocol.dpop.nonces import NONCE_PERIOD, Nonces, UseDpopNonce
+from tessera.protocol.dpop.proofs import (
+    ALGORITHMS,
+    MAX_PROOF,
+    TYP,
+    USED_ONCE_KIND,
+    WINDOW,
+    InvalidDpopProof,
+    Proof,
+    ProofCheck,
+    at_token_endpoint,
+    ath,
+    check,
+    claim,
+    normalise_htu,
+    verify,
+)
+from tessera.protocol.dpop.resource import (
+    SCHEME,
+    DpopRefused,
+    bound_token_as_bearer,
+    challenge,
+    token_from_header,
+    verify_for_token,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "MAX_PROOF",
+    "NONCE_PERIOD",
+    "SCHEME",
+    "TYP",
+    "USED_ONCE_KIND",
+    "WINDOW",
+    "DpopRefused",
+    "InvalidDpopProof",
+    "Nonces",
+    "Proof",
+    "ProofCheck",
+    "UseDpopNonce",
+    "at_token_endpoint",
+    "ath",
+    "bound_token_as_bearer",
+    "challenge",
+    "check",
+    "claim",
+    "normalise_htu",
+    "token_from_header",
+    "verify",
+    "verify_for_token",
+]
