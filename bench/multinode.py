@@ -241,9 +241,14 @@ def _spent(before: dict[int, float], after: dict[int, float]) -> float:
 
 def _commits(before: Snapshot, after: Snapshot, name: str) -> tuple[int, int]:
     """This database's commits between two readings, and every other database's (one made
-    in between counts from zero; one dropped in between is not counted)."""
+    in between, or dropped and made again under the same name, counts from zero; one
+    dropped in between is not counted)."""
     ours = after.commits.get(name, 0) - before.commits.get(name, 0)
-    others = sum(n - before.commits.get(db, 0) for db, n in after.commits.items() if db != name)
+    others = sum(
+        n - before.commits.get(db, 0) if n >= before.commits.get(db, 0) else n
+        for db, n in after.commits.items()
+        if db != name
+    )
     return ours, others
 
 
