@@ -28,6 +28,7 @@ the kernel puts it.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import secrets as random
@@ -128,13 +129,21 @@ def _all_postgres() -> dict[int, float]:
 
 
 @dataclass
-class Snapshot:
+class Cpu:
+    """CPU seconds so far: each node's, the balancer's, PostgreSQL's by pid."""
+
     nodes: list[float]
     balancer: float
-    postgres_all: dict[int, float]  # pid: CPU seconds
+    postgres_all: dict[int, float]
     postgres_ours: dict[int, float]
+
+
+@dataclass
+class Mark:
+    """Where the WAL was, and commits by database, once the counters have settled."""
+
     wal_lsn: str
-    commits: dict[str, int]  # by database
+    commits: dict[str, int]
 
 
 @dataclass
@@ -157,33 +166,16 @@ class Probe:
         self.settle = settle
         row = self.conn.execute("SELECT current_database(), oid FROM pg_database WHERE datname = current_database()")
         self.name, self.oid = row.fetchone() or ("", 0)
+        self.slot = f"tessera_bench_{random.token_hex(4)}"
         # pg_walinspect (PostgreSQL 15's contrib) reads the WAL's records, so that this
         # database's share of the cluster's WAL can be told apart.
         try:
             self.conn.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
             self.walinspect = True
-            self.slot = f"tessera_bench_{random.token_hex(4)}"
         except psycopg.Error:
             self.walinspect = False
 
-    def _commits(self) -> dict[str, int]:
-        rows = self.stats.execute("SELECT datname, xact_commit FROM pg_stat_database WHERE datname IS NOT NULL")
-        return {name: int(n) for name, n in rows.fetchall()}
-
-    def settled_commits(self) -> dict[str, int]:
-        """Commits by database. A busy backend publishes its counters at most once a second,
-        and once idle what it still holds 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL):
-        wait until this database's count has not moved for `settle` seconds."""
-        last, since, deadline = self._commits(), time.monotonic(), time.monotonic() + 3 * self.settle
-        while time.monotonic() < deadline and time.monotonic() - since < self.settle:
-            time.sleep(0.5)
-            now = self._commits()
-            if now.get(self.name) != last.get(self.name):
-                since = time.monotonic()
-            last = now
-        return last
-
-    def snapshot(self) -> Snapshot:
+    def cpu(self) -> Cpu:
         ours = [
             pid
             for (pid,) in self.stats.execute(
@@ -191,19 +183,37 @@ class Probe:
                 (self.name, self.conn.info.backend_pid, list(_AUXILIARY)),
             ).fetchall()
         ]
-        cpu = [servers.cpu_seconds(pid) for pid in self.node_pids]
-        balancer = _process_cpu(self.balancer_pid)
         everything = _all_postgres()
-        (lsn,) = self.stats.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone() or ("0/0",)
-        commits = self.settled_commits()
-        return Snapshot(cpu, balancer, everything, {pid: everything.get(pid, 0.0) for pid in ours}, lsn, commits)
+        return Cpu(
+            [servers.cpu_seconds(pid) for pid in self.node_pids],
+            _process_cpu(self.balancer_pid),
+            everything,
+            {pid: everything.get(pid, 0.0) for pid in ours},
+        )
 
-    def hold_wal(self) -> None:
-        """Keep the WAL from here on until wal_bytes has read it: a checkpoint (another
-        database's CREATE or DROP DATABASE forces one) would otherwise recycle it. A
-        temporary slot, dropped by wal_bytes or at the latest when this connection closes."""
-        if self.walinspect:
-            self.conn.execute("SELECT pg_create_physical_replication_slot(%s, true, true)", (self.slot,))
+    def mark(self) -> Mark:
+        """A busy backend publishes its counters at most once a second, and once idle what
+        it still holds up to 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): wait
+        `settle` seconds first, so that the commits of the run before are all counted."""
+        time.sleep(self.settle)
+        rows = self.stats.execute("SELECT datname, xact_commit FROM pg_stat_database WHERE datname IS NOT NULL")
+        commits = {name: int(n) for name, n in rows.fetchall()}
+        (lsn,) = self.stats.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone() or ("0/0",)
+        return Mark(lsn, commits)
+
+    @contextmanager
+    def wal_held(self) -> Iterator[None]:
+        """Keep the WAL written inside the block until it has been read: a checkpoint
+        (another database's CREATE or DROP DATABASE forces one) would otherwise recycle it.
+        A temporary slot: dropped at the end, or at the latest when this connection closes."""
+        if not self.walinspect:
+            yield
+            return
+        self.conn.execute("SELECT pg_create_physical_replication_slot(%s, true, true)", (self.slot,))
+        try:
+            yield
+        finally:
+            self.conn.execute("SELECT pg_drop_replication_slot(%s)", (self.slot,))
 
     def wal(self, before: str, after: str) -> Wal:
         """The cluster's WAL written between two positions, and this database's part of it
@@ -214,18 +224,15 @@ class Probe:
         cluster = int(row[0]) if row else 0
         if not self.walinspect:
             return Wal(cluster, None, None)
-        try:
-            ours = self.conn.execute(
-                "WITH r AS (SELECT xid::text AS xid, record_length, block_ref, resource_manager, record_type"
-                "  FROM pg_get_wal_records_info(%(before)s::pg_lsn, %(after)s::pg_lsn)),"
-                " x AS (SELECT DISTINCT xid FROM r WHERE xid <> '0' AND block_ref LIKE %(rel)s)"
-                " SELECT coalesce(sum(record_length), 0)::bigint,"
-                "  count(*) FILTER (WHERE resource_manager = 'Transaction' AND record_type LIKE 'COMMIT%%')"
-                " FROM r WHERE block_ref LIKE %(rel)s OR xid IN (SELECT xid FROM x)",
-                {"before": before, "after": after, "rel": f"%/{self.oid}/%"},
-            ).fetchone()
-        finally:
-            self.conn.execute("SELECT pg_drop_replication_slot(%s)", (self.slot,))
+        ours = self.conn.execute(
+            "WITH r AS (SELECT xid::text AS xid, record_length, block_ref, resource_manager, record_type"
+            "  FROM pg_get_wal_records_info(%(before)s::pg_lsn, %(after)s::pg_lsn)),"
+            " x AS (SELECT DISTINCT xid FROM r WHERE xid <> '0' AND block_ref LIKE %(rel)s)"
+            " SELECT coalesce(sum(record_length), 0)::bigint,"
+            "  count(*) FILTER (WHERE resource_manager = 'Transaction' AND record_type LIKE 'COMMIT%%')"
+            " FROM r WHERE block_ref LIKE %(rel)s OR xid IN (SELECT xid FROM x)",
+            {"before": before, "after": after, "rel": f"%/{self.oid}/%"},
+        ).fetchone()
         return Wal(cluster, int(ours[0]), int(ours[1])) if ours else Wal(cluster, 0, 0)
 
     def close(self) -> None:
@@ -239,8 +246,8 @@ def _spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items() if cpu >= before.get(pid, 0.0))
 
 
-def _commits(before: Snapshot, after: Snapshot, name: str) -> tuple[int, int]:
-    """This database's commits between two readings, and every other database's (one made
+def _commits(before: Mark, after: Mark, name: str) -> tuple[int, int]:
+    """This database's commits between two marks, and every other database's (one made
     in between, or dropped and made again under the same name, counts from zero; one
     dropped in between is not counted)."""
     ours = after.commits.get(name, 0) - before.commits.get(name, 0)
@@ -252,42 +259,69 @@ def _commits(before: Snapshot, after: Snapshot, name: str) -> tuple[int, int]:
     return ours, others
 
 
-Run = tuple[Measured, Snapshot, Snapshot, Wal]
+@dataclass
+class Run:
+    measured: Measured
+    cpu_before: Cpu
+    cpu_after: Cpu
+    commits: int  # this database's
+    other_commits: int
+    wal: Wal
 
 
-def _figure(name: str, database: str, runs: list[Run]) -> dict[str, Any]:
-    requests = sum(m.requests for m, *_ in runs) or 1
+def measure(probe: Probe, scenario: Scenario, base: str, seconds: float, runs: int) -> list[Run]:
+    """`runs` runs, CPU read just before and just after each; the marks between runs (the
+    commits and the WAL position) shared by the run before and the run after."""
+    with probe.wal_held():
+        marks = [probe.mark()]
+        timed = []
+        for _ in range(runs):
+            before = probe.cpu()
+            measured = run(scenario, base, seconds)
+            timed.append((measured, before, probe.cpu()))
+            marks.append(probe.mark())
+        wals = [probe.wal(a.wal_lsn, b.wal_lsn) for a, b in itertools.pairwise(marks)]
+    return [
+        Run(m, before, after, *_commits(marks[i], marks[i + 1], probe.name), wals[i])
+        for i, (m, before, after) in enumerate(timed)
+    ]
+
+
+def _figure(name: str, runs: list[Run]) -> dict[str, Any]:
+    requests = sum(r.measured.requests for r in runs) or 1
     per = 1e6 / requests  # seconds -> microseconds per request
 
     def us(value: float) -> float:
         return round(value * per, 1)
 
-    nodes = [sum(a.nodes[i] - b.nodes[i] for _, b, a, _ in runs) for i in range(NODES)]
-    pg_ours = sum(_spent(b.postgres_ours, a.postgres_ours) for _, b, a, _ in runs)
-    pg_all = sum(_spent(b.postgres_all, a.postgres_all) for _, b, a, _ in runs)
-    best = max((m for m, *_ in runs), key=lambda m: m.rps)
-    wals = [w for *_, w in runs]
-    ours_wal = [w.bytes for w in wals]
-    write_commits = [w.commits for w in wals]
+    nodes = [sum(r.cpu_after.nodes[i] - r.cpu_before.nodes[i] for r in runs) for i in range(NODES)]
+    pg_ours = sum(_spent(r.cpu_before.postgres_ours, r.cpu_after.postgres_ours) for r in runs)
+    pg_all = sum(_spent(r.cpu_before.postgres_all, r.cpu_after.postgres_all) for r in runs)
+    best = max((r.measured for r in runs), key=lambda m: m.rps)
+    ours_wal = [r.wal.bytes for r in runs]
+    write_commits = [r.wal.commits for r in runs]
     return {
         "scenario": name,
-        "runs": [{"requests": m.requests, "rps": round(m.rps, 1), "errors": m.errors} for m, *_ in runs],
-        "rps": round(sum(m.rps for m, *_ in runs) / len(runs), 1),
+        "runs": [
+            {"requests": r.measured.requests, "rps": round(r.measured.rps, 1), "errors": r.measured.errors}
+            for r in runs
+        ],
+        "rps": round(sum(r.measured.rps for r in runs) / len(runs), 1),
         "p50_ms": best.p50_ms,
         "p99_ms": best.p99_ms,
-        "errors": sum(m.errors for m, *_ in runs),
+        "errors": sum(r.measured.errors for r in runs),
         "node_cpu_us": [us(n) for n in nodes],
         "nodes_cpu_us": us(sum(nodes)),
-        "balancer_cpu_us": us(sum(a.balancer - b.balancer for _, b, a, _ in runs)),
+        "balancer_cpu_us": us(sum(r.cpu_after.balancer - r.cpu_before.balancer for r in runs)),
         "postgres_cpu_us": us(pg_ours),
         "postgres_all_cpu_us": us(pg_all),
         "wal_bytes_per_request": None if None in ours_wal else round(sum(w or 0 for w in ours_wal) / requests, 1),
-        "cluster_wal_bytes_per_request": round(sum(w.cluster_bytes for w in wals) / requests, 1),
+        "cluster_wal_bytes_per_request": round(sum(r.wal.cluster_bytes for r in runs) / requests, 1),
         "write_commits_per_request": None
         if None in write_commits
         else round(sum(c or 0 for c in write_commits) / requests, 3),
-        "commits_per_request": round(sum(_commits(b, a, database)[0] for _, b, a, _ in runs) / requests, 3),
-        "other_databases_commits": sum(_commits(b, a, database)[1] for _, b, a, _ in runs),
+        "commits_per_request": round(sum(r.commits for r in runs) / requests, 3),
+        "other_databases_commits": sum(r.other_commits for r in runs),
     }
 
 
@@ -311,7 +345,7 @@ def run_all(
     only: tuple[str, ...] = SCENARIOS,
 ) -> dict[str, Any]:
     """The multi-node configuration, measured; its report lines in "table". `settle`: see
-    Probe.settled_commits (0: commits read at once, approximate, as in the smoke test);
+    Probe.mark (0: commits read at once, approximate, as in the smoke test);
     `only`: the scenarios to run (client_credentials always, the capacity model's)."""
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-nodes-"))
     url = _fresh_database()
@@ -337,14 +371,7 @@ def run_all(
             stack.callback(probe.close)
             for scenario in scenarios:
                 run(scenario, balancer.base, min(seconds, 2.0))  # unmeasured warm-up
-                measured: list[Run] = []
-                for _ in range(runs):
-                    probe.hold_wal()
-                    before = probe.snapshot()
-                    answered = run(scenario, balancer.base, seconds)
-                    after = probe.snapshot()
-                    measured.append((answered, before, after, probe.wal(before.wal_lsn, after.wal_lsn)))
-                figures[scenario.name] = _figure(scenario.name, probe.name, measured)
+                figures[scenario.name] = _figure(scenario.name, measure(probe, scenario, balancer.base, seconds, runs))
                 f = figures[scenario.name]
                 log(
                     f"  {NODES} nodes {scenario.name:20} {f['rps']:9.1f}/s errors {f['errors']}  CPU us/request: "
@@ -475,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument(
-        "--settle", type=float, default=SETTLE, help="seconds of quiet before reading commits (0: at once, approximate)"
+        "--settle", type=float, default=SETTLE, help="seconds to wait before reading commits (0: at once, approximate)"
     )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
