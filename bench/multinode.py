@@ -488,7 +488,7 @@ def table(result: dict[str, Any]) -> list[str]:
                 bound = "" if n * c["tokens_per_node_core"] <= p * c["tokens_per_postgres_core"] else " (PostgreSQL)"
                 cells.append(f"{value:,}{bound}")
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
-        ceiling = 8 * c["tokens_per_postgres_core"]
+        ceiling = c["tokens_per_s"][f"{NODE_CORES[-1]}x8"]
         lines += [
             "",
             f"A PostgreSQL of 8 cores tops out near {ceiling:,} tokens/s, writing "
