@@ -65,8 +65,8 @@ $(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
 
 # Everything, scale experiments included (1M and 10M live tokens, the purge of 1M expired
 # ones while serving), and two nodes on PostgreSQL behind HAProxy (bench/multinode.py, about
-# a minute more). On 2-core machines of this kind the whole target took 17 to 30 minutes
-# (the purge experiment alone 4 to 8, loading the 9M extra tokens 1.5 to 2.5).
+# 3 minutes more). On 2-core machines of this kind the whole target took 17 to 30 minutes
+# before that (the purge experiment alone 4 to 8, loading the 9M extra tokens 1.5 to 2.5).
 # The 10M-token SQLite file is 2.5 GB, in the temporary folder, plus the load's scratch
 # space; removed afterwards.
 bench: setup services $(PEER)/node_modules/.installed

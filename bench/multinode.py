@@ -347,6 +347,9 @@ def run_all(
     """The multi-node configuration, measured; its report lines in "table". `settle`: see
     Probe.mark (0: commits read at once, approximate, as in the smoke test);
     `only`: the scenarios to run (client_credentials always, the capacity model's)."""
+    missing = haproxy_missing()
+    if missing:
+        raise RuntimeError(missing)
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-nodes-"))
     url = _fresh_database()
     try:

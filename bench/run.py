@@ -10,9 +10,10 @@ count as errors. Results go to bench/results/latest.json and into docs/benchmark
 
 With --scale it also runs the scale experiments (bench/scale.py: 1M and 10M live tokens,
 the purge of 1M expired ones while serving). Password sign-in throughput (bench/passwords.py)
-is always measured. With --multinode, two nodes on PostgreSQL behind HAProxy and each tier's
-CPU, WAL and commits per request (bench/multinode.py). --smoke checks the harness in well under a minute: 1 s runs, SQLite
-only, no peer, no docs, and the scale experiments at tiny sizes.
+is always measured. With --multinode, two nodes on PostgreSQL behind HAProxy and each
+tier's CPU, WAL and commits per request (bench/multinode.py). --smoke checks the harness in
+well under a minute: 1 s runs, SQLite only, no peer, no docs, and the scale experiments at
+tiny sizes.
 
     python -m bench.run [--seconds 10] [--configs sqlite,postgresql,postgresql-2] [--no-peer]
                         [--scale] [--scale-sizes 1000000,10000000] [--purge-rows 1000000]
