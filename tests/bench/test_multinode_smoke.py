@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench import multinode
+from bench import capacity, multinode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -78,13 +78,13 @@ def test_every_tier_was_read(results: dict[str, Any]) -> None:
 
 
 def test_capacity_model_and_report(results: dict[str, Any]) -> None:
-    capacity = results["capacity"]
-    assert capacity["tokens_per_node_core"] > 0
-    assert capacity["tokens_per_postgres_core"] > 0
-    grid = capacity["tokens_per_s"]
+    model = results["capacity"]
+    assert model["tokens_per_node_core"] > 0
+    assert model["tokens_per_postgres_core"] > 0
+    grid = model["tokens_per_s"]
     # More cores on either side never lowers the ceiling.
-    for p in multinode.POSTGRES_CORES:
-        column = [grid[f"{n}x{p}"] for n in multinode.NODE_CORES]
+    for p in capacity.POSTGRES_CORES:
+        column = [grid[f"{n}x{p}"] for n in capacity.NODE_CORES]
         assert column == sorted(column)
     text = "\n".join(results["table"])
     assert "| client_credentials |" in text and "Capacity model" in text
