@@ -65,13 +65,14 @@ fuzz: setup services
 	scripts/fuzz $(BIN)/python
 
 # Everything, scale experiments included (1M and 10M live tokens, the purge of 1M expired
-# ones while serving). On 2-core machines of this kind the whole target took 17 to 30
-# minutes (the purge experiment alone 4 to 8, loading the 9M extra tokens 1.5 to 2.5).
+# ones while serving), and two nodes on PostgreSQL behind HAProxy (bench/multinode.py, about
+# 3 minutes more). On 2-core machines of this kind the whole target took 17 to 30 minutes
+# before that (the purge experiment alone 4 to 8, loading the 9M extra tokens 1.5 to 2.5).
 # The 10M-token SQLite file is 2.5 GB, in the temporary folder, plus the load's scratch
 # space; removed afterwards.
 bench: setup services $(PEER)/node_modules/.installed
-	@scripts/ensure-test-packages wrk
-	$(BIN)/python -m bench.run --scale
+	@scripts/ensure-test-packages wrk haproxy
+	$(BIN)/python -m bench.run --scale --multinode
 
 # The long versions of the proofs under faults that `make test` runs briefly: 5 rounds of
 # each 50-way race on PostgreSQL with two workers (bulk revocations among 50 refreshes

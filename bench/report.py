@@ -53,6 +53,8 @@ def _errors(results: dict[str, Any]) -> int:
         figures += [f for f in (scale["purge"]["without_purge"], scale["purge"]["during_purge"]) if f]
     if results.get("passwords"):
         figures.append(results["passwords"]["login"])
+    if results.get("multinode"):
+        figures += results["multinode"]["scenarios"].values()
     return sum(f["errors"] for f in figures)
 
 
@@ -188,6 +190,8 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", "### Scale", "", *list(scale.get("table", []))]
     if results.get("passwords"):
         lines += ["", "### Password sign-in", "", *_passwords(results["passwords"])]
+    if results.get("multinode"):
+        lines += ["", "### Many nodes", "", *list(results["multinode"]["table"])]
     return "\n".join(lines)
 
 

@@ -10,12 +10,14 @@ count as errors. Results go to bench/results/latest.json and into docs/benchmark
 
 With --scale it also runs the scale experiments (bench/scale.py: 1M and 10M live tokens,
 the purge of 1M expired ones while serving). Password sign-in throughput (bench/passwords.py)
-is always measured. --smoke checks the harness in well under a minute: 1 s runs, SQLite
-only, no peer, no docs, and the scale experiments at tiny sizes.
+is always measured. With --multinode, two nodes on PostgreSQL behind HAProxy and each
+tier's CPU, WAL and commits per request (bench/multinode.py). --smoke checks the harness in
+well under a minute: 1 s runs, SQLite only, no peer, no docs, and the scale experiments at
+tiny sizes.
 
     python -m bench.run [--seconds 10] [--configs sqlite,postgresql,postgresql-2] [--no-peer]
                         [--scale] [--scale-sizes 1000000,10000000] [--purge-rows 1000000]
-                        [--no-passwords] [--smoke] [--output PATH] [--no-docs]
+                        [--no-passwords] [--multinode] [--smoke] [--output PATH] [--no-docs]
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any
 import psycopg
 from joserfc.jwk import ECKey
 
-from bench import dpop, oidc_provider, passwords, report, scale, seed, servers
+from bench import dpop, multinode, oidc_provider, passwords, report, scale, seed, servers
 from bench.common import (
     FORM,
     HOST,
@@ -215,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--purge-rows", type=int, help="expired tokens the purge experiment deletes (default 1000000)")
     parser.add_argument("--no-passwords", action="store_true", help="skip the password sign-in figures")
     parser.add_argument(
+        "--multinode", action="store_true", help="also two nodes on PostgreSQL behind HAProxy (bench/multinode.py)"
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="1 s per run, SQLite only, no peer, tiny scale sizes: checks the harness"
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -251,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.purge_rows is not None:
             sizes = replace(sizes, expired=args.purge_rows)
         results["scale"] = scale.run_all(args.seconds, log, sizes)
+    if args.multinode:
+        log("multinode:")
+        results["multinode"] = multinode.run_all(args.seconds, log)
     results["ratios"] = report.ratios(results)
     results["elapsed_s"] = round(time.time() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,19 +1,18 @@
 """INTERFACE.md section 9: the throttles' counters "are kept in the database, so they hold
 across nodes". Two `tessera serve` processes over one PostgreSQL database, an attacker
-alternating between them: the limits are the same as against one node.
+alternating between them: the limits are the same as against one node. (What else holds
+across nodes: test_across_nodes.py; the two-node setup: nodes.py.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e import harness
-from tests.e2e.harness import PASSWORD, Seeded, http_client
+from tests.e2e.harness import PASSWORD, http_client
+from tests.e2e.nodes import Nodes, two_nodes
 from tests.support import forms
 
 pytestmark = pytest.mark.postgres
@@ -21,25 +20,10 @@ pytestmark = pytest.mark.postgres
 LIMIT = 10  # TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT and _SIGN_IN_PER_EMAIL, by default
 
 
-@dataclass(frozen=True)
-class Nodes:
-    seeded: Seeded
-    ports: tuple[int, int]
-
-    def origin(self, node: int) -> str:
-        return f"http://{self.seeded.subdomain}.localhost:{self.ports[node % 2]}"
-
-
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
-    directory: Path = tmp_path_factory.mktemp("throttle-nodes")
-    with harness.fresh_database("postgresql", directory) as database_url:
-        seeded = harness.seed(database_url)
-        with (
-            harness.running_server(database_url, directory / "a.log") as a,
-            harness.running_server(database_url, directory / "b.log") as b,
-        ):
-            yield Nodes(seeded, (a, b))
+    with two_nodes(tmp_path_factory.mktemp("throttle-nodes")) as both:
+        yield both
 
 
 def guess(http: httpx.Client, nodes: Nodes, node: int, secret: str) -> httpx.Response:
