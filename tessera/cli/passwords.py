@@ -18,9 +18,24 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def read_password(given: str | None, from_stdin: bool) -> str:
+def check_password_source(given: str | None, from_stdin: bool) -> None:
+    """Usage mistakes, found before anything else runs: both ways at once, or no way at all
+    where nobody can be asked (then, as before prompts existed, click's "Missing option
+    '--password'" with the usage, and how else to give it)."""
     if given is not None and from_stdin:
         raise click.UsageError("give the password one way: --password or --password-stdin, not both")
+    if given is None and not from_stdin and not _interactive():
+        context = click.get_current_context()
+        option = next(param for param in context.command.params if param.name == "password")
+        raise click.MissingParameter(
+            "Pipe it with --password-stdin, or run the command in a terminal to be asked for it.",
+            ctx=context,
+            param=option,
+        )
+
+
+def read_password(given: str | None, from_stdin: bool) -> str:
+    """The password, once check_password_source passed: as given, from stdin, or asked."""
     if given is not None:
         return given
     if from_stdin:
@@ -30,9 +45,5 @@ def read_password(given: str | None, from_stdin: bool) -> str:
                 "--password-stdin read no password: pipe it in, e.g. printf '%s\\n' \"$PASSWORD\" | tessera users create ..."
             )
         return line
-    if not _interactive():
-        fail(
-            "no password given: use --password-stdin (reads the first line of stdin) or --password, or run in a terminal to be asked"
-        )
     value: str = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password", err=True)
     return value

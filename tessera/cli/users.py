@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
-from tessera.cli.passwords import read_password
+from tessera.cli.passwords import check_password_source, read_password
 from tessera.management import accounts as account_rules
 from tessera.management import users as user_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
@@ -50,6 +50,7 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a user who can sign in to the account."""
+    check_password_source(password, password_stdin)
     settings = state.settings()
     password = read_password(password, password_stdin)
 
