@@ -24,8 +24,8 @@ def accounts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
 @click.pass_obj
 def create(state: CliState, subdomain: str, name: str | None, as_json: bool) -> None:
-    """Create an account served at SUBDOMAIN.BASE_DOMAIN."""
-    settings = state.settings()
+    """Create an account at SUBDOMAIN.BASE_DOMAIN (and the database, if there is none yet)."""
+    settings = state.settings(may_create=True)
 
     async def action(stores: Stores) -> Account:
         account = await account_rules.create(stores, subdomain, name, settings.clock())

@@ -7,6 +7,7 @@ unreachable database prints one line and exits 1. Never a traceback.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 import click
 import orjson
 
+from tessera.cli import where
 from tessera.management.errors import ManagementError
 from tessera.settings import Settings, SettingsError, load_settings
 from tessera.storage import migrate
@@ -40,26 +42,64 @@ class Record(Protocol):
 R = TypeVar("R", bound=Record)
 
 
+# The database the running command works on, as shown to users (cli/where.py), once its
+# checks passed. The contract allows a failing command one line on stderr, so a failure
+# names the database inside that line (fail), and a success names it in a line of its own
+# at the end (say_database, from the group's result callback in main.py).
+_database_in_use: str | None = None
+
+
 @dataclass
 class CliState:
     database_url: str | None
 
-    def settings(self) -> Settings:
+    def settings(self, may_create: bool = False) -> Settings:
+        """The command's settings. Unless `may_create` (cli/where.py names those commands),
+        a missing SQLite file or a database without Tessera's schema stops the command with
+        where it looked and what to do instead."""
+        global _database_in_use
         try:
-            return load_settings(database_url=self.database_url)
+            url = where.chosen_url(self.database_url, os.environ)
         except SettingsError as problem:
             fail(str(problem))
+        missing = where.sqlite_file_missing(url)
+        if missing and not may_create:
+            fail(where.missing_sqlite_problem(url))
+        try:
+            settings = load_settings(database_url=self.database_url)
+        except SettingsError as problem:
+            fail(str(problem))
+        if not may_create:
+            try:
+                migrated = migrate.has_schema(url)
+            except StorageError as error:
+                _database_problem(error, where.display_url(url))
+            if not migrated:
+                fail(where.unmigrated_problem(url))
+        _database_in_use = where.database_line(url, creating=missing)
+        return settings
+
+
+def say_database() -> None:
+    """One line on stderr naming the database the command used: after it succeeded, or as
+    a server starts (serve, demo). Said once."""
+    global _database_in_use
+    if _database_in_use is not None:
+        click.echo(f"tessera: {_database_in_use}", err=True)
+        _database_in_use = None
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"tessera: {message}", err=True)
+    where_ = f" ({_database_in_use})" if _database_in_use is not None else ""
+    click.echo(f"tessera: {message}{where_}", err=True)
     sys.exit(code)
 
 
-def _database_problem(error: Exception) -> NoReturn:
+def _database_problem(error: Exception, database: str | None = None) -> NoReturn:
     text = str(error).strip()
     first_line = text.splitlines()[0] if text else type(error).__name__
-    fail(f"the database could not be used: {first_line}", code=1)
+    named = f" {database}" if database else ""
+    fail(f"the database{named} could not be used: {first_line}", code=1)
 
 
 def migrate_schema(settings: Settings) -> None:

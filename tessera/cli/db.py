@@ -16,5 +16,5 @@ def db() -> None:
 @click.pass_obj
 def upgrade(state: CliState) -> None:
     """Migrate the schema to the newest version (safe to run repeatedly and on many nodes)."""
-    migrate_schema(state.settings())
+    migrate_schema(state.settings(may_create=True))
     click.echo("database schema is up to date")

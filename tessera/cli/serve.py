@@ -9,8 +9,8 @@ from typing import Any
 import click
 import uvicorn
 
-from tessera.cli import demo_seed
-from tessera.cli.context import CliState, fail, migrate_schema, run
+from tessera.cli import demo_seed, where
+from tessera.cli.context import CliState, fail, migrate_schema, run, say_database
 from tessera.settings import ServerSettings, SettingsError, check_serving_secret_key, load_server_settings
 from tessera.web.connection_limits import protocol_factory
 
@@ -82,10 +82,11 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
         check_serving_secret_key()
     except SettingsError as problem:
         fail(str(problem))
-    settings = state.settings()
+    settings = state.settings(may_create=not no_migrate)
     limits = _server_settings()
     if not no_migrate:
         migrate_schema(settings)
+    say_database()
     # Worker processes build their settings from the environment: hand the URL down.
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url
     uvicorn.run("tessera.asgi:app", **_uvicorn_config(host, port, workers, limits, log_level.lower()))
@@ -98,10 +99,12 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
 @click.pass_obj
 def demo(state: CliState, host: str, port: int, log_level: str) -> None:
     """Seed a demo account, admin and client, then serve; prints how to try it."""
-    settings = state.settings()
+    settings = state.settings(may_create=True)
     limits = _server_settings()
     seeded = run(settings, lambda stores: demo_seed.seed(stores, settings))
+    say_database()
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url
+    click.echo(where.demo_lines(settings.database_url, demo_seed.SUBDOMAIN))
     click.echo(demo_seed.instructions(settings, seeded, port))
     config = _uvicorn_config(host, port, 1, limits, log_level.lower())
     asyncio.run(demo_seed.serve_with_callback(host, port, seeded, settings, config))

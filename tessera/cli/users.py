@@ -1,6 +1,6 @@
 """`tessera users create|list|update` (INTERFACE.md sections 1 and 6).
 
-    tessera users create --account SUB --email E --password P [--role ROLE] [--name N] [--json]
+    tessera users create --account SUB --email E [--password P | --password-stdin] [--role ROLE] [--name N] [--json]
     tessera users list --account SUB [--json]
     tessera users update --account SUB --email E [--name N] [--role R] [--suspend|--unsuspend] [--json]
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
+from tessera.cli.passwords import check_password_source, read_password
 from tessera.management import accounts as account_rules
 from tessera.management import users as user_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
@@ -28,16 +29,30 @@ def users() -> None:
 @users.command()
 @click.option("--account", "subdomain", required=True, help="The account's subdomain.")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option(
+    "--password",
+    default=None,
+    help="At least 8 characters. Omit it to be asked for it (hidden, twice) in a terminal.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts).")
 @click.option("--role", type=click.Choice(ROLES), default="end-user", show_default=True)
 @click.option("--name", default=None, help="Display name (default: the email's local part).")
 @click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
 @click.pass_obj
 def create(
-    state: CliState, subdomain: str, email: str, password: str, role: str, name: str | None, as_json: bool
+    state: CliState,
+    subdomain: str,
+    email: str,
+    password: str | None,
+    password_stdin: bool,
+    role: str,
+    name: str | None,
+    as_json: bool,
 ) -> None:
     """Create a user who can sign in to the account."""
+    check_password_source(password, password_stdin)
     settings = state.settings()
+    password = read_password(password, password_stdin)
 
     async def action(stores: Stores):  # type: ignore[no-untyped-def]
         account = await account_rules.get(stores, subdomain)

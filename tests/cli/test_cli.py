@@ -53,10 +53,19 @@ def succeeded(done: Done) -> Done:
     return done
 
 
+def names_its_database(done: Done) -> None:
+    """On success stderr holds one line, naming the database the command used (an SQLite
+    path in full, "(new)" when the command created it), and nothing else."""
+    database = done.args[done.args.index("--database-url") + 1] if "--database-url" in done.args else None
+    assert re.fullmatch(r"tessera: database \S+( \(new\))?\n", done.stderr), done.stderr
+    if database is not None and database.startswith("sqlite:////"):
+        assert done.stderr.split()[2] == database, done.stderr
+
+
 def only_json(done: Done) -> dict[str, Any]:
-    """Exactly one JSON object on stdout, nothing on stderr."""
+    """Exactly one JSON object on stdout; stderr only names the database."""
     succeeded(done)
-    assert done.stderr == ""
+    names_its_database(done)
     body = json.loads(done.stdout)  # fails on anything before or after the one object
     assert isinstance(body, dict)
     assert len(body) == 1
@@ -182,7 +191,8 @@ def test_db_upgrade_on_a_new_file_then_again(tmp_path: Path) -> None:
     for done in (first, second):
         assert done.returncode == 0, done.stderr
         assert done.stdout == "database schema is up to date\n"
-        assert done.stderr == ""
+    assert first.stderr == f"tessera: database {url} (new)\n"
+    assert second.stderr == f"tessera: database {url}\n"
     with sqlite3.connect(tmp_path / "fresh.db") as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = conn.execute("SELECT count(*) FROM alembic_version").fetchone()
@@ -204,7 +214,7 @@ def test_accounts_create_json(made: dict[str, Done]) -> None:
 
 def test_accounts_create_without_json_is_one_human_line(made: dict[str, Done]) -> None:
     done = succeeded(made["plain_account"])
-    assert done.stderr == ""
+    names_its_database(done)
     assert len(done.stdout.splitlines()) == 1
     assert "'noadmin'" in done.stdout
     with pytest.raises(json.JSONDecodeError):
@@ -249,7 +259,7 @@ def test_confidential_client_json_shows_the_whole_secret_once(made: dict[str, Do
 
 def test_client_without_json_prints_its_secret(made: dict[str, Done]) -> None:
     done = succeeded(made["web_text"])
-    assert done.stderr == ""
+    names_its_database(done)
     assert len(re.findall(r"\btss_[A-Za-z0-9_-]{43}\b", done.stdout)) == 1
 
 
@@ -672,6 +682,22 @@ def test_demo_prints_credentials_and_an_authorization_url(tmp_path: Path) -> Non
 
     assert "admin@example.com" in printed
     assert "tessera-demo" in printed
+    # Which database, and a CLI line that works on it from any folder.
+    assert f"Database      {url}\n" in printed
+    cli_line = re.findall(r"^CLI +(.*)$", printed, re.MULTILINE)
+    assert cli_line == [f"TESSERA_DATABASE_URL={url} tessera clients list --account demo"]
+    listed = subprocess.run(
+        cli_line[0].replace("tessera ", f"{harness.TESSERA} ", 1),
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=harness.clean_env(None),
+        cwd="/",
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "demo-app" in listed.stdout
     assert authorization_url.startswith(f"http://demo.localhost:{port}/oauth/authorizations/new?")
     assert "code_challenge=" in authorization_url
     assert "code_challenge_method=S256" in authorization_url

@@ -136,7 +136,7 @@ def test_purge_removes_dead_rows_and_keeps_the_rest(seeded: tuple[str, Path, lis
     done = _run(url, "tokens", "purge")
 
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    assert done.stderr == f"tessera: database {url}\n"
     out = done.stdout.strip()
     assert out.startswith("purged 5 rows ("), out
     for part in ("1 refresh_tokens", "2 access_tokens", "0 authorization_codes", "1 sessions", "1 throttles"):
