@@ -72,6 +72,7 @@ function showStep({ title, explanation, status = "ok", fields = [], blocks = [],
       element("div", { class: "block-head" }, element("span", {}, b.label), copyButton(b.copy ?? b.text, "Copy " + b.label)),
       element("pre", {}, b.text)));
   }
+  $("story-title").hidden = false;
   $("steps").append(section);
   section.scrollIntoView({ block: "start" });
 }
@@ -171,7 +172,7 @@ async function comeBack(params) {
   if (tokens.id_token) {
     const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(
       atob(tokens.id_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
-    blocks.push({ label: "ID token claims (decoded only: the page shows them, it does not trust them for access)", text: pretty(claims) });
+    blocks.push({ label: "ID token claims (decoded for display, not verified)", text: pretty(claims) });
   }
   showStep({
     title: "2. Exchanged the code for a token, from the browser",
@@ -206,6 +207,7 @@ async function callApi(title) {
 function forget() {
   accessToken = null;
   $("steps").replaceChildren();
+  $("story-title").hidden = true;
   $("actions").hidden = true;
   $("intro").hidden = false;
 }

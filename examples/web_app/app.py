@@ -41,6 +41,7 @@ class Visit:
     login: Login | None = None
     tokens: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+    who: str = ""  # who signed in, from the ID token
 
 
 class Visits:
@@ -91,7 +92,7 @@ def create_app(settings: Settings, spa_client_id: str | None = None) -> Starlett
         key, visit = visits.find(request)
         visit.login = await tessera.start_login()
         visit.steps = [_sent_to_tessera(visit.login, (await tessera.metadata())["authorization_endpoint"])]
-        visit.tokens = {}
+        visit.tokens, visit.who = {}, ""
         response = RedirectResponse(visit.login.url, status_code=303, headers=HEADERS)
         response.set_cookie(COOKIE, key, httponly=True, samesite="lax")
         return response
@@ -138,6 +139,8 @@ def create_app(settings: Settings, spa_client_id: str | None = None) -> Starlett
                 claims = await tessera.id_token_claims(visit.tokens["id_token"], login.nonce)
             except OAuthError as problem:
                 problem_text = problem.description or str(problem)
+        if claims is not None:
+            visit.who = f"{claims.get('name', '')} ({claims.get('email', claims.get('sub'))})".strip()
         visit.steps.append(_tokens_step(visit.tokens, claims, problem_text))
         await _call_api(visit, "4. Called the API with the access token")
 
@@ -237,6 +240,7 @@ def _sent_to_tessera(login: Login, endpoint: str) -> Step:
         "asked you to sign in and whether to allow the app.",
         fields=fields,
         blocks=[Block("The authorization URL", login.url, login.url)],
+        fields_folded=f"The {len(fields)} parameters, one by one",
     )
 
 
@@ -333,7 +337,10 @@ def _api_step(title: str, answer: ApiAnswer, access_token: str) -> Step:
         advice = ""
     else:
         explanation = "The API refused the access token; the WWW-Authenticate header says why."
-        advice = "Refresh the token if it expired. If it was revoked, start over and sign in again."
+        if "revoked" in answer.www_authenticate:
+            advice = "The token was revoked, and no refresh brings it back: start over and sign in again."
+        else:
+            advice = "Refresh the tokens if the access token expired; otherwise start over and sign in again."
     return Step(
         title,
         explanation,
@@ -350,7 +357,11 @@ def _api_step(title: str, answer: ApiAnswer, access_token: str) -> Step:
 def _rotated(before: dict[str, Any], after: dict[str, Any]) -> Step:
     def row(name: str) -> list[Field]:
         old, new = before.get(name, ""), after.get(name, "")
-        return [Field(f"old {name}", masked(old)), Field(f"new {name}", masked(new), copy=new, ok=old != new)]
+        differs = "differs from the old one" if old != new else "the same as before"
+        return [
+            Field(f"old {name}", masked(old)),
+            Field(f"new {name}", masked(new), copy=new, note=differs, ok=old != new),
+        ]
 
     return Step(
         "Refreshed the tokens",

@@ -53,6 +53,7 @@ class Step:
     fields: list[Field] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     advice: str = ""
+    fields_folded: str = ""  # when set, the fields sit in a closed <details> with this summary
 
 
 def masked(token: str) -> str:
@@ -68,5 +69,5 @@ def pretty(value: Any) -> str:
 
 
 def curl_api(url: str, access_token: str, shown: str) -> Block:
-    command = 'curl -s -H "Authorization: Bearer {}" \\\n  {}'
+    command = 'curl -s -H "Authorization: Bearer {}" {}'
     return Block("The same call with curl", command.format(shown, url), command.format(access_token, url))
