@@ -225,7 +225,15 @@ def create_app(settings: Settings, spa_client_id: str | None = None) -> Starlett
             Route("/spa/config.json", spa_config),
             Mount("/spa", StaticFiles(directory=SPA, html=True), name="spa"),
         ]
-    return Starlette(routes=routes)
+
+    async def trouble(request: Request, problem: Exception) -> Response:
+        # Tessera down, or an answer the app cannot use: a page that says so, not a traceback.
+        html = pages.get_template("trouble.html").render(
+            settings=settings, visit=None, spa=spa_client_id is not None, problem=f"{type(problem).__name__}: {problem}"
+        )
+        return HTMLResponse(html, status_code=502, headers=HEADERS)
+
+    return Starlette(routes=routes, exception_handlers={Exception: trouble})
 
 
 def _sent_to_tessera(login: Login, endpoint: str) -> Step:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -164,3 +166,36 @@ def test_the_device_login_tool_signs_in_from_a_terminal(browser: Browser, demo: 
         printed, errors = tool.communicate(timeout=30)
     assert tool.returncode == 0, errors
     assert '"access_token": "tsa_' in printed
+
+
+def test_the_web_app_runs_on_its_own(demo: Demo, tmp_path: Path) -> None:
+    """`python -m examples.web_app ISSUER --client-id ID` with CLIENT_SECRET, as the README
+    says: it serves on its own port and sends the browser to the account with PKCE."""
+    port = harness.free_port()
+    command = [sys.executable, "-m", "examples.web_app", demo.issuer, "--client-id", "demo-app", "--port", str(port)]
+    env = {**harness.clean_env(), "CLIENT_SECRET": demo.secret}
+    with subprocess.Popen(command, cwd=harness.ROOT, env=env, stdout=subprocess.PIPE, text=True) as app:
+        try:
+            assert app.stdout is not None
+            assert app.stdout.readline().startswith(f"Sample web app on http://127.0.0.1:{port}/")
+            with harness.http_client() as http:
+                sent = _retry(lambda: http.post(f"http://127.0.0.1:{port}/login"))
+            assert sent.status_code == 303
+            location = sent.headers["location"]
+            assert location.startswith(f"{demo.issuer}/oauth/authorizations/new?")
+            assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback" in location
+            assert "code_challenge_method=S256" in location
+        finally:
+            harness.stop(app)
+
+
+def _retry(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """uvicorn prints its address before it listens: try for a few seconds."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return send()
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
