@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         except httpx.HTTPError as error:
             print(f"Could not reach {args.issuer}: {error}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("Stopped before anyone allowed it.", file=sys.stderr)
+            return 130
     print(json.dumps(tokens, indent=2))
     return 0
 
