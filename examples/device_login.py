@@ -98,6 +98,14 @@ def sign_in(
     raise DeviceLoginError("expired_token", "the code expired before anyone entered it; run this again")
 
 
+def _loopback(request: httpx.Request) -> None:
+    """`*.localhost` names this machine (RFC 6761), as in `make demo`'s
+    http://demo.localhost:8000. Browsers and curl know it, Python's resolver often does not:
+    connect to 127.0.0.1 and keep the name in the Host header, which selects the account."""
+    if request.url.host.endswith(".localhost"):
+        request.url = request.url.copy_with(host="127.0.0.1")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sign in to a Tessera account with the device grant (RFC 8628).")
     parser.add_argument("issuer", help="the account's address, e.g. https://acme.tessera.example")
@@ -105,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-secret", help="only for a confidential client")
     parser.add_argument("--scope", default="read", help='space-separated, e.g. "read openid" (default: read)')
     args = parser.parse_args(argv)
-    with httpx.Client(timeout=15) as http:
+    with httpx.Client(timeout=15, event_hooks={"request": [_loopback]}) as http:
         try:
             tokens = sign_in(http, args.issuer, args.client_id, args.scope, args.client_secret)
         except DeviceLoginError as error:
@@ -114,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         except httpx.HTTPError as error:
             print(f"Could not reach {args.issuer}: {error}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("Stopped before anyone allowed it.", file=sys.stderr)
+            return 130
     print(json.dumps(tokens, indent=2))
     return 0
 

@@ -1,31 +1,27 @@
-"""`tessera demo`: seed a demo account and serve it beside a small callback page.
+"""`tessera demo`: seed a demo account and serve it beside the sample apps.
 
 The demo client's redirect URI is a loopback URI (RFC 8252 section 7.3) on which this
-command also listens, so that after "Allow" the browser lands on a page that shows the
-code and the exact curl command that exchanges it.
+command also serves the sample web app (demo_samples.py), so that after "Allow" the browser
+lands on a page that shows the code, the checks, the tokens and the API's answer. The same
+server has the single-page app, for a public client seeded beside it, and the device-grant
+command-line tool has a public client of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-import secrets as random
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
 
 from tessera import paths
+from tessera.cli import demo_samples
 from tessera.management import accounts as account_rules
 from tessera.management import clients as client_rules
 from tessera.management import users as user_rules
 from tessera.management.errors import NotFound
-from tessera.protocol import pkce
+from tessera.model import Account
 from tessera.settings import Settings
 from tessera.storage.stores import Stores
 from tessera.urls import account_host, origin
@@ -34,15 +30,18 @@ SUBDOMAIN = "demo"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "tessera-demo"
 CLIENT_ID = "demo-app"
+SPA_CLIENT_ID = "demo-spa"
+CLI_CLIENT_ID = "demo-cli"
 CALLBACK_PORT = 8765
+# Registered once with the default port; a loopback redirect URI's port may vary (RFC 8252
+# section 7.3), so `tessera demo --samples-port` needs no other registration.
 REDIRECT_URI = f"http://127.0.0.1:{CALLBACK_PORT}/callback"
+SPA_REDIRECT_URI = f"http://127.0.0.1:{CALLBACK_PORT}/spa/"
 
 
 @dataclass(frozen=True)
 class Seeded:
     secret: str
-    verifier: str
-    state: str
 
 
 async def seed(stores: Stores, settings: Settings) -> Seeded:
@@ -69,56 +68,75 @@ async def seed(stores: Stores, settings: Settings) -> Seeded:
         # The secret is stored only as a hash: show a fresh one on every demo start.
         _client, secret = await client_rules.regenerate_any(stores, client, now)
     assert secret is not None
-    return Seeded(secret=secret, verifier=random.token_urlsafe(48), state=random.token_urlsafe(12))
+    for spec in _public_clients(account):
+        if await stores.clients.find(account.id, spec.identifier) is None:
+            await client_rules.create(stores, spec, now)
+    return Seeded(secret=secret)
+
+
+def _public_clients(account: Account) -> tuple[client_rules.ClientSpec, ...]:
+    """The single-page app's client and the command-line tool's: public, no secret."""
+    spa = client_rules.ClientSpec(
+        account=account,
+        name="Demo Single-Page App",
+        identifier=SPA_CLIENT_ID,
+        kind="public",
+        company="Tessera",
+        description="A sample single-page app: plain JavaScript, PKCE, the token kept in memory.",
+        redirect_uris=(SPA_REDIRECT_URI,),
+        grant_types=("authorization_code",),
+    )
+    cli = client_rules.ClientSpec(
+        account=account,
+        name="Demo CLI",
+        identifier=CLI_CLIENT_ID,
+        kind="public",
+        company="Tessera",
+        description="A sample command-line tool that signs in with the device grant.",
+        grant_types=("device_code", "refresh_token"),
+    )
+    return spa, cli
 
 
 def _issuer(settings: Settings, port: int) -> str:
     return origin(settings.scheme, account_host(SUBDOMAIN, settings.base_domain, port))
 
 
-def authorization_url(settings: Settings, seeded: Seeded, port: int) -> str:
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": CLIENT_ID,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "read write",
-            "state": seeded.state,
-            "code_challenge": pkce.s256(seeded.verifier),
-            "code_challenge_method": "S256",
-        }
-    )
-    return f"{_issuer(settings, port)}{paths.AUTHORIZE}?{query}"
+def samples_origin(samples_port: int) -> str:
+    return f"http://127.0.0.1:{samples_port}"
 
 
-def exchange_command(settings: Settings, seeded: Seeded, port: int, code: str) -> str:
-    return (
-        f"curl -s -u {CLIENT_ID}:{seeded.secret} {_issuer(settings, port)}{paths.TOKEN} \\\n"
-        f"  -d grant_type=authorization_code -d code={code} \\\n"
-        f"  -d redirect_uri={REDIRECT_URI} -d code_verifier={seeded.verifier}"
-    )
-
-
-def instructions(settings: Settings, seeded: Seeded, port: int) -> str:
+def instructions(settings: Settings, seeded: Seeded, port: int, samples_port: int, samples: bool) -> str:
     issuer = _issuer(settings, port)
+    apps = samples_origin(samples_port)
+    if samples:
+        try_it = f"""1. The sample web app: open {apps}/ and click "Sign in with Tessera".
+   Sign in, click Allow, and the app (the client {CLIENT_ID}, whose callback is
+   {apps}/callback) shows the code, state, iss, the tokens and the API's answer,
+   and lets you refresh, call the API again and revoke.
+
+2. The single-page app (public client {SPA_CLIENT_ID}, PKCE in the browser): {apps}/spa/
+
+3. The command-line tool (public client {CLI_CLIENT_ID}, device grant), in another terminal:
+
+   .venv/bin/python examples/device_login.py {issuer} --client-id {CLI_CLIENT_ID} --scope "openid read"
+"""
+    else:
+        try_it = """The sample apps (a web app as the demo's callback, a single-page app) come with a clone
+of the Tessera repository, in its examples/ folder, and need its development dependencies:
+run `make demo` there to have them served too.
+"""
     return f"""
 Tessera demo
 ============
 Account       {issuer}   (account "{SUBDOMAIN}")
 Sign in as    {ADMIN_EMAIL}  /  {ADMIN_PASSWORD}
 Client        client_id {CLIENT_ID}   client_secret {seeded.secret}
-Redirect URI  {REDIRECT_URI}
+Redirect URI  {apps}/callback
 Admin console {issuer}{paths.ADMIN}   (clients, external apps, users, resources, tokens, registration, audit log)
 
-1. Open this URL in a browser, sign in, and click Allow:
-
-   {authorization_url(settings, seeded, port)}
-
-2. The browser lands on {REDIRECT_URI}, which shows the code and this command:
-
-   {exchange_command(settings, seeded, port, "CODE")}
-
-3. Call the API with the access token:
+{try_it}
+Call the API with an access token:
 
    curl -s -H "Authorization: Bearer ACCESS_TOKEN" {issuer}{paths.API_USERS_ME}
 
@@ -130,35 +148,19 @@ Press Ctrl+C to stop.
 """
 
 
-def callback_app(settings: Settings, seeded: Seeded, port: int) -> Starlette:
-    async def callback(request: Request) -> HTMLResponse:
-        params = request.query_params
-        if "error" in params:
-            body = f"<h1>Authorization failed</h1><p><code>{html.escape(params['error'])}</code>: {html.escape(params.get('error_description', ''))}</p>"
-        else:
-            code = params.get("code", "")
-            state_ok = "matches" if params.get("state") == seeded.state else "DOES NOT MATCH"
-            body = (
-                "<h1>Authorization code received</h1>"
-                f"<p>state {state_ok}; issuer (iss) <code>{html.escape(params.get('iss', ''))}</code></p>"
-                f"<p>Exchange it within {settings.authorization_code_lifetime} seconds:</p>"
-                f"<pre>{html.escape(exchange_command(settings, seeded, port, code))}</pre>"
-            )
-        page = f"<!doctype html><meta charset=utf-8><title>Demo callback</title><body style='font-family:sans-serif;max-width:760px;margin:40px auto'>{body}</body>"
-        return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-
-    return Starlette(routes=[Route("/callback", callback)])
-
-
-async def serve_with_callback(host: str, port: int, seeded: Seeded, settings: Settings, config: dict[str, Any]) -> None:
-    main = uvicorn.Server(uvicorn.Config("tessera.asgi:app", **{k: v for k, v in config.items() if k != "workers"}))
-    catcher = uvicorn.Server(
-        uvicorn.Config(
-            callback_app(settings, seeded, port),
-            host="127.0.0.1",
-            port=CALLBACK_PORT,
-            log_level="warning",
-            lifespan="off",
-        )
+def sample_apps(settings: Settings, seeded: Seeded, port: int, samples_port: int) -> Any | None:
+    """The sample web app (with the single-page app), or None without examples/."""
+    return demo_samples.web_app(
+        _issuer(settings, port), CLIENT_ID, seeded.secret, f"{samples_origin(samples_port)}/callback", SPA_CLIENT_ID
     )
-    await asyncio.gather(main.serve(), catcher.serve())
+
+
+async def serve_with_samples(config: dict[str, Any], samples: Any | None, samples_port: int) -> None:
+    main = uvicorn.Server(uvicorn.Config("tessera.asgi:app", **{k: v for k, v in config.items() if k != "workers"}))
+    if samples is None:
+        await main.serve()
+        return
+    beside = uvicorn.Server(
+        uvicorn.Config(samples, host="127.0.0.1", port=samples_port, log_level="warning", lifespan="off")
+    )
+    await asyncio.gather(main.serve(), beside.serve())

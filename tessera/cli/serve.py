@@ -95,16 +95,24 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--samples-port",
+    default=demo_seed.CALLBACK_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1 of the sample apps (the demo client's callback).",
+)
 @log_level_option
 @click.pass_obj
-def demo(state: CliState, host: str, port: int, log_level: str) -> None:
-    """Seed a demo account, admin and client, then serve; prints how to try it."""
+def demo(state: CliState, host: str, port: int, samples_port: int, log_level: str) -> None:
+    """Seed a demo account, admin and clients, then serve it and the sample apps; prints how to try it."""
     settings = state.settings(may_create=True)
     limits = _server_settings()
     seeded = run(settings, lambda stores: demo_seed.seed(stores, settings))
     say_database()
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url
+    samples = demo_seed.sample_apps(settings, seeded, port, samples_port)
     click.echo(where.demo_lines(settings.database_url, demo_seed.SUBDOMAIN))
-    click.echo(demo_seed.instructions(settings, seeded, port))
+    click.echo(demo_seed.instructions(settings, seeded, port, samples_port, samples is not None))
     config = _uvicorn_config(host, port, 1, limits, log_level.lower())
-    asyncio.run(demo_seed.serve_with_callback(host, port, seeded, settings, config))
+    asyncio.run(demo_seed.serve_with_samples(config, samples, samples_port))

@@ -39,3 +39,19 @@ def preflight(methods: str) -> Endpoint:
         )
 
     return run
+
+
+def allow_any_origin_with_a_bearer_token(endpoint: Endpoint) -> Endpoint:
+    """The API answers browser apps of any origin that send a token in the Authorization
+    header (single-page apps), as Zendesk's API does for OAuth tokens. Not a request that
+    relies on the session cookie: that answer (with its authenticity_token) stays readable
+    by the account's own pages only."""
+
+    async def run(request: Request) -> Response:
+        response = await endpoint(request)
+        if "authorization" in request.headers:
+            response.headers.update(HEADERS)
+        response.headers.append("Vary", "Authorization")
+        return response
+
+    return run

@@ -22,7 +22,7 @@ from tessera.web.api import audit_logs, clients, global_clients, openapi, resour
 from tessera.web.api.admin import admin_only
 from tessera.web.api.authentication import Handler
 from tessera.web.api.authentication import endpoint as api
-from tessera.web.cors import allow_any_origin, preflight
+from tessera.web.cors import allow_any_origin, allow_any_origin_with_a_bearer_token, preflight
 from tessera.web.endpoints import (
     authorize,
     authorized_apps,
@@ -89,7 +89,9 @@ def routes(services: Services) -> list[BaseRoute]:
         for path in _api_paths(paths.API_OPENAPI)
     ]
     for path in _api_paths(paths.API_USERS_ME):
-        api_v2.append(Route(path, bind(api(users.me, scope="users:read")), methods=["GET"]))
+        me = allow_any_origin_with_a_bearer_token(bind(api(users.me, scope="users:read")))
+        api_v2.append(Route(path, me, methods=["GET"]))
+        api_v2.append(Route(path, preflight("GET"), methods=["OPTIONS"]))
     for bare, handler, scope, method in ADMINISTRATION:
         for path in _api_paths(bare):
             api_v2.append(Route(path, bind(api(admin_only(handler), scope=scope)), methods=[method]))

@@ -645,14 +645,14 @@ def test_postgresql_without_secret_key_is_one_line(pg_url: str) -> None:
 # --- tessera demo -------------------------------------------------------------------------
 
 
-def test_demo_prints_credentials_and_an_authorization_url(tmp_path: Path) -> None:
-    port = harness.free_port()
+def test_demo_prints_credentials_and_serves_the_sample_apps(tmp_path: Path) -> None:
+    port, samples_port = harness.free_port(), harness.free_port()
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     lines: queue.Queue[str | None] = queue.Queue()
     with (
         (tmp_path / "demo.log").open("wb") as log,
         subprocess.Popen(
-            [harness.TESSERA, "--database-url", url, "demo", "--port", str(port)],
+            [harness.TESSERA, "--database-url", url, "demo", "--port", str(port), "--samples-port", str(samples_port)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -672,10 +672,9 @@ def test_demo_prints_credentials_and_an_authorization_url(tmp_path: Path) -> Non
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         try:
-            printed = _read_until_authorization_url(lines, deadline=time.monotonic() + 30)
-            authorization_url = next(w for w in printed.split() if "/oauth/authorizations/new?" in w)
+            printed = _read_instructions(lines, deadline=time.monotonic() + 30)
             secret = re.findall(r"client_secret (tss_[A-Za-z0-9_-]{43})", printed)
-            answers = _ask_demo(port, authorization_url, secret[0] if secret else "")
+            answers = _ask_demo(port, samples_port, secret[0] if secret else "")
         finally:
             harness.stop(demo)
             reader.join(timeout=10)
@@ -698,39 +697,36 @@ def test_demo_prints_credentials_and_an_authorization_url(tmp_path: Path) -> Non
     )
     assert listed.returncode == 0, listed.stderr
     assert "demo-app" in listed.stdout
+    assert f"open http://127.0.0.1:{samples_port}/ and click" in printed
+    sign_in, token, callback = answers
+    # The sample web app (examples/web_app) starts the authorization code flow with PKCE.
+    assert sign_in.status_code == 303
+    authorization_url = sign_in.headers["location"]
     assert authorization_url.startswith(f"http://demo.localhost:{port}/oauth/authorizations/new?")
     assert "code_challenge=" in authorization_url
     assert "code_challenge_method=S256" in authorization_url
-    login, token, callback = answers
-    assert login.status_code == 302
-    assert urlsplit(login.headers["location"]).path == "/access/login"
     assert token.status_code == 200, token.text  # the printed client secret works
     assert callback.status_code == 200
-    assert "Authorization code received" in callback.text
+    assert "no authorization code was received" in callback.text  # opened with no parameters
 
 
-def _read_until_authorization_url(lines: queue.Queue[str | None], deadline: float) -> str:
+def _read_instructions(lines: queue.Queue[str | None], deadline: float) -> str:
     printed = ""
-    while "/oauth/authorizations/new?" not in printed:
+    while "Press Ctrl+C" not in printed:
         line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
         assert line is not None, f"tessera demo ended early:\n{printed}"
-        printed += line
-    # The rest of the instructions follow at once.
-    while "Press Ctrl+C" not in printed and time.monotonic() < deadline:
-        line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-        if line is None:
-            break
         printed += line
     return printed
 
 
-def _ask_demo(port: int, authorization_url: str, secret: str) -> tuple[Any, Any, Any]:
+def _ask_demo(port: int, samples_port: int, secret: str) -> tuple[Any, Any, Any]:
     deadline = time.monotonic() + 30
+    apps = f"http://127.0.0.1:{samples_port}"
     with harness.http_client() as http:
         while True:
             try:
-                login = http.get(authorization_url)
-                callback = http.get("http://127.0.0.1:8765/callback", params={"code": "tsc_example", "state": "x"})
+                sign_in = http.post(f"{apps}/login")
+                callback = http.get(f"{apps}/callback")
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -741,4 +737,4 @@ def _ask_demo(port: int, authorization_url: str, secret: str) -> tuple[Any, Any,
             auth=("demo-app", secret),
             data={"grant_type": "client_credentials", "scope": "read"},
         )
-    return login, token, callback
+    return sign_in, token, callback

@@ -189,3 +189,31 @@ async def test_api_with_a_session_cookie_has_no_cors(http: httpx.AsyncClient, wo
     assert me.status_code == 200
     assert "authenticity_token" in me.json()["user"]
     assert me.headers.get(ACAO) is None
+
+
+async def test_api_with_a_bearer_token_allows_any_origin(http: httpx.AsyncClient, world: World) -> None:
+    """A single-page app calls users/me with its token (the sample SPA does): the answer and
+    a refusal (with its exposed WWW-Authenticate) are readable from its origin."""
+    tokens = await code_flow_tokens(http, world.spa, world.user.email, scope="read")
+    http.cookies.clear()  # the SPA's origin has no session cookie of the account
+    bearer = {**ORIGIN, "Authorization": f"Bearer {tokens['access_token']}"}
+    me = await http.get("/api/v2/users/me", headers=bearer)
+    assert me.status_code == 200, me.text
+    assert "authenticity_token" not in me.json()["user"]
+    _allows(me)
+    assert "Authorization" in me.headers["vary"]
+    refused = await http.get("/api/v2/users/me", headers={**ORIGIN, "Authorization": "Bearer tsa_not_a_token"})
+    assert refused.status_code == 401
+    _allows(refused)
+    assert "www-authenticate" in refused.headers["access-control-expose-headers"].lower()
+
+
+async def test_api_preflight_for_a_bearer_token(http: httpx.AsyncClient) -> None:
+    response = await http.options(
+        "/api/v2/users/me",
+        headers={**ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert response.status_code == 204
+    _allows(response)
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+    assert "GET" in response.headers["access-control-allow-methods"]

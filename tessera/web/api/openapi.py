@@ -38,11 +38,14 @@ Endpoint = tuple[str, str]  # (path as the route table has it, method)
 
 
 def api_endpoints(routes: Iterable[BaseRoute]) -> list[Endpoint]:
-    """Every (path, method) under /api/v2 in a route table; HEAD is GET's twin."""
+    """Every (path, method) under /api/v2 in a route table; HEAD is GET's twin, and OPTIONS
+    a CORS preflight (web/cors.py), not an operation."""
     found = []
     for route in routes:
         if isinstance(route, Route) and route.path.startswith(PREFIX):
-            found += [(route.path, method) for method in sorted(route.methods or ()) if method != "HEAD"]
+            found += [
+                (route.path, method) for method in sorted(route.methods or ()) if method not in ("HEAD", "OPTIONS")
+            ]
     return found
 
 
