@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from tessera import gc_tuning, housekeeping, metrics, paths
+from tessera import gc_tuning, housekeeping, mail, metrics, paths
 from tessera.fetching.client_documents import MetadataDocumentResolver
 from tessera.key_ring import key_ring_for
+from tessera.password_reset import PasswordResets
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
@@ -62,6 +63,14 @@ def build_services(settings: Settings, db: Database) -> Services:
         keys=keys,
         templates=pages.environment(),
         documents=documents,
+        password_resets=PasswordResets(
+            stores.password_resets,
+            stores.users,
+            stores.audit,
+            throttles,
+            mail.Mailer(settings),
+            settings.password_reset_lifetime,
+        ),
     )
 
 
@@ -138,6 +147,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
+            # E-mails under way get their chance to leave (each is bounded by its timeout).
+            await services.password_resets.mailer.drain()
             if owned:
                 database.close()
 

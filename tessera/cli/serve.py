@@ -9,6 +9,7 @@ from typing import Any
 import click
 import uvicorn
 
+from tessera import mail_catcher
 from tessera.cli import demo_seed
 from tessera.cli.context import CliState, fail, migrate_schema, run
 from tessera.settings import ServerSettings, SettingsError, check_serving_secret_key, load_server_settings
@@ -103,5 +104,6 @@ def demo(state: CliState, host: str, port: int, log_level: str) -> None:
     seeded = run(settings, lambda stores: demo_seed.seed(stores, settings))
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url
     click.echo(demo_seed.instructions(settings, seeded, port))
+    mail_catcher.start_for_demo(click.echo)
     config = _uvicorn_config(host, port, 1, limits, log_level.lower())
     asyncio.run(demo_seed.serve_with_callback(host, port, seeded, settings, config))

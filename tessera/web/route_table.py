@@ -36,6 +36,7 @@ from tessera.web.endpoints import (
     logout,
     metrics,
     par,
+    password_reset,
     registration,
     resource_metadata,
     revoke,
@@ -174,6 +175,10 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.LOGIN, bind(login.show), methods=["GET"]),
         Route(paths.LOGIN, bind(login.submit), methods=["POST"]),
         Route(paths.LOGOUT, bind(logout.logout), methods=["GET", "POST"]),
+        Route(paths.PASSWORD_FORGOT, bind(password_reset.forgot), methods=["GET"]),
+        Route(paths.PASSWORD_FORGOT, bind(password_reset.forgot_submit), methods=["POST"]),
+        Route(paths.PASSWORD_RESET, bind(password_reset.reset), methods=["GET"]),
+        Route(paths.PASSWORD_RESET, bind(password_reset.reset_submit), methods=["POST"]),
         Route(paths.AUTHORIZED_APPS, bind(authorized_apps.show), methods=["GET"]),
         # The device grant's verification URI (RFC 8628 section 3.3): HTML pages, no CORS.
         Route(paths.DEVICE, bind(device.show), methods=["GET"]),

@@ -1,0 +1,83 @@
+"""Outgoing e-mail over SMTP (TESSERA_SMTP_*, docs/password-reset.md), off the request path.
+
+`Mailer.send` returns at once: the message is delivered by a background task that runs
+smtplib on a worker thread under `smtp_timeout`, so a slow or dead SMTP server can hang
+neither a page nor the event loop. A failed delivery is logged (without the message, which
+may hold a reset link) and never reaches the user as an error: the page they see says the
+same thing whether or not an e-mail left, which is also what keeps it from telling who has
+an account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from tessera.settings import Settings
+
+log = logging.getLogger("tessera.mail")
+
+
+def message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = settings.smtp_from
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Message-ID"] = make_msgid(domain=settings.base_domain)
+    # Automated mail: out-of-office replies and mailing-list software should stay away.
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(body)
+    return mail
+
+
+def deliver(settings: Settings, mail: EmailMessage) -> None:
+    """Blocking: one SMTP session, bounded by settings.smtp_timeout per socket operation."""
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(mail)
+
+
+class Mailer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sending: set[asyncio.Task[None]] = set()
+
+    @property
+    def configured(self) -> bool:
+        return self.settings.smtp_configured
+
+    def send(self, mail: EmailMessage, what: str) -> None:
+        """Deliver in the background; `what` names the message in the log ("password reset")."""
+        task = asyncio.get_running_loop().create_task(self._deliver(mail, what))
+        self._sending.add(task)  # a reference, so the task is not collected mid-flight
+        task.add_done_callback(self._sending.discard)
+
+    async def _deliver(self, mail: EmailMessage, what: str) -> None:
+        settings = self.settings
+        # The whole session, connection to QUIT, gets a bound too: smtplib's timeout is per
+        # socket operation, and a server may trickle.
+        deadline = settings.smtp_timeout * 3
+        try:
+            await asyncio.wait_for(asyncio.to_thread(deliver, settings, mail), deadline)
+        except (OSError, smtplib.SMTPException, TimeoutError) as problem:
+            log.warning(
+                "could not send the %s e-mail through %s:%s: %s",
+                what,
+                settings.smtp_host,
+                settings.smtp_port,
+                problem or type(problem).__name__,
+            )
+        else:
+            log.info("sent the %s e-mail through %s:%s", what, settings.smtp_host, settings.smtp_port)
+
+    async def drain(self) -> None:
+        """Wait for deliveries under way (shutdown, tests)."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
