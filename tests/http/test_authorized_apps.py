@@ -188,7 +188,6 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
     spa = await code_tokens(http, world.spa, world.user.email)
     assert not await _consent_is_asked(http, world.web)
 
-    page = await http.get(PAGE)
     form = await _revoke_form(http, world.web)
     response = await http.post(form.action, data=form.fields)
     assert response.status_code == 303
@@ -218,7 +217,6 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
 
 async def test_revoke_without_the_authenticity_token_is_refused(http: httpx.AsyncClient, world: World) -> None:
     tokens = await code_tokens(http, world.web, world.user.email)
-    page = await http.get(PAGE)
     form = await _revoke_form(http, world.web)
     for data in (
         {"client_id": form.fields["client_id"]},
@@ -246,7 +244,6 @@ async def test_an_authenticity_token_of_another_session_is_refused(http: httpx.A
 
 async def test_revoking_an_unknown_app_changes_nothing(http: httpx.AsyncClient, world: World) -> None:
     tokens = await code_tokens(http, world.web, world.user.email)
-    page = await http.get(PAGE)
     form = await _revoke_form(http, world.web)
     response = await http.post(form.action, data={**form.fields, "client_id": "999999999"})
     assert response.status_code == 404
