@@ -83,7 +83,8 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         host = exc.host if isinstance(exc, NotAnAccount) else "?"
         text = f"There is no account at {host}. Check the address; accounts live at SUBDOMAIN.{services.settings.base_domain}."
         if _wants_html(request):
-            return pages.message(services.templates, "No such account", text, 404)
+            # The home page of this host is the same 404: the way out is the platform's.
+            return pages.message(services.templates, "No such account", text, 404, way_out=None)
         return responses.problem(404, "not_found", text)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
@@ -98,9 +99,10 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        text = {404: "There is nothing at this address.", 405: "This address does not accept that method."}.get(
-            status, "The request could not be served."
-        )
+        text = {
+            404: "There is nothing at this address. Check it for typing mistakes.",
+            405: "This address does not accept that method.",
+        }.get(status, "The request could not be served.")
         if _wants_html(request):
             return pages.message(services.templates, "Not found" if status == 404 else "Not allowed", text, status)
         return responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
