@@ -24,6 +24,23 @@ MIN_SCORE = 3
 MAX_JUDGED = 72
 
 ADVICE = "pick a passphrase of three or four unrelated words, or let a password manager make one"
+# Whole sentences, each with its advice, so that each can be translated as one.
+COMMON = (
+    "this password is one of the most common passwords; pick a passphrase of three or four "
+    "unrelated words, or let a password manager make one"
+)
+DISGUISED = (
+    "this password is a common password with small changes; pick a passphrase of three or four "
+    "unrelated words, or let a password manager make one"
+)
+GUESSABLE = (
+    "this password is too easy to guess ({reason}); pick a passphrase of three or four "
+    "unrelated words, or let a password manager make one"
+)
+PERSONAL = (
+    "this password is too easy to guess for someone who knows your name, e-mail or account; "
+    "pick a passphrase of three or four unrelated words, or let a password manager make one"
+)
 
 
 @lru_cache(maxsize=1)
@@ -53,11 +70,11 @@ def weakness(password: str, context: Iterable[str] = ()) -> str | None:
         return None
     warning = str(result["feedback"].get("warning") or "")
     if "similar to a commonly used" in warning.lower():
-        reason = "this password is a common password with small changes"
-    elif "common" in warning.lower():
-        reason = "this password is one of the most common passwords"
-    elif warning:
-        reason = "this password is too easy to guess: " + warning[0].lower() + warning[1:].rstrip(".")
-    else:
-        reason = "this password is too easy to guess"
-    return f"{reason}; {ADVICE}"
+        return DISGUISED
+    if "common" in warning.lower():
+        return COMMON
+    if any(match.get("dictionary_name") == "user_inputs" for match in result.get("sequence", ())):
+        return PERSONAL
+    if warning:
+        return GUESSABLE.format(reason=warning.rstrip(".").lower())
+    return GUESSABLE.format(reason="it follows a pattern guessers try early")

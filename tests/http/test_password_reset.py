@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import socket
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -273,3 +274,24 @@ async def test_the_reset_is_audited(
 async def test_the_sign_in_page_links_to_the_reset(http: httpx.AsyncClient) -> None:
     page = await http.get("/access/login", params={"email": "a@example.com"})
     assert f'href="{FORGOT}?email=a%40example.com"' in page.text
+
+
+async def test_a_mail_server_that_never_answers_does_not_hold_the_page(
+    settings: Settings, database: Database, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The connection is accepted (by the kernel's backlog) but no greeting ever comes: the
+    page has answered while the delivery is still waiting, which then gives up and is logged."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        overrides = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 1.0}
+        app = create_app(settings.with_overrides(**overrides), db=database)
+        mailer = app.state.services.password_resets.mailer
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=world.origin) as client:
+            with caplog.at_level(logging.WARNING, logger="tessera.mail"):
+                answer = await ask_for_link(client, world.user.email)
+                assert answer.status_code == 200 and "Check your e-mail" in answer.text
+                assert mailer._sending, "the delivery is still under way after the page answered"
+                await mailer.drain()
+    assert any("could not send the password reset e-mail" in r.getMessage() for r in caplog.records)
