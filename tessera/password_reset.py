@@ -81,23 +81,29 @@ class PasswordResets:
     async def request(
         self, account: Account, email: str, address: str | None, now: float, reset_page_url: str
     ) -> Requested:
-        """Count the request; e-mail a link when the address has an active user."""
+        """Count the request; then, after the page has answered, e-mail a link when the
+        address has an active user. Looking the user up, storing the token and sending all
+        happen in the background, so the answer takes as long whoever the address belongs to."""
         email = email.strip().lower()
         wait = await self.throttles.password_reset_attempt(account.id, email, address, now)
         if wait is not None:
             return Requested(wait)
+        self.mailer.later(self._send_link(account, email, address, now, reset_page_url), "password reset")
+        return Requested(None)
+
+    async def _send_link(self, account: Account, email: str, address: str | None, now: float, page: str) -> None:
         user = await self.users.find_by_email(account.id, email)
         if user is None or user.is_suspended:
-            # Nothing is sent, and nothing said: the page reads the same as when a link left.
-            return Requested(None)
+            return  # nothing is sent, and the page said the same as when a link leaves
         token = secrets.token_urlsafe(TOKEN_BYTES)
         await self.resets.create(account.id, user.id, digest(token), now, now + self.lifetime)
         actor = ev.Actor(None, ev.SYSTEM, address)
         change = f"e-mailed a password reset link valid for {self.lifetime // 60} minutes"
         await self.audit.record(_entry(account, actor, ev.REQUEST_PASSWORD_RESET, user, change, now))
-        link = f"{reset_page_url}?token={token}"
-        self.mailer.send(reset_email(self.mailer.settings, account, user, link, self.lifetime), "password reset")
-        return Requested(None)
+        link = f"{page}?token={token}"
+        await self.mailer.deliver(
+            reset_email(self.mailer.settings, account, user, link, self.lifetime), "password reset"
+        )
 
     async def usable(self, account: Account, token: str, now: float) -> tuple[PasswordReset, User] | None:
         if not token or len(token) > 100:
