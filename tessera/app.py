@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from tessera import gc_tuning, housekeeping, metrics, paths
+from tessera import gc_tuning, housekeeping, mail, metrics, paths
 from tessera.fetching.client_documents import MetadataDocumentResolver
 from tessera.key_ring import key_ring_for
+from tessera.password_reset import PasswordResets
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
@@ -62,6 +63,14 @@ def build_services(settings: Settings, db: Database) -> Services:
         keys=keys,
         templates=pages.environment(),
         documents=documents,
+        password_resets=PasswordResets(
+            stores.password_resets,
+            stores.users,
+            stores.audit,
+            throttles,
+            mail.Mailer(settings),
+            settings.password_reset_lifetime,
+        ),
     )
 
 
@@ -74,7 +83,8 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         host = exc.host if isinstance(exc, NotAnAccount) else "?"
         text = f"There is no account at {host}. Check the address; accounts live at SUBDOMAIN.{services.settings.base_domain}."
         if _wants_html(request):
-            return pages.message(services.templates, "No such account", text, 404)
+            # The home page of this host is the same 404: the way out is the platform's.
+            return pages.message(services.templates, "No such account", text, 404, way_out=None)
         return responses.problem(404, "not_found", text)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
@@ -89,9 +99,10 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        text = {404: "There is nothing at this address.", 405: "This address does not accept that method."}.get(
-            status, "The request could not be served."
-        )
+        text = {
+            404: "There is nothing at this address. Check it for typing mistakes.",
+            405: "This address does not accept that method.",
+        }.get(status, "The request could not be served.")
         if _wants_html(request):
             return pages.message(services.templates, "Not found" if status == 404 else "Not allowed", text, status)
         return responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
@@ -138,6 +149,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
+            # E-mails under way get their chance to leave (each is bounded by its timeout).
+            await services.password_resets.mailer.drain()
             if owned:
                 await database.aclose()
 

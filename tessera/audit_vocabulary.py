@@ -53,6 +53,8 @@ SET_PASSWORD = "set_password"
 ROTATE_KEY = "rotate_key"
 REGISTER = "register"  # a client registered itself (dynamic registration)
 LIFT_THROTTLE = "lift_throttle"  # an admin lifted the sign-in throttle of a user's email
+REQUEST_PASSWORD_RESET = "request_password_reset"  # a reset link was e-mailed to a user
+RESET_PASSWORD = "reset_password"  # a user set a new password through an e-mailed link
 ACTIONS = (
     CREATE,
     UPDATE,
@@ -71,6 +73,8 @@ ACTIONS = (
     ROTATE_KEY,
     REGISTER,
     LIFT_THROTTLE,
+    REQUEST_PASSWORD_RESET,
+    RESET_PASSWORD,
 )
 
 SYSTEM = "Tessera"  # the actor name when no user acted (a detected replay, the CLI)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from tessera import password_strength
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
@@ -35,16 +38,21 @@ class PasswordProblem(ValueError):
     pass
 
 
-def check_policy(password: str) -> str:
+def check_policy(password: str, context: Iterable[str] = ()) -> str:
+    """The password, or PasswordProblem saying what is wrong and what to pick instead.
+    `context`: words a guesser would try first for this user (email, name, account)."""
     if len(password) < MIN_LENGTH:
         raise PasswordProblem(f"password must be at least {MIN_LENGTH} characters (it has {len(password)})")
     if len(password) > MAX_LENGTH:
         raise PasswordProblem(f"password may be at most {MAX_LENGTH} characters")
+    weak = password_strength.weakness(password, context)
+    if weak is not None:
+        raise PasswordProblem(weak)
     return password
 
 
-def hash_password(password: str) -> str:
-    return HASHER.hash(check_policy(password))
+def hash_password(password: str, context: Iterable[str] = ()) -> str:
+    return HASHER.hash(check_policy(password, context))
 
 
 def _verify(stored: str | None, password: str) -> bool:

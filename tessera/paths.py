@@ -35,6 +35,9 @@ LOGIN = ACCESS + "/login"
 LOGOUT = ACCESS + "/logout"
 AUTHORIZED_APPS = ACCESS + "/apps"
 AUTHORIZED_APPS_REVOKE = AUTHORIZED_APPS + "/revoke"
+# Password reset by e-mail: ask for a link, then set a new password with it.
+PASSWORD_FORGOT = ACCESS + "/password/forgot"
+PASSWORD_RESET = ACCESS + "/password/reset"
 # ...and the user enters the user code here (the verification URI), then allows or denies.
 DEVICE = "/device"
 DEVICE_DECISION = DEVICE + "/decision"

@@ -78,6 +78,27 @@ class Settings:
     # nonce (use_dpop_nonce until it does). Off by default, as at most servers: the iat
     # window and single-use jtis already bound a proof's life.
     dpop_nonce: bool = False
+    # Password reset by e-mail (docs/password-reset.md). Without an SMTP host no e-mail is
+    # sent and the "forgot your password" page says to ask an admin of the account instead.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Tessera <tessera@localhost>"
+    # Upgrade the connection with STARTTLS before authenticating (port 587 servers want it).
+    smtp_starttls: bool = False
+    # Seconds one delivery may take in all; it runs off the request path either way.
+    smtp_timeout: float = 10.0
+    # Seconds a reset link works; it works once.
+    password_reset_lifetime: int = 1800
+    # Reset e-mails asked for per account and e-mail address, and per source address, before
+    # the waits begin: every request counts, whether or not the address has a user.
+    throttle_password_reset_per_email: int = 3
+    throttle_password_reset_per_address: int = 10
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -184,7 +205,7 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
     scheme = (env.get("TESSERA_PUBLIC_URL_SCHEME") or default_scheme).strip().lower()
     if scheme not in ("http", "https"):
         raise SettingsError(f"TESSERA_PUBLIC_URL_SCHEME must be http or https, not {scheme!r}")
-    return Settings(
+    settings = Settings(
         database_url=url,
         base_domain=base_domain,
         scheme=scheme,
@@ -215,6 +236,39 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         ),
         cimd_allow_private=_flag(env, "TESSERA_CIMD_ALLOW_PRIVATE"),
         dpop_nonce=_flag(env, "TESSERA_DPOP_NONCE"),
+        throttle_password_reset_per_email=_int_setting(
+            env, "TESSERA_THROTTLE_PASSWORD_RESET_PER_EMAIL", 3, 1, "requests"
+        ),
+        throttle_password_reset_per_address=_int_setting(
+            env, "TESSERA_THROTTLE_PASSWORD_RESET_PER_ADDRESS", 10, 1, "requests"
+        ),
+        password_reset_lifetime=_int_setting(env, "TESSERA_PASSWORD_RESET_LIFETIME", 1800, 60),
+    )
+    return _with_smtp(settings, env)
+
+
+def _with_smtp(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """TESSERA_SMTP_*: where reset e-mails go out (docs/password-reset.md)."""
+    host = env.get("TESSERA_SMTP_HOST", "").strip()
+    starttls = _flag(env, "TESSERA_SMTP_STARTTLS")
+    raw_port = env.get("TESSERA_SMTP_PORT", "").strip()
+    port = 587 if starttls else 25
+    if raw_port:
+        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            raise SettingsError(f"TESSERA_SMTP_PORT must be a port number from 1 to 65535, not {raw_port!r}")
+        port = int(raw_port)
+    sender = env.get("TESSERA_SMTP_FROM", "").strip() or f"Tessera <tessera@{_base_domain(env)}>"
+    if "@" not in sender:
+        raise SettingsError(f"TESSERA_SMTP_FROM must be an e-mail address such as no-reply@example.com, not {sender!r}")
+    return replace(
+        settings,
+        smtp_host=host,
+        smtp_port=port,
+        smtp_username=env.get("TESSERA_SMTP_USERNAME", "").strip(),
+        smtp_password=env.get("TESSERA_SMTP_PASSWORD", ""),
+        smtp_from=sender,
+        smtp_starttls=starttls,
+        smtp_timeout=_seconds_setting(env, "TESSERA_SMTP_TIMEOUT", 10.0),
     )
 
 

@@ -1,6 +1,7 @@
 """The throttles of INTERFACE.md section 9: failed sign-ins per account+email and per source
 address, failed client authentication per client and per source address, wrong user codes
-of the device grant per signed-in user and per source address (RFC 8628 section 5.1), each
+of the device grant per signed-in user and per source address (RFC 8628 section 5.1),
+password-reset e-mails per account+email and per source address, each
 per account (docs/reliability.md, "Throttles"). The counters live in the database (storage/throttles.py)
 so the limits hold across nodes; the schedule is backoff.Rule's.
 
@@ -30,6 +31,8 @@ CLIENT_AUTH_ADDRESS = "client_auth_address"
 USER_CODE_USER = "user_code_user"
 USER_CODE_ADDRESS = "user_code_address"
 REGISTRATION_ADDRESS = "registration_address"
+PASSWORD_RESET_EMAIL = "password_reset_email"
+PASSWORD_RESET_ADDRESS = "password_reset_address"
 # Refusals remembered at most; past it, the ended ones are forgotten (then all of them).
 _REMEMBERED = 10_000
 
@@ -55,6 +58,8 @@ class Throttles:
         self.user_code_user = Rule(USER_CODE_USER, settings.throttle_user_code_per_user, window, wait)
         self.user_code_address = Rule(USER_CODE_ADDRESS, settings.throttle_user_code_per_address, window, wait)
         self.registration = Rule(REGISTRATION_ADDRESS, settings.throttle_registration_per_address, window, wait)
+        self.reset_email = Rule(PASSWORD_RESET_EMAIL, settings.throttle_password_reset_per_email, window, wait)
+        self.reset_address = Rule(PASSWORD_RESET_ADDRESS, settings.throttle_password_reset_per_address, window, wait)
         self._refused_until: dict[tuple[str, str], float] = {}
 
     # Sign-in (the login page and the password grant).
@@ -158,6 +163,21 @@ class Throttles:
         refused = _refusal(met)
         if refused is not None:
             metrics.throttled("registration")
+        return refused
+
+    # Password-reset e-mails (docs/password-reset.md): every request counts, per source
+    # address and per account+email, whether or not the email has a user (so that the
+    # answer, throttled or not, tells nothing about who has an account).
+
+    async def password_reset_attempt(self, account_id: int, email: str, address: str | None, now: float) -> int | None:
+        """Count a reset request before anything is looked up: seconds to wait (429), or None."""
+        if not self.on:
+            return None
+        counts = [] if address is None else [(self.reset_address, _key(account_id, address))]
+        counts.append((self.reset_email, email_key(account_id, email)))
+        refused = _refusal(await self.store.attempt(counts, now))
+        if refused is not None:
+            metrics.throttled("password_reset")
         return refused
 
     def _remember(self, kind: str, key: str, now: float, until: float) -> None:

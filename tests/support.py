@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -104,11 +104,11 @@ def _password_hashed_once() -> Iterator[None]:
     World is made; any other password, and every hash a test makes, is hashed as usual."""
     real = passwords.hash_password
 
-    def once(password: str) -> str:
+    def once(password: str, context: Iterable[str] = ()) -> str:
         if password != PASSWORD:
-            return real(password)
+            return real(password, context)
         if password not in _HASHED:
-            _HASHED[password] = real(password)
+            _HASHED[password] = real(password, context)
         return _HASHED[password]
 
     passwords.hash_password = once

@@ -9,6 +9,7 @@ from typing import Any
 import click
 import uvicorn
 
+from tessera import mail_catcher
 from tessera.cli import demo_seed, where
 from tessera.cli.context import CliState, fail, migrate_schema, run, say_database
 from tessera.settings import ServerSettings, SettingsError, check_serving_secret_key, load_server_settings
@@ -114,5 +115,6 @@ def demo(state: CliState, host: str, port: int, samples_port: int, log_level: st
     samples = demo_seed.sample_apps(settings, seeded, port, samples_port)
     click.echo(where.demo_lines(settings.database_url, demo_seed.SUBDOMAIN))
     click.echo(demo_seed.instructions(settings, seeded, port, samples_port, samples is not None))
+    mail_catcher.start_for_demo(click.echo)
     config = _uvicorn_config(host, port, 1, limits, log_level.lower())
     asyncio.run(demo_seed.serve_with_samples(config, samples, samples_port))

@@ -49,9 +49,14 @@ def _check_role(problems: Problems, role: str) -> None:
         problems.add("role", f"role {role[:40]!r} is not one of: {', '.join(ROLES)}")
 
 
-async def _hash(password: str) -> str:
+def password_context(account: Account, email: str, name: str | None) -> tuple[str, ...]:
+    """What a guesser targeting this user tries first: refused as (part of) a password."""
+    return tuple(word for word in (email, name, account.subdomain, account.name) if word)
+
+
+async def _hash(password: str, context: tuple[str, ...] = ()) -> str:
     try:
-        return await asyncio.to_thread(passwords.hash_password, password)
+        return await asyncio.to_thread(passwords.hash_password, password, context)
     except passwords.PasswordProblem as problem:
         raise Invalid.one("password", str(problem)) from None
 
@@ -80,11 +85,12 @@ async def create(
     name = _check_name(problems, name or email.split("@", 1)[0])
     if password is not None:
         try:
-            passwords.check_policy(password)
+            passwords.check_policy(password, password_context(account, email, name))
         except passwords.PasswordProblem as problem:
             problems.add("password", str(problem))
     problems.check()
-    password_hash = UNUSABLE_PASSWORD if password is None else await _hash(password)
+    context = password_context(account, email, name)
+    password_hash = UNUSABLE_PASSWORD if password is None else await _hash(password, context)
 
     def record(user: User) -> list[AuditEntry]:
         return [_entry(account.id, actor, ev.CREATE, user, f"created the user with role {user.role}", now)]
@@ -168,9 +174,9 @@ async def update(
 async def set_password(
     stores: Stores, account: Account, user_id: int, password: str, actor: ev.Actor, now: float
 ) -> None:
-    """A new password (8 or more characters, else Invalid); NotFound for an unknown id."""
+    """A new password (8 or more characters and not easy to guess, else Invalid); NotFound for an unknown id."""
     existing = await get(stores, account, user_id)
-    password_hash = await _hash(password)
+    password_hash = await _hash(password, password_context(account, existing.email, existing.name))
 
     def record(user: User | None) -> list[AuditEntry]:
         return [] if user is None else [_entry(account.id, actor, ev.SET_PASSWORD, user, "set a new password", now)]

@@ -4,7 +4,8 @@ What goes: access and refresh tokens, codes, device authorizations, pushed autho
 requests and sessions that expired or were revoked
 more than RETENTION seconds ago (kept that long so that a client still hears "expired 5
 minutes ago" rather than "not valid"), initial access tokens for dynamic registration
-expired as long ago, used or not (the audit log keeps their story), and throttle counters whose run of failures is over. A used
+expired as long ago, used or not (the audit log keeps their story), password-reset tokens
+expired or spent as long ago, and throttle counters whose run of failures is over. A used
 refresh token stays until it expires: presented again, it is the evidence of theft that
 revokes its family (RFC 9700 section 4.14.2).
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tessera.storage import audit, keys
+from tessera.storage import password_resets as reset_rows
 from tessera.storage import throttles as throttle_rows
 from tessera.storage import used_once as used_once_rows
 from tessera.storage.database import Database
@@ -31,6 +33,7 @@ from tessera.storage.schema import (
     audit_logs,
     authorization_codes,
     device_codes,
+    password_resets,
     pushed_requests,
     refresh_tokens,
     registration_tokens,
@@ -109,6 +112,7 @@ async def purge(
     )
     expired = registration_tokens.c.expires_at <= horizon
     counts[registration_tokens.name] = await _in_batches(db, _batch(registration_tokens, expired, batch))
+    counts[password_resets.name] = await _in_batches(db, lambda conn: reset_rows.purge_dead(conn, horizon, batch))
     return Purged(counts)
 
 

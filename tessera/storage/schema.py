@@ -323,6 +323,21 @@ pushed_requests = sa.Table(
     sa.Column("completed_at", Time, nullable=True),
 )
 
+# Password resets by e-mail (storage/password_resets.py): the link's 256-bit token is kept
+# as its digest only. used_at is set when it is spent: by setting a password, or by another
+# reset of the same user, so that at most one link of a user ever works.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("digest", Digest, nullable=False, unique=True),
+    _fk("accounts.id"),
+    _fk("users.id"),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False, index=True),
+    sa.Column("used_at", Time, nullable=True),
+)
+
 # Throttle counters (storage/throttles.py): one row per thing counted, e.g. the sign-in
 # failures of one account's email, or of one source address, shared by every node.
 throttles = sa.Table(

@@ -13,6 +13,7 @@ from tessera.storage.console_notices import SqlConsoleNoticeStore
 from tessera.storage.database import Database
 from tessera.storage.device_codes import SqlDeviceCodeStore
 from tessera.storage.keys import SqlKeyStore
+from tessera.storage.password_resets import SqlPasswordResetStore
 from tessera.storage.pushed_requests import SqlPushedRequestStore
 from tessera.storage.registrations import SqlRegistrationStore
 from tessera.storage.resources import SqlResourceStore
@@ -44,15 +45,17 @@ class Stores:
     registrations: SqlRegistrationStore
     used_once: SqlUsedOnceStore
     pushed_requests: SqlPushedRequestStore
+    password_resets: SqlPasswordResetStore
 
     @classmethod
     def over(cls, db: Database) -> Stores:
         tokens = SqlTokenStore(db)
         clients = SqlClientStore(db, tokens)
+        users = SqlUserStore(db, tokens)
         return cls(
             db=db,
             accounts=SqlAccountStore(db),
-            users=SqlUserStore(db, tokens),
+            users=users,
             clients=clients,
             consents=SqlConsentStore(db, tokens),
             codes=SqlCodeStore(db),
@@ -68,4 +71,5 @@ class Stores:
             registrations=SqlRegistrationStore(db, clients),
             used_once=SqlUsedOnceStore(db),
             pushed_requests=SqlPushedRequestStore(db),
+            password_resets=SqlPasswordResetStore(db, users),
         )

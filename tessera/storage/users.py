@@ -192,6 +192,10 @@ class SqlUserStore:
             return None
         return await self._memo.read_through((account_id, user_id), self.db, get, account_id, user_id)
 
+    def forget(self) -> None:
+        """Empty the memo: a change written elsewhere (a password reset) made it stale."""
+        self._memo.clear()
+
     async def find_by_email(self, account_id: int, email: str) -> User | None:
         return await self.db.read(by_email, account_id, email)
 

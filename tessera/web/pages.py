@@ -61,4 +61,5 @@ def render(env: Environment, name: str, status: int = 200, *, script: bool = Fal
 def message(
     env: Environment, title: str, text: str, status: int, *, account_name: str | None = None, **context: Any
 ) -> HTMLResponse:
+    context.setdefault("status_is_error", status >= 400)
     return render(env, "message.html", status, title=title, text=text, account_name=account_name, **context)

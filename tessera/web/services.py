@@ -8,6 +8,7 @@ from jinja2 import Environment
 
 from tessera.fetching.client_documents import MetadataDocumentResolver
 from tessera.key_ring import KeyRing
+from tessera.password_reset import PasswordResets
 from tessera.protocol.grants.context import GrantContext
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
@@ -26,6 +27,8 @@ class Services:
     templates: Environment
     # Resolves client_ids that are metadata document URLs (tessera/fetching/client_documents.py).
     documents: MetadataDocumentResolver
+    # Password reset by e-mail (tessera/password_reset.py, docs/password-reset.md).
+    password_resets: PasswordResets
 
     def now(self) -> float:
         return self.settings.clock()

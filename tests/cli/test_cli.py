@@ -427,6 +427,10 @@ DOMAIN_MISTAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("users", "create", "--account", "acme", "--email", "short@acme.example", "--password", "1234567"),
         ("password", "at least 8 characters"),
     ),
+    "password-common": (
+        ("users", "create", "--account", "acme", "--email", "common@acme.example", "--password", "password123"),
+        ("one of the most common passwords", "three or four unrelated words"),
+    ),
     "access-lifetime-299": (
         client_args("bad-access-low", *HTTPS_CB, "--access-token-lifetime", "299"),
         ("300 to 172800", "299"),

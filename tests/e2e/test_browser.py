@@ -79,8 +79,8 @@ def test_sign_in_and_allow_in_chromium(server: Server, page: Page) -> None:
     assert consent.status == 200
     assert_cannot_be_framed(consent)
     page.wait_for_load_state()
-    assert page.inner_text("h1") == "Example Web App"
-    assert "wants to access your Acme Inc account" in page.inner_text(".card")
+    assert page.inner_text("h1") == "Allow Example Web App to access your Acme Inc account?"
+    assert "Signed in as alice@example.com" in page.inner_text(".card")
 
     page.click("button[value=allow]")
     page.wait_for_url(f"{redirect_uri}?*")

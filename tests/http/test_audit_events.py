@@ -183,7 +183,8 @@ async def test_a_denied_request_records_no_consent(http: httpx.AsyncClient, stor
 async def test_withdrawing_consent_is_recorded(http: httpx.AsyncClient, stores: Stores, world: World) -> None:
     """Section 6: "consent revoked", from the user's authorized-apps page."""
     code, tokens = await code_and_tokens(http, world.web, "user@example.com")
-    page = await http.get("/access/apps")
+    # The list's Revoke leads to a page that asks to confirm; its form revokes.
+    page = await http.get("/access/apps/revoke", params={"client_id": str(world.web.client.id)})
     form = next(f for f in forms(page.text) if f.fields.get("client_id") == str(world.web.client.id))
     assert (await http.post(form.action, data=form.fields)).status_code == 303
     entry = await _only(stores, world, "revoke")

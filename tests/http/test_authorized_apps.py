@@ -71,9 +71,17 @@ def _app_section(html: str, name: str) -> str:
     raise AssertionError(f"{name} is not listed")
 
 
-def _revoke_form(html: str, client: RegisteredClient) -> Form:
+async def _revoke_form(http: httpx.AsyncClient, client: RegisteredClient) -> Form:
+    """The form of the page that asks to confirm, reached by the list's Revoke link."""
+    listed = await http.get(PAGE)
+    link = f'href="/access/apps/revoke?client_id={client.client.id}"'
+    assert link in listed.text, listed.text
+    confirm = await http.get(f"{PAGE}/revoke", params={"client_id": str(client.client.id)})
+    assert confirm.status_code == 200, confirm.text
     return next(
-        f for f in forms(html) if f.action == "/access/apps/revoke" and f.fields["client_id"] == str(client.client.id)
+        f
+        for f in forms(confirm.text)
+        if f.action == "/access/apps/revoke" and f.fields["client_id"] == str(client.client.id)
     )
 
 
@@ -128,14 +136,15 @@ async def test_the_page_lists_each_granted_client_with_its_scopes_and_last_use(
     assert "<li>Read everything in your account</li>" in web_section
     assert "<li>Create, change and delete everything in your account</li>" in web_section
     assert "by Example Inc" in web_section
-    assert f"allowed {_iso(granted_at)}" in web_section
-    assert f"last used {_iso(granted_at + 90)}" in web_section
+    assert f'<dt>Allowed</dt><dd><time datetime="{_iso(granted_at)}"' in web_section
+    assert f'<dt>Last used</dt><dd><time datetime="{_iso(granted_at + 90)}"' in web_section
+    assert ">2 minutes ago</time>" in web_section or ">1 minute ago</time>" in web_section
     spa_section = _app_section(page.text, "Single Page App")
     assert "<li>Read tickets</li>" in spa_section
-    assert "last used never" in spa_section
+    assert "<dt>Last used</dt><dd>Never</dd>" in spa_section
     assert "Machine" not in page.text
     assert "Legacy" not in page.text
-    form = _revoke_form(page.text, world.web)
+    form = await _revoke_form(http, world.web)
     assert form.method == "post"
     assert form.fields["authenticity_token"]
 
@@ -179,8 +188,7 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
     spa = await code_tokens(http, world.spa, world.user.email)
     assert not await _consent_is_asked(http, world.web)
 
-    page = await http.get(PAGE)
-    form = _revoke_form(page.text, world.web)
+    form = await _revoke_form(http, world.web)
     response = await http.post(form.action, data=form.fields)
     assert response.status_code == 303
     assert response.headers["location"] == f"/access/apps?revoked={world.web.client.id}"
@@ -209,8 +217,7 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
 
 async def test_revoke_without_the_authenticity_token_is_refused(http: httpx.AsyncClient, world: World) -> None:
     tokens = await code_tokens(http, world.web, world.user.email)
-    page = await http.get(PAGE)
-    form = _revoke_form(page.text, world.web)
+    form = await _revoke_form(http, world.web)
     for data in (
         {"client_id": form.fields["client_id"]},
         {"client_id": form.fields["client_id"], "authenticity_token": "0" * 64},
@@ -237,8 +244,7 @@ async def test_an_authenticity_token_of_another_session_is_refused(http: httpx.A
 
 async def test_revoking_an_unknown_app_changes_nothing(http: httpx.AsyncClient, world: World) -> None:
     tokens = await code_tokens(http, world.web, world.user.email)
-    page = await http.get(PAGE)
-    form = _revoke_form(page.text, world.web)
+    form = await _revoke_form(http, world.web)
     response = await http.post(form.action, data={**form.fields, "client_id": "999999999"})
     assert response.status_code == 404
     assert (await _me(http, tokens["access_token"])).status_code == 200
@@ -254,7 +260,7 @@ async def test_a_global_client_is_listed_and_revoked_like_any_other(
     tokens = await code_tokens(http, platform, world.user.email)
     page = await http.get(PAGE)
     assert "<li>Read everything in your account</li>" in _app_section(page.text, "Platform App")
-    form = _revoke_form(page.text, platform)
+    form = await _revoke_form(http, platform)
     response = await http.post(form.action, data=form.fields)
     assert response.status_code == 303
     assert (await _me(http, tokens["access_token"])).status_code == 401
@@ -269,3 +275,44 @@ async def test_the_revoked_banner_never_repeats_text_from_the_url(http: httpx.As
     assert "no longer has access" not in spoofed.text
     still_granted = await http.get(PAGE, params={"revoked": str(world.web.client.id)})
     assert "no longer has access" not in still_granted.text
+
+
+# --- Dates and the confirmation ----------------------------------------------------------------
+
+
+async def test_dates_are_shown_in_the_readers_locale_relative_and_absolute(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    granted_at = clock()
+    await code_tokens(http, world.web, world.user.email)
+    clock.advance(5 * 3600)  # within the session's idle timeout
+    english = _app_section((await http.get(PAGE, headers={"Accept-Language": "en-GB,en;q=0.8"})).text, "Web App")
+    day = datetime.fromtimestamp(granted_at, UTC)
+    assert ">5 hours ago</time>" in english
+    assert f"({day.day} {day:%b} {day.year}, {day:%H:%M} UTC)" in english
+    german = _app_section((await http.get(PAGE, headers={"Accept-Language": "de-DE;q=0.9, xx"})).text, "Web App")
+    assert ">vor 5 Stunden</time>" in german
+    nonsense = _app_section((await http.get(PAGE, headers={"Accept-Language": "!!;q=x, *"})).text, "Web App")
+    assert ">5 hours ago</time>" in nonsense
+
+
+async def test_revoke_asks_to_confirm_first_and_the_list_revokes_nothing_itself(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    tokens = await code_tokens(http, world.web, world.user.email)
+    listed = await http.get(PAGE)
+    assert not [f for f in forms(listed.text) if f.action == "/access/apps/revoke"]
+    confirm = await http.get(f"{PAGE}/revoke", params={"client_id": str(world.web.client.id)})
+    assert confirm.status_code == 200
+    assert "Revoke access for Web App?" in confirm.text
+    assert 'href="/access/apps">Cancel</a>' in confirm.text
+    # Looking at the confirmation revoked nothing.
+    assert (await _me(http, tokens["access_token"])).status_code == 200
+
+
+async def test_the_confirmation_of_an_app_not_authorized_says_so(http: httpx.AsyncClient, world: World) -> None:
+    await sign_in(http, world.user.email)
+    for client_id in (str(world.machine.client.id), "abc", "999999999999"):
+        page = await http.get(f"{PAGE}/revoke", params={"client_id": client_id})
+        assert page.status_code == 404 and "This app is not authorized" in page.text
+        assert 'href="/access/apps"' in page.text

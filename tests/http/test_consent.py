@@ -71,13 +71,13 @@ async def test_consent_page_names_client_company_and_scopes_in_plain_words(
     http: httpx.AsyncClient, world: World
 ) -> None:
     page = await consent_page(http, world, scope="read tickets:write")
-    assert "<h1>Web App</h1>" in page.text
-    assert f"wants to access your Account {world.subdomain} account" in page.text
-    assert "by Example Inc" in page.text
+    assert f"<h1>Allow Web App to access your Account {world.subdomain} account?</h1>" in page.text
+    assert "Web App is made by Example Inc." in page.text
     assert "<li>Read everything in your account</li>" in page.text
     assert "<li>Create, change and delete tickets</li>" in page.text
-    assert "<strong>app.example.com</strong>" in page.text
-    assert "<strong>user@example.com</strong>" in page.text
+    assert "you will be sent to <strong>app.example.com</strong>." in page.text
+    assert "Signed in as <strong>user@example.com</strong>." in page.text
+    assert "Not you? Switch account</a>" in page.text
 
 
 async def test_consent_form_has_allow_and_deny(http: httpx.AsyncClient, world: World) -> None:

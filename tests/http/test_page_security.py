@@ -84,6 +84,20 @@ async def _chooser_page(http: httpx.AsyncClient, world: World, app: object) -> h
         return await platform.get("/oauth/authorizations/new?response_type=code&client_id=not-global")
 
 
+async def _forgot_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
+    return await http.get("/access/password/forgot")
+
+
+async def _reset_link_unusable_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
+    return await http.get("/access/password/reset?token=not-a-token")
+
+
+async def _revoke_confirmation_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
+    await sign_in(http, world.user.email)
+    await consent(http, await http.get(authorize_url(world.web)))
+    return await http.get(f"/access/apps/revoke?client_id={world.web.client.id}")
+
+
 PAGES: dict[str, tuple[Page, int]] = {
     "login": (_login_page, 200),
     "login-failed": (_login_failed, 401),
@@ -97,6 +111,9 @@ PAGES: dict[str, tuple[Page, int]] = {
     "form-post": (_form_post_page, 200),
     "no-such-account": (_no_such_account_page, 404),
     "platform-error": (_chooser_page, 400),
+    "password-forgot": (_forgot_page, 200),
+    "password-reset-unusable": (_reset_link_unusable_page, 400),
+    "revoke-confirmation": (_revoke_confirmation_page, 200),
 }
 
 

@@ -133,6 +133,8 @@ async def test_unknown_subdomain_shows_the_chooser_again_with_an_error(
     page = parse(response.text)
     assert [i["name"] for i in page.inputs if i["type"] == "text"] == ["subdomain"]
     assert {i["name"]: i["value"] for i in page.inputs if i["type"] == "hidden"} == params
+    # What was typed stays in the field, to be corrected rather than typed again.
+    assert [i["value"] for i in page.inputs if i["type"] == "text"] == ["no-such-account-zz"]
 
 
 @pytest.mark.parametrize("subdomain", ["evil.com", "evil.com/x", "a.b", "//evil.com"])

@@ -1,8 +1,10 @@
-"""GET /access/apps and POST /access/apps/revoke: the signed-in user's authorized apps.
+"""GET /access/apps, GET|POST /access/apps/revoke: the signed-in user's authorized apps.
 
-Every client the user granted, with its scopes and when it was last used; Revoke
-withdraws the consent and revokes every token the client holds for the user, so the next
-authorization asks again (RFC 6749 section 10.3's "revoke ... at any time").
+Every client the user granted, with its scopes, when it was allowed and last used (in the
+reader's locale, web/dates.py); Revoke leads to a page that asks to confirm (a form, so it
+works without JavaScript), whose POST withdraws the consent and revokes every token the
+client holds for the user, so the next authorization asks again (RFC 6749 section 10.3's
+"revoke ... at any time").
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.management.shapes import timestamp
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
 from tessera.storage.consents import AuthorizedApp
-from tessera.web import audit_trail, pages, sessions, tenancy
+from tessera.web import audit_trail, dates, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
@@ -46,12 +47,13 @@ async def show(services: Services, request: Request) -> Response:
         return _to_login()
     apps = await services.stores.consents.authorized_apps(host.account.id, current.user_id)
     revoked = await _revoked_name(services, host.account.id, request.query_params.get("revoked"), apps)
+    locale, now = dates.locale_of(request), services.now()
     rows = [
         {
             "client": app.client,
             "scope_lines": scope_rules.describe(app.grant.scopes),
-            "granted": timestamp(app.grant.created_at),
-            "last_used": timestamp(app.last_used_at),
+            "granted": dates.shown(app.grant.created_at, now, locale),
+            "last_used": None if app.last_used_at is None else dates.shown(app.last_used_at, now, locale),
         }
         for app in apps
     ]
@@ -61,6 +63,34 @@ async def show(services: Services, request: Request) -> Response:
         account_name=host.account.name,
         apps=rows,
         revoked=revoked,
+        authenticity_token=sessions.authenticity_token(services, current),
+    )
+
+
+async def confirm_revoke(services: Services, request: Request) -> Response:
+    """GET /access/apps/revoke?client_id=N: what revoking will do, and the button that does it."""
+    host = await tenancy.account_host(request, services)
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        return _to_login()
+    apps = await services.stores.consents.authorized_apps(host.account.id, current.user_id)
+    client_id = whole_number(request.query_params.get("client_id"))
+    app = next((app for app in apps if app.client.id == client_id), None)
+    if app is None:
+        return pages.message(
+            services.templates,
+            "This app is not authorized",
+            "It may have been revoked already. Your authorized apps are listed on the apps page.",
+            404,
+            account_name=host.account.name,
+            way_out=(paths.AUTHORIZED_APPS, "Back to authorized apps"),
+        )
+    return pages.render(
+        services.templates,
+        "authorized_app_revoke.html",
+        account_name=host.account.name,
+        client=app.client,
+        scope_lines=scope_rules.describe(app.grant.scopes),
         authenticity_token=sessions.authenticity_token(services, current),
     )
 

@@ -40,6 +40,8 @@ def _chooser(
         client_name=client_name,
         base_domain=services.settings.base_domain,
         action=paths.AUTHORIZE,
+        # What was typed stays in the field after an error, to be corrected rather than retyped.
+        subdomain=dict(pairs).get("subdomain", "").strip()[:63],
     )
 
 

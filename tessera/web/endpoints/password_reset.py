@@ -1,0 +1,133 @@
+"""GET|POST /access/password/forgot and /access/password/reset: password reset by e-mail
+(docs/password-reset.md; the rules live in tessera/password_reset.py).
+
+The forgot page answers the same whether or not the address has a user (no account
+enumeration), and never fails because of the mail server: the e-mail leaves in the
+background. Both forms carry the login form's CSRF token (no session exists yet).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera import passwords, paths, throttling
+from tessera.model import Account
+from tessera.protocol.errors import InvalidRequest
+from tessera.web import audit_trail, pages, sessions, tenancy
+from tessera.web import params as param_reader
+from tessera.web.services import Services
+
+EXPIRED_FORM = "This form expired, or your browser blocks cookies. Please try again."
+
+
+def _render(
+    services: Services, request: Request, account: Account, template: str, status: int = 200, **context: Any
+) -> Response:
+    token, new_cookie = sessions.login_form_token(request, services)
+    response = pages.render(
+        services.templates,
+        template,
+        status,
+        account_name=account.name,
+        authenticity_token=token,
+        smtp_configured=services.settings.smtp_configured,
+        minutes=services.settings.password_reset_lifetime // 60,
+        **context,
+    )
+    sessions.set_login_cookie(response, services, new_cookie)
+    return response
+
+
+def _wait_text(wait: int) -> str:
+    return f"{(wait + 59) // 60} minutes" if wait > 90 else f"{wait} seconds"
+
+
+async def forgot(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    email = (request.query_params.get("email") or "").strip()[:254]
+    return _render(services, request, host.account, "password_forgot.html", email=email)
+
+
+async def forgot_submit(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    account = host.account
+    try:
+        form = await param_reader.from_body(request, allow_json=False)
+    except InvalidRequest as error:
+        return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
+    email = (form.get("email") or "").strip()[:254]
+    if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
+        return _render(services, request, account, "password_forgot.html", 403, email=email, error=EXPIRED_FORM)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        problem = "Enter the e-mail address you sign in with, such as name@example.com."
+        return _render(services, request, account, "password_forgot.html", 400, email=email, error=problem)
+    if not services.settings.smtp_configured:
+        return _render(services, request, account, "password_forgot.html", email=email)
+    requested = await services.password_resets.request(
+        account,
+        email,
+        audit_trail.client_address(request),
+        services.now(),
+        host.issuer + paths.PASSWORD_RESET,
+    )
+    if requested.retry_after is not None:
+        wait = _wait_text(requested.retry_after)
+        problem = f"Too many reset links were asked for from here or for this address. Try again in {wait}."
+        response = _render(services, request, account, "password_forgot.html", 429, email=email, error=problem)
+        response.headers["Retry-After"] = str(requested.retry_after)
+        return response
+    return _render(services, request, account, "password_forgot_sent.html", email=email)
+
+
+async def reset(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    token = request.query_params.get("token") or ""
+    usable = await services.password_resets.usable(host.account, token, services.now())
+    if usable is None:
+        return _render(services, request, host.account, "password_reset_unusable.html", 400)
+    _, user = usable
+    return _render(services, request, host.account, "password_reset.html", token=token, user=user)
+
+
+async def reset_submit(services: Services, request: Request) -> Response:
+    host = await tenancy.account_host(request, services)
+    account = host.account
+    try:
+        form = await param_reader.from_body(request, allow_json=False)
+    except InvalidRequest as error:
+        return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
+    token = form.get("token") or ""
+    now = services.now()
+    usable = await services.password_resets.usable(account, token, now)
+    if usable is None:
+        return _render(services, request, account, "password_reset_unusable.html", 400)
+    _, user = usable
+
+    def again(status: int, error: str) -> Response:
+        return _render(services, request, account, "password_reset.html", status, token=token, user=user, error=error)
+
+    if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
+        return again(403, EXPIRED_FORM)
+    password = form.get("password") or ""
+    if password != (form.get("password_confirmation") or ""):
+        return again(400, "The two passwords are not the same. Type the new password twice.")
+    address = audit_trail.client_address(request)
+    try:
+        done = await services.password_resets.complete(account, token, user, password, address, now)
+    except passwords.PasswordProblem as problem:
+        return again(400, _sentence(str(problem)))
+    if done is None:
+        return _render(services, request, account, "password_reset_unusable.html", 400)
+    # Who can read the e-mail may sign in again at once, whatever failures were counted.
+    await services.stores.throttles.clear(throttling.SIGN_IN_EMAIL, throttling.email_key(account.id, done.email))
+    response = _render(services, request, account, "password_reset_done.html", email=done.email)
+    # The sessions ended with the reset; this browser's cookie is dropped too.
+    await sessions.end(request, response, services)
+    return response
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
