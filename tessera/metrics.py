@@ -81,7 +81,7 @@ def throttled(kind: str) -> None:
 
 
 class PoolUse(Protocol):
-    """What the database reports of its connections (storage's PooledDatabase and
+    """What the database reports of its connections (storage's PostgresDatabase and
     SQLiteDatabase): calls waiting for or holding a connection, and how many connections
     serve them (SQLite: its one writer)."""
 

@@ -83,8 +83,8 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
         check_serving_secret_key()
     except SettingsError as problem:
         fail(str(problem))
+    limits = _server_settings()  # every setting checked before the database is named or touched
     settings = state.settings(may_create=not no_migrate)
-    limits = _server_settings()
     if not no_migrate:
         migrate_schema(settings)
     say_database()

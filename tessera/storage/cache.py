@@ -13,7 +13,7 @@ revocation is seen at once by the node that made it and within that half second 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ class Memo(Generic[K, V]):
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
-        # Bumped by clear(): a read that started before a change (on PostgreSQL reads run
-        # on pool threads) must not put what it read back into the memo after the change.
+        # Bumped by clear(): a read that started before a change (and was still waiting for
+        # the database) must not put what it read back into the memo after the change.
         self._generation = 0
 
     def get(self, key: K) -> V | None:
@@ -57,10 +57,14 @@ class Memo(Generic[K, V]):
     async def read_through(self, key: K, db: Database, fn: Callable[..., V | None], *args: Any) -> V | None:
         """The remembered value, else `db.read(fn, *args)`, remembered if found and if the
         memo was not cleared while it was read."""
+        return await self.load_through(key, lambda: db.read(fn, *args))
+
+    async def load_through(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The remembered value, else what `load()` finds, remembered as read_through does."""
         value = self.get(key)
         if value is None:
             generation = self._generation
-            value = await db.read(fn, *args)
+            value = await load()
             if value is not None and generation == self._generation:
                 self.put(key, value)
         return value

@@ -74,11 +74,6 @@ def insert(conn: Connection, new: NewCode) -> int:
     return code_id
 
 
-def find(conn: Connection, digest: bytes) -> AuthorizationCode | None:
-    row = _FIND.fetchone(conn, {"digest": digest})
-    return None if row is None else _code(row)
-
-
 def redeem(conn: Connection, code_id: int, now: float, issued: TokenRows) -> Redeemed:
     if _CLAIM.fetchone(conn, {"code_id": code_id, "now": now}) is None:
         return Redeemed(access_token_id=None)  # another redemption won
@@ -93,7 +88,8 @@ class SqlCodeStore:
         return await self.db.write(insert, code)
 
     async def find(self, digest: bytes) -> AuthorizationCode | None:
-        return await self.db.read(find, digest)
+        row = await self.db.fetch_one(_FIND, {"digest": digest})
+        return None if row is None else _code(row)
 
     async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
         if self.db.dialect != "postgresql":

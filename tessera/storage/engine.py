@@ -1,7 +1,7 @@
 """Engines and connections as every execution strategy opens them.
 
 Connections run in SQLAlchemy's AUTOCOMMIT mode so that SQLAlchemy never issues its own
-BEGIN or COMMIT: the execution strategy (sqlite_writer.py, pooled.py) owns transaction
+BEGIN or COMMIT: the execution strategy (sqlite_writer.py, postgres_loop.py) owns transaction
 boundaries, issued on the driver connection; the storage functions own statements.
 """
 

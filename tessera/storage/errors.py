@@ -2,7 +2,7 @@
 
 Nothing outside tessera/storage imports SQLAlchemy or a database driver (scripts/
 check-boundaries), so the database's own exceptions stop here: the runners of
-sqlite_writer.py and pooled.py, and migrate.py, hand every database error through
+sqlite_writer.py and postgres_loop.py, and migrate.py, hand every database error through
 `DatabaseErrors.translate`, and the callers catch these classes instead.
 """
 

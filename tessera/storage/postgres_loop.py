@@ -20,16 +20,19 @@ within TESSERA_DATABASE_TIMEOUT seconds, never hang, and service resumes by itse
   also cancels a statement or a lock wait past it (statement_timeout, lock_timeout,
   engine.py). A call past it raises StorageUnavailable and its connection, interrupted
   mid-statement, is thrown away.
-- A connection the server has dropped is found out at its next use and thrown away. If
-  nothing of the call reached the server (a read, or a write whose BEGIN failed), the call
-  runs once more on a fresh connection; only if that fails too does the caller get
-  StorageUnavailable.
+- A connection the server has hung up on (a restart, a failover, pg_terminate_backend) is
+  found out before its next use, as it has something to read while idle, and thrown away.
+  One that fails in use is thrown away too; if the call is safe to repeat (a read, a write
+  whose BEGIN failed, or a statement the server answered by ending the session, which
+  commits nothing), it runs once more on a fresh connection. Only if that fails too does
+  the caller get StorageUnavailable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -98,9 +101,20 @@ class PostgresDatabase:
         except Exception as error:  # the server cannot be reached at all
             raise self._errors.translate(error)  # noqa: B904 (translate names the cause)
 
-    async def _attempt(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        fresh = not self._idle
-        conn = self._idle.pop() if self._idle else await self._open()
+    async def _take(self) -> AsyncConnection | None:
+        """An idle connection the server has not hung up on, or None."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not _hung_up(conn):
+                return conn
+            await _discard(conn)
+        return None
+
+    async def _attempt(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]], *, reuse: bool = True) -> T:
+        conn = await self._take() if reuse else None
+        fresh = conn is None
+        if conn is None:
+            conn = await self._open()
         started = mode != _WRITE  # a read changes nothing; a single statement is whole or nothing
         try:
             if mode != _WRITE:
@@ -117,7 +131,7 @@ class PostgresDatabase:
             translated = self._errors.translate(error)
             if isinstance(translated, StorageUnavailable) and _broken(conn):
                 await _discard(conn)
-                if not fresh and (mode == _READ or not started):
+                if not fresh and (mode == _READ or not started or _ended_by_server(error)):
                     raise _StaleConnection from error
             else:
                 self._idle.append(conn)
@@ -134,7 +148,7 @@ class PostgresDatabase:
                 try:
                     return await self._attempt(mode, run)
                 except _StaleConnection:
-                    return await self._attempt(mode, run)  # once, on a fresh connection
+                    return await self._attempt(mode, run, reuse=False)  # once, on a fresh connection
         except TimeoutError:
             raise StorageUnavailable(f"the database did not answer within {self.timeout:g} s") from None
         finally:
@@ -184,6 +198,28 @@ class PostgresDatabase:
 def _driver(conn: AsyncConnection) -> Any:
     sync = conn.sync_connection
     return None if sync is None else sync.connection.driver_connection
+
+
+def _hung_up(conn: AsyncConnection) -> bool:
+    """An idle connection has nothing to read unless the server spoke first: it ended the
+    session (a restart, pg_terminate_backend: a FATAL message, then the end of the stream)
+    or closed it. Seen before anything is sent, such a connection is thrown away with
+    nothing of the call lost, which matters for a single statement sent without BEGIN:
+    failing on it, there would be no telling whether it ran."""
+    driver = _driver(conn)
+    if driver is None or driver.closed or driver.broken:
+        return True
+    readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
+    return bool(readable)
+
+
+def _ended_by_server(error: BaseException) -> bool:
+    """The server answered the statement by ending the session (SQLSTATE 57P01-57P03: a
+    shutdown, a crash, pg_terminate_backend): then the statement, and any transaction it was
+    in, did not commit, so repeating it is safe. A connection that simply died gives no such
+    answer, and a write that was sent may have committed: that one is not repeated."""
+    cause = getattr(error, "orig", None) or error
+    return str(getattr(cause, "sqlstate", "") or "").startswith("57P")
 
 
 def _broken(conn: AsyncConnection) -> bool:

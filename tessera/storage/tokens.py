@@ -153,16 +153,6 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
     return access_id
 
 
-def find_access(conn: Connection, digest: bytes) -> AccessToken | None:
-    row = _FIND_ACCESS.fetchone(conn, {"digest": digest})
-    return None if row is None else _access(row)
-
-
-def find_refresh(conn: Connection, digest: bytes) -> RefreshToken | None:
-    row = _FIND_REFRESH.fetchone(conn, {"digest": digest})
-    return None if row is None else _refresh(row)
-
-
 # PostgreSQL advisory locks (transaction-scoped) that order rotations against revocations.
 # A family's lock has the one-key form, keyed by hashtext(family); the locks on everything
 # of a user or of a client have the two-key form, whose key space is apart from the one-key
@@ -254,8 +244,13 @@ def _if_revoked(audit: AuditEntry) -> Callable[[int], tuple[AuditEntry, ...]]:
     return lambda revoked: (audit,) if revoked else ()
 
 
-def touch(conn: Connection, token_id: int, now: float) -> None:
-    conn.execute(access_tokens.update().where(access_tokens.c.id == token_id).values(used_at=now))
+# An API call records its token's use (at most once a minute per token): one statement.
+_TOUCH = Compiled(
+    access_tokens.update()
+    .where(access_tokens.c.id == sa.bindparam("token_id"))
+    .values(used_at=sa.bindparam("now"))
+    .returning(access_tokens.c.id)
+)
 
 
 def get_access(conn: Connection, account_id: int, token_id: int) -> AccessToken | None:
@@ -368,10 +363,15 @@ class SqlTokenStore:
         return await self.db.write(insert, tokens)
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
-        return await self._live.read_through(digest, self.db, find_access, digest)
+        return await self._live.load_through(digest, lambda: self._fetch_access(digest))
+
+    async def _fetch_access(self, digest: bytes) -> AccessToken | None:
+        row = await self.db.fetch_one(_FIND_ACCESS, {"digest": digest})
+        return None if row is None else _access(row)
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
-        return await self.db.read(find_refresh, digest)
+        row = await self.db.fetch_one(_FIND_REFRESH, {"digest": digest})
+        return None if row is None else _refresh(row)
 
     async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
         # A claim revokes the access token the refresh token came with.
@@ -394,7 +394,10 @@ class SqlTokenStore:
         return await self._change(fn, token_id, now)
 
     async def touch(self, token_id: int, now: float) -> None:
-        await self._change(touch, token_id, now)
+        try:
+            await self.db.write_one(_TOUCH, {"token_id": token_id, "now": now})
+        finally:
+            self.forget()
 
     async def get_access(self, account_id: int, token_id: int) -> AccessToken | None:
         if not storable(token_id):

@@ -9,7 +9,6 @@ database, which is what another Tessera process is): within LIVE_TOKEN_TTL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from tessera.model import AccessToken
 from tessera.protocol import secrets
 from tessera.protocol.ports import NewAccessToken, NewRefreshToken, Rotated, TokenRows
+from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
 from tessera.storage.tokens import LIVE_TOKEN_TTL, SqlTokenStore
@@ -117,8 +117,9 @@ async def test_a_recorded_use_is_not_hidden_by_the_memo(stores: Stores, world: W
 async def test_a_read_overtaken_by_a_revocation_is_not_remembered(
     database: Database, stores: Stores, world: World, clock: Clock
 ) -> None:
-    """On PostgreSQL a read runs on a pool thread: a revocation can commit (and empty the
-    memo) while it is in flight, and its stale answer must not then enter the memo."""
+    """A read waits for the database (on PostgreSQL, for its answer over the network): a
+    revocation can commit (and empty the memo) while it is in flight, and its stale answer
+    must not then enter the memo."""
     now = clock()
     digest, _ = await _issued(stores, world, now)
     overtaken = _RevokedDuringRead(database)
@@ -137,9 +138,9 @@ class _RevokedDuringRead:
         self.store: SqlTokenStore | None = None
         self.reads = 0
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
         self.reads += 1
-        result = await self.db.read(fn, *args)
+        result = await self.db.fetch_one(statement, params)
         if self.reads == 1 and self.store is not None:
             self.store.forget()
         return result
