@@ -61,7 +61,7 @@ MAX_RATE = 15_000
 # users_me_distinct: how many tokens take turns, and the unmeasured pass that uses each once.
 DISTINCT_TOKENS = 10_000
 # users_me_dpop: proofs are single use and signed beforehand; enough for this many per second.
-DPOP_MAX_RATE = 6_000
+DPOP_MAX_RATE = 12_000
 DISTINCT_WARM_UP = 5.0
 
 

@@ -80,6 +80,7 @@ class PostgresDatabase:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._idle: list[AsyncConnection] = []
         self._slots = asyncio.Semaphore(size)
+        self._cold = True  # no connection opened yet on this loop
         # Calls waiting for or holding a connection now (metrics: database pool use).
         self.in_flight = 0
 
@@ -92,7 +93,20 @@ class PostgresDatabase:
         stale, self._idle = self._idle, []
         self._slots = asyncio.Semaphore(self.size)
         self._loop = loop
+        self._cold = True
         await _close_all(stale)
+
+    async def _warm(self) -> None:
+        """Open the connections at once, before the first call takes one. Opened one by one
+        on demand, the first calls of a burst would not be served alike: one finding an
+        idle connection would finish while the next still waited for its own to open, and
+        two requests racing for one code would not race at all (the second would find the
+        code used, a replay). A connection that cannot be opened now is opened later."""
+        self._cold = False
+        opened = await asyncio.gather(
+            *(self._open() for _ in range(self.size - len(self._idle))), return_exceptions=True
+        )
+        self._idle.extend(conn for conn in opened if isinstance(conn, AsyncConnection))
 
     async def _open(self) -> AsyncConnection:
         try:
@@ -145,6 +159,8 @@ class PostgresDatabase:
         self.in_flight += 1
         try:
             async with asyncio.timeout(self.timeout), self._slots:
+                if self._cold:
+                    await self._warm()
                 try:
                     return await self._attempt(mode, run)
                 except _StaleConnection:

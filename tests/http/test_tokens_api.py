@@ -585,9 +585,9 @@ async def test_a_signed_in_browser_needs_the_csrf_header_to_delete(
 
 async def _used_at(stores: Stores, token: str) -> float | None:
     """The stored row's used_at, read from the database (not through a store's memo)."""
-    found = await stores.db.read(token_rows.find_access, secrets.digest(token))
+    found = await stores.db.fetch_one(token_rows._FIND_ACCESS, {"digest": secrets.digest(token)})
     assert found is not None
-    return found.used_at
+    return token_rows._access(found).used_at
 
 
 async def test_used_at_is_recorded_but_not_rewritten_on_every_call(
