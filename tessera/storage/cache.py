@@ -56,8 +56,15 @@ class Memo(Generic[K, V]):
 
     async def read_through(self, key: K, db: Database, fn: Callable[..., V | None], *args: Any) -> V | None:
         """The remembered value, else `db.read(fn, *args)`, remembered if found and if the
-        memo was not cleared while it was read."""
-        return await self.load_through(key, lambda: db.read(fn, *args))
+        memo was not cleared while it was read. (load_through's logic, written out: this
+        runs several times per request, and the extra call and closure cost ~0.3 us each.)"""
+        value = self.get(key)
+        if value is None:
+            generation = self._generation
+            value = await db.read(fn, *args)
+            if value is not None and generation == self._generation:
+                self.put(key, value)
+        return value
 
     async def load_through(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
         """The remembered value, else what `load()` finds, remembered as read_through does."""

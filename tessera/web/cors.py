@@ -15,6 +15,10 @@ from starlette.responses import Response
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate"}
+# The same, ready to append to a response's raw headers: every bearer call of the API gets
+# them, and MutableHeaders.update (which looks for each name first) cost ~2 us a call.
+_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()]
+_VARY = (b"vary", b"Authorization")
 
 
 def allow_any_origin(endpoint: Endpoint) -> Endpoint:
@@ -49,9 +53,10 @@ def allow_any_origin_with_a_bearer_token(endpoint: Endpoint) -> Endpoint:
 
     async def run(request: Request) -> Response:
         response = await endpoint(request)
-        if "authorization" in request.headers:
-            response.headers.update(HEADERS)
-        response.headers.append("Vary", "Authorization")
+        # The API's own answers set none of these, so appending adds each once.
+        if any(name == b"authorization" for name, _ in request.scope["headers"]):
+            response.raw_headers.extend(_RAW)
+        response.raw_headers.append(_VARY)
         return response
 
     return run
