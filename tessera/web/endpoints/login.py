@@ -16,7 +16,7 @@ from tessera import paths
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.ports import SignInRefused
-from tessera.web import audit_trail, pages, sessions, tenancy
+from tessera.web import audit_trail, page_forms, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
@@ -104,12 +104,11 @@ async def show(services: Services, request: Request) -> Response:
 
 
 async def submit(services: Services, request: Request) -> Response:
-    host = await tenancy.account_host(request, services)
+    posted = await page_forms.posted(services, request)
+    if isinstance(posted, Response):
+        return posted
+    host, form = posted
     account = host.account
-    try:
-        form = await param_reader.from_body(request, allow_json=False)
-    except InvalidRequest as error:
-        return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
     return_to = safe_return_to(form.get("return_to"))
     if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
         return await _page(

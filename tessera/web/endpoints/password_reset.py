@@ -15,9 +15,7 @@ from starlette.responses import Response
 
 from tessera import passwords, paths, throttling
 from tessera.model import Account
-from tessera.protocol.errors import InvalidRequest
-from tessera.web import audit_trail, pages, sessions, tenancy
-from tessera.web import params as param_reader
+from tessera.web import audit_trail, page_forms, pages, sessions, tenancy
 from tessera.web.services import Services
 
 EXPIRED_FORM = "This form expired, or your browser blocks cookies. Please try again."
@@ -52,12 +50,11 @@ async def forgot(services: Services, request: Request) -> Response:
 
 
 async def forgot_submit(services: Services, request: Request) -> Response:
-    host = await tenancy.account_host(request, services)
+    posted = await page_forms.posted(services, request)
+    if isinstance(posted, Response):
+        return posted
+    host, form = posted
     account = host.account
-    try:
-        form = await param_reader.from_body(request, allow_json=False)
-    except InvalidRequest as error:
-        return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
     email = (form.get("email") or "").strip()[:254]
     if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
         return _render(services, request, account, "password_forgot.html", 403, email=email, error=EXPIRED_FORM)
@@ -93,12 +90,11 @@ async def reset(services: Services, request: Request) -> Response:
 
 
 async def reset_submit(services: Services, request: Request) -> Response:
-    host = await tenancy.account_host(request, services)
+    posted = await page_forms.posted(services, request)
+    if isinstance(posted, Response):
+        return posted
+    host, form = posted
     account = host.account
-    try:
-        form = await param_reader.from_body(request, allow_json=False)
-    except InvalidRequest as error:
-        return pages.message(services.templates, "Invalid request", error.description, 400, account_name=account.name)
     token = form.get("token") or ""
     now = services.now()
     usable = await services.password_resets.usable(account, token, now)
