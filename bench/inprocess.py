@@ -4,9 +4,12 @@ microseconds per request (this process, all threads) for each route, so that a c
 the hot path can be measured without wrk's noise. Not a throughput figure; `make bench`
 gives those.
 
-    python -m bench.inprocess [--requests N] [--metrics]
+    python -m bench.inprocess [--requests N] [--metrics] [--engine sqlite|postgresql] [--uvloop]
 
 --metrics serves with TESSERA_METRICS=1, to measure what /metrics' counting costs.
+--engine postgresql runs the same requests on a fresh PostgreSQL database (dropped after;
+TESSERA_BENCH_POSTGRES_URL names the server, as for `make bench`): its CPU figures are this
+process's alone, the database server's CPU is not in them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -23,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from joserfc.jwk import ECKey
 
 from bench import dpop, seed
+from bench.databases import drop_database, fresh_database
 from tessera import gc_tuning
 from tessera.app import create_app
 from tessera.management import accounts, clients, users
@@ -141,11 +145,10 @@ class Made:
     web: seed.Seeded
 
 
-async def _app(with_metrics: bool = False) -> Made:
-    """A fresh SQLite database with account acme, its admin, a client_credentials client m
-    and a confidential client web for codes and refresh tokens."""
-    folder = tempfile.mkdtemp(prefix="tessera-inprocess-")
-    url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
+async def _app(with_metrics: bool = False, engine: str = "sqlite") -> Made:
+    """A fresh database with account acme, its admin, a client_credentials client m and a
+    confidential client web for codes and refresh tokens."""
+    url = fresh_database(engine, Path(tempfile.mkdtemp(prefix="tessera-inprocess-")))
     migrate.upgrade(url)
     db = open_database(url)
     stores = Stores.over(db)
@@ -214,9 +217,17 @@ async def run_dpop(total: int) -> dict[str, float]:
         await made.db.aclose()
 
 
-async def main(total: int, with_metrics: bool = False) -> None:
-    made = await _app(with_metrics)
-    app, db, secret = made.app, made.db, made.secret
+async def main(total: int, with_metrics: bool = False, engine: str = "sqlite") -> None:
+    made = await _app(with_metrics, engine)
+    try:
+        await _routes(made, total)
+    finally:
+        await made.db.aclose()
+        drop_database(made.url)
+
+
+async def _routes(made: Made, total: int) -> None:
+    app, secret = made.app, made.secret
     host = (b"host", b"acme.localhost:8000")
     basic = (b"authorization", b"Basic " + base64.b64encode(f"m:{secret}".encode()))
     form = (b"content-type", b"application/x-www-form-urlencoded")
@@ -236,12 +247,14 @@ async def main(total: int, with_metrics: bool = False) -> None:
         lambda: _call(app, "POST", "/oauth/introspect", [host, basic, form], introspect),
     )
     await dpop_vs_bearer(app, host, basic, form, total)
-    await db.aclose()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--metrics", action="store_true", help="serve with TESSERA_METRICS=1")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--uvloop", action="store_true", help="on uvloop, the loop `tessera serve` runs")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.requests, arguments.metrics))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if arguments.uvloop else None) as runner:
+        runner.run(main(arguments.requests, arguments.metrics, arguments.engine))

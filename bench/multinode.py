@@ -34,7 +34,6 @@ import argparse
 import itertools
 import json
 import os
-import secrets as random
 import shutil
 import subprocess
 import sys
@@ -45,14 +44,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from bench import capacity, seed, servers
 from bench.common import HOST, RUNS, SECRET_KEY, client_credentials_scenario, introspection_scenario
+from bench.databases import POSTGRES_ADMIN, drop_database, fresh_database
 from bench.tiers import Cpu, Probe, Wal, commits_between, spent
 from bench.wrk import Measured, Scenario, run
 
-POSTGRES_ADMIN = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 NODES = 2
 SCENARIOS = ("client_credentials", "introspection", "users_me")
 SETTLE = 11.0
@@ -175,18 +172,6 @@ def _figure(name: str, runs: list[Run]) -> dict[str, Any]:
     }
 
 
-def _fresh_database() -> str:
-    name = f"tessera_bench_nodes_{random.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return "postgresql+psycopg://" + POSTGRES_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_database(url: str) -> None:
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
 def run_all(
     seconds: float,
     log: Callable[[str], None],
@@ -201,7 +186,7 @@ def run_all(
     if missing:
         raise RuntimeError(missing)
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-nodes-"))
-    url = _fresh_database()
+    url = fresh_database("postgresql", folder, prefix="tessera_bench_nodes")
     try:
         seeded = seed.seed(url)
         live = seed.mint_tokens(url, seeded, 1)[0]
@@ -248,7 +233,7 @@ def run_all(
         result["table"] = capacity.table(result)
         return result
     finally:
-        _drop_database(url)
+        drop_database(url)
         shutil.rmtree(folder, ignore_errors=True)
 
 

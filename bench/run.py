@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import secrets as random
 import shutil
 import sqlite3
 import subprocess
@@ -38,7 +37,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from joserfc.jwk import ECKey
 
 from bench import dpop, multinode, oidc_provider, passwords, report, scale, seed, servers
@@ -52,10 +50,10 @@ from bench.common import (
     introspection_scenario,
     warm_up,
 )
+from bench.databases import drop_database, fresh_database
 from bench.wrk import Measured, Scenario, basic, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
-POSTGRES_ADMIN = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Credentials are single use: mint enough for RUNS runs at up to this many per second.
 MAX_RATE = 15_000
 # users_me_distinct: how many tokens take turns, and the unmeasured pass that uses each once.
@@ -86,21 +84,6 @@ def _measure(scenario: Scenario, running: servers.Running, seconds: float) -> li
         measured = run(replace(scenario, credentials=part), running.base, seconds)
         results.append((measured, servers.cpu_seconds(running.pid) - before))
     return results
-
-
-def _fresh_database(engine: str, folder: Path) -> str:
-    if engine == "sqlite":
-        return f"sqlite:///{folder / 'bench.db'}"
-    name = f"tessera_bench_{random.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return "postgresql+psycopg://" + POSTGRES_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: float) -> list[Scenario]:
@@ -156,7 +139,7 @@ def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: floa
 
 def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
-    url = _fresh_database(engine, folder)
+    url = fresh_database(engine, folder)
     try:
         seeded = seed.seed(url)
         scenarios = tessera_scenarios(url, seeded, folder, seconds)
@@ -178,7 +161,7 @@ def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str]
             rss = servers.rss_mb(running.pid)
         return {"engine": engine, "workers": workers, "scenarios": figures, "rss_mb": round(rss, 1)}
     finally:
-        _drop_database(url)
+        drop_database(url)
         shutil.rmtree(folder, ignore_errors=True)
 
 
