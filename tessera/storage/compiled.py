@@ -22,14 +22,17 @@ from sqlalchemy.util import await_only
 class Compiled:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._forms: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        # By dialect and driver: PostgreSQL's synchronous psycopg and the serving path's
+        # asyncpg write their parameters differently (%(name)s, $1).
+        self._forms: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
 
     def _form(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-        form = self._forms.get(dialect.name)
+        key = (dialect.name, dialect.driver)
+        form = self._forms.get(key)
         if form is None:
             compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             order = tuple(compiled.positiontup) if compiled.positional else None
-            form = self._forms[dialect.name] = (str(compiled), order)
+            form = self._forms[key] = (str(compiled), order)
         return form
 
     def bound(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
@@ -46,7 +49,7 @@ class Compiled:
         statement would keep the write batch from releasing its savepoint."""
         if conn.dialect.is_async:
             # PostgreSQL on the event loop (postgres_loop.py): inside the greenlet of the
-            # storage call, wait for psycopg's coroutine as SQLAlchemy's own statements do.
+            # storage call, wait for asyncpg's coroutine as SQLAlchemy's own statements do.
             driver: Any = conn.connection.driver_connection
             return await_only(fetchone_async(driver, *self.bound(conn.dialect, params)))
         cursor = self._run(conn, params)
@@ -91,12 +94,14 @@ class CompiledInsert:
 
 
 async def fetchone_async(driver: Any, sql: str, params: Any) -> tuple[Any, ...] | None:
-    """On psycopg's asynchronous connection; prepared at once, as hot statements are."""
-    cursor = await driver.execute(sql, params, prepare=True)
-    row = await cursor.fetchone()
+    """On an asyncpg connection, which prepares each statement once and keeps it (its
+    statement cache): the first row as a tuple."""
+    row = await driver.fetchrow(sql, *params)
     return None if row is None else tuple(row)
 
 
 async def rowcount_async(driver: Any, sql: str, params: Any) -> int:
-    cursor = await driver.execute(sql, params, prepare=True)
-    return int(cursor.rowcount)
+    """On an asyncpg connection: the rows the statement changed, from its command tag
+    ("UPDATE 3", "DELETE 0")."""
+    tag = await driver.execute(sql, *params)
+    return int(tag.rsplit(" ", 1)[-1])

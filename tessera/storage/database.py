@@ -9,7 +9,7 @@ this kind of machine (docs/benchmarks.md): an fsync costs ~120 us, a cached Core
   thread; writes group-committed, so that 32 concurrent token requests share one fsync
   instead of queueing for 32, with only the COMMIT off the loop thread.
 - PostgreSQL (production, many nodes): postgres_loop.PostgresDatabase. Storage functions
-  run on the event loop over psycopg's asynchronous connections (through SQLAlchemy's
+  run on the event loop over asyncpg's connections (through SQLAlchemy's
   greenlet bridge), so a call costs its round trips and no thread hop; a row inserted on
   its own (`insert_one`) is sent without BEGIN and COMMIT. PostgreSQL itself groups the
   commits of concurrent transactions.

@@ -49,12 +49,15 @@ def timeout_arguments(timeout: float | None) -> dict[str, Any]:
     wait by `timeout` seconds; none for None."""
     if timeout is None:
         return {}
-    millis = max(1, round(timeout * 1000))
-    return {
-        # libpq counts whole seconds and treats less than 2 as 2.
-        "connect_timeout": max(2, round(timeout)),
-        "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
-    }
+    options = " ".join(f"-c {name}={value}" for name, value in server_timeouts(timeout).items())
+    # libpq counts whole seconds and treats less than 2 as 2.
+    return {"connect_timeout": max(2, round(timeout)), "options": options}
+
+
+def server_timeouts(timeout: float) -> dict[str, str]:
+    """The server settings that cancel a statement or a lock wait past `timeout` seconds."""
+    millis = str(max(1, round(timeout * 1000)))
+    return {"statement_timeout": millis, "lock_timeout": millis}
 
 
 def autocommit(engine: Engine) -> Connection:

@@ -40,30 +40,71 @@ def _words(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(detail).__name__
 
 
+# SQLSTATE classes that mean "not now" rather than "not this statement": connection
+# exceptions (08), a rollback the server chose (40: serialization failure, deadlock),
+# insufficient resources (53), program limits (54), a lock not available (55), operator
+# intervention (57: shutdown, cancelled by statement_timeout) and system errors (58). The
+# same classes psycopg raises as OperationalError; asyncpg has no such grouping.
+_UNAVAILABLE_STATES = ("08", "40", "53", "54", "55", "57", "58")
+
+
+def sqlstates(error: BaseException) -> list[str]:
+    """The SQLSTATEs found on the error, on the driver's error SQLAlchemy wraps, and on the
+    exceptions it was raised from, outermost first: asyncpg reports a session the server
+    ended mid-statement as "connection does not exist" (08003) raised from the server's
+    own answer (57P01, an administrator's shutdown)."""
+    found: list[str] = []
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            break
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state and state not in found:
+            found.append(state)
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return found
+
+
+def sqlstate(error: BaseException) -> str:
+    """The outermost SQLSTATE of the error (sqlstates); "" when there is none (the
+    connection failed before the server answered, or the error is the client's own)."""
+    states = sqlstates(error)
+    return states[0] if states else ""
+
+
 class DatabaseErrors:
     """Sorts the exceptions of one engine's driver (PEP 249 names them alike in every
     driver: OperationalError, InterfaceError, Error) and SQLAlchemy's wrappers of them.
-    Statements run on the driver's cursor (compiled.py) raise the driver's own classes."""
+    Statements run on the driver's connection (compiled.py) raise the driver's own
+    classes: `unavailable` and `failed` name those of a driver that is not PEP 249's
+    (asyncpg), whose server errors are sorted by SQLSTATE."""
 
-    def __init__(self, dbapi: Any) -> None:
+    def __init__(
+        self,
+        dbapi: Any,
+        unavailable: tuple[type[BaseException], ...] = (),
+        failed: tuple[type[BaseException], ...] = (),
+    ) -> None:
         self._unavailable: tuple[type[BaseException], ...] = (
             exc.OperationalError,
             exc.InterfaceError,
             dbapi.OperationalError,
             dbapi.InterfaceError,
+            *unavailable,
         )
-        self._failed: tuple[type[BaseException], ...] = (exc.SQLAlchemyError, dbapi.Error)
+        self._failed: tuple[type[BaseException], ...] = (exc.SQLAlchemyError, dbapi.Error, *failed)
 
     def translate(self, error: Exception) -> Exception:
         """Storage's own exception for a database error, with the error as its cause; any
         other exception (Duplicate, a caller's own) comes back unchanged."""
         translated: Exception
-        if isinstance(error, self._unavailable):
-            translated = StorageUnavailable(_words(error))
-        elif isinstance(error, self._failed):
-            translated = StorageFailed(_words(error))
-        else:
+        if not isinstance(error, self._unavailable + self._failed):
             return error
+        state = sqlstate(error)
+        if state[:2] in _UNAVAILABLE_STATES or (not state and isinstance(error, self._unavailable)):
+            translated = StorageUnavailable(_words(error))
+        else:
+            translated = StorageFailed(_words(error))
         translated.__cause__ = error
         return translated
 

@@ -1,5 +1,5 @@
 """PostgreSQL (production, many nodes): storage functions run on the event loop, over
-psycopg's asynchronous connections; no thread hops.
+asyncpg's connections; no thread hops.
 
 Why (docs/architecture.md, "PostgreSQL on the event loop", has the measurements): with a
 pool of threads each holding a synchronous connection, a token cost 2.7 times the server
@@ -7,11 +7,18 @@ CPU it costs on SQLite. The waiting itself was not the cost: handing each call t
 and its answer back (futex wake-ups, the loop's self-pipe, the threads contending for the
 GIL) was, and so was BEGIN and COMMIT, each a round trip of its own. Here the synchronous
 storage functions (`fn(conn, *args)`, shared with SQLite) run inside a greenlet through
-SQLAlchemy's asyncio bridge: each statement suspends the greenlet until psycopg's
-non-blocking connection has the answer, and the loop serves other requests meanwhile. A
-row inserted on its own (`insert_one`: the token of a client credentials grant) goes
-straight to the driver, without BEGIN and COMMIT: one round trip, atomic by itself. Statements executed five times
-on a connection are prepared by psycopg, so the hot ones are parsed and planned once.
+SQLAlchemy's asyncio bridge: each statement suspends the greenlet until the connection
+has the answer, and the loop serves other requests meanwhile. A row inserted on its own
+(`insert_one`: the token of a client credentials grant) goes straight to the driver,
+without BEGIN and COMMIT: one round trip, atomic by itself. asyncpg prepares every
+statement it is given and keeps it per connection, so the hot ones are parsed and planned
+once.
+
+Why asyncpg rather than psycopg's asynchronous connections (which served here first): under
+uvloop, 32 callers on 8 connections, an INSERT ... RETURNING cost 34-43 us of CPU through
+asyncpg and 74-79 us through psycopg, which registers and unregisters its socket with the
+loop on every wait; asyncpg's protocol stays registered and parses in compiled code.
+Migrations and the CLI's synchronous work keep psycopg (engine.py).
 
 Faults (docs/reliability.md; INTERFACE.md section 9: requests answer 503 with Retry-After
 within TESSERA_DATABASE_TIMEOUT seconds, never hang, and service resumes by itself):
@@ -33,16 +40,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import select
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-import psycopg
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async
-from tessera.storage.engine import create_engine, timeout_arguments
-from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+from tessera.storage.engine import create_engine, server_timeouts
+from tessera.storage.errors import DatabaseErrors, StorageUnavailable, sqlstates
 
 T = TypeVar("T")
 
@@ -56,10 +63,20 @@ class _StaleConnection(Exception):
     """The connection was found dead before anything of the call reached the server."""
 
 
-def async_url(url: str) -> str:
-    """The same database through psycopg's asynchronous dialect."""
-    scheme, rest = url.split("://", 1)
-    return f"postgresql+psycopg_async://{rest}" if scheme.startswith("postgresql") else url
+def libpq_url(url: str) -> str:
+    """The database URL without SQLAlchemy's driver name: postgresql://..."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def asyncpg_errors(dbapi: Any) -> DatabaseErrors:
+    """Sorts what the serving path raises: SQLAlchemy's adaptation of asyncpg's errors
+    (`dbapi`) inside storage functions, asyncpg's own on the hot statements sent straight
+    to it, and the socket's when the server cannot be reached."""
+    return DatabaseErrors(
+        dbapi,
+        unavailable=(asyncpg.exceptions.ConnectionDoesNotExistError, OSError),
+        failed=(asyncpg.PostgresError, asyncpg.InterfaceError),
+    )
 
 
 class PostgresDatabase:
@@ -71,22 +88,33 @@ class PostgresDatabase:
         # The synchronous engine compiles statements and serves what runs outside a loop
         # (migrations); serving goes through the asynchronous one.
         self.engine = create_engine(url, timeout=timeout)
+        # asyncpg reads the URL itself, libpq's query parameters included (sslmode,
+        # sslrootcert, ...), which SQLAlchemy would hand it as arguments it does not take.
+        # The server settings bound each statement and lock wait by the timeout.
+        dsn = libpq_url(url)
         self._async_engine: AsyncEngine = create_async_engine(
-            async_url(url), poolclass=NullPool, connect_args=timeout_arguments(timeout)
+            "postgresql+asyncpg://",
+            poolclass=NullPool,
+            async_creator=lambda: asyncpg.connect(dsn, timeout=timeout, server_settings=server_timeouts(timeout)),
         )
+        # Hot statements are compiled for the dialect that sends them ($1 parameters).
+        self._dialect = self._async_engine.dialect
         self.size = size
         self.timeout = timeout
-        self._errors = DatabaseErrors(psycopg)
+        self._errors = asyncpg_errors(self._dialect.dbapi)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._idle: list[AsyncConnection] = []
         self._slots = asyncio.Semaphore(size)
         self._cold = True  # no connection opened yet on this loop
+        self._lifetime: AsyncIterator[None] | None = None
         # Calls waiting for or holding a connection now (metrics: database pool use).
         self.in_flight = 0
 
     async def _bind(self) -> None:
-        """Connections belong to the loop that opened them. A new loop (the CLI runs one
-        per command, tests one per test) starts from none; the old ones are closed."""
+        """Connections belong to the loop that opened them: asyncpg's cannot even be closed
+        from another. A new loop (the CLI runs one per command, tests one per test) starts
+        from none, and the connections of each loop are closed when it shuts down
+        (`_loop_lifetime`), while it can still close them."""
         loop = asyncio.get_running_loop()
         if loop is self._loop:
             return
@@ -94,7 +122,20 @@ class PostgresDatabase:
         self._slots = asyncio.Semaphore(self.size)
         self._loop = loop
         self._cold = True
-        await _close_all(stale)
+        await _close_all(stale)  # only those of a loop that ended without shutting down
+        self._lifetime = self._loop_lifetime(loop)
+        await anext(self._lifetime)
+
+    async def _loop_lifetime(self, loop: asyncio.AbstractEventLoop) -> AsyncIterator[None]:
+        """An asynchronous generator that waits for its loop's end. A loop shutting down
+        (asyncio.run, uvicorn and test runners all call shutdown_asyncgens) closes the
+        generators started on it, so `finally` runs on the loop, before it closes."""
+        try:
+            yield
+        finally:
+            if self._loop is loop:
+                stale, self._idle, self._loop = self._idle, [], None
+                await _close_all(stale)
 
     async def _warm(self) -> None:
         """Open the connections at once, before the first call takes one. Opened one by one
@@ -182,13 +223,13 @@ class PostgresDatabase:
 
     async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """A read by a pre-compiled statement, sent straight to the driver: its first row."""
-        sql, values = statement.bound(self.engine.dialect, params)
+        sql, values = statement.bound(self._dialect, params)
         return await self._call(_READ, lambda conn: fetchone_async(_driver(conn), sql, values))
 
     async def write_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """One pre-compiled statement, atomic by itself, sent straight to the driver: no
         BEGIN and COMMIT, no greenlet. Its first row."""
-        sql, values = statement.bound(self.engine.dialect, params)
+        sql, values = statement.bound(self._dialect, params)
         return await self._call(_ONE, lambda conn: fetchone_async(_driver(conn), sql, values))
 
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
@@ -212,8 +253,10 @@ class PostgresDatabase:
 
 
 def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection, or None once SQLAlchemy has invalidated ours (it does on an
+    error it takes for a disconnect, and then refuses to hand the connection out)."""
     sync = conn.sync_connection
-    return None if sync is None else sync.connection.driver_connection
+    return None if sync is None or sync.invalidated else sync.connection.driver_connection
 
 
 def _hung_up(conn: AsyncConnection) -> bool:
@@ -221,11 +264,17 @@ def _hung_up(conn: AsyncConnection) -> bool:
     session (a restart, pg_terminate_backend: a FATAL message, then the end of the stream)
     or closed it. Seen before anything is sent, such a connection is thrown away with
     nothing of the call lost, which matters for a single statement sent without BEGIN:
-    failing on it, there would be no telling whether it ran."""
+    failing on it, there would be no telling whether it ran. asyncpg reads its socket
+    whenever the loop polls, so it has usually seen the end and closed; what arrived since
+    the last poll is still waiting in the socket."""
     driver = _driver(conn)
-    if driver is None or driver.closed or driver.broken:
+    if driver is None or driver.is_closed():
         return True
-    readable, _, _ = select.select([driver.pgconn.socket], [], [], 0)
+    transport = driver._transport  # asyncpg keeps no public handle on its socket
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is None:
+        return True
+    readable, _, _ = select.select([sock], [], [], 0)
     return bool(readable)
 
 
@@ -234,17 +283,22 @@ def _ended_by_server(error: BaseException) -> bool:
     shutdown, a crash, pg_terminate_backend): then the statement, and any transaction it was
     in, did not commit, so repeating it is safe. A connection that simply died gives no such
     answer, and a write that was sent may have committed: that one is not repeated."""
-    cause = getattr(error, "orig", None) or error
-    return str(getattr(cause, "sqlstate", "") or "").startswith("57P")
+    return any(state.startswith("57P") for state in sqlstates(error))
 
 
 def _broken(conn: AsyncConnection) -> bool:
     driver = _driver(conn)
-    return driver is None or bool(driver.closed or driver.broken)
+    return driver is None or bool(driver.is_closed())
 
 
 async def _discard(conn: AsyncConnection) -> None:
-    """Throw a connection away: closed at once, never handed out again."""
+    """Throw a connection away: closed at once, never handed out again. Its socket is
+    closed first, without a word to the server: SQLAlchemy's invalidate alone would close
+    it politely, waiting up to 2 s for a server that may be gone."""
+    driver = _driver(conn)
+    if driver is not None:
+        with contextlib.suppress(Exception):
+            driver.terminate()
     with contextlib.suppress(Exception):
         await conn.invalidate()
 

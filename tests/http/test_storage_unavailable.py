@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
-import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -50,12 +50,13 @@ async def test_a_failing_write_answers_503(
 ) -> None:
     # A client credentials token is one row inserted on its own (Database.insert_one): on
     # SQLite a batched write of CompiledInsert.execute, on PostgreSQL its statement sent
-    # straight to the driver (postgres_loop.fetchone_async). Either fails as a driver would.
+    # straight to asyncpg (postgres_loop.fetchone_async). Either fails as a driver would.
     monkeypatch.setattr(CompiledInsert, "execute", lambda _self, conn, _params: gone(conn))
 
     async def driver_gone(_driver: Any, _sql: str, _values: Any) -> None:
         if gone is _driver_gone:
-            raise psycopg.OperationalError("server closed the connection unexpectedly")
+            # What asyncpg raises when the connection drops under a statement.
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
         _sqlalchemy_gone(None)  # type: ignore[arg-type]
 
     monkeypatch.setattr(postgres_loop, "fetchone_async", driver_gone)
