@@ -19,9 +19,8 @@ from urllib.parse import urlencode
 from playwright.sync_api import Page, sync_playwright
 
 from tests.e2e import chromium, harness
+from tests.e2e.camera import Camera
 from tests.support import pkce_pair
-
-WIDTHS = {"desktop": 1280, "phone": 390}
 
 
 def _authorize(issuer: str, client_id: str, email: str) -> None:
@@ -57,16 +56,7 @@ def _seed_more(database_url: str, issuer: str) -> None:
         )
 
 
-def _shoot(page: Page, output: Path, name: str, written: list[Path]) -> None:
-    for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 800})
-        path = output / f"admin-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        written.append(path)
-
-
-def _tour(page: Page, issuer: str, output: Path) -> list[Path]:
-    written: list[Path] = []
+def _tour(page: Page, issuer: str, camera: Camera) -> None:
     page.goto(f"{issuer}/admin")
     page.fill("input[name=email]", "admin@example.com")
     page.fill("input[name=password]", harness.PASSWORD)
@@ -77,12 +67,12 @@ def _tour(page: Page, issuer: str, output: Path) -> list[Path]:
     page.fill("#identifier", "reporting")
     page.fill("#redirect_uri", "https://reports.example.com/cb\nhttp://reports.example.com/cb")
     page.click("button:has-text('Create client')")
-    _shoot(page, output, "client-new-error", written)
+    camera.shoot(page, "admin-client-new-error")
     page.fill("#redirect_uri", "https://reports.example.com/cb\nhttp://127.0.0.1/cb")
     page.fill("#company", "Example Inc")
     page.click("button:has-text('Create client')")
     page.wait_for_selector("#client-secret")
-    _shoot(page, output, "client-secret", written)
+    camera.shoot(page, "admin-client-secret")
     client_path = page.url
     for name, path in (
         ("clients", "/admin/clients"),
@@ -98,26 +88,26 @@ def _tour(page: Page, issuer: str, output: Path) -> list[Path]:
         ("resource-new", "/admin/resources/new"),
     ):
         page.goto(path if path.startswith("http") else issuer + path)
-        _shoot(page, output, name, written)
+        camera.shoot(page, f"admin-{name}")
     page.goto(f"{issuer}/admin/users")
     page.click("a.row-title:has-text('Alice')")
-    _shoot(page, output, "user", written)
+    camera.shoot(page, "admin-user")
     page.goto(f"{issuer}/admin/apps")
     page.click("text=Revoke…")
-    _shoot(page, output, "app-revoke", written)
+    camera.shoot(page, "admin-app-revoke")
     page.goto(f"{issuer}/admin/resources/new")
     page.fill("#uri", "http://reports.example.com/api#v1")
     page.fill("#scopes", "tickets:read openid")
     page.click("button:has-text('Register resource')")
-    _shoot(page, output, "resource-new-error", written)
+    camera.shoot(page, "admin-resource-new-error")
     page.goto(f"{issuer}/admin/resources")
     page.click("a:has-text('Delete…')")
-    _shoot(page, output, "resource-delete", written)
-    return written
+    camera.shoot(page, "admin-resource-delete")
 
 
-def take(output: Path) -> list[Path]:
-    output.mkdir(parents=True, exist_ok=True)
+def take(output: Path) -> Camera:
+    """The tour; every page checked at both sizes (camera.py), every finding raised at the end."""
+    camera = Camera(output)
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{Path(directory) / 'tessera.db'}"
         harness.seed(database_url, subdomain="acme", account_name="Acme Inc")
@@ -127,22 +117,23 @@ def take(output: Path) -> list[Path]:
             with sync_playwright() as playwright:
                 browser = chromium.launch(playwright)
                 try:
-                    written = _tour(browser.new_page(), issuer, output)
+                    _tour(browser.new_page(), issuer, camera)
                     forbidden = browser.new_page()
                     forbidden.goto(f"{issuer}/admin")
                     forbidden.fill("input[name=email]", "alice@example.com")
                     forbidden.fill("input[name=password]", harness.PASSWORD)
                     forbidden.click("button:has-text('Sign in')")
                     forbidden.wait_for_selector("h1:has-text('Admins only')")
-                    _shoot(forbidden, output, "forbidden", written)
+                    camera.shoot(forbidden, "admin-forbidden")
                 finally:
                     browser.close()
-    return written
+    camera.verify()
+    return camera
 
 
 def main() -> None:
     output = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.ROOT / "docs" / "screenshots"
-    for path in take(output):
+    for path in take(output).written:
         print(path)
 
 

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e import chromium, harness
+from tests.e2e.camera import Camera
 
-WIDTHS = {"desktop": 1280, "phone": 390}
 # Two wrong codes, then the throttle's page (the default is 10: docs/reliability.md).
 ENV = {"TESSERA_THROTTLE_USER_CODE_PER_USER": "2"}
 
@@ -54,19 +54,11 @@ def _codes(issuer: str, client_id: str, scope: str) -> dict[str, Any]:
         return answer.json()  # type: ignore[no-any-return]
 
 
-def _shoot(page: Page, output: Path, name: str, written: list[Path]) -> None:
-    for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 800})
-        path = output / f"device-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        written.append(path)
-
-
-def _signed_in(browser: Browser, email: str, link: str, shots: tuple[Path, list[Path]] | None = None) -> Page:
+def _signed_in(browser: Browser, email: str, link: str, camera: Camera | None = None) -> Page:
     page = browser.new_page()
     page.goto(link)
-    if shots is not None:
-        _shoot(page, shots[0], "sign-in", shots[1])
+    if camera is not None:
+        camera.shoot(page, "device-sign-in")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", harness.PASSWORD)
     page.click("button:has-text('Sign in')")
@@ -74,31 +66,30 @@ def _signed_in(browser: Browser, email: str, link: str, shots: tuple[Path, list[
     return page
 
 
-def _tour(browser: Browser, issuer: str, output: Path) -> list[Path]:
-    written: list[Path] = []
+def _tour(browser: Browser, issuer: str, camera: Camera) -> None:
     tv = _codes(issuer, "living-room-tv", "read tickets:write openid")
-    page = _signed_in(browser, "alice@example.com", f"{issuer}/device", (output, written))
-    _shoot(page, output, "code", written)
+    page = _signed_in(browser, "alice@example.com", f"{issuer}/device", camera)
+    camera.shoot(page, "device-code")
     page.fill("input[name=user_code]", "BBBB-BBBB")
     page.click("button:has-text('Continue')")
     page.wait_for_selector(".alert")
-    _shoot(page, output, "code-wrong", written)
+    camera.shoot(page, "device-code-wrong")
     page.goto(tv["verification_uri_complete"])
-    _shoot(page, output, "code-filled", written)
+    camera.shoot(page, "device-code-filled")
     page.click("button:has-text('Continue')")
     page.wait_for_selector("button[value=allow]")
-    _shoot(page, output, "confirm", written)
+    camera.shoot(page, "device-confirm")
     page.click("button[value=allow]")
     page.wait_for_selector("h1:has-text('Device connected')")
-    _shoot(page, output, "allowed", written)
+    camera.shoot(page, "device-allowed")
     helper = _codes(issuer, "ticket-helper", "read")
     page.goto(helper["verification_uri_complete"])
     page.click("button:has-text('Continue')")
     page.wait_for_selector("button[value=deny]")
-    _shoot(page, output, "confirm-unverified", written)
+    camera.shoot(page, "device-confirm-unverified")
     page.click("button[value=deny]")
     page.wait_for_selector("h1:has-text('Access denied')")
-    _shoot(page, output, "denied", written)
+    camera.shoot(page, "device-denied")
     bob = _signed_in(browser, "bob@example.com", f"{issuer}/device")
     for wrong in ("BBBB-BBBB", "BBBB-BBBC", "BBBB-BBBD"):
         bob.fill("input[name=user_code]", wrong)
@@ -107,12 +98,12 @@ def _tour(browser: Browser, issuer: str, output: Path) -> list[Path]:
         if "Too many" in bob.inner_text("h1"):
             break
         bob.wait_for_selector(".alert")
-    _shoot(bob, output, "throttled", written)
-    return written
+    camera.shoot(bob, "device-throttled")
 
 
-def take(output: Path) -> list[Path]:
-    output.mkdir(parents=True, exist_ok=True)
+def take(output: Path) -> Camera:
+    """The tour; every page checked at both sizes (camera.py), every finding raised at the end."""
+    camera = Camera(output)
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{Path(directory) / 'tessera.db'}"
         harness.seed(database_url, subdomain="acme", account_name="Acme Inc")
@@ -122,14 +113,16 @@ def take(output: Path) -> list[Path]:
             with sync_playwright() as playwright:
                 browser = chromium.launch(playwright)
                 try:
-                    return _tour(browser, issuer, output)
+                    _tour(browser, issuer, camera)
                 finally:
                     browser.close()
+    camera.verify()
+    return camera
 
 
 def main() -> None:
     output = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.ROOT / "docs" / "screenshots"
-    for path in take(output):
+    for path in take(output).written:
         print(path)
 
 

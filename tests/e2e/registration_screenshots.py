@@ -22,9 +22,8 @@ from urllib.parse import urlencode
 from playwright.sync_api import Page, sync_playwright
 
 from tests.e2e import chromium, harness
+from tests.e2e.camera import Camera
 from tests.support import pkce_pair
-
-WIDTHS = {"-desktop": 1280, "-phone": 390}
 
 
 def _register(database_url: str, issuer: str) -> str:
@@ -44,16 +43,7 @@ def _register(database_url: str, issuer: str) -> str:
     return client_id
 
 
-def _shoot(page: Page, output: Path, name: str, written: list[Path]) -> None:
-    for suffix, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 800})
-        path = output / f"{name}{suffix}.png"
-        page.screenshot(path=str(path), full_page=True)
-        written.append(path)
-
-
-def _tour(page: Page, issuer: str, client_id: str, output: Path) -> list[Path]:
-    written: list[Path] = []
+def _tour(page: Page, issuer: str, client_id: str, camera: Camera) -> None:
     page.goto(f"{issuer}/admin/registration")
     page.fill("input[name=email]", "admin@example.com")
     page.fill("input[name=password]", harness.PASSWORD)
@@ -61,7 +51,7 @@ def _tour(page: Page, issuer: str, client_id: str, output: Path) -> list[Path]:
     page.wait_for_selector("h1:has-text('Registration')")
     page.click("button:has-text('Create token')")
     page.wait_for_selector("#client-secret")
-    _shoot(page, output, "admin-registration", written)
+    camera.shoot(page, "admin-registration")
     page.goto(f"{issuer}/access/logout")
     _verifier, challenge = pkce_pair()
     query = {
@@ -77,12 +67,12 @@ def _tour(page: Page, issuer: str, client_id: str, output: Path) -> list[Path]:
     page.fill("input[name=password]", harness.PASSWORD)
     page.click("button:has-text('Sign in')")
     page.wait_for_selector("text=registered itself")
-    _shoot(page, output, "consent-self-registered", written)
-    return written
+    camera.shoot(page, "consent-self-registered")
 
 
-def take(output: Path) -> list[Path]:
-    output.mkdir(parents=True, exist_ok=True)
+def take(output: Path) -> Camera:
+    """The tour; every page checked at both sizes (camera.py), every finding raised at the end."""
+    camera = Camera(output)
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{Path(directory) / 'tessera.db'}"
         harness.seed(database_url, subdomain="acme", account_name="Acme Inc")
@@ -92,14 +82,16 @@ def take(output: Path) -> list[Path]:
             with sync_playwright() as playwright:
                 browser = chromium.launch(playwright)
                 try:
-                    return _tour(browser.new_page(), issuer, client_id, output)
+                    _tour(browser.new_page(), issuer, client_id, camera)
                 finally:
                     browser.close()
+    camera.verify()
+    return camera
 
 
 def main() -> None:
     output = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.ROOT / "docs" / "screenshots"
-    for path in take(output):
+    for path in take(output).written:
         print(path)
 
 

@@ -19,9 +19,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e import chromium
+from tests.e2e.camera import SIZES, Camera
 from tests.e2e.demo_process import ADMIN_EMAIL, ADMIN_PASSWORD, Demo, running_demo
-
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 def submit(page: Page, label: str) -> None:
@@ -37,51 +36,41 @@ def _sign_in(page: Page, decision: str) -> None:
     page.click(f"button[value={decision}]")
 
 
-def _shoot(page: Page, path: Path, full_page: bool = True) -> Path:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    viewport = page.viewport_size
-    assert viewport is not None and width <= viewport["width"], f"{path.name}: {width} px wide"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
-
-
-def _walk(browser: Browser, demo: Demo, output: Path, size: str) -> list[Path]:
-    shots: list[Path] = []
+def _walk(browser: Browser, demo: Demo, camera: Camera, size: str) -> None:
     context = browser.new_context(viewport=SIZES[size])  # type: ignore[arg-type]
     page = context.new_page()
     try:
         page.goto(demo.apps + "/")
-        shots.append(_shoot(page, output / f"sample-web-home-{size}.png"))
+        camera.shoot(page, "sample-web-home", save=(size,))
         page.goto(demo.apps + "/callback")
-        shots.append(_shoot(page, output / f"sample-web-callback-empty-{size}.png"))
+        camera.shoot(page, "sample-web-callback-empty", save=(size,))
         page.click("button:has-text('Sign in with Tessera')")
         _sign_in(page, "deny")
         page.wait_for_url("**/#latest")
-        shots.append(_shoot(page, output / f"sample-web-denied-{size}.png", full_page=False))
+        camera.shoot(page, "sample-web-denied", save=(size,), full_page=False)
         page.click("button:has-text('Sign in with Tessera')")
         page.click("button[value=allow]")
         page.wait_for_url("**/#latest")
-        shots.append(_shoot(page, output / f"sample-web-signed-in-{size}.png"))
+        camera.shoot(page, "sample-web-signed-in", save=(size,))
         submit(page, "Refresh the tokens")
-        shots.append(_shoot(page, output / f"sample-web-refreshed-{size}.png", full_page=False))
+        camera.shoot(page, "sample-web-refreshed", save=(size,), full_page=False)
         submit(page, "Revoke")
         submit(page, "Call the API again")
-        shots.append(_shoot(page, output / f"sample-web-revoked-{size}.png", full_page=False))
+        camera.shoot(page, "sample-web-revoked", save=(size,), full_page=False)
         page.goto(demo.apps + "/spa/")
         page.wait_for_selector("#client-id:not(:text-is('…'))")
-        shots.append(_shoot(page, output / f"sample-spa-home-{size}.png"))
+        camera.shoot(page, "sample-spa-home", save=(size,))
         page.click("button:has-text('Sign in with Tessera')")
         page.click("button[value=allow]")  # signed in at Tessera already; a new app to allow
         page.wait_for_selector("#latest:has-text('3. Called the API')")
-        shots.append(_shoot(page, output / f"sample-spa-signed-in-{size}.png"))
+        camera.shoot(page, "sample-spa-signed-in", save=(size,))
     finally:
         context.close()
-    return shots
 
 
-def take(output: Path) -> list[Path]:
-    output.mkdir(parents=True, exist_ok=True)
-    shots: list[Path] = []
+def take(output: Path) -> Camera:
+    """Both walks; every page checked at both sizes (camera.py), every finding raised at the end."""
+    camera = Camera(output)
     with tempfile.TemporaryDirectory() as directory, sync_playwright() as playwright:
         browser = chromium.launch(playwright)
         try:
@@ -89,15 +78,16 @@ def take(output: Path) -> list[Path]:
             for size in SIZES:
                 (Path(directory) / size).mkdir()
                 with running_demo(Path(directory) / size) as demo:
-                    shots += _walk(browser, demo, output, size)
+                    _walk(browser, demo, camera, size)
         finally:
             browser.close()
-    return shots
+    camera.verify()
+    return camera
 
 
 def main() -> None:
     output = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/screenshots")
-    for path in take(output):
+    for path in take(output).written:
         print(path)
 
 

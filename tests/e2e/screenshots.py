@@ -19,13 +19,13 @@ from urllib.parse import urlencode
 from playwright.sync_api import sync_playwright
 
 from tests.e2e import chromium, harness
+from tests.e2e.camera import SIZES, Camera
 from tests.support import pkce_pair
 
-VIEWPORT = {"width": 1280, "height": 800}
 
-
-def take(output: Path, viewport: dict[str, int] = VIEWPORT) -> list[Path]:
-    output.mkdir(parents=True, exist_ok=True)
+def take(output: Path) -> Camera:
+    """Both pages checked at both sizes (camera.py), every finding raised at the end."""
+    camera = Camera(output)
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{Path(directory) / 'tessera.db'}"
         seeded = harness.seed(database_url, subdomain="acme", account_name="Acme Inc")
@@ -44,24 +44,23 @@ def take(output: Path, viewport: dict[str, int] = VIEWPORT) -> list[Path]:
             with sync_playwright() as playwright:
                 browser = chromium.launch(playwright)
                 try:
-                    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+                    page = browser.new_page(viewport=SIZES["desktop"])  # type: ignore[arg-type]
                     page.goto(url)
-                    login = output / "login.png"
-                    page.screenshot(path=str(login), full_page=True)
+                    camera.shoot_as(page, "login.png")
                     page.fill("input[name=email]", "alice@example.com")
                     page.fill("input[name=password]", harness.PASSWORD)
                     page.click("button:has-text('Sign in')")
                     page.wait_for_selector("button[value=allow]")
-                    consent = output / "consent.png"
-                    page.screenshot(path=str(consent), full_page=True)
+                    camera.shoot_as(page, "consent.png")
                 finally:
                     browser.close()
-    return [login, consent]
+    camera.verify()
+    return camera
 
 
 def main() -> None:
     output = Path(sys.argv[1]) if len(sys.argv) > 1 else harness.ROOT / "docs" / "screenshots"
-    for path in take(output):
+    for path in take(output).written:
         print(path)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,12 +24,12 @@ from playwright.sync_api import Browser, Page, Route
 
 from tessera import mail_catcher
 from tessera.mail_catcher import MailCatcher
-from tests.e2e import accessibility, harness
+from tests.e2e import harness
+from tests.e2e.camera import SIZES, Camera
 from tests.support import pkce_pair
 
 pytestmark = pytest.mark.e2e
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 NEW_PASSWORD = "lantern orchard quietly 47"
 
 
@@ -37,9 +37,7 @@ NEW_PASSWORD = "lantern orchard quietly 47"
 class Site:
     port: int
     catcher: MailCatcher
-    output: Path
-    problems: dict[str, str] = field(default_factory=dict)
-    shots: list[Path] = field(default_factory=list)
+    camera: Camera
 
     @property
     def issuer(self) -> str:
@@ -65,26 +63,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         *("clients", "create", "--account", "acme", "--name", "Living Room TV", "--identifier", "living-room-tv"),
         *("--kind", "public", "--grant-type", "device_code"),
     )
-    output = Path(os.environ.get("TESSERA_SCREENSHOTS") or directory / "screenshots")
-    output.mkdir(parents=True, exist_ok=True)
+    camera = Camera(Path(os.environ.get("TESSERA_SCREENSHOTS") or directory / "screenshots"))
     with (
         MailCatcher() as catcher,
         harness.running_server(database_url, directory / "server.log", env=catcher.environment()) as port,
     ):
-        yield Site(port, catcher, output)
+        yield Site(port, catcher, camera)
 
 
 def check(site: Site, page: Page, name: str) -> None:
-    """Screenshots at both sizes, and axe's serious or critical findings at each, remembered."""
-    for label, viewport in VIEWPORTS.items():
-        page.set_viewport_size(viewport)  # type: ignore[arg-type]
-        path = site.output / f"pages-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        site.shots.append(path)
-        found = accessibility.violations(page)
-        if found:
-            site.problems[f"{name} at {label}"] = accessibility.describe(found)
-    page.set_viewport_size(VIEWPORTS["desktop"])  # type: ignore[arg-type]
+    """Screenshots at both sizes, and what axe and the layout check find at each, remembered."""
+    site.camera.shoot(page, f"pages-{name}")
 
 
 def authorization_url(site: Site, client_id: str = "example-web", host: str | None = None, **extra: str) -> str:
@@ -107,15 +96,15 @@ def the_app_receives(route: Route) -> None:
 
 
 def test_every_page_at_both_sizes_without_serious_accessibility_violations(site: Site, browser: Browser) -> None:
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])  # type: ignore[arg-type]
+    context = browser.new_context(viewport=SIZES["desktop"])  # type: ignore[arg-type]
     context.route("http://127.0.0.1/cb**", the_app_receives)
     page = context.new_page()
     try:
         walk(site, page)
     finally:
         context.close()
-    assert not site.problems, "\n\n".join(f"{where}:\n{what}" for where, what in site.problems.items())
-    assert len(site.shots) == 2 * 18
+    site.camera.verify()
+    assert len(site.camera.written) == 2 * 18
 
 
 def walk(site: Site, page: Page) -> None:
