@@ -56,6 +56,7 @@ class Console:
     admin: User
     current: sessions.CurrentSession
     actor: Actor
+    request: Request  # the page's language comes from it (web/locales.py)
 
     @property
     def authenticity_token(self) -> str:
@@ -85,9 +86,10 @@ def _to_login(request: Request) -> Response:
     return RedirectResponse("/access/login?" + urlencode({"return_to": back}), 302)
 
 
-def _forbidden(services: Services, account: Account, user: User, reason: str) -> Response:
+def _forbidden(services: Services, request: Request, account: Account, user: User, reason: str) -> Response:
     return pages.render(
         services.templates,
+        request,
         "admin/forbidden.html",
         403,
         title="Admins only",
@@ -110,9 +112,9 @@ async def enter(services: Services, request: Request) -> Console:
     try:
         access.require_admin(user)
     except Forbidden as refused:
-        raise Answered(_forbidden(services, host.account, user, str(refused))) from None
+        raise Answered(_forbidden(services, request, host.account, user, str(refused))) from None
     address = request.client.host if request.client else None
-    return Console(services, host.account, user, current, Actor(user.id, user.name, address))
+    return Console(services, host.account, user, current, Actor(user.id, user.name, address), request)
 
 
 ConsoleHandler = Callable[[Console, Request], Awaitable[Response]]
@@ -155,6 +157,7 @@ def message(console: Console, title: str, text: str, status: int) -> Response:
     """A page inside the console that only says something (not found, expired form)."""
     return pages.render(
         console.services.templates,
+        console.request,
         "admin/message.html",
         status,
         title=title,
@@ -228,6 +231,7 @@ async def page(
     )
     return pages.render(
         console.services.templates,
+        console.request,
         template,
         status,
         script=secret_shown,
