@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gettext as gettext_module
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ DOMAIN = "messages"
 DEFAULT = "en"
 _MAX_TAGS = 12  # of an Accept-Language header; more is not a browser's
 _MAX_HEADER = 512
+# A language tag's shape (RFC 5646, loosely; "_" as POSIX locales write it): anything else is
+# not a language, whatever its first letters.
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,7 @@ def N_(message: str) -> str:
 def supported(code: str | None) -> str | None:
     """The code of one of LANGUAGES for a tag such as "de", "de-CH" or "ja_JP"; None for
     anything else (unknown, malformed, too long)."""
-    if not code or len(code) > 35:
+    if not code or len(code) > 35 or not _TAG.fullmatch(code.strip()):
         return None
     primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
     return primary if primary in LANGUAGES else None

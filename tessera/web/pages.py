@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -51,7 +52,18 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
     # Every page links and posts to tessera/paths.py's names, never to a literal path.
     env.globals["paths"] = paths
     env.globals["language"] = i18n.LANGUAGES[code]
+    # Names, addresses and hosts put into a sentence keep their own direction (an English
+    # app name inside Arabic): <bdi> isolates them on right-to-left pages.
+    env.filters["bdi"] = _isolated if i18n.LANGUAGES[code].rtl else _as_is
     return env
+
+
+def _isolated(value: object) -> Markup:
+    return Markup("<bdi>%s</bdi>") % (value,)
+
+
+def _as_is(value: object) -> object:
+    return value
 
 
 class Templates:
