@@ -18,12 +18,15 @@ is compiled once per language, on first use.
 
 from __future__ import annotations
 
+import gettext as gettext_module
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -46,9 +49,12 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", _SaidOnce],
     )
-    env.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
+    # jinja2.ext.i18n's newstyle gettext, installed as this language's own functions.
+    speaker = _Speaker(i18n.translations(code))
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals.update(gettext=speaker.gettext, _=speaker.gettext, ngettext=speaker.ngettext)
     # Every page links and posts to tessera/paths.py's names, never to a literal path.
     env.globals["paths"] = paths
     env.globals["language"] = i18n.LANGUAGES[code]
@@ -64,6 +70,56 @@ def _isolated(value: object) -> Markup:
 
 def _as_is(value: object) -> object:
     return value
+
+
+class _SaidOnce(Extension):
+    """Puts the translation of each `{{ _("...") }}` that has no placeholders into the
+    template's source before it is compiled: every Environment speaks one language, so such
+    a message's words never change, and the page renders them as text instead of calling
+    gettext. A translation with template syntax in it, or a message with a "%", is left to
+    the call (which renders it the same way: as markup, as newstyle gettext does)."""
+
+    _CALL = re.compile(r"""\{\{-?\s*_\(\s*(?:"([^"\\%]*)"|'([^'\\%]*)')\s*\)\s*-?\}\}""")
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        said = cast(Callable[[str], str], self.environment.globals["gettext"])  # _Speaker.gettext
+
+        def fold(match: re.Match[str]) -> str:
+            translated = str(said(match.group(1) if match.group(1) is not None else match.group(2)))
+            if any(mark in translated for mark in ("{{", "{%", "{#", "%}", "}}", "#}")):
+                return match.group(0)
+            return translated
+
+        return self._CALL.sub(fold, source)
+
+
+class _Speaker:
+    """gettext and ngettext for one language's templates, behaving as jinja2.ext.i18n's
+    newstyle ones do on autoescaped templates (the translation is markup, its %(name)s
+    placeholders always filled with escaped values) without their lookups through the
+    render context on every call; a page says the same few dozen messages every time, so
+    each translation is looked up once (every Environment speaks one language)."""
+
+    _MAX_REMEMBERED = 5000
+
+    def __init__(self, catalog: gettext_module.NullTranslations) -> None:
+        self._catalog = catalog
+        self._said: dict[str, tuple[Markup, bool]] = {}
+
+    def gettext(self, message: str, /, **values: object) -> Markup:
+        said = self._said.get(message)
+        if said is None:
+            # The catalogs are part of Tessera, like the templates: their markup is trusted.
+            translated = Markup(self._catalog.gettext(message))  # noqa: S704
+            said = (translated, "%" in translated)
+            if len(self._said) < self._MAX_REMEMBERED:
+                self._said[message] = said
+        text, has_placeholders = said
+        return text % values if has_placeholders else text
+
+    def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> Markup:
+        values.setdefault("num", count)
+        return Markup(self._catalog.ngettext(singular, plural, count)) % values  # noqa: S704
 
 
 class Templates:
@@ -106,9 +162,9 @@ def render(
     choice = locales.choose(request)
     nonce = secrets.token_urlsafe(16) if script else None
     template = templates.environment(choice.code).get_template(name)
-    html = template.render(script_nonce=nonce, language_links=locales.switch_links(request, choice.code), **context)
+    html = template.render(script_nonce=nonce, language_switch=locales.switch(request, choice), **context)
     response = HTMLResponse(html, status_code=status, headers=security_headers(nonce))
-    locales.mark(response, choice, secure=request.url.scheme == "https")
+    locales.mark(response, choice, secure=request.scope.get("scheme") == "https")
     return response
 
 

@@ -26,7 +26,7 @@ def html_tag(page: httpx.Response) -> str:
     ("accept", "code", "direction", "words"),
     [
         ("de-DE,de;q=0.9,en;q=0.8", "de", "ltr", ["<h1>Anmelden</h1>", "Passwort vergessen?", "E-Mail"]),
-        ("ja,en-US;q=0.9", "ja", "ltr", ["<h1>サインイン</h1>", "パスワードをお忘れですか?"]),
+        ("ja,en-US;q=0.9", "ja", "ltr", ["<h1>サインイン</h1>", "パスワードをお忘れですか？"]),
         ("ar-EG", "ar", "rtl", ["<h1>تسجيل الدخول</h1>", "كلمة المرور"]),
         ("fr-FR", "en", "ltr", ["<h1>Sign in</h1>", "Forgot your password?"]),
     ],
