@@ -140,3 +140,23 @@ async def test_error_pages_are_translated_and_oauth_errors_stay_english(http: ht
     assert body["error"] in ("invalid_request", "invalid_client")
     assert body["error_description"].isascii()
     assert "Content-Language" not in token.headers
+
+
+async def test_the_console_frame_and_its_refusal_speak_the_language(http: httpx.AsyncClient, world: World) -> None:
+    http.headers["Accept-Language"] = "ja"
+    await sign_in(http, world.user.email)
+    refused = await http.get("/admin/clients")
+    assert refused.status_code == 403
+    assert html_tag(refused) == '<html lang="ja" dir="ltr">'
+    assert "<h1>管理者専用</h1>" in refused.text
+    assert "ロールが「エンドユーザー」の" in refused.text
+    await sign_in(http, world.admin.email)
+    console = await http.get("/admin/clients", headers={"Accept-Language": "de"})
+    assert console.status_code == 200
+    assert html_tag(console) == '<html lang="de" dir="ltr">'
+    assert '<nav class="console-nav" aria-label="Admin-Bereiche">' in console.text
+    assert '<span class="nav-long">OAuth-Clients</span>' in console.text
+    assert '<nav class="languages" aria-label="Sprache">' in console.text
+    missing = await http.get("/admin/clients/999999", headers={"Accept-Language": "de"})
+    assert missing.status_code == 404
+    assert "Client nicht gefunden" in missing.text
