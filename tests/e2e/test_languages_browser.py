@@ -1,5 +1,6 @@
 """Tessera's pages in German, Japanese and Arabic in headless Chromium, at 1280x800 and
-390x844 (docs/languages.md): the sign-in page, the consent page and an error page, each
+390x844 (docs/languages.md): the sign-in page, the consent page, an error page, the
+console's refusal of a non-admin and the console's client list, each
 checked by axe-core for serious and critical violations (accessibility.py), for the page's
 lang and dir, for text that overflows the screen, and for Arabic, for a mirrored layout.
 The language comes from the browser's Accept-Language, then from the page's switch.
@@ -77,7 +78,7 @@ def layout(page: Page) -> dict[str, float]:
     return page.evaluate(
         """() => {
           const box = e => e.getBoundingClientRect();
-          const card = box(document.querySelector('.card'));
+          const card = box(document.querySelector('.card') || document.querySelector('.console-main'));
           // What a reader sees first: the app's logo beside the heading, or the heading's text.
           const logo = document.querySelector('.card .client .logo');
           const range = document.createRange();
@@ -151,6 +152,15 @@ def walk(site: Site, page: Page, language: str) -> None:
     page.goto(authorization_url(site, redirect_uri="https://elsewhere.example/cb"))
     page.click("summary")
     check(site, page, "error", language)
+    # The console: turned away as an end user; its frame, as its admin.
+    page.goto(f"{site.issuer}/admin")
+    check(site, page, "console-forbidden", language)
+    page.goto(f"{site.issuer}/access/login?return_to=%2Fadmin%2Fclients")
+    page.fill("input[name=email]", "admin@example.com")
+    page.fill("input[name=password]", harness.PASSWORD)
+    page.click("form.stack button.primary >> nth=-1")
+    page.wait_for_selector("nav.console-nav")
+    check(site, page, "console", language)
 
 
 @pytest.mark.parametrize("language", ["de", "ja", "ar"])
@@ -165,4 +175,4 @@ def test_pages_in_each_language_at_both_sizes(site: Site, browser: Browser, lang
         context.close()
     mine = {k: v for k, v in site.problems.items() if f" in {language} " in k}
     assert not mine, "\n\n".join(f"{where}:\n{what}" for where, what in mine.items())
-    assert len(site.shots) - before == 3 * 2
+    assert len(site.shots) - before == 5 * 2
