@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gettext as gettext_module
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel import Locale
 from markupsafe import Markup, escape
@@ -98,6 +98,9 @@ def switch_links(request: Request, current: str) -> list[Link]:
 def _link_start(request: Request) -> str:
     """This page's address up to the value of `lang` (see switch_links)."""
     path: str = request.scope["path"]
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        path = paths.HOME  # never a link to another host ("//elsewhere.example/...")
+    path = quote(path, safe=_PATH_SAFE)
     query = ""
     if request.method != "GET":
         if path not in _GET_TOO:
@@ -136,6 +139,8 @@ _LINK_PARTS = tuple(
     (code, f' lang="{code}" hreflang="{code}"', str(escape(language.name))) for code, language in i18n.LANGUAGES.items()
 )
 _CURRENT = ' aria-current="true"'
+# What a path may hold as it is (RFC 3986 pchar and "/"); the rest is percent-encoded again.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def mark(response: Response, choice: Choice, *, secure: bool) -> None:

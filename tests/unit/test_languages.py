@@ -128,3 +128,12 @@ def test_scope_lines_are_translated_and_english_without_a_catalog() -> None:
         "unknown erstellen, ändern und löschen",
     ]
     assert scopes.describe(["tickets:read"]) == ["Read tickets"]
+
+
+@pytest.mark.parametrize("path", ["//elsewhere.example/x", "/\\elsewhere.example", "/a?b/../x"])
+def test_switch_links_never_lead_off_the_host_and_keep_the_path_one_path(path: str) -> None:
+    links = locales.switch_links(request(path=path), "en")
+    for link in links:
+        assert link.href.startswith("/") and not link.href.startswith("//")
+        assert "\\" not in link.href
+        assert link.href.count("?") == 1
