@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from tessera import gc_tuning, housekeeping, mail, metrics, paths
 from tessera.fetching.client_documents import MetadataDocumentResolver
+from tessera.i18n import N_
 from tessera.key_ring import key_ring_for
 from tessera.password_reset import PasswordResets
 from tessera.protocol.grants.context import GrantContext
@@ -61,7 +62,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         authenticator=authenticator,
         throttles=throttles,
         keys=keys,
-        templates=pages.environment(),
+        templates=pages.Templates(),
         documents=documents,
         password_resets=PasswordResets(
             stores.password_resets,
@@ -81,18 +82,21 @@ def _wants_html(request: Request) -> bool:
 def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
     async def not_an_account(request: Request, exc: Exception) -> Response:
         host = exc.host if isinstance(exc, NotAnAccount) else "?"
-        text = f"There is no account at {host}. Check the address; accounts live at SUBDOMAIN.{services.settings.base_domain}."
+        text = N_("There is no account at %(host)s. Check the address; accounts live at SUBDOMAIN.%(domain)s.")
+        values = {"host": host, "domain": services.settings.base_domain}
         if _wants_html(request):
             # The home page of this host is the same 404: the way out is the platform's.
-            return pages.message(services.templates, "No such account", text, 404, way_out=None)
-        return responses.problem(404, "not_found", text)
+            return pages.message(
+                services.templates, request, N_("No such account"), text, 404, values=values, way_out=None
+            )
+        return responses.problem(404, "not_found", text % values)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
         metrics.oauth_error("temporarily_unavailable")
-        text = "The service could not reach its database. Please try again in a moment."
+        text = N_("The service could not reach its database. Please try again in a moment.")
         if _wants_html(request):
-            return pages.message(services.templates, "Temporarily unavailable", text, 503)
+            return pages.message(services.templates, request, N_("Temporarily unavailable"), text, 503)
         return responses.json(
             {"error": "temporarily_unavailable", "error_description": text}, 503, {"Retry-After": "5"}
         )
@@ -100,11 +104,12 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         text = {
-            404: "There is nothing at this address. Check it for typing mistakes.",
-            405: "This address does not accept that method.",
-        }.get(status, "The request could not be served.")
+            404: N_("There is nothing at this address. Check it for typing mistakes."),
+            405: N_("This address does not accept that method."),
+        }.get(status, N_("The request could not be served."))
         if _wants_html(request):
-            return pages.message(services.templates, "Not found" if status == 404 else "Not allowed", text, status)
+            title = N_("Not found") if status == 404 else N_("Not allowed")
+            return pages.message(services.templates, request, title, text, status)
         return responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
 
     async def client_gone(request: Request, exc: Exception) -> Response:
@@ -116,9 +121,9 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        text = "Something went wrong on our side; it has been logged. Please try again."
+        text = N_("Something went wrong on our side; it has been logged. Please try again.")
         if _wants_html(request):
-            return pages.message(services.templates, "Something went wrong", text, 500)
+            return pages.message(services.templates, request, N_("Something went wrong"), text, 500)
         return responses.json({"error": "server_error", "error_description": text}, 500)
 
     return {

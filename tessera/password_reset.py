@@ -17,12 +17,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
-from string import Template
 from typing import Protocol
 
 from tessera import audit_vocabulary as ev
-from tessera import mail, passwords, throttling
+from tessera import i18n, mail, passwords, throttling
+from tessera.i18n import N_
 from tessera.management.users import password_context
 from tessera.model import Account, AuditEntry, User
 from tessera.settings import Settings
@@ -31,7 +30,6 @@ from tessera.storage.password_resets import PasswordReset
 from tessera.storage.users import SqlUserStore
 
 TOKEN_BYTES = 32  # 256 bits
-_EMAIL_TEMPLATE = Path(__file__).resolve().parent / "templates" / "password_reset_email.txt"
 
 
 class ResetStore(Protocol):
@@ -79,7 +77,13 @@ class PasswordResets:
         self.lifetime = lifetime
 
     async def request(
-        self, account: Account, email: str, address: str | None, now: float, reset_page_url: str
+        self,
+        account: Account,
+        email: str,
+        address: str | None,
+        now: float,
+        reset_page_url: str,
+        language: str = i18n.DEFAULT,
     ) -> Requested:
         """Count the request; then, after the page has answered, e-mail a link when the
         address has an active user. Looking the user up, storing the token and sending all
@@ -88,10 +92,12 @@ class PasswordResets:
         wait = await self.throttles.password_reset_attempt(account.id, email, address, now)
         if wait is not None:
             return Requested(wait)
-        self.mailer.later(self._send_link(account, email, address, now, reset_page_url), "password reset")
+        self.mailer.later(self._send_link(account, email, address, now, reset_page_url, language), "password reset")
         return Requested(None)
 
-    async def _send_link(self, account: Account, email: str, address: str | None, now: float, page: str) -> None:
+    async def _send_link(
+        self, account: Account, email: str, address: str | None, now: float, page: str, language: str
+    ) -> None:
         user = await self.users.find_by_email(account.id, email)
         if user is None or user.is_suspended:
             return  # nothing is sent, and the page said the same as when a link leaves
@@ -102,7 +108,7 @@ class PasswordResets:
         await self.audit.record(_entry(account, actor, ev.REQUEST_PASSWORD_RESET, user, change, now))
         link = f"{page}?token={token}"
         await self.mailer.deliver(
-            reset_email(self.mailer.settings, account, user, link, self.lifetime), "password reset"
+            reset_email(self.mailer.settings, account, user, link, self.lifetime, language), "password reset"
         )
 
     async def usable(self, account: Account, token: str, now: float) -> tuple[PasswordReset, User] | None:
@@ -138,9 +144,30 @@ def _entry(account: Account, actor: ev.Actor, action: str, user: User, change: s
     return ev.entry(account.id, actor, action, ev.USER, user.id, f"{user.name} ({user.email})", change, now)
 
 
-def reset_email(settings: Settings, account: Account, user: User, link: str, lifetime: int) -> EmailMessage:
-    body = Template(_EMAIL_TEMPLATE.read_text()).substitute(
-        name=user.name, account=account.name, link=link, minutes=lifetime // 60, email=user.email
-    )
-    subject = Template("Reset your $account password").substitute(account=account.name)
-    return mail.message(settings, user.email, subject, body)
+def reset_email(
+    settings: Settings, account: Account, user: User, link: str, lifetime: int, language: str = i18n.DEFAULT
+) -> EmailMessage:
+    """The e-mail, in the language of the page that asked for it (tessera/i18n.py)."""
+    catalog = i18n.translations(language)
+    minutes = lifetime // 60
+    values = {"name": user.name, "account": account.name, "email": user.email, "minutes": minutes}
+    paragraphs = [
+        catalog.gettext(N_("Hello %(name)s,")) % values,
+        catalog.gettext(
+            N_(
+                "Someone asked to reset the password of %(email)s on %(account)s. If it was you, open this "
+                "link to choose a new password:"
+            )
+        )
+        % values,
+        link,
+        catalog.ngettext(
+            "The link works once, for %(minutes)d minute. Setting a new password signs you out on every device.",
+            "The link works once, for %(minutes)d minutes. Setting a new password signs you out on every device.",
+            minutes,
+        )
+        % values,
+        catalog.gettext(N_("If you did not ask for this, ignore this e-mail: your password stays as it is.")),
+    ]
+    subject = catalog.gettext(N_("Reset your %(account)s password")) % values
+    return mail.message(settings, user.email, subject, "\n\n".join(paragraphs) + "\n")

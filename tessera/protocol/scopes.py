@@ -10,8 +10,9 @@ include the other's; that one rule answers "does the client's allow-list admit t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from tessera.i18n import N_
 from tessera.protocol.errors import InvalidScope
 
 READ_WRITE_RESOURCES = (
@@ -57,37 +58,38 @@ KNOWN_SCOPES: tuple[str, ...] = tuple(sorted(_ATOMS))
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 
-# Plain words for the consent page.
+# Plain words for the consent page, marked for translation (tessera/i18n.py): the page
+# translates them into the reader's language; the API's descriptions stay English.
 _RESOURCE_WORDS = {
-    "tickets": "tickets",
-    "users": "users",
-    "organizations": "organizations",
-    "hc": "Help Center articles",
-    "apps": "apps",
-    "triggers": "triggers",
-    "automations": "automations",
-    "targets": "targets",
-    "webhooks": "webhooks",
-    "macros": "macros",
-    "requests": "requests",
-    "satisfaction_ratings": "satisfaction ratings",
-    "dynamic_content": "dynamic content",
-    "zis": "integration services",
-    "clients": "OAuth clients (apps) of the account",
-    "auditlogs": "audit logs",
-    "any_channel": "channel integrations",
-    "web_widget": "the web widget",
+    "tickets": N_("tickets"),
+    "users": N_("users"),
+    "organizations": N_("organizations"),
+    "hc": N_("Help Center articles"),
+    "apps": N_("apps"),
+    "triggers": N_("triggers"),
+    "automations": N_("automations"),
+    "targets": N_("targets"),
+    "webhooks": N_("webhooks"),
+    "macros": N_("macros"),
+    "requests": N_("requests"),
+    "satisfaction_ratings": N_("satisfaction ratings"),
+    "dynamic_content": N_("dynamic content"),
+    "zis": N_("integration services"),
+    "clients": N_("OAuth clients (apps) of the account"),
+    "auditlogs": N_("audit logs"),
+    "any_channel": N_("channel integrations"),
+    "web_widget": N_("the web widget"),
 }
 _STANDALONE_WORDS = {
-    "read": "Read everything in your account",
-    "write": "Create, change and delete everything in your account",
-    "impersonate": "Act on behalf of other users in your account",
-    "openid": "Confirm who you are",
-    "profile": "See your name",
-    "email": "See your email address",
-    "address": "See your postal address",
-    "phone": "See your phone number",
-    "offline_access": "Stay connected when you are not using it",
+    "read": N_("Read everything in your account"),
+    "write": N_("Create, change and delete everything in your account"),
+    "impersonate": N_("Act on behalf of other users in your account"),
+    "openid": N_("Confirm who you are"),
+    "profile": N_("See your name"),
+    "email": N_("See your email address"),
+    "address": N_("See your postal address"),
+    "phone": N_("See your phone number"),
+    "offline_access": N_("Stay connected when you are not using it"),
 }
 
 
@@ -155,16 +157,20 @@ def satisfies(granted: Iterable[str], needed: str) -> bool:
     return needed in atoms(granted)
 
 
-def describe(scopes: Iterable[str]) -> list[str]:
-    """Plain-language lines for the consent page, one per requested scope."""
+def describe(scopes: Iterable[str], translate: Callable[[str], str] = N_) -> list[str]:
+    """Plain-language lines for the consent page, one per requested scope, in the language of
+    `translate` (a gettext; English without it)."""
     lines = []
     for scope in scopes:
         if scope in _STANDALONE_WORDS:
-            lines.append(_STANDALONE_WORDS[scope])
+            lines.append(translate(_STANDALONE_WORDS[scope]))
         elif ":" in scope:
             resource, access = scope.split(":", 1)
-            words = _RESOURCE_WORDS.get(resource, resource)
-            lines.append(f"{'Read' if access == 'read' else 'Create, change and delete'} {words}")
+            words = translate(_RESOURCE_WORDS[resource]) if resource in _RESOURCE_WORDS else resource
+            # TRANSLATORS: %(things)s is one of the resource words above, such as "tickets".
+            line = N_("Read %(things)s") if access == "read" else N_("Create, change and delete %(things)s")
+            lines.append(translate(line) % {"things": words})
         else:
-            lines.append(f"Read, create, change and delete {_RESOURCE_WORDS.get(scope, scope)}")
+            words = translate(_RESOURCE_WORDS[scope]) if scope in _RESOURCE_WORDS else scope
+            lines.append(translate(N_("Read, create, change and delete %(things)s")) % {"things": words})
     return lines

@@ -1,5 +1,7 @@
-"""Dates on pages, in the reader's locale (Accept-Language, RFC 9110 section 12.5.4) with
-Babel: an absolute date and time in UTC, said so, and how long ago it was ("3 days ago").
+"""Dates on pages, in the page's locale with Babel: an absolute date and time in UTC, said
+so, and how long ago it was ("3 days ago"). The locale is the one web/locales.py chose for
+the page (Choice.locale): the page's language, in the reader's region when Accept-Language
+named one of that language ("en-GB": 4 Dec 2026).
 
 No time zone is known for the reader (no script runs on the pages), so times are in UTC
 and labelled; the locale still orders and spells them as the reader expects.
@@ -10,34 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_skeleton, format_timedelta
-from starlette.requests import Request
-
-DEFAULT = Locale("en")
-_MAX_TAGS = 10
-
-
-def locale_of(request: Request) -> Locale:
-    """The first locale of Accept-Language that Babel knows, by q-value; English otherwise."""
-    header = request.headers.get("accept-language", "")[:512]
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")[:_MAX_TAGS]):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if tag and tag != "*" and quality > 0:
-            ranked.append((-quality, position, tag.strip()))
-    for _, _, tag in sorted(ranked):
-        try:
-            return Locale.parse(tag.replace("-", "_"))
-        except (ValueError, UnknownLocaleError):
-            continue
-    return DEFAULT
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,5 @@ async def posted(services: Services, request: Request) -> tuple[AccountHost, Par
     try:
         form = await param_reader.from_body(request, allow_json=False)
     except InvalidRequest as error:
-        return pages.message(
-            services.templates, "Invalid request", error.description, 400, account_name=host.account.name
-        )
+        return pages.unreadable_form(services.templates, request, error.description, account_name=host.account.name)
     return host, form

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import Environment
-
 from tessera.fetching.client_documents import MetadataDocumentResolver
 from tessera.key_ring import KeyRing
 from tessera.password_reset import PasswordResets
@@ -14,6 +12,7 @@ from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
 from tessera.storage.stores import Stores
 from tessera.throttling import Throttles
+from tessera.web.pages import Templates
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Services:
     authenticator: PasswordAuthenticator
     throttles: Throttles
     keys: KeyRing
-    templates: Environment
+    templates: Templates
     # Resolves client_ids that are metadata document URLs (tessera/fetching/client_documents.py).
     documents: MetadataDocumentResolver
     # Password reset by e-mail (tessera/password_reset.py, docs/password-reset.md).

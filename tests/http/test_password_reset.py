@@ -298,3 +298,16 @@ async def test_a_mail_server_that_never_answers_does_not_hold_the_page(
                 assert mailer._sending, "the delivery is still under way after the page answered"
                 await mailer.drain()
     assert any("could not send the password reset e-mail" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_email_is_in_the_language_of_the_page_that_asked_for_it(
+    http: httpx.AsyncClient, world: World, catcher: MailCatcher
+) -> None:
+    http.headers["Accept-Language"] = "de-DE,de;q=0.9"
+    asked = await ask_for_link(http, world.user.email)
+    assert "Sehen Sie in Ihr E-Mail-Postfach" in asked.text
+    (link,) = await mails_to(catcher, world, world.user.email)
+    (mail,) = [m for m in catcher.messages if link in mail_catcher.body(m)]
+    assert mail["Subject"] == f"Passwort für {world.account.name} zurücksetzen"
+    assert "Jemand hat das Zurücksetzen des Passworts" in mail_catcher.body(mail)
+    assert "Minuten lang" in mail_catcher.body(mail)

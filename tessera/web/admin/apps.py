@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import global_clients
 from tessera.model import Client
 from tessera.web.admin.common import Console, console_page, done, page, read_form, record
@@ -26,7 +27,7 @@ async def _app(console: Console, request: Request) -> Client:
     async def find(client_id: int) -> Client:
         return await global_clients.get(console.services.stores, console.account, client_id, console.now())
 
-    missing = ("App not found", "No user of this account has authorized that app.")
+    missing = (N_("App not found"), N_("No user of this account has authorized that app."))
     return await record(console, request, "client_id", find, missing)
 
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import clients
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Client
@@ -82,7 +83,7 @@ async def create(console: Console, request: Request) -> Response:
 
 async def _client(console: Console, request: Request) -> Client:
     find = partial(clients.get, console.services.stores, console.account)
-    missing = ("Client not found", "This account has no such client. It may have been deleted.")
+    missing = (N_("Client not found"), N_("This account has no such client. It may have been deleted."))
     return await record(console, request, "client_id", find, missing)
 
 
@@ -129,7 +130,9 @@ async def regenerate(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
     overlap = whole(form.get("previous_secret_expires_in") or "0")
     if overlap is None or overlap not in dict(OVERLAPS):
-        return message(console, "Invalid request", "Choose how long the old secret keeps working from the list.", 400)
+        return message(
+            console, N_("Invalid request"), N_("Choose how long the old secret keeps working from the list."), 400
+        )
     try:
         updated, secret = await clients.regenerate_secret(
             console.services.stores,

@@ -24,18 +24,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import access
 from tessera.management.audit_events import Actor
 from tessera.management.errors import Forbidden, NotFound
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
-from tessera.web import pages, params, sessions, tenancy
+from tessera.web import locales, pages, params, sessions, tenancy
 from tessera.web.admin import notices
 from tessera.web.admin.notices import Notice
 from tessera.web.headers import header
 from tessera.web.services import Services
 
 MAX_FIELDS = 200
+# The roles as the refusal page names them, in a sentence.
+_ROLE_WORDS = {"admin": N_("admin"), "agent": N_("agent"), "end-user": N_("end user")}
 Found = TypeVar("Found")
 
 
@@ -56,6 +59,7 @@ class Console:
     admin: User
     current: sessions.CurrentSession
     actor: Actor
+    request: Request  # the page's language comes from it (web/locales.py)
 
     @property
     def authenticity_token(self) -> str:
@@ -85,12 +89,14 @@ def _to_login(request: Request) -> Response:
     return RedirectResponse("/access/login?" + urlencode({"return_to": back}), 302)
 
 
-def _forbidden(services: Services, account: Account, user: User, reason: str) -> Response:
+def _forbidden(services: Services, request: Request, account: Account, user: User, reason: str) -> Response:
     return pages.render(
         services.templates,
+        request,
         "admin/forbidden.html",
         403,
-        title="Admins only",
+        title=locales.choose(request).gettext(N_("Admins only")),
+        roles=_ROLE_WORDS,
         account_name=account.name,
         user=user,
         reason=reason,
@@ -110,9 +116,9 @@ async def enter(services: Services, request: Request) -> Console:
     try:
         access.require_admin(user)
     except Forbidden as refused:
-        raise Answered(_forbidden(services, host.account, user, str(refused))) from None
+        raise Answered(_forbidden(services, request, host.account, user, str(refused))) from None
     address = request.client.host if request.client else None
-    return Console(services, host.account, user, current, Actor(user.id, user.name, address))
+    return Console(services, host.account, user, current, Actor(user.id, user.name, address), request)
 
 
 ConsoleHandler = Callable[[Console, Request], Awaitable[Response]]
@@ -151,16 +157,36 @@ async def record(
         raise Answered(message(console, *missing, 404)) from None
 
 
-def message(console: Console, title: str, text: str, status: int) -> Response:
-    """A page inside the console that only says something (not found, expired form)."""
+def message(
+    console: Console, title: str, text: str, status: int, *, values: dict[str, object] | None = None
+) -> Response:
+    """A page inside the console that only says something (not found, expired form).
+    `title` and `text` are messages (marked with N_ where written), translated here and
+    then filled in with `values`."""
+    said = locales.choose(console.request).gettext
+    title, text = said(title), said(text)
+    if values:
+        title, text = title % values, text % values
     return pages.render(
         console.services.templates,
+        console.request,
         "admin/message.html",
         status,
         title=title,
         text=text,
         section="",
         **_frame(console, None),
+    )
+
+
+def _unreadable(console: Console, reason: str) -> Response:
+    """400: a form the console could not read; the reason, for developers, in English."""
+    return message(
+        console,
+        N_("Invalid request"),
+        N_("The form could not be read (%(reason)s). Go back to the page and try again."),
+        400,
+        values={"reason": reason.rstrip(".")},
     )
 
 
@@ -174,14 +200,20 @@ async def read_form(console: Console, request: Request) -> Form:
             raise InvalidRequest("the console accepts only forms (application/x-www-form-urlencoded)")
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
     except InvalidRequest as error:
-        raise Answered(message(console, "Invalid request", error.description, 400)) from None
+        raise Answered(_unreadable(console, error.description)) from None
     except ValueError as error:  # bad UTF-8, too many fields
-        raise Answered(message(console, "Invalid request", f"The form could not be read: {error}.", 400)) from None
+        raise Answered(_unreadable(console, f"The form could not be read: {error}.")) from None
     values: dict[str, list[str]] = {}
     for name, value in pairs:
         if "\x00" in value:
             raise Answered(
-                message(console, "Invalid request", f"The field {name[:40]!r} contains a NUL character.", 400)
+                message(
+                    console,
+                    N_("Invalid request"),
+                    N_("The field %(name)s contains a NUL character."),
+                    400,
+                    values={"name": repr(name[:40])},
+                )
             )
         values.setdefault(name, []).append(value)
     form = Form(values)
@@ -189,8 +221,8 @@ async def read_form(console: Console, request: Request) -> Form:
         raise Answered(
             message(
                 console,
-                "This page has expired",
-                "The form was sent without its security token, or from an old page. Reload the page and try again.",
+                N_("This page has expired"),
+                N_("The form was sent without its security token, or from an old page. Reload the page and try again."),
                 403,
             )
         )
@@ -228,6 +260,7 @@ async def page(
     )
     return pages.render(
         console.services.templates,
+        console.request,
         template,
         status,
         script=secret_shown,

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import accounts, clients, registration_tokens
 from tessera.management.errors import ManagementError
 from tessera.model import REGISTRATION_POLICIES
@@ -50,7 +51,7 @@ async def set_policy(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
     chosen = form.get("policy")
     if chosen not in REGISTRATION_POLICIES:
-        return message(console, "Invalid request", "Choose who may register clients from the list.", 400)
+        return message(console, N_("Invalid request"), N_("Choose who may register clients from the list."), 400)
     await accounts.set_registration_policy(
         console.services.stores, console.account.subdomain, chosen, console.actor, console.now()
     )
@@ -62,7 +63,7 @@ async def create_token(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
     seconds = whole(form.get("expires_in"))
     if seconds is None or seconds not in dict(LIFETIMES):
-        return message(console, "Invalid request", "Choose how long the token stays valid from the list.", 400)
+        return message(console, N_("Invalid request"), N_("Choose how long the token stays valid from the list."), 400)
     created = await registration_tokens.create(
         console.services.stores, console.account, console.actor, console.now(), seconds
     )

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import resources
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Resource
@@ -75,7 +76,7 @@ async def create(console: Console, request: Request) -> Response:
 
 async def _resource(console: Console, request: Request) -> Resource:
     find = partial(resources.get, console.services.stores, console.account)
-    missing = ("Resource not found", "This account has no such resource. It may have been deleted.")
+    missing = (N_("Resource not found"), N_("This account has no such resource. It may have been deleted."))
     return await record(console, request, "resource_id", find, missing)
 
 

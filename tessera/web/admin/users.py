@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import users
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import ROLES, User
@@ -73,7 +74,7 @@ async def create(console: Console, request: Request) -> Response:
 
 async def _user(console: Console, request: Request) -> User:
     find = partial(users.get, console.services.stores, console.account)
-    return await record(console, request, "user_id", find, ("User not found", "This account has no such user."))
+    return await record(console, request, "user_id", find, (N_("User not found"), N_("This account has no such user.")))
 
 
 async def _user_page(console: Console, user: User, errors: dict[str, list[str]], status: int = 200) -> Response:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.model import Client
 from tessera.protocol import (
     authorization,
@@ -24,7 +25,7 @@ from tessera.protocol import (
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
-from tessera.web import audit_trail, pages, responses, sessions, tenancy
+from tessera.web import audit_trail, locales, pages, responses, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.endpoints import platform
 from tessera.web.params import Params
@@ -34,9 +35,10 @@ from tessera.web.tenancy import AccountHost, PlatformHost
 FORM_FIELDS = ("authenticity_token", "decision")
 
 
-def _page_error(services: Services, host: AccountHost, error: PageError) -> Response:
+def _page_error(services: Services, request: Request, host: AccountHost, error: PageError) -> Response:
     return pages.render(
         services.templates,
+        request,
         "authorization_error.html",
         400,
         title=error.title,
@@ -46,11 +48,13 @@ def _page_error(services: Services, host: AccountHost, error: PageError) -> Resp
     )
 
 
-def deliver(services: Services, reply: Reply, response_params: dict[str, str], after_post: bool) -> Response:
+def deliver(
+    services: Services, http: Request, reply: Reply, response_params: dict[str, str], after_post: bool
+) -> Response:
     """Send the response to the client in its response mode; 303 after a POST, never 307."""
     if reply.response_mode == "form_post":
         return pages.render(
-            services.templates, "form_post.html", script=True, action=reply.redirect_uri, fields=response_params
+            services.templates, http, "form_post.html", script=True, action=reply.redirect_uri, fields=response_params
         )
     location = response_modes.redirect_location(reply, response_params)
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
@@ -84,6 +88,7 @@ async def _resource_lines(services: Services, host: AccountHost, audience: tuple
 
 async def _consent_page(
     services: Services,
+    http_request: Request,
     host: AccountHost,
     request: AuthorizationRequest,
     params: Params,
@@ -92,6 +97,7 @@ async def _consent_page(
     user = await services.stores.users.get(host.account.id, current.user_id)
     return pages.render(
         services.templates,
+        http_request,
         "consent.html",
         account_name=host.account.name,
         client=request.client,
@@ -99,7 +105,7 @@ async def _consent_page(
         if request.client.registration == "metadata_document"
         else "",
         user=user,
-        scope_lines=scope_rules.describe(request.scopes),
+        scope_lines=scope_rules.describe(request.scopes, locales.choose(http_request).gettext),
         resource_lines=await _resource_lines(services, host, request.audience),
         redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
         switch_account_url=paths.LOGIN
@@ -114,6 +120,7 @@ async def _consent_page(
 
 async def _issue(
     services: Services,
+    http: Request,
     host: AccountHost,
     request: AuthorizationRequest,
     current: sessions.CurrentSession,
@@ -130,7 +137,7 @@ async def _issue(
         tokens=services.stores.tokens,
         keys=services.keys,
     )
-    return deliver(services, request.reply, response_params, after_post)
+    return deliver(services, http, request.reply, response_params, after_post)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +178,7 @@ async def _trusted(services: Services, host: AccountHost, params: Params) -> Tru
     )
 
 
-async def _close_flow(services: Services, host: AccountHost, trusted: Trusted) -> Response | None:
+async def _close_flow(services: Services, request: Request, host: AccountHost, trusted: Trusted) -> Response | None:
     """Before a response goes to the client: a pushed request's flow closes, once (RFC 9126
     section 7.3), so a form sent twice cannot draw a second response; that one gets a page."""
     if trusted.flow is None:
@@ -181,7 +188,7 @@ async def _close_flow(services: Services, host: AccountHost, trusted: Trusted) -
             services.stores.pushed_requests, host.account.id, trusted.flow, services.now()
         )
     except PageError as error:
-        return _page_error(services, host, error)
+        return _page_error(services, request, host, error)
     return None
 
 
@@ -189,7 +196,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
     try:
         trusted = await _trusted(services, host, sent)
     except PageError as error:
-        return _page_error(services, host, error)
+        return _page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
     current = await sessions.current(request, services, host.account)
     try:
@@ -204,16 +211,16 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
     except OAuthError as error:
         responses.log_debug(error)
-        return await _close_flow(services, host, trusted) or deliver(
-            services, reply, authorization.error_params(error, reply, host.issuer), after_post=False
+        return await _close_flow(services, request, host, trusted) or deliver(
+            services, request, reply, authorization.error_params(error, reply, host.issuer), after_post=False
         )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
         return _to_login(trusted.carried, step, auth_request.login_hint)
     assert current is not None
     if step == authorization.CONSENT:
-        return await _consent_page(services, host, auth_request, trusted.carried, current)
-    return await _close_flow(services, host, trusted) or await _issue(
-        services, host, auth_request, current, after_post=False
+        return await _consent_page(services, request, host, auth_request, trusted.carried, current)
+    return await _close_flow(services, request, host, trusted) or await _issue(
+        services, request, host, auth_request, current, after_post=False
     )
 
 
@@ -225,7 +232,7 @@ async def new(services: Services, request: Request) -> Response:
     try:
         params = param_reader.from_query(request)
     except InvalidRequest as error:
-        return _page_error(services, host, PageError("Invalid request", error.description))
+        return _page_error(services, request, host, PageError("Invalid request", error.description))
     return await _authorize(services, request, host, params)
 
 
@@ -235,10 +242,10 @@ async def decide(services: Services, request: Request) -> Response:
     try:
         form = await param_reader.from_body(request, allow_json=False)
     except InvalidRequest as error:
-        return _page_error(services, host, PageError("Invalid request", error.description))
+        return _page_error(services, request, host, PageError("Invalid request", error.description))
     if form.repeated.intersection(FORM_FIELDS):
         return _page_error(
-            services, host, PageError("Invalid request", "The consent form was sent with its decision twice.")
+            services, request, host, PageError("Invalid request", "The consent form was sent with its decision twice.")
         )
     params = Params(values={k: v for k, v in form.values.items() if k not in FORM_FIELDS}, repeated=form.repeated)
     current = await sessions.current(request, services, host.account)
@@ -248,16 +255,19 @@ async def decide(services: Services, request: Request) -> Response:
     if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
         return pages.message(
             services.templates,
-            "This page has expired",
-            "The form was not sent from this page, or your session changed since it was shown. "
-            "Go back to the application and start again.",
+            request,
+            N_("This page has expired"),
+            N_(
+                "The form was not sent from this page, or your session changed since it was shown. "
+                "Go back to the application and start again."
+            ),
             403,
             account_name=host.account.name,
         )
     try:
         trusted = await _trusted(services, host, params)
     except PageError as error:
-        return _page_error(services, host, error)
+        return _page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
     decision = form.get("decision")
     try:
@@ -271,11 +281,11 @@ async def decide(services: Services, request: Request) -> Response:
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
         responses.log_debug(error)
-        return await _close_flow(services, host, trusted) or deliver(
-            services, reply, authorization.error_params(error, reply, host.issuer), after_post=True
+        return await _close_flow(services, request, host, trusted) or deliver(
+            services, request, reply, authorization.error_params(error, reply, host.issuer), after_post=True
         )
     # Closed before consent is stored: a form sent twice answers once.
-    closed = await _close_flow(services, host, trusted)
+    closed = await _close_flow(services, request, host, trusted)
     if closed is not None:
         return closed
     await services.stores.consents.remember(
@@ -286,4 +296,4 @@ async def decide(services: Services, request: Request) -> Response:
         services.now(),
         await audit_trail.consent_given(services, request, host.account, current.user_id, client, auth_request.scopes),
     )
-    return await _issue(services, host, auth_request, current, after_post=True)
+    return await _issue(services, request, host, auth_request, current, after_post=True)

@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
 from tessera.storage.consents import AuthorizedApp
-from tessera.web import audit_trail, dates, pages, sessions, tenancy
+from tessera.web import audit_trail, dates, locales, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
@@ -47,11 +48,12 @@ async def show(services: Services, request: Request) -> Response:
         return _to_login()
     apps = await services.stores.consents.authorized_apps(host.account.id, current.user_id)
     revoked = await _revoked_name(services, host.account.id, request.query_params.get("revoked"), apps)
-    locale, now = dates.locale_of(request), services.now()
+    choice, now = locales.choose(request), services.now()
+    locale = choice.locale
     rows = [
         {
             "client": app.client,
-            "scope_lines": scope_rules.describe(app.grant.scopes),
+            "scope_lines": scope_rules.describe(app.grant.scopes, choice.gettext),
             "granted": dates.shown(app.grant.created_at, now, locale),
             "last_used": None if app.last_used_at is None else dates.shown(app.last_used_at, now, locale),
         }
@@ -59,6 +61,7 @@ async def show(services: Services, request: Request) -> Response:
     ]
     return pages.render(
         services.templates,
+        request,
         "authorized_apps.html",
         account_name=host.account.name,
         apps=rows,
@@ -79,18 +82,20 @@ async def confirm_revoke(services: Services, request: Request) -> Response:
     if app is None:
         return pages.message(
             services.templates,
-            "This app is not authorized",
-            "It may have been revoked already. Your authorized apps are listed on the apps page.",
+            request,
+            N_("This app is not authorized"),
+            N_("It may have been revoked already. Your authorized apps are listed on the apps page."),
             404,
             account_name=host.account.name,
-            way_out=(paths.AUTHORIZED_APPS, "Back to authorized apps"),
+            way_out=(paths.AUTHORIZED_APPS, N_("Back to authorized apps")),
         )
     return pages.render(
         services.templates,
+        request,
         "authorized_app_revoke.html",
         account_name=host.account.name,
         client=app.client,
-        scope_lines=scope_rules.describe(app.grant.scopes),
+        scope_lines=scope_rules.describe(app.grant.scopes, locales.choose(request).gettext),
         authenticity_token=sessions.authenticity_token(services, current),
     )
 
@@ -103,14 +108,13 @@ async def revoke(services: Services, request: Request) -> Response:
     try:
         form = await param_reader.from_body(request, allow_json=False)
     except InvalidRequest as error:
-        return pages.message(
-            services.templates, "Invalid request", error.description, 400, account_name=host.account.name
-        )
+        return pages.unreadable_form(services.templates, request, error.description, account_name=host.account.name)
     if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
         return pages.message(
             services.templates,
-            "This page has expired",
-            "Reload the page and try again.",
+            request,
+            N_("This page has expired"),
+            N_("Reload the page and try again."),
             403,
             account_name=host.account.name,
         )
@@ -119,8 +123,9 @@ async def revoke(services: Services, request: Request) -> Response:
     if client is None:
         return pages.message(
             services.templates,
-            "Unknown app",
-            "That app is not authorized on your account.",
+            request,
+            N_("Unknown app"),
+            N_("That app is not authorized on your account."),
             404,
             account_name=host.account.name,
         )

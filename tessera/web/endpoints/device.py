@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.model import DeviceCode
 from tessera.protocol import device_authorization
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
-from tessera.web import audit_trail, pages, sessions, tenancy
+from tessera.web import audit_trail, locales, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.params import Params
 from tessera.web.services import Services
@@ -31,7 +32,7 @@ from tessera.web.sessions import CurrentSession
 from tessera.web.tenancy import AccountHost
 
 _SHOWN = 20  # characters of a code echoed back into the field
-WRONG_CODE = (
+WRONG_CODE = N_(
     "That code is not right, or it has expired. Check the code on your device and try again; "
     "if it has expired, start again on the device to get a new one."
 )
@@ -50,6 +51,7 @@ def _to_login(user_code: str | None, status: int = 303) -> Response:
 
 async def _entry_page(
     services: Services,
+    request: Request,
     host: AccountHost,
     current: sessions.CurrentSession,
     *,
@@ -60,31 +62,37 @@ async def _entry_page(
     user = await services.stores.users.get(host.account.id, current.user_id)
     return pages.render(
         services.templates,
+        request,
         "device.html",
         status,
         account_name=host.account.name,
         user=user,
         user_code=user_code[:_SHOWN],
-        error=error,
+        error=None if error is None else locales.choose(request).gettext(error),
         switch_account_url=paths.LOGIN + "?" + urlencode({"return_to": _back(user_code)}),
         authenticity_token=sessions.authenticity_token(services, current),
     )
 
 
-def _expired_form(services: Services, host: AccountHost) -> Response:
+def _expired_form(services: Services, request: Request, host: AccountHost) -> Response:
     return pages.message(
         services.templates,
-        "This page has expired",
-        "The form was not sent from this page, or your session changed since it was shown. "
-        "Open the device page again and enter the code.",
+        request,
+        N_("This page has expired"),
+        N_(
+            "The form was not sent from this page, or your session changed since it was shown. "
+            "Open the device page again and enter the code."
+        ),
         403,
         account_name=host.account.name,
     )
 
 
-def _throttled(services: Services, host: AccountHost, wait: int) -> Response:
-    when = f"{(wait + 59) // 60} minutes" if wait > 90 else f"{wait} seconds"
-    response = pages.render(services.templates, "device_throttled.html", 429, account_name=host.account.name, when=when)
+def _throttled(services: Services, request: Request, host: AccountHost, wait: int) -> Response:
+    when = locales.choose(request).duration(wait)
+    response = pages.render(
+        services.templates, request, "device_throttled.html", 429, account_name=host.account.name, when=when
+    )
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -93,8 +101,8 @@ async def _form(services: Services, request: Request, host: AccountHost) -> tupl
     try:
         return await param_reader.from_body(request, allow_json=False), None
     except InvalidRequest as error:
-        return None, pages.message(
-            services.templates, "Invalid request", error.description, 400, account_name=host.account.name
+        return None, pages.unreadable_form(
+            services.templates, request, error.description, account_name=host.account.name
         )
 
 
@@ -108,11 +116,11 @@ async def _checked_code(
     now = services.now()
     wait = await services.throttles.user_code_attempt(account_id, user_id, address, now)
     if wait is not None:
-        return _throttled(services, host, wait)
+        return _throttled(services, request, host, wait)
     normalised = device_authorization.normalise_user_code(entered)
     code = None if normalised is None else await services.stores.device_codes.find_pending(account_id, normalised, now)
     if code is None:
-        return await _entry_page(services, host, current, user_code=entered, error=WRONG_CODE, status=400)
+        return await _entry_page(services, request, host, current, user_code=entered, error=WRONG_CODE, status=400)
     await services.throttles.user_code_right(account_id, user_id, address)
     return code
 
@@ -128,7 +136,7 @@ async def show(services: Services, request: Request) -> Response:
     current = await sessions.current(request, services, host.account)
     if current is None:
         return _to_login(user_code, 302)
-    return await _entry_page(services, host, current, user_code=user_code)
+    return await _entry_page(services, request, host, current, user_code=user_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +160,7 @@ async def _signed_in_post(services: Services, request: Request) -> Response | _P
     if current is None:
         return _to_login(entered)
     if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
-        return _expired_form(services, host)
+        return _expired_form(services, request, host)
     return _Posted(host, form, current, entered)
 
 
@@ -163,22 +171,25 @@ async def check(services: Services, request: Request) -> Response:
         return posted
     host, current, entered = posted.host, posted.current, posted.entered
     if not entered:
-        return await _entry_page(services, host, current, error="Enter the code shown on your device.", status=400)
+        return await _entry_page(
+            services, request, host, current, error=N_("Enter the code shown on your device."), status=400
+        )
     found = await _checked_code(services, request, host, current, entered)
     if isinstance(found, Response):
         return found
     client = await services.stores.clients.find_by_numeric_id(host.account.id, found.client_id)
     if client is None:  # deleted since the device asked: its codes went with it
-        return await _entry_page(services, host, current, user_code=entered, error=WRONG_CODE, status=400)
+        return await _entry_page(services, request, host, current, user_code=entered, error=WRONG_CODE, status=400)
     user = await services.stores.users.get(host.account.id, current.user_id)
     return pages.render(
         services.templates,
+        request,
         "device_confirm.html",
         account_name=host.account.name,
         client=client,
         user=user,
         user_code=device_authorization.display_user_code(found.user_code),
-        scope_lines=scope_rules.describe(found.scopes),
+        scope_lines=scope_rules.describe(found.scopes, locales.choose(request).gettext),
         authenticity_token=sessions.authenticity_token(services, current),
     )
 
@@ -192,8 +203,9 @@ async def decide(services: Services, request: Request) -> Response:
     if "decision" in form.repeated:
         return pages.message(
             services.templates,
-            "Invalid request",
-            "The form was sent with its decision twice.",
+            request,
+            N_("Invalid request"),
+            N_("The form was sent with its decision twice."),
             400,
             account_name=host.account.name,
         )
@@ -202,14 +214,14 @@ async def decide(services: Services, request: Request) -> Response:
         return found
     client = await services.stores.clients.find_by_numeric_id(host.account.id, found.client_id)
     if client is None:
-        return await _entry_page(services, host, current, user_code=entered, error=WRONG_CODE, status=400)
+        return await _entry_page(services, request, host, current, user_code=entered, error=WRONG_CODE, status=400)
     allow = form.get("decision") == "allow"
     now = services.now()
     decided = await services.stores.device_codes.decide(
         found.id, current.user_id, current.session.auth_time, allow, now
     )
     if not decided:  # expired, or decided in another tab, since the code was checked
-        return await _entry_page(services, host, current, user_code=entered, error=WRONG_CODE, status=400)
+        return await _entry_page(services, request, host, current, user_code=entered, error=WRONG_CODE, status=400)
     if allow:
         # The same consent, and the same audit entry, as the consent page's Allow.
         await services.stores.consents.remember(
@@ -220,11 +232,19 @@ async def decide(services: Services, request: Request) -> Response:
             now,
             await audit_trail.consent_given(services, request, host.account, current.user_id, client, found.scopes),
         )
-        title = "Device connected"
-        text = f"{client.name} can now use your {host.account.name} account. Go back to your device to continue."
+        title = N_("Device connected")
+        text = N_("%(app)s can now use your %(account)s account. Go back to your device to continue.")
     else:
-        title = "Access denied"
-        text = f"{client.name} was not given access. Go back to your device; it will show that you said no."
+        title = N_("Access denied")
+        text = N_("%(app)s was not given access. Go back to your device; it will show that you said no.")
+    said = locales.choose(request).gettext
+    title, text = said(title), said(text) % {"app": client.name, "account": host.account.name}
     return pages.render(
-        services.templates, "device_done.html", account_name=host.account.name, title=title, text=text, allowed=allow
+        services.templates,
+        request,
+        "device_done.html",
+        account_name=host.account.name,
+        title=title,
+        text=text,
+        allowed=allow,
     )

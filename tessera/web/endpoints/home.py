@@ -13,7 +13,11 @@ from tessera.web.tenancy import PlatformHost
 async def home(services: Services, request: Request) -> Response:
     host = await tenancy.resolve(request, services)
     if isinstance(host, PlatformHost):
-        return pages.render(services.templates, "platform_home.html", base_domain=services.settings.base_domain)
+        return pages.render(
+            services.templates, request, "platform_home.html", base_domain=services.settings.base_domain
+        )
     current = await sessions.current(request, services, host.account)
     user = None if current is None else await services.stores.users.get(host.account.id, current.user_id)
-    return pages.render(services.templates, "home.html", account_name=host.account.name, user=user, issuer=host.issuer)
+    return pages.render(
+        services.templates, request, "home.html", account_name=host.account.name, user=user, issuer=host.issuer
+    )

@@ -12,11 +12,12 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tessera import paths
+from tessera import paths, sign_in
+from tessera.i18n import N_
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.ports import SignInRefused
-from tessera.web import audit_trail, page_forms, pages, sessions, tenancy
+from tessera.web import audit_trail, locales, page_forms, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services
 
@@ -57,12 +58,13 @@ async def _page(
     client_name = await _asking_client(services, account, return_to)
     response = pages.render(
         services.templates,
+        request,
         "login.html",
         status,
         account_name=account.name,
         return_to=return_to,
         email=email,
-        error=error,
+        error=None if error is None else locales.choose(request).gettext(error),
         signed_in=signed_in,
         select_account=select_account and signed_in is not None,
         authenticity_token=token,
@@ -74,6 +76,17 @@ async def _page(
     if headers:
         response.headers.update(headers)
     return response
+
+
+def _refusal(request: Request, refused: SignInRefused) -> str:
+    """Why the sign-in failed, in the page's language (the password grant says it in English)."""
+    choice = locales.choose(request)
+    if refused.retry_after is not None:
+        text = choice.gettext(N_("Too many failed sign-ins from here or for this email; try again in %(wait)s."))
+        return text % {"wait": choice.duration(refused.retry_after)}
+    if str(refused) == sign_in.SUSPENDED:
+        return N_("This user account is suspended; contact an admin of the account to restore it.")
+    return N_("The email or password is wrong.")
 
 
 async def _signed_in_user(
@@ -117,7 +130,7 @@ async def submit(services: Services, request: Request) -> Response:
             account,
             return_to=return_to,
             status=403,
-            error="This sign-in form expired, or your browser blocks cookies. Please try again.",
+            error=N_("This sign-in form expired, or your browser blocks cookies. Please try again."),
         )
     current, user = await _signed_in_user(services, request, account)
     if form.get("action") == "continue" and current is not None:
@@ -132,7 +145,7 @@ async def submit(services: Services, request: Request) -> Response:
             return_to=return_to,
             email=email,
             status=400,
-            error="Enter your email and password.",
+            error=N_("Enter your email and password."),
             signed_in=user,
         )
     try:
@@ -148,7 +161,7 @@ async def submit(services: Services, request: Request) -> Response:
             return_to=return_to,
             email=email,
             status=429 if throttled else 401,
-            error=str(refused)[0].upper() + str(refused)[1:] + ".",
+            error=_refusal(request, refused),
             signed_in=user,
             headers={"Retry-After": str(refused.retry_after)} if throttled else None,
         )

@@ -42,6 +42,6 @@ async def logout(services: Services, request: Request) -> Response:
             destination, 303 if request.method == "POST" else 302, headers=pages.redirect_headers()
         )
     else:
-        response = pages.render(services.templates, "signed_out.html", account_name=host.account.name)
+        response = pages.render(services.templates, request, "signed_out.html", account_name=host.account.name)
     await sessions.end(request, response, services, await audit_trail.sign_out(services, request, host.account))
     return response

@@ -13,20 +13,24 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera import passwords, paths, throttling
+from tessera import i18n, password_strength, passwords, paths, throttling
+from tessera.i18n import N_
 from tessera.model import Account
-from tessera.web import audit_trail, page_forms, pages, sessions, tenancy
+from tessera.web import audit_trail, locales, page_forms, pages, sessions, tenancy
 from tessera.web.services import Services
 
-EXPIRED_FORM = "This form expired, or your browser blocks cookies. Please try again."
+EXPIRED_FORM = N_("This form expired, or your browser blocks cookies. Please try again.")
 
 
 def _render(
     services: Services, request: Request, account: Account, template: str, status: int = 200, **context: Any
 ) -> Response:
     token, new_cookie = sessions.login_form_token(request, services)
+    if context.get("error"):
+        context["error"] = locales.choose(request).gettext(context["error"])
     response = pages.render(
         services.templates,
+        request,
         template,
         status,
         account_name=account.name,
@@ -37,10 +41,6 @@ def _render(
     )
     sessions.set_login_cookie(response, services, new_cookie)
     return response
-
-
-def _wait_text(wait: int) -> str:
-    return f"{(wait + 59) // 60} minutes" if wait > 90 else f"{wait} seconds"
 
 
 async def forgot(services: Services, request: Request) -> Response:
@@ -59,7 +59,7 @@ async def forgot_submit(services: Services, request: Request) -> Response:
     if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
         return _render(services, request, account, "password_forgot.html", 403, email=email, error=EXPIRED_FORM)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        problem = "Enter the e-mail address you sign in with, such as name@example.com."
+        problem = N_("Enter the e-mail address you sign in with, such as name@example.com.")
         return _render(services, request, account, "password_forgot.html", 400, email=email, error=problem)
     if not services.settings.smtp_configured:
         return _render(services, request, account, "password_forgot.html", email=email)
@@ -69,10 +69,13 @@ async def forgot_submit(services: Services, request: Request) -> Response:
         audit_trail.client_address(request),
         services.now(),
         host.issuer + paths.PASSWORD_RESET,
+        locales.choose(request).code,
     )
     if requested.retry_after is not None:
-        wait = _wait_text(requested.retry_after)
-        problem = f"Too many reset links were asked for from here or for this address. Try again in {wait}."
+        choice = locales.choose(request)
+        problem = choice.gettext(
+            N_("Too many reset links were asked for from here or for this address. Try again in %(wait)s.")
+        ) % {"wait": choice.duration(requested.retry_after)}
         response = _render(services, request, account, "password_forgot.html", 429, email=email, error=problem)
         response.headers["Retry-After"] = str(requested.retry_after)
         return response
@@ -109,12 +112,12 @@ async def reset_submit(services: Services, request: Request) -> Response:
         return again(403, EXPIRED_FORM)
     password = form.get("password") or ""
     if password != (form.get("password_confirmation") or ""):
-        return again(400, "The two passwords are not the same. Type the new password twice.")
+        return again(400, N_("The two passwords are not the same. Type the new password twice."))
     address = audit_trail.client_address(request)
     try:
         done = await services.password_resets.complete(account, token, user, password, address, now)
     except passwords.PasswordProblem as problem:
-        return again(400, _sentence(str(problem)))
+        return again(400, _password_problem(request, str(problem)))
     if done is None:
         return _render(services, request, account, "password_reset_unusable.html", 400)
     # Who can read the e-mail may sign in again at once, whatever failures were counted.
@@ -127,3 +130,47 @@ async def reset_submit(services: Services, request: Request) -> Response:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# What passwords.check_policy refuses, as whole sentences to translate.
+_PASSWORD_PROBLEMS = {
+    password_strength.COMMON: N_(
+        "This password is one of the most common passwords; pick a passphrase of three or four "
+        "unrelated words, or let a password manager make one."
+    ),
+    password_strength.DISGUISED: N_(
+        "This password is a common password with small changes; pick a passphrase of three or four "
+        "unrelated words, or let a password manager make one."
+    ),
+    password_strength.PERSONAL: N_(
+        "This password is too easy to guess for someone who knows your name, e-mail or account; "
+        "pick a passphrase of three or four unrelated words, or let a password manager make one."
+    ),
+}
+_GUESSABLE = N_(
+    "This password is too easy to guess; pick a passphrase of three or four unrelated words, "
+    "or let a password manager make one."
+)
+
+
+def _password_problem(request: Request, problem: str) -> str:
+    """The refusal in the page's language (a message for _render to translate, or a sentence
+    already translated). zxcvbn's reasons for a guessable password are English: English pages
+    keep them, the others say the same without."""
+    if problem in _PASSWORD_PROBLEMS:
+        return _PASSWORD_PROBLEMS[problem]
+    choice = locales.choose(request)
+    if problem.startswith("password must be at least"):
+        text = choice.translations.ngettext(
+            "The password must be at least %(num)d character long.",
+            "The password must be at least %(num)d characters long.",
+            passwords.MIN_LENGTH,
+        )
+        return text % {"num": passwords.MIN_LENGTH}
+    if problem.startswith("password may be at most"):
+        return choice.gettext(N_("The password may be at most %(num)d characters long.")) % {
+            "num": passwords.MAX_LENGTH
+        }
+    if choice.code == i18n.DEFAULT:
+        return _sentence(problem)
+    return _GUESSABLE

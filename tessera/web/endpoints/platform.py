@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.urls import account_host, origin
-from tessera.web import pages
+from tessera.web import locales, pages
 from tessera.web.services import Services
 from tessera.web.tenancy import PlatformHost
 
@@ -29,10 +30,16 @@ def _original_pairs(request: Request) -> list[tuple[str, str]]:
 
 
 def _chooser(
-    services: Services, pairs: list[tuple[str, str]], status: int, error: str | None, client_name: str | None
+    services: Services,
+    request: Request,
+    pairs: list[tuple[str, str]],
+    status: int,
+    error: str | None,
+    client_name: str | None,
 ) -> Response:
     return pages.render(
         services.templates,
+        request,
         "chooser.html",
         status,
         fields=[(k, v) for k, v in pairs if k != "subdomain"],
@@ -61,18 +68,27 @@ async def chooser(services: Services, request: Request, host: PlatformHost) -> R
             + " If your application belongs to one account, send users to that account's own address."
         )
         return pages.render(
-            services.templates, "authorization_error.html", 400, title="Unknown client", text=text, registered=()
+            services.templates,
+            request,
+            "authorization_error.html",
+            400,
+            title="Unknown client",
+            text=text,
+            registered=(),
         )
     subdomain = values.get("subdomain", "").strip().lower()
     if not subdomain:
-        return _chooser(services, pairs, 200, None, client.name)
+        return _chooser(services, request, pairs, 200, None, client.name)
     account = await services.stores.accounts.by_subdomain(subdomain)
     if account is None:
+        said = locales.choose(request).gettext
         return _chooser(
             services,
+            request,
             pairs,
             200,
-            f"There is no account named {subdomain[:63]!r}. Check the spelling and try again.",
+            said(N_("There is no account named '%(name)s'. Check the spelling and try again."))
+            % {"name": subdomain[:63]},
             client.name,
         )
     forwarded = urlencode([(k, v) for k, v in pairs if k != "subdomain"])

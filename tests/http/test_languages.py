@@ -1,0 +1,162 @@
+"""Pages in the reader's language (docs/languages.md): the sign-in, consent and error pages
+in German, Japanese and Arabic per Accept-Language, ?lang= and the tessera_lang cookie, the
+page's lang and dir, Content-Language and Vary; OAuth and JSON errors stay English."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.support import World, authorize_url, sign_in
+
+pytestmark = pytest.mark.anyio
+
+LOGIN = "/access/login"
+
+
+def html_tag(page: httpx.Response) -> str:
+    match = re.search(r"<html[^>]*>", page.text)
+    assert match is not None, page.text[:200]
+    return match.group(0)
+
+
+@pytest.mark.parametrize(
+    ("accept", "code", "direction", "words"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de", "ltr", ["<h1>Anmelden</h1>", "Passwort vergessen?", "E-Mail"]),
+        ("ja,en-US;q=0.9", "ja", "ltr", ["<h1>サインイン</h1>", "パスワードをお忘れですか？"]),
+        ("ar-EG", "ar", "rtl", ["<h1>تسجيل الدخول</h1>", "كلمة المرور"]),
+        ("fr-FR", "en", "ltr", ["<h1>Sign in</h1>", "Forgot your password?"]),
+    ],
+)
+async def test_the_sign_in_page_speaks_the_accept_language(
+    http: httpx.AsyncClient, accept: str, code: str, direction: str, words: list[str]
+) -> None:
+    page = await http.get(LOGIN, headers={"Accept-Language": accept})
+    assert page.status_code == 200
+    assert html_tag(page) == f'<html lang="{code}" dir="{direction}">'
+    for word in words:
+        assert word in page.text
+    assert page.headers["Content-Language"] == code
+    assert "Accept-Language" in page.headers["Vary"]
+    assert page.headers["Cache-Control"] == "no-store"
+    # The form itself is the same in every language: field names, action, CSRF token.
+    assert 'name="email"' in page.text and 'name="password"' in page.text
+    assert 'name="authenticity_token"' in page.text
+    assert "tessera_lang" not in page.headers.get("set-cookie", "")
+
+
+async def test_every_page_has_a_language_switch_marking_the_current_one(http: httpx.AsyncClient) -> None:
+    page = await http.get(LOGIN, params={"return_to": "/device"}, headers={"Accept-Language": "ja"})
+    nav = re.search(r'<nav class="languages" aria-label="言語">(.*?)</nav>', page.text, re.S)
+    assert nav is not None, page.text
+    assert '<a href="/access/login?return_to=%2Fdevice&amp;lang=de" lang="de" hreflang="de">Deutsch</a>' in nav.group(1)
+    assert '<a href="/access/login?return_to=%2Fdevice&amp;lang=ja" lang="ja" hreflang="ja" aria-current="true">' in (
+        nav.group(1)
+    )
+    assert nav.group(1).count("aria-current") == 1
+
+
+async def test_lang_chooses_and_the_cookie_remembers(http: httpx.AsyncClient) -> None:
+    chosen = await http.get(LOGIN, params={"lang": "ar"}, headers={"Accept-Language": "de"})
+    assert html_tag(chosen) == '<html lang="ar" dir="rtl">'
+    cookie = chosen.headers["set-cookie"]
+    assert cookie.startswith("tessera_lang=ar;")
+    assert "samesite=lax" in cookie.lower()
+    assert "Path=/" in cookie
+    # The cookie (kept by the client) now beats Accept-Language, on every page.
+    again = await http.get(LOGIN, headers={"Accept-Language": "de"})
+    assert html_tag(again) == '<html lang="ar" dir="rtl">'
+    assert "set-cookie" not in again.headers
+    missing = await http.get("/no-such-page", headers={"Accept": "text/html", "Accept-Language": "de"})
+    assert missing.status_code == 404
+    assert html_tag(missing) == '<html lang="ar" dir="rtl">'
+    # Another explicit choice replaces it.
+    german = await http.get(LOGIN, params={"lang": "de"})
+    assert html_tag(german) == '<html lang="de" dir="ltr">'
+    assert german.headers["set-cookie"].startswith("tessera_lang=de;")
+
+
+@pytest.mark.parametrize("value", ["xx", "de<script>alert(1)</script>", "ja\r\nX-Bad: 1", "../de", ""])
+async def test_an_invalid_lang_is_ignored_and_never_echoed(http: httpx.AsyncClient, value: str) -> None:
+    page = await http.get(LOGIN, params={"lang": value}, headers={"Accept-Language": "ja"})
+    assert page.status_code == 200
+    assert html_tag(page) == '<html lang="ja" dir="ltr">'
+    assert "tessera_lang" not in page.headers.get("set-cookie", "")
+    assert "<script>" not in page.text
+    assert "X-Bad" not in page.text and "x-bad" not in page.headers
+    assert "%3Cscript" not in page.text
+
+
+async def test_an_invalid_cookie_is_ignored(http: httpx.AsyncClient) -> None:
+    page = await http.get(LOGIN, headers={"Accept-Language": "de", "Cookie": "tessera_lang=<b>x</b>"})
+    assert html_tag(page) == '<html lang="de" dir="ltr">'
+    assert "<b>x</b>" not in page.text
+
+
+async def test_a_failed_sign_in_says_why_in_the_language(http: httpx.AsyncClient, world: World) -> None:
+    http.headers["Accept-Language"] = "ja"
+    page = await http.get(LOGIN)
+    token = re.search(r'name="authenticity_token" value="([^"]+)"', page.text)
+    assert token is not None
+    refused = await http.post(
+        LOGIN, data={"authenticity_token": token.group(1), "email": world.user.email, "password": "wrong one"}
+    )
+    assert refused.status_code == 401
+    assert "メールアドレスまたはパスワードが正しくありません。" in refused.text
+    assert refused.headers["Content-Language"] == "ja"
+
+
+async def test_the_consent_page_and_its_scopes_are_translated(http: httpx.AsyncClient, world: World) -> None:
+    http.headers["Accept-Language"] = "de"
+    await sign_in(http, world.user.email)
+    page = await http.get(authorize_url(world.web, scope="read tickets:write"))
+    assert page.status_code == 200, page.text
+    assert html_tag(page) == '<html lang="de" dir="ltr">'
+    assert f"{world.web.client.name} den Zugriff auf Ihr Konto bei {world.account.name} erlauben?" in page.text
+    assert "<li>Alles in Ihrem Konto lesen</li>" in page.text
+    assert "<li>Tickets erstellen, ändern und löschen</li>" in page.text
+    assert 'name="decision" value="allow" class="primary">Zulassen</button>' in page.text
+    assert page.headers["Content-Language"] == "de"
+
+
+async def test_error_pages_are_translated_and_oauth_errors_stay_english(http: httpx.AsyncClient, world: World) -> None:
+    http.headers["Accept-Language"] = "ja"
+    bad = await http.get(authorize_url(world.web, redirect_uri="https://elsewhere.example/cb"))
+    assert bad.status_code == 400
+    assert html_tag(bad) == '<html lang="ja" dir="ltr">'
+    assert "このアプリのリクエストは使用できません" in bad.text
+    # The developer's details are the OAuth error's words, in English, marked so.
+    assert '<dl class="facts" lang="en" dir="ltr">' in bad.text
+    assert "is not registered for the client" in bad.text
+    missing = await http.get("/no-such-page", headers={"Accept": "text/html"})
+    assert missing.status_code == 404
+    assert "<h1>見つかりません</h1>" in missing.text
+    token = await http.post("/oauth/tokens", data={"grant_type": "password"}, headers={"Accept-Language": "de"})
+    assert token.status_code in (400, 401)
+    body = token.json()
+    assert body["error"] in ("invalid_request", "invalid_client")
+    assert body["error_description"].isascii()
+    assert "Content-Language" not in token.headers
+
+
+async def test_the_console_frame_and_its_refusal_speak_the_language(http: httpx.AsyncClient, world: World) -> None:
+    http.headers["Accept-Language"] = "ja"
+    await sign_in(http, world.user.email)
+    refused = await http.get("/admin/clients")
+    assert refused.status_code == 403
+    assert html_tag(refused) == '<html lang="ja" dir="ltr">'
+    assert "<h1>管理者専用</h1>" in refused.text
+    assert "ロールが「エンドユーザー」の" in refused.text
+    await sign_in(http, world.admin.email)
+    console = await http.get("/admin/clients", headers={"Accept-Language": "de"})
+    assert console.status_code == 200
+    assert html_tag(console) == '<html lang="de" dir="ltr">'
+    assert '<nav class="console-nav" aria-label="Admin-Bereiche">' in console.text
+    assert '<span class="nav-long">OAuth-Clients</span>' in console.text
+    assert '<nav class="languages" aria-label="Sprache">' in console.text
+    missing = await http.get("/admin/clients/999999", headers={"Accept-Language": "de"})
+    assert missing.status_code == 404
+    assert "Client nicht gefunden" in missing.text
