@@ -49,7 +49,7 @@ from sqlalchemy.pool import NullPool
 
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async
 from tessera.storage.engine import create_engine, server_timeouts
-from tessera.storage.errors import DatabaseErrors, StorageUnavailable, sqlstates
+from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, sqlstates
 
 T = TypeVar("T")
 
@@ -184,12 +184,20 @@ class PostgresDatabase:
             raise
         except Exception as error:
             translated = self._errors.translate(error)
-            if isinstance(translated, StorageUnavailable) and _broken(conn):
-                await _discard(conn)
-                if not fresh and (mode == _READ or not started or _ended_by_server(error)):
-                    raise _StaleConnection from error
-            else:
+            unsent = _unsent(error)
+            if unsent:  # the server was ending the session: unavailable, like a cut connection
+                translated = StorageUnavailable("the database ended the connection")
+                translated.__cause__ = error
+            if _still_usable(conn, error, translated):
                 self._idle.append(conn)
+                raise translated  # noqa: B904 (translate names the cause)
+            # A connection that died (or whose session the server ended) is repeated once
+            # on a fresh one when nothing of the call can have committed.
+            ended = unsent or _ended_by_server(error)
+            dead = isinstance(translated, StorageUnavailable) and (ended or _broken(conn))
+            await _discard(conn)
+            if dead and not fresh and (mode == _READ or not started or ended):
+                raise _StaleConnection from error
             raise translated  # noqa: B904 (translate names the cause)
         self._idle.append(conn)
         return result
@@ -276,6 +284,33 @@ def _hung_up(conn: AsyncConnection) -> bool:
         return True
     readable, _, _ = select.select([sock], [], [], 0)
     return bool(readable)
+
+
+def _still_usable(conn: AsyncConnection, error: Exception, translated: Exception) -> bool:
+    """Whether a connection a call failed on may serve the next one: when the failure was
+    not the database's (a storage function's own exception), or when the server refused the
+    statement and said why (a SQLSTATE, as for a value the schema cannot hold) and the
+    connection is open. After anything else (a timeout, a session the server ended, an
+    error of asyncpg's own) its protocol may be mid-exchange, and asyncpg would refuse the
+    next statement ("another operation is in progress"): it is thrown away."""
+    if translated is error:
+        return True
+    return isinstance(translated, StorageFailed) and bool(sqlstates(error)) and not _broken(conn)
+
+
+def _unsent(error: BaseException) -> bool:
+    """asyncpg refused to send the statement: the connection's protocol was still in an
+    exchange. A server that ends an idle session sends an error first, which asyncpg reads
+    and then waits for the end of; a statement taken up in that moment is refused before a
+    byte of it is written, so repeating it on a fresh connection is safe."""
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, asyncpg.exceptions.InternalClientError) and "in progress" in str(seen):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def _ended_by_server(error: BaseException) -> bool:

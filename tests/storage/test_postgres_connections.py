@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tessera.storage import postgres_loop
 from tessera.storage.errors import StorageFailed, StorageUnavailable, sqlstates
 from tessera.storage.postgres_loop import PostgresDatabase, asyncpg_errors, libpq_url
 
@@ -102,3 +103,16 @@ def test_a_session_ended_under_a_statement_is_known_by_the_servers_answer() -> N
             raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed") from cause
     except asyncpg.exceptions.ConnectionDoesNotExistError as error:
         assert sqlstates(error) == ["08003", "57P01"]
+
+
+def test_a_statement_asyncpg_refused_to_send_is_known_as_unsent() -> None:
+    """A server ending an idle session sends its error first; asyncpg, reading it, refuses
+    the next statement before writing it. Nothing reached the server, so the call may be
+    repeated on a fresh connection (tests/e2e/test_database_outage.py meets it under load)."""
+    busy = asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+    wrapped = sa.exc.InterfaceError("SELECT 1", {}, Exception("adapted"))
+    wrapped.orig.__cause__ = busy  # type: ignore[union-attr]  # SQLAlchemy's adapter, raised from asyncpg's
+    assert postgres_loop._unsent(busy)
+    assert postgres_loop._unsent(wrapped)
+    assert not postgres_loop._unsent(asyncpg.exceptions.InternalClientError("unexpected data type"))
+    assert not postgres_loop._unsent(asyncpg.exceptions.AdminShutdownError("terminating connection"))
