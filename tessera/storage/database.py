@@ -58,6 +58,10 @@ class Database(Protocol):
         transaction around it: its first row."""
         ...
 
+    async def change_one(self, statement: Compiled, params: dict[str, Any]) -> int:
+        """A write of one pre-compiled statement, atomic by itself: the rows it changed."""
+        ...
+
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
         """Insert one row, atomic by itself, so that it needs no transaction around it
         (PostgreSQL: one round trip instead of three); the new row's id."""

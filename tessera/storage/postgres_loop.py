@@ -47,7 +47,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async
+from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async
 from tessera.storage.engine import create_engine, server_timeouts
 from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, sqlstates
 
@@ -239,6 +239,12 @@ class PostgresDatabase:
         BEGIN and COMMIT, no greenlet. Its first row."""
         sql, values = statement.bound(self._dialect, params)
         return await self._call(_ONE, lambda conn: fetchone_async(_driver(conn), sql, values))
+
+    async def change_one(self, statement: Compiled, params: dict[str, Any]) -> int:
+        """One pre-compiled statement, atomic by itself, sent straight to the driver: the
+        number of rows it inserted, updated or deleted."""
+        sql, values = statement.bound(self._dialect, params)
+        return await self._call(_ONE, lambda conn: rowcount_async(_driver(conn), sql, values))
 
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
         """One row by a pre-compiled INSERT, atomic by itself, sent straight to the driver:

@@ -40,12 +40,18 @@ NO_CHECKPOINT, COPYING, CATCH_UP_DUE = Checkpoint
 
 
 class WriteJob:
-    __slots__ = ("args", "fn", "future")
+    """A write waiting for its batch. `alone`: it is one statement, atomic by itself
+    (Database.write_one, insert_one, change_one), so it needs no SAVEPOINT of its own."""
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any]) -> None:
+    __slots__ = ("alone", "args", "fn", "future")
+
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], future: asyncio.Future[Any], alone: bool = False
+    ) -> None:
         self.fn = fn
         self.args = args
         self.future = future
+        self.alone = alone
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from tessera.key_cipher import KeyCipher
 from tessera.key_ring import generate
 from tessera.storage import keys, schema
+from tessera.storage.compiled import Compiled
 from tessera.storage.database import open_database
 from tessera.storage.errors import Duplicate, StorageFailed, StorageUnavailable
 from tessera.storage.stores import Stores
@@ -90,3 +91,62 @@ async def test_a_database_that_cannot_be_opened_is_storage_unavailable(engine: s
             await asyncio.wait_for(db.write(_nothing), timeout=10)
     finally:
         db.close()
+
+
+_CLAIM_ROW = Compiled(
+    schema.used_once.insert().values(
+        kind=sa.bindparam("kind"), digest=sa.bindparam("digest"), expires_at=sa.bindparam("expires_at")
+    )
+)
+
+
+async def test_a_refused_single_statement_does_not_disturb_its_batch(
+    stores: Stores, world: World, clock: Clock
+) -> None:
+    """change_one and write_one run without a savepoint of their own on SQLite: a statement
+    the database refuses is undone alone, and the writes batched with it stand."""
+    taken = {"kind": "test", "digest": f"taken {world.subdomain}".encode(), "expires_at": clock() + 60}
+    assert await stores.db.change_one(_CLAIM_ROW, taken) == 1
+    fresh = [{**taken, "digest": f"fresh {i} {world.subdomain}".encode()} for i in range(3)]
+    results = await asyncio.gather(
+        stores.db.change_one(_CLAIM_ROW, fresh[0]),
+        stores.db.change_one(_CLAIM_ROW, taken),  # the primary key again
+        stores.db.change_one(_CLAIM_ROW, fresh[1]),
+        stores.accounts.create(f"beside-{world.subdomain}", "ok", clock()),
+        stores.db.change_one(_CLAIM_ROW, fresh[2]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], StorageFailed)
+    assert [results[0], results[2], results[4]] == [1, 1, 1]
+    assert not isinstance(results[3], Exception)
+    again = await asyncio.gather(*(stores.db.change_one(_CLAIM_ROW, row) for row in fresh), return_exceptions=True)
+    assert all(isinstance(result, StorageFailed) for result in again)  # each was written once
+
+
+async def test_a_single_statement_that_ends_the_transaction_fails_its_whole_batch(
+    stores: Stores, world: World, clock: Clock
+) -> None:
+    """Should a failing statement end the transaction itself (SQLite may, on a full disk or
+    an I/O error), no write of its batch is answered as written: they were undone with it."""
+    if stores.db.dialect != "sqlite":
+        pytest.skip("the SQLite group commit")
+
+    class EndsTheTransaction:
+        def rowcount(self, conn: Connection, params: dict[str, Any]) -> int:
+            driver: Any = conn.connection.driver_connection
+            driver.execute("ROLLBACK")
+            raise driver.OperationalError("disk I/O error")
+
+    before, after = (
+        {"kind": "test", "digest": f"{w} {world.subdomain}".encode(), "expires_at": clock() + 60}
+        for w in ("before", "after")
+    )
+    results = await asyncio.gather(
+        stores.db.change_one(_CLAIM_ROW, before),
+        stores.db.change_one(EndsTheTransaction(), {}),  # type: ignore[arg-type]
+        stores.db.change_one(_CLAIM_ROW, after),  # never run outside the batch's transaction
+        return_exceptions=True,
+    )
+    assert all(isinstance(result, StorageUnavailable) for result in results)
+    assert await stores.db.change_one(_CLAIM_ROW, before) == 1  # neither was written
+    assert await stores.db.change_one(_CLAIM_ROW, after) == 1

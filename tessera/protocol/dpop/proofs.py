@@ -111,9 +111,9 @@ _HEADERS: dict[str, tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]] = {}
 _MAX_HEADERS = 4096
 
 
-def _header_and_key(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
-    """The proof's checked header, its key and the key's RFC 7638 thumbprint (the jkt)."""
-    segment = proof.partition(".")[0]
+def _header_and_key(proof: str, segment: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
+    """The proof's checked header, its key and the key's RFC 7638 thumbprint (the jkt);
+    `segment` is the proof's first part, the encoded header."""
     known = _HEADERS.get(segment)
     if known is not None:
         return known
@@ -149,18 +149,19 @@ def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, s
     return header, key, key.thumbprint()
 
 
-def _claims(proof: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any]:
+def _claims(signing_input: str, signature: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any]:
     """Section 4.3 items 7-8: the signature verifies with the jwk, and the claims are there.
     The signature is checked by joserfc's algorithm for `alg` over the proof's own signing
     input: the header was read and checked already (_header_and_key), so parsing the whole
     JWT again (joserfc.jwt.decode) would only repeat that work."""
-    parts = proof.split(".")
-    if len(parts) != 3:
+    _, dot, payload = signing_input.partition(".")
+    if not dot or "." in payload:
         raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)")
     try:
-        signature = urlsafe_b64decode(parts[2].encode("ascii"))
-        valid = _REGISTRY.get_alg(alg).verify(f"{parts[0]}.{parts[1]}".encode("ascii"), signature, key)
-        claims = json.loads(urlsafe_b64decode(parts[1].encode("ascii"))) if valid else None
+        valid = _REGISTRY.get_alg(alg).verify(
+            signing_input.encode("ascii"), urlsafe_b64decode(signature.encode("ascii")), key
+        )
+        claims = json.loads(urlsafe_b64decode(payload.encode("ascii")).decode("utf-8")) if valid else None
     except (JoseError, ValueError, TypeError, UnicodeError, binascii.Error):
         valid, claims = False, None
     if not valid:
@@ -184,8 +185,10 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     """Section 4.3 items 1-11 except the jti replay check (`claim`, which needs the store)."""
     if len(proof) > MAX_PROOF or "," in proof:
         raise InvalidDpopProof("send exactly one DPoP header holding one proof")
-    header, key, jkt = _header_and_key(proof)
-    claims = _claims(proof, key, header["alg"])
+    # One pass over the compact form: header.payload (the signing input), and the signature.
+    signing_input, _, signature = proof.rpartition(".")
+    header, key, jkt = _header_and_key(proof, signing_input.partition(".")[0])
+    claims = _claims(signing_input, signature, key, header["alg"])
     if claims["htm"] != method:
         raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")
     # The same string is the same URL (the common case: skips parsing both).
