@@ -20,7 +20,9 @@ from tessera.model import ROLES, User
 from tessera.web.admin.common import ROLE_WORDS, Console, console_page, done, page, read_form, record
 
 LIST = paths.ADMIN_USERS
-ROLE_LABELS = {"admin": N_("Admin"), "agent": N_("Agent"), "end-user": N_("End user")}
+# The roles as the pages name them: the words of a sentence (common.ROLE_WORDS), which the
+# templates capitalize as a label ("Admin", "End user"); "Admin" alone is the console's name.
+ROLE_LABELS = ROLE_WORDS
 assert set(ROLE_LABELS) == set(ROLES)
 
 
