@@ -10,8 +10,9 @@
     field.addEventListener("focus", function () { field.select(); });
     button.addEventListener("click", function () {
       var done = function () {
-        button.textContent = "Copied";
-        if (note) { note.textContent = "The secret is on your clipboard."; }
+        // The words come from the page, in its language.
+        button.textContent = button.getAttribute("data-copied-label") || "Copied";
+        if (note) { note.textContent = note.getAttribute("data-copied-text") || "The secret is on your clipboard."; }
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });

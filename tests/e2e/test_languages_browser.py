@@ -1,8 +1,11 @@
 """Tessera's pages in German, Japanese and Arabic in headless Chromium, at 1280x800 and
 390x844 (docs/languages.md): the sign-in page, the consent page, an error page, the
-console's refusal of a non-admin and the console's client list, each
+console's refusal of a non-admin, and the console's client list, a client's page, the
+new-client form refused with field errors, the users page and the audit log, each
 checked by axe-core for serious and critical violations (accessibility.py), for the page's
-lang and dir, for text that overflows the screen, and for Arabic, for a mirrored layout.
+lang and dir, for text that overflows the screen, and for Arabic, for a mirrored layout;
+the console's pages also for words of the page in the language and none of a few English
+ones left in their main content.
 The language comes from the browser's Accept-Language, then from the page's switch.
 
 Screenshots go to a temporary folder; to refresh the docs' copies, run
@@ -23,6 +26,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from tessera import i18n
 from tests.e2e import accessibility, harness
 from tests.support import pkce_pair
 
@@ -118,7 +122,9 @@ def check(site: Site, page: Page, name: str, language: str) -> None:
         if not (start_gap < 40 and start_gap <= end_gap):
             site.problems[f"{where} (direction)"] = f"the heading is not at the {direction} start: {box}"
         has_form = box["labelRight"] == box["labelRight"]  # not NaN: the page has a labelled field
-        right_aligned = box["cardRight"] - box["labelRight"] < 40 < box["labelLeft"] - box["cardLeft"]
+        # Near the right edge (a console panel's padding inside its main column), nearer than the left.
+        right_gap, left_gap = box["cardRight"] - box["labelRight"], box["labelLeft"] - box["cardLeft"]
+        right_aligned = right_gap < min(80, left_gap)
         if direction == "rtl" and has_form and not right_aligned:
             site.problems[f"{where} (label)"] = f"the label is not right-aligned: {box}"
         path = site.output / f"{name}-{language}-{label}.png"
@@ -128,6 +134,34 @@ def check(site: Site, page: Page, name: str, language: str) -> None:
         if found:
             site.problems[where] = accessibility.describe(found)
     page.set_viewport_size(VIEWPORTS["desktop"])  # type: ignore[arg-type]
+
+
+# What each console page says in the language (the catalog's translation of these messages),
+# and, in its main content, none of these words in English.
+CONSOLE_WORDS = {
+    "console": (("OAuth clients", "New client", "Grant types"), ("New client", "Grant types", "Identifier")),
+    "console-client": (
+        ("Settings", "Save changes", "Delete this client"),
+        ("Settings", "Save changes", "Redirect URIs"),
+    ),
+    "console-client-new": (
+        ("The client was not saved.", "Fix the fields marked below.", "Create client"),
+        ("The client was not saved.", "Fix the fields marked below.", "Basics", "Create client"),
+    ),
+    "console-users": (("New user", "Created"), ("New user", "Created", "People who can sign in")),
+    "console-audit": (("All actions", "IP address"), ("All actions", "IP address", "Who changed what")),
+}
+
+
+def says(page: Page, name: str, language: str, problems: dict[str, str]) -> None:
+    """The console page's words in the language, and none of its English ones in <main>."""
+    said = i18n.translations(language).gettext
+    main = page.inner_text("main").casefold()  # table headings are shown in capitals
+    wanted, english = CONSOLE_WORDS[name]
+    missing = [said(message) for message in wanted if str(said(message)).casefold() not in main]
+    left = [word for word in english if word.casefold() in main]
+    if missing or left:
+        problems[f"{name} in {language} (words)"] = f"missing {missing}, English left {left}"
 
 
 def the_app_receives(route: Route) -> None:
@@ -160,7 +194,26 @@ def walk(site: Site, page: Page, language: str) -> None:
     page.fill("input[name=password]", harness.PASSWORD)
     page.click("form.stack button.primary >> nth=-1")
     page.wait_for_selector("nav.console-nav")
+    says(page, "console", language, site.problems)
     check(site, page, "console", language)
+    page.click("main a.row-title >> nth=0")
+    page.wait_for_selector("h2.section-title")
+    says(page, "console-client", language, site.problems)
+    check(site, page, "console-client", language)
+    # Refused with field errors: the form sent empty.
+    page.goto(f"{site.issuer}/admin/clients/new")
+    page.fill("input[name=name]", "")
+    page.fill("input[name=identifier]", "")
+    page.click("form.form .form-actions button.primary")
+    page.wait_for_selector("main .alert")
+    says(page, "console-client-new", language, site.problems)
+    check(site, page, "console-client-new", language)
+    page.goto(f"{site.issuer}/admin/users")
+    says(page, "console-users", language, site.problems)
+    check(site, page, "console-users", language)
+    page.goto(f"{site.issuer}/admin/audit")
+    says(page, "console-audit", language, site.problems)
+    check(site, page, "console-audit", language)
 
 
 @pytest.mark.parametrize("language", ["de", "ja", "ar"])
@@ -175,4 +228,4 @@ def test_pages_in_each_language_at_both_sizes(site: Site, browser: Browser, lang
         context.close()
     mine = {k: v for k, v in site.problems.items() if f" in {language} " in k}
     assert not mine, "\n\n".join(f"{where}:\n{what}" for where, what in mine.items())
-    assert len(site.shots) - before == 5 * 2
+    assert len(site.shots) - before == 9 * 2

@@ -160,3 +160,37 @@ async def test_the_console_frame_and_its_refusal_speak_the_language(http: httpx.
     missing = await http.get("/admin/clients/999999", headers={"Accept-Language": "de"})
     assert missing.status_code == 404
     assert "Client nicht gefunden" in missing.text
+
+
+async def test_the_console_pages_and_their_notices_speak_the_language(http: httpx.AsyncClient, world: World) -> None:
+    """The console's own pages and the notice after an action are in the reader's language;
+    a field's refusal stays in the English of the management checks (docs/languages.md)."""
+    await sign_in(http, world.admin.email)
+    http.cookies.set("tessera_lang", "ar")
+    users = await http.get("/admin/users")
+    assert html_tag(users) == '<html lang="ar" dir="rtl">'
+    assert "<h1>المستخدمون</h1>" in users.text and "مستخدم جديد" in users.text
+    assert "People who can sign in" not in users.text
+    form = await http.get("/admin/users/new")
+    token = re.search(r'name="authenticity_token" value="([^"]+)"', form.text)
+    assert token is not None
+    bad = await http.post(
+        "/admin/users", data={"authenticity_token": token.group(1), "email": "not-an-email", "role": "agent"}
+    )
+    assert bad.status_code == 422
+    assert "لم يُضَف المستخدم." in bad.text and "The user was not added." not in bad.text
+    made = await http.post(
+        "/admin/users",
+        data={"authenticity_token": token.group(1), "email": "carol@example.com", "name": "Carol", "role": "agent"},
+    )
+    assert made.status_code == 303
+    added = await http.get(made.headers["location"])
+    assert "أُضيف Carol بصفة وكيل." in added.text
+    assert "was added" not in added.text
+    http.cookies.set("tessera_lang", "ja")
+    audit = await http.get("/admin/audit")
+    assert "<h1>監査ログ</h1>" in audit.text and "すべての操作" in audit.text
+    assert ">作成</span>" in audit.text  # the action "create", labelled
+    clients = await http.get("/admin/clients/new")
+    assert "新しいクライアント" in clients.text and "認可コード" in clients.text
+    assert "<code>authorization_code</code>" in clients.text  # the grant type's name stays

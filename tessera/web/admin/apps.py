@@ -20,7 +20,7 @@ LIST = paths.ADMIN_APPS
 @console_page
 async def index(console: Console, request: Request) -> Response:
     apps = await global_clients.authorized(console.services.stores, console.account, limit=100, now=console.now())
-    return await page(console, "admin/apps.html", section="apps", title="External apps", apps=apps)
+    return await page(console, "admin/apps.html", section="apps", title=console.said(N_("External apps")), apps=apps)
 
 
 async def _app(console: Console, request: Request) -> Client:
@@ -34,7 +34,13 @@ async def _app(console: Console, request: Request) -> Client:
 @console_page
 async def confirm_revoke(console: Console, request: Request) -> Response:
     app = await _app(console, request)
-    return await page(console, "admin/app_revoke.html", section="apps", title=f"Revoke {app.name}", app=app)
+    return await page(
+        console,
+        "admin/app_revoke.html",
+        section="apps",
+        title=console.said(N_("Revoke %(app)s"), app=app.name),
+        app=app,
+    )
 
 
 @console_page
@@ -42,4 +48,5 @@ async def revoke(console: Console, request: Request) -> Response:
     app = await _app(console, request)
     await read_form(console, request)  # for its CSRF check: the form carries nothing else
     await global_clients.revoke(console.services.stores, console.account, app.id, console.actor, console.now())
-    return await done(console, LIST, f"{app.name} no longer has access to this account; its tokens were revoked.")
+    text = console.said(N_("%(app)s no longer has access to this account; its tokens were revoked."), app=app.name)
+    return await done(console, LIST, text)

@@ -11,14 +11,49 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import audit_log, users
-from tessera.management.audit_events import ACTIONS
+from tessera.management.audit_events import ACTIONS, SOURCE_TYPES
 from tessera.storage.audit import AuditFilter
 from tessera.web.admin.common import Console, console_page, page, whole
 
 LIST = paths.ADMIN_AUDIT
 PAGE_SIZE = 50
 DAY = 86400
+# What people read for the log's actions and sources; the entries store the identifiers.
+ACTION_LABELS = {
+    "create": N_("Create"),
+    "update": N_("Update"),
+    "destroy": N_("Delete"),
+    "regenerate_secret": N_("Regenerate secret"),
+    "sign_in": N_("Sign-in"),
+    "sign_in_failed": N_("Failed sign-in"),
+    "sign_out": N_("Sign-out"),
+    "authorize": N_("Authorize"),
+    "revoke": N_("Revoke"),
+    "code_replay": N_("Code replay"),
+    "refresh_reuse": N_("Refresh token reuse"),
+    "suspend": N_("Suspend"),
+    "unsuspend": N_("Unsuspend"),
+    "set_password": N_("Set password"),
+    "rotate_key": N_("Rotate key"),
+    "register": N_("Register"),
+    "lift_throttle": N_("Lift sign-in throttle"),
+    "request_password_reset": N_("Password reset requested"),
+    "reset_password": N_("Password reset"),
+}
+SOURCE_LABELS = {
+    "oauth_client": N_("OAuth client"),
+    "oauth_global_client": N_("External app"),
+    "oauth_token": N_("Token"),
+    "oauth_consent": N_("Consent"),
+    "user": N_("User"),
+    "signing_key": N_("Signing key"),
+    "oauth_resource": N_("Resource"),
+    "account": N_("Account"),
+    "registration_token": N_("Initial access token"),
+}
+assert set(ACTION_LABELS) == set(ACTIONS) and set(SOURCE_LABELS) == set(SOURCE_TYPES)
 
 
 def _day(raw: str | None) -> float | None:
@@ -64,9 +99,11 @@ async def index(console: Console, request: Request) -> Response:
         console,
         "admin/audit.html",
         section="audit",
-        title="Audit log",
+        title=console.said(N_("Audit log")),
         logs=found,
         actions=ACTIONS,
+        action_labels=ACTION_LABELS,
+        source_labels=SOURCE_LABELS,
         people=people,
         filters=filters,
         bad_dates=bad_dates,

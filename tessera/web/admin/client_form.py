@@ -12,18 +12,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from tessera.i18n import N_
 from tessera.management.clients import ClientChanges, ClientSpec
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, Account, Client, User
 from tessera.protocol import lifetimes
 from tessera.web.admin.common import Form
 
 GRANT_LABELS = {
-    "authorization_code": "Authorization code",
-    "refresh_token": "Refresh token",
-    "implicit": "Implicit (legacy)",
-    "client_credentials": "Client credentials",
-    "password": "Password (legacy)",
-    "device_code": "Device code (TVs, command-line tools)",
+    "authorization_code": N_("Authorization code"),
+    "refresh_token": N_("Refresh token"),
+    "implicit": N_("Implicit (legacy)"),
+    "client_credentials": N_("Client credentials"),
+    "password": N_("Password (legacy)"),
+    "device_code": N_("Device code (TVs, command-line tools)"),
 }
 
 TEXT_FIELDS = ("name", "identifier", "company", "description", "logo_url", "allowed_scopes")

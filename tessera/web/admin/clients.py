@@ -23,7 +23,13 @@ from tessera.web.admin.common import Console, console_page, done, message, page,
 
 LIST = paths.ADMIN_CLIENTS
 # How long the old secret keeps working after a regeneration (0 to 604800 s).
-OVERLAPS = ((0, "Stop working now"), (3600, "1 hour"), (86400, "1 day"), (604800, "7 days"))
+OVERLAPS = ((0, N_("Stop working now")), (3600, N_("1 hour")), (86400, N_("1 day")), (604800, N_("7 days")))
+# The same, said after "keeps working for" in the notice of a regeneration.
+_KEEPS_WORKING = {
+    3600: N_("The old secret keeps working for 1 hour."),
+    86400: N_("The old secret keeps working for 1 day."),
+    604800: N_("The old secret keeps working for 7 days."),
+}
 
 
 def _path(client: Client) -> str:
@@ -33,7 +39,9 @@ def _path(client: Client) -> str:
 @console_page
 async def index(console: Console, request: Request) -> Response:
     found = await clients.list_for_account(console.services.stores, console.account, limit=100)
-    return await page(console, "admin/clients.html", section="clients", title="OAuth clients", clients=found)
+    return await page(
+        console, "admin/clients.html", section="clients", title=console.said(N_("OAuth clients")), clients=found
+    )
 
 
 async def _form_page(console: Console, shown: ClientForm, client: Client | None, status: int = 200) -> Response:
@@ -41,7 +49,7 @@ async def _form_page(console: Console, shown: ClientForm, client: Client | None,
         console,
         "admin/client.html" if client is not None else "admin/client_new.html",
         section="clients",
-        title=client.name if client is not None else "New client",
+        title=client.name if client is not None else console.said(N_("New client")),
         status=status,
         client=client,
         form=shown,
@@ -73,11 +81,15 @@ async def create(console: Console, request: Request) -> Response:
         client, secret = await clients.create(console.services.stores, spec, console.now(), actor=console.actor)
     except ManagementError as error:
         return await _form_page(console, _refused(shown, error), None, 422)
-    text = f"{client.name} was created."
     if client.jwks:
-        text += " It authenticates with its registered keys (private_key_jwt): it has no secret."
+        created = N_(
+            "%(client)s was created. It authenticates with its registered keys (private_key_jwt): it has no secret."
+        )
     elif not secret:
-        text += " It is a public client: it has no secret."
+        created = N_("%(client)s was created. It is a public client: it has no secret.")
+    else:
+        created = N_("%(client)s was created.")
+    text = console.said(created, client=client.name)
     return await done(console, _path(client), text, secret=secret, client_id=client.id)
 
 
@@ -105,14 +117,18 @@ async def update(console: Console, request: Request) -> Response:
         )
     except ManagementError as error:
         return await _form_page(console, _refused(shown, error), client, 422)
-    return await done(console, _path(updated), f"{updated.name} was saved.")
+    return await done(console, _path(updated), console.said(N_("%(client)s was saved."), client=updated.name))
 
 
 @console_page
 async def confirm_delete(console: Console, request: Request) -> Response:
     client = await _client(console, request)
     return await page(
-        console, "admin/client_delete.html", section="clients", title=f"Delete {client.name}", client=client
+        console,
+        "admin/client_delete.html",
+        section="clients",
+        title=console.said(N_("Delete %(client)s"), client=client.name),
+        client=client,
     )
 
 
@@ -121,7 +137,8 @@ async def delete(console: Console, request: Request) -> Response:
     client = await _client(console, request)
     await read_form(console, request)  # for its CSRF check: the form carries nothing else
     await clients.delete(console.services.stores, console.account, client.id, console.actor, console.now())
-    return await done(console, LIST, f"{client.name} was deleted; its tokens no longer work.")
+    text = console.said(N_("%(client)s was deleted; its tokens no longer work."), client=client.name)
+    return await done(console, LIST, text)
 
 
 @console_page
@@ -144,11 +161,6 @@ async def regenerate(console: Console, request: Request) -> Response:
         )
     except ManagementError as error:
         return await done(console, _path(client), str(error), tone="error")
-    old = (
-        "The old secret stopped working."
-        if not overlap
-        else f"The old secret keeps working for {dict(OVERLAPS)[overlap]}."
-    )
-    return await done(
-        console, _path(updated), f"A new secret was generated. {old}", secret=secret, client_id=updated.id
-    )
+    old = console.said(_KEEPS_WORKING[overlap] if overlap else N_("The old secret stopped working."))
+    text = console.said(N_("A new secret was generated. %(old)s"), old=old)
+    return await done(console, _path(updated), text, secret=secret, client_id=updated.id)

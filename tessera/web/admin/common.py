@@ -38,7 +38,7 @@ from tessera.web.services import Services
 
 MAX_FIELDS = 200
 # The roles as the refusal page names them, in a sentence.
-_ROLE_WORDS = {"admin": N_("admin"), "agent": N_("agent"), "end-user": N_("end user")}
+ROLE_WORDS = {"admin": N_("admin"), "agent": N_("agent"), "end-user": N_("end user")}
 Found = TypeVar("Found")
 
 
@@ -68,6 +68,12 @@ class Console:
     def now(self) -> float:
         return self.services.now()
 
+    def said(self, message: str, /, **values: object) -> str:
+        """A message (marked with N_ where it is written) in the page's language, its
+        placeholders then filled in with `values`: page titles and the notices of actions."""
+        translated = locales.choose(self.request).gettext(message)
+        return translated % values if values else translated
+
 
 @dataclass(frozen=True, slots=True)
 class Form:
@@ -96,7 +102,7 @@ def _forbidden(services: Services, request: Request, account: Account, user: Use
         "admin/forbidden.html",
         403,
         title=locales.choose(request).gettext(N_("Admins only")),
-        roles=_ROLE_WORDS,
+        roles=ROLE_WORDS,
         account_name=account.name,
         user=user,
         reason=reason,

@@ -21,8 +21,21 @@ from tessera.web.admin.common import Console, console_page, done, message, page,
 
 PAGE = paths.ADMIN_REGISTRATION
 # How long a new initial access token may wait for its one use.
-LIFETIMES = ((3600, "1 hour"), (86_400, "1 day"), (7 * 86_400, "7 days"), (30 * 86_400, "30 days"))
-POLICY_WORDS = {"off": "off", "token": "by initial access token only", "open": "open to anyone"}
+LIFETIMES = ((3600, N_("1 hour")), (86_400, N_("1 day")), (7 * 86_400, N_("7 days")), (30 * 86_400, N_("30 days")))
+# The notice after the policy is changed, one per policy.
+POLICY_SAID = {
+    "off": N_("Dynamic client registration is now off."),
+    "token": N_("Dynamic client registration is now by initial access token only."),
+    "open": N_("Dynamic client registration is now open to anyone."),
+}
+# The notice after a token is made, one per lifetime.
+_CREATED = {
+    3600: N_("An initial access token was created; it registers one app within 1 hour."),
+    86_400: N_("An initial access token was created; it registers one app within 1 day."),
+    7 * 86_400: N_("An initial access token was created; it registers one app within 7 days."),
+    30 * 86_400: N_("An initial access token was created; it registers one app within 30 days."),
+}
+assert set(_CREATED) == set(dict(LIFETIMES))
 
 
 @console_page
@@ -34,7 +47,7 @@ async def index(console: Console, request: Request) -> Response:
         console,
         "admin/registration.html",
         section="registration",
-        title="Registration",
+        title=console.said(N_("Registration")),
         policy=account.registration_policy,
         policies=REGISTRATION_POLICIES,
         tokens=tokens,
@@ -55,7 +68,7 @@ async def set_policy(console: Console, request: Request) -> Response:
     await accounts.set_registration_policy(
         console.services.stores, console.account.subdomain, chosen, console.actor, console.now()
     )
-    return await done(console, PAGE, f"Dynamic client registration is now {POLICY_WORDS[chosen]}.")
+    return await done(console, PAGE, console.said(POLICY_SAID[chosen]))
 
 
 @console_page
@@ -67,8 +80,7 @@ async def create_token(console: Console, request: Request) -> Response:
     created = await registration_tokens.create(
         console.services.stores, console.account, console.actor, console.now(), seconds
     )
-    text = f"An initial access token was created; it registers one app within {dict(LIFETIMES)[seconds]}."
-    return await done(console, PAGE, text, secret=created.full_token)
+    return await done(console, PAGE, console.said(_CREATED[seconds]), secret=created.full_token)
 
 
 @console_page
@@ -82,5 +94,5 @@ async def revoke_token(console: Console, request: Request) -> Response:
             console.services.stores, console.account, token_id, console.actor, console.now()
         )
     except ManagementError:
-        return await done(console, PAGE, "That token was already revoked.", tone="error")
-    return await done(console, PAGE, "The initial access token was revoked.")
+        return await done(console, PAGE, console.said(N_("That token was already revoked.")), tone="error")
+    return await done(console, PAGE, console.said(N_("The initial access token was revoked.")))

@@ -35,7 +35,7 @@ async def index(console: Console, request: Request) -> Response:
         console,
         "admin/resources.html",
         section="resources",
-        title="Resources",
+        title=console.said(N_("Resources")),
         resources=found,
         api=resource_indicators.account_api(issuer),
         metadata_url=metadata.url(issuer),
@@ -44,7 +44,7 @@ async def index(console: Console, request: Request) -> Response:
 
 async def _new_page(console: Console, values: dict[str, str], errors: dict[str, list[str]], status: int) -> Response:
     return await page(
-        console, "admin/resource_new.html", section="resources", title="New resource", status=status,
+        console, "admin/resource_new.html", section="resources", title=console.said(N_("New resource")), status=status,
         values=values, errors=errors,
     )  # fmt: skip
 
@@ -71,7 +71,12 @@ async def create(console: Console, request: Request) -> Response:
     except ManagementError as error:
         errors = dict(error.fields) if isinstance(error, Invalid) else {"": [str(error)]}
         return await _new_page(console, values, errors, 422)
-    return await done(console, LIST, f"{resource.name} was registered: clients may ask for tokens for {resource.uri}.")
+    text = console.said(
+        N_("%(resource)s was registered: clients may ask for tokens for %(uri)s."),
+        resource=resource.name,
+        uri=resource.uri,
+    )
+    return await done(console, LIST, text)
 
 
 async def _resource(console: Console, request: Request) -> Resource:
@@ -84,7 +89,11 @@ async def _resource(console: Console, request: Request) -> Resource:
 async def confirm_delete(console: Console, request: Request) -> Response:
     resource = await _resource(console, request)
     return await page(
-        console, "admin/resource_delete.html", section="resources", title=f"Delete {resource.name}", resource=resource
+        console,
+        "admin/resource_delete.html",
+        section="resources",
+        title=console.said(N_("Delete %(resource)s"), resource=resource.name),
+        resource=resource,
     )
 
 
@@ -93,4 +102,5 @@ async def delete(console: Console, request: Request) -> Response:
     resource = await _resource(console, request)
     await read_form(console, request)  # for its CSRF check: the form carries nothing else
     await resources.delete(console.services.stores, console.account, resource.id, console.actor, console.now())
-    return await done(console, LIST, f"{resource.name} was deleted; no new tokens may be for it.")
+    text = console.said(N_("%(resource)s was deleted; no new tokens may be for it."), resource=resource.name)
+    return await done(console, LIST, text)

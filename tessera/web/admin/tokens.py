@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
+from tessera.i18n import N_
 from tessera.management import clients, global_clients, tokens, users
 from tessera.management.errors import ManagementError
 from tessera.web.admin.common import Console, console_page, done, page, read_form, whole
@@ -47,7 +48,7 @@ async def index(console: Console, request: Request) -> Response:
         console,
         "admin/tokens.html",
         section="tokens",
-        title="Tokens",
+        title=console.said(N_("Tokens")),
         tokens=found,
         client_names={c.id: c.name for c in (*own, *apps)},
         own_clients=own,
@@ -76,5 +77,7 @@ async def revoke(console: Console, request: Request) -> Response:
             console.services.stores, console.account, console.admin, token_id, console.actor, console.now()
         )
     except ManagementError:
-        return await done(console, back, "That token was already revoked or has expired.", tone="error")
-    return await done(console, back, "The token was revoked, with every token of its authorization.")
+        return await done(
+            console, back, console.said(N_("That token was already revoked or has expired.")), tone="error"
+        )
+    return await done(console, back, console.said(N_("The token was revoked, with every token of its authorization.")))

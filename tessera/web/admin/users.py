@@ -17,10 +17,12 @@ from tessera.i18n import N_
 from tessera.management import users
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import ROLES, User
-from tessera.web.admin.common import Console, console_page, done, page, read_form, record
+from tessera.web.admin.common import ROLE_WORDS, Console, console_page, done, page, read_form, record
 
 LIST = paths.ADMIN_USERS
-ROLE_LABELS = {"admin": "Admin", "agent": "Agent", "end-user": "End user"}
+# The roles as the pages name them: the words of a sentence (common.ROLE_WORDS), which the
+# templates capitalize as a label ("Admin", "End user"); "Admin" alone is the console's name.
+ROLE_LABELS = ROLE_WORDS
 assert set(ROLE_LABELS) == set(ROLES)
 
 
@@ -31,7 +33,9 @@ def _errors(error: ManagementError) -> dict[str, list[str]]:
 @console_page
 async def index(console: Console, request: Request) -> Response:
     found = await users.list_users(console.services.stores, console.account, limit=100)
-    return await page(console, "admin/users.html", section="users", title="Users", users=found, roles=ROLE_LABELS)
+    return await page(
+        console, "admin/users.html", section="users", title=console.said(N_("Users")), users=found, roles=ROLE_LABELS
+    )
 
 
 async def _new_page(console: Console, values: dict[str, str], errors: dict[str, list[str]], status: int) -> Response:
@@ -39,7 +43,7 @@ async def _new_page(console: Console, values: dict[str, str], errors: dict[str, 
         console,
         "admin/user_new.html",
         section="users",
-        title="New user",
+        title=console.said(N_("New user")),
         status=status,
         values=values,
         errors=errors,
@@ -69,7 +73,8 @@ async def create(console: Console, request: Request) -> Response:
         )
     except ManagementError as error:
         return await _new_page(console, values, _errors(error), 422)
-    return await done(console, f"{LIST}/{user.id}", f"{user.name} was added as {ROLE_LABELS[user.role].lower()}.")
+    text = console.said(N_("%(user)s was added as %(role)s."), user=user.name, role=console.said(ROLE_WORDS[user.role]))
+    return await done(console, f"{LIST}/{user.id}", text)
 
 
 async def _user(console: Console, request: Request) -> User:
@@ -98,7 +103,8 @@ async def update(console: Console, request: Request) -> Response:
         lifted = await users.lift_sign_in_throttle(
             console.services.stores, console.account, user.id, console.actor, console.now()
         )
-        return await done(console, f"{LIST}/{lifted.id}", f"{lifted.name} may sign in again at once.")
+        text = console.said(N_("%(user)s may sign in again at once."), user=lifted.name)
+        return await done(console, f"{LIST}/{lifted.id}", text)
     suspended = {"true": True, "false": False}.get(form.get("suspended"))
     if suspended is None:
         changes = users.UserChanges(name=form.get("name").strip(), role=form.get("role"))
@@ -111,9 +117,10 @@ async def update(console: Console, request: Request) -> Response:
     except ManagementError as error:
         return await _user_page(console, user, _errors(error), 422)
     if suspended is None:
-        text = f"{changed.name} was saved."
+        said = N_("%(user)s was saved.")
+    elif suspended:
+        said = N_("%(user)s was suspended: their sessions and tokens were ended.")
     else:
-        text = (
-            f"{changed.name} was {'suspended: their sessions and tokens were ended' if suspended else 'unsuspended'}."
-        )
+        said = N_("%(user)s was unsuspended.")
+    text = console.said(said, user=changed.name)
     return await done(console, f"{LIST}/{changed.id}", text)
