@@ -20,6 +20,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -246,12 +247,15 @@ def _frame(console: Console, notice: Notice | None) -> dict[str, Any]:
     }
 
 
-def when(value: float | None, *, seconds: bool = False) -> str:
-    """A time as the console shows it: UTC, to the minute (the audit log: to the second)."""
+def when(value: float | None, *, seconds: bool = False) -> Markup:
+    """A time as the console shows it: UTC, to the minute (the audit log: to the second),
+    in a <time> read left to right, so that an Arabic page does not turn it round
+    ("UTC 02:23 2026-12-07")."""
     if value is None:
-        return ""
+        return Markup("")
     shown = datetime.fromtimestamp(value, UTC)
-    return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
+    text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
+    return Markup('<time datetime="{}" dir="ltr">{}</time>').format(shown.isoformat(), text)
 
 
 async def page(
