@@ -364,3 +364,14 @@ async def test_the_audit_log_is_filtered_by_action(http: httpx.AsyncClient, worl
     assert "No entries match" in none.text
     future = await http.get("/admin/audit", params={"from": "2999-01-01"})
     assert "No entries match" in future.text
+
+
+async def test_numbers_in_console_addresses_are_ascii_digits_or_ignored(http: httpx.AsyncClient, world: World) -> None:
+    """A superscript or circled digit (str.isdigit() accepts them, int() does not) in a
+    filter or a record's path is no number: the filter is ignored, the record not found;
+    never a 500."""
+    await _as_admin(http, world)
+    listing = await http.get("/admin/tokens", params={"client_id": "\u00b9", "after": "\u2460"})
+    assert listing.status_code == 200, listing.text
+    missing = await http.get("/admin/clients/\u00b9")
+    assert missing.status_code == 404, missing.text

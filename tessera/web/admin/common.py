@@ -31,6 +31,7 @@ from tessera.management.audit_events import Actor
 from tessera.management.errors import Forbidden, NotFound
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
+from tessera.protocol.numbers import whole_number
 from tessera.web import locales, pages, params, sessions, tenancy
 from tessera.web.admin import notices
 from tessera.web.admin.notices import Notice
@@ -296,7 +297,5 @@ async def done(
 
 
 def whole(raw: str | None) -> int | None:
-    """A positive id or count from a query or form field, or None."""
-    if raw is None or not raw.isdigit() or len(raw) > 15:
-        return None
-    return int(raw)
+    """An id or count from a query or form field (ASCII digits: protocol/numbers.py), or None."""
+    return whole_number(raw, max_digits=15)
