@@ -34,7 +34,6 @@ from tessera.protocol.errors import (
     ConsentRequired,
     InvalidRequest,
     LoginRequired,
-    OAuthError,
     RequestNotSupported,
     UnauthorizedClient,
     UnsupportedResponseType,
@@ -356,27 +355,3 @@ def params_after_login(params: Mapping[str, str]) -> dict[str, str]:
         else:
             del again["prompt"]
     return again
-
-
-def with_state_and_iss(params: Mapping[str, str], reply: Reply, issuer: str) -> dict[str, str]:
-    """Every authorization response, success or error, in query, fragment or form_post.
-
-    RFC 6749 sections 4.1.2, 4.1.2.1 and 4.2.2: state is "REQUIRED if the "state" parameter
-    was present in the client authorization request"; RFC 9207 section 2: the server "MUST
-    add the iss parameter" to authorization responses, error responses included.
-    """
-    result = dict(params)
-    if reply.state is not None:
-        result["state"] = reply.state
-    result["iss"] = issuer
-    return result
-
-
-def error_params(error: OAuthError, reply: Reply, issuer: str) -> dict[str, str]:
-    """RFC 6749 section 4.1.2.1 error parameters."""
-    return with_state_and_iss({"error": error.error, "error_description": error.description}, reply, issuer)
-
-
-def code_params(code: str, reply: Reply, issuer: str) -> dict[str, str]:
-    """RFC 6749 section 4.1.2."""
-    return with_state_and_iss({"code": code}, reply, issuer)

@@ -1,13 +1,17 @@
-"""Answering an authorized request: RFC 6749 sections 4.1.2 (code) and 4.2.2 (implicit
-token), RFC 9207 (iss), OIDC Core section 3.1.2.5.
+"""Answering an authorization request: RFC 6749 sections 4.1.2 (code), 4.1.2.1 (errors)
+and 4.2.2 (implicit token), RFC 9207 (iss), OIDC Core section 3.1.2.5. The parameters of
+every response, success or error, are built here; how they travel (query, fragment,
+form_post) is response_modes.py's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tessera.protocol import issuance, secrets
-from tessera.protocol.authorization import AuthorizationRequest, code_params, with_state_and_iss
+from tessera.protocol.authorization import AuthorizationRequest, Reply
+from tessera.protocol.errors import OAuthError
 from tessera.protocol.lifetimes import Lifetimes
 from tessera.protocol.ports import CodeStore, KeyRing, NewCode, TokenStore
 
@@ -69,3 +73,27 @@ async def respond(
     await tokens.issue(minted.rows)
     params = {key: str(value) for key, value in issuance.token_response(minted).items()}
     return with_state_and_iss(params, request.reply, issuer)
+
+
+def with_state_and_iss(params: Mapping[str, str], reply: Reply, issuer: str) -> dict[str, str]:
+    """Every authorization response, success or error, in query, fragment or form_post.
+
+    RFC 6749 sections 4.1.2, 4.1.2.1 and 4.2.2: state is "REQUIRED if the "state" parameter
+    was present in the client authorization request"; RFC 9207 section 2: the server "MUST
+    add the iss parameter" to authorization responses, error responses included.
+    """
+    result = dict(params)
+    if reply.state is not None:
+        result["state"] = reply.state
+    result["iss"] = issuer
+    return result
+
+
+def error_params(error: OAuthError, reply: Reply, issuer: str) -> dict[str, str]:
+    """RFC 6749 section 4.1.2.1 error parameters."""
+    return with_state_and_iss({"error": error.error, "error_description": error.description}, reply, issuer)
+
+
+def code_params(code: str, reply: Reply, issuer: str) -> dict[str, str]:
+    """RFC 6749 section 4.1.2."""
+    return with_state_and_iss({"code": code}, reply, issuer)

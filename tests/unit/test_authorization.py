@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tessera.model import Account, Client
-from tessera.protocol import authorization, response_modes
+from tessera.protocol import authorization, authorization_response, response_modes
 from tessera.protocol.authorization import (
     CONSENT,
     ISSUE,
@@ -473,7 +473,7 @@ def test_code_params_rfc9207_example() -> None:
     """RFC 9207 section 2.1 (with RFC 6749 section 4.1.2): code, state and iss, in that exact Location."""
     example = RFC9207["authorization_response"]
     reply = Reply(redirect_uri=example["redirect_uri"], response_mode="query", state=example["state"])
-    params = authorization.code_params(example["code"], reply, example["issuer"])
+    params = authorization_response.code_params(example["code"], reply, example["issuer"])
     assert params == {"code": example["code"], "state": example["state"], "iss": example["issuer"]}
     assert response_modes.redirect_location(reply, params) == example["location"]
 
@@ -483,7 +483,7 @@ def test_error_params_rfc9207_example() -> None:
     example = RFC9207["error_response"]
     reply = Reply(redirect_uri=example["redirect_uri"], response_mode="query", state=example["state"])
     error = AccessDenied("the user denied the request")
-    params = authorization.error_params(error, reply, example["issuer"])
+    params = authorization_response.error_params(error, reply, example["issuer"])
     assert params == {
         "error": "access_denied",
         "error_description": "the user denied the request",
@@ -498,15 +498,15 @@ def test_state_only_when_sent() -> None:
     """RFC 6749 sections 4.1.2 and 4.1.2.1: state is REQUIRED in the response if it was in the request, and
     absent otherwise; RFC 9207: iss is always present, also in error responses."""
     reply = Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state=None)
-    assert authorization.code_params("tsc_abc", reply, ISSUER) == {"code": "tsc_abc", "iss": ISSUER}
-    error_params = authorization.error_params(InvalidRequest("x"), reply, ISSUER)
+    assert authorization_response.code_params("tsc_abc", reply, ISSUER) == {"code": "tsc_abc", "iss": ISSUER}
+    error_params = authorization_response.error_params(InvalidRequest("x"), reply, ISSUER)
     assert error_params == {"error": "invalid_request", "error_description": "x", "iss": ISSUER}
 
 
 def test_error_params_carry_the_folded_description() -> None:
     """RFC 6749 section 4.1.2.1: error_description is limited to the section 5.2 character set."""
     reply = Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state="s")
-    params = authorization.error_params(InvalidRequest('bad "value" ü'), reply, ISSUER)
+    params = authorization_response.error_params(InvalidRequest('bad "value" ü'), reply, ISSUER)
     assert params["error_description"] == "bad 'value' ?"
 
 
@@ -517,7 +517,7 @@ def test_with_state_and_iss_rfc9207_authorization_response() -> None:
     """RFC 9207 section 2.1: the code response's exact Location, built from code alone."""
     example = RFC9207["authorization_response"]
     reply = Reply(redirect_uri=example["redirect_uri"], response_mode="query", state=example["state"])
-    params = authorization.with_state_and_iss({"code": example["code"]}, reply, example["issuer"])
+    params = authorization_response.with_state_and_iss({"code": example["code"]}, reply, example["issuer"])
     assert list(params) == ["code", "state", "iss"]
     assert response_modes.redirect_location(reply, params) == example["location"]
 
@@ -526,7 +526,7 @@ def test_with_state_and_iss_rfc9207_error_response() -> None:
     """RFC 9207 section 2.2: an error response carries iss too, after state."""
     example = RFC9207["error_response"]
     reply = Reply(redirect_uri=example["redirect_uri"], response_mode="query", state=example["state"])
-    params = authorization.with_state_and_iss({"error": example["error"]}, reply, example["issuer"])
+    params = authorization_response.with_state_and_iss({"error": example["error"]}, reply, example["issuer"])
     assert params == {"error": "access_denied", "state": example["state"], "iss": "https://honest.as.example"}
 
 
@@ -535,7 +535,7 @@ def test_with_state_and_iss_for_an_implicit_response_without_state() -> None:
     iss always. The token parameters stay as given, and the caller's dict is not changed."""
     reply = Reply(redirect_uri=WEB_REDIRECT, response_mode="fragment", state=None)
     token = {"access_token": "tsa_abc", "token_type": "bearer", "expires_in": "1800", "scope": "read"}
-    params = authorization.with_state_and_iss(token, reply, ISSUER)
+    params = authorization_response.with_state_and_iss(token, reply, ISSUER)
     assert params == {**token, "iss": ISSUER}
     assert "iss" not in token
 

@@ -212,7 +212,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
     except OAuthError as error:
         responses.log_debug(error)
         return await _close_flow(services, request, host, trusted) or deliver(
-            services, request, reply, authorization.error_params(error, reply, host.issuer), after_post=False
+            services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=False
         )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
         return _to_login(trusted.carried, step, auth_request.login_hint)
@@ -282,7 +282,7 @@ async def decide(services: Services, request: Request) -> Response:
     except OAuthError as error:
         responses.log_debug(error)
         return await _close_flow(services, request, host, trusted) or deliver(
-            services, request, reply, authorization.error_params(error, reply, host.issuer), after_post=True
+            services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=True
         )
     # Closed before consent is stored: a form sent twice answers once.
     closed = await _close_flow(services, request, host, trusted)
