@@ -36,8 +36,8 @@ VS_PEER = {
 }
 
 
-def _div(a: float, b: float) -> float | None:
-    return round(a / b, 3) if b else None
+def _div(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
 
 
 def _errors(results: dict[str, Any]) -> int:
@@ -73,20 +73,36 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
     out |= {
         "config": f"{main['engine']}-{main['workers']}",
         "vs_baseline": {name: _div(f["rps"], figures["healthz"]["rps"]) for name, f in figures.items()},
-        "users_me_vs_baseline": _div(figures["users_me"]["rps"], figures["healthz"]["rps"]),
-        "cc_p99_over_p50": _div(figures["client_credentials"]["p99_ms"], figures["client_credentials"]["p50_ms"]),
+        "users_me_vs_baseline": _of(figures, "users_me", "healthz", "rps"),
+        "cc_p99_over_p50": _div(*_both(figures, "client_credentials", "p99_ms", "p50_ms")),
         "rss_mb": main["rss_mb"],
     }
-    if "users_me_dpop" in figures:  # RFC 9449: what a proof per call costs the server
-        out["dpop_vs_bearer_cpu"] = _div(
-            figures["users_me_dpop"]["cpu_us_per_request"], figures["users_me"]["cpu_us_per_request"]
-        )
+    # RFC 9449: what a proof per call costs the server
+    out["dpop_vs_bearer_cpu"] = _of(figures, "users_me_dpop", "users_me", "cpu_us_per_request")
     peer = results.get("peer")
     if peer:
         for key, name in VS_PEER.items():
-            if name in peer["scenarios"]:
+            if name in peer["scenarios"] and name in figures:
                 out[key] = _div(figures[name]["rps"], peer["scenarios"][name]["rps"])
     return out | _postgresql(results)
+
+
+def _of(figures: dict[str, Any], name: str, over: str, field: str) -> float | None:
+    """figures[name][field] / figures[over][field], None when a partial run (--scenarios)
+    measured only one of them."""
+    return _across(figures, figures, name, over, field)
+
+
+def _across(a: dict[str, Any], b: dict[str, Any], name: str, over: str, field: str) -> float | None:
+    """a[name][field] / b[over][field], None when either was not measured."""
+    if name not in a or over not in b:
+        return None
+    return _div(a[name][field], b[over][field])
+
+
+def _both(figures: dict[str, Any], name: str, field: str, over: str) -> tuple[float | None, float | None]:
+    scenario = figures.get(name)
+    return (None, None) if scenario is None else (scenario[field], scenario[over])
 
 
 def _postgresql(results: dict[str, Any]) -> dict[str, Any]:
@@ -97,15 +113,13 @@ def _postgresql(results: dict[str, Any]) -> dict[str, Any]:
     sqlite = results["configs"].get("sqlite", {}).get("scenarios")
     peer = results.get("peer")
     out: dict[str, Any] = {}
+    cc = "client_credentials"
     if peer:
-        out["pg_cc_vs_peer"] = _div(pg["client_credentials"]["rps"], peer["scenarios"]["client_credentials"]["rps"])
+        out["pg_cc_vs_peer"] = _across(pg, peer["scenarios"], cc, cc, "rps")
     if sqlite:
-        out["pg_cc_vs_sqlite"] = _div(pg["client_credentials"]["rps"], sqlite["client_credentials"]["rps"])
-        out["pg_refresh_vs_sqlite"] = _div(pg["refresh_token"]["rps"], sqlite["refresh_token"]["rps"])
-        out["pg_code_vs_sqlite"] = _div(pg["authorization_code"]["rps"], sqlite["authorization_code"]["rps"])
-        out["pg_cc_cpu_vs_sqlite"] = _div(
-            pg["client_credentials"]["cpu_us_per_request"], sqlite["client_credentials"]["cpu_us_per_request"]
-        )
+        for name, key in ((cc, "cc"), ("refresh_token", "refresh"), ("authorization_code", "code")):
+            out[f"pg_{key}_vs_sqlite"] = _across(pg, sqlite, name, name, "rps")
+        out["pg_cc_cpu_vs_sqlite"] = _across(pg, sqlite, cc, cc, "cpu_us_per_request")
     return out
 
 

@@ -137,15 +137,21 @@ def tessera_scenarios(url: str, seeded: seed.Seeded, folder: Path, seconds: floa
     ]
 
 
-def bench_tessera(engine: str, workers: int, seconds: float, log: Callable[[str], None]) -> dict[str, Any]:
+def bench_tessera(
+    engine: str, workers: int, seconds: float, log: Callable[[str], None], only: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Every scenario on a fresh database, or those named in `only` (a partial run's) and
+    the hello world (healthz) every ratio is taken against."""
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
     url = fresh_database(engine, folder)
     try:
         seeded = seed.seed(url)
         scenarios = tessera_scenarios(url, seeded, folder, seconds)
+        warm = scenarios[1]
+        scenarios = [scenario for scenario in scenarios if not only or scenario.name in only | {"healthz"}]
         figures = {}
         with servers.tessera(url, SECRET_KEY, folder / "server.log", workers=workers) as running:
-            warm_up(scenarios[1], running, seconds)
+            warm_up(warm, running, seconds)
             for scenario in scenarios:
                 if scenario.dpop and scenario.credentials is not None:
                     _sign_proofs(running.base, seeded, scenario.credentials, int(DPOP_MAX_RATE * seconds * RUNS) + 1000)
@@ -194,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite,postgresql,postgresql-2",
         help='"" for none (with --scale: the scale figures alone)',
     )
+    parser.add_argument(
+        "--scenarios",
+        default="",
+        help="comma-separated scenario names to run (default: all), e.g. users_me,users_me_dpop",
+    )
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--scale", action="store_true", help="also the 1M/10M-token and purge experiments")
     parser.add_argument("--scale-sizes", help="live tokens to measure at, comma-separated (default 1000000,10000000)")
@@ -226,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     for config in filter(None, args.configs.split(",")):
         engine, _, workers = config.partition("-")
         log(f"{config}:")
-        results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log)
+        only = frozenset(filter(None, args.scenarios.split(",")))
+        results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log, only)
     if not args.no_peer:
         log("peer:")
         results["peer"] = oidc_provider.bench(args.seconds, log)
