@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     log(f"wrote {args.output}")
-    if not args.no_docs and results["configs"]:  # a partial run must not replace the tables
+    # A partial run (no configuration, or some scenarios only) must not replace the tables.
+    if not args.no_docs and results["configs"] and not args.scenarios:
         report.write_docs(results)
         log("updated docs/benchmarks.md")
     return 1 if results["ratios"]["errors"] else 0
