@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,47 @@ def N_(message: str) -> str:
     """Marks a string for extraction (pybabel's keyword N_) without translating it here: the
     page that shows it translates it in the reader's language."""
     return message
+
+
+class Reason(str):
+    """Why something is refused, in English (the str itself, for the command line, the JSON
+    APIs and logs, which stay English), carrying its message and values so that a page can
+    say it in the reader's language (`said`). The values are data (a URI, a field's name or
+    value, a list of allowed names) and are not translated, but for a value that is itself
+    a Reason. Made by R_, which pybabel extracts."""
+
+    msgid: str
+    values: Mapping[str, object]
+
+    def __new__(cls, msgid: str, values: Mapping[str, object]) -> Reason:
+        reason = super().__new__(cls, msgid % values if values else msgid)
+        reason.msgid = msgid
+        reason.values = values
+        return reason
+
+    def __reduce__(self) -> tuple[type[Reason], tuple[str, dict[str, object]]]:
+        return (Reason, (self.msgid, dict(self.values)))
+
+
+def R_(message: str, /, **values: object) -> Reason:
+    """A Reason: `message` (a gettext msgid, %(name)s placeholders) filled with `values`.
+    Marked for extraction (pybabel's keyword R_) like N_; translated where it is shown."""
+    return Reason(message, values)
+
+
+def said(code: str, text: str) -> str:
+    """`text` in language `code`: a Reason translated (its values as they are, nested
+    Reasons translated too); any other str as it is, in the English it was written in."""
+    if not isinstance(text, Reason) or code == DEFAULT:
+        return str(text)
+    translated = gettext(code, text.msgid)
+    if not text.values:
+        return translated
+    values = {name: said(code, value) if isinstance(value, Reason) else value for name, value in text.values.items()}
+    try:
+        return translated % values
+    except (KeyError, ValueError, TypeError):  # a catalog's mistake: the English, never a 500
+        return str(text)
 
 
 def supported(code: str | None) -> str | None:
