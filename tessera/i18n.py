@@ -87,13 +87,19 @@ def R_(message: str, /, **values: object) -> Reason:
 
 def said(code: str, text: str) -> str:
     """`text` in language `code`: a Reason translated (its values as they are, nested
-    Reasons translated too); any other str as it is, in the English it was written in."""
+    Reasons translated too); any other str as it is, in the English it was written in. In a
+    right-to-left language each value is isolated (U+2068 ... U+2069), so that a URI or a
+    quoted name keeps its own direction inside the sentence."""
     if not isinstance(text, Reason) or code == DEFAULT:
         return str(text)
     translated = gettext(code, text.msgid)
     if not text.values:
         return translated
-    values = {name: said(code, value) if isinstance(value, Reason) else value for name, value in text.values.items()}
+    rtl = LANGUAGES[code].rtl if code in LANGUAGES else False
+    values = {
+        name: said(code, value) if isinstance(value, Reason) else f"\u2068{value}\u2069" if rtl else value
+        for name, value in text.values.items()
+    }
     try:
         return translated % values
     except (KeyError, ValueError, TypeError):  # a catalog's mistake: the English, never a 500

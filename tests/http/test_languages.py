@@ -289,10 +289,14 @@ async def test_the_console_says_why_user_and_resource_fields_are_refused_in_the_
     )
     assert resource.status_code == 422
     assert html_tag(resource) == '<html lang="ar" dir="rtl">'
+    # Each value isolated (U+2068 ... U+2069): a URI keeps its direction inside Arabic.
     assert _field_errors(resource, "uri") == [
-        "يحتوي 'https://api.example.com/#top' على جزء fragment، ولا يجوز ذلك في عنوان URI للمورد (RFC 8707، القسم 2)"
+        "يحتوي \u2068'https://api.example.com/#top'\u2069 على جزء fragment، ولا يجوز ذلك في عنوان URI للمورد "
+        "(RFC 8707، القسم 2)"
     ]
-    assert _field_errors(resource, "scopes") == ["openid يخص المستخدم لا المورد؛ اذكر نطاقات API التي يقبلها المورد"]
+    assert _field_errors(resource, "scopes") == [
+        "\u2068openid\u2069 يخص المستخدم لا المورد؛ اذكر نطاقات API التي يقبلها المورد"
+    ]
 
 
 async def test_the_console_in_english_and_the_api_say_the_same_english_reasons(

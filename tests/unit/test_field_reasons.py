@@ -108,7 +108,10 @@ def test_a_reason_is_its_english_and_translates_with_its_values_as_given() -> No
         "(http ist nur für localhost und Loopback-Adressen erlaubt)"
     )
     assert i18n.said("ja", reason).startswith("2 行目：'http://evil.example/cb' は http を使っています。")
-    assert i18n.said("ar", reason).startswith("السطر 2: يستخدم 'http://evil.example/cb' بروتوكول http؛")
+    # Right to left, each value is isolated, so that it keeps its own direction.
+    assert i18n.said("ar", reason).startswith(
+        "السطر \u20682\u2069: يستخدم \u2068'http://evil.example/cb'\u2069 بروتوكول"
+    )
     # Plain messages (not Reasons) are shown as written, whatever the language.
     assert i18n.said("de", "no client with id 7") == "no client with id 7"
 
