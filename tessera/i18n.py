@@ -147,6 +147,17 @@ def negotiate(header: str) -> tuple[str, str | None]:
     return DEFAULT, None
 
 
+def preferred(tags: str) -> tuple[str, str] | None:
+    """The language for an OpenID Connect `ui_locales` value (OIDC Core 1.0 section 3.1.2.1:
+    space-separated BCP 47 tags, best first) and the tag it came from: the first tag that
+    names one of LANGUAGES ("de-CH" gives German), or None when none does."""
+    for tag in tags[:_MAX_HEADER].split()[:_MAX_TAGS]:
+        code = supported(tag)
+        if code is not None:
+            return code, tag
+    return None
+
+
 @functools.lru_cache(maxsize=64)
 def babel_locale(code: str, tag: str | None = None) -> Locale:
     """Babel's locale for dates: the header's regional tag when Babel knows it and it is of

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from tessera.storage.stores import Stores
 from tests.http.admin_support import bearer
-from tests.support import Clock, World, authorize_url, sign_in
+from tests.support import PASSWORD, Clock, World, authorize_url, forms, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -326,3 +327,91 @@ async def test_the_console_in_english_and_the_api_say_the_same_english_reasons(
     }
     assert "Content-Language" not in api.headers
 
+
+# --- ui_locales: the app's languages for the pages of one authorization request ----------------
+
+
+def _login_form(page: httpx.Response) -> dict[str, str]:
+    form = next(f for f in forms(page.text) if f.action == LOGIN and "email" in f.fields)
+    return dict(form.fields)
+
+
+async def test_ui_locales_carries_through_sign_in_and_consent(http: httpx.AsyncClient, world: World) -> None:
+    """OIDC Core 1.0 section 3.1.2.1: ui_locales, space-separated BCP 47 tags in order of
+    preference; an unsupported one is skipped ("fr-CA") and a regional one falls back to its
+    language ("ja-JP"). It beats Accept-Language, lasts through the redirect to the sign-in
+    page, a failed sign-in and the consent page, and is never remembered in the cookie."""
+    http.headers["Accept-Language"] = "de"
+    start = await http.get(authorize_url(world.web, ui_locales="fr-CA ja-JP de"))
+    assert start.status_code == 302
+    login = await http.get(start.headers["location"])
+    assert html_tag(login) == '<html lang="ja" dir="ltr">'
+    assert "<h1>サインイン</h1>" in login.text
+    fields = _login_form(login)
+    assert fields["ui_locales"] == "fr-CA ja-JP de"
+    failed = await http.post(LOGIN, data={**fields, "email": world.user.email, "password": "wrong one"})
+    assert failed.status_code == 401
+    assert html_tag(failed) == '<html lang="ja" dir="ltr">'
+    assert "メールアドレスまたはパスワードが正しくありません。" in failed.text
+    assert _login_form(failed)["ui_locales"] == "fr-CA ja-JP de"
+    signed_in = await http.post(LOGIN, data={**fields, "email": world.user.email, "password": PASSWORD})
+    assert signed_in.status_code == 303
+    consent = await http.get(signed_in.headers["location"])
+    assert consent.status_code == 200, consent.text
+    assert html_tag(consent) == '<html lang="ja" dir="ltr">'
+    assert consent.headers["Content-Language"] == "ja"
+    assert "tessera_lang" not in str(http.cookies)
+    # The consent form carries it to its POST: a form that fails there speaks it too.
+    form = next(f for f in forms(consent.text) if f.action == "/oauth/authorizations")
+    assert form.fields["ui_locales"] == "fr-CA ja-JP de"
+    expired = await http.post(form.action, data={**form.fields, "authenticity_token": "stale", "decision": "allow"})
+    assert expired.status_code == 403
+    assert html_tag(expired) == '<html lang="ja" dir="ltr">'
+
+
+async def test_the_readers_choice_beats_ui_locales(http: httpx.AsyncClient, world: World) -> None:
+    """The order: ?lang= (the reader's click), the tessera_lang cookie (the reader's choice
+    remembered), ui_locales (the app's hint for this flow), Accept-Language, English."""
+    url = authorize_url(world.web, ui_locales="ar")
+    login_url = (await http.get(url, headers={"Accept-Language": "de"})).headers["location"]
+    assert "ui_locales=ar" in login_url
+    hinted = await http.get(login_url, headers={"Accept-Language": "de"})
+    assert html_tag(hinted) == '<html lang="ar" dir="rtl">'
+    clicked = await http.get(login_url + "&lang=ja", headers={"Accept-Language": "de"})
+    assert html_tag(clicked) == '<html lang="ja" dir="ltr">'
+    remembered = await http.get(login_url, headers={"Accept-Language": "de"})  # the cookie ?lang=ja set
+    assert html_tag(remembered) == '<html lang="ja" dir="ltr">'
+    http.cookies.clear()
+    unsupported = await http.get(authorize_url(world.web, ui_locales="fr xx-YY"), headers={"Accept-Language": "de"})
+    # Nothing we speak: the sign-in page is not given it (the request keeps it in return_to).
+    assert "ui_locales" not in parse_qs(urlsplit(unsupported.headers["location"]).query)
+    assert html_tag(await http.get(unsupported.headers["location"], headers={"Accept-Language": "de"})) == (
+        '<html lang="de" dir="ltr">'
+    )
+    english = await http.get(login_url.replace("ui_locales=ar", "ui_locales=%3Cb%3E"))
+    assert html_tag(english) == '<html lang="en" dir="ltr">'
+    assert "<b>" not in english.text and "&lt;b&gt;" not in english.text
+
+
+async def test_ui_locales_on_the_error_page_of_an_authorization_request(http: httpx.AsyncClient, world: World) -> None:
+    """A request the server cannot send back to the app gets a page, in ui_locales' language."""
+    bad = await http.get(authorize_url(world.web, redirect_uri="https://elsewhere.example/cb", ui_locales="de-CH"))
+    assert bad.status_code == 400
+    assert html_tag(bad) == '<html lang="de" dir="ltr">'
+
+
+async def test_a_pushed_requests_ui_locales_reach_its_pages(http: httpx.AsyncClient, world: World) -> None:
+    """RFC 9126: the request's parameters were pushed; the browser's URL holds only
+    client_id and request_uri. Its ui_locales still choose the sign-in page's language."""
+    from tests.http.test_par import by_reference, pushed_uri
+
+    request_uri = await pushed_uri(http, world.web, ui_locales="ar")
+    start = await http.get(by_reference(world.web, request_uri), headers={"Accept-Language": "de"})
+    assert start.status_code == 302, start.text
+    login = await http.get(start.headers["location"], headers={"Accept-Language": "de"})
+    assert html_tag(login) == '<html lang="ar" dir="rtl">'
+    fields = _login_form(login)
+    signed_in = await http.post(LOGIN, data={**fields, "email": world.user.email, "password": PASSWORD})
+    consent = await http.get(signed_in.headers["location"], headers={"Accept-Language": "de"})
+    assert consent.status_code == 200, consent.text
+    assert html_tag(consent) == '<html lang="ar" dir="rtl">'
