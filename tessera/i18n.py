@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,53 @@ def N_(message: str) -> str:
     return message
 
 
+class Reason(str):
+    """Why something is refused, in English (the str itself, for the command line, the JSON
+    APIs and logs, which stay English), carrying its message and values so that a page can
+    say it in the reader's language (`said`). The values are data (a URI, a field's name or
+    value, a list of allowed names) and are not translated, but for a value that is itself
+    a Reason. Made by R_, which pybabel extracts."""
+
+    msgid: str
+    values: Mapping[str, object]
+
+    def __new__(cls, msgid: str, values: Mapping[str, object]) -> Reason:
+        reason = super().__new__(cls, msgid % values if values else msgid)
+        reason.msgid = msgid
+        reason.values = values
+        return reason
+
+    def __reduce__(self) -> tuple[type[Reason], tuple[str, dict[str, object]]]:
+        return (Reason, (self.msgid, dict(self.values)))
+
+
+def R_(message: str, /, **values: object) -> Reason:
+    """A Reason: `message` (a gettext msgid, %(name)s placeholders) filled with `values`.
+    Marked for extraction (pybabel's keyword R_) like N_; translated where it is shown."""
+    return Reason(message, values)
+
+
+def said(code: str, text: str) -> str:
+    """`text` in language `code`: a Reason translated (its values as they are, nested
+    Reasons translated too); any other str as it is, in the English it was written in. In a
+    right-to-left language each value is isolated (U+2068 ... U+2069), so that a URI or a
+    quoted name keeps its own direction inside the sentence."""
+    if not isinstance(text, Reason) or code == DEFAULT:
+        return str(text)
+    translated = gettext(code, text.msgid)
+    if not text.values:
+        return translated
+    rtl = LANGUAGES[code].rtl if code in LANGUAGES else False
+    values = {
+        name: said(code, value) if isinstance(value, Reason) else f"\u2068{value}\u2069" if rtl else value
+        for name, value in text.values.items()
+    }
+    try:
+        return translated % values
+    except (KeyError, ValueError, TypeError):  # a catalog's mistake: the English, never a 500
+        return str(text)
+
+
 def supported(code: str | None) -> str | None:
     """The code of one of LANGUAGES for a tag such as "de", "de-CH" or "ja_JP"; None for
     anything else (unknown, malformed, too long)."""
@@ -97,6 +145,17 @@ def negotiate(header: str) -> tuple[str, str | None]:
         if code is not None:
             return code, tag
     return DEFAULT, None
+
+
+def preferred(tags: str) -> tuple[str, str] | None:
+    """The language for an OpenID Connect `ui_locales` value (OIDC Core 1.0 section 3.1.2.1:
+    space-separated BCP 47 tags, best first) and the tag it came from: the first tag that
+    names one of LANGUAGES ("de-CH" gives German), or None when none does."""
+    for tag in tags[:_MAX_HEADER].split()[:_MAX_TAGS]:
+        code = supported(tag)
+        if code is not None:
+            return code, tag
+    return None
 
 
 @functools.lru_cache(maxsize=64)

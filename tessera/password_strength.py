@@ -23,27 +23,35 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from tessera.i18n import R_, Reason
+
 MIN_SCORE = 2
 MAX_JUDGED = 72
 
 ADVICE = "pick a passphrase of three or four unrelated words, or let a password manager make one"
 # Whole sentences, each with its advice, so that each can be translated as one.
-COMMON = (
+COMMON = R_(
     "this password is one of the most common passwords; pick a passphrase of three or four "
     "unrelated words, or let a password manager make one"
 )
-DISGUISED = (
+DISGUISED = R_(
     "this password is a common password with small changes; pick a passphrase of three or four "
     "unrelated words, or let a password manager make one"
 )
-GUESSABLE = (
-    "this password is too easy to guess ({reason}); pick a passphrase of three or four "
-    "unrelated words, or let a password manager make one"
-)
-PERSONAL = (
+PERSONAL = R_(
     "this password is too easy to guess for someone who knows your name, e-mail or account; "
     "pick a passphrase of three or four unrelated words, or let a password manager make one"
 )
+
+
+def _guessable(reason: str) -> Reason:
+    return R_(
+        # TRANSLATORS: %(reason)s is zxcvbn's reason, in English (such as "this is a top-10
+        # common password"); a translation may leave it out, as the password-reset page does.
+        "this password is too easy to guess (%(reason)s); pick a passphrase of three or four "
+        "unrelated words, or let a password manager make one",
+        reason=reason,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +73,7 @@ def _context_words(context: Iterable[str]) -> list[str]:
     return words
 
 
-def weakness(password: str, context: Iterable[str] = ()) -> str | None:
+def weakness(password: str, context: Iterable[str] = ()) -> Reason | None:
     """Why the password is too easy to guess, with what to pick instead, or None."""
     judged = password[:MAX_JUDGED]
     result = _estimator()(judged, user_inputs=_context_words(context), max_length=MAX_JUDGED)
@@ -79,5 +87,5 @@ def weakness(password: str, context: Iterable[str] = ()) -> str | None:
     if any(match.get("dictionary_name") == "user_inputs" for match in result.get("sequence", ())):
         return PERSONAL
     if warning:
-        return GUESSABLE.format(reason=warning.rstrip(".").lower())
-    return GUESSABLE.format(reason="it follows a pattern guessers try early")
+        return _guessable(warning.rstrip(".").lower())
+    return _guessable("it follows a pattern guessers try early")

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tessera import password_strength
+from tessera.i18n import R_, Reason
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
@@ -35,16 +36,24 @@ _HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefi
 
 
 class PasswordProblem(ValueError):
-    pass
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason  # str(self) is the same English, without the Reason a page translates
 
 
 def check_policy(password: str, context: Iterable[str] = ()) -> str:
     """The password, or PasswordProblem saying what is wrong and what to pick instead.
     `context`: words a guesser would try first for this user (email, name, account)."""
     if len(password) < MIN_LENGTH:
-        raise PasswordProblem(f"password must be at least {MIN_LENGTH} characters (it has {len(password)})")
+        raise PasswordProblem(
+            R_(
+                "password must be at least %(minimum)s characters (it has %(count)s)",
+                minimum=MIN_LENGTH,
+                count=len(password),
+            )
+        )
     if len(password) > MAX_LENGTH:
-        raise PasswordProblem(f"password may be at most {MAX_LENGTH} characters")
+        raise PasswordProblem(R_("password may be at most %(limit)s characters", limit=MAX_LENGTH))
     weak = password_strength.weakness(password, context)
     if weak is not None:
         raise PasswordProblem(weak)

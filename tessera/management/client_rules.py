@@ -17,11 +17,12 @@ from urllib.parse import urlsplit
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from tessera.i18n import R_, Reason
 from tessera.management.errors import Problems
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, SIGNING_ALGS
 from tessera.protocol import client_assertion, lifetimes, redirect_uri
 from tessera.protocol import scopes as scope_rules
-from tessera.protocol.errors import InvalidScope
+from tessera.protocol.errors import safe_description
 from tessera.protocol.numbers import whole_number
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
@@ -67,12 +68,20 @@ class Draft:
 
 def _text(problems: Problems, field: str, value: str, limit: int, *, required: bool, lines: bool = False) -> str:
     if (_CONTROL_BUT_LINES if lines else _CONTROL).search(value):
-        problems.add(field, f"{field} may not contain control characters")
+        problems.add(field, R_("%(field)s may not contain control characters", field=field))
     stripped = value.strip()
     if required and not stripped:
-        problems.add(field, f"{field} must not be empty")
+        problems.add(field, R_("%(field)s must not be empty", field=field))
     if len(stripped) > limit:
-        problems.add(field, f"{field} may be at most {limit} characters (it has {len(stripped)})")
+        problems.add(
+            field,
+            R_(
+                "%(field)s may be at most %(limit)s characters (it has %(count)s)",
+                field=field,
+                limit=limit,
+                count=len(stripped),
+            ),
+        )
     return stripped
 
 
@@ -84,7 +93,9 @@ def _logo_url(problems: Problems, value: str) -> str:
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("https", "http") or not parts.netloc or " " in url:
-            problems.add("logo_url", f"logo_url {url[:80]!r} must be an absolute https URL (or empty)")
+            problems.add(
+                "logo_url", R_("logo_url %(url)s must be an absolute https URL (or empty)", url=repr(url[:80]))
+            )
     return url
 
 
@@ -92,24 +103,39 @@ def _identifier(problems: Problems, identifier: str) -> str:
     if not IDENTIFIER.match(identifier):
         problems.add(
             "identifier",
-            f"identifier {identifier[:80]!r} is not valid: use letters, digits, '_', '.' and '-' "
-            "(up to 255, starting with a letter or digit)",
+            R_(
+                "identifier %(identifier)s is not valid: use letters, digits, '_', '.' and '-' "
+                "(up to 255, starting with a letter or digit)",
+                identifier=repr(identifier[:80]),
+            ),
         )
     return identifier
 
 
 def _grant_types(problems: Problems, draft: Draft) -> tuple[str, ...]:
     if draft.kind not in CLIENT_KINDS:
-        problems.add("kind", f"kind {draft.kind[:40]!r} is not one of: {', '.join(CLIENT_KINDS)}")
+        problems.add(
+            "kind",
+            R_("kind %(kind)s is not one of: %(kinds)s", kind=repr(draft.kind[:40]), kinds=", ".join(CLIENT_KINDS)),
+        )
     grant_types = tuple(dict.fromkeys(draft.grant_types or DEFAULT_GRANT_TYPES))
     unknown = [g for g in grant_types if g not in GRANT_TYPES]
     if unknown:
-        problems.add("grant_types", f"grant type {unknown[0][:40]!r} is not one of: {', '.join(GRANT_TYPES)}")
+        problems.add(
+            "grant_types",
+            R_(
+                "grant type %(grant_type)s is not one of: %(grant_types)s",
+                grant_type=repr(unknown[0][:40]),
+                grant_types=", ".join(GRANT_TYPES),
+            ),
+        )
     if "client_credentials" in grant_types:
         if draft.kind == "public":
-            problems.add("grant_types", "a public client cannot use client_credentials (RFC 6749 section 4.4)")
+            problems.add("grant_types", R_("a public client cannot use client_credentials (RFC 6749 section 4.4)"))
         if draft.is_global:
-            problems.add("grant_types", "a global client cannot use client_credentials: it has no account to act in")
+            problems.add(
+                "grant_types", R_("a global client cannot use client_credentials: it has no account to act in")
+            )
     return grant_types
 
 
@@ -123,12 +149,13 @@ def _redirect_uris(problems: Problems, draft: Draft, grant_types: tuple[str, ...
             continue
         reason = redirect_uri.problem(uri)
         if reason is not None:
-            problems.add("redirect_uri", f"line {line}: {reason}")
+            problems.add("redirect_uri", R_("line %(line)s: %(reason)s", line=line, reason=reason))
         uris.setdefault(uri, None)
     if not uris and REDIRECTING_GRANTS.intersection(grant_types):
         problems.add(
             "redirect_uri",
-            "the authorization_code and implicit grants need at least one redirect URI (--redirect-uri)",
+            # TRANSLATORS: --redirect-uri is the command line's option; a page may leave it out.
+            R_("the authorization_code and implicit grants need at least one redirect URI (--redirect-uri)"),
         )
     return tuple(uris)
 
@@ -141,17 +168,20 @@ def _access_lifetime(problems: Problems, draft: Draft) -> int | None:
     if raw == "never":
         if jwt:
             problems.add(
-                "access_token_lifetime", "JWT access tokens cannot be non-expiring; give a lifetime in seconds"
+                "access_token_lifetime", R_("JWT access tokens cannot be non-expiring; give a lifetime in seconds")
             )
         return None
     seconds = whole_number(str(raw), 12)
     if seconds is None:
-        problems.add("access_token_lifetime", f"access token lifetime must be seconds or 'never', not {raw!r:.40}")
+        problems.add(
+            "access_token_lifetime",
+            R_("access token lifetime must be seconds or 'never', not %(value)s", value=repr(raw)[:40]),
+        )
         return None
     try:
         return lifetimes.check_access_lifetime(seconds)
     except lifetimes.LifetimeOutOfRange as problem:
-        problems.add("access_token_lifetime", str(problem))
+        problems.add("access_token_lifetime", problem.reason)
         return None
 
 
@@ -161,60 +191,95 @@ def _refresh_lifetime(problems: Problems, draft: Draft) -> int:
         return lifetimes.REFRESH_DEFAULT
     seconds = whole_number(str(raw), 12)
     if seconds is None:
-        problems.add("refresh_token_lifetime", f"refresh token lifetime must be seconds, not {raw!r:.40}")
+        problems.add(
+            "refresh_token_lifetime", R_("refresh token lifetime must be seconds, not %(value)s", value=repr(raw)[:40])
+        )
         return lifetimes.REFRESH_DEFAULT
     try:
         return lifetimes.check_refresh_lifetime(seconds)
     except lifetimes.LifetimeOutOfRange as problem:
-        problems.add("refresh_token_lifetime", str(problem))
+        problems.add("refresh_token_lifetime", problem.reason)
         return lifetimes.REFRESH_DEFAULT
 
 
 def _allowed_scopes(problems: Problems, draft: Draft) -> tuple[str, ...]:
     allowed = tuple(dict.fromkeys(s for raw in draft.allowed_scopes for s in raw.split()))
-    try:
-        scope_rules.validate(allowed, ())
-    except InvalidScope as problem:
-        problems.add("allowed_scopes", problem.description)
+    reason = unknown_scopes(allowed)
+    if reason is not None:
+        problems.add("allowed_scopes", reason)
     return allowed
+
+
+def unknown_scopes(scopes: tuple[str, ...]) -> str | None:
+    """Why an allow-list names scopes Tessera does not know, or None; worded as the OAuth
+    error (invalid_scope) words it, and cut as it is when very long (then in English only)."""
+    reason = scope_rules.unknown(scopes)
+    if reason is None or safe_description(reason) == reason:
+        return reason
+    return safe_description(reason)
 
 
 def _choices(problems: Problems, draft: Draft) -> None:
     if draft.access_token_format not in ACCESS_TOKEN_FORMATS:
-        problems.add("access_token_format", f"access token format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}")
+        problems.add(
+            "access_token_format",
+            R_("access token format must be one of: %(formats)s", formats=", ".join(ACCESS_TOKEN_FORMATS)),
+        )
     if draft.signing_alg not in SIGNING_ALGS:
-        problems.add("signing_alg", f"signing algorithm must be one of: {', '.join(SIGNING_ALGS)}")
+        problems.add("signing_alg", R_("signing algorithm must be one of: %(algs)s", algs=", ".join(SIGNING_ALGS)))
     if draft.is_global and draft.introspection:
-        problems.add("introspection", "a global client takes neither --owner nor --introspection")
+        problems.add("introspection", R_("a global client takes neither --owner nor --introspection"))
 
 
-def _key_problem(number: int, jwk: Any) -> str | None:
+def _key_problem(number: int, jwk: Any) -> Reason | None:
     """What is wrong with one key of a set to verify client assertions, or None."""
-    where = f"key {number}"
     if not isinstance(jwk, dict):
-        return f"{where} is not a JSON object"
+        return R_("key %(number)s is not a JSON object", number=number)
     kty = jwk.get("kty")
     if kty == "oct":
-        return f"{where} is a symmetric (oct) key; register public keys only (RSA, EC or OKP)"
+        return R_("key %(number)s is a symmetric (oct) key; register public keys only (RSA, EC or OKP)", number=number)
     private = [name for name in _PRIVATE_MEMBERS if name in jwk]
     if private:
-        return f"{where} holds private key members ({', '.join(private)}); register the public key only"
+        return R_(
+            "key %(number)s holds private key members (%(members)s); register the public key only",
+            number=number,
+            members=", ".join(private),
+        )
     if kty not in ("RSA", "EC", "OKP"):
-        return f"{where} has kty {str(kty)[:20]!r}; use RSA, EC or OKP"
+        return R_("key %(number)s has kty %(kty)s; use RSA, EC or OKP", number=number, kty=repr(str(kty)[:20]))
     if jwk.get("use", "sig") != "sig":
-        return f"{where} has use {str(jwk.get('use'))[:20]!r}; keys that sign assertions have use 'sig'"
+        return R_(
+            "key %(number)s has use %(use)s; keys that sign assertions have use 'sig'",
+            number=number,
+            use=repr(str(jwk.get("use"))[:20]),
+        )
     ops = jwk.get("key_ops")
     if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
-        return f"{where} has key_ops without 'verify'"
+        return R_("key %(number)s has key_ops without 'verify'", number=number)
     if "alg" in jwk and jwk["alg"] not in client_assertion.ALGORITHMS:
-        return f"{where} has alg {str(jwk['alg'])[:20]!r}; use one of {', '.join(client_assertion.ALGORITHMS)}"
+        return R_(
+            "key %(number)s has alg %(alg)s; use one of %(algs)s",
+            number=number,
+            alg=repr(str(jwk["alg"])[:20]),
+            algs=", ".join(client_assertion.ALGORITHMS),
+        )
     if kty in _SIGNING_CURVES and jwk.get("crv") not in _SIGNING_CURVES[kty]:
-        return f"{where} has crv {str(jwk.get('crv'))[:20]!r}, which cannot sign; use one of {', '.join(_SIGNING_CURVES[kty])}"
+        return R_(
+            "key %(number)s has crv %(crv)s, which cannot sign; use one of %(curves)s",
+            number=number,
+            crv=repr(str(jwk.get("crv"))[:20]),
+            curves=", ".join(_SIGNING_CURVES[kty]),
+        )
     if kty == "RSA":
         # Before importing: joserfc warns about (and would accept) short RSA keys.
         bits = _modulus_bits(jwk.get("n"))
         if bits < MIN_RSA_BITS:
-            return f"{where} is an RSA key of {bits} bits; use at least {MIN_RSA_BITS}"
+            return R_(
+                "key %(number)s is an RSA key of %(bits)s bits; use at least %(minimum)s",
+                number=number,
+                bits=bits,
+                minimum=MIN_RSA_BITS,
+            )
     try:
         if kty == "RSA":
             RSAKey.import_key(jwk)
@@ -223,7 +288,7 @@ def _key_problem(number: int, jwk: Any) -> str | None:
         else:
             OKPKey.import_key(jwk)
     except (JoseError, ValueError, TypeError, KeyError):
-        return f"{where} is not a valid {kty} public key"
+        return R_("key %(number)s is not a valid %(kty)s public key", number=number, kty=kty)
     return None
 
 
@@ -237,26 +302,30 @@ def _modulus_bits(n: Any) -> int:
     return int.from_bytes(modulus, "big").bit_length()
 
 
-def jwks_problem(text: str) -> tuple[str | None, str | None]:
+def jwks_problem(text: str) -> tuple[str | None, Reason | None]:
     """(the key set as compact JSON, None) or (None, what is wrong with it)."""
     if len(text) > MAX_JWKS_CHARS:
-        return None, f"the JWK set may be at most {MAX_JWKS_CHARS} characters (it has {len(text)})"
+        return None, R_(
+            "the JWK set may be at most %(limit)s characters (it has %(count)s)", limit=MAX_JWKS_CHARS, count=len(text)
+        )
     try:
         parsed = json.loads(text)
     except ValueError as error:
-        return None, f"the JWK set is not valid JSON ({str(error)[:80]})"
+        return None, R_("the JWK set is not valid JSON (%(error)s)", error=str(error)[:80])
     keys = parsed.get("keys") if isinstance(parsed, dict) else None
     if not isinstance(keys, list) or not keys:
-        return None, 'a JWK set is a JSON object {"keys": [...]} with at least one public key'
+        return None, R_('a JWK set is a JSON object {"keys": [...]} with at least one public key')
     if len(keys) > MAX_JWKS_KEYS:
-        return None, f"the JWK set may hold at most {MAX_JWKS_KEYS} keys (it has {len(keys)})"
+        return None, R_(
+            "the JWK set may hold at most %(limit)s keys (it has %(count)s)", limit=MAX_JWKS_KEYS, count=len(keys)
+        )
     for number, jwk in enumerate(keys, start=1):
         problem = _key_problem(number, jwk)
         if problem is not None:
             return None, problem
     kids = [jwk["kid"] for jwk in keys if "kid" in jwk]
     if len(kids) != len(set(map(str, kids))):
-        return None, "two keys share a kid; give each key its own kid"
+        return None, R_("two keys share a kid; give each key its own kid")
     return json.dumps({"keys": keys}, separators=(",", ":")), None
 
 
@@ -264,7 +333,7 @@ def _jwks(problems: Problems, draft: Draft) -> str | None:
     if not draft.jwks or not draft.jwks.strip():
         return None
     if draft.kind == "public":
-        problems.add("jwks", "a public client has no credentials: make it confidential to register a key set")
+        problems.add("jwks", R_("a public client has no credentials: make it confidential to register a key set"))
         return None
     normalized, problem = jwks_problem(draft.jwks.strip())
     if problem is not None:

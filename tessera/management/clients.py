@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from tessera.i18n import R_
 from tessera.management import audit_events as ev
 from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
 from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
@@ -128,8 +129,15 @@ async def _owner_id(stores: Stores, spec: ClientSpec, problems: Problems) -> int
 
 
 def _duplicate(identifier: str, account: Account | None) -> Invalid:
-    where = "globally" if account is None else f"on account {account.subdomain!r} (or globally)"
-    return Invalid.one("identifier", f"a client with identifier {identifier!r} already exists {where}")
+    if account is None:
+        reason = R_("a client with identifier %(identifier)s already exists globally", identifier=repr(identifier))
+    else:
+        reason = R_(
+            "a client with identifier %(identifier)s already exists on account %(account)s (or globally)",
+            identifier=repr(identifier),
+            account=repr(account.subdomain),
+        )
+    return Invalid.one("identifier", reason)
 
 
 async def create(

@@ -16,12 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tessera.i18n import R_, Reason
 from tessera.management import audit_events as ev
+from tessera.management.client_rules import unknown_scopes
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Resource
 from tessera.protocol import redirect_uri, resource_indicators
 from tessera.protocol import scopes as scope_rules
-from tessera.protocol.errors import InvalidScope
 from tessera.storage.errors import Duplicate
 from tessera.storage.resources import NewResource
 from tessera.storage.stores import Stores
@@ -41,45 +42,48 @@ def _control(text: str) -> bool:
     return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
 
 
-def _uri_problem(uri: str, issuer: str) -> str | None:
+def _uri_problem(uri: str, issuer: str) -> Reason | None:
     if not uri or any(c.isspace() for c in uri) or _control(uri):
-        return "a resource URI may not be empty or contain spaces or control characters"
+        return R_("a resource URI may not be empty or contain spaces or control characters")
     if len(uri) > MAX_URI:
-        return f"a resource URI may be at most {MAX_URI} characters"
+        return R_("a resource URI may be at most %(limit)s characters", limit=MAX_URI)
+    shown = repr(uri[:200])
     if not uri.isascii():
         # RFC 3986 section 2: a URI is ASCII; other characters are percent-encoded.
-        return f"{uri[:200]!r} has characters outside ASCII; percent-encode them (RFC 3986 section 2.1)"
+        return R_("%(uri)s has characters outside ASCII; percent-encode them (RFC 3986 section 2.1)", uri=shown)
     if "#" in uri:
-        return f"{uri[:200]!r} has a fragment; a resource URI may not (RFC 8707 section 2)"
+        return R_("%(uri)s has a fragment; a resource URI may not (RFC 8707 section 2)", uri=shown)
     try:
         parts = urlsplit(uri)
         _ = parts.port
     except ValueError:
-        return f"{uri[:200]!r} cannot be parsed (check the port: it must be a number up to 65535)"
+        return R_("%(uri)s cannot be parsed (check the port: it must be a number up to 65535)", uri=shown)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        return f"{uri[:200]!r} is not an absolute https URI such as https://api.example.com/"
+        return R_("%(uri)s is not an absolute https URI such as https://api.example.com/", uri=shown)
     if parts.username is not None or parts.password is not None:
-        return f"{uri[:200]!r} carries user information; remove the user:password@ part"
+        return R_("%(uri)s carries user information; remove the user:password@ part", uri=shown)
     if scheme == "http" and redirect_uri.problem(uri) is not None:
-        return f"{uri[:200]!r} uses http; use https (http is allowed only for localhost and loopback addresses)"
+        return R_("%(uri)s uses http; use https (http is allowed only for localhost and loopback addresses)", uri=shown)
     if uri == resource_indicators.account_api(issuer):
-        return f"{uri!r} is the account's own API, which is a resource without being registered"
+        return R_("%(uri)s is the account's own API, which is a resource without being registered", uri=repr(uri))
     return None
 
 
 def _scopes(problems: Problems, raw: tuple[str, ...]) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(s for item in raw for s in item.split()))
-    try:
-        scope_rules.validate(wanted, ())
-    except InvalidScope as problem:
-        problems.add("scopes", problem.description)
+    reason = unknown_scopes(wanted)
+    if reason is not None:
+        problems.add("scopes", reason)
         return wanted
     about_users = [s for s in wanted if s in scope_rules.OIDC_SCOPES]
     if about_users:
         problems.add(
             "scopes",
-            f"{' '.join(about_users)} is about the user, not a resource; list the API scopes the resource accepts",
+            R_(
+                "%(scopes)s is about the user, not a resource; list the API scopes the resource accepts",
+                scopes=" ".join(about_users),
+            ),
         )
     return wanted
 
@@ -103,9 +107,9 @@ async def create(
         problems.add("uri", reason)
     name = spec.name.strip() or (urlsplit(uri).hostname or uri if reason is None else "")
     if len(name) > MAX_NAME:
-        problems.add("name", f"a name may be at most {MAX_NAME} characters")
+        problems.add("name", R_("a name may be at most %(limit)s characters", limit=MAX_NAME))
     if _control(name):
-        problems.add("name", "a name may not contain control characters")
+        problems.add("name", R_("a name may not contain control characters"))
     scopes = _scopes(problems, spec.scopes)
     problems.check()
 
@@ -116,7 +120,14 @@ async def create(
     try:
         return await stores.resources.create(NewResource(account.id, uri, name, scopes), now, record)
     except Duplicate:
-        raise Invalid.one("uri", f"{uri!r} is already a resource of account {account.subdomain!r}") from None
+        raise Invalid.one(
+            "uri",
+            R_(
+                "%(uri)s is already a resource of account %(account)s",
+                uri=repr(uri),
+                account=repr(account.subdomain),
+            ),
+        ) from None
 
 
 async def list_for_account(stores: Stores, account: Account, *, after_id: int = 0, limit: int = 100) -> list[Resource]:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tessera import passwords, throttling
+from tessera.i18n import R_
 from tessera.management import audit_events as ev
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import ROLES, Account, AuditEntry, User
@@ -25,28 +26,29 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Stored for a user created without a password: no argon2 hash has this form, so no
 # password ever matches it, until one is set.
 UNUSABLE_PASSWORD = "!unusable"
-LAST_ADMIN = "is the account's last active admin: make another user an admin first"
 
 
 def check_email(email: str) -> str:
     email = email.strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise Invalid.one("email", f"email {email[:80]!r} is not a valid address (expected name@example.com)")
+        raise Invalid.one(
+            "email", R_("email %(email)s is not a valid address (expected name@example.com)", email=repr(email[:80]))
+        )
     return email
 
 
 def _check_name(problems: Problems, name: str) -> str:
     name = name.strip()
     if not name or len(name) > 255:
-        problems.add("name", "name must be 1 to 255 characters")
+        problems.add("name", R_("name must be 1 to 255 characters"))
     elif _CONTROL.search(name):
-        problems.add("name", "name may not contain control characters")
+        problems.add("name", R_("%(field)s may not contain control characters", field="name"))
     return name
 
 
 def _check_role(problems: Problems, role: str) -> None:
     if role not in ROLES:
-        problems.add("role", f"role {role[:40]!r} is not one of: {', '.join(ROLES)}")
+        problems.add("role", R_("role %(role)s is not one of: %(roles)s", role=repr(role[:40]), roles=", ".join(ROLES)))
 
 
 def password_context(account: Account, email: str, name: str | None) -> tuple[str, ...]:
@@ -58,7 +60,7 @@ async def _hash(password: str, context: tuple[str, ...] = ()) -> str:
     try:
         return await asyncio.to_thread(passwords.hash_password, password, context)
     except passwords.PasswordProblem as problem:
-        raise Invalid.one("password", str(problem)) from None
+        raise Invalid.one("password", problem.reason) from None
 
 
 def _entry(account_id: int, actor: ev.Actor, action: str, user: User, change: str, now: float) -> AuditEntry:
@@ -87,7 +89,7 @@ async def create(
         try:
             passwords.check_policy(password, password_context(account, email, name))
         except passwords.PasswordProblem as problem:
-            problems.add("password", str(problem))
+            problems.add("password", problem.reason)
     problems.check()
     context = password_context(account, email, name)
     password_hash = UNUSABLE_PASSWORD if password is None else await _hash(password, context)
@@ -99,7 +101,12 @@ async def create(
         return await stores.users.create(account.id, email, name, role, password_hash, now, record)
     except Duplicate:
         raise Invalid.one(
-            "email", f"a user with email {email!r} already exists on account {account.subdomain!r}"
+            "email",
+            R_(
+                "a user with email %(email)s already exists on account %(account)s",
+                email=repr(email),
+                account=repr(account.subdomain),
+            ),
         ) from None
 
 
@@ -165,7 +172,10 @@ async def update(
         )
     except LastAdmin:
         field = "role" if changes.role is not None and changes.role != "admin" else "suspended"
-        raise Invalid.one(field, f"user {user_id} {LAST_ADMIN}") from None
+        raise Invalid.one(
+            field,
+            R_("user %(user)s is the account's last active admin: make another user an admin first", user=user_id),
+        ) from None
     if changed is None:
         raise NotFound(f"no user with id {user_id} on account {account.subdomain!r}")
     return changed.after

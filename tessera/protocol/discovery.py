@@ -1,5 +1,6 @@
 """Authorization server metadata: RFC 8414 section 2 and OpenID Connect Discovery 1.0
-section 3; RFC 9207 section 3 (authorization_response_iss_parameter_supported).
+section 3 (ui_locales_supported among it); RFC 9207 section 3
+(authorization_response_iss_parameter_supported).
 
 One document serves both well-known paths. It lists exactly what an account supports;
 each account is its own issuer, so every URL is built from the account's issuer.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera import paths
+from tessera import i18n, paths
 from tessera.model import SIGNING_ALGS
 from tessera.protocol import client_assertion, dpop, pkce, scopes
 from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
@@ -55,6 +56,9 @@ def metadata(issuer: str, *, registration: bool = False, metadata_documents: boo
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
         "prompt_values_supported": list(PROMPTS),
+        # OpenID Connect Discovery 1.0 section 3: the languages of the pages an authorization
+        # request shows, which its ui_locales may ask for (OIDC Core 1.0 section 3.1.2.1).
+        "ui_locales_supported": list(i18n.LANGUAGES),
         "claims_supported": [
             "iss",
             "sub",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tessera.i18n import R_, Reason
 from tessera.model import Client
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
@@ -20,14 +21,21 @@ JWT_ACCESS_DEFAULT = 300
 
 
 class LifetimeOutOfRange(ValueError):
-    pass
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason  # str(self) is the same English, without the Reason a page translates
 
 
 def check_access_lifetime(seconds: int) -> int:
     if not ACCESS_MIN <= seconds <= ACCESS_MAX:
         raise LifetimeOutOfRange(
-            f"access token lifetime must be {ACCESS_MIN} to {ACCESS_MAX} seconds (5 minutes to 48 hours), "
-            f"or 'never'; got {seconds}"
+            R_(
+                "access token lifetime must be %(minimum)s to %(maximum)s seconds (5 minutes to 48 hours), "
+                "or 'never'; got %(seconds)s",
+                minimum=ACCESS_MIN,
+                maximum=ACCESS_MAX,
+                seconds=seconds,
+            )
         )
     return seconds
 
@@ -35,7 +43,12 @@ def check_access_lifetime(seconds: int) -> int:
 def check_refresh_lifetime(seconds: int) -> int:
     if not REFRESH_MIN <= seconds <= REFRESH_MAX:
         raise LifetimeOutOfRange(
-            f"refresh token lifetime must be {REFRESH_MIN} to {REFRESH_MAX} seconds (7 to 90 days); got {seconds}"
+            R_(
+                "refresh token lifetime must be %(minimum)s to %(maximum)s seconds (7 to 90 days); got %(seconds)s",
+                minimum=REFRESH_MIN,
+                maximum=REFRESH_MAX,
+                seconds=seconds,
+            )
         )
     return seconds
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
+from tessera.i18n import R_, Reason
+
 MAX_LENGTH = 2000
 # Control characters: PostgreSQL refuses NUL in text, and none belongs in a URL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -43,36 +45,41 @@ def _split(uri: str) -> SplitResult | None:
     return parts
 
 
-def problem(uri: str) -> str | None:
+def problem(uri: str) -> Reason | None:
     """Why `uri` cannot be registered, or None when it can: the one rule set for every
     client, whether an admin registered it or its metadata document names it."""
     if not uri or uri != uri.strip() or any(c.isspace() for c in uri):
-        return "a redirect URI may not be empty or contain spaces"
+        return R_("a redirect URI may not be empty or contain spaces")
     if len(uri) > MAX_LENGTH:
-        return f"a redirect URI may be at most {MAX_LENGTH} characters"
+        return R_("a redirect URI may be at most %(limit)s characters", limit=MAX_LENGTH)
     if _CONTROL.search(uri):
-        return f"{uri[:80]!r} may not contain control characters"
+        return R_("%(uri)s may not contain control characters", uri=repr(uri[:80]))
     parts = _split(uri)
     if parts is None:
-        return f"{uri!r} cannot be parsed (check the port: it must be a number up to 65535)"
+        return R_("%(uri)s cannot be parsed (check the port: it must be a number up to 65535)", uri=repr(uri))
     if not parts.scheme:
-        return f"{uri!r} is not an absolute URI (it needs a scheme such as https://)"
+        return R_("%(uri)s is not an absolute URI (it needs a scheme such as https://)", uri=repr(uri))
     if "#" in uri:
-        return f"{uri!r} has a fragment; redirect URIs may not (RFC 6749 section 3.1.2)"
+        return R_("%(uri)s has a fragment; redirect URIs may not (RFC 6749 section 3.1.2)", uri=repr(uri))
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         if not parts.hostname:
-            return f"{uri!r} has no host"
+            return R_("%(uri)s has no host", uri=repr(uri))
         if parts.username is not None or parts.password is not None:
-            return f"{uri!r} carries user information; remove the user:password@ part"
+            return R_("%(uri)s carries user information; remove the user:password@ part", uri=repr(uri))
         if scheme == "http" and not _is_local_host(parts.hostname):
-            return f"{uri!r} uses http; use https (http is allowed only for localhost and loopback addresses)"
+            return R_(
+                "%(uri)s uses http; use https (http is allowed only for localhost and loopback addresses)",
+                uri=repr(uri),
+            )
         return None
     if _PRIVATE_USE_SCHEME.match(scheme):
         return None  # RFC 8252 section 7.1: com.example.app:/callback
-    return (
-        f"{uri!r} uses the scheme {scheme!r}; use https, http on localhost, or a reverse-domain "
-        "scheme such as com.example.app:/callback"
+    return R_(
+        "%(uri)s uses the scheme %(scheme)s; use https, http on localhost, or a reverse-domain "
+        "scheme such as com.example.app:/callback",
+        uri=repr(uri),
+        scheme=repr(scheme),
     )
 
 

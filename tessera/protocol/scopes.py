@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from tessera.i18n import N_
+from tessera.i18n import N_, R_, Reason
 from tessera.protocol.errors import InvalidScope
 
 READ_WRITE_RESOURCES = (
@@ -119,15 +119,25 @@ def covers(granted: Iterable[str], requested: Iterable[str]) -> bool:
     return atoms(requested) <= atoms(granted)
 
 
+def unknown(requested: Iterable[str]) -> Reason | None:
+    """Why `requested` names scopes Tessera does not know, or None: for an allow-list (the
+    management checks) as for a request."""
+    unknown = [s for s in requested if s not in _ATOMS]
+    if not unknown:
+        return None
+    shown = " ".join(s if _SCOPE_TOKEN.match(s) else "(malformed)" for s in unknown[:5])
+    return R_(
+        "unknown scope: %(scopes)s; known scopes include read, write, impersonate, "
+        "RESOURCE:read, RESOURCE:write, openid, profile, email, address, phone, offline_access",
+        scopes=shown,
+    )
+
+
 def validate(requested: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
     """Refuse unknown scopes and scopes beyond the client's allow-list (invalid_scope)."""
-    unknown = [s for s in requested if s not in _ATOMS]
-    if unknown:
-        shown = " ".join(s if _SCOPE_TOKEN.match(s) else "(malformed)" for s in unknown[:5])
-        raise InvalidScope(
-            f"unknown scope: {shown}; known scopes include read, write, impersonate, "
-            "RESOURCE:read, RESOURCE:write, openid, profile, email, address, phone, offline_access"
-        )
+    reason = unknown(requested)
+    if reason is not None:
+        raise InvalidScope(reason)
     if allowed:
         outside = [s for s in requested if not covers(allowed, (s,))]
         if outside:

@@ -1,8 +1,15 @@
 """Which language a page is in, from the request: the reader's explicit choice (a `lang`
 query parameter on a page GET, remembered in the `tessera_lang` cookie), then that cookie,
-then Accept-Language (RFC 9110 section 12.5.4, by q-value; "de-CH" falls back to German),
-then English. A value that is not one of tessera/i18n.py's LANGUAGES is ignored, never
-echoed.
+then, on the pages of an authorization request, the app's `ui_locales` (OpenID Connect
+Core 1.0 section 3.1.2.1), then Accept-Language (RFC 9110 section 12.5.4, by q-value;
+"de-CH" falls back to German), then English. A value that is not one of tessera/i18n.py's
+LANGUAGES is ignored, never echoed.
+
+`ui_locales` is the app's hint for one flow, not the reader's choice, so it is never
+remembered. It travels with the request: in the authorization request's query; to the
+sign-in page as its own `ui_locales` parameter (beside `return_to`) and in the sign-in
+form's hidden field; in the consent form's fields; for a pushed request (RFC 9126), in
+the stored parameters, which the endpoint hands to `hint`.
 """
 
 from __future__ import annotations
@@ -21,6 +28,11 @@ from tessera.i18n import N_
 
 COOKIE = "tessera_lang"
 PARAMETER = "lang"
+UI_LOCALES = "ui_locales"  # OIDC Core 1.0 section 3.1.2.1
+# The GET pages whose own query may carry ui_locales: the authorization request's (its
+# error pages and the platform host's account chooser among them) and the sign-in page's.
+_HINTED = frozenset({paths.AUTHORIZE, paths.LOGIN})
+_HINT = "tessera.ui_locales"  # the request scope's key for a hint an endpoint found elsewhere
 _COOKIE_AGE = 365 * 24 * 3600
 # The GET pages whose query says what the page shows (an authorization request, the code
 # typed so far, a reset link's token, the console's filters): their language links keep it.
@@ -77,7 +89,24 @@ def choose(request: Request) -> Choice:
     remembered = i18n.supported(request.cookies.get(COOKIE))
     if remembered is not None:
         return Choice(remembered, i18n.babel_locale(remembered, tag if remembered == negotiated else None), False)
+    hinted = _hinted(request)
+    if hinted is not None:
+        code, hinted_tag = hinted
+        return Choice(code, i18n.babel_locale(code, hinted_tag), False)
     return Choice(negotiated, i18n.babel_locale(negotiated, tag), False)
+
+
+def hint(request: Request, ui_locales: str | None) -> None:
+    """The app's `ui_locales` for the pages this request renders, where the request's own
+    query does not hold it: a POST's form, or a pushed authorization request's parameters."""
+    request.scope[_HINT] = ui_locales or ""
+
+
+def _hinted(request: Request) -> tuple[str, str] | None:
+    value = request.scope.get(_HINT)
+    if value is None and request.method == "GET" and request.scope["path"] in _HINTED:
+        value = request.query_params.get(UI_LOCALES)
+    return i18n.preferred(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)

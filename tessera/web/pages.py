@@ -18,6 +18,7 @@ is compiled once per language, on first use.
 
 from __future__ import annotations
 
+import functools
 import gettext as gettext_module
 import re
 import secrets
@@ -61,6 +62,9 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
     # Names, addresses and hosts put into a sentence keep their own direction (an English
     # app name inside Arabic): <bdi> isolates them on right-to-left pages.
     env.filters["bdi"] = _isolated if i18n.LANGUAGES[code].rtl else _as_is
+    # Why a field is refused (the console's forms): an i18n.Reason in this language, any
+    # other message as the management checks wrote it.
+    env.filters["reason"] = functools.partial(i18n.said, code)
     return env
 
 

@@ -112,7 +112,11 @@ MISTAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "unknown-user": (("users", "update", "ghost@acme.example", "--account", "acme", "--name", "G"), ("ghost",)),
     "bad-redirect": (
         ("clients", "update", "bad", "--account", "acme", "--redirect-uri", "http://app.example.com/cb"),
-        ("'http://app.example.com/cb'", "https"),
+        # The reason's English exactly (a console page may translate it; the CLI never does).
+        (
+            "redirect_uri: line 1: 'http://app.example.com/cb' uses http; use https (http is allowed only for "
+            "localhost and loopback addresses)",
+        ),
     ),
     "bad-lifetime": (
         ("clients", "update", "bad", "--account", "acme", "--access-token-lifetime", "299"),
@@ -129,7 +133,10 @@ MISTAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rotate-public": (("clients", "rotate-secret", "spa", "--account", "acme"), ("public",)),
     "nothing-to-change-client": (("clients", "update", "bad", "--account", "acme"), ("nothing to change",)),
     "nothing-to-change-user": (("users", "update", EVE, "--account", "acme"), ("nothing to change",)),
-    "demote-last-admin": (("users", "update", ADMIN, "--account", "acme", "--role", "agent"), ("admin",)),
+    "demote-last-admin": (
+        ("users", "update", ADMIN, "--account", "acme", "--role", "agent"),
+        ("is the account's last active admin: make another user an admin first",),
+    ),
     "suspend-last-admin": (("users", "update", ADMIN, "--account", "acme", "--suspend"), ("admin",)),
 }
 # name: (arguments, what click's "Error:" line must say)

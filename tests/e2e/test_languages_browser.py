@@ -146,7 +146,8 @@ CONSOLE_WORDS = {
     ),
     "console-client-new": (
         ("The client was not saved.", "Fix the fields marked below.", "Create client"),
-        ("The client was not saved.", "Fix the fields marked below.", "Basics", "Create client"),
+        # "must not be empty": the reason beside the empty name, said in the language too.
+        ("The client was not saved.", "Fix the fields marked below.", "Basics", "Create client", "must not be empty"),
     ),
     "console-users": (("New user", "Created"), ("New user", "Created", "People who can sign in")),
     "console-audit": (("All actions", "IP address"), ("All actions", "IP address", "Who changed what")),

@@ -237,6 +237,19 @@ async def test_claims_supported_cover_the_id_token_and_userinfo_claims(http: htt
     assert {"name", "email", "email_verified"} <= claims
 
 
+async def test_ui_locales_supported_names_the_languages_a_ui_locales_may_choose(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    """OpenID Connect Discovery 1.0 section 3 (ui_locales_supported); each one, asked for
+    with ui_locales (OIDC Core 1.0 section 3.1.2.1), is the sign-in page's language."""
+    supported = (await _document(http))["ui_locales_supported"]
+    assert supported == ["en", "de", "ja", "ar"]
+    for tag in supported:
+        start = await http.get(authorize_url(world.web, ui_locales=tag), headers={"Accept-Language": "fr"})
+        login = await http.get(start.headers["location"], headers={"Accept-Language": "fr"})
+        assert login.headers["Content-Language"] == tag
+
+
 @pytest.mark.parametrize("path", PATHS)
 async def test_platform_host_has_no_discovery_document(http: httpx.AsyncClient, path: str) -> None:
     """INTERFACE.md section 2: the bare base domain "is not an issuer and has no discovery document"."""

@@ -102,6 +102,22 @@ async def test_chooser_with_an_existing_subdomain_redirects_302_to_that_account(
     assert "subdomain" not in query_of(location)
 
 
+async def test_the_chooser_speaks_the_requests_ui_locales_and_passes_them_on(
+    platform: httpx.AsyncClient, global_client: RegisteredClient, world: World
+) -> None:
+    """OIDC Core 1.0 section 3.1.2.1: the account chooser is a page of the authorization
+    request, in its ui_locales' language; the request, ui_locales with it, goes on to the
+    account (whose sign-in page then speaks it too)."""
+    params = {**original(global_client), "ui_locales": "ja"}
+    page = await platform.get(AUTHORIZE, params=params, headers={"Accept-Language": "de"})
+    assert page.status_code == 200
+    assert page.headers["Content-Language"] == "ja"
+    unknown = await platform.get(AUTHORIZE, params={**params, "subdomain": "nope-none"})
+    assert unknown.headers["Content-Language"] == "ja"
+    chosen = await platform.get(AUTHORIZE, params={**params, "subdomain": world.subdomain})
+    assert query_of(chosen.headers["location"])["ui_locales"] == "ja"
+
+
 async def test_chooser_accepts_the_subdomain_in_capitals_and_with_spaces(
     platform: httpx.AsyncClient, global_client: RegisteredClient, world: World
 ) -> None:

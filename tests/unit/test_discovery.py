@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tessera import i18n
 from tessera.protocol import authorization, discovery
 from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES, Reply
 from tessera.protocol.errors import InvalidRequest, InvalidScope
@@ -73,6 +74,14 @@ def test_every_advertised_prompt_is_accepted(prompt: str) -> None:
     """OIDC Discovery prompt_values_supported, OIDC Core 3.1.2.1."""
     assert _parse(prompt=prompt).prompt == frozenset({prompt})
     assert DOC["prompt_values_supported"] == list(PROMPTS) == ["none", "login", "consent", "select_account"]
+
+
+def test_ui_locales_supported_lists_the_languages_of_the_pages() -> None:
+    """OpenID Connect Discovery 1.0 section 3: ui_locales_supported, the languages the
+    user interface may be shown in, which an authorization request's ui_locales (OIDC Core
+    1.0 section 3.1.2.1) chooses from."""
+    assert DOC["ui_locales_supported"] == ["en", "de", "ja", "ar"]
+    assert all(i18n.preferred(tag) == (tag, tag) for tag in DOC["ui_locales_supported"])
 
 
 def test_an_unadvertised_prompt_is_refused() -> None:

@@ -77,6 +77,47 @@ def test_explicit_choice_beats_the_cookie_which_beats_the_header() -> None:
     assert locales.choose(request("lang=ja", "tessera_lang=de", method="POST")).code == "de"
 
 
+@pytest.mark.parametrize(
+    ("ui_locales", "code"),
+    [
+        ("ja", "ja"),
+        ("fr-CA ja-JP de", "ja"),  # in order of preference; French is not offered
+        ("de-CH", "de"),  # a regional tag falls back to its language
+        ("en ar", "en"),  # English is a language too
+        ("  ar\tde ", "ar"),  # any whitespace separates
+        ("fr xx-YY", None),
+        ("de,ja", None),  # commas are Accept-Language's, not ui_locales'
+        ("<b> ja", "ja"),
+        ("", None),
+        ("fr " * 300 + "de", None),  # past what a request carries
+    ],
+)
+def test_ui_locales_is_read_in_order_of_preference(ui_locales: str, code: str | None) -> None:
+    """OIDC Core 1.0 section 3.1.2.1: space-separated BCP 47 tags, most preferred first."""
+    found = i18n.preferred(ui_locales)
+    assert (found[0] if found else None) == code
+
+
+def test_ui_locales_comes_after_the_readers_choice_and_before_accept_language() -> None:
+    """?lang= > tessera_lang > ui_locales (on the authorization request's pages) >
+    Accept-Language > English; the hint is never remembered."""
+    authorize = "/oauth/authorizations/new"
+    assert locales.choose(request("ui_locales=ja", "", "de", path=authorize)).code == "ja"
+    assert not locales.choose(request("ui_locales=ja", "", "de", path=authorize)).remember
+    assert str(locales.choose(request("ui_locales=de-CH", "", "ja", path=authorize)).locale) == "de_CH"
+    assert locales.choose(request("ui_locales=ja", "tessera_lang=ar", "de", path=authorize)).code == "ar"
+    assert locales.choose(request("ui_locales=ja&lang=ar", "", "de", path=authorize)).code == "ar"
+    assert locales.choose(request("ui_locales=fr", "", "de", path=authorize)).code == "de"
+    assert locales.choose(request("ui_locales=ja", "", "de", path="/access/login")).code == "ja"
+    # Another page's query is not an authorization request's: ui_locales means nothing there.
+    assert locales.choose(request("ui_locales=ja", "", "de", path="/access/apps")).code == "de"
+    # A POST (a form) or a pushed request: the endpoint hands the hint over.
+    posted = request("", "", "de", method="POST", path="/access/login")
+    assert locales.choose(posted).code == "de"
+    locales.hint(posted, "ar ja")
+    assert locales.choose(posted).code == "ar"
+
+
 @pytest.mark.parametrize("value", ["xx", "", "de<script>", "../../etc", "e" * 100, "'\"", "zh", "en-", "-de"])
 def test_an_unknown_lang_or_cookie_is_ignored(value: str) -> None:
     from urllib.parse import quote

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tessera import paths
+from tessera import i18n, paths
 from tessera.i18n import N_
 from tessera.model import Client
 from tessera.protocol import (
@@ -60,9 +60,9 @@ def deliver(
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
-def _to_login(params: Params, step: str, login_hint: str | None = None) -> Response:
-    """`login_hint`: the request's, when `params` (what the return trip carries) is not the
-    request itself (a pushed one)."""
+def _to_login(params: Params, step: str, login_hint: str | None = None, ui_locales: str | None = None) -> Response:
+    """`login_hint`, `ui_locales`: the request's, when `params` (what the return trip
+    carries) is not the request itself (a pushed one)."""
     back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
     query = {"return_to": back}
     if step == authorization.SELECT_ACCOUNT:
@@ -70,7 +70,14 @@ def _to_login(params: Params, step: str, login_hint: str | None = None) -> Respo
     hint = login_hint or params.get("login_hint")
     if hint:
         query["email"] = hint
+    query |= _ui_locales(ui_locales or params.get(locales.UI_LOCALES))
     return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
+
+
+def _ui_locales(value: str | None) -> dict[str, str]:
+    """The sign-in page's `ui_locales` parameter (OIDC Core 1.0 section 3.1.2.1), so that it
+    speaks the app's language too: the request's value when it names a language we have."""
+    return {locales.UI_LOCALES: value} if value and i18n.preferred(value) else {}
 
 
 async def _resource_lines(services: Services, host: AccountHost, audience: tuple[str, ...]) -> list[str]:
@@ -93,6 +100,7 @@ async def _consent_page(
     request: AuthorizationRequest,
     params: Params,
     current: sessions.CurrentSession,
+    ui_locales: str | None,
 ) -> Response:
     user = await services.stores.users.get(host.account.id, current.user_id)
     return pages.render(
@@ -110,7 +118,12 @@ async def _consent_page(
         redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
         switch_account_url=paths.LOGIN
         + "?"
-        + urlencode({"return_to": paths.AUTHORIZE + "?" + urlencode(params.values)}),
+        + urlencode(
+            {
+                "return_to": paths.AUTHORIZE + "?" + urlencode(params.values),
+                **_ui_locales(ui_locales),
+            }
+        ),
         # The form's own fields are never echoed from the request: a request carrying
         # decision=allow would otherwise turn a click on Deny into consent.
         fields={k: v for k, v in params.values.items() if k not in FORM_FIELDS},
@@ -198,6 +211,8 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
     except PageError as error:
         return _page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
+    # The app's languages for these pages: a pushed request's are in what it pushed.
+    locales.hint(request, params.get(locales.UI_LOCALES))
     current = await sessions.current(request, services, host.account)
     try:
         auth_request = authorization.parse(
@@ -215,10 +230,12 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
             services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=False
         )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
-        return _to_login(trusted.carried, step, auth_request.login_hint)
+        return _to_login(trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES))
     assert current is not None
     if step == authorization.CONSENT:
-        return await _consent_page(services, request, host, auth_request, trusted.carried, current)
+        return await _consent_page(
+            services, request, host, auth_request, trusted.carried, current, params.get(locales.UI_LOCALES)
+        )
     return await _close_flow(services, request, host, trusted) or await _issue(
         services, request, host, auth_request, current, after_post=False
     )
@@ -248,6 +265,7 @@ async def decide(services: Services, request: Request) -> Response:
             services, request, host, PageError("Invalid request", "The consent form was sent with its decision twice.")
         )
     params = Params(values={k: v for k, v in form.values.items() if k not in FORM_FIELDS}, repeated=form.repeated)
+    locales.hint(request, params.get(locales.UI_LOCALES))  # the consent form carries the request's
     current = await sessions.current(request, services, host.account)
     if current is None:
         # The session ended while the consent page was open: sign in, then see it again.
@@ -269,6 +287,7 @@ async def decide(services: Services, request: Request) -> Response:
     except PageError as error:
         return _page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
+    locales.hint(request, params.get(locales.UI_LOCALES))
     decision = form.get("decision")
     try:
         auth_request = authorization.parse(

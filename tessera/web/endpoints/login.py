@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tessera import paths, sign_in
+from tessera import i18n, paths, sign_in
 from tessera.i18n import N_
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
@@ -53,6 +53,7 @@ async def _page(
     signed_in: User | None = None,
     select_account: bool = False,
     headers: dict[str, str] | None = None,
+    ui_locales: str | None = None,
 ) -> Response:
     token, new_cookie = sessions.login_form_token(request, services)
     client_name = await _asking_client(services, account, return_to)
@@ -71,6 +72,7 @@ async def _page(
         client_name=client_name,
         # The device grant's page (RFC 8628 section 3.3) sent the user here.
         for_device=return_to.partition("?")[0] == paths.DEVICE,
+        ui_locales=_ui_locales(ui_locales),
     )
     sessions.set_login_cookie(response, services, new_cookie)
     if headers:
@@ -87,6 +89,13 @@ def _refusal(request: Request, refused: SignInRefused) -> str:
     if str(refused) == sign_in.SUSPENDED:
         return N_("This user account is suspended; contact an admin of the account to restore it.")
     return N_("The email or password is wrong.")
+
+
+def _ui_locales(value: str | None) -> str:
+    """The authorization request's ui_locales (OIDC Core 1.0 section 3.1.2.1) that the
+    sign-in form carries to its POST, so that a failed sign-in speaks the app's language
+    too; nothing when it names no language we have."""
+    return value if value and len(value) <= 512 and i18n.preferred(value) else ""
 
 
 async def _signed_in_user(
@@ -113,6 +122,7 @@ async def show(services: Services, request: Request) -> Response:
         email=query.get("email") or "",
         signed_in=user,
         select_account=query.get("select_account") == "1",
+        ui_locales=query.get(locales.UI_LOCALES),
     )
 
 
@@ -123,12 +133,15 @@ async def submit(services: Services, request: Request) -> Response:
     host, form = posted
     account = host.account
     return_to = safe_return_to(form.get("return_to"))
+    ui_locales = _ui_locales(form.get(locales.UI_LOCALES))
+    locales.hint(request, ui_locales)
     if not sessions.valid_login_form_token(request, services, form.get("authenticity_token")):
         return await _page(
             services,
             request,
             account,
             return_to=return_to,
+            ui_locales=ui_locales,
             status=403,
             error=N_("This sign-in form expired, or your browser blocks cookies. Please try again."),
         )
@@ -143,6 +156,7 @@ async def submit(services: Services, request: Request) -> Response:
             request,
             account,
             return_to=return_to,
+            ui_locales=ui_locales,
             email=email,
             status=400,
             error=N_("Enter your email and password."),
@@ -159,6 +173,7 @@ async def submit(services: Services, request: Request) -> Response:
             request,
             account,
             return_to=return_to,
+            ui_locales=ui_locales,
             email=email,
             status=429 if throttled else 401,
             error=_refusal(request, refused),

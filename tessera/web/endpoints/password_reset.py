@@ -133,7 +133,7 @@ def _sentence(text: str) -> str:
 
 
 # What passwords.check_policy refuses, as whole sentences to translate.
-_PASSWORD_PROBLEMS = {
+_PASSWORD_PROBLEMS: dict[str, str] = {
     password_strength.COMMON: N_(
         "This password is one of the most common passwords; pick a passphrase of three or four "
         "unrelated words, or let a password manager make one."
