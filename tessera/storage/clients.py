@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tessera.model import AuditEntry, Client
-from tessera.storage import client_rows, document_clients, global_clients
+from tessera.storage import client_rows, document_clients, global_clients, rotation_locks
 from tessera.storage import tokens as token_rows
 from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
@@ -85,7 +85,7 @@ def delete_with_everything(conn: Connection, account_id: int, client_id: int) ->
     client = get_own(conn, account_id, client_id)
     if client is None:
         return None
-    token_rows.lock_out_rotations(conn, client_id=client_id)
+    rotation_locks.lock_out_rotations(conn, client_id=client_id)
     for table in (refresh_tokens, access_tokens, authorization_codes, grants, client_registrations):
         conn.execute(table.delete().where(table.c.client_id == client_id))
     conn.execute(clients.delete().where(clients.c.id == client_id))
