@@ -34,7 +34,8 @@ from tessera.protocol import client_metadata_document as rules
 from tessera.protocol import lifetimes
 from tessera.protocol.client_metadata_document import ClientMetadata, DocumentProblem
 from tessera.settings import Settings
-from tessera.storage.clients import NewClient, SqlClientStore
+from tessera.storage.client_rows import NewClient
+from tessera.storage.clients import SqlClientStore
 
 log = logging.getLogger("tessera.client_documents")
 

@@ -16,7 +16,7 @@ from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
 from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
-from tessera.storage.clients import NewClient
+from tessera.storage.client_rows import NewClient
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 

@@ -29,7 +29,7 @@ from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRequest, InvalidToken
-from tessera.storage.clients import NewClient
+from tessera.storage.client_rows import NewClient
 from tessera.storage.registrations import InitialToken, Registration, TokenNotClaimed
 from tessera.storage.stores import Stores
 

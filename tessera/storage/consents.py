@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import AuditEntry, Client, Consent
-from tessera.storage import clients as client_rows
+from tessera.storage import client_rows
 from tessera.storage import tokens as token_rows
 from tessera.storage.audit import audited
 from tessera.storage.database import Database

@@ -9,7 +9,7 @@ data-modifying WITH clauses, atomic by itself, sent without a transaction around
 The rules are the same as the statement-by-statement forms':
 - a code or refresh token is claimed by a conditional UPDATE, so that of concurrent uses
   exactly one wins; the tokens are inserted only from the claimed row;
-- a rotation first takes the advisory locks of tokens._lock_family (the user's and the
+- a rotation first takes the advisory locks of rotation_locks.lock_family (the user's and the
   client's shared, the family's exclusive) in the one order every caller uses. The claim's
   EXISTS on them makes PostgreSQL take them before it reads the refresh token; a bulk
   revocation that committed while the rotation waited for them has revoked the token, and
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tessera.storage.compiled import Compiled
+from tessera.storage.rotation_locks import CLIENT_LOCKS, USER_LOCKS
 from tessera.storage.schema import access_tokens, refresh_tokens
 
 ACCESS_INSERTED = (
@@ -85,8 +86,8 @@ REDEEM = Compiled(
 
 ROTATE = Compiled(
     sa.text(
-        "WITH locks AS (SELECT pg_advisory_xact_lock_shared(1, CAST(:user_key AS INTEGER)), "  # noqa: S608
-        "pg_advisory_xact_lock_shared(2, CAST(:client_key AS INTEGER)), "
+        f"WITH locks AS (SELECT pg_advisory_xact_lock_shared({USER_LOCKS}, CAST(:user_key AS INTEGER)), "  # noqa: S608
+        f"pg_advisory_xact_lock_shared({CLIENT_LOCKS}, CAST(:client_key AS INTEGER)), "
         "pg_advisory_xact_lock(hashtext(CAST(:family AS TEXT)))), "
         "claimed AS (UPDATE refresh_tokens SET used_at = CAST(:now AS FLOAT(53)) "
         "WHERE id = CAST(:refresh_id AS BIGINT) AND used_at IS NULL AND revoked_at IS NULL "

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from tessera.model import Client
-from tessera.storage import clients as client_rows
+from tessera.storage import client_rows
 from tessera.storage.audit import audited
-from tessera.storage.clients import NewClient, Record, SqlClientStore
+from tessera.storage.client_rows import NewClient
+from tessera.storage.clients import Record, SqlClientStore
 from tessera.storage.database import Database
 from tessera.storage.ids import storable
 from tessera.storage.schema import client_registrations, clients, registration_tokens

@@ -9,6 +9,9 @@ within one second on every node"): a revocation made through this process emptie
 memo before it is answered, so this node refuses the token at once; another node (or the
 CLI) sees it within LIVE_TOKEN_TTL. Expiry is checked against the clock on every use, so
 the memo never stretches a token's life.
+
+The advisory locks that order a rotation against revocations on PostgreSQL are
+rotation_locks.py's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.engine import Connection
 from tessera.model import AccessToken, AuditEntry, RefreshToken
 from tessera.protocol.ports import AlreadyUsed, NewAccessToken, RevokedMeanwhile, Rotated, Rotation, TokenRows
 from tessera.storage import audit as audit_log
+from tessera.storage import rotation_locks
 from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
@@ -153,66 +157,9 @@ def insert(conn: Connection, tokens: TokenRows) -> int:
     return access_id
 
 
-# PostgreSQL advisory locks (transaction-scoped) that order rotations against revocations.
-# A family's lock has the one-key form, keyed by hashtext(family); the locks on everything
-# of a user or of a client have the two-key form, whose key space is apart from the one-key
-# form's: (namespace, id). Ids past 2^31 share a key with a smaller one, which only makes
-# two unrelated revocations wait for each other.
-_USER_LOCKS = 1
-_CLIENT_LOCKS = 2
-
-
-def _lock_key(namespace: int, row_id: int) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
-    return sa.cast(sa.literal(namespace), sa.Integer), sa.cast(sa.literal(row_id % 2_147_483_647), sa.Integer)
-
-
-def _lock_family(conn: Connection, family: str, *, user_id: int | None = None, client_id: int | None = None) -> None:
-    """Hold the family until the transaction ends, so that a rotation and a revocation of
-    one family run one after the other. Interleaved, they deadlock (a rotation holds the
-    refresh row and wants the access row, a revocation the other way round), or the
-    revocation's snapshot misses the tokens the rotation is writing, which stay alive in a
-    revoked family. SQLite has one writer at a time already.
-
-    A rotation also passes its user and client: it then holds them shared, so that a
-    revocation of everything of that user or client (lock_out_rotations) waits for the
-    rotations under way and the rotations after it wait for it. All in one statement, in
-    the one order (user, client, family) every caller uses: no lock cycle."""
-    if conn.dialect.name != "postgresql":
-        return
-    locks = []
-    if user_id is not None:
-        locks.append(sa.func.pg_advisory_xact_lock_shared(*_lock_key(_USER_LOCKS, user_id)))
-    if client_id is not None:
-        locks.append(sa.func.pg_advisory_xact_lock_shared(*_lock_key(_CLIENT_LOCKS, client_id)))
-    locks.append(sa.func.pg_advisory_xact_lock(sa.func.hashtext(family)))
-    conn.execute(sa.select(*locks))
-
-
-def lock_out_rotations(conn: Connection, *, user_id: int | None = None, client_id: int | None = None) -> None:
-    """Before a bulk revocation (a user suspended, an app's consent withdrawn, a client
-    deleted or withdrawn from an account): wait until every rotation under way for the user
-    or client has committed, and make the ones after it wait until this transaction ends.
-
-    Without it (READ COMMITTED), a rotation that had claimed its refresh token but not yet
-    committed was invisible to the revocation's UPDATE: its new access and refresh tokens
-    stayed alive after the revocation. With it, each statement of the revocation that
-    follows sees every rotation that went before, and a rotation that comes after finds its
-    refresh token revoked (its claim is refused, the grant answers invalid_grant). One lock,
-    whatever the number of families. SQLite has one writer at a time already."""
-    if conn.dialect.name != "postgresql":
-        return
-    locks = []
-    if user_id is not None:
-        locks.append(sa.func.pg_advisory_xact_lock(*_lock_key(_USER_LOCKS, user_id)))
-    if client_id is not None:
-        locks.append(sa.func.pg_advisory_xact_lock(*_lock_key(_CLIENT_LOCKS, client_id)))
-    if locks:
-        conn.execute(sa.select(*locks))
-
-
 def revoke_family(conn: Connection, family: str, now: float) -> int:
     """Revoke the family's live tokens; how many access and refresh tokens were revoked."""
-    _lock_family(conn, family)
+    rotation_locks.lock_family(conn, family)
     revoked = 0
     for table in (access_tokens, refresh_tokens):
         revoked += conn.execute(
@@ -230,7 +177,7 @@ def revoke_where(
 ) -> None:
     """Revoke every live access and refresh token of the account held by a client, a user,
     or both (deleting a global app from an account; suspending a user)."""
-    lock_out_rotations(conn, user_id=user_id, client_id=client_id)
+    rotation_locks.lock_out_rotations(conn, user_id=user_id, client_id=client_id)
     for table in (access_tokens, refresh_tokens):
         query = table.update().where(table.c.account_id == account_id, table.c.revoked_at.is_(None))
         if client_id is not None:
@@ -287,7 +234,7 @@ def list_live(
 
 def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: float) -> None:
     """Revoke everything a client holds for a user (the "authorized apps" Revoke button)."""
-    lock_out_rotations(conn, user_id=user_id)
+    rotation_locks.lock_out_rotations(conn, user_id=user_id)
     for table in (access_tokens, refresh_tokens):
         conn.execute(
             table.update()
@@ -301,7 +248,9 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
     exactly one wins; report a token already used, or revoked since the caller read it.
     What a reuse means is the grant's. The new tokens are of the claimed token's family.
     (PostgreSQL runs the same as one statement: postgres_writes.ROTATE.)"""
-    _lock_family(conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id)
+    rotation_locks.lock_family(
+        conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id
+    )
     claimed = _CLAIM_REFRESH.fetchone(conn, {"refresh_id": refresh_id, "now": now})
     if claimed is None:
         return not_claimed(conn, refresh_id, tokens.access.family)
@@ -329,9 +278,9 @@ def _rotate_params(refresh_id: int, now: float, tokens: TokenRows) -> dict[str, 
         "refresh_id": refresh_id,
         "now": now,
         "family": a.family,
-        # The keys of _lock_family's locks; -1 (no id has it) when there is no user.
-        "user_key": -1 if a.user_id is None else a.user_id % 2_147_483_647,
-        "client_key": a.client_id % 2_147_483_647,
+        # The keys of rotation_locks.lock_family's locks; -1 (no id has it) when there is no user.
+        "user_key": -1 if a.user_id is None else rotation_locks.lock_key(a.user_id),
+        "client_key": rotation_locks.lock_key(a.client_id),
     }
 
 

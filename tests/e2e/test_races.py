@@ -214,7 +214,7 @@ def _revoke_round(racing: Racing) -> None:
 
 # Bulk revocations: everything of a user or of a client revoked in one transaction, while 50
 # refreshes of that user's or client's families run. Each refresh rotation holds its user
-# and client shared, and a bulk revocation holds them exclusively (storage/tokens.py,
+# and client shared, and a bulk revocation holds them exclusively (storage/rotation_locks.py,
 # lock_out_rotations): without it, a rotation that had claimed its refresh token but not
 # committed was invisible to the revocation's UPDATE, and its new pair stayed alive.
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tessera.settings import Settings
 from tessera.storage import schema
 from tessera.storage.audit import AuditFilter
-from tessera.storage.clients import NewClient
+from tessera.storage.client_rows import NewClient
 from tessera.storage.stores import Stores
 from tests.support import Clock, RegisteredClient, World, add_client, forms, query_of, sign_in
 

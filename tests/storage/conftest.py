@@ -10,7 +10,8 @@ import pytest
 from tessera.model import Client, User
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
-from tessera.storage.memory import MemoryAuthenticator, MemoryStores
+from tessera.storage.memory import MemoryStores
+from tessera.storage.memory.sign_in import MemoryAuthenticator
 from tessera.storage.stores import Stores
 from tessera.throttling import Throttles
 from tests.storage.port_world import LOGIN_LIMIT, LOGIN_WINDOW, MEMORY, PortWorld

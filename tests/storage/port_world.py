@@ -1,7 +1,7 @@
 """What the port-level contract tests run against: the SQL stores or the in-memory ones.
 
 A test marked ON_EVERY_STORE runs three times: on SQLite, on PostgreSQL and on
-tessera/storage/memory.py. It sees only the ports of tessera/protocol/ports.py (through
+tessera/storage/memory/. It sees only the ports of tessera/protocol/ports.py (through
 `PortWorld`), so what it checks is the promise every implementation must keep.
 """
 

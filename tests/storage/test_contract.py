@@ -76,7 +76,7 @@ async def test_an_idle_session_ends_and_a_touch_keeps_it_alive_written_once(
 
 
 async def test_client_identifiers_cannot_collide_with_global_ones(stores: Stores, world: World, clock: Clock) -> None:
-    from tessera.storage import clients as client_rows
+    from tessera.storage import client_rows
 
     now = clock()
     global_client = await add_client(

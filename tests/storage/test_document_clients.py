@@ -1,4 +1,4 @@
-"""Clients described by metadata documents, saved in the account (storage/clients.py
+"""Clients described by metadata documents, saved in the account (storage/document_clients.py
 save_document_client), on SQLite and PostgreSQL: created once, left alone while unchanged,
 updated to the latest document, consents withdrawn when the redirect URIs change
 (draft-ietf-oauth-client-id-metadata-document-00 sections 4.5 and 6.3)."""
@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 
 from tessera.model import AuditEntry
-from tessera.storage.clients import NewClient
+from tessera.storage.client_rows import NewClient
 from tessera.storage.stores import Stores
 from tests.support import Clock, World
 

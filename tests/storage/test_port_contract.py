@@ -1,7 +1,7 @@
 """The storage contract of tessera/protocol/ports.py, on SQLite, PostgreSQL and in memory.
 
 Each test states one promise a port's docstring makes and uses nothing but the port
-methods, so the SQL stores and tessera/storage/memory.py are held to the same words. The
+methods, so the SQL stores and tessera/storage/memory/ are held to the same words. The
 atomic ones (single-use codes, rotation) are also raced with concurrent calls.
 """
 

@@ -1,4 +1,4 @@
-"""A token endpoint over the in-memory ports (tessera/storage/memory.py), for grant unit tests.
+"""A token endpoint over the in-memory ports (tessera/storage/memory/), for grant unit tests.
 
 The client is RFC 6749 section 2.3.1's (s6BhdRkqt3 / gX1fBat3bV) and the values presented
 are the RFC's own examples (tests/vectors/rfc6749_token_requests.json, RFC 7636 Appendix B).

@@ -18,7 +18,7 @@ from tessera.protocol import client_assertion, client_auth
 from tessera.protocol.client_assertion import ASSERTION_TYPE, AssertionCheck
 from tessera.protocol.client_auth import PRIVATE_KEY_JWT, ClientAuthenticationFailed
 from tessera.protocol.errors import InvalidClient, InvalidRequest
-from tessera.storage.memory import MemoryUsedOnceStore
+from tessera.storage.memory.single_use import MemoryUsedOnceStore
 from tests.unit.builders import ISSUER, SECRET, make_client
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from joserfc.jwk import RSAKey
 
 from tessera.protocol import dpop
 from tessera.protocol.errors import InvalidRequest, InvalidToken
-from tessera.storage.memory import MemoryUsedOnceStore
+from tessera.storage.memory.single_use import MemoryUsedOnceStore
 from tests.dpop_support import DpopKey
 from tests.unit.builders import make_client, make_public_client, make_token, vector
 

@@ -12,7 +12,7 @@ from tessera.model import AuthorizationCode
 from tessera.protocol import secrets
 from tessera.protocol.errors import InvalidGrant
 from tessera.protocol.grants import authorization_code
-from tessera.storage.memory import MemoryCodeStore
+from tessera.storage.memory.tokens import MemoryCodeStore
 from tests.unit.memory_server import ACCESS_TOKEN, CODE_REQUEST, FAMILY, NOW, PKCE, Server, server, sha256
 
 pytestmark = pytest.mark.anyio

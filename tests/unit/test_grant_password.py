@@ -9,7 +9,7 @@ import pytest
 
 from tessera.protocol import secrets
 from tessera.protocol.errors import InvalidGrant, InvalidRequest, TooManyRequests, UnauthorizedClient
-from tessera.storage.memory import MemoryAuthenticator
+from tessera.storage.memory.sign_in import MemoryAuthenticator
 from tests.unit.builders import USER_ID
 from tests.unit.memory_server import PASSWORD_REQUEST, Server, server
 

@@ -16,7 +16,7 @@ from tessera.model import RefreshToken
 from tessera.protocol import secrets
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from tessera.protocol.grants import refresh_token
-from tessera.storage.memory import MemoryTokenStore
+from tessera.storage.memory.tokens import MemoryTokenStore
 from tests.unit.memory_server import ACCESS_TOKEN, FAMILY, NOW, REFRESH_REQUEST, Server, server, sha256
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,7 @@ import pytest
 
 from tessera.model import AccessToken, RefreshToken
 from tessera.protocol import issuance, lifetimes, token_lookup
-from tessera.storage.memory import MemoryTokenStore
+from tessera.storage.memory.tokens import MemoryTokenStore
 from tests.unit.builders import ACCOUNT_ID, ISSUER, USER_ID
 from tests.unit.memory_server import ACCESS_TOKEN, NOW, REFRESH_REQUEST, Server, rfc_client, server
 
