@@ -24,17 +24,19 @@ database's: StorageUnavailable when the database cannot be reached or cannot com
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.engine import create_engine
 from tessera.storage.errors import StorageUnavailable
-from tessera.storage.postgres_loop import DEFAULT_TIMEOUT, PostgresDatabase
-from tessera.storage.sqlite_writer import SQLiteDatabase
+from tessera.storage.sqlite_writer import DEFAULT_TIMEOUT, SQLiteDatabase
 
-__all__ = ["Database", "PostgresDatabase", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
+if TYPE_CHECKING:
+    from tessera.storage.postgres_loop import PostgresDatabase
+
+__all__ = ["Database", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
 
 T = TypeVar("T")
 
@@ -85,4 +87,8 @@ def open_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> SQLiteDatabase 
     (TESSERA_DATABASE_TIMEOUT; docs/reliability.md)."""
     if url.startswith("sqlite"):
         return SQLiteDatabase(url, timeout=timeout)
+    # Imported here: asyncpg and SQLAlchemy's asyncio layer (which loads its ORM) are a
+    # tenth of a second that an SQLite server or CLI command has no use for.
+    from tessera.storage.postgres_loop import PostgresDatabase
+
     return PostgresDatabase(url, timeout=timeout)
