@@ -14,10 +14,10 @@ from starlette.responses import Response
 
 from tessera import gc_tuning, housekeeping, mail, metrics, paths
 from tessera.fetching.client_documents import MetadataDocumentResolver
-from tessera.i18n import N_
 from tessera.key_ring import key_ring_for
 from tessera.password_reset import PasswordResets
 from tessera.protocol.grants.context import GrantContext
+from tessera.reasons import N_
 from tessera.settings import Settings
 from tessera.sign_in import PasswordAuthenticator
 from tessera.storage.database import Database, open_database

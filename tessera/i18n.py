@@ -4,7 +4,7 @@ messages.po, compiled to .mo with scripts/translations), chosen from what the re
 Only HTML pages and the e-mails sent from them are translated; OAuth and JSON error bodies
 (`error`, `error_description`) stay English, as INTERFACE.md says. Nothing here knows about
 HTTP requests (tessera/web/locales.py reads them): the protocol layer marks its page words
-with N_ and the web layer translates them.
+with N_ and its refusals with R_ (tessera/reasons.py), and the web layer translates them.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
+
+from tessera.reasons import Reason
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
@@ -51,38 +52,6 @@ LANGUAGES: dict[str, Language] = {
         Language("ar", "العربية", rtl=True),
     )
 }
-
-
-def N_(message: str) -> str:
-    """Marks a string for extraction (pybabel's keyword N_) without translating it here: the
-    page that shows it translates it in the reader's language."""
-    return message
-
-
-class Reason(str):
-    """Why something is refused, in English (the str itself, for the command line, the JSON
-    APIs and logs, which stay English), carrying its message and values so that a page can
-    say it in the reader's language (`said`). The values are data (a URI, a field's name or
-    value, a list of allowed names) and are not translated, but for a value that is itself
-    a Reason. Made by R_, which pybabel extracts."""
-
-    msgid: str
-    values: Mapping[str, object]
-
-    def __new__(cls, msgid: str, values: Mapping[str, object]) -> Reason:
-        reason = super().__new__(cls, msgid % values if values else msgid)
-        reason.msgid = msgid
-        reason.values = values
-        return reason
-
-    def __reduce__(self) -> tuple[type[Reason], tuple[str, dict[str, object]]]:
-        return (Reason, (self.msgid, dict(self.values)))
-
-
-def R_(message: str, /, **values: object) -> Reason:
-    """A Reason: `message` (a gettext msgid, %(name)s placeholders) filled with `values`.
-    Marked for extraction (pybabel's keyword R_) like N_; translated where it is shown."""
-    return Reason(message, values)
 
 
 def said(code: str, text: str) -> str:

@@ -21,9 +21,9 @@ from typing import Protocol
 
 from tessera import audit_vocabulary as ev
 from tessera import i18n, mail, passwords, throttling
-from tessera.i18n import N_
 from tessera.management.users import password_context
 from tessera.model import Account, AuditEntry, User
+from tessera.reasons import N_
 from tessera.settings import Settings
 from tessera.storage.audit import SqlAuditStore
 from tessera.storage.password_resets import PasswordReset

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from tessera.i18n import R_, Reason
+from tessera.reasons import R_, Reason
 
 MIN_SCORE = 2
 MAX_JUDGED = 72

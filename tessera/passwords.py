@@ -20,7 +20,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tessera import password_strength
-from tessera.i18n import R_, Reason
+from tessera.reasons import R_, Reason
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024

@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from tessera.i18n import R_, Reason
 from tessera.management.errors import Problems
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, SIGNING_ALGS
 from tessera.protocol import client_assertion, lifetimes, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import safe_description
 from tessera.protocol.numbers import whole_number
+from tessera.reasons import R_, Reason
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
 REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})

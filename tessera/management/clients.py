@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tessera.i18n import R_
 from tessera.management import audit_events as ev
 from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
 from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
+from tessera.reasons import R_
 from tessera.storage.client_rows import NewClient
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores

@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tessera.i18n import R_, Reason
 from tessera.management import audit_events as ev
 from tessera.management.client_rules import unknown_scopes
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Resource
 from tessera.protocol import redirect_uri, resource_indicators
 from tessera.protocol import scopes as scope_rules
+from tessera.reasons import R_, Reason
 from tessera.storage.errors import Duplicate
 from tessera.storage.resources import NewResource
 from tessera.storage.stores import Stores

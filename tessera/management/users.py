@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 from tessera import passwords, throttling
-from tessera.i18n import R_
 from tessera.management import audit_events as ev
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import ROLES, Account, AuditEntry, User
+from tessera.reasons import R_
 from tessera.storage.errors import Duplicate, LastAdmin
 from tessera.storage.stores import Stores
 from tessera.storage.users import Changed, UserChange

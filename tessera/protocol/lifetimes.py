@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tessera.i18n import R_, Reason
 from tessera.model import Client
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
+from tessera.reasons import R_, Reason
 
 ACCESS_MIN, ACCESS_MAX, ACCESS_DEFAULT = 300, 172_800, 1_800
 REFRESH_MIN, REFRESH_MAX, REFRESH_DEFAULT = 604_800, 7_776_000, 2_592_000

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
-from tessera.i18n import R_, Reason
+from tessera.reasons import R_, Reason
 
 MAX_LENGTH = 2000
 # Control characters: PostgreSQL refuses NUL in text, and none belongs in a URL.

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from tessera.i18n import N_, R_, Reason
 from tessera.protocol.errors import InvalidScope
+from tessera.reasons import N_, R_, Reason
 
 READ_WRITE_RESOURCES = (
     "tickets",

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import i18n, paths
-from tessera.i18n import N_
+from tessera.reasons import N_
 
 COOKIE = "tessera_lang"
 PARAMETER = "lang"

@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from tessera import i18n, paths
-from tessera.i18n import N_
+from tessera.reasons import N_
 from tessera.web import locales
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -62,7 +62,7 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
     # Names, addresses and hosts put into a sentence keep their own direction (an English
     # app name inside Arabic): <bdi> isolates them on right-to-left pages.
     env.filters["bdi"] = _isolated if i18n.LANGUAGES[code].rtl else _as_is
-    # Why a field is refused (the console's forms): an i18n.Reason in this language, any
+    # Why a field is refused (the console's forms): a reasons.Reason in this language, any
     # other message as the management checks wrote it.
     env.filters["reason"] = functools.partial(i18n.said, code)
     return env
@@ -184,7 +184,7 @@ def message(
     **context: Any,
 ) -> HTMLResponse:
     """A page that only says something. `title` and `text` are messages (marked with
-    i18n.N_ where they are written) translated here, then filled in with `values`."""
+    reasons.N_ where they are written) translated here, then filled in with `values`."""
     choice = locales.choose(request)
     title, text = choice.gettext(title), choice.gettext(text)
     if values:

@@ -12,10 +12,10 @@ from dataclasses import replace
 import pytest
 
 from tessera import i18n, passwords
-from tessera.i18n import R_, Reason
 from tessera.management import client_rules, resources, users
 from tessera.management.errors import Invalid, Problems
 from tessera.protocol import lifetimes, redirect_uri
+from tessera.reasons import R_, Reason
 
 DRAFT = client_rules.Draft(
     name="Reports",

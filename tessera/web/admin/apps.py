@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import global_clients
 from tessera.model import Client
+from tessera.reasons import N_
 from tessera.web.admin.common import Console, console_page, done, page, read_form, record
 
 LIST = paths.ADMIN_APPS

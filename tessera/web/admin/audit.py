@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import audit_log, users
 from tessera.management.audit_events import ACTIONS, SOURCE_TYPES
+from tessera.reasons import N_
 from tessera.storage.audit import AuditFilter
 from tessera.web.admin.common import Console, console_page, page, whole
 

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tessera.i18n import N_
 from tessera.management.clients import ClientChanges, ClientSpec
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, Account, Client, User
 from tessera.protocol import lifetimes
+from tessera.reasons import N_
 from tessera.web.admin.common import Form
 
 GRANT_LABELS = {

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import clients
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Client
+from tessera.reasons import N_
 from tessera.web.admin import client_form
 from tessera.web.admin.client_form import ClientForm
 from tessera.web.admin.common import Console, console_page, done, message, page, read_form, record, whole

@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import access
 from tessera.management.audit_events import Actor
 from tessera.management.errors import Forbidden, NotFound
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
+from tessera.reasons import N_
 from tessera.web import locales, pages, params, sessions, tenancy
 from tessera.web.admin import notices
 from tessera.web.admin.notices import Notice

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import accounts, clients, registration_tokens
 from tessera.management.errors import ManagementError
 from tessera.model import REGISTRATION_POLICIES
+from tessera.reasons import N_
 from tessera.web import tenancy
 from tessera.web.admin.common import Console, console_page, done, message, page, read_form, whole
 

@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import resources
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Resource
 from tessera.protocol import resource_indicators
 from tessera.protocol import resource_metadata as metadata
+from tessera.reasons import N_
 from tessera.web import tenancy
 from tessera.web.admin.common import Console, console_page, done, page, read_form, record
 

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import clients, global_clients, tokens, users
 from tessera.management.errors import ManagementError
+from tessera.reasons import N_
 from tessera.web.admin.common import Console, console_page, done, page, read_form, whole
 
 LIST = paths.ADMIN_TOKENS

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.management import users
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import ROLES, User
+from tessera.reasons import N_
 from tessera.web.admin.common import ROLE_WORDS, Console, console_page, done, page, read_form, record
 
 LIST = paths.ADMIN_USERS

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import i18n, paths
-from tessera.i18n import N_
 from tessera.model import Client
 from tessera.protocol import (
     authorization,
@@ -25,6 +24,7 @@ from tessera.protocol import (
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
+from tessera.reasons import N_
 from tessera.web import audit_trail, locales, pages, responses, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.endpoints import platform

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
+from tessera.reasons import N_
 from tessera.storage.consents import AuthorizedApp
 from tessera.web import audit_trail, dates, locales, pages, sessions, tenancy
 from tessera.web import params as param_reader

@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.i18n import N_
 from tessera.model import DeviceCode
 from tessera.protocol import device_authorization
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
+from tessera.reasons import N_
 from tessera.web import audit_trail, locales, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.params import Params

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import i18n, paths, sign_in
-from tessera.i18n import N_
 from tessera.model import Account, User
 from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.ports import SignInRefused
+from tessera.reasons import N_
 from tessera.web import audit_trail, locales, page_forms, pages, sessions, tenancy
 from tessera.web import params as param_reader
 from tessera.web.services import Services

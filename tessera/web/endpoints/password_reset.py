@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import i18n, password_strength, passwords, paths, throttling
-from tessera.i18n import N_
 from tessera.model import Account
+from tessera.reasons import N_
 from tessera.web import audit_trail, locales, page_forms, pages, sessions, tenancy
 from tessera.web.services import Services
 

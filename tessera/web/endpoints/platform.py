@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.i18n import N_
+from tessera.reasons import N_
 from tessera.urls import account_host, origin
 from tessera.web import locales, pages
 from tessera.web.services import Services
