@@ -47,8 +47,12 @@ def _help_text(command: click.Command, path: list[str]) -> str:
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
     found = [(path, command)]
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found += _walk(command.commands[name], [*path, name])
+        # Through list_commands and get_command: the top group loads its commands lazily.
+        context = click.Context(command, info_name=" ".join(path))
+        for name in sorted(command.list_commands(context)):
+            child = command.get_command(context, name)
+            assert child is not None, name
+            found += _walk(child, [*path, name])
     return found
 
 
