@@ -8,6 +8,7 @@ import base64
 import contextlib
 import hashlib
 import itertools
+import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -298,3 +299,10 @@ def token_rows(world: World, now: float, *, family: str, refresh: bool = True) -
         NewRefreshToken(token_secrets.digest(token_secrets.new_secret("tsr_")), now + 86400) if refresh else None
     )
     return TokenRows(access=access, refresh=new_refresh)
+
+
+def secrets_in(text: str, prefix: str, length: int) -> list[str]:
+    """Every secret `prefix` + `length` base64url characters in `text` (a CLI's output),
+    whole: not part of a longer run of such characters. Not with \\b: a secret that ends
+    in "-" (one in 64) has no word boundary after it."""
+    return re.findall(rf"(?<![A-Za-z0-9_-]){re.escape(prefix)}[A-Za-z0-9_-]{{{length}}}(?![A-Za-z0-9_-])", text)

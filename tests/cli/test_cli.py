@@ -30,6 +30,7 @@ import psycopg
 import pytest
 
 from tests.e2e import harness
+from tests.support import secrets_in
 
 Done = subprocess.CompletedProcess[str]
 PASSWORD = harness.PASSWORD
@@ -260,7 +261,7 @@ def test_confidential_client_json_shows_the_whole_secret_once(made: dict[str, Do
 def test_client_without_json_prints_its_secret(made: dict[str, Done]) -> None:
     done = succeeded(made["web_text"])
     names_its_database(done)
-    assert len(re.findall(r"\btss_[A-Za-z0-9_-]{43}\b", done.stdout)) == 1
+    assert len(secrets_in(done.stdout, "tss_", 43)) == 1
 
 
 def test_public_client_has_no_secret(made: dict[str, Done]) -> None:
@@ -323,7 +324,7 @@ def test_tokens_create_without_refresh_grant_has_no_refresh_token(made: dict[str
 
 def test_tokens_create_without_json_prints_the_token(made: dict[str, Done]) -> None:
     done = succeeded(made["token_text"])
-    assert len(re.findall(r"\btsa_[A-Za-z0-9_-]{52}\b", done.stdout)) == 1
+    assert len(secrets_in(done.stdout, "tsa_", 52)) == 1
 
 
 def _database_bytes(db_path: Path) -> tuple[bytes, bytes]:
