@@ -234,26 +234,34 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "configs": {},
     }
-    for config in filter(None, args.configs.split(",")):
-        engine, _, workers = config.partition("-")
-        log(f"{config}:")
-        only = frozenset(filter(None, args.scenarios.split(",")))
-        results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log, only)
-    if not args.no_peer:
-        log("peer:")
-        results["peer"] = oidc_provider.bench(args.seconds, log)
-    if not args.no_passwords:
-        results["passwords"] = passwords.run_all(args.seconds, log, runs=1 if args.smoke else RUNS)
-    if args.scale:
-        sizes = scale.SMOKE if args.smoke else scale.FULL
-        if args.scale_sizes:
-            sizes = replace(sizes, live=tuple(sorted(int(n) for n in args.scale_sizes.split(","))))
-        if args.purge_rows is not None:
-            sizes = replace(sizes, expired=args.purge_rows)
-        results["scale"] = scale.run_all(args.seconds, log, sizes)
-    if args.multinode:
-        log("multinode:")
-        results["multinode"] = multinode.run_all(args.seconds, log)
+    try:
+        for config in filter(None, args.configs.split(",")):
+            engine, _, workers = config.partition("-")
+            log(f"{config}:")
+            only = frozenset(filter(None, args.scenarios.split(",")))
+            results["configs"][config] = bench_tessera(engine, int(workers or 1), args.seconds, log, only)
+        if not args.no_peer:
+            log("peer:")
+            results["peer"] = oidc_provider.bench(args.seconds, log)
+        if not args.no_passwords:
+            results["passwords"] = passwords.run_all(args.seconds, log, runs=1 if args.smoke else RUNS)
+        if args.scale:
+            sizes = scale.SMOKE if args.smoke else scale.FULL
+            if args.scale_sizes:
+                sizes = replace(sizes, live=tuple(sorted(int(n) for n in args.scale_sizes.split(","))))
+            if args.purge_rows is not None:
+                sizes = replace(sizes, expired=args.purge_rows)
+            results["scale"] = scale.run_all(args.seconds, log, sizes)
+        if args.multinode:
+            log("multinode:")
+            results["multinode"] = multinode.run_all(args.seconds, log)
+    except BaseException:
+        # What was measured before a failure is kept (without ratios or docs), so that
+        # half an hour of figures is not lost to the last section's error.
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results | {"failed": True}, indent=2) + "\n")
+        log(f"failed; wrote what was measured to {args.output}")
+        raise
     results["ratios"] = report.ratios(results)
     results["elapsed_s"] = round(time.time() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)

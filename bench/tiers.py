@@ -125,7 +125,11 @@ class Probe:
         try:
             yield
         finally:
-            self.conn.execute("SELECT pg_drop_replication_slot(%s)", (self.slot,))
+            # An error in this session has dropped the temporary slot already.
+            self.conn.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                (self.slot,),
+            )
 
     def wal(self, before: str, after: str) -> Wal:
         """The cluster's WAL written between two positions, and this database's part of it
@@ -136,6 +140,10 @@ class Probe:
         cluster = int(row[0]) if row else 0
         if not self.walinspect:
             return Wal(cluster, None, None)
+        if cluster <= 0:
+            # Nothing was written (a read-only run on an idle cluster): pg_walinspect refuses
+            # a start position that is not behind the last flushed one.
+            return Wal(0, 0, 0)
         ours = self.conn.execute(
             "WITH r AS (SELECT xid::text AS xid, record_length, block_ref, resource_manager, record_type"
             "  FROM pg_get_wal_records_info(%(before)s::pg_lsn, %(after)s::pg_lsn)),"
