@@ -109,23 +109,9 @@ def _hinted(request: Request) -> tuple[str, str] | None:
     return i18n.preferred(value) if value else None
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    code: str
-    name: str
-    href: str
-    current: bool
-
-
-def switch_links(request: Request, current: str) -> list[Link]:
-    """One link per language to this page in that language: the same path with `lang` (and
-    the query, on the pages of _QUERY_KEPT), or after a POST the path when it serves GET."""
-    start = _link_start(request)
-    return [Link(code, language.name, start + code, code == current) for code, language in i18n.LANGUAGES.items()]
-
-
 def _link_start(request: Request) -> str:
-    """This page's address up to the value of `lang` (see switch_links)."""
+    """This page's address up to the value of `lang`: the same path with `lang` (and the
+    query, on the pages of _QUERY_KEPT), or after a POST the path when it serves GET."""
     path: str = request.scope["path"]
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         path = paths.HOME  # never a link to another host ("//elsewhere.example/...")
