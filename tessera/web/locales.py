@@ -33,6 +33,7 @@ UI_LOCALES = "ui_locales"  # OIDC Core 1.0 section 3.1.2.1
 # error pages and the platform host's account chooser among them) and the sign-in page's.
 _HINTED = frozenset({paths.AUTHORIZE, paths.LOGIN})
 _HINT = "tessera.ui_locales"  # the request scope's key for a hint an endpoint found elsewhere
+_CHOSEN = "tessera.language"  # the request scope's key for the choice made (choose)
 _COOKIE_AGE = 365 * 24 * 3600
 # The GET pages whose query says what the page shows (an authorization request, the code
 # typed so far, a reset link's token, the console's filters): their language links keep it.
@@ -80,6 +81,15 @@ class Choice:
 
 
 def choose(request: Request) -> Choice:
+    """The page's language, chosen once per request: the endpoint that translates a message
+    and the page that renders it ask alike."""
+    chosen: Choice | None = request.scope.get(_CHOSEN)
+    if chosen is None:
+        chosen = request.scope[_CHOSEN] = _choose(request)
+    return chosen
+
+
+def _choose(request: Request) -> Choice:
     header = request.headers.get("accept-language", "")
     negotiated, tag = i18n.negotiate(header[:512])
     if request.method == "GET":
@@ -100,6 +110,7 @@ def hint(request: Request, ui_locales: str | None) -> None:
     """The app's `ui_locales` for the pages this request renders, where the request's own
     query does not hold it: a POST's form, or a pushed authorization request's parameters."""
     request.scope[_HINT] = ui_locales or ""
+    request.scope.pop(_CHOSEN, None)  # a choice made before the hint is made again
 
 
 def _hinted(request: Request) -> tuple[str, str] | None:

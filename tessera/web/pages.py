@@ -163,19 +163,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A page in the language the request chose (web/locales.py), with its language links."""
-    return _render(templates, request, locales.choose(request), name, status, script=script, **context)
-
-
-def _render(
-    templates: Templates,
-    request: Request,
-    choice: locales.Choice,
-    name: str,
-    status: int,
-    *,
-    script: bool = False,
-    **context: Any,
-) -> HTMLResponse:
+    choice = locales.choose(request)
     nonce = secrets.token_urlsafe(16) if script else None
     template = templates.environment(choice.code).get_template(name)
     html = template.render(script_nonce=nonce, language_switch=locales.switch(request, choice), **context)
@@ -202,8 +190,8 @@ def message(
     if values:
         title, text = title % values, text % values
     context.setdefault("status_is_error", status >= 400)
-    return _render(
-        templates, request, choice, "message.html", status, title=title, text=text, account_name=account_name, **context
+    return render(
+        templates, request, "message.html", status, title=title, text=text, account_name=account_name, **context
     )
 
 
