@@ -8,6 +8,7 @@ sqlite_writer.py and postgres_loop.py, and migrate.py, hand every database error
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import exc
@@ -48,20 +49,26 @@ def _words(error: BaseException) -> str:
 _UNAVAILABLE_STATES = ("08", "40", "53", "54", "55", "57", "58")
 
 
-def sqlstates(error: BaseException) -> list[str]:
-    """The SQLSTATEs found on the error, on the driver's error SQLAlchemy wraps, and on the
-    exceptions it was raised from, outermost first: asyncpg reports a session the server
-    ended mid-statement as "connection does not exist" (08003) raised from the server's
-    own answer (57P01, an administrator's shutdown)."""
-    found: list[str] = []
+def chain(error: BaseException, limit: int = 6) -> Iterator[BaseException]:
+    """The error, the driver's error SQLAlchemy wraps in it (`orig`), and the exceptions it
+    was raised from, outermost first; at most `limit` of them."""
     seen: BaseException | None = error
-    for _ in range(6):
+    for _ in range(limit):
         if seen is None:
-            break
+            return
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__
+
+
+def sqlstates(error: BaseException) -> list[str]:
+    """The SQLSTATEs found along the error's chain, outermost first: asyncpg reports a
+    session the server ended mid-statement as "connection does not exist" (08003) raised
+    from the server's own answer (57P01, an administrator's shutdown)."""
+    found: list[str] = []
+    for seen in chain(error):
         state = getattr(seen, "sqlstate", None)
         if isinstance(state, str) and state and state not in found:
             found.append(state)
-        seen = getattr(seen, "orig", None) or seen.__cause__
     return found
 
 

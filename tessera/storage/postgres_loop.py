@@ -49,7 +49,7 @@ from sqlalchemy.pool import NullPool
 
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async
 from tessera.storage.engine import create_engine, server_timeouts
-from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, sqlstates
+from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, chain, sqlstates
 
 T = TypeVar("T")
 
@@ -309,14 +309,10 @@ def _unsent(error: BaseException) -> bool:
     exchange. A server that ends an idle session sends an error first, which asyncpg reads
     and then waits for the end of; a statement taken up in that moment is refused before a
     byte of it is written, so repeating it on a fresh connection is safe."""
-    seen: BaseException | None = error
-    for _ in range(4):
-        if seen is None:
-            return False
-        if isinstance(seen, asyncpg.exceptions.InternalClientError) and "in progress" in str(seen):
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return False
+    return any(
+        isinstance(seen, asyncpg.exceptions.InternalClientError) and "in progress" in str(seen)
+        for seen in chain(error, limit=4)
+    )
 
 
 def _ended_by_server(error: BaseException) -> bool:
