@@ -11,7 +11,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tessera.management import audit_events as ev
-from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
+from tessera.management.client_jwks import MAX_JWKS_CHARS
+from tessera.management.client_rules import Draft, checked
 from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
