@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.management import clients
+from tessera.management import client_secrets, clients
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Client
 from tessera.reasons import N_
@@ -151,7 +151,7 @@ async def regenerate(console: Console, request: Request) -> Response:
             console, N_("Invalid request"), N_("Choose how long the old secret keeps working from the list."), 400
         )
     try:
-        updated, secret = await clients.regenerate_secret(
+        updated, secret = await client_secrets.regenerate_secret(
             console.services.stores,
             console.account,
             client.id,
