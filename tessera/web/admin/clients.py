@@ -19,7 +19,8 @@ from tessera.model import Client
 from tessera.reasons import N_
 from tessera.web.admin import client_form
 from tessera.web.admin.client_form import ClientForm
-from tessera.web.admin.common import Console, console_page, done, message, page, read_form, record, whole
+from tessera.web.admin.common import Console, console_page, done, message, page, record, whole
+from tessera.web.admin.forms import read_form
 
 LIST = paths.ADMIN_CLIENTS
 # How long the old secret keeps working after a regeneration (0 to 604800 s).
