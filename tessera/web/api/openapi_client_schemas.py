@@ -9,6 +9,7 @@ client rules (management/client_rules.py), not those of users, tokens or tickets
 
 from __future__ import annotations
 
+from tessera.management.client_secrets import MAX_PREVIOUS_SECRET_OVERLAP
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, CLIENT_REGISTRATIONS, GRANT_TYPES, SIGNING_ALGS
 from tessera.protocol.lifetimes import ACCESS_MAX, ACCESS_MIN, REFRESH_MAX, REFRESH_MIN
 from tessera.web.api.openapi_schema_parts import (
@@ -24,8 +25,6 @@ from tessera.web.api.openapi_schema_parts import (
     nullable,
     obj,
 )
-
-PREVIOUS_SECRET_MAX = 604_800  # INTERFACE.md section 6: generate_secret's previous_secret_expires_in
 
 LIFETIME_IN: Schema = {
     "anyOf": [{"type": "integer", "minimum": ACCESS_MIN, "maximum": ACCESS_MAX}, {"enum": ["never", None]}],
@@ -123,7 +122,7 @@ SECRET_ROLL_IN = input_object(
         "previous_secret_expires_in": {
             "type": "integer",
             "minimum": 0,
-            "maximum": PREVIOUS_SECRET_MAX,
+            "maximum": MAX_PREVIOUS_SECRET_OVERLAP,
             "description": "seconds the old secret keeps working (default 0)",
         }
     }
