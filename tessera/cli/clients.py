@@ -16,6 +16,7 @@ import click
 
 from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
 from tessera.management import accounts as account_rules
+from tessera.management import client_secrets
 from tessera.management import clients as client_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
 from tessera.management.shapes import client_json
@@ -315,7 +316,7 @@ def rotate_secret(state: CliState, identifier: str, subdomain: str, grace: int, 
     async def action(stores: Stores) -> tuple[Client, str]:
         account, client = await _client(stores, subdomain, identifier)
         now = settings.clock()
-        return await client_rules.regenerate_secret(
+        return await client_secrets.regenerate_secret(
             stores, account, client.id, SYSTEM_ACTOR, now, previous_secret_expires_in=grace
         )
 

@@ -18,6 +18,7 @@ import uvicorn
 from tessera import paths
 from tessera.cli import demo_samples
 from tessera.management import accounts as account_rules
+from tessera.management import client_secrets
 from tessera.management import clients as client_rules
 from tessera.management import users as user_rules
 from tessera.management.errors import NotFound
@@ -66,7 +67,7 @@ async def seed(stores: Stores, settings: Settings) -> Seeded:
         _client, secret = await client_rules.create(stores, spec, now)
     else:
         # The secret is stored only as a hash: show a fresh one on every demo start.
-        _client, secret = await client_rules.regenerate_any(stores, client, now)
+        _client, secret = await client_secrets.regenerate_any(stores, client, now)
     assert secret is not None
     for spec in _public_clients(account):
         if await stores.clients.find(account.id, spec.identifier) is None:

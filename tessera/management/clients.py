@@ -1,8 +1,8 @@
 """Registering and administering OAuth clients (INTERFACE.md sections 1, 3 and 6).
 
 Creating and changing share one set of checks (client_rules.py) and raise Invalid naming
-every bad field. Every change writes its audit entry in its own transaction; no entry
-quotes a secret or any part of one.
+every bad field; a new secret for an existing client is client_secrets.py's. Every change
+writes its audit entry in its own transaction; no entry quotes a secret or any part of one.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tessera.management import audit_events as ev
-from tessera.management.client_rules import MAX_JWKS_CHARS, Draft, checked
-from tessera.management.errors import Invalid, ManagementError, NotFound, Problems
+from tessera.management.client_jwks import MAX_JWKS_CHARS
+from tessera.management.client_rules import Draft, checked
+from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
 from tessera.protocol import secrets
 from tessera.reasons import R_
@@ -20,7 +21,6 @@ from tessera.storage.client_rows import NewClient
 from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
-MAX_PREVIOUS_SECRET_OVERLAP = 604_800  # 7 days
 # Read a key set file only this far: one character past the limit, so the rule names it.
 MAX_JWKS_READ = MAX_JWKS_CHARS + 1
 
@@ -79,7 +79,8 @@ def _label(client: Client) -> str:
     return f"{client.name} ({client.identifier})"
 
 
-def _entry(account_id: int, actor: ev.Actor, action: str, client: Client, change: str, now: float) -> AuditEntry:
+def client_entry(account_id: int, actor: ev.Actor, action: str, client: Client, change: str, now: float) -> AuditEntry:
+    """The audit entry of a change to `client` (client_secrets.py writes one too)."""
     return ev.entry(account_id, actor, action, ev.OAUTH_CLIENT, client.id, _label(client), change, now)
 
 
@@ -162,7 +163,7 @@ async def create(
     def record(client: Client) -> list[AuditEntry]:
         if client.account_id is None:
             return []  # a global client belongs to no account's log
-        return [_entry(client.account_id, actor, ev.CREATE, client, f"created {client.kind} client", now)]
+        return [client_entry(client.account_id, actor, ev.CREATE, client, f"created {client.kind} client", now)]
 
     try:
         client = await stores.clients.create(new, now, record)
@@ -254,7 +255,7 @@ async def update(
         text = f"changed {', '.join(changed) or 'nothing'}"
         if updated.jwks and client.secret_hash is not None:
             text += "; it authenticates with private_key_jwt, and its client secret no longer works"
-        return [_entry(account.id, actor, ev.UPDATE, updated, text, now)]
+        return [client_entry(account.id, actor, ev.UPDATE, updated, text, now)]
 
     try:
         updated = await stores.clients.update(account.id, client_id, column_values(values, client), now, record)
@@ -272,71 +273,7 @@ async def delete(stores: Stores, account: Account, client_id: int, actor: ev.Act
         if deleted is None:
             return []
         change = "deleted the client, revoking its tokens, codes and consents"
-        return [_entry(account.id, actor, ev.DESTROY, deleted, change, now)]
+        return [client_entry(account.id, actor, ev.DESTROY, deleted, change, now)]
 
     if await stores.clients.delete_with_everything(account.id, client_id, record) is None:
         raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
-
-
-def _overlap(seconds: int) -> int:
-    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= MAX_PREVIOUS_SECRET_OVERLAP:
-        raise Invalid.one(
-            "previous_secret_expires_in",
-            f"previous_secret_expires_in must be 0 to {MAX_PREVIOUS_SECRET_OVERLAP} seconds (7 days); got {seconds!r:.40}",
-        )
-    return seconds
-
-
-async def regenerate_secret(
-    stores: Stores,
-    account: Account,
-    client_id: int,
-    actor: ev.Actor,
-    now: float,
-    previous_secret_expires_in: int = 0,
-) -> tuple[Client, str]:
-    """A new secret for a confidential client; the old one keeps working
-    `previous_secret_expires_in` more seconds (0: it stops at once)."""
-    overlap = _overlap(previous_secret_expires_in)
-    client = await get(stores, account, client_id)
-    return await _new_secret(stores, client, actor, now, overlap)
-
-
-async def regenerate_any(stores: Stores, client: Client, now: float) -> tuple[Client, str]:
-    """A new secret for any client, global ones included, the old one ending at once (the
-    demo's seed shows a fresh secret on every start)."""
-    return await _new_secret(stores, client, ev.SYSTEM_ACTOR, now, 0)
-
-
-async def _new_secret(stores: Stores, client: Client, actor: ev.Actor, now: float, overlap: int) -> tuple[Client, str]:
-    if client.is_public:
-        raise Invalid.one("kind", f"client {client.identifier!r} is public and has no secret")
-    if client.jwks:
-        raise Invalid.one(
-            "jwks",
-            f"client {client.identifier!r} authenticates with private_key_jwt (it has a registered key set); "
-            "remove its key set before giving it a secret",
-        )
-    secret = secrets.new_secret(secrets.CLIENT_SECRET_PREFIX)
-    keep_previous = overlap > 0 and client.secret_hash is not None
-
-    def record(updated: Client | None) -> list[AuditEntry]:
-        if updated is None or updated.account_id is None:
-            return []
-        change = "generated a new secret; " + (
-            f"the previous one works {overlap} more seconds" if keep_previous else "the previous one stopped working"
-        )
-        return [_entry(updated.account_id, actor, ev.REGENERATE_SECRET, updated, change, now)]
-
-    updated = await stores.clients.set_secret(
-        client.id,
-        secrets.digest(secret),
-        secrets.shown(secret, secrets.CLIENT_SECRET_SHOWN),
-        now,
-        previous_hash=client.secret_hash if keep_previous else None,
-        previous_expires_at=now + overlap if keep_previous else None,
-        record=record,
-    )
-    if updated is None:
-        raise ManagementError(f"client {client.identifier!r} no longer exists")
-    return updated, secret

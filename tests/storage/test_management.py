@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tessera.management import audit_events as ev
-from tessera.management import clients, global_clients, tokens, users
+from tessera.management import client_secrets, clients, global_clients, tokens, users
 from tessera.management.access import require_admin
 from tessera.management.errors import Forbidden, Invalid, NotFound
 from tessera.model import Client
@@ -105,18 +105,18 @@ async def test_delete_revokes_every_token_at_once(stores: Stores, world: World, 
 async def test_regenerate_keeps_the_previous_secret_for_the_overlap(stores: Stores, world: World, clock: Clock) -> None:
     now = clock()
     old_hash = world.web.client.secret_hash
-    client, secret = await clients.regenerate_secret(
+    client, secret = await client_secrets.regenerate_secret(
         stores, world.account, world.web.client.id, _admin(world), now, previous_secret_expires_in=3600
     )
     assert secrets.matches(secret, client.secret_hash)
     assert client.previous_secret_hash == old_hash and client.previous_secret_expires_at == now + 3600
-    again, _ = await clients.regenerate_secret(stores, world.account, world.web.client.id, _admin(world), now)
+    again, _ = await client_secrets.regenerate_secret(stores, world.account, world.web.client.id, _admin(world), now)
     assert again.previous_secret_hash is None and again.previous_secret_expires_at is None
     for bad in (-1, 604_801):
         with pytest.raises(Invalid):
-            await clients.regenerate_secret(stores, world.account, world.web.client.id, _admin(world), now, bad)
+            await client_secrets.regenerate_secret(stores, world.account, world.web.client.id, _admin(world), now, bad)
     with pytest.raises(Invalid):
-        await clients.regenerate_secret(stores, world.account, world.spa.client.id, _admin(world), now)
+        await client_secrets.regenerate_secret(stores, world.account, world.spa.client.id, _admin(world), now)
     text = await _audit_text(stores, world)
     assert secret not in text and secret[:9] not in text and "regenerate_secret" in text
 

@@ -12,7 +12,8 @@ from tessera import paths
 from tessera.management import global_clients
 from tessera.model import Client
 from tessera.reasons import N_
-from tessera.web.admin.common import Console, console_page, done, page, read_form, record
+from tessera.web.admin.common import Console, console_page, done, page, record
+from tessera.web.admin.forms import read_form
 
 LIST = paths.ADMIN_APPS
 

@@ -16,7 +16,7 @@ from tessera.management.clients import ClientChanges, ClientSpec
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, Account, Client, User
 from tessera.protocol import lifetimes
 from tessera.reasons import N_
-from tessera.web.admin.common import Form
+from tessera.web.admin.forms import Form
 
 GRANT_LABELS = {
     "authorization_code": N_("Authorization code"),

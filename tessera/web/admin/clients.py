@@ -13,13 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
-from tessera.management import clients
+from tessera.management import client_secrets, clients
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Client
 from tessera.reasons import N_
 from tessera.web.admin import client_form
 from tessera.web.admin.client_form import ClientForm
-from tessera.web.admin.common import Console, console_page, done, message, page, read_form, record, whole
+from tessera.web.admin.common import Console, console_page, done, message, page, record, whole
+from tessera.web.admin.forms import read_form
 
 LIST = paths.ADMIN_CLIENTS
 # How long the old secret keeps working after a regeneration (0 to 604800 s).
@@ -151,7 +152,7 @@ async def regenerate(console: Console, request: Request) -> Response:
             console, N_("Invalid request"), N_("Choose how long the old secret keeps working from the list."), 400
         )
     try:
-        updated, secret = await clients.regenerate_secret(
+        updated, secret = await client_secrets.regenerate_secret(
             console.services.stores,
             console.account,
             client.id,

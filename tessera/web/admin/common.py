@@ -1,5 +1,6 @@
-"""What every console page shares: who may enter, reading a form, looking a record up,
-rendering, and the Post/Redirect/Get answer that leaves a notice for the next page.
+"""What every console page shares: who may enter, looking a record up, rendering, and the
+Post/Redirect/Get answer that leaves a notice for the next page (reading a posted form is
+forms.py's).
 
 A handler is written for the admin already inside (`console_page`): entering, reading the
 form and looking the record up raise `Answered` with the page that ends the request early
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -29,16 +30,13 @@ from tessera.management import access
 from tessera.management.audit_events import Actor
 from tessera.management.errors import Forbidden, NotFound
 from tessera.model import Account, User
-from tessera.protocol.errors import InvalidRequest
 from tessera.protocol.numbers import whole_number
 from tessera.reasons import N_
-from tessera.web import locales, pages, params, sessions, tenancy
+from tessera.web import locales, pages, sessions, tenancy
 from tessera.web.admin import notices
 from tessera.web.admin.notices import Notice
-from tessera.web.headers import header
 from tessera.web.services import Services
 
-MAX_FIELDS = 200
 # The roles as the refusal page names them, in a sentence.
 ROLE_WORDS = {"admin": N_("admin"), "agent": N_("agent"), "end-user": N_("end user")}
 Found = TypeVar("Found")
@@ -75,20 +73,6 @@ class Console:
         placeholders then filled in with `values`: page titles and the notices of actions."""
         translated = locales.choose(self.request).gettext(message)
         return translated % values if values else translated
-
-
-@dataclass(frozen=True, slots=True)
-class Form:
-    """A posted form: every value of every field, blank ones included."""
-
-    values: dict[str, list[str]]
-
-    def get(self, name: str) -> str:
-        found = self.values.get(name)
-        return found[0] if found else ""
-
-    def all(self, name: str) -> list[str]:
-        return self.values.get(name, [])
 
 
 def _to_login(request: Request) -> Response:
@@ -185,56 +169,6 @@ def message(
         section="",
         **_frame(console, None),
     )
-
-
-def _unreadable(console: Console, reason: str) -> Response:
-    """400: a form the console could not read; the reason, for developers, in English."""
-    return message(
-        console,
-        N_("Invalid request"),
-        N_("The form could not be read (%(reason)s). Go back to the page and try again."),
-        400,
-        values={"reason": reason.rstrip(".")},
-    )
-
-
-async def read_form(console: Console, request: Request) -> Form:
-    """The posted form, once its CSRF token is checked; raises Answered with the page that
-    refuses it."""
-    media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
-    try:
-        body = await params.read_body(request)
-        if body and media_type != "application/x-www-form-urlencoded":
-            raise InvalidRequest("the console accepts only forms (application/x-www-form-urlencoded)")
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
-    except InvalidRequest as error:
-        raise Answered(_unreadable(console, error.description)) from None
-    except ValueError as error:  # bad UTF-8, too many fields
-        raise Answered(_unreadable(console, f"The form could not be read: {error}.")) from None
-    values: dict[str, list[str]] = {}
-    for name, value in pairs:
-        if "\x00" in value:
-            raise Answered(
-                message(
-                    console,
-                    N_("Invalid request"),
-                    N_("The field %(name)s contains a NUL character."),
-                    400,
-                    values={"name": repr(name[:40])},
-                )
-            )
-        values.setdefault(name, []).append(value)
-    form = Form(values)
-    if not sessions.valid_authenticity_token(console.services, console.current, form.get("authenticity_token")):
-        raise Answered(
-            message(
-                console,
-                N_("This page has expired"),
-                N_("The form was sent without its security token, or from an old page. Reload the page and try again."),
-                403,
-            )
-        )
-    return form
 
 
 def _frame(console: Console, notice: Notice | None) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from tessera.management.errors import ManagementError
 from tessera.model import REGISTRATION_POLICIES
 from tessera.reasons import N_
 from tessera.web import tenancy
-from tessera.web.admin.common import Console, console_page, done, message, page, read_form, whole
+from tessera.web.admin.common import Console, console_page, done, message, page, whole
+from tessera.web.admin.forms import read_form
 
 PAGE = paths.ADMIN_REGISTRATION
 # How long a new initial access token may wait for its one use.

@@ -18,7 +18,8 @@ from tessera.protocol import resource_indicators
 from tessera.protocol import resource_metadata as metadata
 from tessera.reasons import N_
 from tessera.web import tenancy
-from tessera.web.admin.common import Console, console_page, done, page, read_form, record
+from tessera.web.admin.common import Console, console_page, done, page, record
+from tessera.web.admin.forms import read_form
 
 LIST = paths.ADMIN_RESOURCES
 

@@ -15,7 +15,8 @@ from tessera import paths
 from tessera.management import clients, global_clients, tokens, users
 from tessera.management.errors import ManagementError
 from tessera.reasons import N_
-from tessera.web.admin.common import Console, console_page, done, page, read_form, whole
+from tessera.web.admin.common import Console, console_page, done, page, whole
+from tessera.web.admin.forms import read_form
 
 LIST = paths.ADMIN_TOKENS
 PAGE_SIZE = 50

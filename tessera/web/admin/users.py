@@ -17,7 +17,8 @@ from tessera.management import users
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import ROLES, User
 from tessera.reasons import N_
-from tessera.web.admin.common import ROLE_WORDS, Console, console_page, done, page, read_form, record
+from tessera.web.admin.common import ROLE_WORDS, Console, console_page, done, page, record
+from tessera.web.admin.forms import read_form
 
 LIST = paths.ADMIN_USERS
 # The roles as the pages name them: the words of a sentence (common.ROLE_WORDS), which the

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.management import client_secrets
 from tessera.management import clients as client_rules
 from tessera.management.shapes import client_json
 from tessera.web import responses
@@ -165,7 +166,7 @@ async def generate_secret(services: Services, request: Request, host: AccountHos
     client_id = path_id(request, "client_id", "client")
     example = '{"previous_secret_expires_in": 3600}'
     overlap = _overlap(await bodies.read_json(request, example, empty_ok=True))
-    client, secret = await client_rules.regenerate_secret(
+    client, secret = await client_secrets.regenerate_secret(
         services.stores, host.account, client_id, actor(request, caller), services.now(), overlap
     )
     return responses.json({"client": client_json(client, host.issuer, secret)}, 200, NO_STORE)

@@ -24,7 +24,8 @@ from tessera.protocol import scopes
 from tessera.web import tenancy
 from tessera.web.api.authentication import CSRF_HEADER
 from tessera.web.api.openapi_operations import OPERATIONS, Operation
-from tessera.web.api.openapi_schemas import SCHEMAS, Schema, ref
+from tessera.web.api.openapi_schema_parts import Schema, ref
+from tessera.web.api.openapi_schemas import SCHEMAS
 from tessera.web.api.paging import PAGE_SIZE
 from tessera.web.services import Services
 from tessera.web.sessions import COOKIE

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tessera.web.api.openapi_schemas import ID, Schema
+from tessera.web.api.openapi_schema_parts import ID, Schema
 
 PAGING = ("page_size", "page_after")
 
