@@ -77,6 +77,8 @@ class CompiledInsert:
     which Database.insert_one can send on its own)."""
 
     def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
+        self.table = table
+        self.columns = columns
         values = table.insert().values({name: bindparam(name) for name in columns})
         self._plain = Compiled(values)
         self.returning = Compiled(values.returning(table.c.id))
@@ -98,6 +100,12 @@ async def fetchone_async(driver: Any, sql: str, params: Any) -> tuple[Any, ...] 
     statement cache): the first row as a tuple."""
     row = await driver.fetchrow(sql, *params)
     return None if row is None else tuple(row)
+
+
+async def ids_async(driver: Any, sql: str, params: Any) -> list[int]:
+    """On an asyncpg connection: the first column of every row, as ints (the ids a
+    multi-row INSERT ... RETURNING id answers)."""
+    return [int(row[0]) for row in await driver.fetch(sql, *params)]
 
 
 async def rowcount_async(driver: Any, sql: str, params: Any) -> int:

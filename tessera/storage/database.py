@@ -10,9 +10,10 @@ this kind of machine (docs/benchmarks.md): an fsync costs ~120 us, a cached Core
   instead of queueing for 32, with only the COMMIT off the loop thread.
 - PostgreSQL (production, many nodes): postgres_loop.PostgresDatabase. Storage functions
   run on the event loop over asyncpg's connections (through SQLAlchemy's
-  greenlet bridge), so a call costs its round trips and no thread hop; a row inserted on
-  its own (`insert_one`) is sent without BEGIN and COMMIT. PostgreSQL itself groups the
-  commits of concurrent transactions.
+  greenlet bridge), so a call costs its round trips and no thread hop; rows inserted on
+  their own (`insert_one`) by the requests of one turn of the loop go in one multi-row
+  INSERT, without BEGIN and COMMIT (postgres_group_insert.py). PostgreSQL itself groups
+  the commits of concurrent transactions.
 
 Transaction control (BEGIN, SAVEPOINT, COMMIT) is issued on the driver connection, and
 connections run in SQLAlchemy's AUTOCOMMIT mode so that SQLAlchemy never issues its own

@@ -8,9 +8,10 @@ and its answer back (futex wake-ups, the loop's self-pipe, the threads contendin
 GIL) was, and so was BEGIN and COMMIT, each a round trip of its own. Here the synchronous
 storage functions (`fn(conn, *args)`, shared with SQLite) run inside a greenlet through
 SQLAlchemy's asyncio bridge: each statement suspends the greenlet until the connection
-has the answer, and the loop serves other requests meanwhile. A row inserted on its own
-(`insert_one`: the token of a client credentials grant) goes straight to the driver,
-without BEGIN and COMMIT: one round trip, atomic by itself. asyncpg prepares every
+has the answer, and the loop serves other requests meanwhile. Rows inserted on their own
+(`insert_one`: the tokens of client credentials grants) go straight to the driver, without
+BEGIN and COMMIT, those of one turn of the loop in one multi-row INSERT
+(postgres_group_insert.py): one round trip, atomic by itself. asyncpg prepares every
 statement it is given and keeps it per connection, so the hot ones are parsed and planned
 once.
 
@@ -41,15 +42,17 @@ import asyncio
 import contextlib
 import select
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async
+from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, ids_async, rowcount_async
 from tessera.storage.engine import create_engine, server_timeouts
 from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, chain, sqlstates
+from tessera.storage.postgres_group_insert import GroupInsert, many_rows_sql
 
 T = TypeVar("T")
 
@@ -109,6 +112,7 @@ class PostgresDatabase:
         self._lifetime: AsyncIterator[None] | None = None
         # Calls waiting for or holding a connection now (metrics: database pool use).
         self.in_flight = 0
+        self._groups: dict[CompiledInsert, GroupInsert] = {}
 
     async def _bind(self) -> None:
         """Connections belong to the loop that opened them: asyncpg's cannot even be closed
@@ -247,11 +251,23 @@ class PostgresDatabase:
         return await self._call(_ONE, lambda conn: rowcount_async(_driver(conn), sql, values))
 
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
-        """One row by a pre-compiled INSERT, atomic by itself, sent straight to the driver:
-        no BEGIN and COMMIT, no greenlet. The new row's id."""
+        """One row by a pre-compiled INSERT, without BEGIN and COMMIT, no greenlet: with the
+        rows other requests insert by the same statement in this turn of the loop, in one
+        multi-row INSERT (postgres_group_insert.py). The new row's id, once committed."""
+        group = self._groups.get(statement)
+        if group is None:
+            group = self._groups[statement] = GroupInsert(
+                statement, many_rows_sql(statement, self._dialect), self._insert_many, partial(self._insert, statement)
+            )
+        return await group.insert(params)
+
+    async def _insert(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
         row = await self.write_one(statement.returning, params)
         assert row is not None  # an INSERT ... RETURNING answers its row or raises
         return int(row[0])
+
+    async def _insert_many(self, sql: str, arrays: list[Any]) -> list[int]:
+        return await self._call(_ONE, lambda conn: ids_async(_driver(conn), sql, arrays))
 
     async def aclose(self) -> None:
         stale, self._idle = self._idle, []
