@@ -58,7 +58,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MAX_RATE = 15_000
 # users_me_distinct: how many tokens take turns, and the unmeasured pass that uses each once.
 DISTINCT_TOKENS = 10_000
-# users_me_dpop: proofs are single use and signed beforehand; enough for this many per second.
+# users_me_dpop: proofs are single use and signed before each run; enough for this many per second.
 DPOP_MAX_RATE = 12_000
 DISTINCT_WARM_UP = 5.0
 
@@ -75,11 +75,23 @@ def _slices(path: Path) -> list[Path]:
     return parts
 
 
-def _measure(scenario: Scenario, running: servers.Running, seconds: float) -> list[tuple[Measured, float]]:
+def _measure(
+    scenario: Scenario, running: servers.Running, seconds: float, sign: Callable[[Path], None] | None = None
+) -> list[tuple[Measured, float]]:
+    """RUNS runs; `sign`, for DPoP, writes a run's proofs into its file just before it, so
+    that no proof is older at its use than signing one run's share and the run itself,
+    however slow the machine (the server refuses proofs older than 60 s)."""
     results = []
     single_use = scenario.credentials is not None and not scenario.bearer
-    parts = _slices(scenario.credentials) if single_use and scenario.credentials else [scenario.credentials] * RUNS
+    if sign is not None and scenario.credentials is not None:
+        parts: list[Path | None] = [scenario.credentials.with_suffix(f".{k}.txt") for k in range(RUNS)]
+    elif single_use and scenario.credentials is not None:
+        parts = list(_slices(scenario.credentials))
+    else:
+        parts = [scenario.credentials] * RUNS
     for part in parts:
+        if sign is not None and part is not None:
+            sign(part)
         before = servers.cpu_seconds(running.pid)
         measured = run(replace(scenario, credentials=part), running.base, seconds)
         results.append((measured, servers.cpu_seconds(running.pid) - before))
@@ -153,13 +165,14 @@ def bench_tessera(
         with servers.tessera(url, SECRET_KEY, folder / "server.log", workers=workers) as running:
             warm_up(warm, running, seconds)
             for scenario in scenarios:
+                sign = None
                 if scenario.dpop and scenario.credentials is not None:
-                    _sign_proofs(running.base, seeded, scenario.credentials, int(DPOP_MAX_RATE * seconds * RUNS) + 1000)
+                    sign = _proof_signer(running.base, seeded, int(DPOP_MAX_RATE * seconds) + 500)
                 if scenario.bearer:
                     # Unmeasured: each token's first use records used_at (a write), which
                     # then is not repeated for a minute, longer than the measured runs.
                     run(scenario, running.base, min(DISTINCT_WARM_UP, seconds))
-                figures[scenario.name] = asdict(Figure.of(scenario.name, _measure(scenario, running, seconds)))
+                figures[scenario.name] = asdict(Figure.of(scenario.name, _measure(scenario, running, seconds, sign)))
                 log(
                     f"  {engine}/{workers}w {scenario.name:20} {figures[scenario.name]['rps']:9.1f}/s "
                     f"p99 {figures[scenario.name]['p99_ms']:.2f} ms errors {figures[scenario.name]['errors']}"
@@ -171,13 +184,18 @@ def bench_tessera(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _sign_proofs(base: str, seeded: seed.Seeded, path: Path, count: int) -> None:
-    """A DPoP-bound token and `count` proofs for GET /api/v2/users/me (bench/dpop.py)."""
+def _proof_signer(base: str, seeded: seed.Seeded, count: int) -> Callable[[Path], None]:
+    """A DPoP-bound token, and what writes `count` fresh proofs for GET /api/v2/users/me
+    with it into a file, one per line (bench/dpop.py)."""
     key = ECKey.generate_key("P-256")
     issuer = f"http://{HOST['Host']}"
     headers = {**FORM, "Authorization": basic(*seeded.cc)}
     token = dpop.bound_token(base, issuer, headers, "grant_type=client_credentials&scope=read", key)
-    dpop.write_credentials(path, token, dpop.proofs(key, issuer + dpop.ME, token, count))
+
+    def sign(path: Path) -> None:
+        dpop.write_credentials(path, token, dpop.proofs(key, issuer + dpop.ME, token, count))
+
+    return sign
 
 
 def _machine() -> dict[str, Any]:

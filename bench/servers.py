@@ -3,6 +3,7 @@ from /proc (the server and, with several workers, its children)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -88,7 +89,10 @@ def _process(command: list[str], env: dict[str, str], log: Path, probe: str, hos
         _wait(probe, host, process, log)
         yield Running(pid=process.pid, base=base, host=host)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        # A server that exited by itself (it failed to start) has no group left to signal:
+        # the error to report is _wait's, not ProcessLookupError.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
