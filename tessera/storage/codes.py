@@ -1,5 +1,6 @@
 """Authorization codes: single use, enforced by a conditional UPDATE (RFC 6749 section 4.1.2).
-On PostgreSQL a redemption is one statement (postgres_writes.REDEEM)."""
+On PostgreSQL a redemption is one statement (postgres_writes.REDEEM), sent with those of
+concurrent requests (GROUPED_REDEEM)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tessera.protocol.ports import NewCode, Redeemed, TokenRows
 from tessera.storage import tokens
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
-from tessera.storage.postgres_writes import REDEEM
+from tessera.storage.postgres_writes import GROUPED_REDEEM
 from tessera.storage.schema import authorization_codes as codes
 from tessera.storage.tokens import new_tokens
 
@@ -94,5 +95,5 @@ class SqlCodeStore:
     async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:
         if self.db.dialect != "postgresql":
             return await self.db.write(redeem, code_id, now, tokens)
-        row = await self.db.write_one(REDEEM, {**new_tokens(tokens), "code_id": code_id, "now": now})
-        return Redeemed(access_token_id=None if row is None else int(row[0]))
+        access_id = await self.db.write_grouped(GROUPED_REDEEM, {**new_tokens(tokens), "code_id": code_id, "now": now})
+        return Redeemed(access_token_id=access_id)

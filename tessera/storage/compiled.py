@@ -102,10 +102,9 @@ async def fetchone_async(driver: Any, sql: str, params: Any) -> tuple[Any, ...] 
     return None if row is None else tuple(row)
 
 
-async def ids_async(driver: Any, sql: str, params: Any) -> list[int]:
-    """On an asyncpg connection: the first column of every row, as ints (the ids a
-    multi-row INSERT ... RETURNING id answers)."""
-    return [int(row[0]) for row in await driver.fetch(sql, *params)]
+async def rows_async(driver: Any, sql: str, params: Any) -> list[tuple[Any, ...]]:
+    """On an asyncpg connection: every row, as tuples."""
+    return [tuple(row) for row in await driver.fetch(sql, *params)]
 
 
 async def rowcount_async(driver: Any, sql: str, params: Any) -> int:

@@ -12,8 +12,9 @@ this kind of machine (docs/benchmarks.md): an fsync costs ~120 us, a cached Core
   run on the event loop over asyncpg's connections (through SQLAlchemy's
   greenlet bridge), so a call costs its round trips and no thread hop; rows inserted on
   their own (`insert_one`) by the requests of one turn of the loop go in one multi-row
-  INSERT, without BEGIN and COMMIT (postgres_group_insert.py). PostgreSQL itself groups
-  the commits of concurrent transactions.
+  INSERT, without BEGIN and COMMIT (postgres_groups.py), and so do code redemptions and
+  refresh rotations (`write_grouped`). PostgreSQL itself groups the commits of concurrent
+  transactions.
 
 Transaction control (BEGIN, SAVEPOINT, COMMIT) is issued on the driver connection, and
 connections run in SQLAlchemy's AUTOCOMMIT mode so that SQLAlchemy never issues its own
@@ -35,6 +36,7 @@ from tessera.storage.errors import StorageUnavailable
 from tessera.storage.sqlite_writer import DEFAULT_TIMEOUT, SQLiteDatabase
 
 if TYPE_CHECKING:
+    from tessera.storage.postgres_groups import Grouped
     from tessera.storage.postgres_loop import PostgresDatabase
 
 __all__ = ["Database", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]
@@ -68,6 +70,12 @@ class Database(Protocol):
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
         """Insert one row, atomic by itself, so that it needs no transaction around it
         (PostgreSQL: one round trip instead of three); the new row's id."""
+        ...
+
+    async def write_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        """A write that PostgreSQL sends with the same writes of concurrent requests, as one
+        statement (postgres_groups.py); elsewhere `grouped.alone` on its own. This request's
+        answer: the first column of the statement's row for it, None without one."""
         ...
 
     def usage(self) -> tuple[int, int]:

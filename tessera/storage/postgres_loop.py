@@ -11,7 +11,7 @@ SQLAlchemy's asyncio bridge: each statement suspends the greenlet until the conn
 has the answer, and the loop serves other requests meanwhile. Rows inserted on their own
 (`insert_one`: the tokens of client credentials grants) go straight to the driver, without
 BEGIN and COMMIT, those of one turn of the loop in one multi-row INSERT
-(postgres_group_insert.py): one round trip, atomic by itself. asyncpg prepares every
+(postgres_groups.py): one round trip, atomic by itself. asyncpg prepares every
 statement it is given and keeps it per connection, so the hot ones are parsed and planned
 once.
 
@@ -49,10 +49,10 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, ids_async, rowcount_async
+from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async, rows_async
 from tessera.storage.engine import create_engine, server_timeouts
 from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, chain, sqlstates
-from tessera.storage.postgres_group_insert import GroupInsert, many_rows_sql
+from tessera.storage.postgres_groups import Grouped, WriteGroup, many_inserts
 
 T = TypeVar("T")
 
@@ -112,7 +112,8 @@ class PostgresDatabase:
         self._lifetime: AsyncIterator[None] | None = None
         # Calls waiting for or holding a connection now (metrics: database pool use).
         self.in_flight = 0
-        self._groups: dict[CompiledInsert, GroupInsert] = {}
+        self._inserts: dict[CompiledInsert, Grouped[int]] = {}
+        self._groups: dict[Grouped[Any], WriteGroup[Any]] = {}
 
     async def _bind(self) -> None:
         """Connections belong to the loop that opened them: asyncpg's cannot even be closed
@@ -253,21 +254,28 @@ class PostgresDatabase:
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
         """One row by a pre-compiled INSERT, without BEGIN and COMMIT, no greenlet: with the
         rows other requests insert by the same statement in this turn of the loop, in one
-        multi-row INSERT (postgres_group_insert.py). The new row's id, once committed."""
-        group = self._groups.get(statement)
+        multi-row INSERT (postgres_groups.py). The new row's id, once committed."""
+        grouped = self._inserts.get(statement)
+        if grouped is None:
+            grouped = self._inserts[statement] = many_inserts(statement, self._dialect)
+        return await self.write_grouped(grouped, params)
+
+    async def write_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        """A write sent with the same writes of the other requests of this turn of the loop,
+        as one statement (postgres_groups.py); this request's answer, once committed."""
+        group = self._groups.get(grouped)
         if group is None:
-            group = self._groups[statement] = GroupInsert(
-                statement, many_rows_sql(statement, self._dialect), self._insert_many, partial(self._insert, statement)
-            )
-        return await group.insert(params)
+            group = self._groups[grouped] = WriteGroup(grouped, self._write_rows, partial(self._write_alone, grouped))
+        answer: T = await group.write(params)
+        return answer
 
-    async def _insert(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
-        row = await self.write_one(statement.returning, params)
-        assert row is not None  # an INSERT ... RETURNING answers its row or raises
-        return int(row[0])
+    async def _write_alone(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        row = await self.write_one(grouped.alone, params)
+        answer: Any = None if row is None else row[0]
+        return answer  # type: ignore[no-any-return]
 
-    async def _insert_many(self, sql: str, arrays: list[Any]) -> list[int]:
-        return await self._call(_ONE, lambda conn: ids_async(_driver(conn), sql, arrays))
+    async def _write_rows(self, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
+        return await self._call(_ONE, lambda conn: rows_async(_driver(conn), sql, arrays))
 
     async def aclose(self) -> None:
         stale, self._idle = self._idle, []

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.engine import autocommit, create_engine
 from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+from tessera.storage.postgres_groups import Grouped
 from tessera.storage.sqlite_batch import (
     CATCH_UP_DUE,
     CATCHING_UP,
@@ -172,6 +173,12 @@ class SQLiteDatabase:
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._write(fn, args, False)
+
+    async def write_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        # The batch already shares one COMMIT between concurrent writes: the statement alone.
+        row = await self.write_one(grouped.alone, params)
+        answer: Any = None if row is None else row[0]
+        return answer  # type: ignore[no-any-return]
 
     async def _write(self, fn: Callable[..., T], args: tuple[Any, ...], alone: bool) -> T:
         loop = asyncio.get_running_loop()

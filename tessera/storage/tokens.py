@@ -30,7 +30,7 @@ from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
 from tessera.storage.ids import storable
-from tessera.storage.postgres_writes import ACCESS_INSERTED, REFRESH_INSERTED, ROTATE
+from tessera.storage.postgres_writes import ACCESS_INSERTED, GROUPED_ROTATE, REFRESH_INSERTED
 from tessera.storage.schema import access_tokens, refresh_tokens
 
 T = TypeVar("T")
@@ -247,7 +247,8 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
     """Claim the refresh token with one conditional UPDATE, so that of concurrent uses
     exactly one wins; report a token already used, or revoked since the caller read it.
     What a reuse means is the grant's. The new tokens are of the claimed token's family.
-    (PostgreSQL runs the same as one statement: postgres_writes.ROTATE.)"""
+    (PostgreSQL runs the same as one statement: postgres_writes.ROTATE, sent with those of
+    concurrent requests: GROUPED_ROTATE.)"""
     rotation_locks.lock_family(
         conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id
     )
@@ -327,12 +328,12 @@ class SqlTokenStore:
         if self.db.dialect != "postgresql":
             return await self._change(rotate, refresh_id, now, tokens)
         try:
-            row = await self.db.write_one(ROTATE, _rotate_params(refresh_id, now, tokens))
+            access_id = await self.db.write_grouped(GROUPED_ROTATE, _rotate_params(refresh_id, now, tokens))
         finally:
             self.forget()
-        if row is None:
+        if access_id is None:
             return await self.db.read(not_claimed, refresh_id, tokens.access.family)
-        return Rotated(access_token_id=int(row[0]))
+        return Rotated(access_token_id=access_id)
 
     async def revoke_family(self, family: str, now: float, audit: AuditEntry | None = None) -> int:
         fn = revoke_family if audit is None else audit_log.audited(revoke_family, _if_revoked(audit))
