@@ -14,6 +14,7 @@ from tessera.protocol.ports import NewCode, Redeemed, TokenRows
 from tessera.storage import tokens
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
+from tessera.storage.postgres_groups import many_lookups
 from tessera.storage.postgres_writes import GROUPED_REDEEM
 from tessera.storage.schema import authorization_codes as codes
 from tessera.storage.tokens import new_tokens
@@ -36,6 +37,7 @@ _COLUMNS = (
 )
 # Every code redemption runs both: see compiled.py.
 _FIND = Compiled(sa.select(*_COLUMNS).where(codes.c.digest == sa.bindparam("digest")))
+_FIND_MANY = many_lookups(_FIND, codes, _COLUMNS, "digest")  # on PostgreSQL, with concurrent requests'
 _CLAIM = Compiled(
     codes.update()
     .where(codes.c.id == sa.bindparam("code_id"), codes.c.used_at.is_(None))
@@ -89,7 +91,7 @@ class SqlCodeStore:
         return await self.db.write(insert, code)
 
     async def find(self, digest: bytes) -> AuthorizationCode | None:
-        row = await self.db.fetch_one(_FIND, {"digest": digest})
+        row = await self.db.fetch_grouped(_FIND_MANY, {"digest": digest})
         return None if row is None else _code(row)
 
     async def redeem(self, code_id: int, now: float, tokens: TokenRows) -> Redeemed:

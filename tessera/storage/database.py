@@ -78,6 +78,12 @@ class Database(Protocol):
         answer: the first column of the statement's row for it, None without one."""
         ...
 
+    async def fetch_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        """A lookup that PostgreSQL sends with the same lookups of concurrent requests, as
+        one statement (postgres_groups.many_lookups); elsewhere `grouped.alone` on its own.
+        This request's row, or None."""
+        ...
+
     def usage(self) -> tuple[int, int]:
         """Calls waiting for or holding a connection, and the connections serving them."""
         ...

@@ -1,21 +1,21 @@
-"""PostgreSQL: the hot writes of concurrent requests sent together, one statement per turn
-of the event loop.
+"""PostgreSQL: the hot statements of concurrent requests sent together, one statement per
+turn of the event loop.
 
 Alone, each token written cost a round trip and a commit of its own: on one core, the
 node's part of a round trip (asyncpg, the pool, the bound on the call) was a third of a
-token's CPU, and each commit a WAL flush PostgreSQL had to make. Here the writes of one
-kind that arrive in the same turn of the loop (32 concurrent requests mostly do) go in
-one statement whose parameters are arrays, one per column, unnested into rows:
+token's CPU, and each commit a WAL flush PostgreSQL had to make. Here the statements of
+one kind that arrive in the same turn of the loop (32 concurrent requests mostly do) go
+as one, whose parameters are arrays, one per column, unnested into rows:
 
     ... FROM unnest($1::type[], $2::type[], ...) WITH ORDINALITY AS input (..., n)
 
-one round trip and one commit for all of them, as SQLite's writer shares one fsync
-between a batch. It is sent without BEGIN, atomic by itself, and every request is
-answered only after it has committed: nothing is answered before it is durable. The
+one round trip (and for writes one commit) for all of them, as SQLite's writer shares one
+fsync between a batch. A write is sent without BEGIN, atomic by itself, and every request
+is answered only after it has committed: nothing is answered before it is durable. The
 statement's text is the same for any number of rows, so asyncpg prepares it once per
 connection.
 
-Three kinds (the statements are in postgres_writes.py):
+Four kinds (the writes' statements are in postgres_writes.py):
 - a client credentials token: a multi-row INSERT (`many_rows_sql`). The rows are inserted
   in the order of ORDER BY n, so the identity column numbers them in that order: the ids
   RETURNING gives, sorted, are the requests' in order (SQLAlchemy's insertmanyvalues
@@ -25,11 +25,13 @@ Three kinds (the statements are in postgres_writes.py):
   without waiting (pg_try_advisory_xact_lock): one whose locks are held (a revocation of
   its family, user or client under way) is sent again alone, by the single-row statement
   that waits for them, so a batch never waits for another transaction's locks and cannot
-  be part of a lock cycle.
+  be part of a lock cycle;
+- the lookups by digest on every token request (a code, a refresh token, an access token
+  not remembered): one SELECT joining the digests to their rows (`many_lookups`).
 
-Failures: if the statement is refused for a row's sake (a client deleted meanwhile, so a
-foreign key fails), every row is sent again alone, so only that request fails, as it would
-have on its own. If the database is unavailable, every request of the batch hears so
+Failures: if a write is refused for a row's sake (a client deleted meanwhile, so a foreign
+key fails), every row is sent again alone, so only that request fails, as it would have on
+its own. If the database is unavailable, every request of the batch hears so
 (StorageUnavailable, 503), as each would have on its own.
 """
 
@@ -39,6 +41,8 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Column, Table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
 from tessera.storage.compiled import Compiled, CompiledInsert
@@ -58,18 +62,62 @@ Send = Callable[[str, list[list[Any]]], Coroutine[Any, Any, Rows]]
 
 
 class Grouped(Generic[T]):
-    """A write whose concurrent uses can go as one statement. `alone` is the write for one
-    request (its first row's first column is the answer; no row: None); `sql` the same for
-    many, taking one array per name of `names`; `answers(rows, count)` reads each request's
-    answer, in order, from its rows (RUN_ALONE: send that request's write again alone)."""
+    """A statement whose concurrent uses can go as one. `alone` is the statement for one
+    request, `answer_alone` its answer from the statement's first row (None if it has
+    none); `sql` the same for many, taking one array per name of `names`; `answers(rows,
+    count)` reads each request's answer, in order, from its rows (RUN_ALONE: send that
+    request's statement again alone). `read`: it changes nothing, so it may be repeated."""
 
     def __init__(
-        self, alone: Compiled, names: tuple[str, ...], sql: str, answers: Callable[[Rows, int], list[T]]
+        self,
+        alone: Compiled,
+        names: tuple[str, ...],
+        sql: str,
+        answers: Callable[[Rows, int], list[T]],
+        *,
+        answer_alone: Callable[[tuple[Any, ...] | None], T] | None = None,
+        read: bool = False,
     ) -> None:
         self.alone = alone
         self.names = names
         self.sql = sql
         self.answers = answers
+        self.answer_alone: Callable[[tuple[Any, ...] | None], T] = answer_alone or _first_column
+        self.read = read
+
+
+def _first_column(row: tuple[Any, ...] | None) -> Any:
+    return None if row is None else row[0]
+
+
+def _whole_row(row: tuple[Any, ...] | None) -> Any:
+    return row
+
+
+def _rows_by_ordinality(rows: Rows, count: int) -> list[tuple[Any, ...] | None]:
+    """Rows of (n, columns...): each request's row of columns, None for one without."""
+    answers: list[tuple[Any, ...] | None] = [None] * count
+    for row in rows:
+        answers[row[0] - 1] = row[1:]
+    return answers
+
+
+def many_lookups(alone: Compiled, table: Table, columns: Sequence[Column[Any]], key: str) -> Grouped[Any]:
+    """The rows of `table` found by `key` (a unique column) for many requests at once:
+    `alone` selects `columns` WHERE key = :key; the grouped form answers each request the
+    same columns, as a tuple, or None."""
+    quote = _DIALECT.identifier_preparer.quote
+    selected = ", ".join(f"found.{quote(column.name)}" for column in columns)
+    kind = table.c[key].type.compile(dialect=_DIALECT)
+    # Built from the schema's own names: no value ever enters the SQL text.
+    sql = (
+        f"SELECT input.n, {selected} FROM unnest($1::{kind}[]) WITH ORDINALITY AS input ({quote(key)}, n) "  # noqa: S608
+        f"JOIN {quote(table.name)} AS found ON found.{quote(key)} = input.{quote(key)}"
+    )
+    return Grouped(alone, (key,), sql, _rows_by_ordinality, answer_alone=_whole_row, read=True)
+
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def by_ordinality(rows: Rows, count: int) -> list[Any]:
@@ -106,7 +154,7 @@ def many_inserts(statement: CompiledInsert, dialect: Dialect) -> Grouped[int]:
     return Grouped(statement.returning, statement.columns, many_rows_sql(statement, dialect), _inserted_ids)
 
 
-class WriteGroup(Generic[T]):
+class StatementGroup(Generic[T]):
     """The pending uses of one Grouped statement on one event loop."""
 
     def __init__(
@@ -114,20 +162,20 @@ class WriteGroup(Generic[T]):
     ) -> None:
         self._grouped = grouped
         self._send = send  # runs the grouped statement: its rows
-        self._send_one = send_one  # the same write for one request alone: its answer
+        self._send_one = send_one  # the same statement for one request alone: its answer
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[tuple[dict[str, Any], asyncio.Future[T]]] = []
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()  # held, or the loop may drop them
 
-    async def write(self, params: dict[str, Any]) -> T:
+    async def run(self, params: dict[str, Any]) -> T:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new loop (tests, the CLI): what the last left is gone
             self._loop, self._pending, self._scheduled = loop, [], False
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((params, future))
         if not self._scheduled:
-            # call_soon, not now: the writes of requests served in this turn join the batch.
+            # call_soon, not now: the statements of requests served in this turn join the batch.
             self._scheduled = True
             loop.call_soon(self._flush)
         return await future
@@ -165,7 +213,7 @@ class WriteGroup(Generic[T]):
         for (params, future), answer in zip(batch, answers, strict=True):
             if answer is RUN_ALONE:
                 again.append((params, future))
-            elif not future.done():  # a request cancelled meanwhile: its write stays, unclaimed
+            elif not future.done():  # a request cancelled meanwhile: a write stays, unclaimed
                 future.set_result(answer)
         if again:
             await self._alone(again)

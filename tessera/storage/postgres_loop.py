@@ -52,7 +52,7 @@ from sqlalchemy.pool import NullPool
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async, rows_async
 from tessera.storage.engine import create_engine, server_timeouts
 from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, chain, sqlstates
-from tessera.storage.postgres_groups import Grouped, WriteGroup, many_inserts
+from tessera.storage.postgres_groups import Grouped, StatementGroup, many_inserts
 
 T = TypeVar("T")
 
@@ -113,7 +113,7 @@ class PostgresDatabase:
         # Calls waiting for or holding a connection now (metrics: database pool use).
         self.in_flight = 0
         self._inserts: dict[CompiledInsert, Grouped[int]] = {}
-        self._groups: dict[Grouped[Any], WriteGroup[Any]] = {}
+        self._groups: dict[Grouped[Any], StatementGroup[Any]] = {}
 
     async def _bind(self) -> None:
         """Connections belong to the loop that opened them: asyncpg's cannot even be closed
@@ -263,16 +263,29 @@ class PostgresDatabase:
     async def write_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
         """A write sent with the same writes of the other requests of this turn of the loop,
         as one statement (postgres_groups.py); this request's answer, once committed."""
+        return await self._grouped(grouped, params)
+
+    async def fetch_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        """A lookup sent with the same lookups of the other requests of this turn of the
+        loop, as one statement (postgres_groups.py); this request's row, or None."""
+        return await self._grouped(grouped, params)
+
+    async def _grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
         group = self._groups.get(grouped)
         if group is None:
-            group = self._groups[grouped] = WriteGroup(grouped, self._write_rows, partial(self._write_alone, grouped))
-        answer: T = await group.write(params)
+            group = self._groups[grouped] = StatementGroup(
+                grouped, self._read_rows if grouped.read else self._write_rows, partial(self._alone, grouped)
+            )
+        answer: T = await group.run(params)
         return answer
 
-    async def _write_alone(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
-        row = await self.write_one(grouped.alone, params)
-        answer: Any = None if row is None else row[0]
-        return answer  # type: ignore[no-any-return]
+    async def _alone(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        if grouped.read:
+            return grouped.answer_alone(await self.fetch_one(grouped.alone, params))
+        return grouped.answer_alone(await self.write_one(grouped.alone, params))
+
+    async def _read_rows(self, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
+        return await self._call(_READ, lambda conn: rows_async(_driver(conn), sql, arrays))
 
     async def _write_rows(self, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
         return await self._call(_ONE, lambda conn: rows_async(_driver(conn), sql, arrays))

@@ -176,9 +176,11 @@ class SQLiteDatabase:
 
     async def write_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
         # The batch already shares one COMMIT between concurrent writes: the statement alone.
-        row = await self.write_one(grouped.alone, params)
-        answer: Any = None if row is None else row[0]
-        return answer  # type: ignore[no-any-return]
+        return grouped.answer_alone(await self.write_one(grouped.alone, params))
+
+    async def fetch_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
+        # A read is a B-tree lookup on the loop thread, no round trip: the statement alone.
+        return grouped.answer_alone(await self.fetch_one(grouped.alone, params))
 
     async def _write(self, fn: Callable[..., T], args: tuple[Any, ...], alone: bool) -> T:
         loop = asyncio.get_running_loop()

@@ -30,6 +30,7 @@ from tessera.storage.cache import Memo
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.database import Database
 from tessera.storage.ids import storable
+from tessera.storage.postgres_groups import many_lookups
 from tessera.storage.postgres_writes import ACCESS_INSERTED, GROUPED_ROTATE, REFRESH_INSERTED
 from tessera.storage.schema import access_tokens, refresh_tokens
 
@@ -52,6 +53,8 @@ _ACCESS_COLUMNS = (
 )
 # Every API call and introspection looks a token up: see compiled.py.
 _FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
+# On PostgreSQL, sent with the same lookups of concurrent requests (postgres_groups.py).
+_FIND_ACCESS_MANY = many_lookups(_FIND_ACCESS, access_tokens, _ACCESS_COLUMNS, "digest")
 _REFRESH_COLUMNS = (
     refresh_tokens.c.id,
     refresh_tokens.c.account_id,
@@ -69,6 +72,7 @@ _REFRESH_COLUMNS = (
 )
 # Every refresh runs these three: see compiled.py.
 _FIND_REFRESH = Compiled(sa.select(*_REFRESH_COLUMNS).where(refresh_tokens.c.digest == sa.bindparam("digest")))
+_FIND_REFRESH_MANY = many_lookups(_FIND_REFRESH, refresh_tokens, _REFRESH_COLUMNS, "digest")
 _CLAIM_REFRESH = Compiled(
     refresh_tokens.update()
     .where(
@@ -316,11 +320,11 @@ class SqlTokenStore:
         return await self._live.load_through(digest, lambda: self._fetch_access(digest))
 
     async def _fetch_access(self, digest: bytes) -> AccessToken | None:
-        row = await self.db.fetch_one(_FIND_ACCESS, {"digest": digest})
+        row = await self.db.fetch_grouped(_FIND_ACCESS_MANY, {"digest": digest})
         return None if row is None else _access(row)
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
-        row = await self.db.fetch_one(_FIND_REFRESH, {"digest": digest})
+        row = await self.db.fetch_grouped(_FIND_REFRESH_MANY, {"digest": digest})
         return None if row is None else _refresh(row)
 
     async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:

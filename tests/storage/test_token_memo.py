@@ -16,8 +16,8 @@ import pytest
 from tessera.model import AccessToken
 from tessera.protocol import secrets
 from tessera.protocol.ports import NewAccessToken, NewRefreshToken, Rotated, TokenRows
-from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
+from tessera.storage.postgres_groups import Grouped
 from tessera.storage.stores import Stores
 from tessera.storage.tokens import LIVE_TOKEN_TTL, SqlTokenStore
 from tests.support import Clock, World
@@ -138,9 +138,9 @@ class _RevokedDuringRead:
         self.store: SqlTokenStore | None = None
         self.reads = 0
 
-    async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    async def fetch_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
         self.reads += 1
-        result = await self.db.fetch_one(statement, params)
+        result = await self.db.fetch_grouped(grouped, params)
         if self.reads == 1 and self.store is not None:
             self.store.forget()
         return result

@@ -1,9 +1,9 @@
 """Tokens written at the same moment share one write (on SQLite the writer's group commit,
 on PostgreSQL one statement per turn of the loop: storage/postgres_groups.py): client
-credentials tokens, code redemptions and refresh rotations. Each request still gets its
-own row and its own outcome, a row the database refuses fails only its own request, a
-code or refresh token is claimed once, and a rotation whose locks are held waits for them
-alone."""
+credentials tokens, code redemptions and refresh rotations; on PostgreSQL the lookups by
+digest go together too. Each request still gets its own row and its own outcome, a row the
+database refuses fails only its own request, a code or refresh token is claimed once, and
+a rotation whose locks are held waits for them alone."""
 
 from __future__ import annotations
 
@@ -243,3 +243,41 @@ async def test_on_postgresql_a_rotation_whose_family_is_locked_waits_for_it_alon
         assert all(isinstance(rotation.result(), Rotated) for rotation in rotations)
     finally:
         await holder.close()
+
+
+async def test_lookups_made_together_each_find_their_own_row(stores: Stores, world: World, clock: Clock) -> None:
+    now = clock()
+    rows = [_access(world.account.id, world.web.client.id, world.user.id, now) for _ in range(8)]
+    ids = [await stores.tokens.issue(TokenRows(access=row, refresh=None)) for row in rows]
+    unknown = secrets.digest(secrets.new_secret(secrets.ACCESS_TOKEN_PREFIX))
+    # Each digest asked for by two requests at once, and one that matches nothing.
+    asked = [row.digest for row in rows] * 2 + [unknown]
+    stores.tokens.forget()  # nothing remembered: every lookup reaches the database
+    found = await asyncio.gather(*(stores.tokens.find_access(digest) for digest in asked))
+    assert found[-1] is None
+    for index, token in enumerate(found[:-1]):
+        assert token is not None and token.id == ids[index % len(rows)]
+
+
+async def test_on_postgresql_lookups_made_together_are_one_statement(database_url: str, world: World) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's grouped lookups; SQLite reads on the loop thread")
+    from tessera.storage.postgres_loop import PostgresDatabase
+
+    fresh = open_database(database_url)
+    assert isinstance(fresh, PostgresDatabase)
+    sent: list[int] = []
+    read_rows = fresh._read_rows
+
+    async def counted(sql: str, arrays: list[list[object]]) -> list[tuple[object, ...]]:
+        sent.append(len(arrays[0]))
+        return await read_rows(sql, arrays)
+
+    fresh._read_rows = counted  # type: ignore[method-assign]
+    try:
+        stores = Stores.over(fresh)
+        digests = [secrets.digest(secrets.new_secret("tsr_")) for _ in range(10)]
+        assert await asyncio.gather(*(stores.tokens.find_refresh(digest) for digest in digests)) == [None] * 10
+        assert sent == [10]  # ten lookups, one statement
+    finally:
+        await fresh.aclose()
