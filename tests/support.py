@@ -23,7 +23,7 @@ from tessera import passwords
 from tessera.management import accounts, clients, users
 from tessera.model import Account, Client, User
 from tessera.protocol import secrets as token_secrets
-from tessera.protocol.ports import NewAccessToken, NewRefreshToken, TokenRows
+from tessera.protocol.ports import NewAccessToken, NewCode, NewRefreshToken, TokenRows
 from tessera.storage.stores import Stores
 
 PASSWORD = "correct horse battery"
@@ -278,6 +278,27 @@ async def code_tokens(
 ) -> dict[str, Any]:
     """The token response of the authorization code flow (code_and_tokens)."""
     return (await code_and_tokens(http, client, email, scope, **token_params))[1]
+
+
+def new_code(
+    account_id: int, client_id: int, user_id: int, created_at: float, expires_at: float, *, family: str, nonce: str = ""
+) -> NewCode:
+    """An authorization code's row (scope read, no redirect URI or PKCE challenge) with a
+    fresh random digest."""
+    return NewCode(
+        digest=token_secrets.digest(token_secrets.new_secret("tsc_")),
+        account_id=account_id,
+        client_id=client_id,
+        user_id=user_id,
+        redirect_uri="",
+        scopes=("read",),
+        code_challenge="",
+        nonce=nonce,
+        family=family,
+        auth_time=created_at,
+        created_at=created_at,
+        expires_at=expires_at,
+    )
 
 
 def token_rows(world: World, now: float, *, family: str, refresh: bool = True) -> TokenRows:

@@ -13,13 +13,13 @@ import dataclasses
 import pytest
 
 from tessera.protocol import secrets
-from tessera.protocol.ports import NewAccessToken, NewCode, NewRefreshToken, Rotated, TokenRows
+from tessera.protocol.ports import NewAccessToken, NewRefreshToken, Rotated, TokenRows
 from tessera.storage.database import Database, open_database
 from tessera.storage.errors import StorageFailed, StorageUnavailable
 from tessera.storage.postgres_groups import many_rows_sql
 from tessera.storage.stores import Stores
 from tessera.storage.tokens import _INSERT_ACCESS
-from tests.support import Clock, World
+from tests.support import Clock, World, new_code
 
 pytestmark = pytest.mark.anyio
 
@@ -128,23 +128,8 @@ def _with_refresh(world: World, now: float, family: str) -> tuple[TokenRows, byt
 
 async def _code(stores: Stores, world: World, now: float) -> tuple[int, str]:
     family = secrets.new_family()
-    code_id = await stores.codes.create(
-        NewCode(
-            digest=secrets.digest(secrets.new_secret("tsc_")),
-            account_id=world.account.id,
-            client_id=world.web.client.id,
-            user_id=world.user.id,
-            redirect_uri="",
-            scopes=("read",),
-            code_challenge="",
-            nonce="",
-            family=family,
-            auth_time=now,
-            created_at=now,
-            expires_at=now + 300,
-        )
-    )
-    return code_id, family
+    code = new_code(world.account.id, world.web.client.id, world.user.id, now, now + 300, family=family)
+    return await stores.codes.create(code), family
 
 
 async def test_codes_redeemed_together_each_give_their_own_tokens(stores: Stores, world: World, clock: Clock) -> None:

@@ -15,14 +15,13 @@ from tessera.protocol import secrets
 from tessera.protocol.ports import (
     AlreadyUsed,
     NewAccessToken,
-    NewCode,
     NewRefreshToken,
     Rotated,
     SignInRefused,
     TokenRows,
 )
 from tests.storage.port_world import LOGIN_LIMIT, LOGIN_WINDOW, ON_EVERY_STORE, PortWorld
-from tests.support import Clock
+from tests.support import Clock, new_code
 
 pytestmark = [pytest.mark.anyio, ON_EVERY_STORE]
 
@@ -48,24 +47,8 @@ def _rows(
 
 async def _code(w: PortWorld, now: float) -> tuple[int, bytes, str]:
     family = secrets.new_family()
-    digest = secrets.digest(secrets.new_secret("tsc_"))
-    code_id = await w.codes.create(
-        NewCode(
-            digest=digest,
-            account_id=w.account_id,
-            client_id=w.client.id,
-            user_id=w.user.id,
-            redirect_uri="",
-            scopes=("read",),
-            code_challenge="",
-            nonce="n-0S6_WzA2Mj",
-            family=family,
-            auth_time=now,
-            created_at=now,
-            expires_at=now + 300,
-        )
-    )
-    return code_id, digest, family
+    code = new_code(w.account_id, w.client.id, w.user.id, now, now + 300, family=family, nonce="n-0S6_WzA2Mj")
+    return await w.codes.create(code), code.digest, family
 
 
 # --- CodeStore ---------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from tessera.protocol import secrets
 from tessera.protocol.ports import (
     AlreadyUsed,
     NewAccessToken,
-    NewCode,
     NewDeviceCode,
     NewRefreshToken,
     Rotated,
@@ -31,7 +30,7 @@ from tessera.protocol.ports import (
 from tessera.storage import purge, schema
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
-from tests.support import World
+from tests.support import World, new_code
 
 pytestmark = pytest.mark.anyio
 
@@ -78,24 +77,10 @@ async def _issue(
 
 
 async def _code(stores: Stores, world: World, expires_at: float) -> bytes:
-    digest = secrets.digest(secrets.new_secret("tsc_"))
-    await stores.codes.create(
-        NewCode(
-            digest=digest,
-            account_id=world.account.id,
-            client_id=world.web.client.id,
-            user_id=world.user.id,
-            redirect_uri="",
-            scopes=("read",),
-            code_challenge="",
-            nonce="",
-            family=secrets.new_family(),
-            auth_time=expires_at - 300,
-            created_at=expires_at - 300,
-            expires_at=expires_at,
-        )
-    )
-    return digest
+    ids = (world.account.id, world.web.client.id, world.user.id)
+    code = new_code(*ids, expires_at - 300, expires_at, family=secrets.new_family())
+    await stores.codes.create(code)
+    return code.digest
 
 
 async def _device_code(stores: Stores, world: World, expires_at: float) -> bytes:
