@@ -39,8 +39,6 @@ within TESSERA_DATABASE_TIMEOUT seconds, never hang, and service resumes by itse
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import select
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -51,7 +49,17 @@ from sqlalchemy.pool import NullPool
 
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async, rows_async
 from tessera.storage.engine import create_engine, server_timeouts
-from tessera.storage.errors import DatabaseErrors, StorageFailed, StorageUnavailable, chain, sqlstates
+from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+from tessera.storage.postgres_connections import (
+    broken,
+    close_all,
+    discard,
+    driver_of,
+    ended_by_server,
+    hung_up,
+    refused_unsent,
+    still_usable,
+)
 from tessera.storage.postgres_groups import Grouped, StatementGroup, many_inserts
 
 T = TypeVar("T")
@@ -127,7 +135,7 @@ class PostgresDatabase:
         self._slots = asyncio.Semaphore(self.size)
         self._loop = loop
         self._cold = True
-        await _close_all(stale)  # only those of a loop that ended without shutting down
+        await close_all(stale)  # only those of a loop that ended without shutting down
         self._lifetime = self._loop_lifetime(loop)
         await anext(self._lifetime)
 
@@ -140,7 +148,7 @@ class PostgresDatabase:
         finally:
             if self._loop is loop:
                 stale, self._idle, self._loop = self._idle, [], None
-                await _close_all(stale)
+                await close_all(stale)
 
     async def _warm(self) -> None:
         """Open the connections at once, before the first call takes one. Opened one by one
@@ -165,9 +173,9 @@ class PostgresDatabase:
         """An idle connection the server has not hung up on, or None."""
         while self._idle:
             conn = self._idle.pop()
-            if not _hung_up(conn):
+            if not hung_up(conn):
                 return conn
-            await _discard(conn)
+            await discard(conn)
         return None
 
     async def _attempt(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]], *, reuse: bool = True) -> T:
@@ -181,26 +189,26 @@ class PostgresDatabase:
                 result = await run(conn)
             else:
                 started = False
-                async with _driver(conn).transaction():
+                async with driver_of(conn).transaction():
                     started = True  # BEGIN went through: the write may reach COMMIT, never repeat it
                     result = await run(conn)
         except asyncio.CancelledError:
-            await _discard(conn)  # interrupted mid-statement: its state is unknown
+            await discard(conn)  # interrupted mid-statement: its state is unknown
             raise
         except Exception as error:
             translated = self._errors.translate(error)
-            unsent = _unsent(error)
+            unsent = refused_unsent(error)
             if unsent:  # the server was ending the session: unavailable, like a cut connection
                 translated = StorageUnavailable("the database ended the connection")
                 translated.__cause__ = error
-            if _still_usable(conn, error, translated):
+            if still_usable(conn, error, translated):
                 self._idle.append(conn)
                 raise translated  # noqa: B904 (translate names the cause)
             # A connection that died (or whose session the server ended) is repeated once
             # on a fresh one when nothing of the call can have committed.
-            ended = unsent or _ended_by_server(error)
-            dead = isinstance(translated, StorageUnavailable) and (ended or _broken(conn))
-            await _discard(conn)
+            ended = unsent or ended_by_server(error)
+            dead = isinstance(translated, StorageUnavailable) and (ended or broken(conn))
+            await discard(conn)
             if dead and not fresh and (mode == _READ or not started or ended):
                 raise _StaleConnection from error
             raise translated  # noqa: B904 (translate names the cause)
@@ -237,19 +245,19 @@ class PostgresDatabase:
     async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """A read by a pre-compiled statement, sent straight to the driver: its first row."""
         sql, values = statement.bound(self._dialect, params)
-        return await self._call(_READ, lambda conn: fetchone_async(_driver(conn), sql, values))
+        return await self._call(_READ, lambda conn: fetchone_async(driver_of(conn), sql, values))
 
     async def write_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """One pre-compiled statement, atomic by itself, sent straight to the driver: no
         BEGIN and COMMIT, no greenlet. Its first row."""
         sql, values = statement.bound(self._dialect, params)
-        return await self._call(_ONE, lambda conn: fetchone_async(_driver(conn), sql, values))
+        return await self._call(_ONE, lambda conn: fetchone_async(driver_of(conn), sql, values))
 
     async def change_one(self, statement: Compiled, params: dict[str, Any]) -> int:
         """One pre-compiled statement, atomic by itself, sent straight to the driver: the
         number of rows it inserted, updated or deleted."""
         sql, values = statement.bound(self._dialect, params)
-        return await self._call(_ONE, lambda conn: rowcount_async(_driver(conn), sql, values))
+        return await self._call(_ONE, lambda conn: rowcount_async(driver_of(conn), sql, values))
 
     async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
         """One row by a pre-compiled INSERT, without BEGIN and COMMIT, no greenlet: with the
@@ -285,99 +293,19 @@ class PostgresDatabase:
         return grouped.answer_alone(await self.write_one(grouped.alone, params))
 
     async def _read_rows(self, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
-        return await self._call(_READ, lambda conn: rows_async(_driver(conn), sql, arrays))
+        return await self._call(_READ, lambda conn: rows_async(driver_of(conn), sql, arrays))
 
     async def _write_rows(self, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
-        return await self._call(_ONE, lambda conn: rows_async(_driver(conn), sql, arrays))
+        return await self._call(_ONE, lambda conn: rows_async(driver_of(conn), sql, arrays))
 
     async def aclose(self) -> None:
         stale, self._idle = self._idle, []
-        await _close_all(stale)
+        await close_all(stale)
         self.engine.dispose()
 
     def close(self) -> None:
         """From synchronous code with no loop running (with one running, use aclose)."""
         stale, self._idle = self._idle, []
         if stale:
-            asyncio.run(_close_all(stale))
+            asyncio.run(close_all(stale))
         self.engine.dispose()
-
-
-def _driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection, or None once SQLAlchemy has invalidated ours (it does on an
-    error it takes for a disconnect, and then refuses to hand the connection out)."""
-    sync = conn.sync_connection
-    return None if sync is None or sync.invalidated else sync.connection.driver_connection
-
-
-def _hung_up(conn: AsyncConnection) -> bool:
-    """An idle connection has nothing to read unless the server spoke first: it ended the
-    session (a restart, pg_terminate_backend: a FATAL message, then the end of the stream)
-    or closed it. Seen before anything is sent, such a connection is thrown away with
-    nothing of the call lost, which matters for a single statement sent without BEGIN:
-    failing on it, there would be no telling whether it ran. asyncpg reads its socket
-    whenever the loop polls, so it has usually seen the end and closed; what arrived since
-    the last poll is still waiting in the socket."""
-    driver = _driver(conn)
-    if driver is None or driver.is_closed():
-        return True
-    transport = driver._transport  # asyncpg keeps no public handle on its socket
-    sock = None if transport is None else transport.get_extra_info("socket")
-    if sock is None:
-        return True
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
-
-
-def _still_usable(conn: AsyncConnection, error: Exception, translated: Exception) -> bool:
-    """Whether a connection a call failed on may serve the next one: when the failure was
-    not the database's (a storage function's own exception), or when the server refused the
-    statement and said why (a SQLSTATE, as for a value the schema cannot hold) and the
-    connection is open. After anything else (a timeout, a session the server ended, an
-    error of asyncpg's own) its protocol may be mid-exchange, and asyncpg would refuse the
-    next statement ("another operation is in progress"): it is thrown away."""
-    if translated is error:
-        return True
-    return isinstance(translated, StorageFailed) and bool(sqlstates(error)) and not _broken(conn)
-
-
-def _unsent(error: BaseException) -> bool:
-    """asyncpg refused to send the statement: the connection's protocol was still in an
-    exchange. A server that ends an idle session sends an error first, which asyncpg reads
-    and then waits for the end of; a statement taken up in that moment is refused before a
-    byte of it is written, so repeating it on a fresh connection is safe."""
-    return any(
-        isinstance(seen, asyncpg.exceptions.InternalClientError) and "in progress" in str(seen)
-        for seen in chain(error, limit=4)
-    )
-
-
-def _ended_by_server(error: BaseException) -> bool:
-    """The server answered the statement by ending the session (SQLSTATE 57P01-57P03: a
-    shutdown, a crash, pg_terminate_backend): then the statement, and any transaction it was
-    in, did not commit, so repeating it is safe. A connection that simply died gives no such
-    answer, and a write that was sent may have committed: that one is not repeated."""
-    return any(state.startswith("57P") for state in sqlstates(error))
-
-
-def _broken(conn: AsyncConnection) -> bool:
-    driver = _driver(conn)
-    return driver is None or bool(driver.is_closed())
-
-
-async def _discard(conn: AsyncConnection) -> None:
-    """Throw a connection away: closed at once, never handed out again. Its socket is
-    closed first, without a word to the server: SQLAlchemy's invalidate alone would close
-    it politely, waiting up to 2 s for a server that may be gone."""
-    driver = _driver(conn)
-    if driver is not None:
-        with contextlib.suppress(Exception):
-            driver.terminate()
-    with contextlib.suppress(Exception):
-        await conn.invalidate()
-
-
-async def _close_all(conns: list[AsyncConnection]) -> None:
-    for conn in conns:
-        with contextlib.suppress(Exception):
-            await conn.close()

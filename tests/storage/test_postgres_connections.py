@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tessera.storage import postgres_loop
+from tessera.storage import postgres_connections
 from tessera.storage.errors import StorageFailed, StorageUnavailable, sqlstates
 from tessera.storage.postgres_loop import PostgresDatabase, asyncpg_errors, libpq_url
 
@@ -112,7 +112,7 @@ def test_a_statement_asyncpg_refused_to_send_is_known_as_unsent() -> None:
     busy = asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
     wrapped = sa.exc.InterfaceError("SELECT 1", {}, Exception("adapted"))
     wrapped.orig.__cause__ = busy  # type: ignore[union-attr]  # SQLAlchemy's adapter, raised from asyncpg's
-    assert postgres_loop._unsent(busy)
-    assert postgres_loop._unsent(wrapped)
-    assert not postgres_loop._unsent(asyncpg.exceptions.InternalClientError("unexpected data type"))
-    assert not postgres_loop._unsent(asyncpg.exceptions.AdminShutdownError("terminating connection"))
+    assert postgres_connections.refused_unsent(busy)
+    assert postgres_connections.refused_unsent(wrapped)
+    assert not postgres_connections.refused_unsent(asyncpg.exceptions.InternalClientError("unexpected data type"))
+    assert not postgres_connections.refused_unsent(asyncpg.exceptions.AdminShutdownError("terminating connection"))
