@@ -70,10 +70,12 @@ def test_every_tier_was_read(results: dict[str, Any]) -> None:
     assert cc["postgres_all_cpu_us"] >= cc["postgres_cpu_us"]
     assert cc["cluster_wal_bytes_per_request"] > 0
     assert cc["wal_bytes_per_request"] is None or cc["wal_bytes_per_request"] > 0
-    # Each token is one transaction that wrote and committed (read from the WAL, exact; the
-    # settle-free smoke run reads pg_stat_database too early for its count to be exact).
+    # Every token is in a transaction that wrote and committed, shared with the tokens its
+    # node issued in the same turn of its loop (storage/postgres_groups.py): more than none,
+    # never more than one per token (read from the WAL, exact; the settle-free smoke run
+    # reads pg_stat_database too early for its count to be exact).
     if cc["write_commits_per_request"] is not None:
-        assert cc["write_commits_per_request"] >= 0.9, cc
+        assert 0 < cc["write_commits_per_request"] <= 1.0, cc
     assert cc["commits_per_request"] > 0
 
 
