@@ -1,6 +1,6 @@
 """Bulk-loading millions of access tokens into a SQLite store, for the scale experiments.
 
-Rows are what Tessera itself writes (storage/tokens.insert): a token of the real format
+Rows are what Tessera itself writes (storage/token_columns.insert): a token of the real format
 (secrets.new_token: "tsa_", 44 random base64url characters, then 8 for the issue time), stored under the real digest function
 (tessera.protocol.secrets.digest), spread over BULK_USERS users of the web client, each
 with its own random family. Only the generation is cheap: the random bytes of a whole
@@ -32,7 +32,7 @@ RANDOM_CHARS = 44  # secrets.new_token: 33 random bytes, then the issue time
 # Page cache for the load (the sorts and index builds).
 CACHE_BYTES_PER_ROW = 120
 MAX_CACHE_BYTES = 3 * 2**30
-# The columns storage/tokens.insert writes, in the order _rows yields them.
+# The columns storage/token_columns.insert writes, in the order _rows yields them.
 _STAGE = """CREATE TEMP TABLE staged AS
   SELECT digest, token_prefix, account_id, client_id, user_id, scopes, family, created_at, expires_at
   FROM access_tokens WHERE 0"""

@@ -11,13 +11,13 @@ from sqlalchemy.engine import Connection
 
 from tessera.model import AuthorizationCode
 from tessera.protocol.ports import NewCode, Redeemed, TokenRows
-from tessera.storage import tokens
+from tessera.storage import token_columns
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.postgres_groups import many_lookups
 from tessera.storage.postgres_writes import GROUPED_REDEEM
 from tessera.storage.schema import authorization_codes as codes
-from tessera.storage.tokens import new_tokens
+from tessera.storage.token_columns import new_tokens
 
 _COLUMNS = (
     codes.c.id,
@@ -80,7 +80,7 @@ def insert(conn: Connection, new: NewCode) -> int:
 def redeem(conn: Connection, code_id: int, now: float, issued: TokenRows) -> Redeemed:
     if _CLAIM.fetchone(conn, {"code_id": code_id, "now": now}) is None:
         return Redeemed(access_token_id=None)  # another redemption won
-    return Redeemed(access_token_id=tokens.insert(conn, issued))
+    return Redeemed(access_token_id=token_columns.insert(conn, issued))
 
 
 class SqlCodeStore:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Row
 
 from tessera.model import DEVICE_ALLOWED, DEVICE_DENIED, DEVICE_PENDING, AuditEntry, DeviceCode
 from tessera.protocol.ports import NewDeviceCode, Polled, Redeemed, TokenRows
-from tessera.storage import audit, tokens
+from tessera.storage import audit, token_columns
 from tessera.storage.database import Database
 from tessera.storage.schema import device_codes as t
 
@@ -142,7 +142,7 @@ def poll(conn: Connection, code_id: int, now: float) -> Polled:
 def redeem(conn: Connection, code_id: int, now: float, issued: TokenRows) -> Redeemed:
     if conn.execute(_CLAIM, {"code_id": code_id, "now": now}).first() is None:
         return Redeemed(access_token_id=None)  # used already, or not allowed
-    return Redeemed(access_token_id=tokens.insert(conn, issued))
+    return Redeemed(access_token_id=token_columns.insert(conn, issued))
 
 
 class SqlDeviceCodeStore:

@@ -23,143 +23,30 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tessera.model import AccessToken, AuditEntry, RefreshToken
-from tessera.protocol.ports import AlreadyUsed, NewAccessToken, RevokedMeanwhile, Rotated, Rotation, TokenRows
+from tessera.protocol.ports import AlreadyUsed, RevokedMeanwhile, Rotated, Rotation, TokenRows
 from tessera.storage import audit as audit_log
 from tessera.storage import rotation_locks
 from tessera.storage.cache import Memo
-from tessera.storage.compiled import Compiled, CompiledInsert
+from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.ids import storable
-from tessera.storage.postgres_groups import many_lookups
-from tessera.storage.postgres_writes import ACCESS_INSERTED, GROUPED_ROTATE, REFRESH_INSERTED
+from tessera.storage.postgres_writes import GROUPED_ROTATE
 from tessera.storage.schema import access_tokens, refresh_tokens
+from tessera.storage.token_columns import (
+    ACCESS_COLUMNS,
+    CLAIM_REFRESH,
+    FIND_ACCESS_MANY,
+    FIND_REFRESH_MANY,
+    INSERT_ACCESS,
+    REVOKE_ACCESS,
+    access_of,
+    access_row,
+    insert,
+    new_tokens,
+    refresh_of,
+)
 
 T = TypeVar("T")
-
-_ACCESS_COLUMNS = (
-    access_tokens.c.id,
-    access_tokens.c.account_id,
-    access_tokens.c.client_id,
-    access_tokens.c.user_id,
-    access_tokens.c.scopes,
-    access_tokens.c.family,
-    access_tokens.c.token_prefix,
-    access_tokens.c.created_at,
-    access_tokens.c.expires_at,
-    access_tokens.c.used_at,
-    access_tokens.c.revoked_at,
-    access_tokens.c.audience,
-    access_tokens.c.jkt,
-)
-# Every API call and introspection looks a token up: see compiled.py.
-_FIND_ACCESS = Compiled(sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.digest == sa.bindparam("digest")))
-# On PostgreSQL, sent with the same lookups of concurrent requests (postgres_groups.py).
-_FIND_ACCESS_MANY = many_lookups(_FIND_ACCESS, access_tokens, _ACCESS_COLUMNS, "digest")
-_REFRESH_COLUMNS = (
-    refresh_tokens.c.id,
-    refresh_tokens.c.account_id,
-    refresh_tokens.c.client_id,
-    refresh_tokens.c.user_id,
-    refresh_tokens.c.access_token_id,
-    refresh_tokens.c.scopes,
-    refresh_tokens.c.family,
-    refresh_tokens.c.created_at,
-    refresh_tokens.c.expires_at,
-    refresh_tokens.c.used_at,
-    refresh_tokens.c.revoked_at,
-    refresh_tokens.c.audience,
-    refresh_tokens.c.jkt,
-)
-# Every refresh runs these three: see compiled.py.
-_FIND_REFRESH = Compiled(sa.select(*_REFRESH_COLUMNS).where(refresh_tokens.c.digest == sa.bindparam("digest")))
-_FIND_REFRESH_MANY = many_lookups(_FIND_REFRESH, refresh_tokens, _REFRESH_COLUMNS, "digest")
-_CLAIM_REFRESH = Compiled(
-    refresh_tokens.update()
-    .where(
-        refresh_tokens.c.id == sa.bindparam("refresh_id"),
-        refresh_tokens.c.used_at.is_(None),
-        refresh_tokens.c.revoked_at.is_(None),
-    )
-    .values(used_at=sa.bindparam("now"))
-    .returning(refresh_tokens.c.access_token_id)
-)
-_REVOKE_ACCESS = Compiled(
-    access_tokens.update()
-    .where(access_tokens.c.id == sa.bindparam("token_id"), access_tokens.c.revoked_at.is_(None))
-    .values(revoked_at=sa.bindparam("now"))
-)
-# Every grant writes one: see compiled.py.
-_INSERT_ACCESS = CompiledInsert(access_tokens, ACCESS_INSERTED)
-_INSERT_REFRESH = CompiledInsert(refresh_tokens, (*REFRESH_INSERTED, "access_token_id"))
-
-
-def _access(row: Any) -> AccessToken:
-    """From a row of _ACCESS_COLUMNS, by position (a Row or a driver tuple): every API call
-    and introspection builds one, and keyword arguments cost a third more."""
-    return AccessToken(
-        row[0], row[1], row[2], row[3], tuple(row[4].split()), row[5], row[6], row[7], row[8], row[9], row[10],
-        tuple(row[11].split()) if row[11] else (), row[12],
-    )  # fmt: skip
-
-
-def _refresh(row: Any) -> RefreshToken:
-    """From a row of _REFRESH_COLUMNS, by position."""
-    return RefreshToken(
-        row[0], row[1], row[2], row[3], row[4], tuple(row[5].split()), row[6], row[7], row[8], row[9], row[10],
-        tuple(row[11].split()), row[12],
-    )  # fmt: skip
-
-
-def _access_row(a: NewAccessToken) -> dict[str, Any]:
-    return {
-        "digest": a.digest,
-        "token_prefix": a.token_prefix,
-        "account_id": a.account_id,
-        "client_id": a.client_id,
-        "user_id": a.user_id,
-        "scopes": " ".join(a.scopes),
-        "family": a.family,
-        "created_at": a.created_at,
-        "expires_at": a.expires_at,
-        "audience": " ".join(a.audience),
-        "jkt": a.jkt,
-    }
-
-
-def _refresh_row(tokens: TokenRows) -> dict[str, Any]:
-    """The refresh token's columns but access_token_id, which is the access token's new id."""
-    a, r = tokens.access, tokens.refresh
-    assert r is not None
-    return {
-        "digest": r.digest,
-        "account_id": a.account_id,
-        "client_id": a.client_id,
-        "user_id": a.user_id,
-        "scopes": " ".join(a.scopes if r.scopes is None else r.scopes),
-        "family": a.family,
-        "created_at": a.created_at,
-        "expires_at": r.expires_at,
-        "audience": " ".join(a.audience if r.audience is None else r.audience),
-        "jkt": r.jkt,
-    }
-
-
-def new_tokens(tokens: TokenRows) -> dict[str, Any]:
-    """The parameters of postgres_writes' statements for the tokens they insert."""
-    params = {f"a_{name}": value for name, value in _access_row(tokens.access).items()}
-    if tokens.refresh is None:
-        params.update({f"r_{name}": None for name in REFRESH_INSERTED}, with_refresh=False)
-    else:
-        params.update({f"r_{name}": value for name, value in _refresh_row(tokens).items()}, with_refresh=True)
-    return params
-
-
-def insert(conn: Connection, tokens: TokenRows) -> int:
-    access_id: int = _INSERT_ACCESS.execute(conn, _access_row(tokens.access))
-    if tokens.refresh is not None:
-        _INSERT_REFRESH.execute(conn, {**_refresh_row(tokens), "access_token_id": access_id})
-    return access_id
-
 
 def revoke_family(conn: Connection, family: str, now: float) -> int:
     """Revoke the family's live tokens; how many access and refresh tokens were revoked."""
@@ -173,7 +60,7 @@ def revoke_family(conn: Connection, family: str, now: float) -> int:
 
 
 def revoke_access(conn: Connection, token_id: int, now: float) -> int:
-    return _REVOKE_ACCESS.rowcount(conn, {"token_id": token_id, "now": now})
+    return REVOKE_ACCESS.rowcount(conn, {"token_id": token_id, "now": now})
 
 
 def revoke_where(
@@ -206,9 +93,9 @@ _TOUCH = Compiled(
 
 def get_access(conn: Connection, account_id: int, token_id: int) -> AccessToken | None:
     row = conn.execute(
-        sa.select(*_ACCESS_COLUMNS).where(access_tokens.c.account_id == account_id, access_tokens.c.id == token_id)
+        sa.select(*ACCESS_COLUMNS).where(access_tokens.c.account_id == account_id, access_tokens.c.id == token_id)
     ).first()
-    return None if row is None else _access(row)
+    return None if row is None else access_of(row)
 
 
 def list_live(
@@ -222,7 +109,7 @@ def list_live(
     limit: int,
 ) -> list[AccessToken]:
     """Access tokens still usable, oldest first, after a cursor (the last id seen)."""
-    query = sa.select(*_ACCESS_COLUMNS).where(
+    query = sa.select(*ACCESS_COLUMNS).where(
         access_tokens.c.account_id == account_id,
         access_tokens.c.revoked_at.is_(None),
         sa.or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now),
@@ -233,7 +120,7 @@ def list_live(
     if client_id is not None:
         query = query.where(access_tokens.c.client_id == client_id)
     rows = conn.execute(query.order_by(access_tokens.c.id).limit(limit))
-    return [_access(row) for row in rows]
+    return [access_of(row) for row in rows]
 
 
 def revoke_user_client(conn: Connection, user_id: int, client_id: int, now: float) -> None:
@@ -256,7 +143,7 @@ def rotate(conn: Connection, refresh_id: int, now: float, tokens: TokenRows) -> 
     rotation_locks.lock_family(
         conn, tokens.access.family, user_id=tokens.access.user_id, client_id=tokens.access.client_id
     )
-    claimed = _CLAIM_REFRESH.fetchone(conn, {"refresh_id": refresh_id, "now": now})
+    claimed = CLAIM_REFRESH.fetchone(conn, {"refresh_id": refresh_id, "now": now})
     if claimed is None:
         return not_claimed(conn, refresh_id, tokens.access.family)
     if claimed[0] is not None:  # the access token the claimed refresh token came with
@@ -313,19 +200,19 @@ class SqlTokenStore:
     async def issue(self, tokens: TokenRows) -> int:
         # A new token changes nothing remembered. Alone, an access token is one INSERT.
         if tokens.refresh is None:
-            return await self.db.insert_one(_INSERT_ACCESS, _access_row(tokens.access))
+            return await self.db.insert_one(INSERT_ACCESS, access_row(tokens.access))
         return await self.db.write(insert, tokens)
 
     async def find_access(self, digest: bytes) -> AccessToken | None:
         return await self._live.load_through(digest, lambda: self._fetch_access(digest))
 
     async def _fetch_access(self, digest: bytes) -> AccessToken | None:
-        row = await self.db.fetch_grouped(_FIND_ACCESS_MANY, {"digest": digest})
-        return None if row is None else _access(row)
+        row = await self.db.fetch_grouped(FIND_ACCESS_MANY, {"digest": digest})
+        return None if row is None else access_of(row)
 
     async def find_refresh(self, digest: bytes) -> RefreshToken | None:
-        row = await self.db.fetch_grouped(_FIND_REFRESH_MANY, {"digest": digest})
-        return None if row is None else _refresh(row)
+        row = await self.db.fetch_grouped(FIND_REFRESH_MANY, {"digest": digest})
+        return None if row is None else refresh_of(row)
 
     async def rotate(self, refresh_id: int, now: float, tokens: TokenRows) -> Rotation:
         # A claim revokes the access token the refresh token came with.

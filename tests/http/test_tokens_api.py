@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tessera.protocol import secrets
-from tessera.storage import tokens as token_rows
+from tessera.storage import token_columns
 from tessera.storage.stores import Stores
 from tests.support import PASSWORD, Clock, RegisteredClient, World, add_client, make_world, sign_in
 
@@ -585,9 +585,9 @@ async def test_a_signed_in_browser_needs_the_csrf_header_to_delete(
 
 async def _used_at(stores: Stores, token: str) -> float | None:
     """The stored row's used_at, read from the database (not through a store's memo)."""
-    found = await stores.db.fetch_one(token_rows._FIND_ACCESS, {"digest": secrets.digest(token)})
+    found = await stores.db.fetch_one(token_columns.FIND_ACCESS, {"digest": secrets.digest(token)})
     assert found is not None
-    return token_rows._access(found).used_at
+    return token_columns.access_of(found).used_at
 
 
 async def test_used_at_is_recorded_but_not_rewritten_on_every_call(

@@ -18,7 +18,7 @@ from tessera.storage.database import Database, open_database
 from tessera.storage.errors import StorageFailed, StorageUnavailable
 from tessera.storage.postgres_groups import many_rows_sql
 from tessera.storage.stores import Stores
-from tessera.storage.tokens import _INSERT_ACCESS
+from tessera.storage.token_columns import INSERT_ACCESS
 from tests.support import Clock, World, new_code
 
 pytestmark = pytest.mark.anyio
@@ -109,7 +109,7 @@ async def test_when_postgresql_is_unreachable_every_request_of_a_batch_hears_so(
 def test_the_multi_row_insert_takes_one_array_per_column_in_order() -> None:
     from sqlalchemy.dialects import postgresql
 
-    sql = many_rows_sql(_INSERT_ACCESS, postgresql.dialect())  # type: ignore[no-untyped-call]
+    sql = many_rows_sql(INSERT_ACCESS, postgresql.dialect())  # type: ignore[no-untyped-call]
     assert sql.startswith("INSERT INTO access_tokens (digest, token_prefix, account_id, ")
     assert "FROM unnest($1::BYTEA[], $2::VARCHAR(16)[], $3::BIGINT[]," in sql
     assert sql.endswith(
