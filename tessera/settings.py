@@ -14,8 +14,6 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./tessera.db"
 MIN_SECRET_KEY_LENGTH = 32
-# Off localhost, a TESSERA_SECRET_KEY of fewer different characters is refused as weak.
-MIN_SECRET_KEY_DISTINCT = 8
 
 
 class SettingsError(ValueError):
@@ -148,43 +146,11 @@ def _stored_secret_key(db_path: Path) -> str:
     return key
 
 
-def _base_domain(env: Mapping[str, str]) -> str:
+def base_domain_of(env: Mapping[str, str]) -> str:
     return (env.get("TESSERA_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
 
 
-def _weakness(key: str) -> str | None:
-    """Why `key` is too weak to sign sessions and encrypt keys on a public host, or None.
-    A key of a few distinct characters, or one short pattern repeated, is guessable however
-    long it is."""
-    if len(key) < MIN_SECRET_KEY_LENGTH:
-        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters (it has {len(key)})"
-    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
-        return f"has fewer than {MIN_SECRET_KEY_DISTINCT} different characters"
-    period = next(p for p in range(1, len(key) + 1) if key == (key[:p] * (len(key) // p + 1))[: len(key)])
-    if period <= len(key) // 2:
-        return f"repeats a pattern of {period} characters"
-    return None
-
-
-def check_serving_secret_key(env: Mapping[str, str] | None = None) -> None:
-    """`tessera serve` off localhost: TESSERA_SECRET_KEY must be set and strong (a key kept
-    beside a SQLite file, or a weak one, would let sessions and CSRF tokens be forged on a
-    public host). On localhost the generated key is fine."""
-    env = os.environ if env is None else env
-    base_domain = _base_domain(env)
-    if base_domain == "localhost":
-        return
-    given = env.get("TESSERA_SECRET_KEY") or ""
-    problem = "is not set" if not given else _weakness(given)
-    if problem is not None:
-        raise SettingsError(
-            f"TESSERA_SECRET_KEY {problem}: serving {base_domain} needs a random key of at least "
-            f"{MIN_SECRET_KEY_LENGTH} characters; generate one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
-
-
-def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds") -> int:
+def int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds") -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -200,7 +166,7 @@ def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, 
 def load_settings(env: Mapping[str, str] | None = None, database_url: str | None = None) -> Settings:
     env = os.environ if env is None else env
     url = normalise_database_url(database_url or env.get("TESSERA_DATABASE_URL") or DEFAULT_DATABASE_URL)
-    base_domain = _base_domain(env)
+    base_domain = base_domain_of(env)
     default_scheme = "http" if base_domain == "localhost" else "https"
     scheme = (env.get("TESSERA_PUBLIC_URL_SCHEME") or default_scheme).strip().lower()
     if scheme not in ("http", "https"):
@@ -210,39 +176,39 @@ def load_settings(env: Mapping[str, str] | None = None, database_url: str | None
         base_domain=base_domain,
         scheme=scheme,
         secret_key=_secret_key_for(url, env.get("TESSERA_SECRET_KEY")),
-        authorization_code_lifetime=_int_setting(env, "TESSERA_AUTHORIZATION_CODE_LIFETIME", 300, 1),
-        refresh_reuse_grace=_int_setting(env, "TESSERA_REFRESH_REUSE_GRACE", 10, 0),
+        authorization_code_lifetime=int_setting(env, "TESSERA_AUTHORIZATION_CODE_LIFETIME", 300, 1),
+        refresh_reuse_grace=int_setting(env, "TESSERA_REFRESH_REUSE_GRACE", 10, 0),
         access_log=env.get("TESSERA_ACCESS_LOG", "1") not in ("0", "false", "no"),
-        purge_interval=_int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
-        audit_log_retention_days=_int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1, "days"),
+        purge_interval=int_setting(env, "TESSERA_PURGE_INTERVAL", 600, 0),
+        audit_log_retention_days=int_setting(env, "TESSERA_AUDIT_LOG_RETENTION_DAYS", 365, 1, "days"),
         database_timeout=_seconds_setting(env, "TESSERA_DATABASE_TIMEOUT", 5.0),
         metrics=_flag(env, "TESSERA_METRICS"),
         metrics_token=env.get("TESSERA_METRICS_TOKEN", "").strip(),
-        session_lifetime=_int_setting(env, "TESSERA_SESSION_LIFETIME", 14 * 24 * 3600, 300),
-        session_idle_timeout=_int_setting(env, "TESSERA_SESSION_IDLE_TIMEOUT", 8 * 3600, 300),
+        session_lifetime=int_setting(env, "TESSERA_SESSION_LIFETIME", 14 * 24 * 3600, 300),
+        session_idle_timeout=int_setting(env, "TESSERA_SESSION_IDLE_TIMEOUT", 8 * 3600, 300),
         throttle=_flag(env, "TESSERA_THROTTLE", default=True),
-        throttle_window=_int_setting(env, "TESSERA_THROTTLE_WINDOW", 900, 1),
-        throttle_backoff=_int_setting(env, "TESSERA_THROTTLE_BACKOFF", 60, 1),
-        throttle_sign_in_per_email=_int_setting(env, "TESSERA_THROTTLE_SIGN_IN_PER_EMAIL", 10, 1, "failures"),
-        throttle_sign_in_per_address=_int_setting(env, "TESSERA_THROTTLE_SIGN_IN_PER_ADDRESS", 30, 1, "failures"),
-        throttle_client_auth_per_client=_int_setting(env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT", 10, 1, "failures"),
-        throttle_client_auth_per_address=_int_setting(
+        throttle_window=int_setting(env, "TESSERA_THROTTLE_WINDOW", 900, 1),
+        throttle_backoff=int_setting(env, "TESSERA_THROTTLE_BACKOFF", 60, 1),
+        throttle_sign_in_per_email=int_setting(env, "TESSERA_THROTTLE_SIGN_IN_PER_EMAIL", 10, 1, "failures"),
+        throttle_sign_in_per_address=int_setting(env, "TESSERA_THROTTLE_SIGN_IN_PER_ADDRESS", 30, 1, "failures"),
+        throttle_client_auth_per_client=int_setting(env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_CLIENT", 10, 1, "failures"),
+        throttle_client_auth_per_address=int_setting(
             env, "TESSERA_THROTTLE_CLIENT_AUTH_PER_ADDRESS", 30, 1, "failures"
         ),
-        throttle_user_code_per_user=_int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_USER", 10, 1, "failures"),
-        throttle_user_code_per_address=_int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_ADDRESS", 30, 1, "failures"),
-        throttle_registration_per_address=_int_setting(
+        throttle_user_code_per_user=int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_USER", 10, 1, "failures"),
+        throttle_user_code_per_address=int_setting(env, "TESSERA_THROTTLE_USER_CODE_PER_ADDRESS", 30, 1, "failures"),
+        throttle_registration_per_address=int_setting(
             env, "TESSERA_THROTTLE_REGISTRATION_PER_ADDRESS", 20, 1, "registrations"
         ),
         cimd_allow_private=_flag(env, "TESSERA_CIMD_ALLOW_PRIVATE"),
         dpop_nonce=_flag(env, "TESSERA_DPOP_NONCE"),
-        throttle_password_reset_per_email=_int_setting(
+        throttle_password_reset_per_email=int_setting(
             env, "TESSERA_THROTTLE_PASSWORD_RESET_PER_EMAIL", 3, 1, "requests"
         ),
-        throttle_password_reset_per_address=_int_setting(
+        throttle_password_reset_per_address=int_setting(
             env, "TESSERA_THROTTLE_PASSWORD_RESET_PER_ADDRESS", 10, 1, "requests"
         ),
-        password_reset_lifetime=_int_setting(env, "TESSERA_PASSWORD_RESET_LIFETIME", 1800, 60),
+        password_reset_lifetime=int_setting(env, "TESSERA_PASSWORD_RESET_LIFETIME", 1800, 60),
     )
     return _with_smtp(settings, env)
 
@@ -257,7 +223,7 @@ def _with_smtp(settings: Settings, env: Mapping[str, str]) -> Settings:
         if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
             raise SettingsError(f"TESSERA_SMTP_PORT must be a port number from 1 to 65535, not {raw_port!r}")
         port = int(raw_port)
-    sender = env.get("TESSERA_SMTP_FROM", "").strip() or f"Tessera <tessera@{_base_domain(env)}>"
+    sender = env.get("TESSERA_SMTP_FROM", "").strip() or f"Tessera <tessera@{base_domain_of(env)}>"
     if "@" not in sender:
         raise SettingsError(f"TESSERA_SMTP_FROM must be an e-mail address such as no-reply@example.com, not {sender!r}")
     return replace(
@@ -295,32 +261,3 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """What `tessera serve` enforces on each connection before a request reaches the
-    application (docs/reliability.md). Read once in `serve` and handed to uvicorn."""
-
-    # The request line and header fields together, in bytes: more is 431 (414 for the URL alone).
-    max_header_bytes: int = 16 * 1024
-    # Header fields per request: more is 431.
-    max_headers: int = 100
-    # Seconds in which a request (line, headers and body) must arrive, counted from its
-    # first byte, or from the connection's opening for the first request: else 408 and close.
-    read_timeout: int = 10
-    # Seconds an idle keep-alive connection is kept between requests.
-    keep_alive_timeout: int = 5
-    # Connections (and requests in progress) per worker beyond which requests get 503; 0: no limit.
-    max_connections: int = 1024
-
-
-def load_server_settings(env: Mapping[str, str] | None = None) -> ServerSettings:
-    env = os.environ if env is None else env
-    return ServerSettings(
-        max_header_bytes=_int_setting(env, "TESSERA_MAX_HEADER_BYTES", 16 * 1024, 1024, "bytes"),
-        max_headers=_int_setting(env, "TESSERA_MAX_HEADERS", 100, 10, "header fields"),
-        read_timeout=_int_setting(env, "TESSERA_READ_TIMEOUT", 10, 1, "seconds"),
-        keep_alive_timeout=_int_setting(env, "TESSERA_KEEP_ALIVE_TIMEOUT", 5, 1, "seconds"),
-        max_connections=_int_setting(env, "TESSERA_MAX_CONNECTIONS", 1024, 0, "connections"),
-    )

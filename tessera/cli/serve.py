@@ -12,7 +12,8 @@ import uvicorn
 from tessera import mail_catcher
 from tessera.cli import demo_seed, where
 from tessera.cli.context import CliState, fail, migrate_schema, run, say_database
-from tessera.settings import ServerSettings, SettingsError, check_serving_secret_key, load_server_settings
+from tessera.server_settings import ServerSettings, check_serving_secret_key, load_server_settings
+from tessera.settings import SettingsError
 from tessera.web.connection_limits import protocol_factory
 
 LOG_LEVELS = ("debug", "info", "warning", "error")

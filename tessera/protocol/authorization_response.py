@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tessera.protocol import issuance, secrets
-from tessera.protocol.authorization import AuthorizationRequest, Reply
+from tessera.protocol.authorization import AuthorizationRequest
+from tessera.protocol.authorization_trust import Reply
 from tessera.protocol.errors import OAuthError
 from tessera.protocol.lifetimes import Lifetimes
 from tessera.protocol.ports import CodeStore, KeyRing, NewCode, TokenStore

@@ -13,7 +13,8 @@ from typing import Any
 from tessera import i18n, paths
 from tessera.model import SIGNING_ALGS
 from tessera.protocol import client_assertion, dpop, pkce, scopes
-from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
+from tessera.protocol.authorization import PROMPTS, RESPONSE_TYPES
+from tessera.protocol.authorization_trust import RESPONSE_MODES
 from tessera.protocol.client_auth import BASIC, METHODS, POST, PRIVATE_KEY_JWT
 from tessera.protocol.grants import GRANTS
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from tessera import paths
 from tessera.model import Account, Client
-from tessera.protocol import authorization, client_assertion, client_auth, secrets
-from tessera.protocol.authorization import PageError, Reply
+from tessera.protocol import authorization, authorization_trust, client_assertion, client_auth, secrets
+from tessera.protocol.authorization_trust import PageError, Reply
 from tessera.protocol.errors import InvalidRequest, echo, refuse_repeated
 from tessera.protocol.ports import ClientDocuments, ClientStore, PushedRequestStore, ResourceStore, UsedOnceStore
 
@@ -74,7 +74,7 @@ async def push(
     pushed = {k: v for k, v in params.items() if k not in _CLIENT_AUTHENTICATION}
     pushed["client_id"] = client.identifier  # Basic authentication leaves it out of the body
     try:
-        reply = authorization.reply_to(pushed, frozenset(), client)
+        reply = authorization_trust.reply_to(pushed, frozenset(), client)
     except PageError as error:
         # RFC 9126 section 2.3: errors as RFC 6749 section 5.2; the redirect URI check is
         # the authorization endpoint's (section 2.1: "MUST validate the pushed request").
@@ -120,7 +120,7 @@ async def resolve(
     request_uri are ignored, as section 4 says."""
     if "request_uri" in repeated or FLOW in repeated:
         raise PageError("Invalid request", "The request_uri parameter was sent more than once.")
-    client = await authorization.trusted_client(clients, account, params, repeated, documents)
+    client = await authorization_trust.trusted_client(clients, account, params, repeated, documents)
     request_uri = params["request_uri"]
     digest = secrets.digest(request_uri)
     flow_secret = params.get(FLOW, "")
@@ -138,7 +138,7 @@ async def resolve(
         pushed = authorization.params_after_login(pushed)
     carried = {"client_id": client.identifier, "request_uri": request_uri, FLOW: flow_secret}
     flow = Flow(digest, secrets.digest(flow_secret), carried)
-    return Pending(client, authorization.reply_to(pushed, frozenset(), client), pushed, flow)
+    return Pending(client, authorization_trust.reply_to(pushed, frozenset(), client), pushed, flow)
 
 
 async def _refusal(

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from tessera.protocol import redirect_uri
-from tessera.protocol.authorization import Reply
+from tessera.protocol.authorization_trust import Reply
 
 
 def redirect_location(reply: Reply, params: Mapping[str, str]) -> str:

@@ -36,7 +36,7 @@ from tessera.storage.errors import StorageUnavailable
 from tessera.storage.sqlite_writer import DEFAULT_TIMEOUT, SQLiteDatabase
 
 if TYPE_CHECKING:
-    from tessera.storage.postgres_groups import Grouped
+    from tessera.storage.grouped import Grouped
     from tessera.storage.postgres_loop import PostgresDatabase
 
 __all__ = ["Database", "SQLiteDatabase", "StorageUnavailable", "create_engine", "open_database"]

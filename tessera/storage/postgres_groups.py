@@ -47,6 +47,7 @@ from sqlalchemy.engine import Dialect
 
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.errors import StorageFailed
+from tessera.storage.grouped import RUN_ALONE, Grouped, Rows
 
 T = TypeVar("T")
 
@@ -54,40 +55,7 @@ T = TypeVar("T")
 # connections, in parallel). A rotation holds three advisory locks per row until commit.
 MAX_ROWS = 64
 
-# An answer of `Grouped.answers`: this row must be sent again alone.
-RUN_ALONE: Any = object()
-
-Rows = list[tuple[Any, ...]]
 Send = Callable[[str, list[list[Any]]], Coroutine[Any, Any, Rows]]
-
-
-class Grouped(Generic[T]):
-    """A statement whose concurrent uses can go as one. `alone` is the statement for one
-    request, `answer_alone` its answer from the statement's first row (None if it has
-    none); `sql` the same for many, taking one array per name of `names`; `answers(rows,
-    count)` reads each request's answer, in order, from its rows (RUN_ALONE: send that
-    request's statement again alone). `read`: it changes nothing, so it may be repeated."""
-
-    def __init__(
-        self,
-        alone: Compiled,
-        names: tuple[str, ...],
-        sql: str,
-        answers: Callable[[Rows, int], list[T]],
-        *,
-        answer_alone: Callable[[tuple[Any, ...] | None], T] | None = None,
-        read: bool = False,
-    ) -> None:
-        self.alone = alone
-        self.names = names
-        self.sql = sql
-        self.answers = answers
-        self.answer_alone: Callable[[tuple[Any, ...] | None], T] = answer_alone or _first_column
-        self.read = read
-
-
-def _first_column(row: tuple[Any, ...] | None) -> Any:
-    return None if row is None else row[0]
 
 
 def _whole_row(row: tuple[Any, ...] | None) -> Any:

@@ -50,6 +50,7 @@ from sqlalchemy.pool import NullPool
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async, rows_async
 from tessera.storage.engine import create_engine, server_timeouts
 from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+from tessera.storage.grouped import Grouped
 from tessera.storage.postgres_connections import (
     broken,
     close_all,
@@ -60,7 +61,7 @@ from tessera.storage.postgres_connections import (
     refused_unsent,
     still_usable,
 )
-from tessera.storage.postgres_groups import Grouped, StatementGroup, many_inserts
+from tessera.storage.postgres_groups import StatementGroup, many_inserts
 
 T = TypeVar("T")
 

@@ -33,7 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tessera.storage.compiled import Compiled
-from tessera.storage.postgres_groups import RUN_ALONE, Grouped, Rows, by_ordinality
+from tessera.storage.grouped import RUN_ALONE, Grouped, Rows
+from tessera.storage.postgres_groups import by_ordinality
 from tessera.storage.rotation_locks import CLIENT_LOCKS, USER_LOCKS
 from tessera.storage.schema import access_tokens, refresh_tokens
 

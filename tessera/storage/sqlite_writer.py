@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from tessera.storage.compiled import Compiled, CompiledInsert
 from tessera.storage.engine import autocommit, create_engine
 from tessera.storage.errors import DatabaseErrors, StorageUnavailable
-from tessera.storage.postgres_groups import Grouped
+from tessera.storage.grouped import Grouped
 from tessera.storage.sqlite_batch import (
     CATCH_UP_DUE,
     CATCHING_UP,

@@ -48,6 +48,7 @@ from tessera.storage.token_columns import (
 
 T = TypeVar("T")
 
+
 def revoke_family(conn: Connection, family: str, now: float) -> int:
     """Revoke the family's live tokens; how many access and refresh tokens were revoked."""
     rotation_locks.lock_family(conn, family)

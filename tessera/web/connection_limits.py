@@ -29,7 +29,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from tessera.settings import ServerSettings
+from tessera.server_settings import ServerSettings
 
 
 class _Refused(Exception):

@@ -17,7 +17,7 @@ from tessera.model import AccessToken
 from tessera.protocol import secrets
 from tessera.protocol.ports import NewAccessToken, NewRefreshToken, Rotated, TokenRows
 from tessera.storage.database import Database
-from tessera.storage.postgres_groups import Grouped
+from tessera.storage.grouped import Grouped
 from tessera.storage.stores import Stores
 from tessera.storage.tokens import LIVE_TOKEN_TTL, SqlTokenStore
 from tests.support import Clock, World

@@ -8,17 +8,16 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tessera.model import Account, Client
-from tessera.protocol import authorization, authorization_response, response_modes
+from tessera.protocol import authorization, authorization_response, authorization_trust, response_modes
 from tessera.protocol.authorization import (
     CONSENT,
     ISSUE,
     LOGIN,
     SELECT_ACCOUNT,
     AuthorizationRequest,
-    PageError,
-    Reply,
     SignedIn,
 )
+from tessera.protocol.authorization_trust import PageError, Reply
 from tessera.protocol.errors import (
     AccessDenied,
     ConsentRequired,
@@ -51,7 +50,7 @@ def _params(**extra: str) -> dict[str, str]:
 def _parse(client: Client | None = None, repeated: frozenset[str] = NO_REPEATS, **extra: str) -> AuthorizationRequest:
     client = client or make_client()
     params = _params(**extra)
-    reply = authorization.reply_to(params, NO_REPEATS, client)
+    reply = authorization_trust.reply_to(params, NO_REPEATS, client)
     return authorization.parse(params, repeated, client, reply)
 
 
@@ -60,7 +59,7 @@ def _parse(client: Client | None = None, repeated: frozenset[str] = NO_REPEATS, 
 
 def test_client_id_is_read() -> None:
     """RFC 6749 section 4.1.1: client_id is REQUIRED."""
-    assert authorization.client_id_of({"client_id": "acme_web"}, NO_REPEATS) == "acme_web"
+    assert authorization_trust.client_id_of({"client_id": "acme_web"}, NO_REPEATS) == "acme_web"
 
 
 @pytest.mark.parametrize("params", [{}, {"client_id": ""}, {"response_type": "code"}])
@@ -68,19 +67,19 @@ def test_missing_client_id_is_a_page_never_a_redirect(params: dict[str, str]) ->
     """RFC 6749 section 4.1.2.1: if the client identifier is missing the server MUST NOT automatically
     redirect; it informs the resource owner (a page)."""
     with pytest.raises(PageError, match="no client_id") as caught:
-        authorization.client_id_of(params, NO_REPEATS)
+        authorization_trust.client_id_of(params, NO_REPEATS)
     assert not isinstance(caught.value, OAuthError)
 
 
 def test_repeated_client_id_is_a_page() -> None:
     """RFC 6749 section 3.1: parameters MUST NOT be included more than once; an untrusted client_id gets a page."""
     with pytest.raises(PageError, match="more than once"):
-        authorization.client_id_of({"client_id": "acme_web"}, frozenset({"client_id"}))
+        authorization_trust.client_id_of({"client_id": "acme_web"}, frozenset({"client_id"}))
 
 
 def test_unknown_client_is_a_page() -> None:
     """RFC 6749 section 4.1.2.1: an invalid client identifier -> the user is told, not redirected."""
-    error = authorization.unknown_client("nobody", None)
+    error = authorization_trust.unknown_client("nobody", None)
     assert isinstance(error, PageError)
     assert not isinstance(error, OAuthError)
     assert error.title == "Unknown client"
@@ -89,7 +88,7 @@ def test_unknown_client_is_a_page() -> None:
 
 def test_numeric_client_id_page_names_the_identifier() -> None:
     """INTERFACE.md "Lessons from the field": a numeric client_id names the identifier to send instead."""
-    error = authorization.unknown_client("42", make_client())
+    error = authorization_trust.unknown_client("42", make_client())
     assert "numeric id" in error.message
     assert "'acme_web'" in error.message
 
@@ -99,14 +98,14 @@ def test_numeric_client_id_page_names_the_identifier() -> None:
 
 def test_one_registered_uri_may_be_omitted() -> None:
     """RFC 6749 section 3.1.2.3: with one registered URI, redirect_uri may be omitted."""
-    reply = authorization.reply_to(_params(), NO_REPEATS, make_client())
+    reply = authorization_trust.reply_to(_params(), NO_REPEATS, make_client())
     assert reply == Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state="xyz")
 
 
 def test_registered_uri_is_used_when_sent() -> None:
     """RFC 6749 section 3.1.2.3: the requested URI is one of the registered ones."""
     client = make_client(redirect_uris=SEVERAL)
-    reply = authorization.reply_to(_params(redirect_uri="https://b.example/cb"), NO_REPEATS, client)
+    reply = authorization_trust.reply_to(_params(redirect_uri="https://b.example/cb"), NO_REPEATS, client)
     assert reply.redirect_uri == "https://b.example/cb"
 
 
@@ -115,7 +114,7 @@ def test_unregistered_uri_is_a_page_listing_the_registered_ones() -> None:
     registered URIs, and no redirect, ever."""
     client = make_client(redirect_uris=SEVERAL)
     with pytest.raises(PageError, match="is not registered") as caught:
-        authorization.reply_to(_params(redirect_uri="https://evil.example/cb"), NO_REPEATS, client)
+        authorization_trust.reply_to(_params(redirect_uri="https://evil.example/cb"), NO_REPEATS, client)
     assert caught.value.registered == SEVERAL
     assert "https://evil.example/cb" in caught.value.message
     assert not isinstance(caught.value, OAuthError)
@@ -125,26 +124,26 @@ def test_omitted_uri_with_several_registered_is_a_page() -> None:
     """RFC 6749 section 3.1.2.3: with several registered URIs the client MUST include redirect_uri."""
     client = make_client(redirect_uris=SEVERAL)
     with pytest.raises(PageError, match="several") as caught:
-        authorization.reply_to(_params(), NO_REPEATS, client)
+        authorization_trust.reply_to(_params(), NO_REPEATS, client)
     assert caught.value.registered == SEVERAL
 
 
 def test_client_without_registered_uris_is_a_page() -> None:
     """RFC 6749 section 3.1.2.2: a client must register its redirection endpoint."""
     with pytest.raises(PageError, match="no redirect URI registered"):
-        authorization.reply_to(_params(), NO_REPEATS, make_client(redirect_uris=()))
+        authorization_trust.reply_to(_params(), NO_REPEATS, make_client(redirect_uris=()))
 
 
 def test_repeated_redirect_uri_is_a_page() -> None:
     """RFC 6749 sections 3.1 and 4.1.2.1: a repeated redirect_uri is not validated, so it is not redirected to."""
     with pytest.raises(PageError, match="more than once"):
-        authorization.reply_to(_params(redirect_uri=WEB_REDIRECT), frozenset({"redirect_uri"}), make_client())
+        authorization_trust.reply_to(_params(redirect_uri=WEB_REDIRECT), frozenset({"redirect_uri"}), make_client())
 
 
 def test_loopback_port_is_honoured_in_the_reply() -> None:
     """RFC 8252 section 7.3: the response goes to the loopback port in the request."""
     client = make_client(redirect_uris=("http://127.0.0.1/cb",))
-    reply = authorization.reply_to(_params(redirect_uri="http://127.0.0.1:51004/cb"), NO_REPEATS, client)
+    reply = authorization_trust.reply_to(_params(redirect_uri="http://127.0.0.1:51004/cb"), NO_REPEATS, client)
     assert reply.redirect_uri == "http://127.0.0.1:51004/cb"
 
 
@@ -163,12 +162,12 @@ def test_loopback_port_is_honoured_in_the_reply() -> None:
 def test_reply_mode(extra: dict[str, str], mode: str) -> None:
     """OAuth 2.0 Multiple Response Type Encoding Practices section 5: code defaults to query, token to
     fragment; an unknown response_mode falls back to the default so its error can be delivered."""
-    assert authorization.reply_to(_params(**extra), NO_REPEATS, make_client()).response_mode == mode
+    assert authorization_trust.reply_to(_params(**extra), NO_REPEATS, make_client()).response_mode == mode
 
 
 def test_reply_without_state_has_none() -> None:
     """RFC 6749 section 4.1.2: state is echoed only when the client sent it."""
-    assert authorization.reply_to(_params(state="<omit>"), NO_REPEATS, make_client()).state is None
+    assert authorization_trust.reply_to(_params(state="<omit>"), NO_REPEATS, make_client()).state is None
 
 
 # --- Steps 3-4: parse() (errors are redirected) ------------------------------------------------
@@ -458,11 +457,11 @@ def test_the_login_page_cannot_loop(extra: dict[str, str]) -> None:
     """OIDC Core 3.1.2.1: after signing in (auth_time = a moment ago), the request that comes back proceeds."""
     client = make_client()
     params = _params(**extra)
-    reply = authorization.reply_to(params, NO_REPEATS, client)
+    reply = authorization_trust.reply_to(params, NO_REPEATS, client)
     before = authorization.parse(params, NO_REPEATS, client, reply)
     assert authorization.next_step(before, SignedIn(USER_ID, NOW - 5), ("read",), NOW) in (LOGIN, SELECT_ACCOUNT)
     again = authorization.params_after_login(params)
-    after = authorization.parse(again, NO_REPEATS, client, authorization.reply_to(again, NO_REPEATS, client))
+    after = authorization.parse(again, NO_REPEATS, client, authorization_trust.reply_to(again, NO_REPEATS, client))
     assert authorization.next_step(after, SignedIn(USER_ID, NOW - 5), ("read",), NOW) == ISSUE
 
 
@@ -563,7 +562,9 @@ class _Clients:
 
 @pytest.mark.anyio
 async def test_trusted_finds_the_client_and_its_redirect_uri() -> None:
-    client, reply = await authorization.trusted(_Clients(), ACCOUNT_7, _params(redirect_uri=WEB_REDIRECT), NO_REPEATS)
+    client, reply = await authorization_trust.trusted(
+        _Clients(), ACCOUNT_7, _params(redirect_uri=WEB_REDIRECT), NO_REPEATS
+    )
     assert client.identifier == "acme_web"
     assert reply == Reply(redirect_uri=WEB_REDIRECT, response_mode="query", state="xyz")
 
@@ -573,7 +574,7 @@ async def test_trusted_names_the_identifier_when_the_numeric_id_was_sent() -> No
     """INTERFACE.md "Lessons from the field": as at the token endpoint, the numeric id is
     answered with the identifier to send, here on a page (RFC 6749 section 4.1.2.1)."""
     with pytest.raises(PageError) as caught:
-        await authorization.trusted(_Clients(), ACCOUNT_7, _params(client_id="42"), NO_REPEATS)
+        await authorization_trust.trusted(_Clients(), ACCOUNT_7, _params(client_id="42"), NO_REPEATS)
     assert caught.value.title == "Unknown client"
     assert "'acme_web'" in caught.value.message
 
@@ -581,5 +582,5 @@ async def test_trusted_names_the_identifier_when_the_numeric_id_was_sent() -> No
 @pytest.mark.anyio
 async def test_trusted_refuses_an_unknown_client_with_a_page() -> None:
     with pytest.raises(PageError) as caught:
-        await authorization.trusted(_Clients(), ACCOUNT_7, _params(client_id="nobody"), NO_REPEATS)
+        await authorization_trust.trusted(_Clients(), ACCOUNT_7, _params(client_id="nobody"), NO_REPEATS)
     assert "'nobody'" in caught.value.message

@@ -12,7 +12,8 @@ import pytest
 
 from tessera import i18n
 from tessera.protocol import authorization, discovery
-from tessera.protocol.authorization import PROMPTS, RESPONSE_MODES, RESPONSE_TYPES, Reply
+from tessera.protocol.authorization import PROMPTS, RESPONSE_TYPES
+from tessera.protocol.authorization_trust import RESPONSE_MODES, Reply
 from tessera.protocol.errors import InvalidRequest, InvalidScope
 from tessera.protocol.grants import GRANTS
 from tests.unit.builders import ISSUER, WEB_REDIRECT, make_client

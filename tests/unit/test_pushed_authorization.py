@@ -13,7 +13,7 @@ import pytest
 
 from tessera.model import Account
 from tessera.protocol import pushed_authorization as par
-from tessera.protocol.authorization import PageError
+from tessera.protocol.authorization_trust import PageError
 from tessera.protocol.errors import InvalidClient, InvalidRequest, InvalidScope
 from tessera.storage.memory import MemoryStores
 from tests.unit.builders import ACCOUNT_ID, SECRET, WEB_REDIRECT, make_client, make_public_client, vector

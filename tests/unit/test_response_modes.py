@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from tessera.protocol.authorization import Reply
+from tessera.protocol.authorization_trust import Reply
 from tessera.protocol.response_modes import redirect_location
 from tests.unit.builders import vector
 

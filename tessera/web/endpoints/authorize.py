@@ -1,156 +1,29 @@
 """The authorization endpoint: GET /oauth/authorizations/new (RFC 6749 section 3.1) and the
-consent form's POST /oauth/authorizations. The rules live in protocol/authorization.py;
-this module reads the request, keeps the session, and renders or redirects.
+consent form's POST /oauth/authorizations. The rules live in protocol/authorization.py and
+authorization_trust.py; this module reads the request, keeps the session and decides what
+to answer; authorize_answers.py renders it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from tessera import i18n, paths
 from tessera.model import Client
-from tessera.protocol import (
-    authorization,
-    authorization_response,
-    pushed_authorization,
-    redirect_uri,
-    resource_indicators,
-    response_modes,
-)
-from tessera.protocol import scopes as scope_rules
-from tessera.protocol.authorization import AuthorizationRequest, PageError, Reply, SignedIn
+from tessera.protocol import authorization, authorization_response, authorization_trust, pushed_authorization
+from tessera.protocol.authorization import SignedIn
+from tessera.protocol.authorization_trust import PageError, Reply
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
 from tessera.reasons import N_
 from tessera.web import audit_trail, locales, pages, responses, sessions, tenancy
 from tessera.web import params as param_reader
+from tessera.web.endpoints import authorize_answers as answers
 from tessera.web.endpoints import platform
 from tessera.web.params import Params
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost, PlatformHost
-
-FORM_FIELDS = ("authenticity_token", "decision")
-
-
-def _page_error(services: Services, request: Request, host: AccountHost, error: PageError) -> Response:
-    return pages.render(
-        services.templates,
-        request,
-        "authorization_error.html",
-        400,
-        title=error.title,
-        text=error.message,
-        registered=error.registered,
-        account_name=host.account.name,
-    )
-
-
-def deliver(
-    services: Services, http: Request, reply: Reply, response_params: dict[str, str], after_post: bool
-) -> Response:
-    """Send the response to the client in its response mode; 303 after a POST, never 307."""
-    if reply.response_mode == "form_post":
-        return pages.render(
-            services.templates, http, "form_post.html", script=True, action=reply.redirect_uri, fields=response_params
-        )
-    location = response_modes.redirect_location(reply, response_params)
-    return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
-
-
-def _to_login(params: Params, step: str, login_hint: str | None = None, ui_locales: str | None = None) -> Response:
-    """`login_hint`, `ui_locales`: the request's, when `params` (what the return trip
-    carries) is not the request itself (a pushed one)."""
-    back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
-    query = {"return_to": back}
-    if step == authorization.SELECT_ACCOUNT:
-        query["select_account"] = "1"
-    hint = login_hint or params.get("login_hint")
-    if hint:
-        query["email"] = hint
-    query |= _ui_locales(ui_locales or params.get(locales.UI_LOCALES))
-    return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
-
-
-def _ui_locales(value: str | None) -> dict[str, str]:
-    """The sign-in page's `ui_locales` parameter (OIDC Core 1.0 section 3.1.2.1), so that it
-    speaks the app's language too: the request's value when it names a language we have."""
-    return {locales.UI_LOCALES: value} if value and i18n.preferred(value) else {}
-
-
-async def _resource_lines(services: Services, host: AccountHost, audience: tuple[str, ...]) -> list[str]:
-    """What the consent page says the token will be for, when the app asked (RFC 8707):
-    each resource by name and URI; nothing when it is the account's API alone."""
-    if not audience:
-        return []
-    found = await services.stores.resources.find(host.account.id, audience)
-    api = resource_indicators.account_api(host.issuer)
-    return [
-        f"{host.account.name} API" if uri == api else f"{found[uri].name} ({uri})" if uri in found else uri
-        for uri in audience
-    ]
-
-
-async def _consent_page(
-    services: Services,
-    http_request: Request,
-    host: AccountHost,
-    request: AuthorizationRequest,
-    params: Params,
-    current: sessions.CurrentSession,
-    ui_locales: str | None,
-) -> Response:
-    user = await services.stores.users.get(host.account.id, current.user_id)
-    return pages.render(
-        services.templates,
-        http_request,
-        "consent.html",
-        account_name=host.account.name,
-        client=request.client,
-        document_host=redirect_uri.display_host(request.client.identifier)
-        if request.client.registration == "metadata_document"
-        else "",
-        user=user,
-        scope_lines=scope_rules.describe(request.scopes, locales.choose(http_request).gettext),
-        resource_lines=await _resource_lines(services, host, request.audience),
-        redirect_host=redirect_uri.display_host(request.reply.redirect_uri),
-        switch_account_url=paths.LOGIN
-        + "?"
-        + urlencode(
-            {
-                "return_to": paths.AUTHORIZE + "?" + urlencode(params.values),
-                **_ui_locales(ui_locales),
-            }
-        ),
-        # The form's own fields are never echoed from the request: a request carrying
-        # decision=allow would otherwise turn a click on Deny into consent.
-        fields={k: v for k, v in params.values.items() if k not in FORM_FIELDS},
-        authenticity_token=sessions.authenticity_token(services, current),
-    )
-
-
-async def _issue(
-    services: Services,
-    http: Request,
-    host: AccountHost,
-    request: AuthorizationRequest,
-    current: sessions.CurrentSession,
-    after_post: bool,
-) -> Response:
-    who = authorization_response.Authorized(host.account.id, current.user_id, current.session.auth_time)
-    response_params = await authorization_response.respond(
-        request,
-        who,
-        issuer=host.issuer,
-        now=services.now(),
-        code_lifetime=services.settings.authorization_code_lifetime,
-        codes=services.stores.codes,
-        tokens=services.stores.tokens,
-        keys=services.keys,
-    )
-    return deliver(services, http, request.reply, response_params, after_post)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +42,7 @@ class Trusted:
 async def _trusted(services: Services, host: AccountHost, params: Params) -> Trusted:
     """Steps 1 and 2, or a PageError."""
     if "request_uri" not in params.values:
-        client, reply = await authorization.trusted(
+        client, reply = await authorization_trust.trusted(
             services.stores.clients, host.account, params.values, params.repeated, services.documents
         )
         return Trusted(client, reply, params, params, None)
@@ -201,7 +74,7 @@ async def _close_flow(services: Services, request: Request, host: AccountHost, t
             services.stores.pushed_requests, host.account.id, trusted.flow, services.now()
         )
     except PageError as error:
-        return _page_error(services, request, host, error)
+        return answers.page_error(services, request, host, error)
     return None
 
 
@@ -209,7 +82,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
     try:
         trusted = await _trusted(services, host, sent)
     except PageError as error:
-        return _page_error(services, request, host, error)
+        return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
     # The app's languages for these pages: a pushed request's are in what it pushed.
     locales.hint(request, params.get(locales.UI_LOCALES))
@@ -226,17 +99,17 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
     except OAuthError as error:
         responses.log_debug(error)
-        return await _close_flow(services, request, host, trusted) or deliver(
+        return await _close_flow(services, request, host, trusted) or answers.deliver(
             services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=False
         )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
-        return _to_login(trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES))
+        return answers.to_login(trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES))
     assert current is not None
     if step == authorization.CONSENT:
-        return await _consent_page(
+        return await answers.consent_page(
             services, request, host, auth_request, trusted.carried, current, params.get(locales.UI_LOCALES)
         )
-    return await _close_flow(services, request, host, trusted) or await _issue(
+    return await _close_flow(services, request, host, trusted) or await answers.issue(
         services, request, host, auth_request, current, after_post=False
     )
 
@@ -249,7 +122,7 @@ async def new(services: Services, request: Request) -> Response:
     try:
         params = param_reader.from_query(request)
     except InvalidRequest as error:
-        return _page_error(services, request, host, PageError("Invalid request", error.description))
+        return answers.page_error(services, request, host, PageError("Invalid request", error.description))
     return await _authorize(services, request, host, params)
 
 
@@ -259,17 +132,19 @@ async def decide(services: Services, request: Request) -> Response:
     try:
         form = await param_reader.from_body(request, allow_json=False)
     except InvalidRequest as error:
-        return _page_error(services, request, host, PageError("Invalid request", error.description))
-    if form.repeated.intersection(FORM_FIELDS):
-        return _page_error(
+        return answers.page_error(services, request, host, PageError("Invalid request", error.description))
+    if form.repeated.intersection(answers.FORM_FIELDS):
+        return answers.page_error(
             services, request, host, PageError("Invalid request", "The consent form was sent with its decision twice.")
         )
-    params = Params(values={k: v for k, v in form.values.items() if k not in FORM_FIELDS}, repeated=form.repeated)
+    params = Params(
+        values={k: v for k, v in form.values.items() if k not in answers.FORM_FIELDS}, repeated=form.repeated
+    )
     locales.hint(request, params.get(locales.UI_LOCALES))  # the consent form carries the request's
     current = await sessions.current(request, services, host.account)
     if current is None:
         # The session ended while the consent page was open: sign in, then see it again.
-        return _to_login(params, authorization.LOGIN)
+        return answers.to_login(params, authorization.LOGIN)
     if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
         return pages.message(
             services.templates,
@@ -285,7 +160,7 @@ async def decide(services: Services, request: Request) -> Response:
     try:
         trusted = await _trusted(services, host, params)
     except PageError as error:
-        return _page_error(services, request, host, error)
+        return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
     locales.hint(request, params.get(locales.UI_LOCALES))
     decision = form.get("decision")
@@ -300,7 +175,7 @@ async def decide(services: Services, request: Request) -> Response:
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
         responses.log_debug(error)
-        return await _close_flow(services, request, host, trusted) or deliver(
+        return await _close_flow(services, request, host, trusted) or answers.deliver(
             services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=True
         )
     # Closed before consent is stored: a form sent twice answers once.
@@ -315,4 +190,4 @@ async def decide(services: Services, request: Request) -> Response:
         services.now(),
         await audit_trail.consent_given(services, request, host.account, current.user_id, client, auth_request.scopes),
     )
-    return await _issue(services, request, host, auth_request, current, after_post=True)
+    return await answers.issue(services, request, host, auth_request, current, after_post=True)
