@@ -1,5 +1,6 @@
-"""tessera/protocol/authorization.py: RFC 6749 sections 3.1, 3.1.2.3, 4.1.1, 4.1.2, 4.1.2.1, 4.2.1;
-RFC 7636 section 4.3; RFC 9207; OIDC Core sections 3.1.2.1 and 3.1.2.6; RFC 8252 section 7.3."""
+"""tessera/protocol/authorization.py and authorization_trust.py (steps 1-2): RFC 6749
+sections 3.1, 3.1.2.3, 4.1.1, 4.1.2, 4.1.2.1, 4.2.1; RFC 7636 section 4.3; RFC 9207; OIDC
+Core sections 3.1.2.1 and 3.1.2.6; RFC 8252 section 7.3."""
 
 from __future__ import annotations
 
