@@ -3,32 +3,25 @@ this module is what queries are written against, and tests check the two agree.
 
 Conventions: times are seconds since the epoch (double precision); scopes, grant types
 and allowed scopes are space-separated; redirect URIs newline-separated (neither may
-contain the separator); secrets are stored only as 32-byte SHA-256 digests.
+contain the separator); secrets are stored only as 32-byte SHA-256 digests. The shared
+types are schema_types.py's; the tables of issued credentials (codes, tokens and the like)
+are credential_tables.py's, named here too so that every table is found in this module.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-# SQLite's rowid alias needs INTEGER PRIMARY KEY exactly; PostgreSQL gets BIGINT identities.
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Time = sa.Float(precision=53)
-Digest = sa.LargeBinary(32)
-
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-def _fk(target: str, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:  # type: ignore[type-arg]
-    name = target.split(".")[0].rstrip("s") + "_id"
-    return sa.Column(name, Id, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
-
+from tessera.storage.credential_tables import access_tokens as access_tokens
+from tessera.storage.credential_tables import authorization_codes as authorization_codes
+from tessera.storage.credential_tables import device_codes as device_codes
+from tessera.storage.credential_tables import password_resets as password_resets
+from tessera.storage.credential_tables import pushed_requests as pushed_requests
+from tessera.storage.credential_tables import refresh_tokens as refresh_tokens
+from tessera.storage.credential_tables import registration_tokens as registration_tokens
+from tessera.storage.credential_tables import used_once as used_once
+from tessera.storage.schema_types import Digest, Id, Time, fk
+from tessera.storage.schema_types import metadata as metadata
 
 accounts = sa.Table(
     "accounts",
@@ -44,7 +37,7 @@ users = sa.Table(
     "users",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
+    fk("accounts.id"),
     sa.Column("email", sa.String(254), nullable=False),  # stored lower-cased
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
@@ -60,7 +53,7 @@ clients = sa.Table(
     "clients",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id", nullable=True),  # NULL: a global client
+    fk("accounts.id", nullable=True),  # NULL: a global client
     sa.Column("identifier", sa.String(255), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("description", sa.Text, nullable=False, default=""),
@@ -76,7 +69,7 @@ clients = sa.Table(
     # OIDC Dynamic Client Registration's id_token_signed_response_alg; also signs JWT access tokens.
     sa.Column("signing_alg", sa.String(8), nullable=False, server_default="ES256"),
     sa.Column("introspection", sa.Boolean, nullable=False, default=False),
-    _fk("users.id", nullable=True, ondelete="SET NULL"),
+    fk("users.id", nullable=True, ondelete="SET NULL"),
     sa.Column("secret_hash", Digest, nullable=True),
     sa.Column("secret_prefix", sa.String(16), nullable=False, default=""),
     # A regenerated secret may leave the previous one working for a while, so that an app
@@ -109,117 +102,15 @@ grants = sa.Table(
     "grants",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
-    _fk("users.id"),
-    _fk("clients.id"),
+    fk("accounts.id"),
+    fk("users.id"),
+    fk("clients.id"),
     sa.Column("scopes", sa.Text, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.UniqueConstraint("user_id", "client_id"),
 )
 
-authorization_codes = sa.Table(
-    "authorization_codes",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    _fk("accounts.id"),
-    _fk("clients.id"),
-    _fk("users.id"),
-    sa.Column("redirect_uri", sa.String(2000), nullable=False),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("code_challenge", sa.String(128), nullable=False),
-    sa.Column("nonce", sa.String(512), nullable=False),
-    sa.Column("family", sa.String(32), nullable=False),
-    sa.Column("auth_time", Time, nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False, index=True),
-    sa.Column("used_at", Time, nullable=True),
-    # The resources asked for (RFC 8707), space-separated; "": the account's API.
-    sa.Column("audience", sa.Text, nullable=False, server_default=""),
-)
-
-# Device authorizations (RFC 8628, storage/device_codes.py): the device code is stored as
-# its digest only; the user code, which a person types, normalised (8 letters, no dash).
-device_codes = sa.Table(
-    "device_codes",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    sa.Column("user_code", sa.String(8), nullable=False, unique=True),
-    _fk("accounts.id"),
-    _fk("clients.id"),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False, index=True),
-    sa.Column("interval", sa.Integer, nullable=False),
-    sa.Column("last_polled_at", Time, nullable=True),
-    # 1 when the poll that last touched the row came sooner than the interval allowed
-    # (slow_down): RETURNING reports what that very UPDATE decided.
-    sa.Column("slow_down", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("status", sa.String(8), nullable=False),
-    _fk("users.id", nullable=True),
-    sa.Column("auth_time", Time, nullable=True),
-    sa.Column("used_at", Time, nullable=True),
-)
-
-access_tokens = sa.Table(
-    "access_tokens",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    sa.Column("token_prefix", sa.String(16), nullable=False),
-    _fk("accounts.id"),
-    _fk("clients.id"),
-    _fk("users.id"),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("family", sa.String(32), nullable=False, index=True),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=True, index=True),
-    sa.Column("used_at", Time, nullable=True),
-    sa.Column("revoked_at", Time, nullable=True),
-    # The resources the token is for (RFC 8707, its aud), space-separated; "": the account's API.
-    sa.Column("audience", sa.Text, nullable=False, server_default=""),
-    # RFC 9449 section 6: the JWK thumbprint of the DPoP key it is bound to; NULL: a bearer token.
-    sa.Column("jkt", sa.String(64), nullable=True),
-    sa.Index("ix_access_tokens_user_client", "user_id", "client_id"),
-    # The purge finds revoked rows by this; only revoked rows are in it.
-    sa.Index(
-        "ix_access_tokens_revoked_at",
-        "revoked_at",
-        sqlite_where=sa.text("revoked_at IS NOT NULL"),
-        postgresql_where=sa.text("revoked_at IS NOT NULL"),
-    ),
-)
-
-refresh_tokens = sa.Table(
-    "refresh_tokens",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    _fk("accounts.id"),
-    _fk("clients.id"),
-    _fk("users.id"),
-    sa.Column("access_token_id", Id, sa.ForeignKey("access_tokens.id", ondelete="SET NULL"), nullable=True, index=True),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("family", sa.String(32), nullable=False, index=True),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False, index=True),
-    sa.Column("used_at", Time, nullable=True),
-    sa.Column("revoked_at", Time, nullable=True),
-    # The resources a refresh may ask for (RFC 8707 section 2.2); "": the account's API.
-    sa.Column("audience", sa.Text, nullable=False, server_default=""),
-    # RFC 9449 section 5.1: a public client's refresh token is bound to its DPoP key; NULL: unbound.
-    sa.Column("jkt", sa.String(64), nullable=True),
-    sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
-    # The purge finds revoked rows by this; only revoked rows are in it.
-    sa.Index(
-        "ix_refresh_tokens_revoked_at",
-        "revoked_at",
-        sqlite_where=sa.text("revoked_at IS NOT NULL"),
-        postgresql_where=sa.text("revoked_at IS NOT NULL"),
-    ),
-)
 
 # Protected resources an admin registered for the account (RFC 8707): tokens may be asked
 # for them with the `resource` parameter. The account's own API needs no row.
@@ -227,7 +118,7 @@ resources = sa.Table(
     "resources",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
+    fk("accounts.id"),
     sa.Column("uri", sa.String(2000), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("scopes", sa.Text, nullable=False, server_default=""),  # "": any scope
@@ -240,8 +131,8 @@ sessions = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("digest", Digest, nullable=False, unique=True),
-    _fk("accounts.id"),
-    _fk("users.id"),
+    fk("accounts.id"),
+    fk("users.id"),
     sa.Column("auth_time", Time, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
@@ -255,30 +146,12 @@ console_notices = sa.Table(
     "console_notices",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("sessions.id"),
+    fk("sessions.id"),
     sa.Column("sealed", sa.Text, nullable=False),
     sa.Column("expires_at", Time, nullable=False, index=True),
     sa.Index("ix_console_notices_session_id", "session_id"),
 )
 
-# Initial access tokens (RFC 7591 section 3): made by an admin, good for one registration
-# before expires_at; client_id records the client registered with it.
-registration_tokens = sa.Table(
-    "registration_tokens",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    sa.Column("token_prefix", sa.String(16), nullable=False),
-    # No foreign key: the token outlives the admin who made it, as audit entries do.
-    sa.Column("created_by_id", Id, nullable=True),
-    sa.Column("created_by_name", sa.String(255), nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False),
-    sa.Column("used_at", Time, nullable=True),
-    sa.Column("client_id", Id, nullable=True),
-    sa.Index("ix_registration_tokens_account_id_id", "account_id", "id"),
-)
 
 # The registration of a client that registered itself (RFC 7592 section 3): the digest of
 # its registration access token, which a PUT replaces, and the authentication method it chose.
@@ -286,57 +159,13 @@ client_registrations = sa.Table(
     "client_registrations",
     metadata,
     sa.Column("client_id", Id, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
-    _fk("accounts.id"),
+    fk("accounts.id"),
     sa.Column("token_digest", Digest, nullable=False, unique=True),
     sa.Column("token_endpoint_auth_method", sa.String(32), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
 )
 
-# Values that may be presented once (storage/used_once.py): DPoP proof `jti`s (RFC 9449
-# section 11.1), client assertion `jti`s (RFC 7523 section 3), each kept until it could no
-# longer be accepted anyway, shared by every node.
-used_once = sa.Table(
-    "used_once",
-    metadata,
-    sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("digest", Digest, primary_key=True),
-    sa.Column("expires_at", Time, nullable=False, index=True),
-)
-
-# Pushed authorization requests (RFC 9126, storage/pushed_requests.py): the request_uri is
-# kept as its digest only. A claim (the first use at the authorization endpoint) sets used_at
-# and the digest of the flow secret that carries the request through sign-in and consent;
-# completed_at is set when the authorization response went back to the client.
-pushed_requests = sa.Table(
-    "pushed_requests",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    _fk("accounts.id"),
-    _fk("clients.id"),
-    sa.Column("parameters", sa.Text, nullable=False),  # the authorization request, a JSON object
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False, index=True),
-    sa.Column("used_at", Time, nullable=True),
-    sa.Column("flow_digest", Digest, nullable=True),
-    sa.Column("completed_at", Time, nullable=True),
-)
-
-# Password resets by e-mail (storage/password_resets.py): the link's 256-bit token is kept
-# as its digest only. used_at is set when it is spent: by setting a password, or by another
-# reset of the same user, so that at most one link of a user ever works.
-password_resets = sa.Table(
-    "password_resets",
-    metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("digest", Digest, nullable=False, unique=True),
-    _fk("accounts.id"),
-    _fk("users.id"),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False, index=True),
-    sa.Column("used_at", Time, nullable=True),
-)
 
 # Throttle counters (storage/throttles.py): one row per thing counted, e.g. the sign-in
 # failures of one account's email, or of one source address, shared by every node.
@@ -356,7 +185,7 @@ signing_keys = sa.Table(
     "signing_keys",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
+    fk("accounts.id"),
     sa.Column("kid", sa.String(64), nullable=False, unique=True),
     sa.Column("alg", sa.String(8), nullable=False),
     sa.Column("public_jwk", sa.Text, nullable=False),
@@ -389,7 +218,7 @@ tickets = sa.Table(
     "tickets",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
+    fk("accounts.id"),
     sa.Column("requester_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("subject", sa.String(255), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
@@ -406,7 +235,7 @@ audit_logs = sa.Table(
     "audit_logs",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    _fk("accounts.id"),
+    fk("accounts.id"),
     # No foreign key: an entry outlives the user or client it names.
     sa.Column("actor_id", Id, nullable=True),
     sa.Column("actor_name", sa.String(255), nullable=False),
