@@ -73,3 +73,10 @@ def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_result(value)
     else:
         future.set_exception(value)
+
+
+def failure(done: asyncio.Future[Any]) -> BaseException | None:
+    """The exception of a thread's work as asyncio wrapped it, marked as retrieved: else
+    asyncio logs "Future exception was never retrieved" with a traceback at garbage
+    collection, once per failed commit or checkpoint (a full disk wrote one per request)."""
+    return None if done.cancelled() else done.exception()

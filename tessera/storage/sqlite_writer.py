@@ -39,23 +39,17 @@ from tessera.storage.sqlite_batch import (
     CATCH_UP_DUE,
     CATCHING_UP,
     COMMITTING,
-    COPYING,
     FLUSH_SCHEDULED,
     IDLE,
     NO_CHECKPOINT,
     InFlightCommit,
     WriteJob,
+    failure,
     settle,
 )
+from tessera.storage.sqlite_checkpoints import WalCheckpoints
 
 log = logging.getLogger("tessera.storage")
-
-
-def _failure(done: asyncio.Future[Any]) -> BaseException | None:
-    """The exception of a thread's work as asyncio wrapped it, marked as retrieved: else
-    asyncio logs "Future exception was never retrieved" with a traceback at garbage
-    collection, once per failed commit or checkpoint (a full disk wrote one per request)."""
-    return None if done.cancelled() else done.exception()
 
 
 T = TypeVar("T")
@@ -66,7 +60,7 @@ CHECKPOINT_EVERY = 200
 DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 
 
-class SQLiteDatabase:
+class SQLiteDatabase(WalCheckpoints):
     """Inline reads; group-committed writes whose only thread hop is the COMMIT.
 
     A batch runs on the event-loop thread: BEGIN IMMEDIATE, then every waiting write in
@@ -225,7 +219,7 @@ class SQLiteDatabase:
         self._overdue = loop.call_later(self.timeout, self._commit_overdue, commit)
 
         def committed(done: asyncio.Future[Any]) -> None:
-            _failure(done)  # _committed reads the outcome from `commit` itself
+            failure(done)  # _committed reads the outcome from `commit` itself
             self._committed(commit)
 
         asyncio.wrap_future(commit, loop=loop).add_done_callback(committed)
@@ -309,69 +303,6 @@ class SQLiteDatabase:
             self._start_checkpoint()
         if self._pending:
             self._flush()
-
-    def _start_checkpoint(self) -> None:
-        """Keep the WAL small, in two steps, so that commits never pay for it.
-
-        1. A PASSIVE checkpoint on its own connection and thread copies the bulk of the WAL
-           into the database beside the writer, blocking neither it nor readers.
-        2. It can never finish while commits keep appending, and SQLite only starts the WAL
-           over once a checkpoint has copied every frame: without step 2 the WAL grew by
-           ~10 KB per token under load (measured: 2.2 GB after a few benchmark runs). So
-           after step 1 the writer holds its next batch while a second PASSIVE checkpoint,
-           on the writer's connection, copies only the frames that arrived during step 1;
-           the next BEGIN then restarts the WAL from its first frame.
-        """
-        if self._checkpoint is not NO_CHECKPOINT:
-            return
-        # A copy an earlier loop started may still run (_adopt forgets its state, not it).
-        if self._copying is not None and not self._copying.done():
-            return
-        self._commits_since_checkpoint = 0
-        self._checkpoint = COPYING
-        loop = asyncio.get_running_loop()
-
-        def run() -> None:
-            if self._checkpointer is None:
-                self._checkpointer = autocommit(self.engine)
-            driver: Any = self._checkpointer.connection.driver_connection
-            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-
-        def copied(future: asyncio.Future[Any]) -> None:
-            if (error := _failure(future)) is not None:
-                log.warning("sqlite checkpoint failed: %s", error)
-            if loop is not self._loop:
-                return
-            if self._state is not IDLE:
-                self._checkpoint = CATCH_UP_DUE  # after the commit in flight (see _committed)
-            else:
-                self._catch_up()
-
-        self._copying = self._checkpoint_thread.submit(run)
-        asyncio.wrap_future(self._copying, loop=loop).add_done_callback(copied)
-
-    def _catch_up(self) -> None:
-        """Step 2 of _start_checkpoint: no batch starts until it is done (CATCHING_UP)."""
-        self._checkpoint = NO_CHECKPOINT
-        self._state = CATCHING_UP
-        loop = asyncio.get_running_loop()
-        raw = self._writer_raw()
-
-        def run() -> None:
-            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-
-        def done(future: asyncio.Future[Any]) -> None:
-            if (error := _failure(future)) is not None:
-                log.warning("sqlite checkpoint failed: %s", error)
-            if loop is not self._loop:
-                return
-            self._catching_up = None
-            self._state = IDLE
-            if self._pending:
-                self._flush()
-
-        self._catching_up = self._commit_thread.submit(run)
-        asyncio.wrap_future(self._catching_up, loop=loop).add_done_callback(done)
 
     def _finish(self, error: BaseException | None, batch: list[WriteJob], results: list[tuple[bool, Any]]) -> None:
         self._in_commit = None
