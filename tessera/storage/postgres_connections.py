@@ -1,8 +1,8 @@
 """PostgreSQL: which of asyncpg's connections may serve another call, and throwing one
 away. postgres_loop.py runs the calls; these helpers judge a connection before a call
 (has the server hung up on it while it was idle?) and after a failed one (may it serve
-again, and may the call be repeated on a fresh one?). docs/reliability.md tells the
-faults they answer.
+again, and may the call be repeated on a fresh one?), and how the errors a call raises are
+sorted (asyncpg_errors). docs/reliability.md tells the faults they answer.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.storage.errors import StorageFailed, chain, sqlstates
+from tessera.storage.errors import DatabaseErrors, StorageFailed, chain, sqlstates
 
 
 def driver_of(conn: AsyncConnection) -> Any:
@@ -95,3 +95,23 @@ async def close_all(conns: list[AsyncConnection]) -> None:
     for conn in conns:
         with contextlib.suppress(Exception):
             await conn.close()
+
+
+class StaleConnection(Exception):
+    """The connection was found dead before anything of the call reached the server."""
+
+
+def libpq_url(url: str) -> str:
+    """The database URL without SQLAlchemy's driver name: postgresql://..."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def asyncpg_errors(dbapi: Any) -> DatabaseErrors:
+    """Sorts what the serving path raises: SQLAlchemy's adaptation of asyncpg's errors
+    (`dbapi`) inside storage functions, asyncpg's own on the hot statements sent straight
+    to it, and the socket's when the server cannot be reached."""
+    return DatabaseErrors(
+        dbapi,
+        unavailable=(asyncpg.exceptions.ConnectionDoesNotExistError, OSError),
+        failed=(asyncpg.PostgresError, asyncpg.InterfaceError),
+    )

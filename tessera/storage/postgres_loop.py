@@ -49,15 +49,18 @@ from sqlalchemy.pool import NullPool
 
 from tessera.storage.compiled import Compiled, CompiledInsert, fetchone_async, rowcount_async, rows_async
 from tessera.storage.engine import create_engine, server_timeouts
-from tessera.storage.errors import DatabaseErrors, StorageUnavailable
+from tessera.storage.errors import StorageUnavailable
 from tessera.storage.grouped import Grouped
 from tessera.storage.postgres_connections import (
+    StaleConnection,
+    asyncpg_errors,
     broken,
     close_all,
     discard,
     driver_of,
     ended_by_server,
     hung_up,
+    libpq_url,
     refused_unsent,
     still_usable,
 )
@@ -69,26 +72,6 @@ POOL_SIZE = 8
 DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 
 _READ, _WRITE, _ONE = "read", "write", "one"
-
-
-class _StaleConnection(Exception):
-    """The connection was found dead before anything of the call reached the server."""
-
-
-def libpq_url(url: str) -> str:
-    """The database URL without SQLAlchemy's driver name: postgresql://..."""
-    return "postgresql://" + url.split("://", 1)[1]
-
-
-def asyncpg_errors(dbapi: Any) -> DatabaseErrors:
-    """Sorts what the serving path raises: SQLAlchemy's adaptation of asyncpg's errors
-    (`dbapi`) inside storage functions, asyncpg's own on the hot statements sent straight
-    to it, and the socket's when the server cannot be reached."""
-    return DatabaseErrors(
-        dbapi,
-        unavailable=(asyncpg.exceptions.ConnectionDoesNotExistError, OSError),
-        failed=(asyncpg.PostgresError, asyncpg.InterfaceError),
-    )
 
 
 class PostgresDatabase:
@@ -211,7 +194,7 @@ class PostgresDatabase:
             dead = isinstance(translated, StorageUnavailable) and (ended or broken(conn))
             await discard(conn)
             if dead and not fresh and (mode == _READ or not started or ended):
-                raise _StaleConnection from error
+                raise StaleConnection from error
             raise translated  # noqa: B904 (translate names the cause)
         self._idle.append(conn)
         return result
@@ -226,7 +209,7 @@ class PostgresDatabase:
                     await self._warm()
                 try:
                     return await self._attempt(mode, run)
-                except _StaleConnection:
+                except StaleConnection:
                     return await self._attempt(mode, run, reuse=False)  # once, on a fresh connection
         except TimeoutError:
             raise StorageUnavailable(f"the database did not answer within {self.timeout:g} s") from None

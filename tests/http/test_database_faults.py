@@ -20,6 +20,7 @@ import pytest
 from tessera.app import create_app
 from tessera.settings import Settings, sqlite_path
 from tessera.storage.database import open_database
+from tessera.storage.postgres_connections import libpq_url
 from tests.support import World
 
 pytestmark = pytest.mark.anyio
@@ -37,10 +38,6 @@ async def faulty(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncC
     async with httpx.AsyncClient(transport=transport, base_url=world.origin) as client:
         yield client
     await db.aclose()
-
-
-def _libpq_url(database_url: str) -> str:
-    return database_url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def _requests(http: httpx.AsyncClient, world: World) -> list[Callable[[], Awaitable[httpx.Response]]]:
@@ -86,7 +83,7 @@ async def test_connections_cut_by_the_server_give_no_500_and_service_resumes(
     # kind is enough, and more would only queue for them on a loaded machine.
     warm = await asyncio.gather(*(send() for send in calls))
     assert {r.status_code for r in warm} == {200}, [r.text for r in warm if r.status_code != 200]
-    with psycopg.connect(_libpq_url(database_url), autocommit=True) as admin:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as admin:
         cut = admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -108,7 +105,7 @@ async def test_a_locked_table_answers_503_within_the_timeout_then_resumes(
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's locks")
     token, introspect, _jwks = _requests(faulty, world)
-    with psycopg.connect(_libpq_url(database_url)) as locker:
+    with psycopg.connect(libpq_url(database_url)) as locker:
         locker.execute("LOCK TABLE access_tokens IN ACCESS EXCLUSIVE MODE")
         for send in (token, introspect):
             response, took = await _timed(send)

@@ -206,7 +206,7 @@ async def test_on_postgresql_a_rotation_whose_family_is_locked_waits_for_it_alon
         pytest.skip("PostgreSQL's advisory locks; SQLite has one writer")
     import asyncpg
 
-    from tessera.storage.postgres_loop import libpq_url
+    from tessera.storage.postgres_connections import libpq_url
 
     now = clock()
     olds = [await _refresh_token(stores, world, now) for _ in range(4)]

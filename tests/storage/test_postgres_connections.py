@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 
 from tessera.storage import postgres_connections
 from tessera.storage.errors import StorageFailed, StorageUnavailable, sqlstates
-from tessera.storage.postgres_loop import PostgresDatabase, asyncpg_errors, libpq_url
+from tessera.storage.postgres_connections import asyncpg_errors, libpq_url
+from tessera.storage.postgres_loop import PostgresDatabase
 
 pytestmark = pytest.mark.postgres
 
