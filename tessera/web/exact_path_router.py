@@ -32,6 +32,10 @@ class ExactPathRouter(Router):
             if not shadowed:
                 self._exact.setdefault(route.path, []).append(route)
 
+    def exact_routes(self) -> list[tuple[str, Route]]:
+        """(path, route) for every route found by dictionary lookup, in the table's order."""
+        return [(path, route) for path, routes in self._exact.items() for route in routes]
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
             candidates = self._exact.get(scope["path"])
