@@ -29,7 +29,7 @@ from tessera.web.access_log import AccessLog
 from tessera.web.exact_path_router import ExactPathRouter
 from tessera.web.fixed_paths import FixedPathsApp
 from tessera.web.request_metrics import RequestMetrics
-from tessera.web.route_table import routes
+from tessera.web.route_table import CLIENT_ENDPOINTS, routes
 from tessera.web.services import Services
 from tessera.web.tenancy import NotAnAccount
 
@@ -160,7 +160,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             if owned:
                 await database.aclose()
 
-    app = FixedPathsApp(exception_handlers=_error_handlers(services))  # type: ignore[arg-type]
+    app = FixedPathsApp(CLIENT_ENDPOINTS, exception_handlers=_error_handlers(services))  # type: ignore[arg-type]
     app.router = ExactPathRouter(routes(services), lifespan=lifespan)
     app.state.services = services
     if settings.access_log:

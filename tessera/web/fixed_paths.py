@@ -1,11 +1,11 @@
-"""Requests for a route at a fixed path, served without Starlette's layers around the route.
+"""Requests for chosen routes at fixed paths, served without Starlette's layers around them.
 
 In Starlette a request passes ServerErrorMiddleware, ExceptionMiddleware, the router, the
 route and its request/response wrapper, and each adds a frame, an exception wrapper or a
-`send` closure. For a route at a fixed path (every hot one: the token, introspection and
-revocation endpoints, /api/v2/users/me) that is the same work on every request: measured
-in process (`python -m bench.inprocess`), about 10 µs of the 82 a client_credentials token
-cost, and 5 of the 10 of a hello world.
+`send` closure: the same work on every request. Measured in process (`python -m
+bench.inprocess`), about 10 µs of the 82 a client_credentials token cost. The app names
+the paths served this way (web/route_table.py: the endpoints clients call with their
+credentials, token first).
 
 FixedPaths calls such a route's endpoint itself, with the scope keys the router would have
 set, and gives what the endpoint raises to the same exception handlers, with Starlette's
@@ -19,7 +19,7 @@ access log, the metrics) wraps both: `FixedPathsApp.build_middleware_stack`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,12 +43,14 @@ def served_directly(route: Route) -> bool:
 
 
 class FixedPaths:
-    def __init__(self, router: ExactPathRouter, handlers: Mapping[Any, Handler], fallback: ASGIApp) -> None:
+    def __init__(
+        self, router: ExactPathRouter, paths: Collection[str], handlers: Mapping[Any, Handler], fallback: ASGIApp
+    ) -> None:
         self._router = router
         self._routes: dict[tuple[str, str], Route] = {}
         for path, route in router.exact_routes():
             for method in route.methods or ():
-                if served_directly(route):
+                if path in paths and served_directly(route):
                     self._routes.setdefault((method, path), route)  # the first, as Starlette's scan
         self._by_class = {key: handler for key, handler in handlers.items() if isinstance(key, type)}
         self._by_status = {key: handler for key, handler in handlers.items() if isinstance(key, int)}
@@ -95,9 +97,14 @@ class FixedPaths:
 
 
 class FixedPathsApp(Starlette):
-    """Starlette with FixedPaths in front of its stack, inside the app's own middleware."""
+    """Starlette with FixedPaths for `fixed_paths` in front of its stack, inside the app's
+    own middleware."""
 
     router: ExactPathRouter
+
+    def __init__(self, fixed_paths: Collection[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fixed_paths = frozenset(fixed_paths)
 
     def build_middleware_stack(self) -> ASGIApp:
         # Starlette's stack (without `debug` or `max_body_size`, which Tessera does not use),
@@ -112,7 +119,7 @@ class FixedPathsApp(Starlette):
         starlette: ASGIApp = ServerErrorMiddleware(
             ExceptionMiddleware(self.router, handlers=handlers), handler=server_error
         )
-        app: ASGIApp = FixedPaths(self.router, self.exception_handlers, starlette)
+        app: ASGIApp = FixedPaths(self.router, self.fixed_paths, self.exception_handlers, starlette)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return app

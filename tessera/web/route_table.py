@@ -78,6 +78,12 @@ ADMINISTRATION: tuple[tuple[str, Handler, str, str], ...] = (
 )
 
 
+# The endpoints clients call with their credentials (web/endpoints/client_requests.py), the
+# token endpoint first: served without Starlette's middleware and router layers
+# (web/fixed_paths.py; what that saves is in docs/benchmarks.md).
+CLIENT_ENDPOINTS = frozenset({paths.TOKEN, paths.INTROSPECT, paths.REVOKE, paths.PAR, paths.DEVICE_AUTHORIZATION})
+
+
 def routes(services: Services) -> list[BaseRoute]:
     """A flat table; web/exact_path_router.py finds the parameterless ones by dictionary lookup."""
 

@@ -1,5 +1,6 @@
-"""tessera/web/fixed_paths.py: routes at fixed paths are served without Starlette's router
-and middleware, and every answer (errors included) is the one plain Starlette gives."""
+"""tessera/web/fixed_paths.py: the routes at the fixed paths it is given are served without
+Starlette's router and middleware, and every answer (errors included) is the one plain
+Starlette gives."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ async def crash(request: Request) -> Response:
 def _routes() -> list[Route]:
     return [
         Route("/hello", hello, methods=["GET"]),
+        Route("/not-listed", hello, methods=["GET"]),
         Route("/echo", echo, methods=["POST"]),
         Route("/items/{item:int}", echo, methods=["POST"]),
         Route("/refuse", refuse, methods=["GET"]),
@@ -90,8 +92,15 @@ HANDLERS: dict[Any, Any] = {
 }
 
 
+FIXED = ("/hello", "/echo", "/refuse", "/refuse-loudly", "/teapot", "/forbidden", "/crash")
+
+
 def _app(kind: type[Starlette]) -> Starlette:
-    app = kind(exception_handlers=HANDLERS)
+    app = (
+        FixedPathsApp(FIXED, exception_handlers=HANDLERS)
+        if kind is FixedPathsApp
+        else kind(exception_handlers=HANDLERS)
+    )
     app.router = ExactPathRouter(_routes())
     return app
 
@@ -101,6 +110,7 @@ REQUESTS = [
     ("HEAD", "/hello", b""),
     ("POST", "/hello", b""),  # 405: the route takes GET
     ("POST", "/echo", b"a=1"),
+    ("GET", "/not-listed", b""),  # a fixed path the app did not name: Starlette's router
     ("POST", "/items/7", b"x"),  # a path with a parameter: Starlette's router
     ("GET", "/nowhere", b""),  # 404
     ("GET", "/refuse", b""),
@@ -125,7 +135,7 @@ def test_every_answer_is_plain_starlettes() -> None:
     fixed, plain = asyncio.run(_answers(_app(FixedPathsApp))), asyncio.run(_answers(_app(Starlette)))
     assert fixed == plain
     statuses = [status for status, _, _ in fixed]
-    assert statuses == [200, 200, 405, 200, 200, 404, 409, 410, 418, 403, 500]
+    assert statuses == [200, 200, 405, 200, 200, 200, 404, 409, 410, 418, 403, 500]
 
 
 def test_fixed_paths_do_not_pass_through_the_router() -> None:
@@ -139,7 +149,8 @@ def test_fixed_paths_do_not_pass_through_the_router() -> None:
 
     app.router.middleware_stack = counting
     asyncio.run(_answers(app))
-    assert routed == ["/hello", "/items/7", "/nowhere"]  # the 405, the parameter, the 404
+    # The 405, the path not named, the parameter, the 404.
+    assert routed == ["/hello", "/not-listed", "/items/7", "/nowhere"]
 
 
 def test_an_unexpected_error_is_answered_500_and_raised_for_the_server_to_log() -> None:
