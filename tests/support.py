@@ -327,3 +327,17 @@ def secrets_in(text: str, prefix: str, length: int) -> list[str]:
     whole: not part of a longer run of such characters. Not with \\b: a secret that ends
     in "-" (one in 64) has no word boundary after it."""
     return re.findall(rf"(?<![A-Za-z0-9_-]){re.escape(prefix)}[A-Za-z0-9_-]{{{length}}}(?![A-Za-z0-9_-])", text)
+
+
+def count_routed(app: Any) -> list[str]:
+    """The paths of the requests that reach `app`'s Starlette router from now on (the ones
+    web/fixed_paths.py does not serve itself)."""
+    routed: list[str] = []
+    inner = app.router.middleware_stack
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        routed.append(scope["path"])
+        await inner(scope, receive, send)
+
+    app.router.middleware_stack = counting
+    return routed

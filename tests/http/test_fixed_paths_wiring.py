@@ -9,32 +9,19 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from tessera import paths
 from tessera.web.route_table import CLIENT_ENDPOINTS
-from tests.support import World
+from tests.support import World, count_routed
 
 pytestmark = pytest.mark.anyio
-
-
-def _count_routed(app: Any) -> list[str]:
-    routed: list[str] = []
-    inner = app.router.middleware_stack
-
-    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
-        routed.append(scope["path"])
-        await inner(scope, receive, send)
-
-    app.router.middleware_stack = counting
-    return routed
 
 
 async def test_client_endpoints_skip_the_router_and_answer_as_before(
     app: Any, http: httpx.AsyncClient, world: World
 ) -> None:
     assert {paths.TOKEN, paths.INTROSPECT, paths.REVOKE, paths.PAR, paths.DEVICE_AUTHORIZATION} <= CLIENT_ENDPOINTS
-    routed = _count_routed(app)
+    routed = count_routed(app)
     issued = await http.post(
         paths.TOKEN, auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "read"}
     )

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.web.exact_path_router import ExactPathRouter
 from tessera.web.fixed_paths import FixedPathsApp
+from tests.support import count_routed
 
 
 class Refused(Exception):
@@ -140,14 +141,7 @@ def test_every_answer_is_plain_starlettes() -> None:
 
 def test_fixed_paths_do_not_pass_through_the_router() -> None:
     app = _app(FixedPathsApp)
-    routed: list[str] = []
-    inner = app.router.middleware_stack
-
-    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
-        routed.append(scope["path"])
-        await inner(scope, receive, send)
-
-    app.router.middleware_stack = counting
+    routed = count_routed(app)
     asyncio.run(_answers(app))
     # The 405, the path not named, the parameter, the 404.
     assert routed == ["/hello", "/not-listed", "/items/7", "/nowhere"]
