@@ -5,7 +5,7 @@ route and its request/response wrapper, and each adds a frame, an exception wrap
 `send` closure: the same work on every request. Measured in process (`python -m
 bench.inprocess`), about 10 µs of the 82 a client_credentials token cost. The app names
 the paths served this way (web/route_table.py: the endpoints clients call with their
-credentials, token first).
+credentials, the token endpoint among them).
 
 FixedPaths calls such a route's endpoint itself, with the scope keys the router would have
 set, and gives what the endpoint raises to the same exception handlers, with Starlette's

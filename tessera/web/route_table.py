@@ -78,9 +78,9 @@ ADMINISTRATION: tuple[tuple[str, Handler, str, str], ...] = (
 )
 
 
-# The endpoints clients call with their credentials (web/endpoints/client_requests.py), the
-# token endpoint first: served without Starlette's middleware and router layers
-# (web/fixed_paths.py; what that saves is in docs/benchmarks.md).
+# The endpoints clients call with their credentials (web/endpoints/client_requests.py):
+# served without Starlette's middleware and router layers (web/fixed_paths.py; what that
+# saves, and why the API and pages are not among them, is in docs/benchmarks.md).
 CLIENT_ENDPOINTS = frozenset({paths.TOKEN, paths.INTROSPECT, paths.REVOKE, paths.PAR, paths.DEVICE_AUTHORIZATION})
 
 
