@@ -79,7 +79,7 @@ async def _respond(
     found = await token_lookup.access_token(tokens, keys, account_id, issuer, value)
     token = bearer.verify(found, account_id, now)
     if dpop_check is not None:
-        proof = dpop.verify_for_token(dpop_check, token, value, now)
+        proof = await dpop.verify_for_token(dpop_check, token, value, now)
         await dpop.claim(dpop_check.used_once, proof, now)
     elif token.jkt is not None:
         raise dpop.DpopRefused(dpop.bound_token_as_bearer())

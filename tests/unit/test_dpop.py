@@ -167,9 +167,9 @@ def test_bound_token_needs_the_same_key() -> None:
         used_once=MemoryUsedOnceStore(), nonces=NONCES,
     )  # fmt: skip
     with pytest.raises(dpop.InvalidDpopProof, match="another key"):
-        dpop.verify_for_token(check, token, "tsa_x", NOW)
+        asyncio.run(dpop.verify_for_token(check, token, "tsa_x", NOW))
     with pytest.raises(InvalidToken, match="not bound"):
-        dpop.verify_for_token(check, make_token(), "tsa_x", NOW)
+        asyncio.run(dpop.verify_for_token(check, make_token(), "tsa_x", NOW))
 
 
 def test_challenge_names_the_algorithms() -> None:

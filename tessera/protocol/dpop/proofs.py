@@ -34,6 +34,7 @@ from joserfc.jws import JWSRegistry
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
 from tessera.model import Client
+from tessera.protocol.dpop.batch import PROOFS
 from tessera.protocol.dpop.nonces import Nonces, check_nonce
 from tessera.protocol.errors import InvalidRequest, OAuthError, echo
 from tessera.protocol.ports import UsedOnceStore
@@ -220,13 +221,11 @@ async def check(request: ProofCheck, now: float, access_token: str | None = None
     """A proof that was sent: verified (section 4.3) and its jti claimed (section 11.1)."""
     if request.proof is None:
         raise InvalidDpopProof("send a DPoP proof in the DPoP header (RFC 9449 section 4)")
-    proof = verify(
-        request.proof,
-        method=request.method,
-        url=request.url,
-        now=now,
-        nonces=request.nonces,
-        access_token=access_token,
+    sent = request.proof
+    proof = await PROOFS.run(
+        lambda: verify(
+            sent, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=access_token
+        )
     )
     await claim(request.used_once, proof, now)
     return proof

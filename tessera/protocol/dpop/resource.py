@@ -9,6 +9,7 @@ import re
 from typing import ClassVar
 
 from tessera.model import AccessToken
+from tessera.protocol.dpop.batch import PROOFS
 from tessera.protocol.dpop.nonces import UseDpopNonce
 from tessera.protocol.dpop.proofs import ALGORITHMS, InvalidDpopProof, Proof, ProofCheck, verify
 from tessera.protocol.errors import InvalidToken, OAuthError
@@ -33,15 +34,18 @@ def bound_token_as_bearer() -> InvalidToken:
     )
 
 
-def verify_for_token(request: ProofCheck, token: AccessToken, token_value: str, now: float) -> Proof:
+async def verify_for_token(request: ProofCheck, token: AccessToken, token_value: str, now: float) -> Proof:
     """Section 7.1: the proof for a request presenting a DPoP-bound token: it carries the
     token's ath and is signed by the key the token is bound to (section 6, the jkt)."""
     if token.jkt is None:
         raise InvalidToken("this access token is not bound to a DPoP key; send it as 'Authorization: Bearer TOKEN'")
     if request.proof is None:
         raise InvalidDpopProof("a DPoP access token needs a DPoP proof header for this request (RFC 9449 section 7)")
-    proof = verify(
-        request.proof, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=token_value
+    sent = request.proof
+    proof = await PROOFS.run(
+        lambda: verify(
+            sent, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=token_value
+        )
     )
     if not hmac.compare_digest(proof.jkt, token.jkt):
         raise InvalidDpopProof("the DPoP proof is signed by another key than the one this access token is bound to")

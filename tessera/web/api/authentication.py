@@ -89,7 +89,7 @@ async def _by_dpop(services: Services, request: Request, host: AccountHost, auth
         now = services.now()
         token = bearer.verify(token, host.account.id, now)
         check = dpop_proofs.proof_check(services, request, host)
-        proof = dpop.verify_for_token(check, token, token_value, now)
+        proof = await dpop.verify_for_token(check, token, token_value, now)
         await dpop.claim(check.used_once, proof, now)
         return await _accepted(services, host, token, scope, now)
     except OAuthError as error:
