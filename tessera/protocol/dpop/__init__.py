@@ -1,9 +1,11 @@
 """DPoP, RFC 9449: tokens bound to a key the client proves it holds (docs/dpop.md).
 
-Three parts: proofs.py verifies a proof (section 4.3) and claims its `jti` (section 11.1),
+Four parts: proofs.py verifies a proof (section 4.3) and claims its `jti` (section 11.1),
 and binds tokens at the token endpoint (section 5); nonces.py issues and checks the
 server's stateless nonces (sections 8 and 9); resource.py reads `Authorization: DPoP` at
-a resource and answers with the DPoP challenge (section 7). Callers use the names below.
+a resource and answers with the DPoP challenge (section 7); batch.py runs the proof checks
+of one turn of the event loop one after the other, for the CPU cache. Callers use the
+names below.
 """
 
 from tessera.protocol.dpop.nonces import NONCE_PERIOD, Nonces, UseDpopNonce
