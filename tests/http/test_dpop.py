@@ -5,6 +5,7 @@ needs `Authorization: DPoP` with a fresh proof for the method, URL and token.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -240,6 +241,28 @@ async def test_section_11_1_replayed_proof_refused_at_the_api(
     headers = _dpop_headers(world, clock, key, token)
     assert (await http.get(ME, headers=headers)).status_code == 200
     _assert_api_refusal(await http.get(ME, headers=headers), "invalid_dpop_proof", "already used")
+
+
+async def test_concurrent_calls_each_get_their_own_answer(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
+    """Proofs that arrive together are verified together (protocol/dpop/batch.py): each call
+    still gets its own answer, and of two calls carrying the same proof exactly one is
+    accepted (section 11.1), even when both were verified in the same turn."""
+    key = DpopKey()
+    token = await _bound_token(http, world, clock, key)
+    same = _dpop_headers(world, clock, key, token)
+    calls = [
+        http.get(ME, headers=_dpop_headers(world, clock, key, token)),
+        http.get(ME, headers=_dpop_headers(world, clock, key, token, htm="POST")),
+        http.get(ME, headers=same),
+        http.get(ME, headers=same),
+        http.get(ME, headers=_dpop_headers(world, clock, DpopKey(), token)),
+    ]
+    fresh, wrong_method, first, second, other_key = await asyncio.gather(*calls)
+    assert fresh.status_code == 200, fresh.text
+    _assert_api_refusal(wrong_method, "invalid_dpop_proof", "htm")
+    assert sorted([first.status_code, second.status_code]) == [200, 401]
+    _assert_api_refusal(first if first.status_code == 401 else second, "invalid_dpop_proof", "already used")
+    _assert_api_refusal(other_key, "invalid_dpop_proof", "another key")
 
 
 async def test_unbound_token_with_the_dpop_scheme_refused(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
