@@ -254,25 +254,6 @@ class SigningKey:
     retired_at: float | None
 
 
-TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
-TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """A support ticket: the resource /api/v2/tickets guards with scopes."""
-
-    id: int
-    account_id: int
-    requester_id: int
-    subject: str
-    description: str
-    status: str  # one of TICKET_STATUSES
-    priority: str | None  # one of TICKET_PRIORITIES
-    created_at: float
-    updated_at: float
-
-
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One line of an account's audit log (INTERFACE.md section 6), before it is stored.

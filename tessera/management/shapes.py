@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tessera import paths
-from tessera.model import AccessToken, Account, AuditLog, Client, Resource, Ticket, User
+from tessera.model import AccessToken, Account, AuditLog, Client, Resource, User
+from tessera.tickets import Ticket
 
 
 def timestamp(value: float | None) -> str | None:

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from tessera.model import Ticket
 from tessera.storage.database import Database
 from tessera.storage.ids import storable
 from tessera.storage.schema import tickets
+from tessera.tickets import Ticket
 
 # The fields a caller may change; everything else is set by the server.
 CHANGEABLE = ("subject", "status", "priority")

@@ -10,8 +10,9 @@ sends as required, so that a schemathesis run notices one that goes missing.
 from __future__ import annotations
 
 from tessera.management.audit_events import ACTIONS, SOURCE_TYPES
-from tessera.model import ROLES, TICKET_PRIORITIES, TICKET_STATUSES
+from tessera.model import ROLES
 from tessera.protocol.lifetimes import ACCESS_MAX, ACCESS_MIN, REFRESH_MAX, REFRESH_MIN
+from tessera.tickets import TICKET_PRIORITIES, TICKET_STATUSES
 from tessera.web.api.openapi_client_schemas import (
     CLIENT,
     CLIENT_FIELDS,

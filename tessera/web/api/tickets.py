@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from tessera import paths
 from tessera.management.shapes import ticket_json
-from tessera.model import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from tessera.protocol.numbers import whole_number
+from tessera.tickets import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from tessera.web import params, responses
 from tessera.web.api import paging
 from tessera.web.api.authentication import Caller
