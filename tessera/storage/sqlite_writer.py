@@ -1,7 +1,8 @@
 """SQLite (embedded default, one machine): inline reads, group-committed writes.
 
-Reads run inline on the event-loop thread on their own connection: a WAL reader never
-waits for the writer, and an indexed lookup costs less than a thread hop. Writes are
+Reads run inline on the event-loop thread on their own connection (sqlite_reader.py): a
+WAL reader never waits for the writer, and an indexed lookup costs less than a thread
+hop. Writes are
 group-committed: every write waiting runs in its own SAVEPOINT inside one BEGIN
 IMMEDIATE ... COMMIT, and only the COMMIT leaves the loop thread. With synchronous=FULL
 every answered write is on disk (it survives a crash of the process and of the machine),
@@ -24,7 +25,6 @@ import concurrent.futures
 import contextlib
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -48,6 +48,7 @@ from tessera.storage.sqlite_batch import (
     settle,
 )
 from tessera.storage.sqlite_checkpoints import WalCheckpoints
+from tessera.storage.sqlite_reader import InlineReader
 
 log = logging.getLogger("tessera.storage")
 
@@ -78,9 +79,8 @@ class SQLiteDatabase(WalCheckpoints):
         self.engine = create_engine(url)
         self.timeout = timeout
         self._errors = DatabaseErrors(self.engine.dialect.dbapi)
-        self._reader: Connection | None = None
+        self._reads = InlineReader(self.engine, timeout, self._errors)
         self._writer: Connection | None = None
-        self._reader_lock = threading.Lock()
         self._pending: list[WriteJob] = []
         self._state = IDLE
         # The loop the batching state belongs to, and the batch being committed, so that a
@@ -98,15 +98,6 @@ class SQLiteDatabase(WalCheckpoints):
         self._copying: concurrent.futures.Future[Any] | None = None
         # Step 2 of a checkpoint, running on the writer's own connection (see _catch_up).
         self._catching_up: concurrent.futures.Future[Any] | None = None
-
-    def _reader_connection(self) -> Connection:
-        if self._reader is None:
-            self._reader = autocommit(self.engine)
-            # A WAL reader waits only for rare exclusive locks (recovery, another process's
-            # exclusive mode); it waits on the loop thread, so never longer than the timeout.
-            raw: Any = self._reader.connection.driver_connection
-            raw.execute(f"PRAGMA busy_timeout={max(1, round(self.timeout * 1000))}")
-        return self._reader
 
     def _writer_raw(self) -> Any:
         if self._writer is None:
@@ -127,13 +118,7 @@ class SQLiteDatabase(WalCheckpoints):
         return len(self._pending) + committing, 1
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        # Inline on the loop thread; the lock only matters when several threads share the
-        # Database (tests, CLI), and costs ~0.1 us uncontended.
-        with self._reader_lock:
-            try:
-                return fn(self._reader_connection(), *args)
-            except Exception as error:
-                raise self._errors.translate(error)  # noqa: B904 (translate names the cause)
+        return self._reads.read(fn, *args)  # inline on the loop thread (sqlite_reader.py)
 
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         """Take the write path over for a new event loop, finishing what the last one left:
@@ -326,8 +311,9 @@ class SQLiteDatabase(WalCheckpoints):
             driver: Any = self._writer.connection.driver_connection
             with contextlib.suppress(Exception):  # fold the WAL back in for a tidy file
                 driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        for conn in (self._reader, self._writer, self._checkpointer):
+        self._reads.close()
+        for conn in (self._writer, self._checkpointer):
             if conn is not None:
                 conn.close()
-        self._reader = self._writer = self._checkpointer = None
+        self._writer = self._checkpointer = None
         self.engine.dispose()
