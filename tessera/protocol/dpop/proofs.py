@@ -210,6 +210,16 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     return Proof(jkt=jkt, jti=claims["jti"], iat=int(iat))
 
 
+async def verified(request: ProofCheck, proof: str, now: float, access_token: str | None) -> Proof:
+    """`verify` for the request's method and URL, run with the other proofs of this turn of
+    the event loop (batch.py)."""
+    return await PROOFS.run(
+        lambda: verify(
+            proof, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=access_token
+        )
+    )
+
+
 async def claim(used_once: UsedOnceStore, proof: Proof, now: float) -> None:
     """Section 11.1: a jti is accepted once. The claim lasts as long as the proof could
     pass the iat check; jtis are per key, so two clients' random jtis never collide."""
@@ -221,12 +231,7 @@ async def check(request: ProofCheck, now: float, access_token: str | None = None
     """A proof that was sent: verified (section 4.3) and its jti claimed (section 11.1)."""
     if request.proof is None:
         raise InvalidDpopProof("send a DPoP proof in the DPoP header (RFC 9449 section 4)")
-    sent = request.proof
-    proof = await PROOFS.run(
-        lambda: verify(
-            sent, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=access_token
-        )
-    )
+    proof = await verified(request, request.proof, now, access_token)
     await claim(request.used_once, proof, now)
     return proof
 

@@ -9,9 +9,8 @@ import re
 from typing import ClassVar
 
 from tessera.model import AccessToken
-from tessera.protocol.dpop.batch import PROOFS
 from tessera.protocol.dpop.nonces import UseDpopNonce
-from tessera.protocol.dpop.proofs import ALGORITHMS, InvalidDpopProof, Proof, ProofCheck, verify
+from tessera.protocol.dpop.proofs import ALGORITHMS, InvalidDpopProof, Proof, ProofCheck, verified
 from tessera.protocol.errors import InvalidToken, OAuthError
 
 SCHEME = "DPoP"
@@ -41,12 +40,7 @@ async def verify_for_token(request: ProofCheck, token: AccessToken, token_value:
         raise InvalidToken("this access token is not bound to a DPoP key; send it as 'Authorization: Bearer TOKEN'")
     if request.proof is None:
         raise InvalidDpopProof("a DPoP access token needs a DPoP proof header for this request (RFC 9449 section 7)")
-    sent = request.proof
-    proof = await PROOFS.run(
-        lambda: verify(
-            sent, method=request.method, url=request.url, now=now, nonces=request.nonces, access_token=token_value
-        )
-    )
+    proof = await verified(request, request.proof, now, token_value)
     if not hmac.compare_digest(proof.jkt, token.jkt):
         raise InvalidDpopProof("the DPoP proof is signed by another key than the one this access token is bound to")
     return proof
