@@ -38,9 +38,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
+from joserfc.jws import JWSRegistry
 
 from tessera.model import Client
 from tessera.protocol.errors import InvalidClient, echo
@@ -56,6 +58,12 @@ MAX_ASSERTION = 16_384
 MAX_CLIENT_ID = 2048  # identifiers are up to 255 characters; metadata document URLs longer
 
 PublicKey = RSAKey | ECKey | OKPKey
+
+# joserfc's default limit on a JWS header (512 bytes) is below a header carrying an x5c
+# certificate chain; and a header parameter this server does not know is ignored, as RFC
+# 7515 section 4 says, unless it is marked critical (refused in _verified).
+_REGISTRY = JWSRegistry(algorithms=list(ALGORITHMS), strict_check_header=False)
+_REGISTRY.max_header_length = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +96,17 @@ def _extract(assertion: str) -> jws.CompactSignature:
     if len(assertion) > MAX_ASSERTION:
         raise _refuse(f"client_assertion is longer than {MAX_ASSERTION} characters")
     try:
-        return jws.extract_compact(assertion.encode("ascii"))
+        return jws.extract_compact(assertion.encode("ascii"), registry=_REGISTRY)
     except (JoseError, ValueError, UnicodeError, TypeError):
         raise _refuse("client_assertion is not a signed JWT (compact JWS: header.payload.signature)") from None
 
 
 def _claims(compact: jws.CompactSignature) -> dict[str, Any]:
     try:
-        claims = json.loads(compact.payload)
+        # orjson, not json: it refuses what JSON (RFC 8259) does not allow and Python's
+        # parser lets through: NaN, numbers beyond a double, lone surrogates (which no
+        # client_id holds, and which the lookup by sub could not even encode).
+        claims = orjson.loads(compact.payload)
     except (ValueError, UnicodeError):
         claims = None
     if not isinstance(claims, dict):
@@ -129,6 +140,13 @@ def registered_keys(client: Client) -> list[PublicKey]:
 
 def _verified(assertion: str, compact: jws.CompactSignature, client: Client) -> None:
     header = compact.headers()
+    if "crit" in header:
+        # RFC 7515 section 4.1.11: a JWS whose critical extensions the recipient does not
+        # understand is invalid; this server understands none.
+        raise _refuse(
+            f"client_assertion's header marks {echo(json.dumps(header['crit']), 80)} as critical (crit); "
+            "this server supports no JWS extensions: sign the assertion without crit"
+        )
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise _refuse(
@@ -153,7 +171,7 @@ def _verified(assertion: str, compact: jws.CompactSignature, client: Client) -> 
                 # joserfc warns that RFC 9864 deprecates "EdDSA" for "Ed25519"; clients still
                 # send it, and the signature is the same Ed25519 signature.
                 warnings.simplefilter("ignore", SecurityWarning)
-                jws.deserialize_compact(assertion, key, algorithms=[alg])
+                jws.deserialize_compact(assertion, key, registry=_REGISTRY)
         except (JoseError, ValueError, TypeError):
             continue
         return

@@ -342,3 +342,20 @@ async def test_the_par_endpoint_accepts_an_assertion(
     assert "was already used" in invalid_client(
         await http.post("/oauth/par", data=assertion_body(assertion, **request))
     )
+
+
+@pytest.mark.parametrize("endpoint", [TOKEN, "/oauth/par", "/oauth/introspect", "/oauth/revoke"])
+async def test_an_assertion_that_is_not_json_is_invalid_client_everywhere(
+    http: httpx.AsyncClient, world: World, keyed: RegisteredClient, clock: Clock, endpoint: str
+) -> None:
+    """An assertion is read (its sub names the client) before any key is checked, so anyone
+    can send one: a sub that is a lone surrogate, or an exp of NaN, which Python's json
+    accepts and JSON (RFC 8259) does not, is refused as invalid_client on every endpoint
+    that authenticates clients, never a 500."""
+    for overrides in ({"sub": "\ud800"}, {"exp": float("nan")}):
+        payload = json.dumps(claims(world, keyed, clock(), **overrides)).encode("ascii")
+        header = base64.urlsafe_b64encode(b'{"alg":"ES256","kid":"k1"}').rstrip(b"=")
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+        assertion = (header + b"." + body + b".c2ln").decode("ascii")
+        answer = await http.post(endpoint, data=assertion_body(assertion, token="x", grant_type="client_credentials"))
+        assert "JSON object of claims" in invalid_client(answer)

@@ -253,3 +253,45 @@ def test_a_client_with_keys_may_not_use_a_secret() -> None:
     credentials = client_auth.parse(None, {"client_id": CLIENT_ID, "client_secret": SECRET})
     with pytest.raises(ClientAuthenticationFailed, match="authenticates with private_key_jwt"):
         client_auth.authenticate(_client(), credentials, now=NOW)
+
+
+def _by_hand(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """An ES256 assertion signed without joserfc's checks on what it writes: Python's json
+    writes NaN, Infinity, integers of any length and lone surrogates (as \\ud800)."""
+    from joserfc.jws import JWSRegistry
+    from joserfc.util import urlsafe_b64encode
+
+    encoded = [urlsafe_b64encode(json.dumps(part).encode("ascii")) for part in (header, claims)]
+    signing_input = b".".join(encoded)
+    signature = JWSRegistry().get_alg("ES256").sign(signing_input, EC_KEY)
+    return (signing_input + b"." + urlsafe_b64encode(signature)).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("exp", float("nan")), ("exp", 10**400), ("iat", -(10**400)), ("nbf", float("inf")), ("sub", "\ud800")],
+)
+async def test_claims_that_are_not_json_are_refused(name: str, value: Any) -> None:
+    """RFC 7519 section 2 / RFC 8259: a NumericDate is a JSON number. NaN and Infinity are
+    not JSON, an integer of 400 digits is no time, and a lone surrogate is no text: each
+    is refused as a payload that is not JSON (an exp of NaN would otherwise never expire,
+    and a sub of a lone surrogate could not even be looked up)."""
+    assertion = _by_hand({"alg": "ES256", "kid": EC_KEY.kid}, _claims(**{name: value}))
+    assert "JSON object of claims" in await _refused(assertion)
+    with pytest.raises(InvalidClient, match="JSON object of claims"):
+        client_assertion.claimed_client_id(assertion)
+
+
+async def test_a_critical_header_extension_is_refused_as_such() -> None:
+    """RFC 7515 section 4.1.11: an extension listed in crit that the recipient does not
+    understand makes the JWS invalid; the refusal names crit, not the signature."""
+    assertion = _by_hand({"alg": "ES256", "kid": EC_KEY.kid, "crit": ["x-ext"], "x-ext": 1}, _claims())
+    assert "crit" in await _refused(assertion)
+
+
+async def test_a_large_header_and_unknown_header_parameters_are_accepted() -> None:
+    """A header carrying an x5c chain is longer than joserfc's default limit (512 bytes);
+    a header parameter that is not marked critical is ignored (RFC 7515 section 4)."""
+    chain = [base64.b64encode(b"c" * 900).decode("ascii")]
+    header = {"alg": "ES256", "kid": EC_KEY.kid, "x5c": chain, "x-private": "ignored"}
+    await client_assertion.verify(_by_hand(header, _claims()), _client(), _check(), NOW)

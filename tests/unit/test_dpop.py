@@ -210,13 +210,35 @@ def test_fractional_iat_accepted_and_nan_and_huge_refused() -> None:
     )
     with pytest.raises(dpop.InvalidDpopProof, match="iat"):
         dpop.verify(key.proof("POST", URL, NOW, claims={"iat": 1e300}), method="POST", url=URL, now=NOW, nonces=NONCES)
-    for bad in (float("nan"), float("inf")):
-        with pytest.raises(dpop.InvalidDpopProof, match="iat"):
+    # NaN and Infinity are not JSON (RFC 8259 section 6), and an integer of 400 digits is
+    # no time (float() of it would overflow): each is refused as a payload that is not JSON.
+    for bad in (float("nan"), float("inf"), 10**400, -(10**400)):
+        with pytest.raises(dpop.InvalidDpopProof, match="JSON object of claims"):
             dpop.verify(_signed_with_iat(key, bad), method="POST", url=URL, now=NOW, nonces=NONCES)
 
 
-def _signed_with_iat(key: DpopKey, iat: float) -> str:
-    """A proof whose payload JSON holds NaN or Infinity (Python's json writes them)."""
+def test_a_critical_header_extension_is_refused() -> None:
+    """RFC 7515 section 4.1.11: a JWS listing an extension the recipient does not understand
+    in crit is invalid; Tessera understands none."""
+    import json as json_module
+
+    from joserfc.jws import JWSRegistry
+    from joserfc.util import json_b64encode, urlsafe_b64encode
+
+    key = DpopKey()
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk, "crit": ["x-ext"], "x-ext": 1}
+    claims = {"jti": "c", "htm": "POST", "htu": URL, "iat": NOW}
+    # Signed by hand: joserfc refuses to write a crit it does not know either.
+    signing_input = json_b64encode(header) + b"." + json_b64encode(json_module.dumps(claims))
+    signature = JWSRegistry().get_alg("ES256").sign(signing_input, key.key)
+    proof = (signing_input + b"." + urlsafe_b64encode(signature)).decode("ascii")
+    with pytest.raises(dpop.InvalidDpopProof, match="crit"):
+        dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
+def _signed_with_iat(key: DpopKey, iat: object) -> str:
+    """A proof whose payload JSON holds `iat` as Python's json writes it (NaN, Infinity and
+    integers of any length included)."""
     import json as json_module
 
     from joserfc import jws

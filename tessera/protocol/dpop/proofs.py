@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
@@ -139,6 +140,13 @@ def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, s
     jwk = header.get("jwk")
     if not isinstance(jwk, dict):
         raise InvalidDpopProof("the DPoP proof's header must carry the public key as jwk (RFC 9449 section 4.2)")
+    if "crit" in header:
+        # RFC 7515 section 4.1.11: a JWS whose critical extensions the recipient does not
+        # understand is invalid, and a DPoP proof needs none.
+        raise InvalidDpopProof(
+            f"the DPoP proof's header marks {echo(json.dumps(header['crit']), 80)} as critical (crit); "
+            "this server supports no JWS extensions: sign the proof without crit"
+        )
     if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
         raise InvalidDpopProof("the DPoP proof's jwk holds private key material; send the public key only")
     try:
@@ -162,11 +170,16 @@ def _claims(signing_input: str, signature: str, key: ECKey | RSAKey | OKPKey, al
         valid = _REGISTRY.get_alg(alg).verify(
             signing_input.encode("ascii"), urlsafe_b64decode(signature.encode("ascii")), key
         )
-        claims = json.loads(urlsafe_b64decode(payload.encode("ascii")).decode("utf-8")) if valid else None
     except (JoseError, ValueError, TypeError, UnicodeError, binascii.Error):
-        valid, claims = False, None
+        valid = False
     if not valid:
         raise InvalidDpopProof("the DPoP proof's signature does not verify with the key in its jwk header")
+    try:
+        # orjson, not json: it refuses what JSON (RFC 8259) does not allow and Python's parser
+        # lets through: NaN, numbers beyond a double (an iat of 400 digits), lone surrogates.
+        claims = orjson.loads(urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error):
+        claims = None
     if not isinstance(claims, dict):
         raise InvalidDpopProof("the DPoP proof's payload must be a JSON object of claims (RFC 9449 section 4.2)")
     kinds: tuple[tuple[str, type | tuple[type, ...]], ...] = (
