@@ -106,13 +106,17 @@ def api_error(realm: str, error: OAuthError, resource_metadata: str | None = Non
     )
 
 
-def api_dpop_error(refused: DpopRefused) -> Response:
+def api_dpop_error(refused: DpopRefused, resource_metadata: str | None = None) -> Response:
     """RFC 9449 section 7.1: a refusal of a DPoP-scheme request (or of a DPoP-bound token
-    sent as Bearer, section 7.2) carries a DPoP challenge; use_dpop_nonce the nonce."""
+    sent as Bearer, section 7.2) carries a DPoP challenge; use_dpop_nonce the nonce. RFC
+    9728 section 5.1: `resource_metadata` in it too, as in the Bearer challenge."""
     error = refused.error
     log_debug(error)
     metrics.oauth_error(error.error)
-    headers = {"WWW-Authenticate": dpop_challenge(error)}
+    challenge = dpop_challenge(error)
+    if resource_metadata is not None:
+        challenge += f', resource_metadata="{_quoted(resource_metadata)}"'
+    headers = {"WWW-Authenticate": challenge}
     if refused.nonce is not None:
         headers["DPoP-Nonce"] = refused.nonce
     return json({"error": error.error, "description": error.description}, refused.status, headers)

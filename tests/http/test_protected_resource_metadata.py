@@ -72,9 +72,9 @@ async def test_the_platform_host_has_no_api_and_no_metadata(http: httpx.AsyncCli
     assert (await http.get(path, headers={"Host": "no-such-account.localhost"})).status_code == 404
 
 
-def _challenge_params(header: str) -> dict[str, str]:
+def _challenge_params(header: str, expected_scheme: str = "Bearer") -> dict[str, str]:
     scheme, _, rest = header.partition(" ")
-    assert scheme == "Bearer"
+    assert scheme == expected_scheme
     params = {}
     for part in rest.split('", '):
         name, _, value = part.partition("=")
@@ -100,6 +100,17 @@ async def test_an_invalid_token_is_told_where_the_metadata_is(http: httpx.AsyncC
         response = await http.get(path, headers={"Authorization": "Bearer tsa_not-a-token"})
         assert response.status_code == 401, path
         params = _challenge_params(response.headers["www-authenticate"])
+        assert params["error"] == "invalid_token"
+        assert params["resource_metadata"] == world.origin + API_METADATA
+
+
+async def test_a_refused_dpop_call_is_told_where_the_metadata_is(http: httpx.AsyncClient, world: World) -> None:
+    """INTERFACE.md section 8: every 401 from /api/v2 carries resource_metadata, the DPoP
+    scheme's challenge (RFC 9449 section 7.1) as much as the Bearer one."""
+    for authorization in ("DPoP tsa_not-a-token", "DPoP "):
+        response = await http.get("/api/v2/users/me", headers={"Authorization": authorization})
+        assert response.status_code == 401, authorization
+        params = _challenge_params(response.headers["www-authenticate"], "DPoP")
         assert params["error"] == "invalid_token"
         assert params["resource_metadata"] == world.origin + API_METADATA
 

@@ -155,7 +155,7 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
         except OAuthError as error:
             return responses.api_error(realm, error, metadata)
         except dpop.DpopRefused as refused:
-            return responses.api_dpop_error(refused)
+            return responses.api_dpop_error(refused, metadata)
         try:
             return await handler(services, request, host, caller)
         except InvalidRequest as error:  # a body the handler would not read (params.read_body)
