@@ -13,7 +13,7 @@ from tessera.storage import client_rows
 from tessera.storage import tokens as token_rows
 from tessera.storage.audit import audited
 from tessera.storage.database import Database
-from tessera.storage.schema import access_tokens, grants
+from tessera.storage.schema import access_tokens, authorization_codes, grants
 
 _FIND = sa.select(grants).where(
     grants.c.user_id == sa.bindparam("user_id"), grants.c.client_id == sa.bindparam("client_id")
@@ -89,9 +89,17 @@ def authorized_apps(conn: Connection, account_id: int, user_id: int) -> list[Aut
 
 
 def forget(conn: Connection, user_id: int, client_id: int, now: float) -> bool:
-    """Withdraw consent: delete the grant and revoke every token the client holds for the user.
-    True when there was a consent to withdraw."""
+    """Withdraw consent: delete the grant, the codes not yet redeemed (else one issued a
+    moment before would still buy tokens) and revoke every token the client holds for the
+    user. True when there was a consent to withdraw."""
     deleted = conn.execute(grants.delete().where(grants.c.user_id == user_id, grants.c.client_id == client_id))
+    conn.execute(
+        authorization_codes.delete().where(
+            authorization_codes.c.user_id == user_id,
+            authorization_codes.c.client_id == client_id,
+            authorization_codes.c.used_at.is_(None),
+        )
+    )
     token_rows.revoke_user_client(conn, user_id, client_id, now)
     return bool(deleted.rowcount)
 

@@ -23,8 +23,10 @@ from tests.support import (
     authorize_url,
     code_tokens,
     forms,
+    obtain_code,
     pkce_pair,
     sign_in,
+    token_request,
 )
 
 pytestmark = pytest.mark.anyio
@@ -213,6 +215,25 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
     assert "<h2>Single Page App</h2>" in after.text
     # the consent is gone: the next authorization asks again
     assert await _consent_is_asked(http, world.web)
+
+
+async def test_revoke_also_voids_a_code_not_yet_redeemed(http: httpx.AsyncClient, world: World) -> None:
+    """A code issued just before the user withdrew consent buys no tokens after it: the
+    withdrawal deletes the client's unredeemed codes for the user, as it revokes tokens."""
+    verifier, challenge = pkce_pair()
+    code = await obtain_code(http, world.web, world.user.email, code_challenge=challenge, code_challenge_method="S256")
+    form = await _revoke_form(http, world.web)
+    assert (await http.post(form.action, data=form.fields)).status_code == 303
+
+    data = {
+        "grant_type": "authorization_code",
+        "code": code["code"],
+        "redirect_uri": world.web.redirect_uri,
+        "code_verifier": verifier,
+    }
+    refused = await token_request(http, world.web, data)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_grant"
 
 
 async def test_revoke_without_the_authenticity_token_is_refused(http: httpx.AsyncClient, world: World) -> None:
