@@ -20,6 +20,7 @@ from tessera.protocol.errors import InvalidClient, InvalidRequest, refuse_repeat
 from tessera.protocol.ports import ClientDocuments, ClientStore, KeyRing, TokenStore, UsedOnceStore, UserStore
 
 INACTIVE: dict[str, Any] = {"active": False}
+PUBLIC_CALLER = "introspection needs a confidential client that authenticates with its secret"
 
 
 def _active(token: AccessToken | RefreshToken, now: float) -> bool:
@@ -61,6 +62,12 @@ async def endpoint(
         documents=documents,
         assertions=client_assertion.at(used_once, issuer, paths.TOKEN, paths.INTROSPECT),
     )
+    if caller.is_public:
+        # RFC 6749 section 5.2: invalid_client, with the Basic challenge when the public
+        # client sent its client_id (and an empty secret) over Basic.
+        raise client_auth.ClientAuthenticationFailed(
+            PUBLIC_CALLER, used_basic=client_auth.parse(authorization, params).used_basic
+        )
     return await introspect(
         params, caller, account, issuer, now, tokens=tokens, clients=clients, users=users, keys=keys
     )
@@ -79,7 +86,7 @@ async def introspect(
     keys: KeyRing,
 ) -> dict[str, Any]:
     if caller.is_public:
-        raise InvalidClient("introspection needs a confidential client that authenticates with its secret")
+        raise InvalidClient(PUBLIC_CALLER)
     value = params.get("token")
     if not value:
         raise InvalidRequest("token is required: send the token to introspect")

@@ -103,6 +103,22 @@ async def test_a_public_client_may_not_introspect(http: httpx.AsyncClient, world
     assert "confidential" in response.json()["error_description"]
 
 
+async def test_a_public_client_over_basic_is_refused_with_a_basic_challenge(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    """RFC 6749 section 5.2 and INTERFACE.md section 4: invalid_client is 401 with
+    WWW-Authenticate: Basic when Basic was used, here a public client's id and an empty
+    secret."""
+    tokens = await code_tokens(http, world.spa, world.user.email)
+    response = await http.post(
+        "/oauth/introspect", auth=(world.spa.client_id, ""), data={"token": tokens["access_token"]}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert "confidential" in response.json()["error_description"]
+    assert response.headers["www-authenticate"].startswith("Basic ")
+
+
 async def test_a_missing_token_is_invalid_request(http: httpx.AsyncClient, world: World) -> None:
     response = await http.post("/oauth/introspect", auth=world.web.basic(), data={})
     assert response.status_code == 400
