@@ -110,8 +110,14 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         }.get(status, N_("The request could not be served."))
         if _wants_html(request):
             title = N_("Not found") if status == 404 else N_("Not allowed")
-            return pages.message(services.templates, request, title, text, status)
-        return responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
+            response = pages.message(services.templates, request, title, text, status)
+        else:
+            response = responses.problem(status, "not_found" if status == 404 else "method_not_allowed", text)
+        # RFC 9110 section 15.5.6: a 405 names the methods the resource supports (Allow),
+        # which Starlette puts in the exception's headers.
+        for name, value in (getattr(exc, "headers", None) or {}).items():
+            response.headers[name] = value
+        return response
 
     async def client_gone(request: Request, exc: Exception) -> Response:
         # The client closed the connection before sending its whole body: nobody is left to

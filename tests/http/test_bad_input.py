@@ -175,3 +175,26 @@ async def test_a_client_that_closes_mid_body_is_neither_a_500_nor_a_traceback(
     assert all(status < 500 for status in statuses), statuses
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "accept"),
+    [
+        ("GET", "/oauth/tokens", "application/json"),
+        ("GET", "/oauth/par", "application/json"),
+        ("PUT", "/oauth/revoke", "application/json"),
+        ("POST", "/oauth/authorizations/new", "text/html"),
+        ("DELETE", "/access/login", "text/html"),
+    ],
+)
+async def test_a_method_the_address_does_not_take_is_405_with_allow(
+    http: httpx.AsyncClient, world: World, method: str, path: str, accept: str
+) -> None:
+    """RFC 9110 section 15.5.6: "The origin server MUST generate an Allow header field in a
+    405 response containing a list of the target resource's currently supported methods"
+    (for the JSON answers of the endpoints and the pages alike)."""
+    response = await http.request(method, path, headers={"Accept": accept})
+    assert response.status_code == 405
+    allowed = {name.strip() for name in response.headers["allow"].split(",")}
+    assert method not in allowed
+    assert allowed & {"GET", "POST"}
