@@ -14,7 +14,9 @@ from starlette.responses import Response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate"}
+# DPoP (RFC 9449): a browser app sends its proof in the DPoP header and must be able to
+# read the DPoP-Nonce a server asks it to use.
+HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate, DPoP-Nonce"}
 # The same, ready to append to a response's raw headers: every bearer call of the API gets
 # them, and MutableHeaders.update (which looks for each name first) cost ~2 us a call.
 _RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()]
@@ -40,7 +42,7 @@ def preflight(methods: str) -> Endpoint:
             headers={
                 **HEADERS,
                 "Access-Control-Allow-Methods": methods,
-                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP",
                 "Access-Control-Max-Age": "600",
             },
         )

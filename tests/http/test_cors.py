@@ -120,6 +120,22 @@ async def test_token_preflight(http: httpx.AsyncClient) -> None:
     assert {"authorization", "content-type"} <= headers
 
 
+@pytest.mark.parametrize("path", ["/oauth/tokens", "/oauth/userinfo", "/oauth/par", "/api/v2/users/me"])
+async def test_a_browser_app_may_send_a_dpop_proof_and_read_the_nonce(http: httpx.AsyncClient, path: str) -> None:
+    """RFC 9449 from a single-page app: its proof goes in the DPoP header, which the
+    preflight must allow, and a server nonce comes back in DPoP-Nonce, which the answer
+    must expose for the app's script to read it (sections 8 and 9)."""
+    method = "GET" if path == "/api/v2/users/me" else "POST"
+    response = await http.options(
+        path,
+        headers={**ORIGIN, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "dpop"},
+    )
+    assert response.status_code == 204
+    assert "dpop" in {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
+    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert "dpop-nonce" in exposed
+
+
 @pytest.mark.parametrize("path", ["/oauth/revoke", "/oauth/introspect", "/oauth/userinfo"])
 async def test_other_preflights(http: httpx.AsyncClient, path: str) -> None:
     response = await http.options(
