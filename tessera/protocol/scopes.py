@@ -133,18 +133,39 @@ def unknown(requested: Iterable[str]) -> Reason | None:
     )
 
 
+def beyond(allowed: tuple[str, ...], scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """The scopes a client's allow-list does not cover (none when it has no allow-list)."""
+    if not allowed:
+        return ()
+    return tuple(s for s in scopes if not covers(allowed, (s,)))
+
+
 def validate(requested: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
     """Refuse unknown scopes and scopes beyond the client's allow-list (invalid_scope)."""
     reason = unknown(requested)
     if reason is not None:
         raise InvalidScope(reason)
-    if allowed:
-        outside = [s for s in requested if not covers(allowed, (s,))]
-        if outside:
-            raise InvalidScope(
-                f"scope {' '.join(outside)} is not allowed for this client; it may request: {' '.join(allowed)}"
-            )
+    outside = beyond(allowed, requested)
+    if outside:
+        raise InvalidScope(
+            f"scope {' '.join(outside)} is not allowed for this client; it may request: {' '.join(allowed)}"
+        )
     return requested
+
+
+def still_allowed(granted: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """INTERFACE.md section 4: scopes beyond the client's allowed scopes are invalid_scope
+    at token time too. A grant made before an admin narrowed the client (`what` says which:
+    a code, a refresh token) buys nothing outside the new list."""
+    outside = beyond(allowed, granted)
+    if outside:
+        within = " ".join(s for s in granted if s not in outside)
+        hint = f"send scope={within} to keep the rest, or " if within and what == "refresh token" else ""
+        raise InvalidScope(
+            f"this {what} carries scope {' '.join(outside)}, which the client may no longer use "
+            f"(it may request: {' '.join(allowed)}); {hint}have the user authorize the client again"
+        )
+    return granted
 
 
 def resolve(raw: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tessera.storage.stores import Stores
+from tests.http.admin_support import bearer
 from tests.support import (
     Clock,
     RegisteredClient,
@@ -21,6 +22,8 @@ from tests.support import (
     add_client,
     code_tokens,
     make_world,
+    obtain_code,
+    pkce_pair,
     token_request,
 )
 
@@ -501,3 +504,60 @@ async def test_client_credentials_cannot_ask_for_offline_access(http: httpx.Asyn
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_scope"
     assert "offline_access" in response.json()["error_description"]
+
+
+async def test_scopes_an_admin_took_from_the_client_are_refused_at_token_time(
+    http: httpx.AsyncClient, stores: Stores, world: World, clock: Clock
+) -> None:
+    """INTERFACE.md section 4: a scope outside the client's allowed scopes is invalid_scope
+    "at authorization or token time, never a token that fails later". After an admin
+    narrows the client, a refresh token (and a code) granted before carry no more than the
+    new list: a refresh without scope, or asking for the removed scope, is invalid_scope;
+    asking for what is still allowed is served."""
+    client = await add_client(
+        stores,
+        world.account,
+        clock(),
+        redirect_uris=("https://app.example.com/cb",),
+        allowed_scopes=("read", "write"),
+    )
+    tokens = await code_tokens(http, client, world.user.email, scope="read write")
+    pending_verifier, pending_challenge = pkce_pair()
+    pending = await obtain_code(
+        http,
+        client,
+        world.user.email,
+        scope="read write",
+        code_challenge=pending_challenge,
+        code_challenge_method="S256",
+    )
+    # Through the clients API, as an admin does: this app's stores forget the old client.
+    admin = await bearer(stores, world, world.admin, "read write", clock)
+    narrowing = await http.put(
+        f"/api/v2/oauth/clients/{client.client.id}.json", json={"client": {"allowed_scopes": ["read"]}}, headers=admin
+    )
+    assert narrowing.status_code == 200, narrowing.text
+
+    for extra in ({}, {"scope": "write"}, {"scope": "read write"}):
+        refused = await token_request(
+            http, client, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], **extra}
+        )
+        assert refused.status_code == 400, (extra, refused.text)
+        assert refused.json()["error"] == "invalid_scope"
+        assert "write" in refused.json()["error_description"]
+
+    narrowed = await token_request(
+        http, client, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "scope": "read"}
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.json()["scope"] == "read"
+
+    code = {
+        "grant_type": "authorization_code",
+        "code": pending["code"],
+        "redirect_uri": client.redirect_uri,
+        "code_verifier": pending_verifier,
+    }
+    refused_code = await token_request(http, client, code)
+    assert refused_code.status_code == 400
+    assert refused_code.json()["error"] == "invalid_scope"

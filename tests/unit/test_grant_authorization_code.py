@@ -17,6 +17,9 @@ from tests.unit.memory_server import ACCESS_TOKEN, CODE_REQUEST, FAMILY, NOW, PK
 
 pytestmark = pytest.mark.anyio
 
+# A client allowed offline_access: only such a client is ever granted it.
+OFFLINE = ("read", "write", "offline_access")
+
 
 async def _redeem(s: Server, params: dict[str, str], *, now: float = NOW) -> dict[str, object]:
     return await authorization_code.handle(s.request(params, now=now), s.ctx)
@@ -42,7 +45,7 @@ async def test_no_refresh_token_for_a_client_without_the_grant_unless_offline_ac
     s = server(grant_types=frozenset({"authorization_code"}))
     await s.add_code()
     assert "refresh_token" not in await _redeem(s, CODE_REQUEST)
-    s = server(grant_types=frozenset({"authorization_code"}))
+    s = server(grant_types=frozenset({"authorization_code"}), allowed_scopes=OFFLINE)
     await s.add_code(scopes=("read", "offline_access"))
     assert "refresh_token" in await _redeem(s, CODE_REQUEST)
 

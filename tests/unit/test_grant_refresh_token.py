@@ -21,6 +21,9 @@ from tests.unit.memory_server import ACCESS_TOKEN, FAMILY, NOW, REFRESH_REQUEST,
 
 pytestmark = pytest.mark.anyio
 
+# A client allowed offline_access: only such a client is ever granted it.
+OFFLINE = ("read", "write", "offline_access")
+
 PRESENTED = sha256(REFRESH_REQUEST["refresh_token"])
 THEFT = "already used .* treated as stolen, so every token of this authorization has been revoked"
 JUST_USED = "just used .* within the 10-second grace window"
@@ -223,6 +226,6 @@ async def test_a_client_without_the_refresh_grant_refreshes_only_offline_access_
     await s.add_refresh_token(scopes=("read",))
     with pytest.raises(UnauthorizedClient, match="not allowed the refresh_token grant"):
         await _refresh(s)
-    s = server(grant_types=frozenset({"authorization_code"}))
+    s = server(grant_types=frozenset({"authorization_code"}), allowed_scopes=OFFLINE)
     await s.add_refresh_token(scopes=("read", "offline_access"))
     assert "refresh_token" in await _refresh(s)

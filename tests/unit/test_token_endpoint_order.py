@@ -14,6 +14,9 @@ from tests.unit.memory_server import ACCESS_TOKEN, CODE_REQUEST, NOW, REFRESH_RE
 
 pytestmark = pytest.mark.anyio
 
+# A client allowed offline_access: only such a client is ever granted it.
+OFFLINE = ("read", "write", "offline_access")
+
 # RFC 6749 section 2.3.1's client with the wrong secret: base64("s6BhdRkqt3:wrong"), by hand.
 WRONG_SECRET = "Basic czZCaGRSa3F0Mzp3cm9uZw=="
 
@@ -83,7 +86,7 @@ async def test_the_grants_own_checks_come_last() -> None:
 
 async def test_refresh_token_is_not_gated_by_the_clients_grants_but_by_the_grant() -> None:
     """GRANTS names no required grant for refresh_token: offline_access tokens refresh too."""
-    s = server(grant_types=frozenset({"authorization_code"}))
+    s = server(grant_types=frozenset({"authorization_code"}), allowed_scopes=OFFLINE)
     await s.add_refresh_token(scopes=("read", "offline_access"))
     assert "access_token" in await s.exchange(REFRESH_REQUEST)
     s = server(grant_types=frozenset({"authorization_code"}))

@@ -8,6 +8,7 @@ from typing import Any
 
 from tessera.model import AuditEntry, AuthorizationCode, Client
 from tessera.protocol import audit_entries, pkce, redirect_uri, resource_indicators, secrets, suspension
+from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, echo
 from tessera.protocol.grants import user_tokens
 from tessera.protocol.grants.context import GrantContext, TokenRequest
@@ -69,6 +70,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         )
     _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
     pkce.verify(request.params.get("code_verifier"), code.code_challenge)
+    scope_rules.still_allowed(code.scopes, request.client.allowed_scopes, "authorization code")
     # RFC 8707 section 2.2: the token may be for the resources of the authorization, or fewer.
     requested = resource_indicators.requested(request.params)
     audience = resource_indicators.within(requested, code.audience, request.issuer)

@@ -78,8 +78,8 @@ def _narrowed(request: TokenRequest, token: RefreshToken) -> tuple[str, ...]:
     """Section 6: scope may narrow; "if omitted is treated as equal to the scope originally granted"."""
     raw = request.params.get("scope")
     if raw is None:
-        return token.scopes
-    wanted = scope_rules.validate(scope_rules.parse(raw), ())
+        return scope_rules.still_allowed(token.scopes, request.client.allowed_scopes, "refresh token")
+    wanted = scope_rules.validate(scope_rules.parse(raw), request.client.allowed_scopes)
     if not wanted or not scope_rules.covers(token.scopes, wanted):
         raise InvalidScope(
             f"scope {raw[:200]!r} goes beyond the original grant ({' '.join(token.scopes)}); "
