@@ -60,8 +60,8 @@ class ClientStore(Protocol):
         """The client with this numeric id usable on the account (to explain a wrong client_id)."""
 
     async def redirect_uri_registered(self, account_id: int, uri: str) -> bool:
-        """Whether any client usable on the account registered this redirect URI (as
-        protocol/redirect_uri.py matches it)."""
+        """Whether a client an admin registered (not one that registered itself), usable
+        on the account, has this redirect URI (as protocol/redirect_uri.py matches it)."""
 
 
 class UsedOnceStore(Protocol):

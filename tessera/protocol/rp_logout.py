@@ -3,8 +3,14 @@ sections 2, 3 and 4, and Zendesk's `return_to` (INTERFACE.md section 4).
 
 A destination is followed only when it is a registered redirect URI: of the client the
 request names (by id_token_hint or client_id) for post_logout_redirect_uri, of any client
-usable on the account for return_to. Anything else yields None, and the signed-out page
-shows, so logout is never an open redirect.
+an admin registered on the account for return_to. Anything else yields None, and the
+signed-out page shows, so logout is never an open redirect.
+
+A client that registered itself (RFC 7591, or a client ID metadata document) chose its
+redirect URIs without any admin looking at them; with open registration anyone can make
+one, sign in to get an ID token for it, and so turn a logout link into a redirect to any
+site (RFC 9700 section 4.11.2, the authorization server as open redirector). Its
+post_logout_redirect_uri is therefore not followed: the signed-out page shows instead.
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ async def _post_logout(
     # post_logout_redirect_uri value supplied does not exactly match one of the previously
     # registered post_logout_redirect_uris values" (here: the client's redirect URIs).
     client = await _named_client(params, account_id, issuer, clients, keys)
-    if client is None or not any(redirect_uri.matches(uri, registered) for registered in client.redirect_uris):
+    if client is None or client.is_self_registered:
+        return None
+    if not any(redirect_uri.matches(uri, registered) for registered in client.redirect_uris):
         return None
     state = params.get("state")
     # Section 3: state is passed "as a query parameter" to the post-logout redirect URI.

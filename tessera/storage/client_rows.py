@@ -124,15 +124,16 @@ def find_global(conn: Connection, identifier: str) -> Client | None:
 
 
 def redirect_uri_registered(conn: Connection, account_id: int, uri: str) -> bool:
-    """Whether a client usable on the account registered this redirect URI.
+    """Whether a client an admin registered, usable on the account, has this redirect URI.
 
-    Not counting clients described by a metadata document: anyone can publish one, and
-    with it a redirect URI, so counting them would make the return_to of the login and
-    logout pages an open redirector."""
+    Not counting clients that registered themselves (RFC 7591, or described by a metadata
+    document): with open registration anyone can make one, and with it a redirect URI, so
+    counting them would make the return_to of the login and logout pages an open
+    redirector."""
     rows = conn.execute(
         sa.select(clients.c.redirect_uris).where(
             _usable_on,
-            clients.c.registration != "metadata_document",
+            clients.c.registration == "admin",
             clients.c.redirect_uris.contains(uri, autoescape=True),
         ),
         {"account_id": account_id},

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tessera.management import accounts
 from tessera.storage.stores import Stores
 from tests.http.test_signing_keys import b64url_decode, code_flow_tokens
 from tests.support import Clock, World, authorize_url, make_world, query_of
@@ -248,3 +249,27 @@ async def test_logout_without_a_session_still_redirects(http: httpx.AsyncClient,
 async def test_discovery_names_this_endpoint(http: httpx.AsyncClient, world: World) -> None:
     doc = (await http.get("/.well-known/openid-configuration")).json()
     assert doc["end_session_endpoint"] == f"{world.origin}/access/logout"
+
+
+async def test_a_self_registered_clients_uris_are_never_followed(
+    stores: Stores, http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """RFC 9700 section 4.11.2: with open registration anyone can register a client, and
+    with it a redirect URI, then sign in to get an ID token for it. Logout must not become
+    a redirect to that site: a self-registered client's post_logout_redirect_uri is not
+    followed, with or without a hint, and its URIs do not count for return_to."""
+    phish = "https://phish.example/login"
+    await accounts.set_registration_policy(stores, world.subdomain, "open")
+    registered = await http.post(
+        "/oauth/register",
+        json={"client_name": "Rogue", "redirect_uris": [phish], "token_endpoint_auth_method": "none"},
+    )
+    assert registered.status_code == 201, registered.text
+    rogue = registered.json()["client_id"]
+    for params in (
+        {"client_id": rogue, "post_logout_redirect_uri": phish},
+        {"return_to": phish},
+    ):
+        response = await http.get("/access/logout", params=params)
+        assert response.status_code == 200, params
+        assert "You are signed out" in response.text

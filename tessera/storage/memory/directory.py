@@ -37,7 +37,7 @@ class MemoryClientStore:
         return any(
             redirect_uri.matches(uri, registered)
             for c in self._clients.values()
-            if c.account_id in (account_id, None)
+            if c.account_id in (account_id, None) and not c.is_self_registered
             for registered in c.redirect_uris
         )
 
