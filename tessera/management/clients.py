@@ -194,6 +194,11 @@ def _lifetime_as_given(seconds: int | None) -> str | int:
     return "never" if seconds is None else seconds
 
 
+def current_draft(client: Client) -> Draft:
+    """The client as it is, in the form its fields are given in."""
+    return _draft_of_client(client, ClientChanges())
+
+
 def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
     def pick(name: str, current: Any) -> Any:
         value = getattr(changes, name)

@@ -16,6 +16,7 @@ registration.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets as _random
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from tessera.management import registration_metadata as rfc7591
 from tessera.management.client_rules import IDENTIFIER, checked
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
+from tessera.protocol import scopes as scope_rules
 from tessera.protocol import secrets
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRequest, InvalidToken
 from tessera.storage.client_rows import NewClient
@@ -190,6 +192,38 @@ def _same_client(managed: Managed, body: dict[str, Any]) -> None:
         raise InvalidRequest("client_secret may not be changed here; send the current one or leave it out")
 
 
+def _keeping_admin_choices(metadata: rfc7591.Metadata, client: Client) -> rfc7591.Metadata:
+    """What a client's own update may not undo. RFC 7592 section 2.2 lets the server replace
+    values it does not accept, and the answer shows the values kept. So the fields only an
+    admin sets (token lifetimes and format, signing algorithm, introspection, description,
+    company) stay as they are; a requirement (PAR, DPoP) is never lifted; and the scopes
+    may be kept or narrowed, never widened past those the client has now (an admin may
+    have narrowed them): a client that needs more registers anew."""
+    current = client_admin.current_draft(client)
+    asked = metadata.draft
+    scopes = asked.allowed_scopes or current.allowed_scopes
+    wider = scope_rules.beyond(current.allowed_scopes, scopes)
+    if wider:
+        raise InvalidClientMetadata(
+            f"scope: {' '.join(wider)} goes beyond this client's scopes ({' '.join(current.allowed_scopes)}); "
+            "an update may keep or narrow them: register a new client to ask for more"
+        )
+    draft = dataclasses.replace(
+        asked,
+        allowed_scopes=scopes,
+        access_token_lifetime=current.access_token_lifetime,
+        refresh_token_lifetime=current.refresh_token_lifetime,
+        access_token_format=current.access_token_format,
+        signing_alg=current.signing_alg,
+        introspection=current.introspection,
+        description=current.description,
+        company=current.company,
+        require_par=asked.require_par or current.require_par,
+        require_dpop=asked.require_dpop or current.require_dpop,
+    )
+    return rfc7591.Metadata(draft, metadata.auth_method)
+
+
 async def replace(
     stores: Stores, account: Account, managed: Managed, body: Any, issuer: str, now: float, address: str | None
 ) -> dict[str, Any]:
@@ -200,7 +234,7 @@ async def replace(
     rfc7591.refuse_server_fields(body)
     _same_client(managed, body)
     client = managed.client
-    metadata = rfc7591.read(body, client.identifier)
+    metadata = rfc7591.read(body, client.identifier, tuple(client.grant_types))
     if (metadata.auth_method == rfc7591.NONE) != client.is_public:
         raise InvalidClientMetadata(
             "token_endpoint_auth_method cannot change between none and a client secret; register a new client"
@@ -210,7 +244,7 @@ async def replace(
             "token_endpoint_auth_method cannot change between private_key_jwt and a client secret; "
             "register a new client"
         )
-    values = _checked(metadata)
+    values = _checked(_keeping_admin_choices(metadata, client))
     columns = client_admin.column_values(values, client)
     new_token = secrets.new_secret(secrets.REGISTRATION_ACCESS_TOKEN_PREFIX)
     actor = _actor(client, address)

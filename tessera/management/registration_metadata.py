@@ -95,11 +95,12 @@ def _not_kept(body: dict[str, Any]) -> None:
     _strings(body, "contacts", ())
 
 
-def _grants(body: dict[str, Any]) -> tuple[str, ...]:
+def _grants(body: dict[str, Any], granted: tuple[str, ...]) -> tuple[str, ...]:
     """RFC 7591 section 2: grant_types defaults to authorization_code, response_types to
-    code, and the two must agree (section 2.1)."""
+    code, and the two must agree (section 2.1). `granted`: grants the client already has
+    (an admin may have given it more than a client may ask for), which it may keep."""
     grant_types = _strings(body, "grant_types", ("authorization_code",))
-    refused = [g for g in grant_types if g not in GRANTS]
+    refused = [g for g in grant_types if g not in GRANTS and g not in granted]
     if refused:
         raise InvalidClientMetadata(
             f"grant_types: {echo(refused[0])} is not allowed for a client that registers itself; "
@@ -160,14 +161,15 @@ def _scope(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(scope.split())
 
 
-def read(body: Any, identifier: str) -> Metadata:
+def read(body: Any, identifier: str, granted: tuple[str, ...] = ()) -> Metadata:
     """RFC 7591 section 3.1: the request body, a JSON object of client metadata; raises an
     OAuthError naming the first field that cannot be read (the rules come after: see
-    `refusal`). The client's name defaults to its client_id."""
+    `refusal`). The client's name defaults to its client_id. `granted`: an existing
+    client's grant types, which an update (RFC 7592) may keep."""
     if not isinstance(body, dict):
         raise InvalidClientMetadata("the body must be a JSON object of client metadata (RFC 7591 section 3.1)")
     _not_kept(body)
-    grant_types = _grants(body)
+    grant_types = _grants(body, granted)
     method = _auth_method(body)
     draft = Draft(
         name=_string(body, "client_name") or identifier,

@@ -543,3 +543,62 @@ async def test_a_read_shows_what_an_admin_changed_since(
     read = await open_http.get(body["registration_client_uri"], headers=bearer(body["registration_access_token"]))
     assert read.json()["client_name"] == "Renamed by admin"
     assert read.json()["token_endpoint_auth_method"] == "none"
+
+
+async def test_an_update_does_not_undo_what_an_admin_set(
+    open_http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """RFC 7592 section 2.2 lets the server replace values it does not accept, and answer
+    with the values kept. A client's own update keeps what only an admin sets (lifetime,
+    description, company), never lifts a requirement an admin added (DPoP, PAR), keeps the
+    grants the admin gave, and may narrow its scopes but not widen them past the admin's."""
+    from tessera.management import clients
+
+    body = await registered(
+        open_http,
+        {"redirect_uris": ["https://agent.example/cb"], "token_endpoint_auth_method": "none", "scope": "read write"},
+    )
+    client = await stores.clients.find(world.account.id, body["client_id"])
+    assert client is not None
+    hardening = clients.ClientChanges(
+        allowed_scopes=("read",),
+        require_dpop=True,
+        require_par=True,
+        access_token_lifetime=300,
+        description="Checked by Ada",
+        company="Agent Co",
+        grant_types=("authorization_code", "refresh_token", "device_code"),
+    )
+    await clients.update(stores, world.account, client.id, hardening, ADMIN, clock())
+    uri, token = body["registration_client_uri"], body["registration_access_token"]
+    read = (await open_http.get(uri, headers=bearer(token))).json()
+    server_only = (
+        "registration_access_token",
+        "registration_client_uri",
+        "client_secret_expires_at",
+        "client_id_issued_at",
+    )
+    read = {k: v for k, v in read.items() if k not in server_only}  # section 2.2: "MUST NOT include"
+
+    widened = await open_http.put(uri, json={**read, "scope": "read write impersonate"}, headers=bearer(token))
+    assert widened.status_code == 400, widened.text
+    assert widened.json()["error"] == "invalid_client_metadata", widened.text
+    assert "write impersonate" in widened.json()["error_description"]
+
+    # What section 2.2 says a client sends: everything it read, here without the two
+    # requirements and the scope (which it may not lift, and leaves as it is).
+    resent = {k: v for k, v in read.items() if k not in ("scope", "dpop_bound_access_tokens")}
+    resent.pop("require_pushed_authorization_requests", None)
+    replaced = await open_http.put(uri, json=resent, headers=bearer(token))  # the token is still good
+    assert replaced.status_code == 200, replaced.text
+    answer = replaced.json()
+    assert answer["scope"] == "read"
+    assert answer["dpop_bound_access_tokens"] is True
+    assert any(grant.endswith("device_code") for grant in answer["grant_types"])
+    kept = await stores.registrations.find(world.account.id, body["client_id"])
+    assert kept is not None
+    after = kept.client
+    assert after.allowed_scopes == ("read",)
+    assert after.require_dpop and after.require_par
+    assert after.access_token_lifetime == 300
+    assert (after.description, after.company) == ("Checked by Ada", "Agent Co")
