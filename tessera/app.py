@@ -108,6 +108,7 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
             404: N_("There is nothing at this address. Check it for typing mistakes."),
             405: N_("This address does not accept that method."),
         }.get(status, N_("The request could not be served."))
+        response: Response
         if _wants_html(request):
             title = N_("Not found") if status == 404 else N_("Not allowed")
             response = pages.message(services.templates, request, title, text, status)

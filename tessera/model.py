@@ -138,6 +138,8 @@ class AuthorizationCode:
     used_at: float | None
     # The resources (RFC 8707) the authorization was for; empty: the account's API.
     audience: tuple[str, ...] = ()
+    # RFC 9449 section 10: the JWK thumbprint of the DPoP key that must redeem the code.
+    dpop_jkt: str | None = None
 
 
 # A device authorization's states (RFC 8628 section 3.3): waiting for the user, or decided.

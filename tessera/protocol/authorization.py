@@ -24,6 +24,7 @@ Steps 1 and 2 are authorization_trust.py's; steps 3 to 5 and what follows them, 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -47,6 +48,8 @@ from tessera.protocol.ports import ResourceStore
 # response_type -> the grant type a client must be allowed.
 RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
 PROMPTS = ("none", "login", "consent", "select_account")
+# RFC 7638 with SHA-256, base64url without padding: 43 characters.
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 # Steps after validation.
 LOGIN = "login"
@@ -71,6 +74,8 @@ class AuthorizationRequest:
     # empty: the account's API).
     resources: tuple[str, ...] = ()
     audience: tuple[str, ...] = ()
+    # RFC 9449 section 10: the DPoP key (JWK thumbprint) the code is to be bound to; "": none.
+    dpop_jkt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,24 @@ def _prompt(params: Mapping[str, str]) -> frozenset[str]:
     if "none" in values and len(values) > 1:
         raise InvalidRequest("prompt=none cannot be combined with other prompt values (OIDC Core 3.1.2.1)")
     return values
+
+
+def _dpop_jkt(params: Mapping[str, str], response_type: str) -> str:
+    """RFC 9449 section 10: dpop_jkt, "the JWK SHA-256 Thumbprint confirmation method value"
+    of the key the client will prove at the token endpoint; it binds the code to that key."""
+    jkt = params.get("dpop_jkt", "")
+    if not jkt:
+        return ""
+    if response_type != "code":
+        raise InvalidRequest(
+            "dpop_jkt binds an authorization code to a DPoP key (RFC 9449 section 10): use response_type=code"
+        )
+    if not _THUMBPRINT.fullmatch(jkt):
+        raise InvalidRequest(
+            f"dpop_jkt {echo(jkt)} is not a JWK SHA-256 thumbprint: send the base64url (43 characters, no padding) "
+            "RFC 7638 thumbprint of the DPoP public key (RFC 9449 section 10)"
+        )
+    return jkt
 
 
 def _max_age(params: Mapping[str, str]) -> int | None:
@@ -181,6 +204,7 @@ def parse(
         max_age=_max_age(params),
         login_hint=params.get("login_hint", ""),
         resources=resource_indicators.requested(params),
+        dpop_jkt=_dpop_jkt(params, response_type),
     )
 
 

@@ -55,6 +55,7 @@ async def respond(
                 created_at=now,
                 expires_at=now + code_lifetime,
                 audience=request.audience,
+                dpop_jkt=request.dpop_jkt or None,
             )
         )
         return code_params(code, request.reply, issuer)

@@ -16,6 +16,7 @@ it again is refused with a page that says so.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 
 from tessera import paths
 from tessera.model import Account, Client
-from tessera.protocol import authorization, authorization_trust, client_assertion, client_auth, secrets
+from tessera.protocol import authorization, authorization_trust, client_assertion, client_auth, dpop, secrets
 from tessera.protocol.authorization_trust import PageError, Reply
 from tessera.protocol.errors import InvalidRequest, echo, refuse_repeated
 from tessera.protocol.ports import ClientDocuments, ClientStore, PushedRequestStore, ResourceStore, UsedOnceStore
@@ -53,8 +54,11 @@ async def push(
     store: PushedRequestStore,
     documents: ClientDocuments | None = None,
     used_once: UsedOnceStore | None = None,
+    dpop_check: dpop.ProofCheck | None = None,
 ) -> dict[str, Any]:
-    """RFC 9126 sections 2.1 to 2.3: authenticate, validate, keep; the 201 body."""
+    """RFC 9126 sections 2.1 to 2.3: authenticate, validate, keep; the 201 body. A DPoP
+    proof sent with the request (`dpop_check`) binds the code it leads to (RFC 9449
+    section 10.1)."""
     refuse_repeated(repeated, "RFC 9126 section 2.1")
     # Section 2: "the same rules for client authentication as ... the token endpoint";
     # a private_key_jwt assertion may name this endpoint as its audience (RFC 7523 section 3).
@@ -73,6 +77,8 @@ async def push(
         raise InvalidRequest("request_uri may not be pushed (RFC 9126 section 2.1); push the request's parameters")
     pushed = {k: v for k, v in params.items() if k not in _CLIENT_AUTHENTICATION}
     pushed["client_id"] = client.identifier  # Basic authentication leaves it out of the body
+    if dpop_check is not None:
+        await _bind_to_proof(pushed, dpop_check, now)
     try:
         reply = authorization_trust.reply_to(pushed, frozenset(), client)
     except PageError as error:
@@ -84,6 +90,21 @@ async def push(
     request_uri = REQUEST_URI_PREFIX + secrets.new_secret("")
     await store.push(account.id, client.id, secrets.digest(request_uri), json.dumps(pushed), now, now + LIFETIME)
     return {"request_uri": request_uri, "expires_in": LIFETIME}
+
+
+async def _bind_to_proof(pushed: dict[str, str], proof: dpop.ProofCheck, now: float) -> None:
+    """RFC 9449 section 10.1: a DPoP proof sent with the pushed request binds the code to
+    its key, as dpop_jkt does; "If both mechanisms are used at the same time, the
+    authorization server MUST reject the request if the JWK Thumbprint in dpop_jkt does not
+    match the public key in the DPoP header"."""
+    jkt = (await dpop.check(proof, now)).jkt
+    named = pushed.get("dpop_jkt")
+    if named and not hmac.compare_digest(named, jkt):
+        raise InvalidRequest(
+            "dpop_jkt names another key than the one that signed the DPoP proof sent with this request; "
+            "send one of the two, or the thumbprint of the proof's key (RFC 9449 section 10.1)"
+        )
+    pushed["dpop_jkt"] = jkt
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class NewCode:
     created_at: float
     expires_at: float
     audience: tuple[str, ...] = ()  # the resources asked for (RFC 8707); empty: the account's API
+    dpop_jkt: str | None = None  # RFC 9449 section 10: the DPoP key that must redeem it
 
 
 @dataclass(frozen=True, slots=True)

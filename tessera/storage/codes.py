@@ -34,6 +34,7 @@ _COLUMNS = (
     codes.c.expires_at,
     codes.c.used_at,
     codes.c.audience,
+    codes.c.dpop_jkt,
 )
 # Every code redemption runs both: see compiled.py.
 _FIND = Compiled(sa.select(*_COLUMNS).where(codes.c.digest == sa.bindparam("digest")))
@@ -50,7 +51,7 @@ def _code(row: Any) -> AuthorizationCode:
     """From a row of _COLUMNS, by position."""
     return AuthorizationCode(
         row[0], row[1], row[2], row[3], row[4], tuple(row[5].split()), row[6], row[7], row[8], row[9], row[10],
-        row[11], row[12], tuple(row[13].split()),
+        row[11], row[12], tuple(row[13].split()), row[14],
     )  # fmt: skip
 
 
@@ -71,6 +72,7 @@ def insert(conn: Connection, new: NewCode) -> int:
             created_at=new.created_at,
             expires_at=new.expires_at,
             audience=" ".join(new.audience),
+            dpop_jkt=new.dpop_jkt,
         )
         .returning(codes.c.id)
     ).scalar_one()

@@ -29,6 +29,8 @@ authorization_codes = sa.Table(
     sa.Column("used_at", Time, nullable=True),
     # The resources asked for (RFC 8707), space-separated; "": the account's API.
     sa.Column("audience", sa.Text, nullable=False, server_default=""),
+    # RFC 9449 section 10: the DPoP key (its JWK thumbprint) the code is bound to, or NULL.
+    sa.Column("dpop_jkt", sa.String(64), nullable=True),
 )
 
 # Device authorizations (RFC 8628, storage/device_codes.py): the device code is stored as

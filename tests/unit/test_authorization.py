@@ -226,6 +226,20 @@ def test_implicit_for_a_client_with_the_grant() -> None:
     assert (request.response_type, request.reply.response_mode) == ("token", "fragment")
 
 
+def test_dpop_jkt_is_kept_for_the_code_and_refused_for_the_implicit_grant() -> None:
+    """RFC 9449 section 10: dpop_jkt binds an authorization code; an implicit request has no
+    code to bind, so the parameter is refused there rather than ignored."""
+    thumbprint = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"  # RFC 7638 section 3.1's example
+    assert _parse(dpop_jkt=thumbprint).dpop_jkt == thumbprint
+    assert _parse().dpop_jkt == ""
+    legacy = make_client(grant_types=frozenset({"authorization_code", "implicit"}))
+    with pytest.raises(InvalidRequest, match="response_type=code"):
+        _parse(client=legacy, response_type="token", dpop_jkt=thumbprint)
+    for malformed in ("short", thumbprint + "=", thumbprint[:-1] + "+"):
+        with pytest.raises(InvalidRequest, match="not a JWK SHA-256 thumbprint"):
+            _parse(dpop_jkt=malformed)
+
+
 @pytest.mark.parametrize("name", ["scope", "state", "response_type", "code_challenge"])
 def test_repeated_parameter_is_invalid_request(name: str) -> None:
     """RFC 6749 section 3.1: "Request and response parameters MUST NOT be included more than once"."""

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from tessera.model import AuditEntry, AuthorizationCode, Client
@@ -44,6 +45,24 @@ async def _replay_entry(request: TokenRequest, ctx: GrantContext, code: Authoriz
     )
 
 
+def _check_dpop_binding(code: AuthorizationCode, proof_jkt: str | None) -> None:
+    """RFC 9449 section 10: a code whose request named dpop_jkt (or pushed a DPoP proof) is
+    redeemed only with a proof signed by that key; "If they do not match, it MUST reject
+    the request"."""
+    if code.dpop_jkt is None:
+        return
+    if proof_jkt is None:
+        raise InvalidGrant(
+            "the authorization code is bound to a DPoP key (dpop_jkt in its authorization request): "
+            "send a DPoP proof signed by that key (RFC 9449 section 10)"
+        )
+    if not hmac.compare_digest(proof_jkt, code.dpop_jkt):
+        raise InvalidGrant(
+            "the DPoP proof is signed by another key than the one the authorization request named in dpop_jkt "
+            "(RFC 9449 section 10)"
+        )
+
+
 async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     now = request.now
     code = await ctx.codes.find(secrets.digest(request.required("code")))
@@ -70,6 +89,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         )
     _check_redirect_uri(code, request.client, request.params.get("redirect_uri"))
     pkce.verify(request.params.get("code_verifier"), code.code_challenge)
+    _check_dpop_binding(code, request.dpop_jkt)
     scope_rules.still_allowed(code.scopes, request.client.allowed_scopes, "authorization code")
     # RFC 8707 section 2.2: the token may be for the resources of the authorization, or fewer.
     requested = resource_indicators.requested(request.params)
