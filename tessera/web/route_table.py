@@ -174,7 +174,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.REGISTRATION, allow_any_origin(bind(registration.replace)), methods=["PUT"]),
         Route(paths.REGISTRATION, allow_any_origin(bind(registration.delete)), methods=["DELETE"]),
         Route(paths.REGISTRATION, preflight("GET, PUT, DELETE"), methods=["OPTIONS"]),
-        Route(paths.AUTHORIZE, bind(authorize.new), methods=["GET"]),
+        Route(paths.AUTHORIZE, bind(authorize.new), methods=["GET", "POST"]),
         Route(paths.AUTHORIZE_DECISION, bind(authorize.decide), methods=["POST"]),
         *api_v2,
         Route(paths.HEALTHZ, health.healthz, methods=["GET"]),

@@ -582,3 +582,51 @@ async def test_redirects_after_get_are_302_and_after_posts_never_307_or_308(
     assert denied.status_code in (302, 303)
     issued = await http.get(authorize_url(world.web))
     assert issued.status_code == 302
+
+
+async def test_the_request_may_be_a_form_post_oidc_core_3_1_2_1(http: httpx.AsyncClient, world: World) -> None:
+    """OIDC Core 3.1.2.1: "Authorization Servers MUST support the use of the HTTP GET and
+    POST methods"; with POST the parameters are a form body. The same request, the same
+    answers: the login page first (by 303, the browser follows with GET), then the code."""
+    verifier, challenge = pkce_pair()
+    params = {
+        "response_type": "code",
+        "client_id": world.web.client_id,
+        "redirect_uri": world.web.redirect_uri,
+        "scope": "read",
+        "state": "posted",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    to_login = await http.post(AUTHORIZE, data=params)
+    assert to_login.status_code == 303, to_login.text
+    assert to_login.headers["location"].startswith("/access/login?")
+
+    await sign_in(http, world.user.email)
+    page = await http.post(AUTHORIZE, data=params)
+    answer = await consent(http, page) if page.status_code == 200 else page
+    assert answer.status_code == 303, answer.text
+    returned = query_of(answer.headers["location"])
+    assert returned["state"] == "posted" and returned["code"]
+    tokens = await http.post(
+        "/oauth/tokens",
+        auth=world.web.basic(),
+        data={
+            "grant_type": "authorization_code",
+            "code": returned["code"],
+            "redirect_uri": world.web.redirect_uri,
+            "code_verifier": verifier,
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+
+    # An error is delivered to the client as for GET (after the client is trusted).
+    refused = await http.post(AUTHORIZE, data={**params, "scope": "no-such-scope"})
+    assert refused.status_code == 303
+    assert query_of(refused.headers["location"])["error"] == "invalid_scope"
+
+
+async def test_a_form_post_that_is_not_a_form_is_a_page(http: httpx.AsyncClient, world: World) -> None:
+    response = await http.post(AUTHORIZE, json={"client_id": world.web.client_id})
+    assert response.status_code == 400
+    assert "application/x-www-form-urlencoded" in response.text

@@ -183,7 +183,7 @@ async def test_a_client_that_closes_mid_body_is_neither_a_500_nor_a_traceback(
         ("GET", "/oauth/tokens", "application/json"),
         ("GET", "/oauth/par", "application/json"),
         ("PUT", "/oauth/revoke", "application/json"),
-        ("POST", "/oauth/authorizations/new", "text/html"),
+        ("PUT", "/oauth/authorizations/new", "text/html"),
         ("DELETE", "/access/login", "text/html"),
     ],
 )

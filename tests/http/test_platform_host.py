@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -240,3 +240,16 @@ async def test_platform_home_is_not_an_account(platform: httpx.AsyncClient) -> N
     response = await platform.get("/")
     assert response.status_code == 200
     assert "Every account lives at its own address" in response.text
+
+
+async def test_a_form_post_on_the_platform_host_becomes_the_same_request_by_get(
+    platform: httpx.AsyncClient,
+) -> None:
+    """OIDC Core 3.1.2.1 (GET and POST): the account chooser reads the request from its URL,
+    so a posted request is sent back to it as the same parameters by GET (303)."""
+    params = {"response_type": "code", "client_id": "some-global-app", "scope": "read", "state": "s"}
+    response = await platform.post("/oauth/authorizations/new", data=params)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/oauth/authorizations/new?")
+    assert dict(parse_qsl(location.split("?", 1)[1])) == params

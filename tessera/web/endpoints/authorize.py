@@ -1,4 +1,5 @@
-"""The authorization endpoint: GET /oauth/authorizations/new (RFC 6749 section 3.1) and the
+"""The authorization endpoint: GET or POST /oauth/authorizations/new (RFC 6749 section 3.1,
+OIDC Core section 3.1.2.1) and the
 consent form's POST /oauth/authorizations. The rules live in protocol/authorization.py and
 authorization_trust.py; this module reads the request, keeps the session and decides what
 to answer; authorize_answers.py renders it.
@@ -7,10 +8,12 @@ to answer; authorize_answers.py renders it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from tessera import paths
 from tessera.model import Client
 from tessera.protocol import authorization, authorization_response, authorization_trust, pushed_authorization
 from tessera.protocol.authorization import SignedIn
@@ -84,6 +87,7 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
     except PageError as error:
         return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
+    posted = request.method == "POST"  # an authorization request sent as a form (OIDC Core 3.1.2.1)
     # The app's languages for these pages: a pushed request's are in what it pushed.
     locales.hint(request, params.get(locales.UI_LOCALES))
     current = await sessions.current(request, services, host.account)
@@ -100,30 +104,49 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
     except OAuthError as error:
         responses.log_debug(error)
         return await _close_flow(services, request, host, trusted) or answers.deliver(
-            services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=False
+            services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=posted
         )
     if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
-        return answers.to_login(trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES))
+        return answers.to_login(
+            trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES), after_post=posted
+        )
     assert current is not None
     if step == authorization.CONSENT:
         return await answers.consent_page(
             services, request, host, auth_request, trusted.carried, current, params.get(locales.UI_LOCALES)
         )
     return await _close_flow(services, request, host, trusted) or await answers.issue(
-        services, request, host, auth_request, current, after_post=False
+        services, request, host, auth_request, current, after_post=posted
     )
 
 
 async def new(services: Services, request: Request) -> Response:
-    """GET /oauth/authorizations/new"""
+    """GET or POST /oauth/authorizations/new. OIDC Core 3.1.2.1: "Authorization Servers
+    MUST support the use of the HTTP GET and POST methods"; with POST the parameters are a
+    form body (application/x-www-form-urlencoded)."""
     host = await tenancy.resolve(request, services)
     if isinstance(host, PlatformHost):
+        if request.method == "POST":
+            # The account chooser reads the request from its URL: the same request by GET.
+            return await _as_get(request)
         return await platform.chooser(services, request, host)
     try:
-        params = param_reader.from_query(request)
+        if request.method == "POST":
+            params = await param_reader.from_body(request, allow_json=False)
+        else:
+            params = param_reader.from_query(request)
     except InvalidRequest as error:
         return answers.page_error(services, request, host, PageError("Invalid request", error.description))
     return await _authorize(services, request, host, params)
+
+
+async def _as_get(request: Request) -> Response:
+    try:
+        params = await param_reader.from_body(request, allow_json=False)
+    except InvalidRequest as error:
+        return responses.problem(400, error.error, error.description)
+    query = urlencode(params.values)
+    return RedirectResponse(paths.AUTHORIZE + ("?" + query if query else ""), 303, headers=pages.redirect_headers())
 
 
 async def decide(services: Services, request: Request) -> Response:

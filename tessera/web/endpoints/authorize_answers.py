@@ -48,9 +48,16 @@ def deliver(
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
-def to_login(params: Params, step: str, login_hint: str | None = None, ui_locales: str | None = None) -> Response:
+def to_login(
+    params: Params,
+    step: str,
+    login_hint: str | None = None,
+    ui_locales: str | None = None,
+    *,
+    after_post: bool = False,
+) -> Response:
     """`login_hint`, `ui_locales`: the request's, when `params` (what the return trip
-    carries) is not the request itself (a pushed one)."""
+    carries) is not the request itself (a pushed one). 303 after a POST."""
     back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
     query = {"return_to": back}
     if step == authorization.SELECT_ACCOUNT:
@@ -59,7 +66,9 @@ def to_login(params: Params, step: str, login_hint: str | None = None, ui_locale
     if hint:
         query["email"] = hint
     query |= _ui_locales(ui_locales or params.get(locales.UI_LOCALES))
-    return RedirectResponse(paths.LOGIN + "?" + urlencode(query), 302, headers=pages.redirect_headers())
+    return RedirectResponse(
+        paths.LOGIN + "?" + urlencode(query), 303 if after_post else 302, headers=pages.redirect_headers()
+    )
 
 
 def _ui_locales(value: str | None) -> dict[str, str]:
