@@ -76,6 +76,8 @@ class AuthorizationRequest:
     audience: tuple[str, ...] = ()
     # RFC 9449 section 10: the DPoP key (JWK thumbprint) the code is to be bound to; "": none.
     dpop_jkt: str = ""
+    # OIDC Core 3.1.2.1: the subject of a verified id_token_hint, the user the client expects.
+    hinted_subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,13 +223,37 @@ async def with_resources(
     return dataclasses.replace(request, audience=target.audience, scopes=scopes)
 
 
+def with_hint(request: AuthorizationRequest, claims: Mapping[str, object] | None) -> AuthorizationRequest:
+    """OIDC Core 3.1.2.1: `claims` of the request's id_token_hint as verified by the caller
+    (id_token.hint_claims; None: not an ID token of this issuer, refused)."""
+    subject = None if claims is None else claims.get("sub")
+    if not isinstance(subject, str):
+        raise InvalidRequest(
+            "id_token_hint is not an ID token this account issued: send one Tessera issued for this account, "
+            "or leave id_token_hint out"
+        )
+    return dataclasses.replace(request, hinted_subject=subject)
+
+
 def next_step(
     request: AuthorizationRequest, signed_in: SignedIn | None, granted: tuple[str, ...] | None, now: float
 ) -> str:
     """What happens next: the login page, the consent page, or the response (OIDC Core 3.1.2.3-3.1.2.4)."""
     stale = signed_in is not None and request.max_age is not None and now - signed_in.auth_time > request.max_age
-    if signed_in is None or "login" in request.prompt or stale:
+    # OIDC Core 3.1.2.1, id_token_hint: a positive answer only if the user it identifies is
+    # the one signed in (or signs in now); "otherwise, it SHOULD return an error, such as
+    # login_required".
+    other_user = (
+        signed_in is not None
+        and request.hinted_subject is not None
+        and request.hinted_subject != str(signed_in.user_id)
+    )
+    if signed_in is None or "login" in request.prompt or stale or other_user:
         if "none" in request.prompt:
+            if other_user:
+                raise LoginRequired(
+                    "the user signed in is not the one id_token_hint names, and prompt=none forbids showing the login page"
+                )
             raise LoginRequired("nobody is signed in on this account, and prompt=none forbids showing the login page")
         return LOGIN
     if "select_account" in request.prompt:
@@ -247,7 +273,8 @@ def params_after_login(params: Mapping[str, str]) -> dict[str, str]:
     Dropping `login`/`select_account` from prompt and `max_age` is what keeps the login
     page from looping; the sign-in just happened, and auth_time records when.
     """
-    again = {k: v for k, v in params.items() if k != "max_age"}
+    # The hint asked for a sign-in; whoever signed in is now the answer (no second round).
+    again = {k: v for k, v in params.items() if k not in ("max_age", "id_token_hint")}
     if "prompt" in again:
         rest = [p for p in again["prompt"].split() if p not in ("login", "select_account")]
         if rest:

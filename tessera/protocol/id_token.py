@@ -95,11 +95,12 @@ async def issue(
     return encode(key, body)
 
 
-def audience_of_hint(hint: str, keys: KeySet, issuer: str) -> str | None:
-    """The client an id_token_hint was issued to, if this issuer signed it.
+def hint_claims(hint: str, keys: KeySet, issuer: str) -> dict[str, Any] | None:
+    """The claims of an id_token_hint, if this issuer signed it; None otherwise.
 
-    RP-Initiated Logout 1.0 section 2: the OP need not reject an expired ID token as a
-    hint, so only the signature and issuer are checked.
+    OIDC Core 3.1.2.1 and RP-Initiated Logout 1.0 section 2: the OP need not reject an
+    expired ID token as a hint ("the ID Token need not be unexpired"), so only the
+    signature and issuer are checked.
     """
     try:
         token = jwt.decode(hint, keys, algorithms=["ES256", "RS256"])
@@ -107,7 +108,15 @@ def audience_of_hint(hint: str, keys: KeySet, issuer: str) -> str | None:
         return None
     if token.claims.get("iss") != issuer:
         return None
-    aud = token.claims.get("aud")
+    return dict(token.claims)
+
+
+def audience_of_hint(hint: str, keys: KeySet, issuer: str) -> str | None:
+    """The client an id_token_hint was issued to, if this issuer signed it."""
+    claims = hint_claims(hint, keys, issuer)
+    if claims is None:
+        return None
+    aud = claims.get("aud")
     if isinstance(aud, list):
         aud = aud[0] if len(aud) == 1 else None
     return aud if isinstance(aud, str) else None

@@ -355,3 +355,44 @@ async def test_login_hint_is_escaped_on_the_page(http: httpx.AsyncClient, world:
     page = await http.get(response.headers["location"])
     assert "<script>alert(1)</script>" not in page.text
     assert forms(page.text)[-1].fields["email"] == hint
+
+
+# --- OIDC Core 3.1.2.1: id_token_hint at the authorization endpoint ---------------------------
+
+
+async def test_id_token_hint_of_another_user_is_login_required_under_prompt_none(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    """ "If the End-User identified by the ID Token is logged in or is logged in by the
+    request, then the Authorization Server returns a positive response; otherwise, it
+    SHOULD return an error, such as login_required." A relying party renewing its user's
+    session silently must not get a code for whoever else is signed in."""
+    admins = (await code_flow_tokens(http, world.web, world.admin.email, scope="openid"))["id_token"]
+    users = (await code_flow_tokens(http, world.web, world.user.email, scope="openid"))["id_token"]
+    # The user is signed in now, and has consented.
+    silent = {"scope": "openid", "prompt": "none"}
+    other = await http.get(authorize_url(world.web, **silent, id_token_hint=admins))
+    returned = query_of(other.headers["location"])
+    assert returned["error"] == "login_required"
+    assert "id_token_hint" in returned["error_description"]
+    same = await http.get(authorize_url(world.web, **silent, id_token_hint=users))
+    assert "code" in query_of(same.headers["location"]), same.headers["location"]
+    forged = await http.get(authorize_url(world.web, **silent, id_token_hint="eyJhbGciOiJub25lIn0.e30."))
+    refused = query_of(forged.headers["location"])
+    assert refused["error"] == "invalid_request"
+    assert "id_token_hint" in refused["error_description"]
+
+
+async def test_id_token_hint_of_another_user_shows_the_login_page_once(http: httpx.AsyncClient, world: World) -> None:
+    """Interactively, the hint asks for a sign-in; whoever then signs in is the answer (the
+    request that comes back from the login page no longer carries the hint)."""
+    admins = (await code_flow_tokens(http, world.web, world.admin.email, scope="openid"))["id_token"]
+    await code_flow_tokens(http, world.web, world.user.email, scope="openid")
+    answer = await http.get(authorize_url(world.web, scope="openid", id_token_hint=admins))
+    assert answer.status_code == 302
+    location = answer.headers["location"]
+    assert location.startswith("/access/login?")
+    back = query_of(location)["return_to"]
+    assert "id_token_hint" not in back
+    again = await http.get(back)  # the user is still the one signed in
+    assert "code" in query_of(again.headers["location"]), again.headers["location"]

@@ -344,6 +344,20 @@ def test_not_signed_in_with_prompt_none_is_login_required() -> None:
         authorization.next_step(_parse(prompt="none"), None, None, NOW)
 
 
+def test_id_token_hint_naming_another_user_asks_for_a_sign_in() -> None:
+    """OIDC Core 3.1.2.1, id_token_hint: a positive answer only for the user the hint names;
+    otherwise login_required under prompt=none, the login page without it."""
+    other = authorization.with_hint(_parse(), {"sub": str(USER_ID + 1)})
+    assert authorization.next_step(other, SIGNED_IN, ("read",), NOW) == LOGIN
+    with pytest.raises(LoginRequired, match="id_token_hint"):
+        authorization.next_step(authorization.with_hint(_parse(prompt="none"), {"sub": "99"}), SIGNED_IN, None, NOW)
+    same = authorization.with_hint(_parse(), {"sub": str(USER_ID)})
+    assert authorization.next_step(same, SIGNED_IN, ("read",), NOW) == ISSUE
+    for unverified in (None, {"aud": "x"}):
+        with pytest.raises(InvalidRequest, match="id_token_hint"):
+            authorization.with_hint(_parse(), unverified)
+
+
 def test_signed_in_without_grant_goes_to_consent() -> None:
     """OIDC Core 3.1.2.4: consent is obtained when there is none yet."""
     assert authorization.next_step(_parse(), SIGNED_IN, None, NOW) == CONSENT

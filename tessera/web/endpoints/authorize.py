@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
 from tessera.model import Client
-from tessera.protocol import authorization, authorization_response, authorization_trust, pushed_authorization
+from tessera.protocol import authorization, authorization_response, authorization_trust, id_token, pushed_authorization
 from tessera.protocol.authorization import SignedIn
 from tessera.protocol.authorization_trust import PageError, Reply
 from tessera.protocol.errors import AccessDenied, InvalidRequest, OAuthError
@@ -98,6 +98,10 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
         auth_request = await authorization.with_resources(
             auth_request, host.account.id, host.issuer, services.stores.resources
         )
+        hint = params.get("id_token_hint")
+        if hint:
+            published = await services.keys.published(host.account.id)
+            auth_request = authorization.with_hint(auth_request, id_token.hint_claims(hint, published, host.issuer))
         signed_in = None if current is None else SignedIn(current.user_id, current.session.auth_time)
         grant = None if current is None else await services.stores.consents.find(current.user_id, client.id)
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
