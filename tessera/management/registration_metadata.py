@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from tessera.management.client_rules import Draft
 from tessera.management.errors import Invalid
@@ -145,13 +146,36 @@ def _jwks(body: dict[str, Any], method: str) -> str | None:
 
 def _redirect_uris(body: dict[str, Any]) -> tuple[str, ...]:
     uris = _strings(body, "redirect_uris", ())
+    if not any(uri.strip() for uri in uris):
+        # A registered client always has the authorization_code grant, whose answer goes there.
+        raise InvalidRedirectUri(
+            "redirect_uris must list at least one redirect URI: the authorization code is sent there "
+            "(RFC 7591 section 2)"
+        )
     for uri in uris:
-        if redirect_uri.problem(uri) is None and not redirect_uri.https_or_loopback(uri):
+        reason = redirect_uri.problem(uri)
+        if reason is not None:
+            raise InvalidRedirectUri(f"redirect_uris: {echo(uri, 120)}: {reason}")
+        if not redirect_uri.https_or_loopback(uri):
             raise InvalidRedirectUri(
                 f"redirect_uris: {echo(uri)} is not allowed for a client that registers itself: "
                 "use https, or http on a loopback address (RFC 8252 section 7.3)"
             )
     return uris
+
+
+def _logo_uri(body: dict[str, Any]) -> str:
+    """RFC 7591 section 2: logo_uri, shown on the consent page; https only, as the page is."""
+    logo = _string(body, "logo_uri")
+    if not logo:
+        return logo
+    try:
+        parts = urlsplit(logo)
+    except ValueError:  # a malformed host or port
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in logo):
+        raise InvalidClientMetadata(f"logo_uri {echo(logo, 120)} must be an absolute https URL, or left out")
+    return logo
 
 
 def _scope(body: dict[str, Any]) -> tuple[str, ...]:
@@ -186,7 +210,7 @@ def read(body: Any, identifier: str, granted: tuple[str, ...] = ()) -> Metadata:
         introspection=False,
         description="",
         company="",
-        logo_url=_string(body, "logo_uri"),
+        logo_url=_logo_uri(body),
         require_par=_boolean(body, "require_pushed_authorization_requests"),
         jwks=_jwks(body, method),
         require_dpop=_boolean(body, "dpop_bound_access_tokens"),

@@ -213,11 +213,17 @@ async def find_client(
     A client_id that is a URL names a client ID metadata document
     (protocol/client_metadata_document.py): resolved through `documents` unless the
     account's registration policy is off, when it is unknown like any other; a document
-    that will not do raises DocumentProblem.
+    that will not do, or an endpoint that takes no `documents` (the device grant's),
+    raises DocumentProblem.
     """
     if client_metadata_document.is_url(client_id):
-        if documents is None or account.registration_policy == "off":
-            raise unknown(client_id, None)
+        if account.registration_policy == "off":
+            raise unknown(client_id, None)  # INTERFACE.md section 8: refused like unknown ones
+        if documents is None:
+            raise DocumentProblem(
+                "this endpoint does not serve such clients: they sign users in at the authorization endpoint "
+                "and redeem their codes at the token endpoint"
+            )
         return await documents.resolve(account.id, client_id)
     client = await clients.find(account.id, client_id)
     if client is not None:

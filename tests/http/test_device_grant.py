@@ -14,6 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tessera.management import accounts
 from tessera.settings import Settings
 from tessera.storage import schema
 from tessera.storage.audit import AuditFilter
@@ -430,3 +431,19 @@ async def test_a_typed_code_is_escaped_where_it_is_shown_again(http: httpx.Async
     for page in (await http.get("/device", params={"user_code": xss}), await enter_code(http, xss)):
         assert "<script>alert(1)" not in page.text
         assert "&lt;script&gt;" in page.text or "%3Cscript%3E" in page.text
+
+
+async def test_a_metadata_document_client_id_is_told_the_device_grant_is_not_for_it(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    """A client ID metadata document describes a browser-based client: the device
+    authorization endpoint refuses its URL as invalid_client saying so, not as an unknown
+    identifier (under the off policy it stays unknown, INTERFACE.md section 8)."""
+    await accounts.set_registration_policy(stores, world.subdomain, "open")
+    response = await http.post(
+        "/oauth/device/code", data={"client_id": "https://app.example/client.json", "scope": "read"}
+    )
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_client"
+    assert "metadata document" in response.json()["error_description"]
+    assert "authorization endpoint" in response.json()["error_description"]

@@ -602,3 +602,24 @@ async def test_an_update_does_not_undo_what_an_admin_set(
     assert after.require_dpop and after.require_par
     assert after.access_token_lifetime == 300
     assert (after.description, after.company) == ("Checked by Ada", "Agent Co")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "code", "words"),
+    [
+        ({"redirect_uris": []}, "invalid_redirect_uri", "redirect_uris must list at least one redirect URI"),
+        ({"redirect_uris": ["https://agent.example/cb#frag"]}, "invalid_redirect_uri", "https://agent.example/cb#frag"),
+        ({"logo_uri": "http://agent.example/logo.png"}, "invalid_client_metadata", "logo_uri"),
+        ({"logo_uri": "javascript:alert(1)"}, "invalid_client_metadata", "must be an absolute https URL"),
+    ],
+)
+async def test_errors_name_the_registration_field_not_the_console_or_the_cli(
+    open_http: httpx.AsyncClient, metadata: dict[str, Any], code: str, words: str
+) -> None:
+    """INTERFACE.md section 8: bad metadata is 400 naming the field, in the protocol's own
+    terms: no command-line option, no line of a console form, and a rule the message states."""
+    body = {"redirect_uris": ["https://agent.example/cb"], "token_endpoint_auth_method": "none", **metadata}
+    response = await register(open_http, body)
+    description = error(response, 400, code)
+    assert words in description
+    assert "--redirect-uri" not in description and "line 1" not in description
