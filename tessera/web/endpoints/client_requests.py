@@ -16,7 +16,7 @@ from starlette.responses import Response
 from tessera.protocol import client_auth
 from tessera.protocol.client_auth import ClientAuthenticationFailed
 from tessera.protocol.errors import OAuthError, TooManyRequests
-from tessera.web import audit_trail, responses, tenancy
+from tessera.web import audit_trail, dpop_proofs, responses, tenancy
 from tessera.web import params as param_reader
 from tessera.web.headers import header
 from tessera.web.params import Params
@@ -29,16 +29,24 @@ ProtocolStep = Callable[..., Awaitable[Any]]
 
 
 async def answer_with(
-    services: Services, request: Request, protocol_step: ProtocolStep, render: Callable[[Any], Response], **stores: Any
+    services: Services,
+    request: Request,
+    protocol_step: ProtocolStep,
+    render: Callable[[Any], Response],
+    *,
+    dpop_proof: bool = False,
+    **stores: Any,
 ) -> Response:
     """`answer` for the endpoints whose protocol function takes what every client request
     carries, in one order: the body's parameters and the names repeated in it, the
-    Authorization header, the account, its issuer and the time; then `stores` by keyword."""
+    Authorization header, the account, its issuer and the time; then `stores` by keyword,
+    and with `dpop_proof` the request's DPoP proof, if it sent one, as `dpop_check`."""
 
     async def step(params: Params, host: AccountHost) -> Any:
         authorization = header(request, b"authorization")
+        extra = {"dpop_check": dpop_proofs.proof_check_if_sent(services, request, host)} if dpop_proof else {}
         return await protocol_step(
-            params.values, params.repeated, authorization, host.account, host.issuer, services.now(), **stores
+            params.values, params.repeated, authorization, host.account, host.issuer, services.now(), **stores, **extra
         )
 
     return await answer(services, request, step, render)
