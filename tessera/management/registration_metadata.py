@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from tessera.management.client_rules import Draft
 from tessera.management.errors import Invalid
 from tessera.model import GRANT_TYPES, Client
-from tessera.protocol import redirect_uri
+from tessera.protocol import device_authorization, redirect_uri
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, OAuthError, echo
 
 NONE, BASIC, POST = "none", "client_secret_basic", "client_secret_post"
@@ -96,11 +96,17 @@ def _not_kept(body: dict[str, Any]) -> None:
     _strings(body, "contacts", ())
 
 
+# RFC 8628 section 7.2 registers the device grant by its URN, which is what RFC 7591
+# metadata carries; Tessera's own name for it (the CLI's, the console's) is device_code.
+_URNS = {"device_code": device_authorization.GRANT_TYPE}
+_NAMES = {urn: name for name, urn in _URNS.items()}
+
+
 def _grants(body: dict[str, Any], granted: tuple[str, ...]) -> tuple[str, ...]:
     """RFC 7591 section 2: grant_types defaults to authorization_code, response_types to
     code, and the two must agree (section 2.1). `granted`: grants the client already has
     (an admin may have given it more than a client may ask for), which it may keep."""
-    grant_types = _strings(body, "grant_types", ("authorization_code",))
+    grant_types = tuple(_NAMES.get(g, g) for g in _strings(body, "grant_types", ("authorization_code",)))
     refused = [g for g in grant_types if g not in GRANTS and g not in granted]
     if refused:
         raise InvalidClientMetadata(
@@ -268,7 +274,7 @@ def response(
     body |= {
         "client_name": client.name,
         "redirect_uris": list(client.redirect_uris),
-        "grant_types": [g for g in GRANT_TYPES if g in client.grant_types],
+        "grant_types": [_URNS.get(g, g) for g in GRANT_TYPES if g in client.grant_types],
         "response_types": list(RESPONSE_TYPES),
         "token_endpoint_auth_method": auth_method,
     }

@@ -594,7 +594,8 @@ async def test_an_update_does_not_undo_what_an_admin_set(
     answer = replaced.json()
     assert answer["scope"] == "read"
     assert answer["dpop_bound_access_tokens"] is True
-    assert any(grant.endswith("device_code") for grant in answer["grant_types"])
+    # RFC 7591 metadata names the device grant by its URN (RFC 8628 section 7.2).
+    assert "urn:ietf:params:oauth:grant-type:device_code" in answer["grant_types"]
     kept = await stores.registrations.find(world.account.id, body["client_id"])
     assert kept is not None
     after = kept.client
