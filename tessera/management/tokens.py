@@ -35,6 +35,13 @@ async def create(
     issuer: str,
     lifetime_params: dict[str, str] | None = None,
 ) -> CreatedToken:
+    if client.require_dpop:
+        # RFC 9449 section 5.2 (dpop_bound_access_tokens): such a client gets tokens only
+        # bound to a key it proves, which only the token endpoint can see.
+        raise ManagementError(
+            f"the client {client.identifier!r} requires DPoP: its tokens are issued only at the token endpoint, "
+            "bound to the key of a DPoP proof (RFC 9449 section 5.2)"
+        )
     try:
         granted = scope_rules.resolve(scopes, client.allowed_scopes)
         wanted = lifetimes.requested(lifetime_params or {}, client)

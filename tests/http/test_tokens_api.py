@@ -342,7 +342,7 @@ async def test_an_admin_creates_a_token_that_acts_as_the_admin(
 async def test_an_admin_created_token_for_a_refreshing_client_carries_a_working_refresh_token(
     http: httpx.AsyncClient, world: World, pw: RegisteredClient
 ) -> None:
-    admin = await _token(http, pw, world.admin.email, "write")
+    admin = await _token(http, pw, world.admin.email, "read write")
     response = await http.post(
         TOKENS,
         headers=_bearer(admin),
@@ -355,6 +355,44 @@ async def test_an_admin_created_token_for_a_refreshing_client_carries_a_working_
     )
     assert refreshed.status_code == 200, refreshed.text
     assert refreshed.json()["scope"] == "read"
+
+
+@pytest.mark.parametrize(
+    ("caller_scope", "asked", "words"),
+    [
+        ("users:write", ["users:write"], "needs the scope write"),
+        ("read write", ["read", "write", "impersonate"], "scope impersonate"),
+        ("write", ["read"], "scope read"),
+    ],
+)
+async def test_a_token_creates_no_token_beyond_its_own_scopes(
+    http: httpx.AsyncClient, world: World, pw: RegisteredClient, caller_scope: str, asked: list[str], words: str
+) -> None:
+    """INTERFACE.md section 4: creating needs `write`; and a created token acts as the admin,
+    so through a token it may carry no scope that token lacks: an app given a narrow token
+    cannot mint itself a wider one."""
+    admin = await _token(http, pw, world.admin.email, caller_scope)
+    response = await http.post(
+        TOKENS, headers=_bearer(admin), json={"token": {"client_id": world.web.client.id, "scopes": asked}}
+    )
+    assert response.status_code == 403, response.text
+    assert words in response.text
+
+
+async def test_a_client_that_requires_dpop_gets_no_token_from_the_tokens_api(
+    http: httpx.AsyncClient, world: World, pw: RegisteredClient, stores: Stores, clock: Clock
+) -> None:
+    """A client set to require DPoP (RFC 9449 section 5.2) gets tokens only bound to a key
+    it proves at the token endpoint; the Tokens API cannot see a proof, so it refuses."""
+    bound = await add_client(
+        stores, world.account, clock(), redirect_uris=("https://app.example.com/cb",), require_dpop=True
+    )
+    admin = await _token(http, pw, world.admin.email, "read write")
+    response = await http.post(
+        TOKENS, headers=_bearer(admin), json={"token": {"client_id": bound.client.id, "scopes": ["read"]}}
+    )
+    assert response.status_code == 400, response.text
+    assert "requires DPoP" in response.text
 
 
 async def test_an_end_user_may_not_create_tokens(http: httpx.AsyncClient, world: World, pw: RegisteredClient) -> None:
