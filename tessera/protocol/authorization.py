@@ -267,16 +267,20 @@ def next_step(
     return CONSENT
 
 
-def params_after_login(params: Mapping[str, str]) -> dict[str, str]:
-    """The request to come back to after signing in: without the demand to sign in again.
+def params_after_login(params: Mapping[str, str], *, signed_in: bool = True) -> dict[str, str]:
+    """The request to come back to from the login page: without the demand to sign in again.
 
     Dropping `login`/`select_account` from prompt and `max_age` is what keeps the login
-    page from looping; the sign-in just happened, and auth_time records when.
+    page from looping; the sign-in just happened, and auth_time records when. The hint
+    asked for a sign-in too; whoever signed in is now the answer (no second round).
+    `signed_in=False` (a pushed request resumed with no sign-in since it was claimed): only
+    select_account is answered, by the visit to the chooser; a demand to sign in stands.
     """
-    # The hint asked for a sign-in; whoever signed in is now the answer (no second round).
-    again = {k: v for k, v in params.items() if k not in ("max_age", "id_token_hint")}
+    answered = ("login", "select_account") if signed_in else ("select_account",)
+    dropped = ("max_age", "id_token_hint") if signed_in else ()
+    again = {k: v for k, v in params.items() if k not in dropped}
     if "prompt" in again:
-        rest = [p for p in again["prompt"].split() if p not in ("login", "select_account")]
+        rest = [p for p in again["prompt"].split() if p not in answered]
         if rest:
             again["prompt"] = " ".join(rest)
         else:

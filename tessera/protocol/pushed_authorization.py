@@ -115,6 +115,8 @@ class Flow:
     flow_digest: bytes
     # What the login redirect and the consent form carry instead of the pushed parameters.
     carried: dict[str, str]
+    resumed: bool = False  # back from the login page, the chooser or the consent form
+    claimed_at: float = 0.0  # when the request_uri was first used
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +156,25 @@ async def resolve(
     if raw is None:
         raise await _refusal(store, account, client, request_uri, digest, now, resumed)
     pushed: dict[str, str] = json.loads(raw)
+    claimed_at = now
     if resumed:
-        # Back from the login page: do not demand the sign-in that just happened again.
-        pushed = authorization.params_after_login(pushed)
+        found = await store.find(account.id, digest)
+        claimed_at = now if found is None or found.used_at is None else found.used_at
     carried = {"client_id": client.identifier, "request_uri": request_uri, FLOW: flow_secret}
-    flow = Flow(digest, secrets.digest(flow_secret), carried)
+    flow = Flow(digest, secrets.digest(flow_secret), carried, resumed, claimed_at)
     return Pending(client, authorization_trust.reply_to(pushed, frozenset(), client), pushed, flow)
+
+
+def params_on_return(pending: Pending, auth_time: float | None) -> dict[str, str]:
+    """The pushed parameters as they stand when the flow comes back (from the login page, the
+    chooser or the consent form). Unlike a plain request's, they cannot be edited on the way,
+    so a demand to sign in (prompt=login, max_age, id_token_hint) is dropped only when the
+    session's sign-in (`auth_time`) happened since the request was claimed; otherwise it
+    stands, and the login page shows again."""
+    if not pending.flow.resumed:
+        return pending.params
+    signed_in = auth_time is not None and auth_time >= pending.flow.claimed_at
+    return authorization.params_after_login(pending.params, signed_in=signed_in)
 
 
 async def _refusal(

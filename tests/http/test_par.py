@@ -478,3 +478,38 @@ async def test_discovery_names_the_par_endpoint(http: httpx.AsyncClient, world: 
         assert doc["pushed_authorization_request_endpoint"] == world.origin + PAR
         assert doc["require_pushed_authorization_requests"] is False
         assert doc["request_uri_parameter_supported"] is True
+
+
+@pytest.mark.parametrize("demand", [{"prompt": "login"}, {"max_age": "60"}])
+async def test_a_pushed_demand_to_sign_in_holds_until_someone_signs_in(
+    http: httpx.AsyncClient, world: World, clock: Clock, demand: dict[str, str]
+) -> None:
+    """A pushed request cannot be edited on its way through the browser (RFC 9126 section
+    1), so its prompt=login or max_age (OIDC Core 3.1.2.1: "MUST attempt to actively
+    re-authenticate") is answered only by a sign-in after the request was claimed: coming
+    back from the login page without signing in, or posting the consent form, shows the
+    login page again and gives no code."""
+    await code_through_par(http, world.web, world.user.email, verifier_challenge=pkce_pair())  # signed in, consented
+    clock.advance(3600)
+    _, challenge = pkce_pair()
+    request_uri = await pushed_uri(http, world.web, code_challenge=challenge, **demand)
+    start = await http.get(by_reference(world.web, request_uri))
+    assert start.headers["location"].startswith("/access/login?")
+    return_to = query_of(start.headers["location"])["return_to"]
+
+    skipped = await http.get(return_to)  # back without signing in
+    assert skipped.status_code == 302
+    assert skipped.headers["location"].startswith("/access/login?"), skipped.headers["location"]
+    carried = dict(query_of("?" + return_to.split("?", 1)[1]))
+    me = await http.get("/api/v2/users/me")
+    forged = await http.post(
+        "/oauth/authorizations",
+        data={**carried, "decision": "allow", "authenticity_token": me.json()["user"]["authenticity_token"]},
+    )
+    assert forged.status_code == 303
+    assert forged.headers["location"].startswith("/access/login?"), forged.headers["location"]
+
+    await sign_in(http, world.user.email, return_to=return_to)
+    answered = await http.get(return_to)
+    assert answered.status_code in (302, 303), answered.text
+    assert "code" in query_of(answered.headers["location"]), answered.headers["location"]

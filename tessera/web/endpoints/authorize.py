@@ -42,8 +42,9 @@ class Trusted:
     flow: pushed_authorization.Flow | None
 
 
-async def _trusted(services: Services, host: AccountHost, params: Params) -> Trusted:
-    """Steps 1 and 2, or a PageError."""
+async def _trusted(services: Services, host: AccountHost, params: Params, auth_time: float | None) -> Trusted:
+    """Steps 1 and 2, or a PageError. `auth_time`: the session's sign-in, which decides what
+    a pushed request resumed after the login page still demands."""
     if "request_uri" not in params.values:
         client, reply = await authorization_trust.trusted(
             services.stores.clients, host.account, params.values, params.repeated, services.documents
@@ -61,7 +62,7 @@ async def _trusted(services: Services, host: AccountHost, params: Params) -> Tru
     return Trusted(
         pending.client,
         pending.reply,
-        Params(values=pending.params, repeated=frozenset()),
+        Params(values=pushed_authorization.params_on_return(pending, auth_time), repeated=frozenset()),
         Params(values=pending.flow.carried, repeated=frozenset()),
         pending.flow,
     )
@@ -82,15 +83,15 @@ async def _close_flow(services: Services, request: Request, host: AccountHost, t
 
 
 async def _authorize(services: Services, request: Request, host: AccountHost, sent: Params) -> Response:
+    current = await sessions.current(request, services, host.account)
     try:
-        trusted = await _trusted(services, host, sent)
+        trusted = await _trusted(services, host, sent, None if current is None else current.session.auth_time)
     except PageError as error:
         return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
     posted = request.method == "POST"  # an authorization request sent as a form (OIDC Core 3.1.2.1)
     # The app's languages for these pages: a pushed request's are in what it pushed.
     locales.hint(request, params.get(locales.UI_LOCALES))
-    current = await sessions.current(request, services, host.account)
     try:
         auth_request = authorization.parse(
             params.values, params.repeated, client, reply, pushed=trusted.flow is not None
@@ -185,7 +186,7 @@ async def decide(services: Services, request: Request) -> Response:
             account_name=host.account.name,
         )
     try:
-        trusted = await _trusted(services, host, params)
+        trusted = await _trusted(services, host, params, current.session.auth_time)
     except PageError as error:
         return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
@@ -198,6 +199,12 @@ async def decide(services: Services, request: Request) -> Response:
         auth_request = await authorization.with_resources(
             auth_request, host.account.id, host.issuer, services.stores.resources
         )
+        # A demand to sign in the request still makes (a pushed prompt=login or max_age with no
+        # sign-in since it was claimed) is not answered by a consent form.
+        signed_in = SignedIn(current.user_id, current.session.auth_time)
+        step = authorization.next_step(auth_request, signed_in, None, services.now())
+        if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
+            return answers.to_login(trusted.carried, step, auth_request.login_hint, after_post=True)
         if decision != "allow":
             raise AccessDenied("the user denied the request")
     except OAuthError as error:
