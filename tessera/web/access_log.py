@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,8 +24,9 @@ log = logging.getLogger("tessera.access")
 REDACTED = "[redacted]"
 # RFC 6749, 6750, 7009, 7662, 8628, OIDC Core and RP-Initiated Logout names whose value is
 # a credential, or lets one be obtained. Any name ending in "token" or "secret" counts too.
+# par_flow carries a pushed request through sign-in (protocol/pushed_authorization.py).
 SECRET_PARAMETERS = frozenset(
-    {"code", "device_code", "user_code", "password", "assertion", "client_assertion", "id_token_hint"}
+    {"code", "device_code", "user_code", "password", "assertion", "client_assertion", "id_token_hint", "par_flow"}
 )
 # A query parameter: after "?", "&" or ";", a name, "=", a value up to the next separator
 # (a space or a quote ends it too, so that it also works inside a formatted log line).
@@ -41,6 +42,12 @@ def _redact_match(match: re.Match[str]) -> str:
     separator, name, value = match.groups()
     if value and _is_secret(name):
         return f"{separator}{name}={REDACTED}"
+    if "%3D" in value.upper():
+        # A URL inside a parameter (the login page's return_to): its own query counts too.
+        inner = unquote_plus(value)
+        redacted = redact(inner)
+        if redacted != inner:
+            return f"{separator}{name}={quote(redacted, safe='/:[]')}"
     return match.group(0)
 
 

@@ -95,3 +95,24 @@ async def test_tessera_access_log_at_info_writes_no_query_string(
         await logged_http.get("/access/logout", params={"id_token_hint": SECRETS["id_token_hint"], "state": "s1"})
     (line,) = [r.getMessage() for r in caplog.records if r.name == "tessera.access"]
     assert '"GET /access/logout" ' in line
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("GET /access/login?return_to=%2Fdevice%3Fuser_code%3DWDJB-MJHT HTTP/1.1", "WDJB-MJHT"),
+        (
+            "GET /access/login?return_to=%2Foauth%2Fauthorizations%2Fnew%3Fclient_id%3Dweb%26par_flow%3Dflowsecret1 200",
+            "flowsecret1",
+        ),
+        ("GET /oauth/authorizations/new?client_id=web&request_uri=urn:x&par_flow=flowsecret2 302", "flowsecret2"),
+    ],
+)
+def test_secrets_inside_a_return_to_and_the_par_flow_are_redacted(line: str, secret: str) -> None:
+    """INTERFACE.md section 5: no issued code, token or secret in full in any log output,
+    including the query of a URL carried in a parameter (the login page's return_to) and the
+    value that carries a pushed request through sign-in."""
+    redacted = redact(line)
+    assert secret not in redacted
+    assert "[redacted]" in redacted
+    assert redacted.split("?", 1)[0] == line.split("?", 1)[0]
