@@ -49,8 +49,9 @@ class PasswordAuthenticator:
             raise SignInRefused(WRONG)
         assert user is not None
         if user.is_suspended:
-            # Checked only once the password is known right, so that the answer never tells
-            # a guesser whether a password was right (INTERFACE.md section 6, "Users").
+            # Checked only once the password is known right: someone without it is told
+            # "wrong password" and learns nothing of the suspension; the owner, who knows
+            # the password, is told why they cannot sign in (INTERFACE.md section 6, "Users").
             entry = sign_in_events.refused_suspended(attempt, user)
             await self.throttles.sign_in_succeeded(account_id, email, ip_address, entry)
             raise SignInRefused(SUSPENDED)
