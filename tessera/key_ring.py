@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from tessera.audit_vocabulary import ROTATE_KEY, SIGNING_KEY, SYSTEM_ACTOR, Actor, entry
 from tessera.key_cipher import KeyCipher
+from tessera.management.errors import ManagementError
 from tessera.model import SIGNING_ALGS, AuditEntry
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
@@ -109,8 +111,22 @@ class KeyRing:
 
     async def rotate(self, account_id: int, actor: Actor = SYSTEM_ACTOR) -> list[str]:
         """Promote each algorithm's next key and publish a new next; returns the new signing
-        kids. Each promotion is audited (ROTATE_KEY) in its own transaction."""
+        kids. Each promotion is audited (ROTATE_KEY) in its own transaction.
+
+        Refused (RotatedRecently) within CACHE_SECONDS of the last rotation: the key it would
+        promote was made by that rotation, and another node's cached JWKS, up to
+        CACHE_SECONDS old, may not publish it yet; signing with it then would give tokens
+        that node's JWKS cannot verify."""
         await self.ensure(account_id)
+        since = self.clock() - max(
+            (k.retired_at for k in await self.store.published(account_id) if k.retired_at is not None), default=0.0
+        )
+        if since < CACHE_SECONDS:
+            raise RotatedRecently(
+                f"the account's signing keys were rotated {int(since)} seconds ago; rotate again in "
+                f"{math.ceil(CACHE_SECONDS - since)} seconds: the key a rotation would sign with now was made by "
+                f"the last one, and every node publishes it only once its key cache ({int(CACHE_SECONDS)} s) renews"
+            )
         kids = []
         for alg in SIGNING_ALGS:
             now = self.clock()
@@ -121,6 +137,10 @@ class KeyRing:
         self._signing.clear()
         self._published.clear()
         return kids
+
+
+class RotatedRecently(ManagementError):
+    """A rotation asked for too soon after the last one (KeyRing.rotate)."""
 
 
 def key_rotation_entries(account_id: int, alg: str, actor: Actor, now: float) -> Callable[[str], list[AuditEntry]]:

@@ -28,7 +28,7 @@ from joserfc.errors import JoseError
 
 from tessera.app import create_app
 from tessera.key_cipher import KeyCipher
-from tessera.key_ring import generate
+from tessera.key_ring import CACHE_SECONDS, RotatedRecently, generate
 from tessera.settings import Settings
 from tessera.storage.database import Database
 from tessera.storage.schema import signing_keys
@@ -360,12 +360,29 @@ async def test_retired_key_stays_published_while_tokens_may_live_then_leaves(
 
 
 async def test_rotating_twice_keeps_both_retired_keys_published(
-    http: httpx.AsyncClient, app: Any, world: World
+    http: httpx.AsyncClient, app: Any, world: World, clock: Clock
 ) -> None:
     first = decode_unverified((await code_flow_tokens(http, world.web, world.user.email))["id_token"])[0]["kid"]
     await app.state.services.keys.rotate(world.account.id)
     second = decode_unverified((await code_flow_tokens(http, world.web, world.user.email))["id_token"])[0]["kid"]
+    clock.advance(CACHE_SECONDS)  # a second rotation waits for every node's key cache (below)
     await app.state.services.keys.rotate(world.account.id)
     third = decode_unverified((await code_flow_tokens(http, world.web, world.user.email))["id_token"])[0]["kid"]
     assert len({first, second, third}) == 3
     assert {first, second, third} <= kids(await get_jwks(http))
+
+
+async def test_a_second_rotation_waits_until_every_node_publishes_its_key(app: Any, world: World, clock: Clock) -> None:
+    """A rotation signs with the key the previous rotation made and published. Another node
+    serves a JWKS it cached up to CACHE_SECONDS ago, which may predate that key: rotating
+    again sooner would sign tokens that node's JWKS cannot verify. So it is refused, saying
+    how long to wait, and nothing changes; after the wait it goes through."""
+    keys = app.state.services.keys
+    await keys.rotate(world.account.id)
+    before = {key.kid for key in (await keys.published(world.account.id)).keys}
+    clock.advance(CACHE_SECONDS - 5)
+    with pytest.raises(RotatedRecently, match="rotate again in 5 seconds"):
+        await keys.rotate(world.account.id)
+    assert {key.kid for key in (await keys.published(world.account.id)).keys} == before
+    clock.advance(5)
+    assert await keys.rotate(world.account.id)
