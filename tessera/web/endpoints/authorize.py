@@ -1,8 +1,7 @@
 """The authorization endpoint: GET or POST /oauth/authorizations/new (RFC 6749 section 3.1,
-OIDC Core section 3.1.2.1) and the
-consent form's POST /oauth/authorizations. The rules live in protocol/authorization.py and
-authorization_trust.py; this module reads the request, keeps the session and decides what
-to answer; authorize_answers.py renders it.
+OIDC Core section 3.1.2.1) and the consent form's POST /oauth/authorizations. The rules
+live in protocol/authorization.py and authorization_trust.py; this module reads the
+request, keeps the session and decides what to answer; authorize_answers.py renders it.
 """
 
 from __future__ import annotations
