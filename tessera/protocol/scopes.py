@@ -184,8 +184,13 @@ def resolve(raw: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def satisfies(granted: Iterable[str], needed: str) -> bool:
-    """Whether a token's scopes reach a resource that needs `needed` (an atom)."""
-    return needed in atoms(granted)
+    """Whether a token's scopes reach a resource that needs `needed`: an atom, or a scope
+    that stands for several (`write`: every *:write), all of which it must have."""
+    granted_atoms = atoms(granted)
+    if needed in granted_atoms:  # an atom: the check every API call makes
+        return True
+    wanted = _ATOMS.get(needed)
+    return wanted is not None and needed not in wanted and wanted <= granted_atoms
 
 
 def describe(scopes: Iterable[str], translate: Callable[[str], str] = N_) -> list[str]:

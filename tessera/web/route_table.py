@@ -104,10 +104,11 @@ def routes(services: Services) -> list[BaseRoute]:
             api_v2.append(Route(path, bind(api(admin_only(handler), scope=scope)), methods=[method]))
     for path in _api_paths(paths.API_TOKENS):
         api_v2.append(Route(path, bind(api(tokens.list_tokens, scope="users:read")), methods=["GET"]))
-        api_v2.append(Route(path, bind(api(tokens.create_token, scope="users:write")), methods=["POST"]))
+        # INTERFACE.md section 4: "reading needs read (or users:read), creating and deleting write".
+        api_v2.append(Route(path, bind(api(tokens.create_token, scope="write")), methods=["POST"]))
     for path in _api_paths(paths.API_TOKEN):
         api_v2.append(Route(path, bind(api(tokens.show_token, scope="users:read")), methods=["GET"]))
-        api_v2.append(Route(path, bind(api(tokens.revoke_token, scope="users:write")), methods=["DELETE"]))
+        api_v2.append(Route(path, bind(api(tokens.revoke_token, scope="write")), methods=["DELETE"]))
     for path in _api_paths(paths.API_TICKETS):
         api_v2.append(Route(path, bind(api(tickets.list_tickets, scope="tickets:read")), methods=["GET"]))
         api_v2.append(Route(path, bind(api(tickets.create_ticket, scope="tickets:write")), methods=["POST"]))

@@ -134,7 +134,8 @@ def _security(method: str, operation: Operation) -> list[Schema]:
         return []
     broad = "read" if operation.scope.endswith(":read") else "write"
     session: Schema = {"session": []} if method == "GET" else {"session": [], "csrf": []}
-    return [{"bearer": []}, {"oauth2": [operation.scope]}, {"oauth2": [broad]}, session]
+    scopes = [{"oauth2": [scope]} for scope in dict.fromkeys((operation.scope, broad))]
+    return [{"bearer": []}, *scopes, session]
 
 
 def _answers(operation: Operation) -> dict[str, Schema]:

@@ -163,7 +163,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", _TOKENS): Operation(
         "Create a token acting as the calling admin; full_token is shown this once",
         "Tokens",
-        "users:write",
+        "write",
         (201, "CreatedTokenEnvelope"),
         (NOT_FOUND,),
         body="TokenCreation",
@@ -172,7 +172,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Show a token", "Tokens", "users:read", (200, "TokenEnvelope"), (NOT_FOUND,), path=(TOKEN_ID,)
     ),
     ("DELETE", _TOKENS + "/{}"): Operation(
-        "Revoke a token and its family", "Tokens", "users:write", (204, None), (NOT_FOUND,), path=(TOKEN_ID,)
+        "Revoke a token and its family", "Tokens", "write", (204, None), (NOT_FOUND,), path=(TOKEN_ID,)
     ),
     ("GET", "/api/v2/audit_logs"): Operation(
         "The audit log, newest first",

@@ -22,9 +22,7 @@ from tessera.management import tokens as token_rules
 from tessera.management.errors import Forbidden, ManagementError, NotFound
 from tessera.management.shapes import token_json
 from tessera.model import AccessToken
-from tessera.protocol import resource_metadata
 from tessera.protocol import scopes as scope_rules
-from tessera.protocol.errors import InsufficientScope
 from tessera.protocol.numbers import whole_number
 from tessera.web import params, responses
 from tessera.web.api import paging
@@ -109,22 +107,7 @@ async def show_token(services: Services, request: Request, host: AccountHost, ca
     return responses.json({"token": token_json(token, host.issuer)})
 
 
-def _needs_write(host: AccountHost, caller: Caller) -> Response | None:
-    """INTERFACE.md section 4: creating and deleting tokens needs `write`, every *:write
-    scope (the route itself checks the users:write that `write` covers)."""
-    if caller.token is None or scope_rules.covers(caller.token.scopes, ("write",)):
-        return None
-    error = InsufficientScope(
-        f"creating and deleting tokens needs the scope write; the token has: {' '.join(caller.token.scopes)}",
-        scope="write",
-    )
-    return responses.api_error(host.account.subdomain, error, resource_metadata.url(host.issuer))
-
-
 async def revoke_token(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
-    refused = _needs_write(host, caller)
-    if refused is not None:
-        return refused
     token = await _token_by_path(services, request, host, caller)
     if isinstance(token, Response):
         return token
@@ -163,9 +146,6 @@ def _creation_request(body: bytes) -> dict[str, Any]:
 async def create_token(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
     if not caller.user.is_admin:
         return responses.problem(403, "forbidden", "only admins may create tokens")
-    refused = _needs_write(host, caller)
-    if refused is not None:
-        return refused
     try:
         spec = _creation_request(await params.read_body(request))
     except BadRequest as problem:
