@@ -15,7 +15,8 @@ No write waits longer than the timeout (TESSERA_DATABASE_TIMEOUT, docs/reliabili
 while another process holds the write lock the batch is retried, and once the lock has
 been held that long every waiting write is refused with StorageUnavailable (503); a COMMIT
 that has not returned within it (a stalled disk) has its batch, and the writes queued
-behind it, refused the same way. Both checks run per batch, never per write.
+behind it, refused the same way. Both checks run per batch, never per write; they are
+sqlite_refusals.py's.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from tessera.storage.sqlite_batch import (
 )
 from tessera.storage.sqlite_checkpoints import WalCheckpoints
 from tessera.storage.sqlite_reader import InlineReader
+from tessera.storage.sqlite_refusals import WriteRefusals
 
 log = logging.getLogger("tessera.storage")
 
@@ -61,7 +63,7 @@ CHECKPOINT_EVERY = 200
 DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 
 
-class SQLiteDatabase(WalCheckpoints):
+class SQLiteDatabase(WalCheckpoints, WriteRefusals):
     """Inline reads; group-committed writes whose only thread hop is the COMMIT.
 
     A batch runs on the event-loop thread: BEGIN IMMEDIATE, then every waiting write in
@@ -209,30 +211,6 @@ class SQLiteDatabase(WalCheckpoints):
 
         asyncio.wrap_future(commit, loop=loop).add_done_callback(committed)
 
-    def _retry_when_busy(self, loop: asyncio.AbstractEventLoop, error: sqlite3.OperationalError) -> None:
-        """Another process holds the write lock (several workers on one file): retry soon,
-        until it has been held for the timeout; then refuse what waits, and start counting
-        again for the writes that come after."""
-        now = loop.time()
-        if self._busy_retries == 0:
-            self._busy_since = now
-        self._busy_retries += 1
-        if now - self._busy_since >= self.timeout:
-            log.warning(
-                "sqlite write lock held by another connection for %.1f s: refusing writes", now - self._busy_since
-            )
-            self._refuse_pending(StorageUnavailable(f"the database stayed locked for {self.timeout:g} s: {error}"))
-            self._busy_retries = 0
-            self._state = IDLE
-            return
-        self._state = FLUSH_SCHEDULED
-        loop.call_later(min(0.0005 * self._busy_retries, 0.02), self._flush)
-
-    def _refuse_pending(self, failure: Exception) -> None:
-        batch, self._pending = self._pending, []
-        for job in batch:
-            settle(job.future, False, failure)
-
     def _run_job(self, raw: Any, job: WriteJob) -> tuple[bool, Any]:
         assert self._writer is not None
         if job.alone:
@@ -255,21 +233,6 @@ class SQLiteDatabase(WalCheckpoints):
             return False, self._errors.translate(error)
         raw.execute("RELEASE job")
         return True, value
-
-    def _commit_overdue(self, commit: concurrent.futures.Future[Any]) -> None:
-        """The COMMIT has run for the timeout: answer its batch and the writes queued behind
-        it now (their outcome is unknown: the caller hears 503 and may retry), and look
-        again after another timeout. The COMMIT itself cannot be interrupted; _committed
-        picks up when it returns."""
-        in_flight = self._in_commit
-        if in_flight is None or in_flight.future is not commit:
-            return
-        log.error("sqlite commit of %d writes has not returned within %g s", len(in_flight.batch), self.timeout)
-        failure = StorageUnavailable(f"the database did not commit within {self.timeout:g} s")
-        for job in in_flight.batch:
-            settle(job.future, False, failure)
-        self._refuse_pending(failure)
-        self._overdue = asyncio.get_running_loop().call_later(self.timeout, self._commit_overdue, commit)
 
     def _committed(self, commit: concurrent.futures.Future[Any]) -> None:
         if self._overdue is not None:
