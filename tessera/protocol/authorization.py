@@ -156,7 +156,7 @@ def _max_age(params: Mapping[str, str]) -> int | None:
         return None
     seconds = whole_number(raw, 10)
     if seconds is None:
-        raise InvalidRequest(f"max_age must be a whole number of seconds, not {echo(raw)}")
+        raise InvalidRequest(f"max_age must be a whole number of seconds of at most 10 digits, not {echo(raw)}")
     return seconds
 
 
@@ -253,6 +253,11 @@ def next_step(
             if other_user:
                 raise LoginRequired(
                     "the user signed in is not the one id_token_hint names, and prompt=none forbids showing the login page"
+                )
+            if stale:
+                raise LoginRequired(
+                    f"the user signed in more than max_age ({request.max_age}) seconds ago, "
+                    "and prompt=none forbids showing the login page"
                 )
             raise LoginRequired("nobody is signed in on this account, and prompt=none forbids showing the login page")
         return LOGIN

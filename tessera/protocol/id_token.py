@@ -106,8 +106,8 @@ def hint_claims(hint: str, keys: KeySet, issuer: str) -> dict[str, Any] | None:
         token = jwt.decode(hint, keys, algorithms=["ES256", "RS256"])
     except (JoseError, ValueError):
         return None
-    if token.claims.get("iss") != issuer:
-        return None
+    if token.claims.get("iss") != issuer or str(token.header.get("typ", "JWT")).upper() != "JWT":
+        return None  # another issuer's, or a JWT access token (typ at+jwt, RFC 9068 section 2.1)
     return dict(token.claims)
 
 

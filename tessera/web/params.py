@@ -70,6 +70,9 @@ def _parse_urlencoded(text: str) -> Params:
             pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
         else:
             pairs = _split_plain(text)
+    except UnicodeDecodeError:
+        # A percent-escape that is not UTF-8 (%ff): say so, not the codec's own words.
+        raise InvalidRequest("the parameters are not valid UTF-8 once percent-decoded (such as %ff)") from None
     except ValueError as error:
         raise InvalidRequest(f"the parameters could not be read: {error}") from None
     return _collect(pairs)

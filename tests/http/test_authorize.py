@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tessera.storage.stores import Stores
+from tessera.web.endpoints.authorize_answers import MAX_LOGIN_URL
 from tests.support import (
     PASSWORD,
     Clock,
@@ -492,6 +493,24 @@ async def test_max_age_exceeded_shows_the_login_page_oidc_3_1_2_1(
     signed = await submit_login(http, location, world.user.email)
     params = redirect_query(await http.get(signed.headers["location"]), "https://app.example.com/callback")
     assert params["state"] == "ma"
+
+
+async def test_a_request_too_long_for_the_sign_in_page_is_returned_to_the_client(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    """RFC 6749 section 4.1.2.1: an invalid request is returned to a trusted redirect URI.
+    A request whose way to the sign-in page (the request, encoded once more) would pass
+    MAX_LOGIN_URL could never come back from it: the client hears why, and what to do."""
+    long_state = "\u00e9" * 1500  # 9,000 bytes once percent-encoded, 15,000 once more
+    response = await http.get(authorize_url(world.web, state=long_state))
+    assert response.status_code == 302, response.text
+    params = redirect_query(response, "https://app.example.com/callback")
+    assert params["error"] == "invalid_request"
+    assert str(MAX_LOGIN_URL) in params["error_description"] and "request_uri" in params["error_description"]
+    assert params["state"] == long_state
+    # A shorter one still goes to the sign-in page, whose way back fits.
+    fits = login_redirect(await http.get(authorize_url(world.web, state="\u00e9" * 300)))
+    assert len(fits) <= MAX_LOGIN_URL
 
 
 async def test_max_age_not_exceeded_needs_no_login(http: httpx.AsyncClient, world: World, clock: Clock) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tessera.settings import Settings
+from tests.http.test_signing_keys import get_jwks, verify_jws
 from tests.support import PASSWORD, Clock, RegisteredClient, World, forms
 
 pytestmark = pytest.mark.anyio
@@ -137,3 +138,25 @@ async def test_a_nul_character_in_the_username_is_refused_with_a_reason(http: ht
     """A NUL cannot be part of any parameter (and PostgreSQL refuses it in text): 400."""
     response = await password_grant(http, world.legacy, "user@example.com\x00", PASSWORD)
     assert "NUL" in oauth_error(response, 400, "invalid_request")
+
+
+async def test_an_id_token_when_openid_is_granted(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
+    """INTERFACE.md section 4, token endpoint: "`id_token` when `openid` was granted", for
+    the password grant as for the others; the user authenticated just now (auth_time)."""
+    response = await password_grant(http, world.legacy, world.user.email, PASSWORD, scope="openid read")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["scope"] == "openid read"
+    header, claims = verify_jws(body["id_token"], await get_jwks(http))
+    assert claims["iss"] == world.origin
+    assert claims["aud"] == world.legacy.client_id
+    assert abs(claims["auth_time"] - clock()) <= 2
+    assert "nonce" not in claims
+    assert claims["sub"] == str(world.user.id)
+    assert header["alg"] == "ES256"
+
+
+async def test_no_id_token_without_openid(http: httpx.AsyncClient, world: World) -> None:
+    response = await password_grant(http, world.legacy, world.user.email, PASSWORD, scope="read")
+    assert response.status_code == 200, response.text
+    assert "id_token" not in response.json()

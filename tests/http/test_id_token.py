@@ -247,7 +247,10 @@ async def test_prompt_none_beyond_max_age_is_login_required(
     await code_flow_tokens(http, world.web, world.user.email, scope="openid")
     clock.advance(120)
     response = await http.get(authorize_url(world.web, scope="openid", prompt="none", max_age="60"))
-    assert query_of(response.headers["location"])["error"] == "login_required"
+    returned = query_of(response.headers["location"])
+    assert returned["error"] == "login_required"
+    # The reason is the age of the sign-in, not that nobody is signed in.
+    assert "max_age (60)" in returned["error_description"], returned
 
 
 async def test_max_age_exceeded_shows_the_login_page_again(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
@@ -396,3 +399,22 @@ async def test_id_token_hint_of_another_user_shows_the_login_page_once(http: htt
     assert "id_token_hint" not in back
     again = await http.get(back)  # the user is still the one signed in
     assert "code" in query_of(again.headers["location"]), again.headers["location"]
+
+
+async def test_a_jwt_access_token_is_not_an_id_token_hint(
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
+) -> None:
+    """OIDC Core 3.1.2.1: the hint is "ID Token previously issued by the Authorization
+    Server". A JWT access token (typ at+jwt, RFC 9068 section 2.1) is signed by the same keys
+    and carries a sub, but is not one: refused as a hint that this account did not issue."""
+    jwt_web = await add_client(
+        stores, world.account, clock(), redirect_uris=("https://jwt.example.com/cb",), access_token_format="jwt"
+    )
+    tokens = await code_flow_tokens(http, jwt_web, world.user.email, scope="openid")
+    assert decode_unverified(tokens["access_token"])[0]["typ"] == "at+jwt"
+    answer = await http.get(authorize_url(jwt_web, scope="openid", prompt="none", id_token_hint=tokens["access_token"]))
+    refused = query_of(answer.headers["location"])
+    assert refused["error"] == "invalid_request"
+    assert "id_token_hint" in refused["error_description"]
+    accepted = await http.get(authorize_url(jwt_web, scope="openid", prompt="none", id_token_hint=tokens["id_token"]))
+    assert "code" in query_of(accepted.headers["location"]), accepted.headers["location"]

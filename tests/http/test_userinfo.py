@@ -71,6 +71,41 @@ async def test_token_in_the_query_string_is_refused(http: httpx.AsyncClient, wor
     assert "Authorization" in response.json()["error_description"]
 
 
+async def test_token_in_the_header_and_the_body_is_invalid_request(http: httpx.AsyncClient, world: World) -> None:
+    """RFC 6750 section 3.1: a request that "uses more than one method for including an
+    access token" is invalid_request, even when both carry the same token."""
+    tokens = await _openid_token(http, world)
+    response = await http.post(
+        "/oauth/userinfo", headers=_bearer(tokens["access_token"]), data={"access_token": tokens["access_token"]}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "one way" in response.json()["error_description"]
+
+
+async def test_access_token_twice_in_the_body_is_invalid_request(http: httpx.AsyncClient, world: World) -> None:
+    """RFC 6749 section 3.2 / INTERFACE.md section 4: a parameter may be sent once; the
+    first value must not silently win."""
+    tokens = await _openid_token(http, world)
+    response = await http.post(
+        "/oauth/userinfo",
+        content=f"access_token={tokens['access_token']}&access_token=other".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "once" in response.json()["error_description"]
+
+
+async def test_a_non_utf8_escape_says_what_is_wrong(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/oauth/userinfo", content=b"access_token=%ff", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400, response.text
+    description = response.json()["error_description"]
+    assert "not valid UTF-8" in description and "codec" not in description
+
+
 async def test_sub_matches_the_id_token(http: httpx.AsyncClient, world: World) -> None:
     """Section 5.3.2: "The sub Claim in the UserInfo Response MUST be verified to exactly
     match the sub Claim in the ID Token"."""

@@ -105,14 +105,14 @@ async def _authorize(services: Services, request: Request, host: AccountHost, se
         signed_in = None if current is None else SignedIn(current.user_id, current.session.auth_time)
         grant = None if current is None else await services.stores.consents.find(current.user_id, client.id)
         step = authorization.next_step(auth_request, signed_in, None if grant is None else grant.scopes, services.now())
+        if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
+            return answers.to_login(
+                trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES), after_post=posted
+            )
     except OAuthError as error:
         responses.log_debug(error)
         return await _close_flow(services, request, host, trusted) or answers.deliver(
             services, request, reply, authorization_response.error_params(error, reply, host.issuer), after_post=posted
-        )
-    if step in (authorization.LOGIN, authorization.SELECT_ACCOUNT):
-        return answers.to_login(
-            trusted.carried, step, auth_request.login_hint, params.get(locales.UI_LOCALES), after_post=posted
         )
     assert current is not None
     if step == authorization.CONSENT:
@@ -171,7 +171,10 @@ async def decide(services: Services, request: Request) -> Response:
     current = await sessions.current(request, services, host.account)
     if current is None:
         # The session ended while the consent page was open: sign in, then see it again.
-        return answers.to_login(params, authorization.LOGIN)
+        try:
+            return answers.to_login(params, authorization.LOGIN)
+        except InvalidRequest as error:
+            return answers.page_error(services, request, host, PageError("Invalid request", error.description))
     if not sessions.valid_authenticity_token(services, current, form.get("authenticity_token")):
         return pages.message(
             services.templates,

@@ -15,6 +15,7 @@ from tessera.protocol import authorization, authorization_response, redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.authorization import AuthorizationRequest
 from tessera.protocol.authorization_trust import PageError, Reply
+from tessera.protocol.errors import InvalidRequest
 from tessera.web import locales, pages, sessions
 from tessera.web.params import Params
 from tessera.web.services import Services
@@ -48,16 +49,17 @@ def deliver(
     return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
-def to_login(
-    params: Params,
-    step: str,
-    login_hint: str | None = None,
-    ui_locales: str | None = None,
-    *,
-    after_post: bool = False,
-) -> Response:
-    """`login_hint`, `ui_locales`: the request's, when `params` (what the return trip
-    carries) is not the request itself (a pushed one). 303 after a POST."""
+# The way to the sign-in page carries the whole request, encoded once more. 8 KB is the
+# longest request line that common proxies pass by default (nginx's header buffers), and it
+# leaves this server's own limit (TESSERA_MAX_HEADER_BYTES, 16 KB with the headers) room for
+# cookies: a longer way would fail at the sign-in page, where the client never hears of it.
+MAX_LOGIN_URL = 8192
+
+
+def login_location(params: Params, step: str, login_hint: str | None = None, ui_locales: str | None = None) -> str:
+    """The sign-in page's URL, with the request to come back to. `login_hint`, `ui_locales`:
+    the request's, when `params` (what the return trip carries) is not the request itself (a
+    pushed one). InvalidRequest when it would be too long to follow."""
     back = paths.AUTHORIZE + "?" + urlencode(authorization.params_after_login(params.values))
     query = {"return_to": back}
     if step == authorization.SELECT_ACCOUNT:
@@ -66,9 +68,27 @@ def to_login(
     if hint:
         query["email"] = hint
     query |= _ui_locales(ui_locales or params.get(locales.UI_LOCALES))
-    return RedirectResponse(
-        paths.LOGIN + "?" + urlencode(query), 303 if after_post else 302, headers=pages.redirect_headers()
-    )
+    location = paths.LOGIN + "?" + urlencode(query)
+    if len(location) > MAX_LOGIN_URL:
+        raise InvalidRequest(
+            f"the authorization request is too long to carry through the sign-in page ({len(location)} bytes "
+            f"once encoded, at most {MAX_LOGIN_URL}): push it to the pushed_authorization_request_endpoint "
+            "(RFC 9126) and send its request_uri instead, or shorten it"
+        )
+    return location
+
+
+def to_login(
+    params: Params,
+    step: str,
+    login_hint: str | None = None,
+    ui_locales: str | None = None,
+    *,
+    after_post: bool = False,
+) -> Response:
+    """The redirect to login_location; 303 after a POST."""
+    location = login_location(params, step, login_hint, ui_locales)
+    return RedirectResponse(location, 303 if after_post else 302, headers=pages.redirect_headers())
 
 
 def _ui_locales(value: str | None) -> dict[str, str]:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.protocol import bearer, dpop, userinfo
-from tessera.protocol.errors import OAuthError
+from tessera.protocol.errors import InvalidRequest, OAuthError
 from tessera.web import dpop_proofs, responses, tenancy
 from tessera.web import params as param_reader
 from tessera.web.headers import header
@@ -27,10 +27,20 @@ async def _presented_token(request: Request) -> str | None:
     if authorization is not None and authorization[:5].lower() == "dpop ":
         return dpop.token_from_header(authorization)
     from_header = bearer.from_header(authorization)
-    if from_header is not None or request.method != "POST":
+    if request.method != "POST" or (from_header is not None and not _form_body(request)):
         return from_header
     body = await param_reader.from_body(request, allow_json=False)
-    return body.get("access_token")
+    if "access_token" in body.repeated:
+        raise InvalidRequest("send access_token once")
+    if from_header is not None and "access_token" in body.values:
+        # RFC 6750 section 3.1: a request using more than one method is invalid_request.
+        raise InvalidRequest("send the access token one way: in the Authorization header or in the form body, not both")
+    return from_header if from_header is not None else body.get("access_token")
+
+
+def _form_body(request: Request) -> bool:
+    content_type = header(request, b"content-type") or ""
+    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
 
 
 def _challenge(realm: str, error: OAuthError | None) -> Response:
