@@ -90,12 +90,19 @@ def attempt(conn: Connection, rule: Rule, key: str, now: float) -> Counted:
 
 
 def attempt_each(conn: Connection, counts: Iterable[tuple[Rule, str]], now: float) -> list[Counted]:
-    """Count against each (rule, key) in turn, stopping after the first that refuses."""
+    """Count against each (rule, key) in turn, stopping after the first that refuses. A
+    refused attempt counts nowhere: what the keys before it counted is taken back (in the
+    same transaction), or an email under its wait would use up its address's attempts and
+    lock out everyone else signing in from there."""
     met: list[Counted] = []
+    counted: list[tuple[Rule, str]] = []
     for rule, key in counts:
         met.append(attempt(conn, rule, key, now))
         if not met[-1].admitted:
+            for earlier_rule, earlier_key in counted:
+                refund(conn, earlier_rule, earlier_key)
             break
+        counted.append((rule, key))
     return met
 
 

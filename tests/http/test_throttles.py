@@ -105,6 +105,19 @@ async def test_the_source_address_is_limited_across_emails(
     assert await sign_in(http, world.admin.email, PASSWORD) == 429
 
 
+async def test_refused_attempts_do_not_use_up_the_address(
+    http: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
+    """docs/reliability.md, Throttles: "A refused attempt is not counted". One email under
+    its wait, tried again and again from an address, must not lock out the others there."""
+    for _ in range(settings.throttle_sign_in_per_email):
+        assert await sign_in(http, world.user.email, "wrong") == 401
+    for _ in range(settings.throttle_sign_in_per_address + 5):
+        assert await sign_in(http, world.user.email, "wrong") == 429
+    # The address counted ten failures, not forty-five: another user still signs in.
+    assert await sign_in(http, world.admin.email, PASSWORD) == 303
+
+
 async def test_a_right_password_does_not_use_up_the_address(
     http: httpx.AsyncClient, world: World, settings: Settings
 ) -> None:
