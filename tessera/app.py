@@ -97,7 +97,9 @@ def _error_handlers(services: Services) -> dict[type[Exception] | int, object]:
         metrics.oauth_error("temporarily_unavailable")
         text = N_("The service could not reach its database. Please try again in a moment.")
         if _wants_html(request):
-            return pages.message(services.templates, request, N_("Temporarily unavailable"), text, 503)
+            page = pages.message(services.templates, request, N_("Temporarily unavailable"), text, 503)
+            page.headers["Retry-After"] = "5"  # INTERFACE.md section 9, for browsers too
+            return page
         return responses.json(
             {"error": "temporarily_unavailable", "error_description": text}, 503, {"Retry-After": "5"}
         )

@@ -45,8 +45,10 @@ def _words(error: BaseException) -> str:
 # exceptions (08), a rollback the server chose (40: serialization failure, deadlock),
 # insufficient resources (53), program limits (54), a lock not available (55), operator
 # intervention (57: shutdown, cancelled by statement_timeout) and system errors (58). The
-# same classes psycopg raises as OperationalError; asyncpg has no such grouping.
-_UNAVAILABLE_STATES = ("08", "40", "53", "54", "55", "57", "58")
+# same classes psycopg raises as OperationalError; asyncpg has no such grouping. Also a
+# login the server refused (28) and a database that does not exist (3D: dropped, or not yet
+# created): the operator's to mend, and until then every request is "not now", not a bug.
+_UNAVAILABLE_STATES = ("08", "28", "3D", "40", "53", "54", "55", "57", "58")
 
 
 def chain(error: BaseException, limit: int = 6) -> Iterator[BaseException]:

@@ -74,6 +74,17 @@ DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 _READ, _WRITE, _ONE = "read", "write", "one"
 
 
+def _cut(conn: AsyncConnection, cut: list[bool]) -> None:
+    """At the call's deadline, close the connection's socket at once. A call running in
+    SQLAlchemy's greenlet that is cancelled instead (asyncio.timeout) has SQLAlchemy close
+    the connection politely first, waiting up to 2 s more for a server that does not answer;
+    cut, the statement fails at once and the call answers at its deadline."""
+    cut.append(True)
+    driver = driver_of(conn)
+    if driver is not None:
+        driver.terminate()
+
+
 class PostgresDatabase:
     """Storage functions on the event loop over up to `size` asynchronous connections."""
 
@@ -162,12 +173,22 @@ class PostgresDatabase:
             await discard(conn)
         return None
 
-    async def _attempt(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]], *, reuse: bool = True) -> T:
+    async def _attempt(
+        self,
+        mode: str,
+        run: Callable[[AsyncConnection], Awaitable[T]],
+        deadline: float | None,
+        *,
+        reuse: bool = True,
+    ) -> T:
+        """`deadline` (loop time), for a call that runs in SQLAlchemy's greenlet: see _cut."""
         conn = await self._take() if reuse else None
         fresh = conn is None
         if conn is None:
             conn = await self._open()
         started = mode != _WRITE  # a read changes nothing; a single statement is whole or nothing
+        cut: list[bool] = []
+        cutter = None if deadline is None else asyncio.get_running_loop().call_at(deadline, _cut, conn, cut)
         try:
             if mode != _WRITE:
                 result = await run(conn)
@@ -180,6 +201,9 @@ class PostgresDatabase:
             await discard(conn)  # interrupted mid-statement: its state is unknown
             raise
         except Exception as error:
+            if cut:  # the deadline cut the connection: that is the whole story
+                await discard(conn)
+                raise StorageUnavailable(f"the database did not answer within {self.timeout:g} s") from None
             translated = self._errors.translate(error)
             unsent = refused_unsent(error)
             if unsent:  # the server was ending the session: unavailable, like a cut connection
@@ -196,21 +220,29 @@ class PostgresDatabase:
             if dead and not fresh and (mode == _READ or not started or ended):
                 raise StaleConnection from error
             raise translated  # noqa: B904 (translate names the cause)
+        finally:
+            if cutter is not None:
+                cutter.cancel()
         self._idle.append(conn)
         return result
 
-    async def _call(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        if asyncio.get_running_loop() is not self._loop:
+    async def _call(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]], *, in_greenlet: bool = False) -> T:
+        """`in_greenlet`: `run` goes through SQLAlchemy's greenlet (run_sync), and so needs
+        its connection cut at the deadline (_cut)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
             await self._bind()
         self.in_flight += 1
+        deadline = loop.time() + self.timeout
+        cut_at = deadline if in_greenlet else None
         try:
-            async with asyncio.timeout(self.timeout), self._slots:
+            async with asyncio.timeout_at(deadline), self._slots:
                 if self._cold:
                     await self._warm()
                 try:
-                    return await self._attempt(mode, run)
+                    return await self._attempt(mode, run, cut_at)
                 except StaleConnection:
-                    return await self._attempt(mode, run, reuse=False)  # once, on a fresh connection
+                    return await self._attempt(mode, run, cut_at, reuse=False)  # once, on a fresh connection
         except TimeoutError:
             raise StorageUnavailable(f"the database did not answer within {self.timeout:g} s") from None
         finally:
@@ -221,10 +253,10 @@ class PostgresDatabase:
         return self.in_flight, self.size
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._call(_READ, lambda conn: conn.run_sync(fn, *args))
+        return await self._call(_READ, lambda conn: conn.run_sync(fn, *args), in_greenlet=True)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._call(_WRITE, lambda conn: conn.run_sync(fn, *args))
+        return await self._call(_WRITE, lambda conn: conn.run_sync(fn, *args), in_greenlet=True)
 
     async def fetch_one(self, statement: Compiled, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """A read by a pre-compiled statement, sent straight to the driver: its first row."""

@@ -64,3 +64,14 @@ async def test_a_failing_write_answers_503(
         "/oauth/tokens", auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "read"}
     )
     unavailable(response)
+
+
+async def test_the_browsers_page_carries_retry_after_too(
+    http: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same answer as a page for a browser: 503, with Retry-After as for an app."""
+    monkeypatch.setattr(keys, "published", _driver_gone)
+    response = await http.get("/oauth/jwks", headers={"Accept": "text/html"})
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["retry-after"] == "5"

@@ -85,6 +85,9 @@ def _sorted(error: Exception) -> type[Exception]:
         (asyncpg.exceptions.AdminShutdownError("terminating connection"), StorageUnavailable),
         (asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"), StorageUnavailable),
         (ConnectionRefusedError("connection refused"), StorageUnavailable),
+        (asyncpg.exceptions.InvalidCatalogNameError('database "gone" does not exist'), StorageUnavailable),
+        (asyncpg.exceptions.InvalidPasswordError('password authentication failed for user "x"'), StorageUnavailable),
+        (asyncpg.exceptions.InvalidAuthorizationSpecificationError('role "x" does not exist'), StorageUnavailable),
         (asyncpg.exceptions.UniqueViolationError("duplicate key value"), StorageFailed),
         (asyncpg.exceptions.DataError("invalid input for query argument $1"), StorageFailed),
         (asyncpg.exceptions.UndefinedTableError('relation "nope" does not exist'), StorageFailed),
@@ -92,6 +95,18 @@ def _sorted(error: Exception) -> type[Exception]:
 )
 def test_asyncpgs_errors_are_sorted_by_sqlstate(error: Exception, expected: type[Exception]) -> None:
     assert _sorted(error) is expected
+
+
+def test_a_database_that_does_not_exist_is_unavailable(postgres_url: str) -> None:
+    """A dropped (or not yet created) database is the operator's to mend: requests answer
+    503 with Retry-After meanwhile (INTERFACE.md section 9), not 500."""
+    base = postgres_url.rsplit("/", 1)[0]
+    db = PostgresDatabase(f"{base}/tessera_never_created_{secrets.token_hex(3)}", size=1, timeout=5)
+    try:
+        with pytest.raises(StorageUnavailable):
+            asyncio.run(db.read(_application_name))
+    finally:
+        db.close()
 
 
 def test_a_session_ended_under_a_statement_is_known_by_the_servers_answer() -> None:
@@ -117,3 +132,73 @@ def test_a_statement_asyncpg_refused_to_send_is_known_as_unsent() -> None:
     assert postgres_connections.refused_unsent(wrapped)
     assert not postgres_connections.refused_unsent(asyncpg.exceptions.InternalClientError("unexpected data type"))
     assert not postgres_connections.refused_unsent(asyncpg.exceptions.AdminShutdownError("terminating connection"))
+
+
+class _FreezingProxy:
+    """A TCP relay to the database that stops relaying while `flowing` is clear: a server
+    that hangs."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await asyncio.gather(*(writer.wait_closed() for writer in self.writers), return_exceptions=True)
+        await self.server.wait_closed()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                await self.flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(*self.target)
+        self.writers += [client_writer, server_writer]
+        await asyncio.gather(self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer))
+
+
+def test_a_hanging_database_is_answered_at_the_timeout_not_two_seconds_later(postgres_url: str) -> None:
+    """INTERFACE.md section 9: 503 within TESSERA_DATABASE_TIMEOUT, never a hang. A call
+    through SQLAlchemy's greenlet (reads and writes of several statements) cancelled at its
+    deadline would have SQLAlchemy close the connection politely, 2 s more; it is cut."""
+    parts = sa.engine.make_url(postgres_url)
+
+    async def scenario() -> list[float]:
+        proxy = _FreezingProxy(parts.host or "127.0.0.1", parts.port or 5432)
+        port = await proxy.start()
+        db = PostgresDatabase(str(parts.set(host="127.0.0.1", port=port)), size=2, timeout=1)
+        took = []
+        assert await db.read(_application_name) is not None  # connections open, and idle
+        proxy.flowing.clear()
+        for call in (db.read, db.write):
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(StorageUnavailable, match="did not answer within 1 s"):
+                await call(_application_name)
+            took.append(asyncio.get_running_loop().time() - started)
+        proxy.flowing.set()
+        try:
+            assert await db.read(_application_name) is not None  # and back by itself
+        finally:
+            await db.aclose()
+            await proxy.stop()
+        return took
+
+    for seconds in asyncio.run(scenario()):
+        assert 0.9 <= seconds < 1.5, seconds
