@@ -341,3 +341,9 @@ def count_routed(app: Any) -> list[str]:
 
     app.router.middleware_stack = counting
     return routed
+
+
+def unisolated(html: str) -> str:
+    """A page's markup without the <bdi> elements that isolate names inside sentences
+    (web/pages.py), for tests about the words rather than their direction."""
+    return html.replace("<bdi>", "").replace("</bdi>", "")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from tessera.management import shown_text
 from tessera.management.client_jwks import jwks_problem
 from tessera.management.errors import Problems
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, SIGNING_ALGS
@@ -59,8 +60,13 @@ def _text(problems: Problems, field: str, value: str, limit: int, *, required: b
     if (_CONTROL_BUT_LINES if lines else _CONTROL).search(value):
         problems.add(field, R_("%(field)s may not contain control characters", field=field))
     stripped = value.strip()
+    hidden = shown_text.hidden_problem(field, stripped)
+    if hidden is not None:
+        problems.add(field, hidden)
     if required and not stripped:
         problems.add(field, R_("%(field)s must not be empty", field=field))
+    elif required and (blank := shown_text.blank_problem(field, stripped)) is not None:
+        problems.add(field, blank)
     if len(stripped) > limit:
         problems.add(
             field,

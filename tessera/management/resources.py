@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tessera.management import audit_events as ev
+from tessera.management import shown_text
 from tessera.management.client_rules import unknown_scopes
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Resource
@@ -110,6 +111,8 @@ async def create(
         problems.add("name", R_("a name may be at most %(limit)s characters", limit=MAX_NAME))
     if _control(name):
         problems.add("name", R_("a name may not contain control characters"))
+    elif (shown := shown_text.hidden_problem("name", name) or shown_text.blank_problem("name", name)) is not None:
+        problems.add("name", shown)
     scopes = _scopes(problems, spec.scopes)
     problems.check()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from tessera import passwords, throttling
 from tessera.management import audit_events as ev
+from tessera.management import shown_text
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import ROLES, Account, AuditEntry, User
 from tessera.reasons import R_
@@ -43,6 +44,8 @@ def _check_name(problems: Problems, name: str) -> str:
         problems.add("name", R_("name must be 1 to 255 characters"))
     elif _CONTROL.search(name):
         problems.add("name", R_("%(field)s may not contain control characters", field="name"))
+    elif (shown := shown_text.hidden_problem("name", name) or shown_text.blank_problem("name", name)) is not None:
+        problems.add("name", shown)
     return name
 
 

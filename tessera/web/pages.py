@@ -60,8 +60,10 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
     env.globals["paths"] = paths
     env.globals["language"] = i18n.LANGUAGES[code]
     # Names, addresses and hosts put into a sentence keep their own direction (an English
-    # app name inside Arabic): <bdi> isolates them on right-to-left pages.
-    env.filters["bdi"] = _isolated if i18n.LANGUAGES[code].rtl else _as_is
+    # app name inside Arabic, an Arabic one inside English), and whatever direction marks a
+    # name stored before they were refused (management/shown_text.py) stay inside it:
+    # <bdi> isolates them, on every page.
+    env.filters["bdi"] = _isolated
     # Why a field is refused (the console's forms): a reasons.Reason in this language, any
     # other message as the management checks wrote it.
     env.filters["reason"] = functools.partial(i18n.said, code)
@@ -70,10 +72,6 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
 
 def _isolated(value: object) -> Markup:
     return Markup("<bdi>%s</bdi>") % (value,)
-
-
-def _as_is(value: object) -> object:
-    return value
 
 
 class _SaidOnce(Extension):

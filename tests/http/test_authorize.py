@@ -27,6 +27,7 @@ from tests.support import (
     pkce_pair,
     query_of,
     sign_in,
+    unisolated,
 )
 
 pytestmark = pytest.mark.anyio
@@ -554,7 +555,7 @@ async def test_prompt_select_account_offers_continue_as_and_continuing_works(
     location = login_redirect(await http.get(authorize_url(world.web, prompt="select_account", state="sa")))
     page = await http.get(location)
     assert page.status_code == 200
-    assert "Continue as Eve User" in page.text
+    assert "Continue as Eve User" in unisolated(page.text)
     choice = next(f for f in forms(page.text) if f.fields.get("action") == "continue")
     continued = await http.post(choice.action, data=choice.fields)
     assert continued.status_code in (302, 303)
@@ -572,7 +573,7 @@ async def test_prompt_select_account_lets_another_user_sign_in(http: httpx.Async
     assert signed.status_code in (302, 303)
     page = await http.get(signed.headers["location"])
     assert page.status_code == 200
-    assert "Signed in as <strong>admin@example.com</strong>" in page.text
+    assert "Signed in as <strong>admin@example.com</strong>" in unisolated(page.text)
 
 
 async def test_login_hint_prefills_the_email(http: httpx.AsyncClient, world: World) -> None:

@@ -27,6 +27,7 @@ from tests.support import (
     pkce_pair,
     sign_in,
     token_request,
+    unisolated,
 )
 
 pytestmark = pytest.mark.anyio
@@ -137,7 +138,7 @@ async def test_the_page_lists_each_granted_client_with_its_scopes_and_last_use(
     web_section = _app_section(page.text, "Web App")
     assert "<li>Read everything in your account</li>" in web_section
     assert "<li>Create, change and delete everything in your account</li>" in web_section
-    assert "by Example Inc" in web_section
+    assert "by Example Inc" in unisolated(web_section)
     assert f'<dt>Allowed</dt><dd><time datetime="{_iso(granted_at)}"' in web_section
     assert f'<dt>Last used</dt><dd><time datetime="{_iso(granted_at + 90)}"' in web_section
     assert ">2 minutes ago</time>" in web_section or ">1 minute ago</time>" in web_section
@@ -195,7 +196,7 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
     assert response.status_code == 303
     assert response.headers["location"] == f"/access/apps?revoked={world.web.client.id}"
     shown = await http.get(response.headers["location"])
-    assert "Web App no longer has access. Its tokens were revoked." in shown.text
+    assert "Web App no longer has access. Its tokens were revoked." in unisolated(shown.text)
 
     for tokens in (mine, second):
         refused = await _me(http, tokens["access_token"])
@@ -210,7 +211,7 @@ async def test_revoke_withdraws_the_grant_and_revokes_the_users_tokens_for_that_
     assert (await _me(http, spa["access_token"])).status_code == 200
 
     after = await http.get(response.headers["location"])
-    assert "Web App no longer has access. Its tokens were revoked." in after.text
+    assert "Web App no longer has access. Its tokens were revoked." in unisolated(after.text)
     assert "<h2>Web App</h2>" not in after.text
     assert "<h2>Single Page App</h2>" in after.text
     # the consent is gone: the next authorization asks again
@@ -325,7 +326,7 @@ async def test_revoke_asks_to_confirm_first_and_the_list_revokes_nothing_itself(
     assert not [f for f in forms(listed.text) if f.action == "/access/apps/revoke"]
     confirm = await http.get(f"{PAGE}/revoke", params={"client_id": str(world.web.client.id)})
     assert confirm.status_code == 200
-    assert "Revoke access for Web App?" in confirm.text
+    assert "Revoke access for Web App?" in unisolated(confirm.text)
     assert 'href="/access/apps">Cancel</a>' in confirm.text
     # Looking at the confirmation revoked nothing.
     assert (await _me(http, tokens["access_token"])).status_code == 200

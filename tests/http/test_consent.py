@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.support import World, authorize_url, consent, forms, fragment_of, query_of, sign_in
+from tests.support import World, authorize_url, consent, forms, fragment_of, query_of, sign_in, unisolated
 
 pytestmark = pytest.mark.anyio
 
@@ -71,12 +71,15 @@ async def test_consent_page_names_client_company_and_scopes_in_plain_words(
     http: httpx.AsyncClient, world: World
 ) -> None:
     page = await consent_page(http, world, scope="read tickets:write")
-    assert f"<h1>Allow Web App to access your Account {world.subdomain} account?</h1>" in page.text
-    assert "Web App is made by Example Inc." in page.text
+    # Names are isolated (<bdi>): a direction mark in one cannot reorder the sentence around it.
+    assert (
+        f"<h1>Allow <bdi>Web App</bdi> to access your <bdi>Account {world.subdomain}</bdi> account?</h1>" in page.text
+    )
+    assert "Web App is made by Example Inc." in unisolated(page.text)
     assert "<li>Read everything in your account</li>" in page.text
     assert "<li>Create, change and delete tickets</li>" in page.text
-    assert "you will be sent to <strong>app.example.com</strong>." in page.text
-    assert "Signed in as <strong>user@example.com</strong>." in page.text
+    assert "you will be sent to <strong>app.example.com</strong>." in unisolated(page.text)
+    assert "Signed in as <strong>user@example.com</strong>." in unisolated(page.text)
     assert "Not you? Switch account</a>" in page.text
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tessera.storage.stores import Stores
 from tests.http.admin_support import bearer
-from tests.support import PASSWORD, Clock, World, authorize_url, forms, sign_in
+from tests.support import PASSWORD, Clock, World, authorize_url, forms, sign_in, unisolated
 
 pytestmark = pytest.mark.anyio
 
@@ -119,7 +119,9 @@ async def test_the_consent_page_and_its_scopes_are_translated(http: httpx.AsyncC
     page = await http.get(authorize_url(world.web, scope="read tickets:write"))
     assert page.status_code == 200, page.text
     assert html_tag(page) == '<html lang="de" dir="ltr">'
-    assert f"{world.web.client.name} den Zugriff auf Ihr Konto bei {world.account.name} erlauben?" in page.text
+    assert f"{world.web.client.name} den Zugriff auf Ihr Konto bei {world.account.name} erlauben?" in unisolated(
+        page.text
+    )
     assert "<li>Alles in Ihrem Konto lesen</li>" in page.text
     assert "<li>Tickets erstellen, ändern und löschen</li>" in page.text
     assert 'name="decision" value="allow" class="primary">Zulassen</button>' in page.text
