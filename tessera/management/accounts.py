@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from tessera import shown_text
 from tessera.management import audit_events as ev
 from tessera.management.errors import ManagementError, NotFound
 from tessera.model import REGISTRATION_POLICIES, Account, AuditEntry
@@ -28,6 +29,11 @@ async def create(stores: Stores, subdomain: str, name: str | None, now: float) -
     name = (name or subdomain).strip()
     if not name or len(name) > 255:
         raise ManagementError("account name must be 1 to 255 characters")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise ManagementError("account name may not contain control characters")
+    shown = shown_text.hidden_problem("account name", name) or shown_text.blank_problem("account name", name)
+    if shown is not None:
+        raise ManagementError(str(shown))
     try:
         return await stores.accounts.create(subdomain, name, now)
     except Duplicate:
@@ -37,7 +43,8 @@ async def create(stores: Stores, subdomain: str, name: str | None, now: float) -
 async def get(stores: Stores, subdomain: str) -> Account:
     account = await stores.accounts.by_subdomain(subdomain)
     if account is None:
-        raise NotFound(f"no account with subdomain {subdomain!r}; create it with: tessera accounts create {subdomain}")
+        hint = f"; create it with: tessera accounts create {subdomain}" if _LABEL.match(subdomain) else ""
+        raise NotFound(f"no account with subdomain {subdomain!r}{hint}")
     return account
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from tessera.management import shown_text
+from tessera import shown_text
 from tessera.management.client_jwks import jwks_problem
 from tessera.management.errors import Problems
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, DEFAULT_GRANT_TYPES, GRANT_TYPES, SIGNING_ALGS

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tessera import shown_text
 from tessera.management import audit_events as ev
-from tessera.management import shown_text
 from tessera.management.client_rules import unknown_scopes
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Resource

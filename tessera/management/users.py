@@ -11,9 +11,8 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from tessera import passwords, throttling
+from tessera import passwords, shown_text, throttling
 from tessera.management import audit_events as ev
-from tessera.management import shown_text
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import ROLES, Account, AuditEntry, User
 from tessera.reasons import R_

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tessera import shown_text
 from tessera.protocol import redirect_uri
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidScope
@@ -131,6 +132,9 @@ def _text(document: Mapping[str, object], field: str, limit: int, *, required: b
         raise DocumentProblem(f"{field} may be at most {limit} characters (it has {len(value)})")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise DocumentProblem(f"{field} may not contain control characters")
+    shown = shown_text.hidden_problem(field, value) or (shown_text.blank_problem(field, value) if required else None)
+    if shown is not None:
+        raise DocumentProblem(str(shown))
     return value
 
 

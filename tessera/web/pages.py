@@ -61,7 +61,7 @@ def environment(code: str = i18n.DEFAULT) -> Environment:
     env.globals["language"] = i18n.LANGUAGES[code]
     # Names, addresses and hosts put into a sentence keep their own direction (an English
     # app name inside Arabic, an Arabic one inside English), and whatever direction marks a
-    # name stored before they were refused (management/shown_text.py) stay inside it:
+    # name stored before they were refused (tessera/shown_text.py) stay inside it:
     # <bdi> isolates them, on every page.
     env.filters["bdi"] = _isolated
     # Why a field is refused (the console's forms): a reasons.Reason in this language, any

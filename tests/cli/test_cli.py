@@ -522,6 +522,8 @@ DOMAIN_MISTAKES |= {
         ("'\u00b3'",),
     ),
     "name-not-utf8": (("accounts", "create", "badbytes", "--name", "Acme \udcff Inc"), ()),
+    "account-name-with-a-newline": (("accounts", "create", "badline", "--name", "Acme\nInc"), ("control characters",)),
+    "account-name-with-an-override": (("accounts", "create", "badrlo", "--name", "Acme\u202eInc"), ("U+202E",)),
 }
 
 

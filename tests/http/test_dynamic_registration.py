@@ -276,7 +276,7 @@ async def test_the_api_and_the_audit_log_mark_the_client_as_registered_itself(
         ({"client_name": 7}, "invalid_client_metadata", "client_name"),
         ({"client_name": "x" * 300}, "invalid_client_metadata", "client_name"),
         # A right-to-left override reversed the consent page's sentence around the name; zero-width
-        # spaces showed as no name at all (management/shown_text.py).
+        # spaces showed as no name at all (tessera/shown_text.py).
         ({"client_name": "Acme\u202eevil"}, "invalid_client_metadata", "U+202E"),
         ({"client_name": "\u200b\u200b"}, "invalid_client_metadata", "client_name"),
         ({"logo_uri": "javascript:alert(1)"}, "invalid_client_metadata", "logo_uri"),

@@ -103,6 +103,7 @@ def test_the_document_must_be_a_json_object() -> None:
         ({"client_name": 7}, "client_name must be a string"),
         ({"client_name": "x" * 256}, "at most 255"),
         ({"client_name": "bad\x00name"}, "control characters"),
+        ({"client_name": "Acme\u202eevil"}, "U+202E"),
         ({"redirect_uris": None}, "has no redirect_uris"),
         ({"redirect_uris": []}, "has no redirect_uris"),
         ({"redirect_uris": "https://a.example/cb"}, "array of strings"),

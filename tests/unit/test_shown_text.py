@@ -1,10 +1,10 @@
-"""What names shown inside the pages' sentences may hold (management/shown_text.py)."""
+"""What names shown inside the pages' sentences may hold (tessera/shown_text.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tessera.management import shown_text
+from tessera import shown_text
 
 
 @pytest.mark.parametrize(
