@@ -8,9 +8,20 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwe
+from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 _HEADER = {"alg": "dir", "enc": "A256GCM"}
+
+
+class WrongSecretKey(Exception):
+    """A sealed signing key that this secret key does not open."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the signing keys stored in the database cannot be decrypted with this secret key: use the "
+            "TESSERA_SECRET_KEY (or, for SQLite, the .secret_key file) they were stored with"
+        )
 
 
 class KeyCipher:
@@ -24,6 +35,9 @@ class KeyCipher:
         return jwe.encrypt_compact(_HEADER, plaintext.encode("utf-8"), self._key)
 
     def open(self, sealed: str) -> str:
-        data = jwe.decrypt_compact(sealed, self._key).plaintext
+        try:
+            data = jwe.decrypt_compact(sealed, self._key).plaintext
+        except JoseError:
+            raise WrongSecretKey() from None
         assert data is not None
         return data.decode("utf-8")

@@ -127,6 +127,11 @@ class KeyRing:
                 f"{math.ceil(CACHE_SECONDS - since)} seconds: the key a rotation would sign with now was made by "
                 f"the last one, and every node publishes it only once its key cache ({int(CACHE_SECONDS)} s) renews"
             )
+        for alg in SIGNING_ALGS:
+            # The keys stored must open with this secret key (key_cipher.WrongSecretKey
+            # otherwise): new keys sealed under another would leave the account's keys
+            # readable by no single secret.
+            await self.signing_key(account_id, alg)
         kids = []
         for alg in SIGNING_ALGS:
             now = self.clock()

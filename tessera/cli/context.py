@@ -17,6 +17,7 @@ import click
 import orjson
 
 from tessera.cli import where
+from tessera.key_cipher import WrongSecretKey
 from tessera.management.errors import ManagementError
 from tessera.settings import Settings, SettingsError, load_settings
 from tessera.storage import migrate
@@ -109,6 +110,13 @@ def migrate_schema(settings: Settings) -> None:
         _database_problem(error)
 
 
+def require_current_schema(settings: Settings) -> None:
+    try:
+        migrate.require_current(settings.database_url)
+    except (StorageError, OSError) as error:
+        _database_problem(error)
+
+
 def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
     """Migrate, open the database, run one async action against the stores, close."""
     migrate_schema(settings)
@@ -122,7 +130,7 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except ManagementError as problem:
+    except (ManagementError, WrongSecretKey) as problem:
         fail(str(problem))
     except UnicodeError:
         # Arguments that are not valid UTF-8 (the shell passed raw bytes) cannot be stored.

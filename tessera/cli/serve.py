@@ -11,7 +11,7 @@ import uvicorn
 
 from tessera import mail_catcher
 from tessera.cli import demo_seed, where
-from tessera.cli.context import CliState, fail, migrate_schema, run, say_database
+from tessera.cli.context import CliState, fail, migrate_schema, require_current_schema, run, say_database
 from tessera.server_settings import ServerSettings, check_serving_secret_key, load_server_settings
 from tessera.settings import SettingsError
 from tessera.web.connection_limits import protocol_factory
@@ -86,7 +86,9 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
         fail(str(problem))
     limits = _server_settings()  # every setting checked before the database is named or touched
     settings = state.settings(may_create=not no_migrate)
-    if not no_migrate:
+    if no_migrate:
+        require_current_schema(settings)
+    else:
         migrate_schema(settings)
     say_database()
     # Worker processes build their settings from the environment: hand the URL down.

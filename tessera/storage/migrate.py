@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from tessera.settings import sqlite_path
 from tessera.storage.engine import create_engine
-from tessera.storage.errors import DatabaseErrors
+from tessera.storage.errors import DatabaseErrors, StorageFailed
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -45,14 +45,39 @@ def upgrade(url: str) -> None:
     if url.startswith("sqlite:///"):
         sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
     try:
-        if _revision(url) == HEAD:
+        revision = _revision(url)
+        if revision == HEAD:
             return
+        if revision is not None and revision not in known_revisions():
+            raise StorageFailed(
+                f"its schema is at revision {revision}, which this Tessera (schema {HEAD}) does not know: "
+                "run the Tessera that migrated it, or a newer one"
+            )
         from alembic import command  # see the module docstring
 
         command.upgrade(alembic_config(url), "head")
     except SQLAlchemyError as error:
         dbapi = create_engine(url).dialect.dbapi
         raise DatabaseErrors(dbapi).translate(error)  # noqa: B904 (translate names the cause)
+
+
+def known_revisions() -> frozenset[str]:
+    """The revisions of migrations/versions, by their files' names (0001_initial_schema.py)."""
+    return frozenset(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def require_current(url: str) -> None:
+    """For a server told not to migrate: the schema must be this Tessera's (StorageFailed)."""
+    try:
+        revision = _revision(url)
+    except SQLAlchemyError as error:
+        dbapi = create_engine(url).dialect.dbapi
+        raise DatabaseErrors(dbapi).translate(error)  # noqa: B904 (translate names the cause)
+    if revision != HEAD:
+        raise StorageFailed(
+            f"its schema is at revision {revision or '(none)'}, and this Tessera needs {HEAD}: "
+            "run 'tessera db upgrade' first, or serve without --no-migrate"
+        )
 
 
 def _revision(url: str) -> str | None:
