@@ -26,25 +26,31 @@ def tokens() -> None:
 @click.option("--client", "identifier", required=True, help="The client's identifier.")
 @click.option("--user", "email", required=True, help="The email of the user the token acts as.")
 @click.option("--scopes", required=True, help='Space-separated, e.g. "read write".')
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="The port clients reach the server on, when not the scheme's own (e.g. 8000 for 'tessera serve'): "
+    "the issuer of JWT access tokens (iss, aud) and the URLs of --json name it.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def create(state: CliState, subdomain: str, identifier: str, email: str, scopes: str, as_json: bool) -> None:
+def create(
+    state: CliState, subdomain: str, identifier: str, email: str, scopes: str, port: int | None, as_json: bool
+) -> None:
     """Issue a token as if the user had authorized the client."""
     settings = state.settings()
+    default_port = {"http": 80, "https": 443}[settings.scheme]
+    url = origin(settings.scheme, account_host(subdomain, settings.base_domain, None if port == default_port else port))
 
     async def action(stores: Stores) -> token_rules.CreatedToken:
         account = await account_rules.get(stores, subdomain)
         client = await token_rules.client_for(stores, account, identifier)
         user = await user_rules.by_email(stores, account, email)
-        issuer = origin(settings.scheme, account_host(subdomain, settings.base_domain))
         keys = key_ring_for(stores, settings)
-        return await token_rules.create(
-            stores, account, client, user, scopes, settings.clock(), keys=keys, issuer=issuer
-        )
+        return await token_rules.create(stores, account, client, user, scopes, settings.clock(), keys=keys, issuer=url)
 
     created = run(settings, action)
     if as_json:
-        url = origin(settings.scheme, account_host(subdomain, settings.base_domain))
         emit_json("token", token_json(created.token, url, created.full_token, created.refresh_token))
         return
     click.echo(f"access token (shown only now): {created.full_token}")

@@ -1,8 +1,9 @@
-"""`tessera users create|list|update` (INTERFACE.md sections 1 and 6).
+"""`tessera users create|list|update|set-password` (INTERFACE.md sections 1 and 6).
 
     tessera users create --account SUB --email E [--password P | --password-stdin] [--role ROLE] [--name N] [--json]
     tessera users list --account SUB [--json]
     tessera users update --account SUB --email E [--name N] [--role R] [--suspend|--unsuspend] [--json]
+    tessera users set-password --account SUB --email E [--password P | --password-stdin]
 
 A user is named by email, as `users create` takes it (a bare EMAIL argument works too).
 """
@@ -131,3 +132,39 @@ def update(
         return
     state_word = "suspended" if user.is_suspended else "active"
     click.echo(f"updated {user.email} (id {user.id}): {user.role}, {state_word}, name {user.name!r}")
+
+
+@users.command("set-password")
+@click.argument("email_argument", metavar="[EMAIL]", required=False)
+@click.option("--email", "email_option", metavar="EMAIL", help="The user's email.")
+@click.option("--account", "subdomain", required=True, help="The account's subdomain.")
+@click.option(
+    "--password",
+    default=None,
+    help="At least 8 characters. Omit it to be asked for it (hidden, twice) in a terminal.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts).")
+@click.pass_obj
+def set_password(
+    state: CliState,
+    email_argument: str | None,
+    email_option: str | None,
+    subdomain: str,
+    password: str | None,
+    password_stdin: bool,
+) -> None:
+    """Give a user a new password (where no e-mail is sent for password resets); it also
+    lifts the throttle on their sign-ins. Audited."""
+    settings = state.settings()
+    email = addressed(email_argument, email_option, "--email")
+    check_password_source(password, password_stdin)
+    new_password = read_password(password, password_stdin)
+
+    async def action(stores: Stores) -> User:
+        account = await account_rules.get(stores, subdomain)
+        user = await user_rules.by_email(stores, account, email)
+        await user_rules.set_password(stores, account, user.id, new_password, SYSTEM_ACTOR, settings.clock())
+        return user
+
+    user = run(settings, action)
+    click.echo(f"set a new password for {user.email} (id {user.id})")

@@ -35,6 +35,9 @@ async def create(
     issuer: str,
     lifetime_params: dict[str, str] | None = None,
 ) -> CreatedToken:
+    if user.is_suspended:
+        # Its tokens would be refused at once (INTERFACE.md section 6): never issue one that fails later.
+        raise ManagementError(f"the user {user.email} is suspended: unsuspend them first to create a token for them")
     if client.require_dpop:
         # RFC 9449 section 5.2 (dpop_bound_access_tokens): such a client gets tokens only
         # bound to a key it proves, which only the token endpoint can see.

@@ -26,45 +26,6 @@ def one_line(done: subprocess.CompletedProcess[str], code: int, *words: str) -> 
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An account with an admin and a client of JWT access tokens, on SQLite."""
-    path = tmp_path_factory.mktemp("problems") / "seeded.db"
-    url = f"sqlite:///{path}"
-    for args in (
-        ("accounts", "create", "acme"),
-        (
-            "users",
-            "create",
-            "--account",
-            "acme",
-            "--email",
-            "a@acme.example",
-            "--password",
-            harness.PASSWORD,
-            "--role",
-            "admin",
-        ),
-        (
-            "clients",
-            "create",
-            "--account",
-            "acme",
-            "--name",
-            "J",
-            "--identifier",
-            "jw",
-            "--grant-type",
-            "client_credentials",
-            "--access-token-format",
-            "jwt",
-        ),
-    ):
-        done = harness.tessera(url, *args)
-        assert done.returncode == 0, done.stderr
-    return path
-
-
 def copy_of(seeded: Path, tmp_path: Path, with_key: bool = True) -> Path:
     copy = tmp_path / "copy.db"
     shutil.copy(seeded, copy)
