@@ -87,7 +87,7 @@ def _logo_url(problems: Problems, value: str) -> str:
             parts = urlsplit(url)
         except ValueError:
             parts = None
-        if parts is None or parts.scheme not in ("https", "http") or not parts.netloc or " " in url:
+        if parts is None or parts.scheme != "https" or not parts.netloc or " " in url:
             problems.add(
                 "logo_url", R_("logo_url %(url)s must be an absolute https URL (or empty)", url=repr(url[:80]))
             )

@@ -63,6 +63,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         *("clients", "create", "--account", "acme", "--name", "Living Room TV", "--identifier", "living-room-tv"),
         *("--kind", "public", "--grant-type", "device_code"),
     )
+    # Names, a company and a description of one long word each: they must wrap in the card.
+    harness.tessera_json(
+        database_url,
+        *("clients", "create", "--account", "acme", "--identifier", "long-names", "--redirect-uri"),
+        harness.REDIRECT_URI,
+        *("--name", "Northwindlogisticsintegrationconnectorforeverything"),
+        *("--company", "Northwindlogisticsinternationalholdingscompany"),
+        *("--description", "Docs: https://docs.northwind-logistics.example.com/integrations/tessera/getting-started"),
+    )
     camera = Camera(Path(os.environ.get("TESSERA_SCREENSHOTS") or directory / "screenshots"))
     with (
         MailCatcher() as catcher,
@@ -104,7 +113,7 @@ def test_every_page_at_both_sizes_without_serious_accessibility_violations(site:
     finally:
         context.close()
     site.camera.verify()
-    assert len(site.camera.written) == 2 * 18
+    assert len(site.camera.written) == 2 * 19
 
 
 def walk(site: Site, page: Page) -> None:
@@ -152,6 +161,9 @@ def walk(site: Site, page: Page) -> None:
     check(site, page, "consent")
     page.click("button[value=allow]")
     page.wait_for_url("http://127.0.0.1/cb**")
+    page.goto(authorization_url(site, client_id="long-names"))
+    page.wait_for_selector("button[value=allow]")
+    check(site, page, "consent-long-words")
 
     # Authorized apps, and the confirmation before revoking.
     page.goto(f"{site.issuer}/access/apps")

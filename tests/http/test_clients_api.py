@@ -174,6 +174,12 @@ async def test_update_validates_like_create(http: httpx.AsyncClient, world: Worl
         await http.put(path, json={"client": {"identifier": world.spa.client_id}}, headers=admin), "identifier"
     )
     assert_invalid(await http.put(path, json={"client": {"redirect_uri": []}}, headers=admin), "redirect_uri")
+    # The pages' Content-Security-Policy loads images over https only: an http logo would show broken.
+    plain = {"client": {"logo_url": "http://cdn.example.com/logo.png"}}
+    details = assert_invalid(await http.put(path, json=plain, headers=admin), "logo_url")
+    assert "https" in details["logo_url"][0]["description"]
+    named = {"client": {"name": "Acme\u202eevil"}}
+    assert "U+202E" in assert_invalid(await http.put(path, json=named, headers=admin), "name")["name"][0]["description"]
 
 
 async def test_delete_revokes_the_clients_tokens_at_once(
