@@ -187,6 +187,10 @@ class DeviceCodeStore(Protocol):
         """The account's authorization with this (normalised) user code that still waits
         for a user's decision and has not expired; None otherwise."""
 
+    async def find_decided(self, account_id: int, user_code: str, user_id: int) -> DeviceCode | None:
+        """The account's authorization with this user code that this user allowed or
+        denied, whatever its age; None otherwise (the page that says what they decided)."""
+
     async def decide(
         self, code_id: int, user_id: int, auth_time: float, allow: bool, now: float, audit: AuditEntry | None = None
     ) -> bool:

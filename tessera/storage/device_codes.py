@@ -31,6 +31,17 @@ _FIND_PENDING = sa.select(t).where(
     t.c.status == DEVICE_PENDING,
     t.c.expires_at > sa.bindparam("now"),
 )
+_FIND_DECIDED = (
+    sa.select(t)
+    .where(
+        t.c.account_id == sa.bindparam("account_id"),
+        t.c.user_code == sa.bindparam("user_code"),
+        t.c.user_id == sa.bindparam("user_id"),
+        t.c.status != DEVICE_PENDING,
+    )
+    .order_by(t.c.id.desc())
+    .limit(1)
+)
 _TOO_SOON = sa.and_(
     t.c.status == DEVICE_PENDING,
     t.c.last_polled_at.is_not(None),
@@ -116,6 +127,12 @@ def find_pending(conn: Connection, account_id: int, user_code: str, now: float) 
     return None if row is None else _device_code(row)
 
 
+def find_decided(conn: Connection, account_id: int, user_code: str, user_id: int) -> DeviceCode | None:
+    params = {"account_id": account_id, "user_code": user_code, "user_id": user_id}
+    row = conn.execute(_FIND_DECIDED, params).first()
+    return None if row is None else _device_code(row)
+
+
 def decide(
     conn: Connection, code_id: int, user_id: int, auth_time: float, allow: bool, now: float, entry: AuditEntry | None
 ) -> bool:
@@ -157,6 +174,9 @@ class SqlDeviceCodeStore:
 
     async def find_pending(self, account_id: int, user_code: str, now: float) -> DeviceCode | None:
         return await self.db.read(find_pending, account_id, user_code, now)
+
+    async def find_decided(self, account_id: int, user_code: str, user_id: int) -> DeviceCode | None:
+        return await self.db.read(find_decided, account_id, user_code, user_id)
 
     async def decide(
         self, code_id: int, user_id: int, auth_time: float, allow: bool, now: float, audit: AuditEntry | None = None

@@ -193,6 +193,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.DEVICE, bind(device.show), methods=["GET"]),
         Route(paths.DEVICE, bind(device.check), methods=["POST"]),
         Route(paths.DEVICE_DECISION, bind(device.decide), methods=["POST"]),
+        Route(paths.DEVICE_DECISION, bind(device.outcome), methods=["GET"]),
         Route(paths.AUTHORIZED_APPS_REVOKE, bind(authorized_apps.confirm_revoke), methods=["GET"]),
         Route(paths.AUTHORIZED_APPS_REVOKE, bind(authorized_apps.revoke), methods=["POST"]),
         Route(paths.OPENID_CONFIGURATION, allow_any_origin(bind(discovery.configuration)), methods=["GET"]),

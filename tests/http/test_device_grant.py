@@ -20,7 +20,7 @@ from tessera.storage import schema
 from tessera.storage.audit import AuditFilter
 from tessera.storage.client_rows import NewClient
 from tessera.storage.stores import Stores
-from tests.support import Clock, RegisteredClient, World, add_client, forms, query_of, sign_in
+from tests.support import Clock, RegisteredClient, World, add_client, forms, query_of, sign_in, unisolated
 
 pytestmark = pytest.mark.anyio
 
@@ -89,9 +89,15 @@ async def enter_code(http: httpx.AsyncClient, user_code: str) -> httpx.Response:
 
 
 async def decide(http: httpx.AsyncClient, confirm_page: httpx.Response, decision: str) -> httpx.Response:
+    """The decision sent, and the page it leads to: a decision taken is answered 303 to the
+    GET that says what was decided (Post/Redirect/Get); a refusal is answered at once."""
     assert confirm_page.status_code == 200, confirm_page.text
     form = next(f for f in forms(confirm_page.text) if f.action == "/device/decision")
-    return await http.post(form.action, data=dict(form.fields, decision=decision))
+    sent = await http.post(form.action, data=dict(form.fields, decision=decision))
+    if sent.status_code != 303:
+        return sent
+    assert sent.headers["location"].startswith("/device/decision?user_code="), sent.headers["location"]
+    return await http.get(sent.headers["location"])
 
 
 async def approve(http: httpx.AsyncClient, user_code: str, decision: str = "allow") -> httpx.Response:
@@ -339,6 +345,30 @@ async def test_a_code_decides_once(http: httpx.AsyncClient, tv: RegisteredClient
     late = await decide(http, confirm, "deny")
     assert late.status_code == 400 and "not right, or it has expired" in late.text
     assert (await poll(http, tv, body["device_code"])).status_code == 200
+
+
+async def test_reloading_the_decided_page_says_the_same_and_counts_no_wrong_code(
+    http: httpx.AsyncClient, tv: RegisteredClient, settings: Settings
+) -> None:
+    """The page after Allow is a GET: reloading it (or coming back to it) shows the decision
+    again. It used to be the POST's own answer, which a reload sent again: "not right", and
+    one more wrong code each time, until the user was throttled."""
+    body = await device_authorization(http, tv)
+    await sign_in(http, "user@example.com")
+    done = await decide(http, await enter_code(http, body["user_code"]), "allow")
+    assert done.status_code == 200 and "Device connected" in unisolated(done.text)
+    for _ in range(settings.throttle_user_code_per_user + 2):
+        again = await http.get(str(done.url))
+        assert again.status_code == 200 and "Device connected" in unisolated(again.text)
+    # Another user's view of the same code shows nothing of it: the code entry page.
+    await sign_in(http, "admin@example.com")
+    other = await http.get(str(done.url))
+    assert other.status_code == 200 and "Device connected" not in unisolated(other.text)
+    assert 'name="user_code"' in other.text
+    # And the user was never counted: a new device's code is still accepted.
+    await sign_in(http, "user@example.com")
+    second = await device_authorization(http, tv)
+    assert (await enter_code(http, second["user_code"])).status_code == 200
 
 
 async def test_wrong_user_codes_are_throttled_per_user(http: httpx.AsyncClient, tv: RegisteredClient) -> None:

@@ -187,6 +187,13 @@ class MemoryDeviceCodeStore:
             return None
         return code
 
+    async def find_decided(self, account_id: int, user_code: str, user_id: int) -> DeviceCode | None:
+        code_id = self._by_user_code.get(user_code)
+        code = None if code_id is None else self._codes[code_id]
+        if code is None or code.account_id != account_id or code.status == DEVICE_PENDING or code.user_id != user_id:
+            return None
+        return code
+
     async def decide(
         self, code_id: int, user_id: int, auth_time: float, allow: bool, now: float, audit: AuditEntry | None = None
     ) -> bool:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.model import DeviceCode
+from tessera.model import DEVICE_ALLOWED, DeviceCode
 from tessera.protocol import device_authorization
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidRequest
@@ -232,6 +232,38 @@ async def decide(services: Services, request: Request) -> Response:
             now,
             await audit_trail.consent_given(services, request, host.account, current.user_id, client, found.scopes),
         )
+    # Post/Redirect/Get: the page that says what was decided is a GET, so reloading it or
+    # coming back to it says the same again instead of sending the decision a second time
+    # (which found the code decided, said it was wrong, and counted a wrong code).
+    query = urlencode({"user_code": found.user_code})
+    return RedirectResponse(f"{paths.DEVICE_DECISION}?{query}", 303, headers=pages.redirect_headers())
+
+
+async def outcome(services: Services, request: Request) -> Response:
+    """GET /device/decision?user_code=...: what the signed-in user decided for that code.
+    Only their own decisions are shown, so it tells nobody anything about other codes."""
+    host = await tenancy.account_host(request, services)
+    try:
+        entered = (param_reader.from_query(request).get("user_code") or "")[:_SHOWN]
+    except InvalidRequest:
+        entered = ""
+    current = await sessions.current(request, services, host.account)
+    if current is None:
+        return _to_login(entered, 302)
+    normalised = device_authorization.normalise_user_code(entered)
+    decided = (
+        None
+        if normalised is None
+        else await services.stores.device_codes.find_decided(host.account.id, normalised, current.user_id)
+    )
+    client = (
+        None
+        if decided is None
+        else await services.stores.clients.find_by_numeric_id(host.account.id, decided.client_id)
+    )
+    if decided is None or client is None:
+        return await _entry_page(services, request, host, current)
+    if decided.status == DEVICE_ALLOWED:
         title = N_("Device connected")
         text = N_("%(app)s can now use your %(account)s account. Go back to your device to continue.")
     else:
@@ -246,5 +278,5 @@ async def decide(services: Services, request: Request) -> Response:
         account_name=host.account.name,
         title=title,
         text=text,
-        allowed=allow,
+        allowed=decided.status == DEVICE_ALLOWED,
     )
