@@ -96,6 +96,24 @@ async def test_filters_and_cursor(http: httpx.AsyncClient, stores: Stores, world
             LOGS, params=[("filter[created_at][]", "2001-01-01"), ("filter[created_at][]", "soon")], headers=admin
         )
     )
+    # A filter given twice is refused, not narrowed to its last value.
+    twice = [("filter[action]", "create"), ("filter[action]", "update")]
+    refused = await http.get(LOGS, params=twice, headers=admin)
+    assert_bad_request(refused)
+    assert "once" in refused.text
+
+
+async def test_an_end_given_to_the_second_includes_that_second(
+    http: httpx.AsyncClient, stores: Stores, world: World, clock: Clock
+) -> None:
+    """INTERFACE.md section 6 / docs/administration.md: both ends included. created_at is
+    shown to the second, and an entry's own time as both ends finds it."""
+    admin = await bearer(stores, world, world.admin, "auditlogs:read clients:write", clock)
+    await _changes(http, world, admin)
+    newest = (await http.get(LOGS, headers=admin)).json()["audit_logs"][0]
+    exact = [("filter[created_at][]", newest["created_at"])] * 2
+    found = (await http.get(LOGS, params=exact, headers=admin)).json()["audit_logs"]
+    assert newest["id"] in [log["id"] for log in found]
 
 
 async def test_only_admins_of_the_account_with_auditlogs_read(

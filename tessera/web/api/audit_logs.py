@@ -31,11 +31,16 @@ FILTERS = ("filter[action]", "filter[actor_id]", "filter[source_type]")
 CREATED_AT = "filter[created_at][]"
 
 
-def _instant(raw: str) -> float:
+def _instant(raw: str, *, end: bool = False) -> float:
+    """An ISO 8601 time. As an `end`, a time given to the second covers that whole second:
+    entries are shown to the second (created_at) but kept to the microsecond, so an end
+    copied from an entry, or a day ended at 23:59:59Z, must still include it."""
     try:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
+        if end and moment.microsecond == 0:
+            return moment.timestamp() + 0.999999
         return moment.timestamp()
     except (ValueError, OverflowError):
         raise BadRequest(
@@ -51,6 +56,9 @@ def _choice(query: QueryParams, name: str, allowed: tuple[str, ...]) -> str | No
 
 
 def _filter(query: QueryParams) -> AuditFilter:
+    for name in FILTERS:
+        if len(query.getlist(name)) > 1:
+            raise BadRequest(f"give {name} once: entries are filtered by one value of each")
     actor_raw = query.get("filter[actor_id]")
     actor_id = None if actor_raw is None else whole_number(actor_raw)
     if actor_raw is not None and actor_id is None:
@@ -58,7 +66,7 @@ def _filter(query: QueryParams) -> AuditFilter:
     window = query.getlist(CREATED_AT)
     if len(window) not in (0, 2):
         raise BadRequest(f"give {CREATED_AT} twice, the start then the end: {CREATED_AT}=START&{CREATED_AT}=END")
-    start, end = (_instant(window[0]), _instant(window[1])) if window else (None, None)
+    start, end = (_instant(window[0]), _instant(window[1], end=True)) if window else (None, None)
     return AuditFilter(
         action=_choice(query, "filter[action]", ev.ACTIONS),
         actor_id=actor_id,
