@@ -11,7 +11,8 @@ Fields Tessera keeps: client_name, redirect_uris, logo_uri, scope, grant_types,
 response_types, token_endpoint_auth_method, jwks (the public key set of a client that
 authenticates with private_key_jwt, RFC 7523; jwks_uri is refused: Tessera fetches no keys),
 require_pushed_authorization_requests (RFC 9126 section 6), dpop_bound_access_tokens (RFC 9449
-section 5.2: tokens only with a DPoP proof). RFC 7591 section 2 lets a server ignore
+section 5.2: tokens only with a DPoP proof), id_token_signed_response_alg (OpenID Connect
+Dynamic Client Registration section 2). RFC 7591 section 2 lets a server ignore
 metadata it does not support; client_uri, tos_uri, policy_uri, contacts, software_id and
 software_version are checked for their type and then not kept, and every other field is
 ignored. The response echoes exactly what was kept.
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 from tessera.management.client_rules import Draft
 from tessera.management.errors import Invalid
-from tessera.model import GRANT_TYPES, Client
+from tessera.model import GRANT_TYPES, SIGNING_ALGS, Client
 from tessera.protocol import device_authorization, redirect_uri
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, OAuthError, echo
 
@@ -184,6 +185,20 @@ def _logo_uri(body: dict[str, Any]) -> str:
     return logo
 
 
+def _signing_alg(body: dict[str, Any]) -> str:
+    """OpenID Connect Dynamic Client Registration 1.0 section 2, id_token_signed_response_alg:
+    the algorithm of the client's ID tokens, one of those discovery lists. Without it,
+    ES256, as for every client (docs/registration.md)."""
+    alg = body.get("id_token_signed_response_alg")
+    if alg is None:
+        return "ES256"
+    if alg not in SIGNING_ALGS:
+        raise InvalidClientMetadata(
+            f"id_token_signed_response_alg {echo(str(alg), 40)} is not supported; use one of: {', '.join(SIGNING_ALGS)}"
+        )
+    return str(alg)
+
+
 def _scope(body: dict[str, Any]) -> tuple[str, ...]:
     scope = _string(body, "scope")
     if len(scope) > 2000:
@@ -212,7 +227,7 @@ def read(body: Any, identifier: str, granted: tuple[str, ...] = ()) -> Metadata:
         access_token_lifetime=None,
         refresh_token_lifetime=None,
         access_token_format="opaque",
-        signing_alg="ES256",
+        signing_alg=_signing_alg(body),
         introspection=False,
         description="",
         company="",
@@ -277,6 +292,7 @@ def response(
         "grant_types": [_URNS.get(g, g) for g in GRANT_TYPES if g in client.grant_types],
         "response_types": list(RESPONSE_TYPES),
         "token_endpoint_auth_method": auth_method,
+        "id_token_signed_response_alg": client.signing_alg,
     }
     if client.allowed_scopes:
         body["scope"] = " ".join(client.allowed_scopes)

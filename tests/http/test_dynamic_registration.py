@@ -279,6 +279,8 @@ async def test_the_api_and_the_audit_log_mark_the_client_as_registered_itself(
         # spaces showed as no name at all (tessera/shown_text.py).
         ({"client_name": "Acme\u202eevil"}, "invalid_client_metadata", "U+202E"),
         ({"client_name": "\u200b\u200b"}, "invalid_client_metadata", "client_name"),
+        ({"id_token_signed_response_alg": "HS256"}, "invalid_client_metadata", "id_token_signed_response_alg"),
+        ({"id_token_signed_response_alg": "none"}, "invalid_client_metadata", "ES256, RS256"),
         ({"logo_uri": "javascript:alert(1)"}, "invalid_client_metadata", "logo_uri"),
         ({"client_uri": ["https://x"]}, "invalid_client_metadata", "client_uri"),
         ({"contacts": "ops@agent.example"}, "invalid_client_metadata", "contacts"),
@@ -628,3 +630,16 @@ async def test_errors_name_the_registration_field_not_the_console_or_the_cli(
     description = error(response, 400, code)
     assert words in description
     assert "--redirect-uri" not in description and "line 1" not in description
+
+
+async def test_id_token_signed_response_alg_is_kept_and_used(
+    open_http: httpx.AsyncClient, stores: Stores, world: World
+) -> None:
+    """OpenID Connect Dynamic Client Registration 1.0 section 2: an RP that accepts only
+    RS256 says so, and its ID tokens are signed so; the response shows what was kept."""
+    rs256 = await registered(open_http, {**AGENT, "id_token_signed_response_alg": "RS256"})
+    assert rs256["id_token_signed_response_alg"] == "RS256"
+    client = await stores.clients.find(world.account.id, rs256["client_id"])
+    assert client is not None and client.signing_alg == "RS256"
+    default = await registered(open_http)
+    assert default["id_token_signed_response_alg"] == "ES256"
