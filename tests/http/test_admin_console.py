@@ -17,7 +17,7 @@ import pytest
 
 from tessera.management import users
 from tessera.storage.stores import Stores
-from tests.support import PASSWORD, Clock, World, add_client, forms, make_world, obtain_code, sign_in
+from tests.support import PASSWORD, Clock, World, add_client, forms, make_world, obtain_code, sign_in, unisolated
 
 pytestmark = pytest.mark.anyio
 
@@ -334,6 +334,23 @@ async def test_users_are_created_promoted_and_suspended(http: httpx.AsyncClient,
         f"/admin/users/{world.admin.id}", data={"authenticity_token": token, "suspended": "true"}
     )
     assert last_admin.status_code == 422  # the last active admin cannot be suspended
+
+
+async def test_an_admin_sets_a_users_password(http: httpx.AsyncClient, world: World) -> None:
+    """For an account that sends no reset e-mail, the sign-in page sends users to an admin
+    (docs/password-reset.md): the user's page sets a new password, checked as every
+    password is; the user then signs in with it."""
+    await _as_admin(http, world)
+    path = f"/admin/users/{world.user.id}"
+    page = await http.get(path)
+    form = next(f for f in forms(page.text) if "set_password" in f.buttons)
+    weak = await http.post(path, data={**form.fields, "set_password": "1", "password": "password"})
+    assert weak.status_code == 422 and "Nothing was changed." in weak.text
+    new = "violet tractor under moonlight"
+    done = await http.post(path, data={**form.fields, "set_password": "1", "password": new})
+    assert done.status_code == 303
+    assert "A new password was set for" in unisolated((await http.get(path)).text)
+    assert (await sign_in(http, world.user.email, new)).status_code == 303
 
 
 async def test_tokens_are_filtered_and_revoked(http: httpx.AsyncClient, world: World) -> None:
