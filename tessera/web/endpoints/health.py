@@ -49,7 +49,8 @@ class _Probe:
         except TimeoutError:
             return f"the database did not answer within {seconds:g} s"
         except Exception as error:  # any failure to answer means "not ready"
-            return f"the database could not be reached: {type(error).__name__}"
+            said = str(error).strip().splitlines()
+            return f"the database could not be used: {said[0] if said else type(error).__name__}"
         return None
 
 
