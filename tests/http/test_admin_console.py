@@ -247,6 +247,17 @@ async def test_the_secret_is_shown_once_after_creation(http: httpx.AsyncClient, 
     assert "script-src" not in again.headers["content-security-policy"]
 
 
+async def test_regenerating_keeps_the_old_secret_a_day_unless_told_otherwise(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    """One click on Regenerate must not cut a working integration off: the form's default
+    keeps the old secret working for a day; stopping it now is a choice."""
+    await _as_admin(http, world)
+    page = await http.get(f"/admin/clients/{world.machine.client.id}")
+    chosen = re.findall(r'<option value="(\d+)" selected>', page.text)
+    assert chosen == ["86400"], chosen
+
+
 async def test_regenerating_shows_the_new_secret_once_and_the_old_one_stops(
     http: httpx.AsyncClient, world: World
 ) -> None:

@@ -25,6 +25,9 @@ from tessera.web.admin.forms import read_form
 LIST = paths.ADMIN_CLIENTS
 # How long the old secret keeps working after a regeneration (0 to 604800 s).
 OVERLAPS = ((0, N_("Stop working now")), (3600, N_("1 hour")), (86400, N_("1 day")), (604800, N_("7 days")))
+# Chosen unless the admin picks another: one click must not cut a working integration off
+# at once; stopping the old secret now (a leak) is a deliberate choice.
+DEFAULT_OVERLAP = 86400
 # The same, said after "keeps working for" in the notice of a regeneration.
 _KEEPS_WORKING = {
     3600: N_("The old secret keeps working for 1 hour."),
@@ -55,6 +58,7 @@ async def _form_page(console: Console, shown: ClientForm, client: Client | None,
         client=client,
         form=shown,
         overlaps=OVERLAPS,
+        default_overlap=DEFAULT_OVERLAP,
         **client_form.options(),
     )
 
