@@ -150,7 +150,7 @@ def _redirect_uris(problems: Problems, draft: Draft, grant_types: tuple[str, ...
         problems.add(
             "redirect_uri",
             # TRANSLATORS: --redirect-uri is the command line's option; a page may leave it out.
-            R_("the authorization_code and implicit grants need at least one redirect URI (--redirect-uri)"),
+            R_("the authorization_code and implicit grants need at least one redirect URI"),
         )
     return tuple(uris)
 

@@ -347,6 +347,24 @@ async def test_users_are_created_promoted_and_suspended(http: httpx.AsyncClient,
     assert last_admin.status_code == 422  # the last active admin cannot be suspended
 
 
+async def test_a_client_form_with_every_grant_type_unticked_is_refused_beside_the_field(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    """A form's boxes all cleared are not "the defaults" (as no --grant-type is for the CLI):
+    the form comes back saying so beside the grant types, and nothing is saved."""
+    await _as_admin(http, world)
+    refused = await _create_client(http, grant_types=[])
+    assert refused.status_code == 422
+    assert 'id="grant_types-error"' in refused.text and "choose at least one grant type" in refused.text
+    assert await stores.clients.find(world.account.id, "reporting") is None
+    path = f"/admin/clients/{world.web.client.id}"
+    token = _csrf((await http.get(path)).text)
+    kept = await http.post(path, data=_client_form(token, name="Web", identifier=world.web.client_id, grant_types=[]))
+    assert kept.status_code == 422 and "choose at least one grant type" in kept.text
+    web = await stores.clients.find(world.account.id, world.web.client_id)
+    assert web is not None and web.grant_types == world.web.client.grant_types
+
+
 async def test_an_admin_sets_a_users_password(http: httpx.AsyncClient, world: World) -> None:
     """For an account that sends no reset e-mail, the sign-in page sends users to an admin
     (docs/password-reset.md): the user's page sets a new password, checked as every

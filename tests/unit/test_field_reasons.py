@@ -61,7 +61,7 @@ CLIENT_LINES = [
     ),
     (
         {"redirect_uris": ()},
-        "redirect_uri: the authorization_code and implicit grants need at least one redirect URI (--redirect-uri)",
+        "redirect_uri: the authorization_code and implicit grants need at least one redirect URI",
     ),
     (
         {"access_token_lifetime": "soon", "refresh_token_lifetime": 5},

@@ -16,7 +16,7 @@ from tessera import paths
 from tessera.management import client_secrets, clients
 from tessera.management.errors import Invalid, ManagementError
 from tessera.model import Client
-from tessera.reasons import N_
+from tessera.reasons import N_, R_
 from tessera.web.admin import client_form
 from tessera.web.admin.client_form import ClientForm
 from tessera.web.admin.common import Console, console_page, done, message, page, record, whole
@@ -63,6 +63,11 @@ async def _form_page(console: Console, shown: ClientForm, client: Client | None,
     )
 
 
+# Every box unticked: the CLI and the API read "no grant types" as the defaults, but a form
+# whose boxes were all cleared on purpose must not be saved as two of them ticked again.
+_NO_GRANT = Invalid.one("grant_types", R_("choose at least one grant type"))
+
+
 def _refused(shown: ClientForm, error: ManagementError) -> ClientForm:
     if isinstance(error, Invalid):
         for name, messages in error.fields.items():
@@ -81,6 +86,8 @@ async def new(console: Console, request: Request) -> Response:
 async def create(console: Console, request: Request) -> Response:
     form = await read_form(console, request)
     shown = client_form.posted(form)
+    if not shown.values["grant_types"]:
+        return await _form_page(console, _refused(shown, _NO_GRANT), None, 422)
     spec = client_form.spec(shown, console.account, console.admin)
     try:
         client, secret = await clients.create(console.services.stores, spec, console.now(), actor=console.actor)
@@ -115,6 +122,8 @@ async def update(console: Console, request: Request) -> Response:
     client = await _client(console, request)
     form = await read_form(console, request)
     shown = client_form.posted(form)
+    if not shown.values["grant_types"]:
+        return await _form_page(console, _refused(shown, _NO_GRANT), client, 422)
     changes = client_form.changes(shown)
     try:
         updated = await clients.update(
