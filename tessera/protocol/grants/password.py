@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.protocol import id_token, issuance, lifetimes, resource_indicators, secrets
+from tessera.protocol import issuance, lifetimes, resource_indicators, secrets
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, TooManyRequests
+from tessera.protocol.grants import user_tokens
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 from tessera.protocol.ports import SignInRefused
 
@@ -57,17 +58,7 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     if "openid" in scopes:
         # INTERFACE.md section 4: an id_token whenever openid was granted. The user has just
         # authenticated with their password, so auth_time is now; no nonce was sent.
-        body["id_token"] = await id_token.issue(
-            keys=ctx.keys,
-            users=ctx.users,
-            account_id=request.account.id,
-            issuer=request.issuer,
-            client=request.client,
-            user_id=user.id,
-            scopes=scopes,
-            now=request.now,
-            auth_time=request.now,
-            nonce="",
-            access_token=minted.access_token,
+        body["id_token"] = await user_tokens.id_token_for(
+            request, ctx, user.id, scopes, request.now, "", minted.access_token
         )
     return body

@@ -61,17 +61,30 @@ async def issue(
         raise InvalidGrant(raced)
     body = issuance.token_response(minted)
     if "openid" in granted:
-        body["id_token"] = await id_token.issue(
-            keys=ctx.keys,
-            users=ctx.users,
-            account_id=request.account.id,
-            issuer=request.issuer,
-            client=request.client,
-            user_id=user_id,
-            scopes=scopes,
-            now=request.now,
-            auth_time=auth_time,
-            nonce=nonce,
-            access_token=minted.access_token,
-        )
+        body["id_token"] = await id_token_for(request, ctx, user_id, scopes, auth_time, nonce, minted.access_token)
     return body
+
+
+async def id_token_for(
+    request: TokenRequest,
+    ctx: GrantContext,
+    user_id: int,
+    scopes: tuple[str, ...],
+    auth_time: float,
+    nonce: str,
+    access_token: str,
+) -> str:
+    """The ID token of a token response (OIDC Core 3.1.3.3), for the request's client."""
+    return await id_token.issue(
+        keys=ctx.keys,
+        users=ctx.users,
+        account_id=request.account.id,
+        issuer=request.issuer,
+        client=request.client,
+        user_id=user_id,
+        scopes=scopes,
+        now=request.now,
+        auth_time=auth_time,
+        nonce=nonce,
+        access_token=access_token,
+    )
