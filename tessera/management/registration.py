@@ -25,6 +25,7 @@ from tessera import paths
 from tessera.management import audit_events as ev
 from tessera.management import clients as client_admin
 from tessera.management import registration_metadata as rfc7591
+from tessera.management import registration_response
 from tessera.management.client_rules import IDENTIFIER, checked
 from tessera.management.errors import Invalid, NotFound, Problems
 from tessera.model import Account, AuditEntry, Client
@@ -142,7 +143,7 @@ async def register(
     except TokenNotClaimed:
         raise _bad_token("initial access token") from None
     uri = registration_client_uri(issuer, client.identifier)
-    return rfc7591.response(client, metadata.auth_method, now, uri, access_token, secret)
+    return registration_response.response(client, metadata.auth_method, now, uri, access_token, secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,9 @@ def read(managed: Managed, issuer: str) -> dict[str, Any]:
     """RFC 7592 section 2.1: the registration as it is now; the secret is never shown again."""
     reg = managed.registration
     uri = registration_client_uri(issuer, reg.client.identifier)
-    return rfc7591.response(reg.client, reg.token_endpoint_auth_method, reg.created_at, uri, managed.access_token)
+    return registration_response.response(
+        reg.client, reg.token_endpoint_auth_method, reg.created_at, uri, managed.access_token
+    )
 
 
 def _same_client(managed: Managed, body: dict[str, Any]) -> None:
@@ -268,7 +271,9 @@ async def replace(
     except TokenNotClaimed:
         raise _bad_token("registration access token") from None
     uri = registration_client_uri(issuer, updated.identifier)
-    return rfc7591.response(updated, metadata.auth_method, managed.registration.created_at, uri, new_token)
+    return registration_response.response(
+        updated, metadata.auth_method, managed.registration.created_at, uri, new_token
+    )
 
 
 async def delete(stores: Stores, account: Account, managed: Managed, now: float, address: str | None) -> None:

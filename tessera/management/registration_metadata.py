@@ -15,7 +15,7 @@ section 5.2: tokens only with a DPoP proof), id_token_signed_response_alg (OpenI
 Dynamic Client Registration section 2). RFC 7591 section 2 lets a server ignore
 metadata it does not support; client_uri, tos_uri, policy_uri, contacts, software_id and
 software_version are checked for their type and then not kept, and every other field is
-ignored. The response echoes exactly what was kept.
+ignored. The response (registration_response.py) echoes exactly what was kept.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from tessera.management.client_rules import Draft
 from tessera.management.errors import Invalid
-from tessera.model import GRANT_TYPES, SIGNING_ALGS, Client
+from tessera.model import SIGNING_ALGS
 from tessera.protocol import device_authorization, redirect_uri
 from tessera.protocol.errors import InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, OAuthError, echo
 
@@ -99,8 +99,8 @@ def _not_kept(body: dict[str, Any]) -> None:
 
 # RFC 8628 section 7.2 registers the device grant by its URN, which is what RFC 7591
 # metadata carries; Tessera's own name for it (the CLI's, the console's) is device_code.
-_URNS = {"device_code": device_authorization.GRANT_TYPE}
-_NAMES = {urn: name for name, urn in _URNS.items()}
+URNS = {"device_code": device_authorization.GRANT_TYPE}
+_NAMES = {urn: name for name, urn in URNS.items()}
 
 
 def _grants(body: dict[str, Any], granted: tuple[str, ...]) -> tuple[str, ...]:
@@ -254,54 +254,3 @@ def refuse_server_fields(body: dict[str, Any]) -> None:
     sent = [name for name in SERVER_FIELDS if name in body]
     if sent:
         raise InvalidRequest(f"{sent[0]} may not be sent in an update (RFC 7592 section 2.2)")
-
-
-def response(
-    client: Client,
-    auth_method: str,
-    issued_at: float,
-    registration_client_uri: str,
-    registration_access_token: str | None,
-    client_secret: str | None = None,
-) -> dict[str, Any]:
-    """RFC 7591 section 3.2.1 (and RFC 7592 section 3): the metadata as kept, the
-    identifiers the server gave, and the registration access token when the request may
-    learn it. The secret is stored as a digest only: it is in the registration response
-    and never again."""
-    body: dict[str, Any] = {
-        "client_id": client.identifier,
-        "client_id_issued_at": int(issued_at),
-    }
-    if client_secret is not None:
-        body["client_secret"] = client_secret
-    if not client.is_public and not client.jwks:  # a private_key_jwt client has no secret
-        body["client_secret_expires_at"] = 0  # RFC 7591 section 3.2.1: 0 means it does not expire
-    if registration_access_token is not None:
-        body["registration_access_token"] = registration_access_token
-    body["registration_client_uri"] = registration_client_uri
-    # What the client is now: an admin may have changed it since it registered itself.
-    if client.is_public:
-        auth_method = NONE
-    elif client.jwks:
-        auth_method = PRIVATE_KEY_JWT
-    elif auth_method in (NONE, PRIVATE_KEY_JWT):
-        auth_method = BASIC
-    body |= {
-        "client_name": client.name,
-        "redirect_uris": list(client.redirect_uris),
-        "grant_types": [_URNS.get(g, g) for g in GRANT_TYPES if g in client.grant_types],
-        "response_types": list(RESPONSE_TYPES),
-        "token_endpoint_auth_method": auth_method,
-        "id_token_signed_response_alg": client.signing_alg,
-    }
-    if client.allowed_scopes:
-        body["scope"] = " ".join(client.allowed_scopes)
-    if client.logo_url:
-        body["logo_uri"] = client.logo_url
-    if client.require_par:
-        body["require_pushed_authorization_requests"] = True
-    if client.jwks:
-        body["jwks"] = json.loads(client.jwks)
-    if client.require_dpop:
-        body["dpop_bound_access_tokens"] = True  # RFC 9449 section 5.2
-    return body

@@ -56,6 +56,7 @@ from tessera.storage.postgres_connections import (
     asyncpg_errors,
     broken,
     close_all,
+    cut_at_deadline,
     discard,
     driver_of,
     ended_by_server,
@@ -72,17 +73,6 @@ POOL_SIZE = 8
 DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 
 _READ, _WRITE, _ONE = "read", "write", "one"
-
-
-def _cut(conn: AsyncConnection, cut: list[bool]) -> None:
-    """At the call's deadline, close the connection's socket at once. A call running in
-    SQLAlchemy's greenlet that is cancelled instead (asyncio.timeout) has SQLAlchemy close
-    the connection politely first, waiting up to 2 s more for a server that does not answer;
-    cut, the statement fails at once and the call answers at its deadline."""
-    cut.append(True)
-    driver = driver_of(conn)
-    if driver is not None:
-        driver.terminate()
 
 
 class PostgresDatabase:
@@ -181,14 +171,14 @@ class PostgresDatabase:
         *,
         reuse: bool = True,
     ) -> T:
-        """`deadline` (loop time), for a call that runs in SQLAlchemy's greenlet: see _cut."""
+        """`deadline` (loop time), for a call that runs in SQLAlchemy's greenlet: see cut_at_deadline."""
         conn = await self._take() if reuse else None
         fresh = conn is None
         if conn is None:
             conn = await self._open()
         started = mode != _WRITE  # a read changes nothing; a single statement is whole or nothing
         cut: list[bool] = []
-        cutter = None if deadline is None else asyncio.get_running_loop().call_at(deadline, _cut, conn, cut)
+        cutter = None if deadline is None else asyncio.get_running_loop().call_at(deadline, cut_at_deadline, conn, cut)
         try:
             if mode != _WRITE:
                 result = await run(conn)
@@ -228,7 +218,7 @@ class PostgresDatabase:
 
     async def _call(self, mode: str, run: Callable[[AsyncConnection], Awaitable[T]], *, in_greenlet: bool = False) -> T:
         """`in_greenlet`: `run` goes through SQLAlchemy's greenlet (run_sync), and so needs
-        its connection cut at the deadline (_cut)."""
+        its connection cut at the deadline (postgres_connections.cut_at_deadline)."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             await self._bind()
