@@ -67,10 +67,15 @@ def unknown_client(client_id: str, numeric_match: Client | None) -> PageError:
     )
 
 
+def _carries_tokens(response_type: str | None) -> bool:
+    return bool({"token", "id_token"}.intersection((response_type or "").split()))
+
+
 def _default_mode(response_type: str | None) -> str:
     # OAuth 2.0 Multiple Response Type Encoding Practices, section 5: code defaults to
-    # query, token to fragment.
-    return "fragment" if response_type == "token" else "query"
+    # query; any response type with token or id_token to fragment (OIDC Core 3.2.2.5 and
+    # 3.3.2.5 for its errors too), whether Tessera offers that response type or not.
+    return "fragment" if _carries_tokens(response_type) else "query"
 
 
 def reply_to(params: Mapping[str, str], repeated: frozenset[str], client: Client) -> Reply:
@@ -99,7 +104,9 @@ def reply_to(params: Mapping[str, str], repeated: frozenset[str], client: Client
             )
         raise PageError("Invalid redirect URI", message, client.redirect_uris)
     mode = params.get("response_mode") or _default_mode(params.get("response_type"))
-    if mode not in RESPONSE_MODES:
+    # Section 5 again: tokens never go in the query, so neither does the error of a
+    # request that asked for them there (it is refused: see authorization.py).
+    if mode not in RESPONSE_MODES or (mode == "query" and _carries_tokens(params.get("response_type"))):
         mode = _default_mode(params.get("response_type"))
     return Reply(redirect_uri=resolved, response_mode=mode, state=params.get("state"))
 

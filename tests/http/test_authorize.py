@@ -192,12 +192,24 @@ async def test_loopback_port_variance_does_not_relax_the_path_or_other_hosts(
 async def test_unsupported_response_type_is_redirected_with_state_and_iss(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    response = await http.get(authorize_url(world.web, response_type="id_token", state="xyz"))
+    response = await http.get(authorize_url(world.web, response_type="code token_x", state="xyz"))
     params = redirect_query(response, "https://app.example.com/callback")
     assert params["error"] == "unsupported_response_type"
-    assert "id_token" in params["error_description"]
+    assert "token_x" in params["error_description"]
     assert params["state"] == "xyz"
     assert params["iss"] == world.origin
+
+
+@pytest.mark.parametrize("response_type", ["id_token", "token id_token", "code id_token", "code token"])
+async def test_an_unsupported_response_type_with_tokens_is_answered_in_the_fragment(
+    http: httpx.AsyncClient, world: World, response_type: str
+) -> None:
+    """OAuth 2.0 Multiple Response Type Encoding Practices section 5, OIDC Core 3.2.2.6 and
+    3.3.2.6: a response type with token or id_token defaults to the fragment, its errors too."""
+    response = await http.get(authorize_url(world.web, response_type=response_type, state="frag"))
+    params = redirect_fragment(response, "https://app.example.com/callback")
+    assert params["error"] in ("unsupported_response_type", "unauthorized_client"), params
+    assert params["state"] == "frag"
 
 
 async def test_token_response_type_for_a_client_without_implicit_is_unauthorized_client_in_the_fragment(
@@ -305,7 +317,7 @@ async def test_repeated_parameter_is_invalid_request_rfc6749_3_1(http: httpx.Asy
 
 
 async def test_without_state_the_error_carries_no_state_rfc6749_4_1_2_1(http: httpx.AsyncClient, world: World) -> None:
-    params = redirect_query(await http.get(authorize_url(world.web, response_type="id_token")), world.web.redirect_uri)
+    params = redirect_query(await http.get(authorize_url(world.web, response_type="code_x")), world.web.redirect_uri)
     assert set(params) == {"error", "error_description", "iss"}
 
 
@@ -333,10 +345,9 @@ async def test_query_response_mode_cannot_carry_an_implicit_token(http: httpx.As
     """OAuth 2.0 Multiple Response Type Encoding Practices section 2.1."""
     response = await http.get(authorize_url(world.legacy, response_type="token", response_mode="query", state="q"))
     assert response.status_code == 302
-    location = response.headers["location"]
-    params = fragment_of(location) if "#" in location else query_of(location)
+    params = redirect_fragment(response, "https://legacy.example.com/cb")  # not the query it asked for
     assert params["error"] == "invalid_request"
-    assert "access_token" not in location
+    assert "access_token" not in response.headers["location"]
 
 
 # -- Responses: code, implicit token, form_post ---------------------------------------------
