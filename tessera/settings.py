@@ -6,6 +6,7 @@ Nothing reads the environment after start-up; tests build Settings directly.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -187,8 +188,17 @@ def _stored_secret_key(db_path: Path) -> str:
         raise SettingsError(f"the secret key file {key_path} could not be read or written: {error.strerror}") from None
 
 
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
 def base_domain_of(env: Mapping[str, str]) -> str:
-    return (env.get("TESSERA_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+    """TESSERA_BASE_DOMAIN: a host name (DNS labels), under which accounts are subdomains."""
+    value = (env.get("TESSERA_BASE_DOMAIN") or "localhost").strip().lower().rstrip(".")
+    if not _HOST_NAME.match(value):
+        raise SettingsError(
+            f"TESSERA_BASE_DOMAIN must be a host name such as example.com (no scheme, port or path), not {value!r}"
+        )
+    return value
 
 
 def int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds") -> int:
