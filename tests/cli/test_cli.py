@@ -423,7 +423,7 @@ DOMAIN_MISTAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         client_args("bad-relative", "--redirect-uri", "/oauth/callback"),
         ("'/oauth/callback'", "absolute"),
     ),
-    "redirect-missing": (client_args("bad-no-redirect"), ("--redirect-uri",)),
+    "redirect-missing": (client_args("bad-no-redirect"), ("at least one redirect URI",)),
     "password-7-characters": (
         ("users", "create", "--account", "acme", "--email", "short@acme.example", "--password", "1234567"),
         ("password", "at least 8 characters"),

@@ -94,7 +94,9 @@ def user_decides(link: str, email: str, decision: str) -> str:
         assert confirm.status_code == 200, confirm.text
         assert "Living Room TV" in confirm.text and form.fields["user_code"] in confirm.text
         decide = next(f for f in forms(confirm.text) if f.action == "/device/decision")
-        done = browser.post(urljoin(back, decide.action), data=dict(decide.fields, decision=decision))
+        decided = browser.post(urljoin(back, decide.action), data=dict(decide.fields, decision=decision))
+        assert decided.status_code == 303, decided.text  # Post/Redirect/Get: the answer is a page of its own
+        done = browser.get(urljoin(back, decided.headers["location"]))
         assert done.status_code == 200, done.text
         return done.text
 

@@ -24,10 +24,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from joserfc.errors import JoseError
 
 from tessera.app import create_app
-from tessera.key_cipher import KeyCipher
+from tessera.key_cipher import KeyCipher, WrongSecretKey
 from tessera.key_ring import CACHE_SECONDS, RotatedRecently, generate
 from tessera.settings import Settings
 from tessera.storage.database import Database
@@ -281,7 +280,7 @@ async def test_private_keys_are_stored_only_as_jwe(
         # The private exponent appears nowhere in the row in the clear.
         for column, value in row.items():
             assert private["d"] not in str(value), column
-        with pytest.raises(JoseError):
+        with pytest.raises(WrongSecretKey):
             wrong.open(sealed)
 
 

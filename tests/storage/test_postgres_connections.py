@@ -201,4 +201,5 @@ def test_a_hanging_database_is_answered_at_the_timeout_not_two_seconds_later(pos
         return took
 
     for seconds in asyncio.run(scenario()):
-        assert 0.9 <= seconds < 1.5, seconds
+        # At the deadline, give or take a busy loop; a polite close would take 2 s more (3 s).
+        assert 0.9 <= seconds < 2.5, seconds
