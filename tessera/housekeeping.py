@@ -13,6 +13,7 @@ import random
 from tessera.settings import Settings
 from tessera.storage import purge
 from tessera.storage.database import Database
+from tessera.storage.errors import StorageUnavailable
 
 log = logging.getLogger("tessera.housekeeping")
 
@@ -34,6 +35,10 @@ async def run_forever(db: Database, settings: Settings) -> None:
             purged = await purge_once(db, settings)
             if purged.total:
                 log.info("purged %d dead rows: %s", purged.total, purged.counts)
+        except StorageUnavailable as error:
+            # The database is down or busy: the requests say so too, and the next purge
+            # retries. One line, not a traceback every interval of an outage.
+            log.warning("purge skipped, the database is unavailable: %s", error)
         except Exception:  # a failed purge must never stop the server; the next one retries
             log.exception("purge failed")
         await asyncio.sleep(interval)
