@@ -174,7 +174,8 @@ async def test_advertised_response_types_work(http: httpx.AsyncClient, world: Wo
     assert "access_token" in fragment_of(token.headers["location"])
     refused = await http.get(authorize_url(world.web, response_type="id_token", scope="openid", nonce="n"))
     assert refused.status_code == 302
-    assert query_of(refused.headers["location"])["error"] == "unsupported_response_type"
+    # A response type with id_token answers in the fragment, its errors too (OIDC Core 3.2.2.6).
+    assert fragment_of(refused.headers["location"])["error"] == "unsupported_response_type"
 
 
 async def test_advertised_response_modes_work(http: httpx.AsyncClient, world: World) -> None:
