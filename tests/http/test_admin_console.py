@@ -76,6 +76,17 @@ async def test_signed_out_gets_the_login_page_then_comes_back(http: httpx.AsyncC
     assert "OAuth clients" in page.text and world.account.name in page.text and world.admin.name in page.text
 
 
+async def test_the_home_page_leads_admins_to_the_console(http: httpx.AsyncClient, world: World) -> None:
+    """An admin who signs in on the account's own host finds the console from its home
+    page; other users see no such link."""
+    await sign_in(http, world.user.email)
+    page = await http.get("/")
+    assert page.status_code == 200 and 'href="/admin"' not in page.text
+    assert f"<title>Home · {world.account.name}</title>" in page.text
+    await sign_in(http, world.admin.email)
+    assert 'href="/admin"' in (await http.get("/")).text
+
+
 @pytest.mark.parametrize("role", ["end-user", "agent"])
 async def test_a_user_who_is_not_an_admin_gets_a_403_page(
     http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock, role: str
@@ -363,6 +374,25 @@ async def test_a_client_form_with_every_grant_type_unticked_is_refused_beside_th
     assert kept.status_code == 422 and "choose at least one grant type" in kept.text
     web = await stores.clients.find(world.account.id, world.web.client_id)
     assert web is not None and web.grant_types == world.web.client.grant_types
+
+
+async def test_an_emptied_lifetime_on_the_edit_form_is_the_default_its_hint_names(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    """The edit form shows the stored lifetimes; emptying one means the default, as the hint
+    says ("Empty: 1800"), not "keep what was there"."""
+    await _as_admin(http, world)
+    made = await _create_client(http, access_token_lifetime="3600", refresh_token_lifetime="604800")
+    assert made.status_code == 303, made.text
+    client = await stores.clients.find(world.account.id, "reporting")
+    assert client is not None and client.access_token_lifetime == 3600
+    path = f"/admin/clients/{client.id}"
+    token = _csrf((await http.get(path)).text)
+    saved = await http.post(path, data=_client_form(token, access_token_lifetime="", refresh_token_lifetime=""))
+    assert saved.status_code == 303, saved.text
+    shown = forms((await http.get(path)).text)
+    fields = next(f.fields for f in shown if "access_token_lifetime" in f.fields)
+    assert (fields["access_token_lifetime"], fields["refresh_token_lifetime"]) == ("1800", "2592000")
 
 
 async def test_an_admin_sets_a_users_password(http: httpx.AsyncClient, world: World) -> None:

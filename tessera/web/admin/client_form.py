@@ -160,8 +160,15 @@ def spec(shown: ClientForm, account: Account, owner: User) -> ClientSpec:
     )
 
 
+def _access_default(access_token_format: str) -> int:
+    # As for a new client (client_rules): a JWT access token cannot be revoked once out, so
+    # it lives shorter by default.
+    return lifetimes.JWT_ACCESS_DEFAULT if access_token_format == "jwt" else lifetimes.ACCESS_DEFAULT
+
+
 def changes(shown: ClientForm) -> ClientChanges:
-    """Every field of the edit form; an empty lifetime keeps the stored one."""
+    """Every field of the edit form. An empty lifetime is the default, as its hint says (the
+    field shows the stored value, so emptying it is a choice)."""
     v = shown.values
     return ClientChanges(
         name=v["name"],
@@ -173,8 +180,8 @@ def changes(shown: ClientForm) -> ClientChanges:
         logo_url=v["logo_url"],
         grant_types=_grant_types(shown),
         allowed_scopes=tuple(v["allowed_scopes"].split()),
-        access_token_lifetime=v["access_token_lifetime"] or None,
-        refresh_token_lifetime=v["refresh_token_lifetime"] or None,
+        access_token_lifetime=v["access_token_lifetime"] or _access_default(v["access_token_format"]),
+        refresh_token_lifetime=v["refresh_token_lifetime"] or lifetimes.REFRESH_DEFAULT,
         access_token_format=v["access_token_format"],
         require_par=v["require_pushed_authorization_requests"],
         jwks=v["jwks"],
