@@ -128,6 +128,18 @@ async def test_chooser_accepts_the_subdomain_in_capitals_and_with_spaces(
     assert urlsplit(response.headers["location"]).netloc == f"{world.subdomain}.localhost"
 
 
+@pytest.mark.parametrize("typed", ["{sub}.localhost", "{sub}.localhost:8000", "https://{sub}.localhost/", "{sub}."])
+async def test_chooser_accepts_the_accounts_address_as_the_browser_shows_it(
+    platform: httpx.AsyncClient, global_client: RegisteredClient, world: World, typed: str
+) -> None:
+    """Users copy what their browser shows: the account's host, with a port or a scheme."""
+    response = await platform.get(
+        AUTHORIZE, params={**original(global_client), "subdomain": typed.format(sub=world.subdomain)}
+    )
+    assert response.status_code == 302, response.text
+    assert urlsplit(response.headers["location"]).netloc == f"{world.subdomain}.localhost"
+
+
 async def test_chooser_keeps_the_port_of_the_platform_host(
     app: object, global_client: RegisteredClient, world: World
 ) -> None:

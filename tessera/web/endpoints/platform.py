@@ -52,6 +52,15 @@ def _chooser(
     )
 
 
+def _subdomain_of(typed: str, base_domain: str) -> str:
+    """The account a user typed: its name (acme), or its address as they see it in their
+    browser (acme.example.com, https://acme.example.com:8443/...)."""
+    name = typed.strip().lower()
+    name = name.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".")
+    suffix = "." + base_domain
+    return name[: -len(suffix)] if name.endswith(suffix) else name
+
+
 async def chooser(services: Services, request: Request, host: PlatformHost) -> Response:
     pairs = _original_pairs(request)
     values = dict(pairs)
@@ -76,7 +85,7 @@ async def chooser(services: Services, request: Request, host: PlatformHost) -> R
             text=text,
             registered=(),
         )
-    subdomain = values.get("subdomain", "").strip().lower()
+    subdomain = _subdomain_of(values.get("subdomain", ""), services.settings.base_domain)
     if not subdomain:
         return _chooser(services, request, pairs, 200, None, client.name)
     account = await services.stores.accounts.by_subdomain(subdomain)
