@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
@@ -65,7 +64,8 @@ from tessera.storage.postgres_connections import (
     refused_unsent,
     still_usable,
 )
-from tessera.storage.postgres_groups import StatementGroup, many_inserts
+from tessera.storage.postgres_grouped_calls import GroupedCalls
+from tessera.storage.postgres_groups import StatementGroup
 
 T = TypeVar("T")
 
@@ -75,7 +75,7 @@ DEFAULT_TIMEOUT = 5.0  # seconds; TESSERA_DATABASE_TIMEOUT
 _READ, _WRITE, _ONE = "read", "write", "one"
 
 
-class PostgresDatabase:
+class PostgresDatabase(GroupedCalls):
     """Storage functions on the event loop over up to `size` asynchronous connections."""
 
     dialect = "postgresql"
@@ -264,39 +264,6 @@ class PostgresDatabase:
         number of rows it inserted, updated or deleted."""
         sql, values = statement.bound(self._dialect, params)
         return await self._call(_ONE, lambda conn: rowcount_async(driver_of(conn), sql, values))
-
-    async def insert_one(self, statement: CompiledInsert, params: dict[str, Any]) -> int:
-        """One row by a pre-compiled INSERT, without BEGIN and COMMIT, no greenlet: with the
-        rows other requests insert by the same statement in this turn of the loop, in one
-        multi-row INSERT (postgres_groups.py). The new row's id, once committed."""
-        grouped = self._inserts.get(statement)
-        if grouped is None:
-            grouped = self._inserts[statement] = many_inserts(statement, self._dialect)
-        return await self.write_grouped(grouped, params)
-
-    async def write_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
-        """A write sent with the same writes of the other requests of this turn of the loop,
-        as one statement (postgres_groups.py); this request's answer, once committed."""
-        return await self._grouped(grouped, params)
-
-    async def fetch_grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
-        """A lookup sent with the same lookups of the other requests of this turn of the
-        loop, as one statement (postgres_groups.py); this request's row, or None."""
-        return await self._grouped(grouped, params)
-
-    async def _grouped(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
-        group = self._groups.get(grouped)
-        if group is None:
-            group = self._groups[grouped] = StatementGroup(
-                grouped, self._read_rows if grouped.read else self._write_rows, partial(self._alone, grouped)
-            )
-        answer: T = await group.run(params)
-        return answer
-
-    async def _alone(self, grouped: Grouped[T], params: dict[str, Any]) -> T:
-        if grouped.read:
-            return grouped.answer_alone(await self.fetch_one(grouped.alone, params))
-        return grouped.answer_alone(await self.write_one(grouped.alone, params))
 
     async def _read_rows(self, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
         return await self._call(_READ, lambda conn: rows_async(driver_of(conn), sql, arrays))
