@@ -17,6 +17,8 @@ import unicodedata
 
 from tessera.reasons import R_, Reason
 
+# Control characters: PostgreSQL refuses NUL in text, and none belongs in a name or a URL.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Bidirectional embeddings, overrides, isolates and marks; zero-width and invisible
 # characters (word joiner, invisible operators, byte order mark, Mongolian vowel separator).
 HIDDEN = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -37,6 +39,11 @@ def hidden_problem(field: str, text: str) -> Reason | None:
             code=code,
         )
     return None
+
+
+def name_problem(field: str, text: str) -> Reason | None:
+    """Why a name may not be shown as it is (hidden_problem, blank_problem), or None."""
+    return hidden_problem(field, text) or blank_problem(field, text)
 
 
 def blank_problem(field: str, text: str) -> Reason | None:

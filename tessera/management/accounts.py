@@ -29,9 +29,9 @@ async def create(stores: Stores, subdomain: str, name: str | None, now: float) -
     name = (name or subdomain).strip()
     if not name or len(name) > 255:
         raise ManagementError("account name must be 1 to 255 characters")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    if shown_text.CONTROL.search(name):
         raise ManagementError("account name may not contain control characters")
-    shown = shown_text.hidden_problem("account name", name) or shown_text.blank_problem("account name", name)
+    shown = shown_text.name_problem("account name", name)
     if shown is not None:
         raise ManagementError(str(shown))
     try:

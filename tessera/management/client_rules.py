@@ -23,8 +23,6 @@ from tessera.reasons import R_
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
 REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
-# Control characters: PostgreSQL refuses NUL in text, and none belongs in a name or a URL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_DESCRIPTION = 65_536
 MAX_LOGO_URL = 2000
@@ -57,7 +55,7 @@ class Draft:
 
 
 def _text(problems: Problems, field: str, value: str, limit: int, *, required: bool, lines: bool = False) -> str:
-    if (_CONTROL_BUT_LINES if lines else _CONTROL).search(value):
+    if (_CONTROL_BUT_LINES if lines else shown_text.CONTROL).search(value):
         problems.add(field, R_("%(field)s may not contain control characters", field=field))
     stripped = value.strip()
     hidden = shown_text.hidden_problem(field, stripped)

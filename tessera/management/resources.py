@@ -39,12 +39,8 @@ class ResourceSpec:
     scopes: tuple[str, ...] = ()  # empty: any scope
 
 
-def _control(text: str) -> bool:
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
-
-
 def _uri_problem(uri: str, issuer: str) -> Reason | None:
-    if not uri or any(c.isspace() for c in uri) or _control(uri):
+    if not uri or any(c.isspace() for c in uri) or shown_text.CONTROL.search(uri):
         return R_("a resource URI may not be empty or contain spaces or control characters")
     if len(uri) > MAX_URI:
         return R_("a resource URI may be at most %(limit)s characters", limit=MAX_URI)
@@ -109,9 +105,9 @@ async def create(
     name = spec.name.strip() or (urlsplit(uri).hostname or uri if reason is None else "")
     if len(name) > MAX_NAME:
         problems.add("name", R_("a name may be at most %(limit)s characters", limit=MAX_NAME))
-    if _control(name):
+    if shown_text.CONTROL.search(name):
         problems.add("name", R_("a name may not contain control characters"))
-    elif (shown := shown_text.hidden_problem("name", name) or shown_text.blank_problem("name", name)) is not None:
+    elif (shown := shown_text.name_problem("name", name)) is not None:
         problems.add("name", shown)
     scopes = _scopes(problems, spec.scopes)
     problems.check()

@@ -22,7 +22,6 @@ from tessera.storage.users import Changed, UserChange
 
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Stored for a user created without a password: no argon2 hash has this form, so no
 # password ever matches it, until one is set.
 UNUSABLE_PASSWORD = "!unusable"
@@ -41,9 +40,9 @@ def _check_name(problems: Problems, name: str) -> str:
     name = name.strip()
     if not name or len(name) > 255:
         problems.add("name", R_("name must be 1 to 255 characters"))
-    elif _CONTROL.search(name):
+    elif shown_text.CONTROL.search(name):
         problems.add("name", R_("%(field)s may not contain control characters", field="name"))
-    elif (shown := shown_text.hidden_problem("name", name) or shown_text.blank_problem("name", name)) is not None:
+    elif (shown := shown_text.name_problem("name", name)) is not None:
         problems.add("name", shown)
     return name
 

@@ -130,7 +130,7 @@ def _text(document: Mapping[str, object], field: str, limit: int, *, required: b
         raise DocumentProblem(f"{field} must not be empty")
     if len(value) > limit:
         raise DocumentProblem(f"{field} may be at most {limit} characters (it has {len(value)})")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if shown_text.CONTROL.search(value):
         raise DocumentProblem(f"{field} may not contain control characters")
     shown = shown_text.hidden_problem(field, value) or (shown_text.blank_problem(field, value) if required else None)
     if shown is not None:
