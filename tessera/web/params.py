@@ -125,18 +125,23 @@ async def read_body(request: Request) -> bytes:
     return body
 
 
+def media_type(request: Request) -> str:
+    """The request's Content-Type without its parameters, lower-cased; "" when none."""
+    return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+
+
 async def from_body(request: Request, *, allow_json: bool = True) -> Params:
     """A form (application/x-www-form-urlencoded) or, where allowed, JSON object body."""
     body = await read_body(request)
-    media_type = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+    kind = media_type(request)
     if not body:
         return Params(values={}, repeated=frozenset())
-    if media_type == "application/x-www-form-urlencoded":
+    if kind == "application/x-www-form-urlencoded":
         try:
             return _parse_urlencoded(body.decode("utf-8"))
         except UnicodeDecodeError:
             raise InvalidRequest("the form body is not valid UTF-8") from None
-    if media_type == "application/json" and allow_json:
+    if kind == "application/json" and allow_json:
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -145,4 +150,4 @@ async def from_body(request: Request, *, allow_json: bool = True) -> Params:
             raise InvalidRequest("the JSON body must be an object of parameters")
         return _collect([pair for k, v in document.items() if v != "" for pair in _json_pairs(str(k), v)])
     accepted = "application/x-www-form-urlencoded" + (" or application/json" if allow_json else "")
-    raise InvalidRequest(f"Content-Type {media_type or '(none)'!r} is not supported; send {accepted}")
+    raise InvalidRequest(f"Content-Type {kind or '(none)'!r} is not supported; send {accepted}")

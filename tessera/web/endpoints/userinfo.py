@@ -27,7 +27,9 @@ async def _presented_token(request: Request) -> str | None:
     if authorization is not None and authorization[:5].lower() == "dpop ":
         return dpop.token_from_header(authorization)
     from_header = bearer.from_header(authorization)
-    if request.method != "POST" or (from_header is not None and not _form_body(request)):
+    if request.method != "POST" or (
+        from_header is not None and param_reader.media_type(request) != "application/x-www-form-urlencoded"
+    ):
         return from_header
     body = await param_reader.from_body(request, allow_json=False)
     if "access_token" in body.repeated:
@@ -36,11 +38,6 @@ async def _presented_token(request: Request) -> str | None:
         # RFC 6750 section 3.1: a request using more than one method is invalid_request.
         raise InvalidRequest("send the access token one way: in the Authorization header or in the form body, not both")
     return from_header if from_header is not None else body.get("access_token")
-
-
-def _form_body(request: Request) -> bool:
-    content_type = header(request, b"content-type") or ""
-    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
 
 
 def _challenge(realm: str, error: OAuthError | None) -> Response:
