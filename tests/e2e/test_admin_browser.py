@@ -104,7 +104,10 @@ def test_admin_registers_a_client_and_revokes_its_token(server: Server, context:
 
         page.click("nav >> text=Tokens")
         page.select_option("#f-client", label="Browser Reports")
-        page.click("button:has-text('Filter')")
+        # The filter is a GET form: count the rows of the page it loads, once it has loaded
+        # (counting straight after the click raced the navigation and found none).
+        with page.expect_navigation(wait_until="load"):
+            page.click("button:has-text('Filter')")
         rows = page.locator("table.data tbody tr")
         assert rows.count() == 1
         assert "Alice" in rows.first.inner_text()
