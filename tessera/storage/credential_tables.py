@@ -177,4 +177,5 @@ registration_tokens = sa.Table(
     sa.Column("used_at", Time, nullable=True),
     sa.Column("client_id", Id, nullable=True),
     sa.Index("ix_registration_tokens_account_id_id", "account_id", "id"),
+    sqlite_autoincrement=True,
 )

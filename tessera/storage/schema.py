@@ -96,6 +96,8 @@ clients = sa.Table(
         sqlite_where=sa.text("account_id IS NULL"),
         postgresql_where=sa.text("account_id IS NULL"),
     ),
+    # A deleted row's id is never given to a new one (migration 0018).
+    sqlite_autoincrement=True,
 )
 
 grants = sa.Table(
@@ -124,6 +126,7 @@ resources = sa.Table(
     sa.Column("scopes", sa.Text, nullable=False, server_default=""),  # "": any scope
     sa.Column("created_at", Time, nullable=False),
     sa.UniqueConstraint("account_id", "uri"),
+    sqlite_autoincrement=True,
 )
 
 sessions = sa.Table(
@@ -227,6 +230,7 @@ tickets = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Index("ix_tickets_account_id_id", "account_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 # Who changed what (INTERFACE.md section 6, "Audit log"): written in the same transaction as
