@@ -9,6 +9,7 @@ layer records each change in the audit log.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -170,6 +171,11 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
     click.echo(f"updated client {client.identifier!r} (id {client.id}): {', '.join(changes.names())}")
     if changes.jwks:
         click.echo("it authenticates with private_key_jwt now; its client secret no longer works")
+    elif not client.is_public and client.secret_hash is None and not client.jwks:
+        click.echo(
+            f"it has no secret yet, so it cannot authenticate: make one with "
+            f"'tessera clients rotate-secret --account {subdomain} {shlex.quote(client.identifier)}'"
+        )
 
 
 @clients.command()
@@ -209,17 +215,19 @@ def rotate_secret(state: CliState, identifier: str, subdomain: str, grace: int, 
     """Give a confidential client a new secret, shown this once."""
     settings = state.settings()
 
-    async def action(stores: Stores) -> tuple[Client, str]:
+    async def action(stores: Stores) -> tuple[Client, str, bool]:
         account, client = await _client(stores, subdomain, identifier)
         now = settings.clock()
-        return await client_secrets.regenerate_secret(
+        renewed, secret = await client_secrets.regenerate_secret(
             stores, account, client.id, SYSTEM_ACTOR, now, previous_secret_expires_in=grace
         )
+        return renewed, secret, client.secret_hash is not None
 
-    client, secret = run(settings, action)
+    client, secret, had_secret = run(settings, action)
     if as_json:
         _emit(settings, subdomain, client, secret)
         return
     click.echo(f"client secret of {client.identifier!r} (shown only now): {secret}")
-    old = f"keeps working for {grace} seconds" if grace else "stopped working"
-    click.echo(f"the previous secret {old}")
+    if had_secret:
+        old = f"keeps working for {grace} seconds" if grace else "stopped working"
+        click.echo(f"the previous secret {old}")

@@ -174,6 +174,13 @@ def authenticate(client: Client, credentials: ClientCredentials, *, now: float) 
             "(HTTP Basic or client_secret in the body)",
             used_basic=credentials.used_basic,
         )
+    if client.secret_hash is None:
+        # A public client made confidential keeps no secret until one is generated.
+        raise ClientAuthenticationFailed(
+            f"client {client.identifier!r} is confidential but has no secret yet: an admin of the account must "
+            "generate one (the console's Regenerate secret, or 'tessera clients rotate-secret')",
+            used_basic=credentials.used_basic,
+        )
     if not secret_matches(client, credentials.secret, now):
         raise ClientAuthenticationFailed(
             f"client_secret is wrong for client {client.identifier!r}; if it was regenerated, use the new one",

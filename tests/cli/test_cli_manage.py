@@ -24,7 +24,7 @@ from tests.support import secrets_in
 
 HTTPS_CB = ("--redirect-uri", "https://x.example.com/cb")
 SAM = "sam@acme.example"
-ALL_CLIENTS = ("web", "spa", "upd", "ren", "roll", "roll0", "gone", "bad")
+ALL_CLIENTS = ("web", "spa", "upd", "ren", "roll", "roll0", "gone", "bad", "spa2")
 
 
 def setup_account(url: str) -> None:
@@ -36,7 +36,7 @@ def setup_account(url: str) -> None:
         for email in (EVE, SAM)
     }
     for identifier in ALL_CLIENTS:
-        kind = ("--kind", "public") if identifier == "spa" else ()
+        kind = ("--kind", "public") if identifier.startswith("spa") else ()
         commands[identifier] = client_args(identifier, *HTTPS_CB, *kind)
     for name, done in run_all(url, commands).items():
         assert done.returncode == 0, (name, done.stderr)
@@ -85,6 +85,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
         *("--previous-secret-expires-in", "3600", "--json"),
     ),
     "rotate-text": ("clients", "rotate-secret", "roll0", "--account", "acme"),
+    "made-confidential": ("clients", "update", "spa2", "--account", "acme", "--kind", "confidential"),
     "delete": ("clients", "delete", "--account", "acme", "--identifier", "gone", "--json"),
     "user-update": (
         *("users", "update", "--account", "acme", "--email", EVE, "--name", "Eve Q"),
@@ -98,6 +99,7 @@ AFTER: dict[str, tuple[str, ...]] = {
     "show-renamed": ("clients", "show", "renamed", "--account", "acme", "--json"),
     "users-after": ("users", "list", "--account", "acme", "--json"),
     "users-after-text": ("users", "list", "--account", "acme"),
+    "first-secret": ("clients", "rotate-secret", "spa2", "--account", "acme"),
     "unsuspend-twice": ("users", "update", "--account", "acme", "--email", EVE, "--unsuspend", "--json"),
 }
 
@@ -226,6 +228,17 @@ def test_rotate_secret_text_prints_it_once(results: dict[str, Done]) -> None:
     out = succeeded(results["rotate-text"]).stdout
     assert len(secrets_in(out, "tss_", 43)) == 1
     assert "stopped working" in out
+
+
+def test_a_client_made_confidential_is_told_how_to_get_a_secret(results: dict[str, Done]) -> None:
+    """A public client has no secret (RFC 6749 section 2.1); made confidential, it cannot
+    authenticate until it has one, and the command says so and how."""
+    out = succeeded(results["made-confidential"]).stdout
+    assert "it has no secret yet, so it cannot authenticate" in out
+    assert "'tessera clients rotate-secret --account acme spa2'" in out
+    first = succeeded(results["first-secret"]).stdout
+    assert len(secrets_in(first, "tss_", 43)) == 1
+    assert "previous secret" not in first  # there was none
 
 
 def test_delete_then_the_client_is_unknown(results: dict[str, Done]) -> None:

@@ -188,6 +188,16 @@ def test_wrong_secret_is_invalid_client(method: str, used_basic: bool) -> None:
     assert SECRET not in caught.value.description
 
 
+def test_confidential_client_that_has_no_secret_yet_says_how_to_get_one() -> None:
+    """A public client made confidential has no secret until an admin generates one: the
+    error says so, rather than calling the secret sent wrong."""
+    client = make_client(secret_hash=None, secret_prefix="")
+    with pytest.raises(ClientAuthenticationFailed, match="has no secret yet") as caught:
+        client_auth.authenticate(client, ClientCredentials("acme_web", SECRET, BASIC), now=NOW)
+    assert "rotate-secret" in caught.value.description
+    assert caught.value.used_basic
+
+
 def test_confidential_client_without_secret_is_refused() -> None:
     """RFC 6749 section 3.2.1: "Confidential clients ... MUST authenticate with the authorization server"."""
     with pytest.raises(ClientAuthenticationFailed, match="confidential"):
