@@ -5,7 +5,8 @@ a --jwks file that `clients update` shares.
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Callable
+from typing import IO, NoReturn
 
 import click
 
@@ -34,6 +35,16 @@ def jwks_text(source: IO[str] | None) -> str | None:
     if not text.strip():
         fail(f"--jwks {source.name}: the file is empty; give a JSON JWK set file")
     return text
+
+
+def account_or_global(subdomain: str | None, is_global: bool, refuse: Callable[[str], NoReturn] = fail) -> str | None:
+    """The account a client command is for, None for a global client (--global); `refuse`
+    reports giving both or neither."""
+    if is_global and subdomain:
+        refuse("a global client belongs to no account: omit --account with --global")
+    if not is_global and not subdomain:
+        refuse("--account SUBDOMAIN is required (or --global for a platform client)")
+    return subdomain
 
 
 @click.command()
@@ -83,10 +94,7 @@ def jwks_text(source: IO[str] | None) -> str | None:
 def create(state: CliState, /, subdomain: str | None, is_global: bool, as_json: bool, **options: object) -> None:
     """Register an OAuth client; a confidential client's secret is shown this once."""
     settings = state.settings()
-    if is_global and subdomain:
-        fail("a global client belongs to no account: omit --account with --global")
-    if not is_global and not subdomain:
-        fail("--account SUBDOMAIN is required (or --global for a platform client)")
+    account_or_global(subdomain, is_global)
     jwks = jwks_text(options["jwks"])  # type: ignore[arg-type]
 
     async def action(stores: Stores) -> tuple[Client, str | None]:

@@ -3,7 +3,8 @@
 
 A client is named by its identifier, `--identifier ID` as `clients create` takes it (a
 bare IDENTIFIER argument works too); the commands act as the system, and the management
-layer records each change in the audit log.
+layer records each change in the audit log. `list`, `show`, `delete` and `rotate-secret`
+also take `--global` instead of `--account`, for the platform's global clients.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import json
 import shlex
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from tessera.cli.client_create import JWKS_HELP, create, jwks_text
+from tessera.cli.client_create import JWKS_HELP, account_or_global, create, jwks_text
 from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
 from tessera.management import accounts as account_rules
 from tessera.management import client_secrets
@@ -26,6 +27,7 @@ from tessera.management.shapes import client_json
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, Account, Client
 from tessera.settings import Settings
 from tessera.storage.stores import Stores
+from tessera.urls import origin
 
 
 @click.group()
@@ -39,6 +41,10 @@ clients.add_command(create)
 # --- the account's clients, addressed by identifier (INTERFACE.md section 6, CLI) -------
 
 _ACCOUNT = click.option("--account", "subdomain", required=True, help="The account's subdomain.")
+_ACCOUNT_OR_GLOBAL = click.option("--account", "subdomain", default=None, help="The account's subdomain (or --global).")
+_GLOBAL = click.option(
+    "--global", "is_global", is_flag=True, help="A global client (the platform's) instead of an account's."
+)
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON, wrapped as the API wraps it.")
 _NAMED = click.argument("identifier_argument", metavar="[IDENTIFIER]", required=False)
 _IDENTIFIER = click.option("--identifier", "identifier_option", metavar="ID", help="The client's identifier.")
@@ -55,47 +61,83 @@ def _one_client(command: Callable[..., None]) -> Callable[..., None]:
     return _NAMED(_IDENTIFIER(_ACCOUNT(named)))
 
 
-async def _client(stores: Stores, subdomain: str, identifier: str) -> tuple[Account, Client]:
-    account = await account_rules.get(stores, subdomain)
+def _usage_mistake(message: str) -> NoReturn:
+    """Which record a command is about is a usage mistake (as --account was, required)."""
+    raise click.UsageError(message)
+
+
+def _one_client_anywhere(command: Callable[..., None]) -> Callable[..., None]:
+    """_one_client for an account's client or, with `--global`, a global one: the command
+    gets `where`, the account's subdomain or None for a global client."""
+
+    @wraps(command)
+    def named(
+        *args: Any,
+        identifier_argument: str | None,
+        identifier_option: str | None,
+        subdomain: str | None,
+        is_global: bool,
+        **kwargs: Any,
+    ) -> None:
+        identifier = addressed(identifier_argument, identifier_option, "--identifier")
+        where = account_or_global(subdomain, is_global, _usage_mistake)
+        command(*args, identifier=identifier, where=where, **kwargs)
+
+    return _NAMED(_IDENTIFIER(_ACCOUNT_OR_GLOBAL(_GLOBAL(named))))
+
+
+async def _client(stores: Stores, where: str | None, identifier: str) -> tuple[Account | None, Client]:
+    """The account (None for a global client) and the client."""
+    if where is None:
+        return None, await client_rules.get_global(stores, identifier)
+    account = await account_rules.get(stores, where)
     return account, await client_rules.get_by_identifier(stores, account, identifier)
 
 
-def _emit(settings: Settings, subdomain: str, client: Client, secret: str | None = None) -> None:
-    emit_json("client", client_json(client, account_origin(settings, subdomain), secret=secret))
+def _origin(settings: Settings, where: str | None) -> str:
+    return origin(settings.scheme, settings.base_domain) if where is None else account_origin(settings, where)
+
+
+def _emit(settings: Settings, where: str | None, client: Client, secret: str | None = None) -> None:
+    emit_json("client", client_json(client, _origin(settings, where), secret=secret))
 
 
 @clients.command("list")
-@_ACCOUNT
+@_ACCOUNT_OR_GLOBAL
+@_GLOBAL
 @_JSON
 @click.pass_obj
-def list_clients(state: CliState, subdomain: str, as_json: bool) -> None:
-    """List the account's own clients, oldest first."""
+def list_clients(state: CliState, subdomain: str | None, is_global: bool, as_json: bool) -> None:
+    """List the account's own clients (or, with --global, the global ones), oldest first."""
+    where = account_or_global(subdomain, is_global, _usage_mistake)
     settings = state.settings()
 
     async def action(stores: Stores) -> list[Client]:
-        account = await account_rules.get(stores, subdomain)
+        if where is None:
+            return await every(lambda after_id: client_rules.list_global(stores, after_id=after_id))
+        account = await account_rules.get(stores, where)
         return await every(lambda after_id: client_rules.list_for_account(stores, account, after_id=after_id))
 
     found = run(settings, action)
-    url = account_origin(settings, subdomain)
+    url = _origin(settings, where)
     if as_json:
         emit_json("clients", [client_json(client, url) for client in found])
         return
     if not found:
-        click.echo(f"no clients on account {subdomain!r}")
+        click.echo("no global clients" if where is None else f"no clients on account {where!r}")
     for client in found:
         click.echo(f"{client.id:>6}  {client.identifier:<32}  {client.kind:<12}  {client.name}")
 
 
 @clients.command()
-@_one_client
+@_one_client_anywhere
 @_JSON
 @click.pass_obj
-def show(state: CliState, identifier: str, subdomain: str, as_json: bool) -> None:
+def show(state: CliState, identifier: str, where: str | None, as_json: bool) -> None:
     """Show a client (its secret: the first 9 characters only)."""
     settings = state.settings()
-    _account, client = run(settings, lambda stores: _client(stores, subdomain, identifier))
-    body = client_json(client, account_origin(settings, subdomain))
+    _account, client = run(settings, lambda stores: _client(stores, where, identifier))
+    body = client_json(client, _origin(settings, where))
     if as_json:
         emit_json("client", body)
         return
@@ -161,7 +203,8 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         fail("nothing to change: give at least one option, e.g. --name or --redirect-uri (see --help)")
 
     async def action(stores: Stores) -> Client:
-        account, client = await _client(stores, subdomain, identifier)
+        account = await account_rules.get(stores, subdomain)
+        client = await client_rules.get_by_identifier(stores, account, identifier)
         return await client_rules.update(stores, account, client.id, changes, SYSTEM_ACTOR, settings.clock())
 
     client = run(settings, action)
@@ -179,27 +222,33 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
 
 
 @clients.command()
-@_one_client
+@_one_client_anywhere
 @_JSON
 @click.pass_obj
-def delete(state: CliState, identifier: str, subdomain: str, as_json: bool) -> None:
+def delete(state: CliState, identifier: str, where: str | None, as_json: bool) -> None:
     """Delete a client; every token, code and consent of it is revoked at once."""
     settings = state.settings()
 
     async def action(stores: Stores) -> Client:
-        account, client = await _client(stores, subdomain, identifier)
-        await client_rules.delete(stores, account, client.id, SYSTEM_ACTOR, settings.clock())
+        account, client = await _client(stores, where, identifier)
+        if account is None:
+            await client_rules.delete_global(stores, client.id)
+        else:
+            await client_rules.delete(stores, account, client.id, SYSTEM_ACTOR, settings.clock())
         return client
 
     client = run(settings, action)
     if as_json:
-        _emit(settings, subdomain, client)
+        _emit(settings, where, client)
         return
-    click.echo(f"deleted client {client.identifier!r} (id {client.id}); its tokens, codes and consents are revoked")
+    everywhere = " in every account" if where is None else ""
+    click.echo(
+        f"deleted client {client.identifier!r} (id {client.id}); its tokens, codes and consents are revoked{everywhere}"
+    )
 
 
 @clients.command("rotate-secret")
-@_one_client
+@_one_client_anywhere
 @click.option(
     "--previous-secret-expires-in",
     "grace",
@@ -211,21 +260,24 @@ def delete(state: CliState, identifier: str, subdomain: str, as_json: bool) -> N
 )
 @_JSON
 @click.pass_obj
-def rotate_secret(state: CliState, identifier: str, subdomain: str, grace: int, as_json: bool) -> None:
+def rotate_secret(state: CliState, identifier: str, where: str | None, grace: int, as_json: bool) -> None:
     """Give a confidential client a new secret, shown this once."""
     settings = state.settings()
 
     async def action(stores: Stores) -> tuple[Client, str, bool]:
-        account, client = await _client(stores, subdomain, identifier)
+        account, client = await _client(stores, where, identifier)
         now = settings.clock()
-        renewed, secret = await client_secrets.regenerate_secret(
-            stores, account, client.id, SYSTEM_ACTOR, now, previous_secret_expires_in=grace
-        )
+        if account is None:
+            renewed, secret = await client_secrets.regenerate_global(stores, client, now, grace)
+        else:
+            renewed, secret = await client_secrets.regenerate_secret(
+                stores, account, client.id, SYSTEM_ACTOR, now, previous_secret_expires_in=grace
+            )
         return renewed, secret, client.secret_hash is not None
 
     client, secret, had_secret = run(settings, action)
     if as_json:
-        _emit(settings, subdomain, client, secret)
+        _emit(settings, where, client, secret)
         return
     click.echo(f"client secret of {client.identifier!r} (shown only now): {secret}")
     if had_secret:

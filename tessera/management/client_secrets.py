@@ -43,6 +43,13 @@ async def regenerate_secret(
     return await _new_secret(stores, client, actor, now, overlap)
 
 
+async def regenerate_global(
+    stores: Stores, client: Client, now: float, previous_secret_expires_in: int = 0
+) -> tuple[Client, str]:
+    """regenerate_secret for a global client, found by the caller (clients.get_global)."""
+    return await _new_secret(stores, client, ev.SYSTEM_ACTOR, now, _overlap(previous_secret_expires_in))
+
+
 async def regenerate_any(stores: Stores, client: Client, now: float) -> tuple[Client, str]:
     """A new secret for any client, global ones included, the old one ending at once (the
     demo's seed shows a fresh secret on every start)."""

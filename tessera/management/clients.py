@@ -183,6 +183,25 @@ async def get(stores: Stores, account: Account, client_id: int) -> Client:
     return client
 
 
+async def list_global(stores: Stores, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+    """The platform's global clients (`clients create --global`), in id order."""
+    return await stores.clients.list_for_account(None, after_id=after_id, limit=limit)
+
+
+async def get_global(stores: Stores, identifier: str) -> Client:
+    client = await stores.clients.find_global(identifier)
+    if client is None:
+        raise NotFound(f"no global client with identifier {identifier!r}")
+    return client
+
+
+async def delete_global(stores: Stores, client_id: int) -> None:
+    """Delete a global client; every token, code and consent it holds, in every account,
+    goes with it at once. No account made it, so no account's audit log records it."""
+    if await stores.clients.delete_with_everything(None, client_id, lambda _deleted: []) is None:
+        raise NotFound(f"no global client with id {client_id}")
+
+
 async def get_by_identifier(stores: Stores, account: Account, identifier: str) -> Client:
     client = await stores.clients.find(account.id, identifier)
     if client is None or client.account_id != account.id:

@@ -52,11 +52,12 @@ def user_json(user: User, origin: str) -> dict[str, Any]:
 
 def client_json(client: Client, origin: str, secret: str | None = None) -> dict[str, Any]:
     """`secret` is the full secret, passed only when it was just generated."""
-    collection = paths.API_GLOBAL_CLIENTS if client.is_global else paths.API_CLIENTS
     shown_secret = secret if secret is not None else (client.secret_prefix or None)
     return {
         "id": client.id,
-        "url": f"{origin}{collection}/{client.id}.json",
+        # A global client belongs to no account, so no account's clients API serves it (each
+        # account lists it under global_clients once its users authorized it): no URL.
+        "url": None if client.is_global else f"{origin}{paths.API_CLIENTS}/{client.id}.json",
         "name": client.name,
         "identifier": client.identifier,
         "company": client.company,

@@ -62,26 +62,29 @@ def set_secret(
     return None if row is None else client_of_row(row)
 
 
-def _own(account_id: int) -> sa.ColumnElement[bool]:
-    return clients.c.account_id == account_id
+def _own(account_id: int | None) -> sa.ColumnElement[bool]:
+    """An account's own clients; None: the global ones (the platform's)."""
+    return clients.c.account_id.is_(None) if account_id is None else clients.c.account_id == account_id
 
 
-def list_for_account(conn: Connection, account_id: int, after_id: int, limit: int) -> list[Client]:
-    """The account's own clients (not the global ones), in id order, after a cursor."""
+def list_for_account(conn: Connection, account_id: int | None, after_id: int, limit: int) -> list[Client]:
+    """The account's own clients (not the global ones; None: the global ones), in id order,
+    after a cursor."""
     rows = conn.execute(
         sa.select(clients).where(_own(account_id), clients.c.id > after_id).order_by(clients.c.id).limit(limit)
     )
     return [client_of_row(row) for row in rows]
 
 
-def get_own(conn: Connection, account_id: int, client_id: int) -> Client | None:
+def get_own(conn: Connection, account_id: int | None, client_id: int) -> Client | None:
     row = conn.execute(sa.select(clients).where(_own(account_id), clients.c.id == client_id)).first()
     return None if row is None else client_of_row(row)
 
 
-def delete_with_everything(conn: Connection, account_id: int, client_id: int) -> Client | None:
-    """Delete an account's own client with every token, code and consent it holds, at once
-    (INTERFACE.md section 6); the deleted client, or None when there was none."""
+def delete_with_everything(conn: Connection, account_id: int | None, client_id: int) -> Client | None:
+    """Delete an account's own client (None: a global client) with every token, code and
+    consent it holds, in every account, at once (INTERFACE.md section 6); the deleted
+    client, or None when there was none."""
     client = get_own(conn, account_id, client_id)
     if client is None:
         return None
@@ -174,11 +177,12 @@ class SqlClientStore:
             client_rows.insert if record is None else audited(client_rows.insert, record), new, now
         )
 
-    async def list_for_account(self, account_id: int, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+    async def list_for_account(self, account_id: int | None, *, after_id: int = 0, limit: int = 100) -> list[Client]:
         return await self.db.read(list_for_account, account_id, after_id, limit)
 
-    async def get_own(self, account_id: int, client_id: int) -> Client | None:
-        """An account's own client by numeric id, read from the database (never global)."""
+    async def get_own(self, account_id: int | None, client_id: int) -> Client | None:
+        """An account's own client by numeric id, read from the database (never a global
+        one; None: a global one only)."""
         if not storable(client_id):
             return None
         return await self.db.read(get_own, account_id, client_id)
@@ -191,7 +195,7 @@ class SqlClientStore:
         finally:
             self._forget()
 
-    async def delete_with_everything(self, account_id: int, client_id: int, record: Record) -> Client | None:
+    async def delete_with_everything(self, account_id: int | None, client_id: int, record: Record) -> Client | None:
         try:
             return await self.db.write(audited(delete_with_everything, record), account_id, client_id)
         finally:

@@ -150,7 +150,8 @@ USAGE_MISTAKES: dict[str, tuple[tuple[str, ...], str]] = {
         "Invalid value for '--registration'",
     ),
     "show-two": (("clients", "show", "web", "--identifier", "spa", "--account", "acme"), "differ"),
-    "show-no-account": (("clients", "show", "web"), "Missing option '--account'"),
+    "show-no-account": (("clients", "show", "web"), "--account SUBDOMAIN is required (or --global"),
+    "show-both": (("clients", "show", "web", "--account", "acme", "--global"), "omit --account with --global"),
     "update-user-nobody": (("users", "update", "--account", "acme", "--name", "X"), "missing --email"),
     "bad-role": (("users", "update", EVE, "--account", "acme", "--role", "boss"), "Invalid value for '--role'"),
     "bad-grace": (

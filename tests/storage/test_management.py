@@ -140,6 +140,34 @@ async def test_global_clients_are_listed_when_authorized_and_revoked_per_account
         await global_clients.get(stores, world.account, world.web.client.id, now)
 
 
+async def test_the_platform_lists_rotates_and_deletes_its_global_clients(
+    stores: Stores, world: World, clock: Clock
+) -> None:
+    """`clients list|show|rotate-secret|delete --global`: a global client is found without
+    an account, and deleting it ends its tokens in every account at once."""
+    now = clock()
+    app = await add_client(stores, None, now, redirect_uris=("https://global.example.com/cb",))
+    listed = await clients.list_global(stores)
+    assert app.client.id in [c.id for c in listed]
+    assert all(c.is_global for c in listed)
+    assert world.web.client.id not in [c.id for c in listed]
+    assert (await clients.get_global(stores, app.client_id)).id == app.client.id
+    with pytest.raises(NotFound):  # an account's own client is not a global one
+        await clients.get_global(stores, world.web.client_id)
+    renewed, secret = await client_secrets.regenerate_global(stores, app.client, now, previous_secret_expires_in=60)
+    assert renewed.secret_hash == secrets.digest(secret) and renewed.previous_secret_hash == app.client.secret_hash
+    issued = await _token(stores, world, app.client, world.user.id, now)
+    await clients.delete_global(stores, app.client.id)
+    assert await stores.tokens.find_access(secrets.digest(issued.full_token)) is None
+    with pytest.raises(NotFound):
+        await clients.get_global(stores, app.client_id)
+    with pytest.raises(NotFound):
+        await clients.delete_global(stores, app.client.id)
+    with pytest.raises(NotFound):  # never an account's own client
+        await clients.delete_global(stores, world.web.client.id)
+    assert await clients.get(stores, world.account, world.web.client.id)
+
+
 async def test_suspending_ends_sessions_and_tokens_and_lifting_it_records(
     stores: Stores, world: World, clock: Clock
 ) -> None:
