@@ -108,7 +108,7 @@ async def test_the_suspension_page_names_the_clients_that_act_as_the_user(
     assert world.machine.client.user_id == world.admin.id
     await _as_admin(http, world)
     mine = unisolated((await http.get(f"/admin/users/{world.admin.id}/suspend")).text)
-    assert "These clients get their tokens as Ada Admin" in mine
+    assert "These clients get tokens that act as Ada Admin" in mine
     assert f'<a href="/admin/clients/{world.machine.client.id}">Machine</a>' in mine
     assert "This is you" in mine
     theirs = (await http.get(f"/admin/users/{world.user.id}/suspend")).text
@@ -227,17 +227,27 @@ async def test_revoking_an_initial_access_token_goes_through_a_page_that_names_i
     assert gone.status_code == 404 and "Token not found" in gone.text
 
 
-async def test_the_page_of_a_used_initial_access_token_says_its_client_stays(
+async def test_the_page_of_a_used_or_expired_initial_access_token_says_what_revoking_leaves(
     http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:
+    """Revoking deletes the token whatever its state; only an unused live one still works,
+    so the page says what the other two leave: the client it registered, or nothing."""
+    actor = Actor(world.admin.id, "Ada", None)
     await accounts.set_registration_policy(stores, world.subdomain, "token")
-    made = await registration_tokens.create(stores, world.account, Actor(world.admin.id, "Ada", None), clock())
+    made = await registration_tokens.create(stores, world.account, actor, clock())
     body = {"client_name": "Console Agent", "redirect_uris": ["https://agent.example/cb"]}
     registered = await http.post("/oauth/register", json=body, headers={"Authorization": f"Bearer {made.full_token}"})
     assert registered.status_code == 201, registered.text
+    expiring = await registration_tokens.create(stores, world.account, actor, clock(), 3600)
     await _as_admin(http, world)
     said = unisolated((await http.get(f"/admin/registration/tokens/{made.token.id}/revoke")).text)
-    assert "Console Agent registered itself with it" in said and "Console Agent stays registered" in said
+    assert "Console Agent</a> registered itself with it" in said and "Console Agent stays registered" in said
+    client = await stores.clients.find(world.account.id, registered.json()["client_id"])
+    assert client is not None and f'<a href="/admin/clients/{client.id}">Console Agent</a>' in said
+    assert "This cannot be undone" not in said
+    clock.advance(3601)
+    expired = (await http.get(f"/admin/registration/tokens/{expiring.token.id}/revoke")).text
+    assert "It expired unused and no longer works." in expired and "It has not been used" not in expired
 
 
 async def test_the_page_of_another_accounts_initial_access_token_is_not_found(
