@@ -76,6 +76,14 @@ async def list_tokens(stores: Stores, account: Account, limit: int = 100) -> lis
     return await stores.registrations.list_initial(account.id, limit)
 
 
+async def get(stores: Stores, account: Account, token_id: int) -> InitialToken:
+    """One of the account's initial access tokens, as admins see it (used and expired ones too)."""
+    token = await stores.registrations.get_initial(account.id, token_id)
+    if token is None:
+        raise NotFound(f"no initial access token with id {token_id} on account {account.subdomain!r}")
+    return token
+
+
 async def revoke(stores: Stores, account: Account, token_id: int, actor: ev.Actor, now: float) -> InitialToken:
     def record(token: InitialToken | None) -> list[AuditEntry]:
         if token is None:

@@ -96,6 +96,15 @@ def find_initial(conn: Connection, account_id: int, digest: bytes) -> InitialTok
     return None if row is None else _initial(row)
 
 
+def get_initial(conn: Connection, account_id: int, token_id: int) -> InitialToken | None:
+    row = conn.execute(
+        sa.select(registration_tokens).where(
+            registration_tokens.c.account_id == account_id, registration_tokens.c.id == token_id
+        )
+    ).first()
+    return None if row is None else _initial(row)
+
+
 def delete_initial(conn: Connection, account_id: int, token_id: int) -> InitialToken | None:
     row = conn.execute(
         registration_tokens.delete()
@@ -203,6 +212,11 @@ class SqlRegistrationStore:
 
     async def find_initial(self, account_id: int, digest: bytes) -> InitialToken | None:
         return await self.db.read(find_initial, account_id, digest)
+
+    async def get_initial(self, account_id: int, token_id: int) -> InitialToken | None:
+        if not storable(token_id):
+            return None
+        return await self.db.read(get_initial, account_id, token_id)
 
     async def delete_initial(self, account_id: int, token_id: int, record: Record) -> InitialToken | None:
         if not storable(token_id):

@@ -135,7 +135,9 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.ADMIN_USERS + "/new", bind(admin_users.new), methods=["GET"]),
         Route(paths.ADMIN_USERS + "/{user_id:int}", bind(admin_users.edit), methods=["GET"]),
         Route(paths.ADMIN_USERS + "/{user_id:int}", bind(admin_users.update), methods=["POST"]),
+        Route(paths.ADMIN_USERS + "/{user_id:int}/suspend", bind(admin_users.confirm_suspend), methods=["GET"]),
         Route(paths.ADMIN_TOKENS, bind(admin_tokens.index), methods=["GET"]),
+        Route(paths.ADMIN_TOKENS + "/{token_id:int}/revoke", bind(admin_tokens.confirm_revoke), methods=["GET"]),
         Route(paths.ADMIN_TOKENS + "/{token_id:int}/revoke", bind(admin_tokens.revoke), methods=["POST"]),
         Route(paths.ADMIN_AUDIT, bind(admin_audit.index), methods=["GET"]),
         Route(paths.ADMIN_RESOURCES, bind(admin_resources.index), methods=["GET"]),
@@ -148,6 +150,11 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.ADMIN_REGISTRATION, bind(admin_registration.index), methods=["GET"]),
         Route(paths.ADMIN_REGISTRATION + "/policy", bind(admin_registration.set_policy), methods=["POST"]),
         Route(paths.ADMIN_REGISTRATION + "/tokens", bind(admin_registration.create_token), methods=["POST"]),
+        Route(
+            paths.ADMIN_REGISTRATION + "/tokens/{token_id:int}/revoke",
+            bind(admin_registration.confirm_revoke_token),
+            methods=["GET"],
+        ),
         Route(
             paths.ADMIN_REGISTRATION + "/tokens/{token_id:int}/revoke",
             bind(admin_registration.revoke_token),

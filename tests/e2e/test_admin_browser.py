@@ -1,8 +1,9 @@
 """The admin console in Chromium against a real server (INTERFACE.md section 6, "The
 console"): an admin registers a client with two redirect URIs (a bad third line is refused
 with its line number), copies the secret shown once, an app completes the authorization
-code flow with it, the admin revokes the app's token in the console, and the app's next API
-call is refused (RFC 6750 section 3.1, invalid_token). An end user gets the 403 page.
+code flow with it, the admin revokes the app's token in the console (after its confirmation
+page), and the app's next API call is refused (RFC 6750 section 3.1, invalid_token). An end
+user gets the 403 page.
 """
 
 from __future__ import annotations
@@ -111,7 +112,11 @@ def test_admin_registers_a_client_and_revokes_its_token(server: Server, context:
         rows = page.locator("table.data tbody tr")
         assert rows.count() == 1
         assert "Alice" in rows.first.inner_text()
-        rows.first.locator("button:has-text('Revoke')").click()
+        rows.first.locator("a:has-text('Revoke')").click()
+        # The confirmation page names the token's app and user; nothing is revoked yet.
+        page.wait_for_selector("h1:has-text('Revoke the token of Browser Reports for Alice')")
+        assert http.get(f"{server.issuer}/api/v2/users/me", headers=bearer).status_code == 200
+        page.click("button:has-text('Revoke token')")
         page.wait_for_selector(".flash")
         assert "was revoked" in page.inner_text(".flash")
         assert "No tokens match" in page.inner_text("main")

@@ -128,7 +128,8 @@ async def test_an_admin_of_another_account_is_refused(
 
 async def test_every_page_sends_the_section_5_headers_and_no_cors(http: httpx.AsyncClient, world: World) -> None:
     await _as_admin(http, world)
-    for path in (*PAGES, f"/admin/clients/{world.web.client.id}", f"/admin/users/{world.user.id}"):
+    user = f"/admin/users/{world.user.id}"
+    for path in (*PAGES, f"/admin/clients/{world.web.client.id}", user, f"{user}/suspend"):
         response = await http.get(path, headers={"Origin": "https://evil.example"})
         assert response.status_code == 200, path
         assert response.headers["x-frame-options"] == "DENY"
@@ -150,7 +151,9 @@ async def test_every_form_refuses_a_post_without_its_csrf_token(
         "/oauth/tokens", auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "read"}
     )
     listing = await http.get("/admin/tokens")
-    revoke_action = next(f.action for f in forms(listing.text) if f.action.endswith("/revoke"))
+    revoke_link = re.search(r'href="(/admin/tokens/\d+/revoke)"', listing.text)
+    assert revoke_link is not None
+    revoke_action = revoke_link.group(1)  # its confirmation page's form posts to the same address
     client = world.web.client.id
     posts = {
         "/admin/clients": _client_form(""),
@@ -422,7 +425,10 @@ async def test_tokens_are_filtered_and_revoked(http: httpx.AsyncClient, world: W
     assert access_token[:10] in listing.text and access_token not in listing.text
     empty = await http.get("/admin/tokens", params={"client_id": world.spa.client.id})
     assert "No tokens match" in empty.text
-    form = next(f for f in forms(listing.text) if f.action.endswith("/revoke"))
+    link = re.search(r'href="(/admin/tokens/\d+/revoke\?client_id=\d+)"', listing.text)
+    assert link is not None
+    confirm = await http.get(unescape(link.group(1)))
+    form = next(f for f in forms(confirm.text) if f.action.endswith("/revoke"))
     done = await http.post(form.action, data=form.fields)
     assert done.status_code == 303 and done.headers["location"] == f"/admin/tokens?client_id={world.machine.client.id}"
     me = await http.get("/api/v2/users/me", headers={"Authorization": f"Bearer {access_token}"})

@@ -76,8 +76,12 @@ async def test_an_initial_access_token_is_shown_once_works_once_and_can_be_revok
     await http.post(f"{PAGE}/tokens", data={"authenticity_token": csrf, "expires_in": "3600"})
     second = shown_token((await http.get(PAGE)).text)
     assert second is not None
-    revoke = next(f.action for f in forms((await http.get(PAGE)).text) if f.action.endswith("/revoke"))
-    assert (await http.post(revoke, data={"authenticity_token": csrf})).status_code == 303
+    link = re.search(r'href="(/admin/registration/tokens/\d+/revoke)"', (await http.get(PAGE)).text)
+    assert link is not None
+    confirm = await http.get(link.group(1))  # asks first; its form posts to the same address
+    assert second[:10] in confirm.text
+    form = next(f for f in forms(confirm.text) if f.action == link.group(1))
+    assert (await http.post(form.action, data=form.fields)).status_code == 303
     refused = await http.post("/oauth/register", json=body, headers={"Authorization": f"Bearer {second}"})
     assert refused.status_code == 401
     logs = await stores.audit.newest_first(world.account.id, AuditFilter(source_type="registration_token"))

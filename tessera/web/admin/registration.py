@@ -2,22 +2,26 @@
 
 One settings page: who may register clients at the account's registration endpoint (off,
 holders of an initial access token, or anyone), the initial access tokens (make one, shown
-exactly once like a client secret; list; revoke), and the clients that registered
-themselves. Every change goes through the management layer, which writes the audit log.
+exactly once like a client secret; list; revoke after a confirmation page), and the clients
+that registered themselves. Every change goes through the management layer, which writes
+the audit log.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera import paths
 from tessera.management import accounts, clients, registration_tokens
-from tessera.management.errors import ManagementError
-from tessera.model import REGISTRATION_POLICIES
+from tessera.management.errors import ManagementError, NotFound
+from tessera.model import REGISTRATION_POLICIES, Client
 from tessera.reasons import N_
+from tessera.storage.registrations import InitialToken
 from tessera.web import tenancy
-from tessera.web.admin.common import Console, console_page, done, message, page, whole
+from tessera.web.admin.common import Console, console_page, done, message, page, record, whole
 from tessera.web.admin.forms import read_form
 
 PAGE = paths.ADMIN_REGISTRATION
@@ -82,6 +86,35 @@ async def create_token(console: Console, request: Request) -> Response:
         console.services.stores, console.account, console.actor, console.now(), seconds
     )
     return await done(console, PAGE, console.said(_CREATED[seconds]), secret=created.full_token)
+
+
+async def _initial_token(console: Console, request: Request) -> InitialToken:
+    find = partial(registration_tokens.get, console.services.stores, console.account)
+    missing = (N_("Token not found"), N_("This account has no such initial access token. It may have been revoked."))
+    return await record(console, request, "token_id", find, missing)
+
+
+async def _registered_with(console: Console, token: InitialToken) -> Client | None:
+    """The client that registered itself with the token: None while unused, or once deleted."""
+    if token.client_id is None:
+        return None
+    try:
+        return await clients.get(console.services.stores, console.account, token.client_id)
+    except NotFound:
+        return None
+
+
+@console_page
+async def confirm_revoke_token(console: Console, request: Request) -> Response:
+    token = await _initial_token(console, request)
+    return await page(
+        console,
+        "admin/registration_token_revoke.html",
+        section="registration",
+        title=console.said(N_("Revoke token %(prefix)s"), prefix=token.token_prefix),
+        token=token,
+        registered=await _registered_with(console, token),
+    )
 
 
 @console_page

@@ -1,6 +1,6 @@
 """Console: the account's users (INTERFACE.md section 6, "Users"): list, create, change the
-name and role, set a new password, suspend and unsuspend, lift the sign-in throttle of a
-user's email. A suspended user cannot sign in, and their sessions
+name and role, set a new password, suspend (after a confirmation page) and unsuspend, lift
+the sign-in throttle of a user's email. A suspended user cannot sign in, and their sessions
 and tokens stop working at once; the last active admin can be neither demoted nor suspended
 (the management layer refuses, and the page says so).
 """
@@ -11,13 +11,14 @@ from functools import partial
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from tessera import paths
-from tessera.management import users
+from tessera.management import clients, users
 from tessera.management.errors import Invalid, ManagementError
-from tessera.model import ROLES, User
+from tessera.model import ROLES, Client, User
 from tessera.reasons import N_
+from tessera.web import pages
 from tessera.web.admin.common import ROLE_WORDS, Console, console_page, done, page, record
 from tessera.web.admin.forms import read_form
 
@@ -97,8 +98,40 @@ async def edit(console: Console, request: Request) -> Response:
 
 
 @console_page
+async def confirm_suspend(console: Console, request: Request) -> Response:
+    """The page that asks before a suspension, whose button posts `suspended=true` to the
+    user's form. Unsuspending takes nothing away, so it is one click on the user's page."""
+    user = await _user(console, request)
+    if user.is_suspended:
+        # A link from a page gone stale: the user's page shows the suspension, and how to lift it.
+        return RedirectResponse(f"{LIST}/{user.id}", 303, headers=pages.redirect_headers())
+    return await page(
+        console,
+        "admin/user_suspend.html",
+        section="users",
+        title=console.said(N_("Suspend %(user)s"), user=user.name),
+        user=user,
+        clients=await _acting_as(console, user),
+    )
+
+
+async def _acting_as(console: Console, user: User) -> list[Client]:
+    """The account's clients whose client_credentials tokens act as `user`, their owner: a
+    suspension stops those too (protocol/suspension.py), which the page must say."""
+    found: list[Client] = []
+    after = 0
+    while True:
+        batch = await clients.list_for_account(console.services.stores, console.account, after_id=after, limit=100)
+        found += [c for c in batch if c.user_id == user.id and "client_credentials" in c.grant_types]
+        if len(batch) < 100:
+            return found
+        after = batch[-1].id
+
+
+@console_page
 async def update(console: Console, request: Request) -> Response:
-    """One form changes name and role; the Suspend / Unsuspend buttons send `suspended`."""
+    """One form changes name and role; Unsuspend and the suspension's confirmation page
+    (confirm_suspend) send `suspended`."""
     user = await _user(console, request)
     form = await read_form(console, request)
     if form.get("lift_throttle") == "1":
