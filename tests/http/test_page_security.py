@@ -92,6 +92,10 @@ async def _reset_link_unusable_page(http: httpx.AsyncClient, world: World, app: 
     return await http.get("/access/password/reset?token=not-a-token")
 
 
+async def _reset_done_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
+    return await http.get("/access/password/reset/done")
+
+
 async def _revoke_confirmation_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
     await sign_in(http, world.user.email)
     await consent(http, await http.get(authorize_url(world.web)))
@@ -113,6 +117,7 @@ PAGES: dict[str, tuple[Page, int]] = {
     "platform-error": (_chooser_page, 400),
     "password-forgot": (_forgot_page, 200),
     "password-reset-unusable": (_reset_link_unusable_page, 400),
+    "password-reset-done": (_reset_done_page, 200),
     "revoke-confirmation": (_revoke_confirmation_page, 200),
 }
 
