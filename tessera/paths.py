@@ -38,6 +38,8 @@ AUTHORIZED_APPS_REVOKE = AUTHORIZED_APPS + "/revoke"
 # Password reset by e-mail: ask for a link, then set a new password with it.
 PASSWORD_FORGOT = ACCESS + "/password/forgot"
 PASSWORD_RESET = ACCESS + "/password/reset"
+# Where setting it lands (Post/Redirect/Get): reloading says the same, without the token.
+PASSWORD_RESET_DONE = PASSWORD_RESET + "/done"
 # ...and the user enters the user code here (the verification URI), then allows or denies.
 DEVICE = "/device"
 DEVICE_DECISION = DEVICE + "/decision"

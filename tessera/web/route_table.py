@@ -195,6 +195,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.PASSWORD_FORGOT, bind(password_reset.forgot_submit), methods=["POST"]),
         Route(paths.PASSWORD_RESET, bind(password_reset.reset), methods=["GET"]),
         Route(paths.PASSWORD_RESET, bind(password_reset.reset_submit), methods=["POST"]),
+        Route(paths.PASSWORD_RESET_DONE, bind(password_reset.done), methods=["GET"]),
         Route(paths.AUTHORIZED_APPS, bind(authorized_apps.show), methods=["GET"]),
         # The device grant's verification URI (RFC 8628 section 3.3): HTML pages, no CORS.
         Route(paths.DEVICE, bind(device.show), methods=["GET"]),

@@ -1,8 +1,8 @@
 """Tessera's own pages in headless Chromium, at 1280x800 and 390x844, each checked by
 axe-core for serious and critical WCAG 2.2 A/AA violations (accessibility.py): sign-in,
 password reset by e-mail (the link caught by a local SMTP server), consent, authorized
-apps and the revoke confirmation, the error pages, the platform host's account chooser and
-the device pages.
+apps and the revoke confirmation, the error pages, the platform host's account chooser (and
+its Cancel) and the device pages.
 
 Screenshots go to a temporary folder; to refresh the docs' copies, run
 
@@ -188,6 +188,16 @@ def walk(site: Site, page: Page) -> None:
     page.wait_for_selector("p.alert")
     assert page.input_value("input[name=subdomain]") == "acme-inc"
     check(site, page, "chooser-error")
+    # Cancel: back to the app with access_denied (RFC 6749 section 4.1.2.1), the field's
+    # `required` notwithstanding; Enter in the field still continues.
+    page.fill("input[name=subdomain]", "")
+    page.click("button:has-text('Cancel')")
+    page.wait_for_url("http://127.0.0.1/cb**")
+    assert "error=access_denied" in page.url and "state=pages" in page.url
+    page.goto(authorization_url(site, client_id="everywhere", host=site.platform))
+    page.fill("input[name=subdomain]", "acme")
+    page.press("input[name=subdomain]", "Enter")
+    page.wait_for_url(f"{site.issuer}/oauth/authorizations/new?**")
 
     # The device pages: the code form and the confirmation.
     with harness.http_client() as device:

@@ -64,6 +64,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET apps", "GET", paths.AUTHORIZED_APPS),
     Endpoint("POST apps revoke", "POST", paths.AUTHORIZED_APPS_REVOKE),
     Endpoint("GET platform chooser", "GET", paths.AUTHORIZE, host="platform"),
+    Endpoint("POST platform cancel", "POST", paths.AUTHORIZE_DECISION, host="platform"),
     Endpoint("GET admin", "GET", paths.ADMIN),
     Endpoint("GET admin clients new", "GET", paths.ADMIN_CLIENTS + "/new"),
     Endpoint("POST admin clients", "POST", paths.ADMIN_CLIENTS),
@@ -480,6 +481,15 @@ FORM_SHAPES: dict[str, list[tuple[str, Any]]] = {
         ("email", R("admin.email")),
         ("password", R("password")),
         ("return_to", "/admin"),
+    ],
+    "POST platform cancel": [
+        ("decision", "cancel"),
+        ("client_id", R("web.client_id")),
+        ("redirect_uri", "https://app.example.com/callback"),
+        ("response_type", "code"),
+        ("response_mode", "form_post"),
+        ("state", "s"),
+        ("ui_locales", "ja"),
     ],
     "POST consent": [
         ("authenticity_token", R("csrf")),

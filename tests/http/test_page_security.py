@@ -84,12 +84,22 @@ async def _chooser_page(http: httpx.AsyncClient, world: World, app: object) -> h
         return await platform.get("/oauth/authorizations/new?response_type=code&client_id=not-global")
 
 
+async def _chooser_cancel_refused(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as platform:
+        return await platform.post("/oauth/authorizations", data={"client_id": "not-global", "decision": "cancel"})
+
+
 async def _forgot_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
     return await http.get("/access/password/forgot")
 
 
 async def _reset_link_unusable_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
     return await http.get("/access/password/reset?token=not-a-token")
+
+
+async def _reset_done_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
+    return await http.get("/access/password/reset/done")
 
 
 async def _revoke_confirmation_page(http: httpx.AsyncClient, world: World, app: object) -> httpx.Response:
@@ -111,8 +121,10 @@ PAGES: dict[str, tuple[Page, int]] = {
     "form-post": (_form_post_page, 200),
     "no-such-account": (_no_such_account_page, 404),
     "platform-error": (_chooser_page, 400),
+    "platform-cancel-refused": (_chooser_cancel_refused, 400),
     "password-forgot": (_forgot_page, 200),
     "password-reset-unusable": (_reset_link_unusable_page, 400),
+    "password-reset-done": (_reset_done_page, 200),
     "revoke-confirmation": (_revoke_confirmation_page, 200),
 }
 

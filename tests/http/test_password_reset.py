@@ -32,6 +32,7 @@ pytestmark = pytest.mark.anyio
 
 FORGOT = "/access/password/forgot"
 RESET = "/access/password/reset"
+DONE = "/access/password/reset/done"
 NEW_PASSWORD = "lantern orchard quietly 47"
 
 
@@ -116,12 +117,47 @@ async def test_a_link_sets_the_password_once_and_the_old_password_stops_working(
     await ask_for_link(http, world.user.email)
     (link,) = await mails_to(catcher, world, world.user.email)
     done = await set_password(http, link, NEW_PASSWORD)
-    assert done.status_code == 200, done.text
-    assert "Your password is set" in done.text and "you were signed out on every device" in done.text
+    assert done.status_code == 303, done.text
+    page = await http.get(done.headers["location"])
+    assert "Your password is set" in page.text and "you were signed out on every device" in page.text
     again = await http.get(RESET, params={"token": token_of(link)})
     assert again.status_code == 400 and "This link no longer works" in again.text
     assert (await sign_in(http, world.user.email, PASSWORD)).status_code == 401
     assert (await sign_in(http, world.user.email, NEW_PASSWORD)).status_code == 303
+
+
+async def test_setting_the_password_redirects_to_a_page_that_says_so_again_when_reloaded(
+    http: httpx.AsyncClient, world: World, catcher: MailCatcher, mail_settings: Settings, database: Database
+) -> None:
+    """Post/Redirect/Get, as GET /device/decision does: the form's POST answers 303 to a GET
+    page, so reloading the success reloads that page (it used to send the spent token again
+    and say the link no longer works). The page's URL holds no token, and it shows nothing of
+    the user: whoever opens it sees the same page. This browser's session ended too."""
+    assert (await sign_in(http, world.user.email)).status_code == 303
+    await ask_for_link(http, world.user.email)
+    (link,) = await mails_to(catcher, world, world.user.email)
+    token = token_of(link)
+    answer = await set_password(http, link, NEW_PASSWORD)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == DONE
+    assert answer.headers["cache-control"] == "no-store"
+    shown = []
+    for _ in range(2):  # the page, then a reload
+        page = await http.get(answer.headers["location"])
+        assert page.status_code == 200, page.text
+        assert "Your password is set" in page.text and "you were signed out on every device" in page.text
+        assert 'href="/access/login"' in page.text
+        assert token not in page.text and world.user.email not in page.text
+        shown.append(page.text)
+    assert shown[0] == shown[1]
+    signed_out = await http.get("/access/apps")
+    assert signed_out.status_code == 302 and signed_out.headers["location"].startswith("/access/login")
+    app = create_app(mail_settings, db=database)  # another browser: no cookie, no token
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=world.origin) as stranger:
+        assert (await stranger.get(DONE)).text == shown[0]
+    # The link itself, opened again later, is spent: that page may say so.
+    again = await http.get(RESET, params={"token": token})
+    assert again.status_code == 400 and "This link no longer works" in again.text
 
 
 async def test_a_used_link_posted_again_sets_nothing(
@@ -132,7 +168,7 @@ async def test_a_used_link_posted_again_sets_nothing(
     page = await http.get(RESET, params={"token": token_of(link)})
     fields = forms(page.text)[-1].fields
     first = await http.post(RESET, data=dict(fields, password=NEW_PASSWORD, password_confirmation=NEW_PASSWORD))
-    assert first.status_code == 200
+    assert first.status_code == 303
     other = "second attempt marmalade 99"
     second = await http.post(RESET, data=dict(fields, password=other, password_confirmation=other))
     assert second.status_code == 400 and "This link no longer works" in second.text
@@ -160,7 +196,7 @@ async def test_only_the_newest_link_works_and_using_it_spends_every_link(
     await ask_for_link(http, world.user.email)
     (second,) = [link for link in await mails_to(catcher, world, world.user.email, 2) if link != first]
     assert (await http.get(RESET, params={"token": token_of(first)})).status_code == 400
-    assert (await set_password(http, second, NEW_PASSWORD)).status_code == 200
+    assert (await set_password(http, second, NEW_PASSWORD)).status_code == 303
     assert (await http.get(RESET, params={"token": token_of(second)})).status_code == 400
 
 
@@ -190,7 +226,7 @@ async def test_setting_a_password_ends_the_users_sessions(
         assert (await elsewhere.get("/access/apps")).status_code == 200
         await ask_for_link(http, world.user.email)
         (link,) = await mails_to(catcher, world, world.user.email)
-        assert (await set_password(http, link, NEW_PASSWORD)).status_code == 200
+        assert (await set_password(http, link, NEW_PASSWORD)).status_code == 303
         signed_out = await elsewhere.get("/access/apps")
         assert signed_out.status_code == 302 and signed_out.headers["location"].startswith("/access/login")
 
@@ -208,7 +244,7 @@ async def test_the_new_password_follows_the_same_rules(
     mismatch = await set_password(http, link, NEW_PASSWORD, again=NEW_PASSWORD + "x")
     assert mismatch.status_code == 400 and "not the same" in mismatch.text
     # None of these spent the link.
-    assert (await set_password(http, link, NEW_PASSWORD)).status_code == 200
+    assert (await set_password(http, link, NEW_PASSWORD)).status_code == 303
 
 
 async def test_the_forms_need_their_csrf_token(http: httpx.AsyncClient, world: World, catcher: MailCatcher) -> None:
@@ -218,7 +254,7 @@ async def test_the_forms_need_their_csrf_token(http: httpx.AsyncClient, world: W
     (link,) = await mails_to(catcher, world, world.user.email)
     data = {"token": token_of(link), "password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD}
     assert (await http.post(RESET, data=data)).status_code == 403
-    assert (await set_password(http, link, NEW_PASSWORD)).status_code == 200
+    assert (await set_password(http, link, NEW_PASSWORD)).status_code == 303
 
 
 async def test_requests_are_throttled_per_email_whether_or_not_it_has_a_user(
@@ -269,7 +305,7 @@ async def test_the_reset_is_audited(
 ) -> None:
     await ask_for_link(http, world.user.email)
     (link,) = await mails_to(catcher, world, world.user.email)
-    assert (await set_password(http, link, NEW_PASSWORD)).status_code == 200
+    assert (await set_password(http, link, NEW_PASSWORD)).status_code == 303
     actions = [log.entry.action for log in await stores.audit.newest_first(world.account.id, AuditFilter())]
     assert actions[:2] == ["reset_password", "request_password_reset"]
 

@@ -154,8 +154,11 @@ async def _as_get(request: Request) -> Response:
 
 
 async def decide(services: Services, request: Request) -> Response:
-    """POST /oauth/authorizations: the consent form's Allow or Deny."""
-    host = await tenancy.account_host(request, services)
+    """POST /oauth/authorizations: the consent form's Allow or Deny; on the platform host,
+    the account chooser's Cancel."""
+    host = await tenancy.resolve(request, services)
+    if isinstance(host, PlatformHost):
+        return await platform.cancel(services, request, host)
     try:
         form = await param_reader.from_body(request, allow_json=False)
     except InvalidRequest as error:

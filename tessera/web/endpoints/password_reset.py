@@ -1,9 +1,11 @@
-"""GET|POST /access/password/forgot and /access/password/reset: password reset by e-mail
-(docs/password-reset.md; the rules live in tessera/password_reset.py).
+"""GET|POST /access/password/forgot and /access/password/reset, GET
+/access/password/reset/done: password reset by e-mail (docs/password-reset.md; the rules
+live in tessera/password_reset.py).
 
 The forgot page answers the same whether or not the address has a user (no account
 enumeration), and never fails because of the mail server: the e-mail leaves in the
-background. Both forms carry the login form's CSRF token (no session exists yet).
+background. Both forms carry the login form's CSRF token (no session exists yet). A new
+password set answers with a redirect to the done page (Post/Redirect/Get).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from tessera import i18n, password_strength, passwords, paths, throttling
 from tessera.model import Account
@@ -122,10 +124,21 @@ async def reset_submit(services: Services, request: Request) -> Response:
         return _render(services, request, account, "password_reset_unusable.html", 400)
     # Who can read the e-mail may sign in again at once, whatever failures were counted.
     await services.stores.throttles.clear(throttling.SIGN_IN_EMAIL, throttling.email_key(account.id, done.email))
-    response = _render(services, request, account, "password_reset_done.html", email=done.email)
+    # Post/Redirect/Get: the page that says the password is set is a GET, so reloading it
+    # says the same again instead of sending the spent token a second time (which found
+    # the link used and said it no longer works, to a user who had just succeeded).
+    response = RedirectResponse(paths.PASSWORD_RESET_DONE, 303, headers=pages.redirect_headers())
     # The sessions ended with the reset; this browser's cookie is dropped too.
     await sessions.end(request, response, services)
     return response
+
+
+async def done(services: Services, request: Request) -> Response:
+    """GET /access/password/reset/done: where a new password set lands. Its URL holds no
+    token and it shows nothing of any user, so whoever opens it learns nothing: it says
+    what a reset does and links to the sign-in page of the account whose host it is on."""
+    host = await tenancy.account_host(request, services)
+    return pages.render(services.templates, request, "password_reset_done.html", account_name=host.account.name)
 
 
 def _sentence(text: str) -> str:
