@@ -3,8 +3,9 @@
 
 A client is named by its identifier, `--identifier ID` as `clients create` takes it (a
 bare IDENTIFIER argument works too); the commands act as the system, and the management
-layer records each change in the audit log. `list`, `show`, `delete` and `rotate-secret`
-also take `--global` instead of `--account`, for the platform's global clients.
+layer records each change in the audit log. Every command but `create` also takes
+`--global` instead of `--account`, for the platform's global clients (whose changes no
+account's audit log records).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ clients.add_command(create)
 
 # --- the account's clients, addressed by identifier (INTERFACE.md section 6, CLI) -------
 
-_ACCOUNT = click.option("--account", "subdomain", required=True, help="The account's subdomain.")
 _ACCOUNT_OR_GLOBAL = click.option("--account", "subdomain", default=None, help="The account's subdomain (or --global).")
 _GLOBAL = click.option(
     "--global", "is_global", is_flag=True, help="A global client (the platform's) instead of an account's."
@@ -50,25 +50,15 @@ _NAMED = click.argument("identifier_argument", metavar="[IDENTIFIER]", required=
 _IDENTIFIER = click.option("--identifier", "identifier_option", metavar="ID", help="The client's identifier.")
 
 
-def _one_client(command: Callable[..., None]) -> Callable[..., None]:
-    """A command on one client of an account: `--account SUB` and the client named by a bare
-    IDENTIFIER or by `--identifier ID`, passed to the command as `identifier`."""
-
-    @wraps(command)
-    def named(*args: Any, identifier_argument: str | None, identifier_option: str | None, **kwargs: Any) -> None:
-        command(*args, identifier=addressed(identifier_argument, identifier_option, "--identifier"), **kwargs)
-
-    return _NAMED(_IDENTIFIER(_ACCOUNT(named)))
-
-
 def _usage_mistake(message: str) -> NoReturn:
     """Which record a command is about is a usage mistake (as --account was, required)."""
     raise click.UsageError(message)
 
 
-def _one_client_anywhere(command: Callable[..., None]) -> Callable[..., None]:
-    """_one_client for an account's client or, with `--global`, a global one: the command
-    gets `where`, the account's subdomain or None for a global client."""
+def _one_client(command: Callable[..., None]) -> Callable[..., None]:
+    """A command on one client: of an account (`--account SUB`) or, with `--global`, a global
+    one, named by a bare IDENTIFIER or by `--identifier ID`. The command gets `identifier`
+    and `where`, the account's subdomain or None for a global client."""
 
     @wraps(command)
     def named(
@@ -92,6 +82,11 @@ async def _client(stores: Stores, where: str | None, identifier: str) -> tuple[A
         return None, await client_rules.get_global(stores, identifier)
     account = await account_rules.get(stores, where)
     return account, await client_rules.get_by_identifier(stores, account, identifier)
+
+
+def _named(where: str | None) -> str:
+    """The options that name `where` again, for a command to suggest."""
+    return "--global" if where is None else f"--account {where}"
 
 
 def _origin(settings: Settings, where: str | None) -> str:
@@ -130,7 +125,7 @@ def list_clients(state: CliState, subdomain: str | None, is_global: bool, as_jso
 
 
 @clients.command()
-@_one_client_anywhere
+@_one_client
 @_JSON
 @click.pass_obj
 def show(state: CliState, identifier: str, where: str | None, as_json: bool) -> None:
@@ -177,7 +172,7 @@ def show(state: CliState, identifier: str, where: str | None, as_json: bool) -> 
 )
 @_JSON
 @click.pass_obj
-def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, **options: Any) -> None:
+def update(state: CliState, /, identifier: str, where: str | None, as_json: bool, **options: Any) -> None:
     """Change a client; only the options given change, and a list option replaces the list."""
     settings = state.settings()
     changes = client_rules.ClientChanges(
@@ -203,13 +198,14 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
         fail("nothing to change: give at least one option, e.g. --name or --redirect-uri (see --help)")
 
     async def action(stores: Stores) -> Client:
-        account = await account_rules.get(stores, subdomain)
-        client = await client_rules.get_by_identifier(stores, account, identifier)
+        account, client = await _client(stores, where, identifier)
+        if account is None:
+            return await client_rules.update_global(stores, client, changes, settings.clock())
         return await client_rules.update(stores, account, client.id, changes, SYSTEM_ACTOR, settings.clock())
 
     client = run(settings, action)
     if as_json:
-        _emit(settings, subdomain, client)
+        _emit(settings, where, client)
         return
     click.echo(f"updated client {client.identifier!r} (id {client.id}): {', '.join(changes.names())}")
     if changes.jwks:
@@ -217,12 +213,12 @@ def update(state: CliState, /, identifier: str, subdomain: str, as_json: bool, *
     elif not client.is_public and client.secret_hash is None and not client.jwks:
         click.echo(
             f"it has no secret yet, so it cannot authenticate: make one with "
-            f"'tessera clients rotate-secret --account {subdomain} {shlex.quote(client.identifier)}'"
+            f"'tessera clients rotate-secret {_named(where)} {shlex.quote(client.identifier)}'"
         )
 
 
 @clients.command()
-@_one_client_anywhere
+@_one_client
 @_JSON
 @click.pass_obj
 def delete(state: CliState, identifier: str, where: str | None, as_json: bool) -> None:
@@ -248,7 +244,7 @@ def delete(state: CliState, identifier: str, where: str | None, as_json: bool) -
 
 
 @clients.command("rotate-secret")
-@_one_client_anywhere
+@_one_client
 @click.option(
     "--previous-secret-expires-in",
     "grace",

@@ -290,6 +290,21 @@ async def update(
     return updated
 
 
+async def update_global(stores: Stores, client: Client, changes: ClientChanges, now: float) -> Client:
+    """`update` for a global client, found by the caller (get_global); its rules are those of
+    `clients create --global` (client_rules.py). No account's audit log records it."""
+    problems = Problems()
+    values = checked(_draft_of_client(client, changes), problems)
+    problems.check()
+    try:
+        updated = await stores.clients.update(None, client.id, column_values(values, client), now, lambda _: [])
+    except Duplicate:
+        raise _duplicate(str(values["identifier"]), None) from None
+    if updated is None:
+        raise NotFound(f"no global client with id {client.id}")
+    return updated
+
+
 async def delete(stores: Stores, account: Account, client_id: int, actor: ev.Actor, now: float) -> None:
     """Delete the client; every token, code and consent it holds goes with it, at once."""
 

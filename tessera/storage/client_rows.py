@@ -182,23 +182,23 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
     return client_of_row(row)
 
 
-def update(conn: Connection, account_id: int, client_id: int, values: Mapping[str, Any], now: float) -> Client | None:
-    """Change an account's own client; `values` are column values. An identifier must stay
-    unique among the account's clients and the global ones (Duplicate)."""
+def update(
+    conn: Connection, account_id: int | None, client_id: int, values: Mapping[str, Any], now: float
+) -> Client | None:
+    """Change an account's own client (None: a global client); `values` are column values.
+    An identifier must stay unique as insert's rule says (Duplicate)."""
     if "identifier" in values:
         taken = conn.execute(
-            sa.select(clients.c.id).where(
-                clients.c.identifier == values["identifier"],
-                clients.c.id != client_id,
-                sa.or_(clients.c.account_id.is_(None), clients.c.account_id == account_id),
-            )
+            _IDENTIFIER_TAKEN.where(clients.c.id != client_id),
+            {"identifier": values["identifier"], "account_id": account_id, "is_global": account_id is None},
         ).first()
         if taken is not None:
             raise Duplicate("identifier")
+    owned = clients.c.account_id.is_(None) if account_id is None else clients.c.account_id == account_id
     try:
         row = conn.execute(
             clients.update()
-            .where(clients.c.account_id == account_id, clients.c.id == client_id)
+            .where(owned, clients.c.id == client_id)
             .values(**values, updated_at=now)
             .returning(*clients.c)
         ).first()

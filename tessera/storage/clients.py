@@ -188,7 +188,7 @@ class SqlClientStore:
         return await self.db.read(get_own, account_id, client_id)
 
     async def update(
-        self, account_id: int, client_id: int, values: Mapping[str, Any], now: float, record: Record
+        self, account_id: int | None, client_id: int, values: Mapping[str, Any], now: float, record: Record
     ) -> Client | None:
         try:
             return await self.db.write(audited(client_rows.update, record), account_id, client_id, values, now)

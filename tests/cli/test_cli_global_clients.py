@@ -77,6 +77,20 @@ def test_rotate_secret_global_replaces_the_secret(url: str) -> None:
     assert abs(float(stored[2]) - (time.time() + 600)) < 120  # type: ignore[arg-type]
 
 
+def test_update_global_changes_only_what_was_given(url: str) -> None:
+    update = ("clients", "update", "--global", "platform-two", "--name", "Platform Two", "--new-identifier", "p2")
+    client = only_json(run(url, *update, "--json"))["client"]
+    assert (client["name"], client["identifier"], client["global"]) == ("Platform Two", "p2", True)
+    assert client["redirect_uri"] == ["https://global.example.com/cb"]
+    refused = run(url, "clients", "update", "--global", "p2", "--grant-type", "client_credentials")
+    assert refused.returncode == 2
+    assert "client_credentials" in refused.stderr and refused.stderr.count("\n") == 1
+    public = succeeded(run(url, "clients", "update", "--global", "p2", "--kind", "public"))
+    assert "updated client 'p2'" in public.stdout
+    made = succeeded(run(url, "clients", "update", "--global", "p2", "--kind", "confidential")).stdout
+    assert "'tessera clients rotate-secret --global p2'" in made
+
+
 def test_delete_global_removes_the_client_and_its_tokens_in_every_account(url: str) -> None:
     assert _row(
         url,

@@ -168,6 +168,30 @@ async def test_the_platform_lists_rotates_and_deletes_its_global_clients(
     assert await clients.get(stores, world.account, world.web.client.id)
 
 
+async def test_a_global_client_is_changed_by_the_rules_of_global_clients(
+    stores: Stores, world: World, clock: Clock
+) -> None:
+    """`clients update --global`: the same checks as creating one; its identifier stays
+    unique among every account's clients and the global ones."""
+    now = clock()
+    app = await add_client(stores, None, now, redirect_uris=("https://global.example.com/cb",))
+    changes = clients.ClientChanges(name="Renamed", redirect_uris=("https://new.example.com/cb",))
+    updated = await clients.update_global(stores, app.client, changes, now)
+    assert (updated.name, updated.redirect_uris, updated.is_global) == (
+        "Renamed",
+        ("https://new.example.com/cb",),
+        True,
+    )
+    assert (await clients.get_global(stores, app.client_id)).name == "Renamed"
+    with pytest.raises(Invalid) as caught:  # global clients may not use client_credentials
+        await clients.update_global(stores, app.client, clients.ClientChanges(grant_types=("client_credentials",)), now)
+    assert set(caught.value.fields) == {"grant_types"}
+    with pytest.raises(Invalid) as taken:  # an account's identifier is taken for a global client too
+        await clients.update_global(stores, app.client, clients.ClientChanges(identifier=world.web.client_id), now)
+    assert set(taken.value.fields) == {"identifier"}
+    assert (await clients.get(stores, world.account, world.web.client.id)).name == world.web.client.name
+
+
 async def test_suspending_ends_sessions_and_tokens_and_lifting_it_records(
     stores: Stores, world: World, clock: Clock
 ) -> None:
