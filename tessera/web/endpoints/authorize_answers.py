@@ -24,7 +24,9 @@ from tessera.web.tenancy import AccountHost
 FORM_FIELDS = ("authenticity_token", "decision")
 
 
-def page_error(services: Services, request: Request, host: AccountHost, error: PageError) -> Response:
+def page_error(services: Services, request: Request, host: AccountHost | None, error: PageError) -> Response:
+    """400: the page for a request that cannot be trusted (the details are for the developer,
+    in English), with no redirect; `host` None on the platform host, which is no account's."""
     return pages.render(
         services.templates,
         request,
@@ -33,7 +35,7 @@ def page_error(services: Services, request: Request, host: AccountHost, error: P
         title=error.title,
         text=error.message,
         registered=error.registered,
-        account_name=host.account.name,
+        account_name=None if host is None else host.account.name,
     )
 
 

@@ -68,27 +68,13 @@ def _chooser(
     )
 
 
-def _refused(services: Services, request: Request, error: PageError) -> Response:
-    """400: the page an account host shows for a request it cannot trust (the details are
-    for the developer, in English), with no redirect."""
-    return pages.render(
-        services.templates,
-        request,
-        "authorization_error.html",
-        400,
-        title=error.title,
-        text=error.message,
-        registered=error.registered,
-    )
-
-
 def _not_global(services: Services, request: Request, client_id: str) -> Response:
     text = (
         "The platform address serves only global OAuth clients, and this request names "
         + (f"the client {client_id[:60]!r}, which is not one." if client_id else "no client (client_id is missing).")
         + " If your application belongs to one account, send users to that account's own address."
     )
-    return _refused(services, request, PageError("Unknown client", text))
+    return answers.page_error(services, request, None, PageError("Unknown client", text))
 
 
 def _subdomain_of(typed: str, base_domain: str) -> str:
@@ -140,7 +126,7 @@ async def cancel(services: Services, request: Request, host: PlatformHost) -> Re
     locales.hint(request, form.get(locales.UI_LOCALES))  # the chooser's form carries the request's
     if form.get("decision") != CANCEL or "decision" in form.repeated:
         problem = "The account chooser's form must be sent with decision=cancel, once."
-        return _refused(services, request, PageError("Invalid request", problem))
+        return answers.page_error(services, request, None, PageError("Invalid request", problem))
     client_id = form.get("client_id") or ""
     client = await services.stores.clients.find_global(client_id) if client_id else None
     if client is None:
@@ -149,7 +135,7 @@ async def cancel(services: Services, request: Request, host: PlatformHost) -> Re
         authorization_trust.client_id_of(form.values, form.repeated)
         reply = authorization_trust.reply_to(form.values, form.repeated, client)
     except PageError as error:
-        return _refused(services, request, error)
+        return answers.page_error(services, request, None, error)
     denied = AccessDenied("the user cancelled at the account chooser, before choosing an account")
     # RFC 9207 section 2: every response carries iss, errors too; no account answered, so it
     # is the address the client sent the user to, which is not an account's issuer.
