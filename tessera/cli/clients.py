@@ -21,7 +21,7 @@ import click
 from tessera.cli.client_create import JWKS_HELP, account_or_global, create, jwks_text
 from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
 from tessera.management import accounts as account_rules
-from tessera.management import client_secrets
+from tessera.management import client_secrets, platform_clients
 from tessera.management import clients as client_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
 from tessera.management.shapes import client_json
@@ -79,7 +79,7 @@ def _one_client(command: Callable[..., None]) -> Callable[..., None]:
 async def _client(stores: Stores, where: str | None, identifier: str) -> tuple[Account | None, Client]:
     """The account (None for a global client) and the client."""
     if where is None:
-        return None, await client_rules.get_global(stores, identifier)
+        return None, await platform_clients.get_global(stores, identifier)
     account = await account_rules.get(stores, where)
     return account, await client_rules.get_by_identifier(stores, account, identifier)
 
@@ -109,7 +109,7 @@ def list_clients(state: CliState, subdomain: str | None, is_global: bool, as_jso
 
     async def action(stores: Stores) -> list[Client]:
         if where is None:
-            return await every(lambda after_id: client_rules.list_global(stores, after_id=after_id))
+            return await every(lambda after_id: platform_clients.list_global(stores, after_id=after_id))
         account = await account_rules.get(stores, where)
         return await every(lambda after_id: client_rules.list_for_account(stores, account, after_id=after_id))
 
@@ -200,7 +200,7 @@ def update(state: CliState, /, identifier: str, where: str | None, as_json: bool
     async def action(stores: Stores) -> Client:
         account, client = await _client(stores, where, identifier)
         if account is None:
-            return await client_rules.update_global(stores, client, changes, settings.clock())
+            return await platform_clients.update_global(stores, client, changes, settings.clock())
         return await client_rules.update(stores, account, client.id, changes, SYSTEM_ACTOR, settings.clock())
 
     client = run(settings, action)
@@ -228,7 +228,7 @@ def delete(state: CliState, identifier: str, where: str | None, as_json: bool) -
     async def action(stores: Stores) -> Client:
         account, client = await _client(stores, where, identifier)
         if account is None:
-            await client_rules.delete_global(stores, client.id)
+            await platform_clients.delete_global(stores, client.id)
         else:
             await client_rules.delete(stores, account, client.id, SYSTEM_ACTOR, settings.clock())
         return client

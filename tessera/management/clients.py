@@ -129,7 +129,7 @@ async def _owner_id(stores: Stores, spec: ClientSpec, problems: Problems) -> int
     return None if admin is None else admin.id
 
 
-def _duplicate(identifier: str, account: Account | None) -> Invalid:
+def duplicate_identifier(identifier: str, account: Account | None) -> Invalid:
     if account is None:
         reason = R_("a client with identifier %(identifier)s already exists globally", identifier=repr(identifier))
     else:
@@ -168,7 +168,7 @@ async def create(
     try:
         client = await stores.clients.create(new, now, record)
     except Duplicate:
-        raise _duplicate(spec.identifier, spec.account) from None
+        raise duplicate_identifier(spec.identifier, spec.account) from None
     return client, secret
 
 
@@ -181,25 +181,6 @@ async def get(stores: Stores, account: Account, client_id: int) -> Client:
     if client is None:
         raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
     return client
-
-
-async def list_global(stores: Stores, *, after_id: int = 0, limit: int = 100) -> list[Client]:
-    """The platform's global clients (`clients create --global`), in id order."""
-    return await stores.clients.list_for_account(None, after_id=after_id, limit=limit)
-
-
-async def get_global(stores: Stores, identifier: str) -> Client:
-    client = await stores.clients.find_global(identifier)
-    if client is None:
-        raise NotFound(f"no global client with identifier {identifier!r}")
-    return client
-
-
-async def delete_global(stores: Stores, client_id: int) -> None:
-    """Delete a global client; every token, code and consent it holds, in every account,
-    goes with it at once. No account made it, so no account's audit log records it."""
-    if await stores.clients.delete_with_everything(None, client_id, lambda _deleted: []) is None:
-        raise NotFound(f"no global client with id {client_id}")
 
 
 async def get_by_identifier(stores: Stores, account: Account, identifier: str) -> Client:
@@ -215,10 +196,10 @@ def _lifetime_as_given(seconds: int | None) -> str | int:
 
 def current_draft(client: Client) -> Draft:
     """The client as it is, in the form its fields are given in."""
-    return _draft_of_client(client, ClientChanges())
+    return draft_of_client(client, ClientChanges())
 
 
-def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
+def draft_of_client(client: Client, changes: ClientChanges) -> Draft:
     def pick(name: str, current: Any) -> Any:
         value = getattr(changes, name)
         return current if value is None else value
@@ -269,7 +250,7 @@ async def update(
     """Change the fields `changes` names (Invalid, NotFound); identifiers stay unique."""
     client = await get(stores, account, client_id)
     problems = Problems()
-    values = checked(_draft_of_client(client, changes), problems)
+    values = checked(draft_of_client(client, changes), problems)
     problems.check()
 
     def record(updated: Client | None) -> list[AuditEntry]:
@@ -284,24 +265,9 @@ async def update(
     try:
         updated = await stores.clients.update(account.id, client_id, column_values(values, client), now, record)
     except Duplicate:
-        raise _duplicate(str(values["identifier"]), account) from None
+        raise duplicate_identifier(str(values["identifier"]), account) from None
     if updated is None:
         raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
-    return updated
-
-
-async def update_global(stores: Stores, client: Client, changes: ClientChanges, now: float) -> Client:
-    """`update` for a global client, found by the caller (get_global); its rules are those of
-    `clients create --global` (client_rules.py). No account's audit log records it."""
-    problems = Problems()
-    values = checked(_draft_of_client(client, changes), problems)
-    problems.check()
-    try:
-        updated = await stores.clients.update(None, client.id, column_values(values, client), now, lambda _: [])
-    except Duplicate:
-        raise _duplicate(str(values["identifier"]), None) from None
-    if updated is None:
-        raise NotFound(f"no global client with id {client.id}")
     return updated
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tessera.management import audit_events as ev
-from tessera.management import client_secrets, clients, global_clients, tokens, users
+from tessera.management import client_secrets, clients, global_clients, platform_clients, tokens, users
 from tessera.management.access import require_admin
 from tessera.management.errors import Forbidden, Invalid, NotFound
 from tessera.model import Client
@@ -147,24 +147,24 @@ async def test_the_platform_lists_rotates_and_deletes_its_global_clients(
     an account, and deleting it ends its tokens in every account at once."""
     now = clock()
     app = await add_client(stores, None, now, redirect_uris=("https://global.example.com/cb",))
-    listed = await clients.list_global(stores)
+    listed = await platform_clients.list_global(stores)
     assert app.client.id in [c.id for c in listed]
     assert all(c.is_global for c in listed)
     assert world.web.client.id not in [c.id for c in listed]
-    assert (await clients.get_global(stores, app.client_id)).id == app.client.id
+    assert (await platform_clients.get_global(stores, app.client_id)).id == app.client.id
     with pytest.raises(NotFound):  # an account's own client is not a global one
-        await clients.get_global(stores, world.web.client_id)
+        await platform_clients.get_global(stores, world.web.client_id)
     renewed, secret = await client_secrets.regenerate_global(stores, app.client, now, previous_secret_expires_in=60)
     assert renewed.secret_hash == secrets.digest(secret) and renewed.previous_secret_hash == app.client.secret_hash
     issued = await _token(stores, world, app.client, world.user.id, now)
-    await clients.delete_global(stores, app.client.id)
+    await platform_clients.delete_global(stores, app.client.id)
     assert await stores.tokens.find_access(secrets.digest(issued.full_token)) is None
     with pytest.raises(NotFound):
-        await clients.get_global(stores, app.client_id)
+        await platform_clients.get_global(stores, app.client_id)
     with pytest.raises(NotFound):
-        await clients.delete_global(stores, app.client.id)
+        await platform_clients.delete_global(stores, app.client.id)
     with pytest.raises(NotFound):  # never an account's own client
-        await clients.delete_global(stores, world.web.client.id)
+        await platform_clients.delete_global(stores, world.web.client.id)
     assert await clients.get(stores, world.account, world.web.client.id)
 
 
@@ -176,18 +176,22 @@ async def test_a_global_client_is_changed_by_the_rules_of_global_clients(
     now = clock()
     app = await add_client(stores, None, now, redirect_uris=("https://global.example.com/cb",))
     changes = clients.ClientChanges(name="Renamed", redirect_uris=("https://new.example.com/cb",))
-    updated = await clients.update_global(stores, app.client, changes, now)
+    updated = await platform_clients.update_global(stores, app.client, changes, now)
     assert (updated.name, updated.redirect_uris, updated.is_global) == (
         "Renamed",
         ("https://new.example.com/cb",),
         True,
     )
-    assert (await clients.get_global(stores, app.client_id)).name == "Renamed"
+    assert (await platform_clients.get_global(stores, app.client_id)).name == "Renamed"
     with pytest.raises(Invalid) as caught:  # global clients may not use client_credentials
-        await clients.update_global(stores, app.client, clients.ClientChanges(grant_types=("client_credentials",)), now)
+        await platform_clients.update_global(
+            stores, app.client, clients.ClientChanges(grant_types=("client_credentials",)), now
+        )
     assert set(caught.value.fields) == {"grant_types"}
     with pytest.raises(Invalid) as taken:  # an account's identifier is taken for a global client too
-        await clients.update_global(stores, app.client, clients.ClientChanges(identifier=world.web.client_id), now)
+        await platform_clients.update_global(
+            stores, app.client, clients.ClientChanges(identifier=world.web.client_id), now
+        )
     assert set(taken.value.fields) == {"identifier"}
     assert (await clients.get(stores, world.account, world.web.client.id)).name == world.web.client.name
 
