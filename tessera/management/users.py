@@ -182,6 +182,14 @@ async def update(
     return changed.after
 
 
+async def is_last_active_admin(stores: Stores, account: Account, user: User) -> bool:
+    """Whether `user` is the account's only active admin, whom `update` will neither demote
+    nor suspend: a page can say so before offering to."""
+    if user.role != "admin" or user.is_suspended:
+        return False
+    return await stores.users.other_active_admins(account.id, user.id) == 0
+
+
 async def set_password(
     stores: Stores, account: Account, user_id: int, password: str, actor: ev.Actor, now: float
 ) -> None:

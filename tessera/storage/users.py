@@ -124,20 +124,17 @@ class Changed:
     after: User
 
 
-def _other_active_admins(conn: Connection, account_id: int, user_id: int) -> int:
-    # FOR UPDATE locks the account's admins (PostgreSQL): two admins demoting each other at
-    # once cannot both pass the check. SQLite serialises writers anyway and ignores it.
-    rows = conn.execute(
-        sa.select(users.c.id)
-        .where(
-            users.c.account_id == account_id,
-            users.c.role == "admin",
-            users.c.suspended_at.is_(None),
-            users.c.id != user_id,
-        )
-        .with_for_update()
-    ).all()
-    return len(rows)
+def other_active_admins(conn: Connection, account_id: int, user_id: int, *, lock: bool = False) -> int:
+    """The account's active admins other than the user. `lock`, in a write: FOR UPDATE locks
+    them (PostgreSQL), so that two admins demoting each other at once cannot both pass the
+    check; SQLite serialises writers anyway and ignores it."""
+    query = sa.select(users.c.id).where(
+        users.c.account_id == account_id,
+        users.c.role == "admin",
+        users.c.suspended_at.is_(None),
+        users.c.id != user_id,
+    )
+    return len(conn.execute(query.with_for_update() if lock else query).all())
 
 
 def update(conn: Connection, account_id: int, user_id: int, change: UserChange, now: float) -> Changed | None:
@@ -154,7 +151,7 @@ def update(conn: Connection, account_id: int, user_id: int, change: UserChange, 
     suspended_after = before.is_suspended if change.suspended is None else change.suspended
     stays_active_admin = values.get("role", before.role) == "admin" and not suspended_after
     was_active_admin = before.is_admin and not before.is_suspended
-    if was_active_admin and not stays_active_admin and _other_active_admins(conn, account_id, user_id) == 0:
+    if was_active_admin and not stays_active_admin and other_active_admins(conn, account_id, user_id, lock=True) == 0:
         raise LastAdmin()
     row = conn.execute(
         users.update()
@@ -201,6 +198,9 @@ class SqlUserStore:
 
     async def first_admin(self, account_id: int) -> User | None:
         return await self.db.read(first_admin, account_id)
+
+    async def other_active_admins(self, account_id: int, user_id: int) -> int:
+        return await self.db.read(other_active_admins, account_id, user_id)
 
     async def replace_hash(self, account_id: int, user_id: int, verified: str, new: str) -> bool:
         """See replace_hash; True if it was stored."""

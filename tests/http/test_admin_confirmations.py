@@ -13,11 +13,11 @@ from html import unescape
 import httpx
 import pytest
 
-from tessera.management import accounts, registration_tokens, tokens
+from tessera.management import accounts, registration_tokens, tokens, users
 from tessera.management.audit_events import Actor
 from tessera.storage.audit import AuditFilter
 from tessera.storage.stores import Stores
-from tests.support import Clock, Form, World, forms, make_world, sign_in, unisolated
+from tests.support import PASSWORD, Clock, Form, World, forms, make_world, sign_in, unisolated
 
 pytestmark = pytest.mark.anyio
 
@@ -101,11 +101,13 @@ async def test_suspending_a_user_goes_through_a_page_that_names_them_and_changes
 
 
 async def test_the_suspension_page_names_the_clients_that_act_as_the_user(
-    http: httpx.AsyncClient, world: World, stores: Stores
+    http: httpx.AsyncClient, world: World, stores: Stores, clock: Clock
 ) -> None:
     """A client_credentials client acts as its owner (protocol/suspension.py): suspending the
     owner stops it too, and an admin suspending themselves is signed out. The page says both."""
     assert world.machine.client.user_id == world.admin.id
+    # Another admin, so that this one is not the last (see the test below).
+    await users.create(stores, world.account, "bo@example.com", PASSWORD, "admin", "Bo Admin", clock())
     await _as_admin(http, world)
     mine = unisolated((await http.get(f"/admin/users/{world.admin.id}/suspend")).text)
     assert "These clients get tokens that act as Ada Admin" in mine
@@ -115,6 +117,24 @@ async def test_the_suspension_page_names_the_clients_that_act_as_the_user(
     assert "These clients" not in theirs and "Machine" not in theirs
     admin = await stores.users.get_fresh(world.account.id, world.admin.id)
     assert admin is not None and not admin.is_suspended
+
+
+async def test_the_last_active_admin_is_told_why_they_cannot_be_suspended_before_any_click(
+    http: httpx.AsyncClient, world: World, stores: Stores
+) -> None:
+    """INTERFACE.md section 6: the last active admin can be neither demoted nor suspended.
+    The page says so, and offers no form that would be refused."""
+    await _as_admin(http, world)
+    path = f"/admin/users/{world.admin.id}"
+    page = await http.get(f"{path}/suspend")
+    assert page.status_code == 200
+    said = unisolated(unescape(page.text))
+    assert "Ada Admin is this account's last active admin, who cannot be suspended" in said
+    assert "Make another user an admin first." in said
+    assert [f for f in forms(page.text) if f.method == "post"] == []
+    assert f'<a class="button secondary" href="{path}">Back</a>' in page.text
+    # An end user is suspended as before: only an active admin can be the last one.
+    assert "last active admin" not in (await http.get(f"/admin/users/{world.user.id}/suspend")).text
 
 
 async def test_the_suspension_page_of_another_accounts_user_is_not_found(

@@ -112,6 +112,7 @@ async def confirm_suspend(console: Console, request: Request) -> Response:
         title=console.said(N_("Suspend %(user)s"), user=user.name),
         user=user,
         clients=await _acting_as(console, user),
+        last_admin=await users.is_last_active_admin(console.services.stores, console.account, user),
     )
 
 
