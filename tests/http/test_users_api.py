@@ -111,17 +111,18 @@ async def test_update_name_and_role_and_unknown_ids(
 
 async def test_password_rules(http: httpx.AsyncClient, world: World, admin: dict[str, str]) -> None:
     path = f"{USERS}/{world.user.id}/password"
-    assert_invalid(await http.put(path, json={"password": "1234567"}, headers=admin), "password")
-    # Long enough but common, or made of the user's own email: refused, saying what to pick.
-    for weak in ("password123", "qwertyuiop", world.user.email):
-        refused = await http.put(path, json={"password": weak}, headers=admin)
-        assert_invalid(refused, "password")
-        assert "three or four unrelated words" in refused.text, refused.text
+    short = await http.put(path, json={"password": "1234567"}, headers=admin)
+    assert_invalid(short, "password")
+    assert "at least 8 characters (it has 7)" in short.text
+    assert_invalid(await http.put(path, json={"password": "x" * 1025}, headers=admin), "password")
+    # INTERFACE.md section 6: "8+ characters; 204". An admin's choice is held to that rule
+    # alone, common passwords included (the reset page, where users choose, judges strength).
+    for common in ("password123", "12345678", world.user.email):
+        assert (await http.put(path, json={"password": common}, headers=admin)).status_code == 204, common
     created = await http.post(
         USERS, json={"user": {"email": "new@example.com", "name": "New", "password": "iloveyou1"}}, headers=admin
     )
-    assert_invalid(created, "password")
-    assert "one of the most common passwords" in created.text
+    assert created.status_code == 201, created.text
     for content in (b'{"pass": "x"}', b'{"password": 12345678}', b"[]", b"x"):
         assert_bad_request(await http.put(path, content=content, headers=admin))
 
