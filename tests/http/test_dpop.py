@@ -6,6 +6,8 @@ needs `Authorization: DPoP` with a fresh proof for the method, URL and token.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -465,3 +467,34 @@ async def test_section_5_2_require_dpop_refuses_the_implicit_grant(
     answer = fragment_of(response.headers["location"])
     assert answer["error"] == "unauthorized_client"
     assert "DPoP" in answer["error_description"]
+
+
+def _renamed_alg(proof: str, alg: str) -> str:
+    """The proof with its header's alg replaced (its signature then fits nothing)."""
+    header, payload, signature = proof.split(".")
+    fields = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    renamed = base64.urlsafe_b64encode(json.dumps({**fields, "alg": alg}).encode()).rstrip(b"=").decode()
+    return f"{renamed}.{payload}.{signature}"
+
+
+async def test_a_jwk_of_another_kind_than_alg_is_a_refusal_not_a_server_error(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """RFC 9449 section 4.3 item 7 with RFC 7518 section 3.4: an RSA key under ES256 is an
+    invalid_dpop_proof at the token endpoint (400) and at the API (401 with the DPoP
+    challenge). It was a 500, reached with no more than a public client's id."""
+    rsa = DpopKey("RS256")
+    proof = _renamed_alg(rsa.proof("POST", world.origin + TOKEN, clock()), "ES256")
+    response = await http.post(
+        TOKEN,
+        data={"grant_type": "authorization_code", "client_id": world.spa.client_id, "code": "x"},
+        headers={"DPoP": proof},
+    )
+    _assert_token_endpoint_refusal(response, "invalid_dpop_proof", "does not fit its alg ES256")
+    key = DpopKey()
+    token = await _bound_token(http, world, clock, key)
+    headers = {
+        "Authorization": f"DPoP {token}",
+        "DPoP": _renamed_alg(rsa.proof("GET", world.origin + ME, clock(), access_token=token), "ES256"),
+    }
+    _assert_api_refusal(await http.get(ME, headers=headers), "invalid_dpop_proof", "does not fit its alg ES256")

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from base64 import urlsafe_b64encode as _b64
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from joserfc.jwk import RSAKey
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from tessera.protocol import dpop
 from tessera.protocol.errors import InvalidRequest, InvalidToken
@@ -246,3 +254,69 @@ def _signed_with_iat(key: DpopKey, iat: object) -> str:
     payload = json_module.dumps({"jti": "n", "htm": "POST", "htu": URL, "iat": iat})
     header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk}
     return jws.serialize_compact(header, payload, key.key)
+
+
+def _forged(alg: str, jwk: dict[str, object], sign: Callable[[bytes], bytes]) -> str:
+    """A proof whose header names `alg` and carries `jwk`, signed by `sign` over its signing
+    input: what a client could send that joserfc itself would not sign."""
+    header = {"typ": "dpop+jwt", "alg": alg, "jwk": jwk}
+    claims = {"jti": "forged", "htm": "POST", "htu": URL, "iat": int(NOW)}
+    signing_input = b".".join(urlsafe_b64encode(json.dumps(part).encode()) for part in (header, claims))
+    return (signing_input + b"." + urlsafe_b64encode(sign(signing_input))).decode()
+
+
+def urlsafe_b64encode(data: bytes) -> bytes:
+    return _b64(data).rstrip(b"=")
+
+
+def _ecdsa_raw(private: ec.EllipticCurvePrivateKey, size: int) -> Callable[[bytes], bytes]:
+    def sign(message: bytes) -> bytes:
+        r, s = decode_dss_signature(private.sign(message, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+    return sign
+
+
+def _b64_int(value: int) -> str:
+    return urlsafe_b64encode(value.to_bytes((value.bit_length() + 7) // 8, "big")).decode()
+
+
+def _public_jwk(private: object) -> dict[str, object]:
+    if isinstance(private, rsa.RSAPrivateKey):  # by hand: joserfc warns about a short key
+        numbers = private.public_key().public_numbers()
+        return {"kty": "RSA", "n": _b64_int(numbers.n), "e": _b64_int(numbers.e)}
+    pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)  # type: ignore[attr-defined]
+    kind = ECKey if isinstance(private, ec.EllipticCurvePrivateKey) else OKPKey
+    return dict(kind.import_key(pem).as_dict(private=False))
+
+
+@pytest.mark.parametrize(
+    ("alg", "private", "sign"),
+    [
+        # Each of these went through: the first two as a 500 (the verification of another
+        # kind of key failed), the others as accepted proofs under a name they do not meet.
+        ("ES256", "rsa", lambda key: lambda m: b"\0" * 64),
+        ("ES256", "ed25519", lambda key: lambda m: b"\0" * 64),
+        ("ES256", "p384", lambda key: _ecdsa_raw(key, 48)),
+        ("ES256", "secp256k1", lambda key: _ecdsa_raw(key, 32)),
+        ("Ed25519", "ed448", lambda key: key.sign),
+        ("RS256", "rsa1024", lambda key: lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA256())),
+    ],
+)
+def test_a_key_of_another_kind_than_alg_names_is_refused(alg: str, private: str, sign: Callable[[Any], Any]) -> None:
+    """RFC 9449 section 4.3 item 5 ("alg ... acceptable per local policy"), RFC 7518 section
+    3.4 (ES256 is ECDSA with P-256), RFC 9864 (Ed25519 is that parameter set only) and
+    section 3.3 (an RSA key of 2048 bits or more MUST be used): such a proof is refused with
+    invalid_dpop_proof, never an error."""
+    keys = {
+        "rsa": lambda: rsa.generate_private_key(65537, 2048),
+        "rsa1024": lambda: rsa.generate_private_key(65537, 1024),
+        "ed25519": ed25519.Ed25519PrivateKey.generate,
+        "ed448": ed448.Ed448PrivateKey.generate,
+        "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+        "secp256k1": lambda: ec.generate_private_key(ec.SECP256K1()),
+    }
+    key = keys[private]()
+    proof = _forged(alg, _public_jwk(key), sign(key))
+    with pytest.raises(dpop.InvalidDpopProof, match=r"jwk does not fit its alg|bits or more"):
+        dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES)

@@ -48,6 +48,7 @@ ALGORITHMS = ("ES256", "PS256", "RS256", "Ed25519")
 WINDOW = 60  # seconds: iat may be this far in the past or the future (section 11.1)
 USED_ONCE_KIND = "dpop"
 MAX_PROOF = 8192  # bytes; an RSA-4096 proof is under 2,000
+MIN_RSA_BITS = 2048
 
 # joserfc's default limit on a JWS header (512 bytes) is below an RSA key's jwk header.
 _REGISTRY = JWSRegistry(algorithms=list(ALGORITHMS))
@@ -149,13 +150,48 @@ def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, s
         )
     if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
         raise InvalidDpopProof("the DPoP proof's jwk holds private key material; send the public key only")
+    _rsa_bits(jwk)
     try:
         key = import_key(jwk)
     except (JoseError, ValueError, TypeError, KeyError):
         raise InvalidDpopProof("the DPoP proof's jwk is not a valid public key") from None
     if not isinstance(key, ECKey | RSAKey | OKPKey):
         raise InvalidDpopProof("the DPoP proof's jwk must be an asymmetric (EC, RSA or OKP) public key")
+    _fits(key, header["alg"])
     return header, key, key.thumbprint()
+
+
+def _fits(key: ECKey | RSAKey | OKPKey, alg: str) -> None:
+    """The key is of the kind `alg` names (RFC 7518 section 3, RFC 9864): ES256 a P-256 key,
+    Ed25519 an Ed25519 key, RS256 and PS256 an RSA key of 2048 bits or more (section 3.3:
+    "MUST"). joserfc's check; without it a P-384 key passed as ES256, and an RSA key under
+    ES256 reached the verification, which failed with a 500."""
+    try:
+        _REGISTRY.get_alg(alg).check_key(key)
+    except JoseError as problem:
+        raise InvalidDpopProof(
+            f"the DPoP proof's jwk does not fit its alg {alg} ({problem.description or problem.error}); "
+            f"sign with a key of the kind {alg} names"
+        ) from None
+    if isinstance(key, RSAKey) and key.raw_value.key_size < MIN_RSA_BITS:  # _rsa_bits let none through
+        raise InvalidDpopProof(_short_rsa(key.raw_value.key_size))
+
+
+def _short_rsa(bits: int) -> str:
+    return f"the DPoP proof's RSA key has {bits} bits; use one of {MIN_RSA_BITS} bits or more (RFC 7518 section 3.3)"
+
+
+def _rsa_bits(jwk: dict[str, Any]) -> None:
+    """An RSA jwk under MIN_RSA_BITS refused before joserfc imports it (which warns about it)."""
+    modulus = jwk.get("n")
+    if jwk.get("kty") != "RSA" or not isinstance(modulus, str):
+        return  # not RSA, or not a key at all: import_key says which
+    try:
+        bits = int.from_bytes(urlsafe_b64decode(modulus.encode("ascii")), "big").bit_length()
+    except (ValueError, UnicodeError, binascii.Error):
+        return
+    if bits < MIN_RSA_BITS:
+        raise InvalidDpopProof(_short_rsa(bits))
 
 
 def _claims(signing_input: str, signature: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any]:
