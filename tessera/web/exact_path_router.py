@@ -4,13 +4,17 @@ Starlette tries routes in order, one regular expression each, and every request 
 the routes listed before its own (a token request tried a dozen; measured in
 docs/benchmarks.md). Here a request for a path that some parameterless route serves goes
 straight to that route; anything else (paths with parameters, 404, 405, the redirect of a
-trailing slash) takes Starlette's own scan, so the answers are Starlette's in every case.
+trailing slash) takes Starlette's own scan, so the answers are Starlette's in every case
+but one: a 405's Allow header names every method the path takes (RFC 9110 section
+15.5.6), where Starlette named only those of the first route for the path (a path served
+by a GET route and a PUT route answered PATCH with "Allow: GET, HEAD").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -48,6 +52,28 @@ class ExactPathRouter(Router):
                         scope.update(child_scope)
                         await route.handle(scope, receive, send)
                         return
+        if scope["type"] == "http":
+            await self._scan(scope, receive, send)
+            return
+        await super().app(scope, receive, send)
+
+    async def _scan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's scan of the routes in order, gathering on the way the methods of every
+        route whose path matches, for the Allow header of a 405. A 404 and the redirect of a
+        trailing slash are Starlette's own (which scans again: only those answers pay)."""
+        scope.setdefault("router", self)
+        allowed: set[str] = set()
+        for route in self.routes:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+            if match is Match.PARTIAL and isinstance(route, Route) and route.methods:
+                allowed |= route.methods
+        if allowed:
+            raise HTTPException(status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
         await super().app(scope, receive, send)
 
 

@@ -87,6 +87,7 @@ async def test_filters_and_cursor(http: httpx.AsyncClient, stores: Stores, world
         {"filter[action]": "explode"},
         {"filter[source_type]": "planet"},
         {"filter[actor_id]": "me"},
+        {"filter[actor_id]": "0"},  # ids start at 1 (the OpenAPI document says so)
         {"filter[created_at][]": "yesterday"},
         {"page[size]": "0"},
     ):

@@ -198,3 +198,24 @@ async def test_a_method_the_address_does_not_take_is_405_with_allow(
     allowed = {name.strip() for name in response.headers["allow"].split(",")}
     assert method not in allowed
     assert allowed & {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "takes"),
+    [
+        ("PATCH", "/api/v2/oauth/clients/1", {"GET", "HEAD", "PUT", "DELETE"}),
+        ("OPTIONS", "/api/v2/oauth/clients/1.json", {"GET", "HEAD", "PUT", "DELETE"}),
+        ("PATCH", "/api/v2/tickets/1", {"GET", "HEAD", "PUT", "DELETE"}),
+        ("PUT", "/api/v2/tickets", {"GET", "HEAD", "POST"}),
+        ("POST", "/api/v2/oauth/tokens/1", {"GET", "HEAD", "DELETE"}),
+        ("PATCH", "/admin/clients/1", {"GET", "HEAD", "POST"}),
+    ],
+)
+async def test_the_allow_header_names_every_method_the_path_takes(
+    http: httpx.AsyncClient, world: World, method: str, path: str, takes: set[str]
+) -> None:
+    """RFC 9110 section 15.5.6: Allow lists the target resource's supported methods, all of
+    them: a path served by several routes (GET and PUT, say) named only the first one's."""
+    response = await http.request(method, path)
+    assert response.status_code == 405, response.text
+    assert {name.strip() for name in response.headers["allow"].split(",")} == takes

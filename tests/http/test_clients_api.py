@@ -235,7 +235,7 @@ async def test_generate_secret_refusals(http: httpx.AsyncClient, world: World, a
             await http.put(path, json={"previous_secret_expires_in": overlap}, headers=admin),
             "previous_secret_expires_in",
         )
-    for content in (b"[1]", b'{"expires": 5}', b'{"previous_secret_expires_in": "soon"}', b"{"):
+    for content in (b"[1]", b"null", b'{"expires": 5}', b'{"previous_secret_expires_in": "soon"}', b"{"):
         assert_bad_request(await http.put(path, content=content, headers=admin))
     assert_invalid(await http.put(f"{CLIENTS}/{world.spa.client.id}/generate_secret", headers=admin), "kind")
 

@@ -173,6 +173,10 @@ async def test_client_id_must_be_numeric(http: httpx.AsyncClient, world: World, 
     token = await _token(http, pw, world.admin.email)
     response = await http.get(TOKENS, params={"all": "true", "client_id": pw.client_id}, headers=_bearer(token))
     _assert_problem(response, 400, "invalid_request", "client_id must be a client's numeric id")
+    # The OpenAPI document's minimum is 1: no record has id 0 (a negative-data check of
+    # schemathesis found 0 answered 200).
+    zero = await http.get(TOKENS, params={"all": "true", "user_id": "0"}, headers=_bearer(token))
+    _assert_problem(zero, 400, "invalid_request", "user_id must be a user's numeric id (1 or more)")
 
 
 # --- Cursor pagination ----------------------------------------------------------------------

@@ -61,8 +61,8 @@ def _filter(query: QueryParams) -> AuditFilter:
             raise BadRequest(f"give {name} once: entries are filtered by one value of each")
     actor_raw = query.get("filter[actor_id]")
     actor_id = None if actor_raw is None else whole_number(actor_raw)
-    if actor_raw is not None and actor_id is None:
-        raise BadRequest("filter[actor_id] must be a user's numeric id")
+    if actor_raw is not None and not actor_id:  # ids start at 1 (the OpenAPI document's minimum)
+        raise BadRequest("filter[actor_id] must be a user's numeric id (1 or more)")
     window = query.getlist(CREATED_AT)
     if len(window) not in (0, 2):
         raise BadRequest(f"give {CREATED_AT} twice, the start then the end: {CREATED_AT}=START&{CREATED_AT}=END")

@@ -30,7 +30,7 @@ async def read_json(request: Request, example: str, *, empty_ok: bool = False) -
     except InvalidRequest as problem:
         raise BadRequest(problem.description) from None
     if not body.strip() and empty_ok:
-        return None
+        return {}  # an empty body is an empty object; the JSON null is not
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

@@ -154,8 +154,6 @@ async def delete_client(services: Services, request: Request, host: AccountHost,
 
 
 def _overlap(document: Any) -> int:
-    if document is None:
-        return 0
     if not isinstance(document, dict) or set(document) - {"previous_secret_expires_in"}:
         raise bodies.BadRequest('the body must be empty or {"previous_secret_expires_in": SECONDS}')
     value = bodies.seconds(document, "body", "previous_secret_expires_in")

@@ -41,8 +41,8 @@ def _number(query: QueryParams, name: str, what: str) -> int | None:
     if raw is None:
         return None
     number = whole_number(raw)
-    if number is None:
-        raise BadRequest(f"{name} must be {what}'s numeric id")
+    if not number:  # ids start at 1 (the OpenAPI document's minimum)
+        raise BadRequest(f"{name} must be {what}'s numeric id (1 or more)")
     return number
 
 
