@@ -8,6 +8,7 @@ token endpoint (protocol/grants/device_code.py).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -28,13 +29,19 @@ INTERVAL = 5
 # A new user code collides with a stored one about once in 2^34 / (codes alive): a few
 # draws always find a free one; failing them all means the store is broken.
 _DRAWS = 5
-_SEPARATORS = str.maketrans("", "", "-– \t\r\n")
+_MINUS = "\u2212"  # a dash to the eye, a math symbol to Unicode
+
+
+def _separator(char: str) -> bool:
+    return char.isspace() or char == _MINUS or unicodedata.category(char) == "Pd"
 
 
 def normalise_user_code(raw: str) -> str | None:
     """The user code as stored: case, dashes and spaces do not matter (RFC 8628 section
-    6.1). None when what is left cannot be a user code at all."""
-    code = raw.translate(_SEPARATORS).upper()
+    6.1), whichever a phone or a paste puts in (an em dash, a minus sign, a no-break or
+    ideographic space), and full-width letters are letters (NFKC). None when what is left
+    cannot be a user code at all."""
+    code = "".join(c for c in unicodedata.normalize("NFKC", raw) if not _separator(c)).upper()
     if len(code) != secrets.USER_CODE_LENGTH or any(c not in secrets.USER_CODE_ALPHABET for c in code):
         return None
     return code

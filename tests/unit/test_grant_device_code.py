@@ -68,7 +68,16 @@ def test_user_codes_are_eight_consonants_from_the_rfc_alphabet() -> None:
     assert len(set(drawn)) == len(drawn)
 
 
-@pytest.mark.parametrize("typed", ["WDJB-MJHT", "wdjb-mjht", "WDJBMJHT", " wdjb mjht ", "Wdjb–Mjht", "WD-JB MJ-HT"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        *("WDJB-MJHT", "wdjb-mjht", "WDJBMJHT", " wdjb mjht ", "Wdjb–Mjht", "WD-JB MJ-HT"),
+        # What phones and pastes put in: an em dash, a minus sign, no-break, thin and
+        # ideographic spaces, full-width letters (a Japanese keyboard's).
+        *("WDJB\u2014MJHT", "WDJB\u2212MJHT", "WDJB\u00a0MJHT", "WDJB\u2009MJHT", "WDJB\u3000MJHT"),
+        "\uff37\uff24\uff2a\uff22\uff0d\uff2d\uff2a\uff28\uff34",
+    ],
+)
 def test_a_user_code_is_matched_without_regard_to_case_dashes_or_spaces(typed: str) -> None:
     """INTERFACE.md section 7; RFC 8628 section 6.1 ("case-insensitive", punctuation ignored)."""
     assert device_authorization.normalise_user_code(typed) == USER_CODE
