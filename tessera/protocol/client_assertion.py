@@ -10,8 +10,11 @@ signed with one of those keys. The checks, in order (a refused assertion never s
 - the key: the registered key whose `kid` the header names, or, without a `kid`, each
   registered key in turn; the signature verifies with it (joserfc);
 - `iss` and `sub` are both the client's identifier (RFC 7523 section 3 items 1 and 2.B);
-- `aud` (a string or an array) contains one of the accepted audiences: the issuer
-  identifier, the token endpoint URL, or the URL of the endpoint being called. The FAPI 2.0
+- `aud` (a string or an array) names the accepted audiences only: the issuer identifier,
+  the token endpoint URL, or the URL of the endpoint being called. An array naming another
+  server too is refused: an assertion a client made for several servers is one any of them
+  could replay here (the audience injection that draft-ietf-oauth-rfc7523bis closes by
+  requiring the issuer as the sole audience). The FAPI 2.0
   Security Profile requires servers to accept the issuer identifier as the sole `aud` of a
   client assertion, and clients should send exactly that; RFC 7523 section 3 allows the token endpoint
   URL, which most client libraries (Authlib among them) send; RFC 9126 section 2 makes
@@ -204,6 +207,12 @@ def _parties(claims: dict[str, Any], client: Client, check: AssertionCheck) -> N
         raise _refuse(
             f"client_assertion aud {echo(json.dumps(aud), 200)} does not name this server: "
             f"send the issuer {check.issuer!r} (or one of: {', '.join(check.audiences[1:])})"
+        )
+    others = [value for value in audiences if value not in check.audiences]
+    if others:
+        raise _refuse(
+            f"client_assertion aud also names {echo(json.dumps(others), 200)}: an assertion for this server "
+            f"names this server only; send the issuer {check.issuer!r} as its aud"
         )
 
 

@@ -91,11 +91,12 @@ async def test_client_credentials_with_an_assertion(
     http: httpx.AsyncClient, world: World, keyed: RegisteredClient, clock: Clock, audience: str
 ) -> None:
     """RFC 7523 section 2.2; the aud: the issuer (FAPI 2.0), the token endpoint URL (RFC 7523
-    section 3 item 3), or an array holding one of them."""
+    section 3 item 3), or an array of them (one naming another server too is refused:
+    tests/unit/test_client_assertion.py)."""
     aud: Any = {
         "issuer": world.origin,
         "token_endpoint": world.origin + TOKEN,
-        "array": ["https://elsewhere.example", world.origin],
+        "array": [world.origin, world.origin + TOKEN],
     }[audience]
     response = await client_credentials(http, sign(claims(world, keyed, clock(), aud=aud)))
     assert response.status_code == 200, response.text

@@ -87,9 +87,7 @@ async def test_a_registered_key_authenticates(key: Any, alg: str) -> None:
     await client_assertion.verify(_sign(key=key, alg=alg), _client(), _check(), NOW)
 
 
-@pytest.mark.parametrize(
-    "aud", [ISSUER, [ISSUER], TOKEN_ENDPOINT, ["https://elsewhere.example", TOKEN_ENDPOINT], REVOKE_ENDPOINT]
-)
+@pytest.mark.parametrize("aud", [ISSUER, [ISSUER], TOKEN_ENDPOINT, [ISSUER, TOKEN_ENDPOINT], REVOKE_ENDPOINT])
 async def test_accepted_audiences(aud: Any) -> None:
     """RFC 7523 section 3 item 3 (the token endpoint URL "MAY be used"), FAPI 2.0 (the issuer
     as sole aud), RFC 9126 section 2 (the endpoint called): any of them, string or array."""
@@ -101,6 +99,14 @@ async def test_the_endpoint_called_is_not_accepted_elsewhere() -> None:
     token endpoint is refused, and the description names the accepted values."""
     description = await _refused(_sign(_claims(aud=REVOKE_ENDPOINT)))
     assert ISSUER in description and TOKEN_ENDPOINT in description
+
+
+@pytest.mark.parametrize("aud", [["https://elsewhere.example", TOKEN_ENDPOINT], [ISSUER, "https://evil.example"]])
+async def test_an_audience_array_naming_another_server_too_is_refused(aud: Any) -> None:
+    """draft-ietf-oauth-rfc7523bis (audience injection): an assertion a client made for
+    several servers is one any of them could replay here; only this server's names pass."""
+    description = await _refused(_sign(_claims(aud=aud)))
+    assert "also names" in description and repr(ISSUER) in description
 
 
 async def test_wrong_audience() -> None:
