@@ -168,7 +168,7 @@ async def fetch_json(
         except AddressRefused as refused:
             raise FetchFailed(f"its host resolves to an address Tessera does not fetch from ({refused})") from None
         except (httpx.HTTPError, httpcore.ConnectError) as error:
-            raise FetchFailed(f"it could not be fetched ({_describe(error)})") from None
+            raise FetchFailed(f"the request failed ({_describe(error)})") from None
 
 
 def _describe(error: Exception) -> str:

@@ -239,8 +239,13 @@ async def replace(
     client = managed.client
     metadata = rfc7591.read(body, client.identifier, tuple(client.grant_types))
     if (metadata.auth_method == rfc7591.NONE) != client.is_public:
+        # An update replaces every field: an omitted method means the default, a secret.
+        omitted = "token_endpoint_auth_method" not in body
         raise InvalidClientMetadata(
-            "token_endpoint_auth_method cannot change between none and a client secret; register a new client"
+            "this client is public: send token_endpoint_auth_method with the value none (an update replaces "
+            "every field, and left out it means client_secret_basic)"
+            if omitted and client.is_public
+            else "token_endpoint_auth_method cannot change between none and a client secret; register a new client"
         )
     if (metadata.auth_method == rfc7591.PRIVATE_KEY_JWT) != bool(client.jwks):
         raise InvalidClientMetadata(

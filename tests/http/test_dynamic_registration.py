@@ -643,3 +643,18 @@ async def test_id_token_signed_response_alg_is_kept_and_used(
     assert client is not None and client.signing_alg == "RS256"
     default = await registered(open_http)
     assert default["id_token_signed_response_alg"] == "ES256"
+
+
+async def test_rfc_7592_2_2_a_public_clients_update_without_its_method_says_to_send_none(
+    open_http: httpx.AsyncClient,
+) -> None:
+    """RFC 7592 section 2.2: an update replaces every field, so an omitted
+    token_endpoint_auth_method is the default, client_secret_basic; the refusal says to send
+    "none" rather than that the client asked to change it."""
+    body = await registered(open_http, {**AGENT, "token_endpoint_auth_method": "none"})
+    uri, token = body["registration_client_uri"], body["registration_access_token"]
+    response = await open_http.put(uri, json=update_of(body), headers=bearer(token))
+    said = error(response, 400, "invalid_client_metadata")
+    assert "send token_endpoint_auth_method with the value none" in said
+    kept = await open_http.put(uri, json=update_of(body, token_endpoint_auth_method="none"), headers=bearer(token))
+    assert kept.status_code == 200, kept.text
