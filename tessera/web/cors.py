@@ -35,19 +35,31 @@ def allow_any_origin(endpoint: Endpoint) -> Endpoint:
     return run
 
 
-def preflight(methods: str) -> Endpoint:
+# MCP-Protocol-Version: MCP clients in browsers send it with their requests, discovery and
+# metadata included (the MCP specification's "Protocol Version Header").
+ALLOWED_HEADERS = "Authorization, Content-Type, DPoP, MCP-Protocol-Version"
+
+
+def preflight(methods: str, allowed_headers: str = ALLOWED_HEADERS) -> Endpoint:
     async def run(request: Request) -> Response:
         return Response(
             status_code=204,
             headers={
                 **HEADERS,
                 "Access-Control-Allow-Methods": methods,
-                "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP",
+                "Access-Control-Allow-Headers": allowed_headers,
                 "Access-Control-Max-Age": "600",
             },
         )
 
     return run
+
+
+def public_document_preflight() -> Endpoint:
+    """For the documents anyone may read (discovery, JWKS, resource metadata): any request
+    header may come with a GET (`*`, which the Fetch standard honours for requests without
+    credentials, and these take none)."""
+    return preflight("GET", "*")
 
 
 def allow_any_origin_with_a_bearer_token(endpoint: Endpoint) -> Endpoint:

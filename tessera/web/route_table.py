@@ -22,7 +22,12 @@ from tessera.web.api import audit_logs, clients, global_clients, openapi, resour
 from tessera.web.api.admin import admin_only
 from tessera.web.api.authentication import Handler
 from tessera.web.api.authentication import endpoint as api
-from tessera.web.cors import allow_any_origin, allow_any_origin_with_a_bearer_token, preflight
+from tessera.web.cors import (
+    allow_any_origin,
+    allow_any_origin_with_a_bearer_token,
+    preflight,
+    public_document_preflight,
+)
 from tessera.web.endpoints import (
     authorize,
     authorized_apps,
@@ -214,6 +219,17 @@ def routes(services: Services) -> list[BaseRoute]:
         *[
             Route(path, allow_any_origin(bind(resource_metadata.api_metadata)), methods=["GET"])
             for path in (paths.API_RESOURCE_METADATA, paths.PROTECTED_RESOURCE_METADATA)
+        ],
+        # Browser apps (MCP clients among them) read these with headers of their own.
+        *[
+            Route(path, public_document_preflight(), methods=["OPTIONS"])
+            for path in (
+                paths.OPENID_CONFIGURATION,
+                paths.AUTHORIZATION_SERVER_METADATA,
+                paths.API_RESOURCE_METADATA,
+                paths.PROTECTED_RESOURCE_METADATA,
+                paths.JWKS,
+            )
         ],
         *console,
         Mount(paths.ASSETS, app=StaticFiles(directory=STATIC), name="assets"),

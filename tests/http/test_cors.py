@@ -147,6 +147,35 @@ async def test_other_preflights(http: httpx.AsyncClient, path: str) -> None:
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/api/v2",
+        "/oauth/jwks",
+    ],
+)
+async def test_public_documents_preflight_for_any_header(http: httpx.AsyncClient, path: str) -> None:
+    """A browser MCP client reads discovery and resource metadata with a header of its own
+    (MCP-Protocol-Version), which makes its GET preflighted: the preflight allows it. The
+    documents take no credentials, so `*` is honoured (Fetch standard, CORS protocol)."""
+    response = await http.options(
+        path,
+        headers={
+            **ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "mcp-protocol-version",
+        },
+    )
+    assert response.status_code == 204, response.text
+    _allows(response)
+    assert response.headers["access-control-allow-methods"] == "GET"
+    assert response.headers["access-control-allow-headers"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+
+
 # --- the pages do not ------------------------------------------------------------------
 
 
