@@ -41,7 +41,7 @@ def build_services(settings: Settings, db: Database) -> Services:
     throttles = Throttles(stores.throttles, settings)
     authenticator = PasswordAuthenticator(stores.users, throttles, stores.audit)
     keys = key_ring_for(stores, settings)
-    documents = MetadataDocumentResolver(stores.clients, settings)
+    documents = MetadataDocumentResolver(stores.clients, settings, throttles)
     grant_context = GrantContext(
         clients=stores.clients,
         users=stores.users,

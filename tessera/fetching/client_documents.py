@@ -4,7 +4,14 @@
 resolve(account, url): the URL checked (section 3), the document taken from this process's
 cache or fetched (http.py: SSRF guard, 3 s, 5 KB), validated (section 4.1), and the client
 it describes saved as a client row of the account (registration "metadata_document",
-public), because codes, tokens and consents name clients by numeric id. A document fetched
+public), because codes, tokens and consents name clients by numeric id.
+
+A first use saves a row and an audit entry, for anyone who sends a URL: so it happens only
+where a client's flow starts (the authorization endpoint and PAR, through `registering`,
+which knows the request's source address) and counts against that address's throttle of
+open registrations (INTERFACE.md section 9), as a registration with RFC 7591 does. Every
+other endpoint (token, revocation, introspection) refuses a document no flow started
+from: no code or token of such a client can exist, and a client_id alone then made a row. A document fetched
 later than the row was last saved, that says something else, updates the row: the latest
 document's redirect URIs win, and users are asked for their consent again when they change.
 
@@ -36,6 +43,7 @@ from tessera.protocol.client_metadata_document import ClientMetadata, DocumentPr
 from tessera.settings import Settings
 from tessera.storage.client_rows import NewClient
 from tessera.storage.clients import SqlClientStore
+from tessera.throttling import Throttles
 
 log = logging.getLogger("tessera.client_documents")
 
@@ -51,23 +59,50 @@ class _Entry:
     fresh_until: float  # monotonic
 
 
+NOT_STARTED = (
+    "no authorization request of this client has reached this account yet: its flow starts at the "
+    "authorization endpoint (or PAR), where its metadata document is first read"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Registering:
+    """The ClientDocuments of a request that may use a client for the first time (the
+    authorization endpoint, PAR), from `address`."""
+
+    resolver: MetadataDocumentResolver
+    address: str | None
+
+    async def resolve(self, account_id: int, url: str) -> Client:
+        return await self.resolver.resolve(account_id, url, may_register=True, address=self.address)
+
+
 class MetadataDocumentResolver:
     def __init__(
         self,
         clients: SqlClientStore,
         settings: Settings,
+        throttles: Throttles,
         *,
         resolve: http.Resolve = http.system_resolve,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clients = clients
         self.settings = settings
+        self.throttles = throttles
         self._resolve = resolve
         self._monotonic = monotonic
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._fetching: dict[str, asyncio.Task[_Entry]] = {}
 
-    async def resolve(self, account_id: int, url: str) -> Client:
+    def registering(self, address: str | None) -> Registering:
+        return Registering(self, address)
+
+    async def resolve(
+        self, account_id: int, url: str, *, may_register: bool = False, address: str | None = None
+    ) -> Client:
+        """`may_register`: the request (from `address`) may save a new client (Registering);
+        without it a document that no flow started from is refused."""
         problem = rules.url_problem(url, allow_http_loopback=self.settings.cimd_allow_private)
         if problem is not None:
             raise DocumentProblem(f"the URL does not qualify: {problem}")
@@ -78,6 +113,14 @@ class MetadataDocumentResolver:
         if existing is not None and (existing.updated_at >= entry.fetched_at or _same(existing, entry.metadata)):
             return existing  # unchanged, or saved from a document fetched later than ours
         now = self.settings.clock()
+        if existing is None:
+            if not may_register:
+                raise DocumentProblem(NOT_STARTED)
+            wait = await self.throttles.registration_attempt(account_id, address, now)
+            if wait is not None:
+                raise DocumentProblem(
+                    f"too many new clients were registered from this address; try again in {wait} seconds"
+                )
         return await self.clients.save_document_client(
             _new_client(account_id, entry.metadata), now, _recorder(account_id, url, now)
         )

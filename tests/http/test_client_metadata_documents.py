@@ -310,3 +310,46 @@ async def test_requests_that_arrive_together_share_one_fetch(
     pages = await asyncio.gather(*(http.get("/oauth/authorizations/new", params=_authorize(url)[1]) for _ in range(5)))
     assert [page.status_code for page in pages] == [302] * 5  # each on to the login page
     assert server.hits["/slow.json"] == 1
+
+
+async def test_a_document_no_flow_started_from_is_refused_at_the_token_endpoint_and_saves_nothing(
+    http: httpx.AsyncClient, world: World, stores: Stores, server: DocumentServer
+) -> None:
+    """A first use saves a client row and an audit entry: only where a flow starts. At the
+    token endpoint no code or token of such a client can exist, and a client_id alone made
+    a row there."""
+    await _policy(stores, world, "open")
+    url = server.serve("/never.json", document(server.url("/never.json")))
+    token = await http.post("/oauth/tokens", data={"grant_type": "authorization_code", "client_id": url, "code": "x"})
+    assert token.status_code == 401 and token.json()["error"] == "invalid_client"
+    assert "starts at the authorization endpoint" in token.json()["error_description"]
+    assert await stores.clients.find(world.account.id, url) is None
+    await _code(http, world, url)  # the flow, from its start, works
+
+
+@pytest.fixture
+async def throttled_http(settings: Settings, database: Database, world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """Throttles on, and two open registrations per address in a window."""
+    tight = settings.with_overrides(throttle=True, throttle_registration_per_address=2)
+    app = create_app(tight, db=database)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=world.origin) as client:
+        yield client
+
+
+async def test_new_document_clients_count_against_the_addresss_registration_throttle(
+    throttled_http: httpx.AsyncClient, world: World, stores: Stores, server: DocumentServer
+) -> None:
+    """INTERFACE.md section 9 (open registration, per source address): each URL named a new
+    client, a row and an audit entry, without limit. The third new one from an address in
+    the window is refused, saying when to try again; a client already saved is not counted."""
+    await _policy(stores, world, "open")
+    urls = [server.serve(f"/flood{n}.json", document(server.url(f"/flood{n}.json"))) for n in range(3)]
+    for url in urls[:2]:
+        page = await throttled_http.get("/oauth/authorizations/new", params=_authorize(url)[1])
+        assert page.status_code in (200, 302, 303), page.text
+    refused = await throttled_http.get("/oauth/authorizations/new", params=_authorize(urls[2])[1])
+    assert refused.status_code == 400 and "location" not in refused.headers
+    assert "too many new clients were registered from this address; try again in" in refused.text
+    assert await stores.clients.find(world.account.id, urls[2]) is None
+    again = await throttled_http.get("/oauth/authorizations/new", params=_authorize(urls[0])[1])
+    assert again.status_code in (200, 302, 303), again.text

@@ -41,12 +41,16 @@ class Trusted:
     flow: pushed_authorization.Flow | None
 
 
-async def _trusted(services: Services, host: AccountHost, params: Params, auth_time: float | None) -> Trusted:
+async def _trusted(
+    services: Services, request: Request, host: AccountHost, params: Params, auth_time: float | None
+) -> Trusted:
     """Steps 1 and 2, or a PageError. `auth_time`: the session's sign-in, which decides what
     a pushed request resumed after the login page still demands."""
+    # A client named by its metadata document is first used here (fetching/client_documents.py).
+    documents = services.documents.registering(audit_trail.client_address(request))
     if "request_uri" not in params.values:
         client, reply = await authorization_trust.trusted(
-            services.stores.clients, host.account, params.values, params.repeated, services.documents
+            services.stores.clients, host.account, params.values, params.repeated, documents
         )
         return Trusted(client, reply, params, params, None)
     pending = await pushed_authorization.resolve(
@@ -56,7 +60,7 @@ async def _trusted(services: Services, host: AccountHost, params: Params, auth_t
         services.now(),
         clients=services.stores.clients,
         store=services.stores.pushed_requests,
-        documents=services.documents,
+        documents=documents,
     )
     return Trusted(
         pending.client,
@@ -84,7 +88,7 @@ async def _close_flow(services: Services, request: Request, host: AccountHost, t
 async def _authorize(services: Services, request: Request, host: AccountHost, sent: Params) -> Response:
     current = await sessions.current(request, services, host.account)
     try:
-        trusted = await _trusted(services, host, sent, None if current is None else current.session.auth_time)
+        trusted = await _trusted(services, request, host, sent, None if current is None else current.session.auth_time)
     except PageError as error:
         return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params
@@ -191,7 +195,7 @@ async def decide(services: Services, request: Request) -> Response:
             account_name=host.account.name,
         )
     try:
-        trusted = await _trusted(services, host, params, current.session.auth_time)
+        trusted = await _trusted(services, request, host, params, current.session.auth_time)
     except PageError as error:
         return answers.page_error(services, request, host, error)
     client, reply, params = trusted.client, trusted.reply, trusted.params

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.protocol import pushed_authorization
-from tessera.web import responses
+from tessera.web import audit_trail, responses
 from tessera.web.endpoints.client_requests import answer_with
 from tessera.web.services import Services
 
@@ -26,6 +26,7 @@ async def par(services: Services, request: Request) -> Response:
         clients=services.stores.clients,
         resources=services.stores.resources,
         store=services.stores.pushed_requests,
-        documents=services.documents,
+        # A client named by its metadata document may be first used here (PAR starts a flow).
+        documents=services.documents.registering(audit_trail.client_address(request)),
         used_once=services.stores.used_once,
     )
