@@ -1,9 +1,12 @@
-"""The port-level contract fixture: the same account on the SQL stores or in memory."""
+"""The port-level contract fixture: the same account on the SQL stores or in memory; and an
+empty database on each engine, for the migration tests."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +17,18 @@ from tessera.storage.memory import MemoryStores
 from tessera.storage.memory.sign_in import MemoryAuthenticator
 from tessera.storage.stores import Stores
 from tessera.throttling import Throttles
+from tests.conftest import ENGINES, _postgres_database
 from tests.storage.port_world import LOGIN_LIMIT, LOGIN_WINDOW, MEMORY, PortWorld
 from tests.support import PASSWORD, Clock, add_client, make_world
+
+
+@pytest.fixture(params=ENGINES)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[str]:
+    """A database without Tessera's schema (an SQLite file not made yet), on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh' / 'tessera.db'}"
+        return
+    yield from _postgres_database(worker_id)
 
 
 @pytest.fixture

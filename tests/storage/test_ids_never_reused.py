@@ -6,7 +6,6 @@ migration 0018 adds by rebuilding the tables, keeping every row and every refere
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,8 @@ from sqlalchemy.engine import Connection
 
 from tessera.storage import migrate, schema
 from tessera.storage.engine import create_engine
-from tests.conftest import ENGINES, _postgres_database
 
 REUSED_TABLES = ("clients", "resources", "tickets", "registration_tokens")
-
-
-@pytest.fixture(params=ENGINES)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tessera.db'}"
-        return
-    yield from _postgres_database(worker_id)
 
 
 def _parents(conn: Connection) -> tuple[int, int]:

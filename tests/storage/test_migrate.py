@@ -4,9 +4,6 @@ CLI command and every server start calls it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -14,15 +11,6 @@ from alembic.script import ScriptDirectory
 
 from tessera.storage import migrate
 from tessera.storage.engine import create_engine
-from tests.conftest import ENGINES, _postgres_database
-
-
-@pytest.fixture(params=ENGINES)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh' / 'tessera.db'}"
-        return
-    yield from _postgres_database(worker_id)
 
 
 def _set_revision(url: str, revision: str) -> None:
