@@ -177,6 +177,11 @@ async def test_client_id_must_be_numeric(http: httpx.AsyncClient, world: World, 
     # schemathesis found 0 answered 200).
     zero = await http.get(TOKENS, params={"all": "true", "user_id": "0"}, headers=_bearer(token))
     _assert_problem(zero, 400, "invalid_request", "user_id must be a user's numeric id (1 or more)")
+    # A bad filter is a 400 (docs/administration.md), not the caller's own tokens.
+    for word in ("yes", "1", ""):
+        vague = await http.get(TOKENS, params={"all": word}, headers=_bearer(token))
+        _assert_problem(vague, 400, "invalid_request", "all must be true or false")
+    assert (await http.get(TOKENS, params={"all": "false"}, headers=_bearer(token))).status_code == 200
 
 
 # --- Cursor pagination ----------------------------------------------------------------------

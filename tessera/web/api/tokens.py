@@ -23,6 +23,7 @@ from tessera.management.errors import Forbidden, ManagementError, NotFound
 from tessera.management.shapes import token_json
 from tessera.model import AccessToken
 from tessera.protocol import scopes as scope_rules
+from tessera.protocol.errors import echo
 from tessera.protocol.numbers import whole_number
 from tessera.web import params, responses
 from tessera.web.api import paging
@@ -46,9 +47,16 @@ def _number(query: QueryParams, name: str, what: str) -> int | None:
     return number
 
 
+def _everyone(query: QueryParams) -> bool:
+    raw = query.get("all")
+    if raw not in (None, "true", "false"):  # `all=yes` gave the caller's own tokens, silently
+        raise BadRequest(f"all must be true or false, not {echo(raw, 20)}")
+    return raw == "true"
+
+
 def _query(query: QueryParams) -> token_rules.TokenQuery:
     return token_rules.TokenQuery(
-        everyone=query.get("all") == "true",
+        everyone=_everyone(query),
         client_id=_number(query, "client_id", "a client"),
         global_client_id=_number(query, "global_client_id", "a global client"),
         user_id=_number(query, "user_id", "a user"),
