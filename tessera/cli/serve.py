@@ -10,7 +10,7 @@ import click
 import uvicorn
 
 from tessera import mail_catcher
-from tessera.cli import demo_seed, where
+from tessera.cli import demo_seed, listening, where
 from tessera.cli.context import CliState, fail, migrate_schema, require_current_schema, run, say_database
 from tessera.server_settings import ServerSettings, check_serving_secret_key, load_server_settings
 from tessera.settings import SettingsError
@@ -85,6 +85,7 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
     except SettingsError as problem:
         fail(str(problem))
     limits = _server_settings()  # every setting checked before the database is named or touched
+    listening.require_free(host, port, "--port")
     settings = state.settings(may_create=not no_migrate)
     if no_migrate:
         require_current_schema(settings)
@@ -110,6 +111,10 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
 @click.pass_obj
 def demo(state: CliState, host: str, port: int, samples_port: int, log_level: str) -> None:
     """Seed a demo account, admin and clients, then serve it and the sample apps; prints how to try it."""
+    if port == samples_port:
+        fail(f"--port and --samples-port are both {port}: give the sample apps another port")
+    listening.require_free(host, port, "--port")
+    listening.require_free("127.0.0.1", samples_port, "--samples-port")
     settings = state.settings(may_create=True)
     limits = _server_settings()
     seeded = run(settings, lambda stores: demo_seed.seed(stores, settings))
