@@ -27,8 +27,10 @@ def normalise_database_url(url: str) -> str:
                 f"the database URL {url!r} names no file: use sqlite:///PATH, e.g. sqlite:///./tessera.db"
             )
         return url
+    # "the database URL": it may come from --database-url as well as TESSERA_DATABASE_URL.
     raise SettingsError(
-        f"TESSERA_DATABASE_URL {url!r} is not supported: use sqlite:///PATH or postgresql://user@host:port/database"
+        f"the database URL {_without_password(url)!r} is not supported: "
+        "use sqlite:///PATH or postgresql://user@host:port/database"
     )
 
 

@@ -91,12 +91,14 @@ def test_a_wrong_secret_key_is_named_not_a_traceback(seeded: Path, tmp_path: Pat
         ("sqlite:///", ("names no file",)),
         ("postgresql://postgres@127.0.0.1:notaport/x", ("cannot be read", "postgresql://user@host:port/database")),
         ("postgresql://postgres:hunter2@[::1:5432/db", ("cannot be read", "***")),
+        # Given with --database-url, the message names no environment variable, and masks the password.
+        ("mysql://root:hunter2@localhost/x", ("the database URL 'mysql://root:***@localhost/x' is not supported",)),
     ],
 )
 def test_an_unreadable_database_url_is_one_line(url: str, words: tuple[str, ...]) -> None:
     env = {**harness.clean_env(), "TESSERA_SECRET_KEY": WRONG_KEY}
     line = one_line(harness.tessera(url, "users", "list", "--account", "acme", env=env), 2, *words)
-    assert "hunter2" not in line
+    assert "hunter2" not in line and "TESSERA_DATABASE_URL" not in line
 
 
 def test_a_secret_key_path_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
