@@ -18,3 +18,20 @@ def header(request: HTTPConnection, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+class RepeatedHeader(Exception):
+    """A header that is not a list (Authorization) came more than once."""
+
+
+def lone_header(request: HTTPConnection, name: bytes) -> str | None:
+    """`header` for a header that must come at most once, in the same one pass over the
+    list: RepeatedHeader when it came twice (which `header` would let the first win)."""
+    raw: list[tuple[bytes, bytes]] = request.scope["headers"]
+    found: bytes | None = None
+    for key, value in raw:
+        if key == name:
+            if found is not None:
+                raise RepeatedHeader(name.decode("latin-1"))
+            found = value
+    return None if found is None else found.decode("latin-1")

@@ -198,6 +198,21 @@ async def test_token_in_the_query_string_is_refused_even_beside_a_valid_header(
     assert response.json()["error"] == "invalid_request"
 
 
+async def test_two_authorization_headers_are_400_not_the_first_one_winning(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    """RFC 6750 section 3.1: a request that "uses more than one method" is invalid_request;
+    two Authorization headers (a DPoP and a Bearer, or two Bearers) used the first."""
+    token = await machine_token(http, world)
+    for second in (f"Bearer {token}", "Bearer wrong"):
+        sent = [("Authorization", f"Bearer {token}"), ("Authorization", second)]
+        response = await http.get(ME, headers=sent)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "invalid_request"
+        assert "send one Authorization header" in response.json()["description"]
+    assert (await http.get(ME, headers=bearer(token))).status_code == 200
+
+
 async def test_token_in_a_form_body_is_400_telling_to_use_the_header(http: httpx.AsyncClient, world: World) -> None:
     # users/me is GET only; POST /api/v2/oauth/tokens is the API's form-accepting POST.
     token = await machine_token(http, world, scope="read write")

@@ -22,7 +22,7 @@ from tessera.model import AccessToken, User
 from tessera.protocol import bearer, dpop, resource_metadata, token_lookup
 from tessera.protocol.errors import InvalidRequest, InvalidToken, OAuthError
 from tessera.web import dpop_proofs, params, responses, sessions, tenancy
-from tessera.web.headers import header
+from tessera.web.headers import RepeatedHeader, header, lone_header
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
 
@@ -126,7 +126,11 @@ async def authenticate(services: Services, request: Request, host: AccountHost, 
     where = await _token_outside_header(request)
     if where is not None:
         raise bearer.refuse_token_outside_header(where)
-    authorization = header(request, b"authorization")
+    try:
+        authorization = lone_header(request, b"authorization")
+    except RepeatedHeader:
+        # RFC 6750 section 3.1: a request that uses more than one method is invalid_request.
+        raise InvalidRequest("send one Authorization header: this request sent several") from None
     if authorization is not None and authorization[:5].lower() == "dpop ":
         return await _by_dpop(services, request, host, authorization, scope)
     token_value = bearer.from_header(authorization)
