@@ -118,6 +118,16 @@ def test_htu_ignores_query_fragment_and_default_port() -> None:
     assert dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES).jkt == key.jkt
 
 
+def test_htu_with_userinfo_is_another_url() -> None:
+    """RFC 9449 section 4.3 item 9 with RFC 3986 section 6.2.2: normalisation keeps the
+    userinfo, so https://user:pass@server.example.com/token is not the token endpoint's URL
+    (reading only the host and port had dropped it)."""
+    for htu in ("https://user:pass@server.example.com/token", "https://user@server.example.com/token"):
+        proof = DpopKey().proof("POST", htu, NOW)
+        with pytest.raises(dpop.InvalidDpopProof, match="htu"):
+            dpop.verify(proof, method="POST", url=URL, now=NOW, nonces=NONCES)
+
+
 def test_ath_must_match_the_token() -> None:
     """RFC 9449 section 4.3 item 12 / 7.1: ath is the presented token's hash."""
     key = DpopKey()

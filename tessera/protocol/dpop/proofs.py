@@ -99,8 +99,12 @@ def normalise_htu(value: str) -> str:
 
 
 def _htu_of(value: str) -> str | None:
-    """The proof's htu normalised, None when it is not a URL at all."""
+    """The proof's htu normalised, None when it is not a URL at all, or names a user (RFC
+    3986 section 6.2.2 keeps userinfo, so a URL with one is another URL than the server's;
+    normalise_htu, which reads hostname and port only, would have dropped it)."""
     try:
+        if urlsplit(value).netloc.rpartition("@")[1]:
+            return None
         return normalise_htu(value)
     except ValueError:  # a malformed host or port
         return None
