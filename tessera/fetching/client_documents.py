@@ -22,6 +22,10 @@ The cache, per process (docs/architecture.md, "Caches"):
   the server "MUST NOT cache error responses", meaning an error is never taken as the
   client's metadata, and it never is; remembering the failure briefly only stops a dead or
   hostile URL from making Tessera fetch it on every request;
+- when the document's host fails for a moment (a timeout, no connection, a 5xx or 429), a
+  client already saved is used as saved: answering invalid_client then made apps drop their
+  tokens, which many treat as fatal. A document that answers but is gone (404) or no
+  longer valid still refuses the client;
 - concurrent requests for one URL share one fetch.
 """
 
@@ -57,6 +61,7 @@ class _Entry:
     problem: str  # when metadata is None
     fetched_at: float  # wall clock, to compare with a row's updated_at
     fresh_until: float  # monotonic
+    transient: bool = False  # the failure says nothing about the document (http.FetchFailed)
 
 
 NOT_STARTED = (
@@ -108,6 +113,9 @@ class MetadataDocumentResolver:
             raise DocumentProblem(f"the URL does not qualify: {problem}")
         entry = await self._entry(url)
         if entry.metadata is None:
+            saved = await self.clients.find(account_id, url) if entry.transient else None
+            if saved is not None:
+                return saved  # the host failed for a moment: the client as last saved
             raise DocumentProblem(entry.problem)
         existing = await self.clients.find(account_id, url)
         if existing is not None and (existing.updated_at >= entry.fetched_at or _same(existing, entry.metadata)):
@@ -152,7 +160,8 @@ class MetadataDocumentResolver:
                 resolve=self._resolve,
             )
         except http.FetchFailed as failed:
-            return self._remember(url, None, f"the document could not be fetched: {failed.message}", FAILURE_LIFETIME)
+            problem = f"the document could not be fetched: {failed.message}"
+            return self._remember(url, None, problem, FAILURE_LIFETIME, transient=failed.transient)
         try:
             metadata = rules.parse(url, fetched.document)
         except DocumentProblem as invalid:
@@ -160,11 +169,18 @@ class MetadataDocumentResolver:
         return self._remember(url, metadata, "", fetched.lifetime, fetched_at)
 
     def _remember(
-        self, url: str, metadata: ClientMetadata | None, problem: str, lifetime: float, fetched_at: float = 0.0
+        self,
+        url: str,
+        metadata: ClientMetadata | None,
+        problem: str,
+        lifetime: float,
+        fetched_at: float = 0.0,
+        *,
+        transient: bool = False,
     ) -> _Entry:
         if metadata is None:
             log.info("client metadata document %.255r refused: %s", url, problem)
-        entry = _Entry(metadata, problem, fetched_at, self._monotonic() + lifetime)
+        entry = _Entry(metadata, problem, fetched_at, self._monotonic() + lifetime, transient)
         self._entries.pop(url, None)
         if lifetime > 0:
             while len(self._entries) >= MAX_ENTRIES:

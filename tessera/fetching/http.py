@@ -37,11 +37,14 @@ Resolve = Callable[[str, int], Awaitable[list[str]]]
 
 
 class FetchFailed(Exception):
-    """The document could not be fetched; the message says why, for the client's developer."""
+    """The document could not be fetched; the message says why, for the client's developer.
+    `transient`: the host did not answer in time, could not be reached, or said it is busy
+    or failing (a 5xx, 429), which says nothing about the document."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.transient = transient
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,10 @@ async def _get(client: httpx.AsyncClient, url: str, max_bytes: int, now: float) 
     async with client.stream("GET", url, headers=headers) as response:
         if response.status_code != 200:
             moved = " (redirects are not followed)" if 300 <= response.status_code < 400 else ""
-            raise FetchFailed(f"it answered HTTP {response.status_code}{moved}; only 200 is a document")
+            raise FetchFailed(
+                f"it answered HTTP {response.status_code}{moved}; only 200 is a document",
+                transient=response.status_code >= 500 or response.status_code == 429,
+            )
         if response.headers.get("content-encoding", "identity").lower() != "identity":
             raise FetchFailed("it was sent compressed although an uncompressed body was asked for")
         body = await _read_limited(response, max_bytes)
@@ -164,11 +170,11 @@ async def fetch_json(
             async with asyncio.timeout(time_limit):
                 return await _get(client, url, max_bytes, now)
         except (TimeoutError, httpx.TimeoutException):
-            raise FetchFailed(f"it did not arrive within {time_limit:g} seconds") from None
+            raise FetchFailed(f"it did not arrive within {time_limit:g} seconds", transient=True) from None
         except AddressRefused as refused:
             raise FetchFailed(f"its host resolves to an address Tessera does not fetch from ({refused})") from None
         except (httpx.HTTPError, httpcore.ConnectError) as error:
-            raise FetchFailed(f"the request failed ({_describe(error)})") from None
+            raise FetchFailed(f"the request failed ({_describe(error)})", transient=True) from None
 
 
 def _describe(error: Exception) -> str:

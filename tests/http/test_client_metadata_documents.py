@@ -19,7 +19,7 @@ from tessera.settings import Settings
 from tessera.storage.audit import AuditFilter
 from tessera.storage.database import Database
 from tessera.storage.stores import Stores
-from tests.document_server import DocumentServer, document, running
+from tests.document_server import DocumentServer, Reply, document, running
 from tests.support import World, consent, pkce_pair, query_of, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -353,3 +353,34 @@ async def test_new_document_clients_count_against_the_addresss_registration_thro
     assert await stores.clients.find(world.account.id, urls[2]) is None
     again = await throttled_http.get("/oauth/authorizations/new", params=_authorize(urls[0])[1])
     assert again.status_code in (200, 302, 303), again.text
+
+
+async def _refresh_token(http: httpx.AsyncClient, world: World, url: str) -> str:
+    code, verifier = await _code(http, world, url)
+    data = {"grant_type": "authorization_code", "client_id": url, "code": code, "redirect_uri": CALLBACK}
+    token = await http.post("/oauth/tokens", data={**data, "code_verifier": verifier})
+    assert token.status_code == 200, token.text
+    return str(token.json()["refresh_token"])
+
+
+@pytest.mark.parametrize(("status", "kept"), [(503, True), (429, True), (404, False), (410, False)])
+async def test_a_saved_client_outlives_a_moment_of_failure_of_its_documents_host(
+    http: httpx.AsyncClient, world: World, stores: Stores, server: DocumentServer, status: int, kept: bool
+) -> None:
+    """Section 4.4 forbids taking an error for the document, not using the client as last
+    saved while its host fails for a moment (a 5xx, 429, a timeout): answering
+    invalid_client then made apps drop their tokens. A document that is gone (404, 410) is
+    an answer about the document: its client is refused."""
+    await _policy(stores, world, "open")
+    url = server.url(f"/c{status}.json")
+    server.serve(f"/c{status}.json", document(url), headers={"Cache-Control": "no-store"})
+    refresh = await _refresh_token(http, world, url)
+    server.serve_raw(f"/c{status}.json", Reply(b"unavailable", status, {"Retry-After": "5"}))
+    refreshed = await http.post(
+        "/oauth/tokens", data={"grant_type": "refresh_token", "client_id": url, "refresh_token": refresh}
+    )
+    if kept:
+        assert refreshed.status_code == 200, refreshed.text
+    else:
+        assert refreshed.status_code == 401 and refreshed.json()["error"] == "invalid_client"
+        assert f"HTTP {status}" in refreshed.json()["error_description"]

@@ -224,5 +224,6 @@ async def test_a_host_that_does_not_answer_is_a_clear_failure() -> None:
     async def resolve(host: str, port: int) -> list[str]:
         return ["127.0.0.1"]
 
-    with pytest.raises(FetchFailed, match="the request failed"):
+    with pytest.raises(FetchFailed, match="the request failed") as failed:
         await _fetch("http://127.0.0.1:9/client.json", resolve=resolve)  # discard port: nothing listens
+    assert failed.value.transient  # says nothing about the document: a saved client is kept
