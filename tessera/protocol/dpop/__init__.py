@@ -1,7 +1,8 @@
 """DPoP, RFC 9449: tokens bound to a key the client proves it holds (docs/dpop.md).
 
-Four parts: proofs.py verifies a proof (section 4.3) and claims its `jti` (section 11.1),
-and binds tokens at the token endpoint (section 5); nonces.py issues and checks the
+Five parts: proofs.py verifies a proof (section 4.3) and claims its `jti` (section 11.1),
+and binds tokens at the token endpoint (section 5), with proof_header.py reading the
+proof's header and key (once per key); nonces.py issues and checks the
 server's stateless nonces (sections 8 and 9); resource.py reads `Authorization: DPoP` at
 a resource and answers with the DPoP challenge (section 7); batch.py runs the proof checks
 of one turn of the event loop one after the other, for the CPU cache. Callers use the
@@ -9,13 +10,11 @@ names below.
 """
 
 from tessera.protocol.dpop.nonces import NONCE_PERIOD, Nonces, UseDpopNonce
+from tessera.protocol.dpop.proof_header import ALGORITHMS, TYP, InvalidDpopProof
 from tessera.protocol.dpop.proofs import (
-    ALGORITHMS,
     MAX_PROOF,
-    TYP,
     USED_ONCE_KIND,
     WINDOW,
-    InvalidDpopProof,
     Proof,
     ProofCheck,
     at_token_endpoint,

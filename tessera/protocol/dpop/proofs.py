@@ -14,52 +14,33 @@ issuer (never from the raw Host header); `iat` within WINDOW seconds of now eith
 `ath` the hash of the token presented with it; a server nonce when nonces are required
 (TESSERA_DPOP_NONCE); and the `jti` not seen before (section 11.1), claimed in the
 UsedOnceStore so that the refusal holds across nodes. Nonces are nonces.py's; the check
-at a resource (section 7), resource.py's.
+at a resource (section 7), resource.py's; the header and its key, proof_header.py's.
 """
 
 from __future__ import annotations
 
 import binascii
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
-from joserfc.jws import JWSRegistry
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
 from tessera.model import Client
 from tessera.protocol.dpop.batch import PROOFS
 from tessera.protocol.dpop.nonces import Nonces, check_nonce
-from tessera.protocol.errors import InvalidRequest, OAuthError, echo
+from tessera.protocol.dpop.proof_header import REGISTRY, InvalidDpopProof, header_and_key
+from tessera.protocol.errors import InvalidRequest, echo
 from tessera.protocol.ports import UsedOnceStore
 
-TYP = "dpop+jwt"
-# Section 4.2: "MUST NOT be none or an identifier for a symmetric algorithm". Ed25519 is
-# RFC 9864's name for what was EdDSA (which RFC 9864 deprecates, and joserfc warns about). Discovery
-# advertises these (dpop_signing_alg_values_supported, section 5.1 of RFC 8414 as extended).
-ALGORITHMS = ("ES256", "PS256", "RS256", "Ed25519")
 WINDOW = 60  # seconds: iat may be this far in the past or the future (section 11.1)
 USED_ONCE_KIND = "dpop"
 MAX_PROOF = 8192  # bytes; an RSA-4096 proof is under 2,000
-MIN_RSA_BITS = 2048
-
-# joserfc's default limit on a JWS header (512 bytes) is below an RSA key's jwk header.
-_REGISTRY = JWSRegistry(algorithms=list(ALGORITHMS))
-_REGISTRY.max_header_length = 4096
-_REGISTRY.max_payload_length = 4096
-
-
-class InvalidDpopProof(OAuthError):
-    """Section 5 / 7.1: the proof is missing where required, malformed or does not match."""
-
-    error = "invalid_dpop_proof"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,104 +91,16 @@ def _htu_of(value: str) -> str | None:
         return None
 
 
-# A client signs every proof with one key, so the protected header (typ, alg, jwk) repeats:
-# its checks, the key's import and its thumbprint are remembered by the header's encoded
-# form. Only headers that passed are kept; a pure function of the bytes, so no node needs
-# another's entries. Bounded: emptied when full.
-_HEADERS: dict[str, tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]] = {}
-_MAX_HEADERS = 4096
-
-
-def _header_and_key(proof: str, segment: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
-    """The proof's checked header, its key and the key's RFC 7638 thumbprint (the jkt);
-    `segment` is the proof's first part, the encoded header."""
-    known = _HEADERS.get(segment)
-    if known is not None:
-        return known
-    read = _read_header(proof)
-    if len(_HEADERS) >= _MAX_HEADERS:
-        _HEADERS.clear()
-    _HEADERS[segment] = read
-    return read
-
-
-def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, str]:
-    try:
-        header = jws.extract_compact(proof.encode("ascii"), registry=_REGISTRY).headers()
-    except (JoseError, ValueError, UnicodeError):
-        raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)") from None
-    if header.get("typ") != TYP:
-        raise InvalidDpopProof(f"the DPoP proof's typ must be {TYP!r} (RFC 9449 section 4.2)")
-    if header.get("alg") not in ALGORITHMS:
-        raise InvalidDpopProof(
-            f"the DPoP proof's alg {echo(str(header.get('alg')))} is not accepted; use one of {', '.join(ALGORITHMS)}"
-        )
-    jwk = header.get("jwk")
-    if not isinstance(jwk, dict):
-        raise InvalidDpopProof("the DPoP proof's header must carry the public key as jwk (RFC 9449 section 4.2)")
-    if "crit" in header:
-        # RFC 7515 section 4.1.11: a JWS whose critical extensions the recipient does not
-        # understand is invalid, and a DPoP proof needs none.
-        raise InvalidDpopProof(
-            f"the DPoP proof's header marks {echo(json.dumps(header['crit']), 80)} as critical (crit); "
-            "this server supports no JWS extensions: sign the proof without crit"
-        )
-    if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
-        raise InvalidDpopProof("the DPoP proof's jwk holds private key material; send the public key only")
-    _rsa_bits(jwk)
-    try:
-        key = import_key(jwk)
-    except (JoseError, ValueError, TypeError, KeyError):
-        raise InvalidDpopProof("the DPoP proof's jwk is not a valid public key") from None
-    if not isinstance(key, ECKey | RSAKey | OKPKey):
-        raise InvalidDpopProof("the DPoP proof's jwk must be an asymmetric (EC, RSA or OKP) public key")
-    _fits(key, header["alg"])
-    return header, key, key.thumbprint()
-
-
-def _fits(key: ECKey | RSAKey | OKPKey, alg: str) -> None:
-    """The key is of the kind `alg` names (RFC 7518 section 3, RFC 9864): ES256 a P-256 key,
-    Ed25519 an Ed25519 key, RS256 and PS256 an RSA key of 2048 bits or more (section 3.3:
-    "MUST"). joserfc's check; without it a P-384 key passed as ES256, and an RSA key under
-    ES256 reached the verification, which failed with a 500."""
-    try:
-        _REGISTRY.get_alg(alg).check_key(key)
-    except JoseError as problem:
-        raise InvalidDpopProof(
-            f"the DPoP proof's jwk does not fit its alg {alg} ({problem.description or problem.error}); "
-            f"sign with a key of the kind {alg} names"
-        ) from None
-    if isinstance(key, RSAKey) and key.raw_value.key_size < MIN_RSA_BITS:  # _rsa_bits let none through
-        raise InvalidDpopProof(_short_rsa(key.raw_value.key_size))
-
-
-def _short_rsa(bits: int) -> str:
-    return f"the DPoP proof's RSA key has {bits} bits; use one of {MIN_RSA_BITS} bits or more (RFC 7518 section 3.3)"
-
-
-def _rsa_bits(jwk: dict[str, Any]) -> None:
-    """An RSA jwk under MIN_RSA_BITS refused before joserfc imports it (which warns about it)."""
-    modulus = jwk.get("n")
-    if jwk.get("kty") != "RSA" or not isinstance(modulus, str):
-        return  # not RSA, or not a key at all: import_key says which
-    try:
-        bits = int.from_bytes(urlsafe_b64decode(modulus.encode("ascii")), "big").bit_length()
-    except (ValueError, UnicodeError, binascii.Error):
-        return
-    if bits < MIN_RSA_BITS:
-        raise InvalidDpopProof(_short_rsa(bits))
-
-
 def _claims(signing_input: str, signature: str, key: ECKey | RSAKey | OKPKey, alg: str) -> dict[str, Any]:
     """Section 4.3 items 7-8: the signature verifies with the jwk, and the claims are there.
     The signature is checked by joserfc's algorithm for `alg` over the proof's own signing
-    input: the header was read and checked already (_header_and_key), so parsing the whole
+    input: the header was read and checked already (proof_header.py), so parsing the whole
     JWT again (joserfc.jwt.decode) would only repeat that work."""
     _, dot, payload = signing_input.partition(".")
     if not dot or "." in payload:
         raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)")
     try:
-        valid = _REGISTRY.get_alg(alg).verify(
+        valid = REGISTRY.get_alg(alg).verify(
             signing_input.encode("ascii"), urlsafe_b64decode(signature.encode("ascii")), key
         )
     except (JoseError, ValueError, TypeError, UnicodeError, binascii.Error):
@@ -241,7 +134,7 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
         raise InvalidDpopProof("send exactly one DPoP header holding one proof")
     # One pass over the compact form: header.payload (the signing input), and the signature.
     signing_input, _, signature = proof.rpartition(".")
-    header, key, jkt = _header_and_key(proof, signing_input.partition(".")[0])
+    header, key, jkt = header_and_key(proof, signing_input.partition(".")[0])
     claims = _claims(signing_input, signature, key, header["alg"])
     if claims["htm"] != method:
         raise InvalidDpopProof(f"the DPoP proof's htm is {echo(claims['htm'], 10)}; this request's method is {method}")

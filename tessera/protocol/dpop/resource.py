@@ -10,7 +10,8 @@ from typing import ClassVar
 
 from tessera.model import AccessToken
 from tessera.protocol.dpop.nonces import UseDpopNonce
-from tessera.protocol.dpop.proofs import ALGORITHMS, InvalidDpopProof, Proof, ProofCheck, verified
+from tessera.protocol.dpop.proof_header import ALGORITHMS, InvalidDpopProof
+from tessera.protocol.dpop.proofs import Proof, ProofCheck, verified
 from tessera.protocol.errors import InvalidToken, OAuthError
 
 SCHEME = "DPoP"
