@@ -7,6 +7,7 @@ writes its audit entry in its own transaction; no entry quotes a secret or any p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -129,7 +130,7 @@ async def _owner_id(stores: Stores, spec: ClientSpec, problems: Problems) -> int
     return None if admin is None else admin.id
 
 
-def duplicate_identifier(identifier: str, account: Account | None) -> Invalid:
+def _duplicate(identifier: str, account: Account | None) -> Invalid:
     if account is None:
         reason = R_("a client with identifier %(identifier)s already exists globally", identifier=repr(identifier))
     else:
@@ -168,7 +169,7 @@ async def create(
     try:
         client = await stores.clients.create(new, now, record)
     except Duplicate:
-        raise duplicate_identifier(spec.identifier, spec.account) from None
+        raise _duplicate(spec.identifier, spec.account) from None
     return client, secret
 
 
@@ -196,10 +197,10 @@ def _lifetime_as_given(seconds: int | None) -> str | int:
 
 def current_draft(client: Client) -> Draft:
     """The client as it is, in the form its fields are given in."""
-    return draft_of_client(client, ClientChanges())
+    return _draft_of_client(client, ClientChanges())
 
 
-def draft_of_client(client: Client, changes: ClientChanges) -> Draft:
+def _draft_of_client(client: Client, changes: ClientChanges) -> Draft:
     def pick(name: str, current: Any) -> Any:
         value = getattr(changes, name)
         return current if value is None else value
@@ -249,9 +250,6 @@ async def update(
 ) -> Client:
     """Change the fields `changes` names (Invalid, NotFound); identifiers stay unique."""
     client = await get(stores, account, client_id)
-    problems = Problems()
-    values = checked(draft_of_client(client, changes), problems)
-    problems.check()
 
     def record(updated: Client | None) -> list[AuditEntry]:
         if updated is None:
@@ -262,12 +260,30 @@ async def update(
             text += "; it authenticates with private_key_jwt, and its client secret no longer works"
         return [client_entry(account.id, actor, ev.UPDATE, updated, text, now)]
 
+    return await save_changes(stores, account, client, changes, now, record)
+
+
+async def save_changes(
+    stores: Stores,
+    account: Account | None,
+    client: Client,
+    changes: ClientChanges,
+    now: float,
+    record: Callable[[Client | None], list[AuditEntry]],
+) -> Client:
+    """`changes` to `client` (of `account`; None: a global one) checked as at creation and
+    written with what `record` makes of the result (Invalid, NotFound)."""
+    problems = Problems()
+    values = checked(_draft_of_client(client, changes), problems)
+    problems.check()
+    account_id = None if account is None else account.id
     try:
-        updated = await stores.clients.update(account.id, client_id, column_values(values, client), now, record)
+        updated = await stores.clients.update(account_id, client.id, column_values(values, client), now, record)
     except Duplicate:
-        raise duplicate_identifier(str(values["identifier"]), account) from None
+        raise _duplicate(str(values["identifier"]), account) from None
     if updated is None:
-        raise NotFound(f"no client with id {client_id} on account {account.subdomain!r}")
+        where = "" if account is None else f" on account {account.subdomain!r}"
+        raise NotFound(f"no {'global ' if account is None else ''}client with id {client.id}{where}")
     return updated
 
 

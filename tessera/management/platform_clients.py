@@ -7,11 +7,9 @@ of them, and how it revokes one for itself, is global_clients.py's.
 
 from __future__ import annotations
 
-from tessera.management.client_rules import checked
-from tessera.management.clients import ClientChanges, column_values, draft_of_client, duplicate_identifier
-from tessera.management.errors import NotFound, Problems
+from tessera.management.clients import ClientChanges, save_changes
+from tessera.management.errors import NotFound
 from tessera.model import Client
-from tessera.storage.errors import Duplicate
 from tessera.storage.stores import Stores
 
 
@@ -37,13 +35,4 @@ async def delete_global(stores: Stores, client_id: int) -> None:
 async def update_global(stores: Stores, client: Client, changes: ClientChanges, now: float) -> Client:
     """`update` for a global client, found by the caller (get_global); its rules are those of
     `clients create --global` (client_rules.py). No account's audit log records it."""
-    problems = Problems()
-    values = checked(draft_of_client(client, changes), problems)
-    problems.check()
-    try:
-        updated = await stores.clients.update(None, client.id, column_values(values, client), now, lambda _: [])
-    except Duplicate:
-        raise duplicate_identifier(str(values["identifier"]), None) from None
-    if updated is None:
-        raise NotFound(f"no global client with id {client.id}")
-    return updated
+    return await save_changes(stores, None, client, changes, now, lambda _: [])

@@ -182,6 +182,11 @@ def insert(conn: Connection, new: NewClient, now: float) -> Client:
     return client_of_row(row)
 
 
+def owned_by(account_id: int | None) -> sa.ColumnElement[bool]:
+    """An account's own clients; None: the global ones (the platform's)."""
+    return clients.c.account_id.is_(None) if account_id is None else clients.c.account_id == account_id
+
+
 def update(
     conn: Connection, account_id: int | None, client_id: int, values: Mapping[str, Any], now: float
 ) -> Client | None:
@@ -194,11 +199,10 @@ def update(
         ).first()
         if taken is not None:
             raise Duplicate("identifier")
-    owned = clients.c.account_id.is_(None) if account_id is None else clients.c.account_id == account_id
     try:
         row = conn.execute(
             clients.update()
-            .where(owned, clients.c.id == client_id)
+            .where(owned_by(account_id), clients.c.id == client_id)
             .values(**values, updated_at=now)
             .returning(*clients.c)
         ).first()

@@ -62,22 +62,20 @@ def set_secret(
     return None if row is None else client_of_row(row)
 
 
-def _own(account_id: int | None) -> sa.ColumnElement[bool]:
-    """An account's own clients; None: the global ones (the platform's)."""
-    return clients.c.account_id.is_(None) if account_id is None else clients.c.account_id == account_id
-
-
 def list_for_account(conn: Connection, account_id: int | None, after_id: int, limit: int) -> list[Client]:
     """The account's own clients (not the global ones; None: the global ones), in id order,
     after a cursor."""
     rows = conn.execute(
-        sa.select(clients).where(_own(account_id), clients.c.id > after_id).order_by(clients.c.id).limit(limit)
+        sa.select(clients)
+        .where(client_rows.owned_by(account_id), clients.c.id > after_id)
+        .order_by(clients.c.id)
+        .limit(limit)
     )
     return [client_of_row(row) for row in rows]
 
 
 def get_own(conn: Connection, account_id: int | None, client_id: int) -> Client | None:
-    row = conn.execute(sa.select(clients).where(_own(account_id), clients.c.id == client_id)).first()
+    row = conn.execute(sa.select(clients).where(client_rows.owned_by(account_id), clients.c.id == client_id)).first()
     return None if row is None else client_of_row(row)
 
 
