@@ -19,11 +19,12 @@ from typing import Any, NoReturn
 import click
 
 from tessera.cli.client_create import JWKS_HELP, account_or_global, create, jwks_text
-from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
+from tessera.cli.context import CliState, account_origin, addressed, emit_json, fail, run
 from tessera.management import accounts as account_rules
 from tessera.management import client_secrets, platform_clients
 from tessera.management import clients as client_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
+from tessera.management.paging import every
 from tessera.management.shapes import client_json
 from tessera.model import ACCESS_TOKEN_FORMATS, CLIENT_KINDS, GRANT_TYPES, Account, Client
 from tessera.settings import Settings

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import orjson
@@ -33,14 +33,6 @@ T = TypeVar("T")
 # operator's command had better wait out a briefly locked database (SQLite retried ~40 s
 # before that setting existed, PostgreSQL had no bound), yet never hang for good.
 CLI_DATABASE_TIMEOUT = 60.0
-
-
-class Record(Protocol):
-    @property
-    def id(self) -> int: ...
-
-
-R = TypeVar("R", bound=Record)
 
 
 # The database the running command works on, as shown to users (cli/where.py), once its
@@ -137,15 +129,6 @@ def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
         fail("arguments must be valid UTF-8 text; check the characters in names, emails and URIs")
     except (StorageError, OSError) as error:
         _database_problem(error)
-
-
-async def every(page: Callable[[int], Awaitable[Sequence[R]]]) -> list[R]:
-    """Every record of a paged listing: `page(after_id)` is called after the last id seen
-    until it returns an empty page."""
-    found: list[R] = []
-    while more := await page(found[-1].id if found else 0):
-        found += more
-    return found
 
 
 def emit_json(key: str, value: dict[str, Any] | list[dict[str, Any]]) -> None:

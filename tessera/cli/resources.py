@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import click
 
-from tessera.cli.context import CliState, account_origin, emit_json, every, run
+from tessera.cli.context import CliState, account_origin, emit_json, run
 from tessera.management import accounts as account_rules
 from tessera.management import resources as resource_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
+from tessera.management.paging import every
 from tessera.management.shapes import resource_json
 from tessera.model import Resource
 from tessera.storage.stores import Stores

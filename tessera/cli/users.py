@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import click
 
-from tessera.cli.context import CliState, account_origin, addressed, emit_json, every, fail, run
+from tessera.cli.context import CliState, account_origin, addressed, emit_json, fail, run
 from tessera.cli.passwords import check_password_source, read_password
 from tessera.management import accounts as account_rules
 from tessera.management import users as user_rules
 from tessera.management.audit_events import SYSTEM_ACTOR
+from tessera.management.paging import every
 from tessera.management.shapes import user_json
 from tessera.model import ROLES, User
 from tessera.storage.stores import Stores

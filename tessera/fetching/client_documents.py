@@ -4,16 +4,16 @@
 resolve(account, url): the URL checked (section 3), the document taken from this process's
 cache or fetched (http.py: SSRF guard, 3 s, 5 KB), validated (section 4.1), and the client
 it describes saved as a client row of the account (registration "metadata_document",
-public), because codes, tokens and consents name clients by numeric id.
+public), because codes, tokens and consents name clients by numeric id. A document fetched
+later than the row was last saved, that says something else, updates the row: the latest
+document's redirect URIs win, and users are asked for their consent again when they change.
 
 A first use saves a row and an audit entry, for anyone who sends a URL: so it happens only
 where a client's flow starts (the authorization endpoint and PAR, through `registering`,
 which knows the request's source address) and counts against that address's throttle of
 open registrations (INTERFACE.md section 9), as a registration with RFC 7591 does. Every
 other endpoint (token, revocation, introspection) refuses a document no flow started
-from: no code or token of such a client can exist, and a client_id alone then made a row. A document fetched
-later than the row was last saved, that says something else, updates the row: the latest
-document's redirect URIs win, and users are asked for their consent again when they change.
+from: no code or token of such a client can exist, and a client_id alone then made a row.
 
 The cache, per process (docs/architecture.md, "Caches"):
 - a valid document for as long as its HTTP caching headers allow, at most an hour

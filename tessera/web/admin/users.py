@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from tessera import paths
 from tessera.management import clients, users
 from tessera.management.errors import Invalid, ManagementError
+from tessera.management.paging import every
 from tessera.model import ROLES, Client, User
 from tessera.reasons import N_
 from tessera.web import pages
@@ -119,14 +120,9 @@ async def confirm_suspend(console: Console, request: Request) -> Response:
 async def _acting_as(console: Console, user: User) -> list[Client]:
     """The account's clients whose client_credentials tokens act as `user`, their owner: a
     suspension stops those too (protocol/suspension.py), which the page must say."""
-    found: list[Client] = []
-    after = 0
-    while True:
-        batch = await clients.list_for_account(console.services.stores, console.account, after_id=after, limit=100)
-        found += [c for c in batch if c.user_id == user.id and "client_credentials" in c.grant_types]
-        if len(batch) < 100:
-            return found
-        after = batch[-1].id
+    stores, account = console.services.stores, console.account
+    every_client = await every(lambda after_id: clients.list_for_account(stores, account, after_id=after_id))
+    return [c for c in every_client if c.user_id == user.id and "client_credentials" in c.grant_types]
 
 
 @console_page
