@@ -197,6 +197,47 @@ async def test_non_global_client_is_refused_with_a_page(platform: httpx.AsyncCli
     assert parse(response.text).forms == []
 
 
+@pytest.mark.parametrize(
+    "redirect_uri", ["https://evil.example/cb", "https://everywhere.example.com/cb/../evil", "//evil.example/cb"]
+)
+async def test_chooser_refuses_a_redirect_uri_not_registered_before_asking_rfc6749_4_1_2_1(
+    platform: httpx.AsyncClient, global_client: RegisteredClient, redirect_uri: str
+) -> None:
+    """RFC 6749 section 4.1.2.1: a request with an invalid redirect URI gets a page, never a
+    redirect; the chooser says so at once, rather than after the user typed their account."""
+    params = {**original(global_client), "redirect_uri": redirect_uri, "ui_locales": "ja"}
+    response = await platform.get(AUTHORIZE, params=params)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert response.headers["Content-Language"] == "ja"
+    assert parse(response.text).forms == []
+    english = await platform.get(AUTHORIZE, params={**params, "ui_locales": "en"})
+    assert "is not registered for the client" in english.text
+    assert "https://everywhere.example.com/cb" in english.text
+    # Nor does typing an account first turn it into a redirect to that account.
+    typed = await platform.get(AUTHORIZE, params={**params, "subdomain": "acme"})
+    assert typed.status_code == 400 and "location" not in typed.headers
+
+
+async def test_chooser_refuses_a_repeated_redirect_uri_rfc6749_3_1(
+    platform: httpx.AsyncClient, global_client: RegisteredClient
+) -> None:
+    """RFC 6749 section 3.1: request parameters "MUST NOT be included more than once"."""
+    query = urlencode([*original(global_client).items(), ("redirect_uri", "https://everywhere.example.com/cb")])
+    response = await platform.get(f"{AUTHORIZE}?{query}")
+    assert response.status_code == 400
+    assert "sent more than once" in response.text
+
+
+async def test_chooser_without_redirect_uri_uses_the_one_registered_rfc6749_3_1_2_3(
+    platform: httpx.AsyncClient, global_client: RegisteredClient
+) -> None:
+    params = {k: v for k, v in original(global_client).items() if k != "redirect_uri"}
+    response = await platform.get(AUTHORIZE, params=params)
+    assert response.status_code == 200
+    assert len(parse(response.text).forms) == 1
+
+
 async def test_missing_client_id_is_refused_with_a_page(platform: httpx.AsyncClient) -> None:
     response = await platform.get(AUTHORIZE, params={"response_type": "code"})
     assert response.status_code == 400
@@ -277,14 +318,18 @@ async def test_a_form_post_on_the_platform_host_becomes_the_same_request_by_get(
 DECISION = "/oauth/authorizations"
 
 
-async def press_cancel(platform: httpx.AsyncClient, params: dict[str, str]) -> httpx.Response:
+async def press_cancel(
+    platform: httpx.AsyncClient, params: dict[str, str], forged: dict[str, str] | None = None
+) -> httpx.Response:
     """What a browser sends on Cancel: the chooser's one form, by its Cancel button's own
-    method and action, with the button's name and value (the field left empty)."""
+    method and action, with the button's name and value (the field left empty). `forged`
+    replaces fields' values, as a hand-made POST would: the chooser itself is never shown
+    for a request it could not answer."""
     page = await platform.get(AUTHORIZE, params=params)
     assert page.status_code == 200, page.text
     parsed = parse(page.text)
     (button,) = [b for b in parsed.buttons if b.get("value") == "cancel"]
-    fields = [(i["name"], i.get("value", "")) for i in parsed.inputs]
+    fields = [(i["name"], (forged or {}).get(i["name"], i.get("value", ""))) for i in parsed.inputs]
     body = urlencode([*fields, (button["name"], button["value"])])
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return await platform.request(button["formmethod"].upper(), button["formaction"], content=body, headers=headers)
@@ -372,7 +417,7 @@ async def test_cancel_never_redirects_to_a_uri_not_registered_rfc6749_4_1_2_1(
     """RFC 6749 section 4.1.2.1: with an invalid redirect URI the server "MUST NOT
     automatically redirect the user-agent"; the page an account host shows for that request
     instead: not sent back, nothing shared, the registered URIs in the developer's details."""
-    answer = await press_cancel(platform, {**original(global_client), "redirect_uri": redirect_uri})
+    answer = await press_cancel(platform, original(global_client), forged={"redirect_uri": redirect_uri})
     assert answer.status_code == 400
     assert "location" not in answer.headers
     assert "you were not sent back to it" in answer.text
@@ -430,7 +475,7 @@ async def test_cancel_pages_speak_the_requests_ui_locales(
 ) -> None:
     """OIDC Core 1.0 section 3.1.2.1: the chooser's form carries ui_locales, and the page a
     cancel may end on speaks it, as the chooser did."""
-    params = {**original(global_client), "ui_locales": "ja", "redirect_uri": "https://evil.example/cb"}
-    answer = await press_cancel(platform, params)
+    params = {**original(global_client), "ui_locales": "ja"}
+    answer = await press_cancel(platform, params, forged={"redirect_uri": "https://evil.example/cb"})
     assert answer.status_code == 400
     assert answer.headers["Content-Language"] == "ja"

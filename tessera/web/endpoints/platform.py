@@ -17,6 +17,7 @@ bind a token to.
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -93,6 +94,14 @@ async def chooser(services: Services, request: Request, host: PlatformHost) -> R
     client = await services.stores.clients.find_global(client_id) if client_id else None
     if client is None:
         return _not_global(services, request, client_id)
+    # The redirect URI is checked before the user is asked anything, as an account host
+    # checks it (RFC 6749 section 4.1.2.1): a request no account could answer gets its page
+    # now, not after the user has typed their account.
+    repeated = frozenset(name for name, count in Counter(name for name, _ in pairs).items() if count > 1)
+    try:
+        authorization_trust.reply_to(values, repeated, client)
+    except PageError as error:
+        return answers.page_error(services, request, None, error)
     subdomain = _subdomain_of(values.get("subdomain", ""), services.settings.base_domain)
     if not subdomain:
         return _chooser(services, request, pairs, 200, None, client.name)
