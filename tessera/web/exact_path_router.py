@@ -5,9 +5,12 @@ the routes listed before its own (a token request tried a dozen; measured in
 docs/benchmarks.md). Here a request for a path that some parameterless route serves goes
 straight to that route; anything else (paths with parameters, 404, 405, the redirect of a
 trailing slash) takes Starlette's own scan, so the answers are Starlette's in every case
-but one: a 405's Allow header names every method the path takes (RFC 9110 section
+but two: a 405's Allow header names every method the path takes (RFC 9110 section
 15.5.6), where Starlette named only those of the first route for the path (a path served
-by a GET route and a PUT route answered PATCH with "Allow: GET, HEAD").
+by a GET route and a PUT route answered PATCH with "Allow: GET, HEAD"); and a path that
+routes without parameters serve is answered by them alone, 405 for any other method,
+where Starlette went on to a later route with a parameter that matched it (PUT
+/api/v2/users/me reached the update of a user, and said there was no user "me").
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ class ExactPathRouter(Router):
                         scope.update(child_scope)
                         await route.handle(scope, receive, send)
                         return
+                # A path written out in full is that path's only meaning: another method on it
+                # is a 405, not a value for a parameter of a later route (PUT /api/v2/users/me
+                # is not an update of a user whose id is "me").
+                allowed = set().union(*(route.methods or () for route in candidates))
+                raise HTTPException(status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
         if scope["type"] == "http":
             await self._scan(scope, receive, send)
             return

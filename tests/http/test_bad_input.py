@@ -209,6 +209,10 @@ async def test_a_method_the_address_does_not_take_is_405_with_allow(
         ("PUT", "/api/v2/tickets", {"GET", "HEAD", "POST"}),
         ("POST", "/api/v2/oauth/tokens/1", {"GET", "HEAD", "DELETE"}),
         ("PATCH", "/admin/clients/1", {"GET", "HEAD", "POST"}),
+        # A path written out in full is not a value for a later route's parameter: PUT on
+        # /users/me is no update of a user whose id is "me".
+        ("PUT", "/api/v2/users/me", {"GET", "HEAD", "OPTIONS"}),
+        ("DELETE", "/api/v2/users/me.json", {"GET", "HEAD", "OPTIONS"}),
     ],
 )
 async def test_the_allow_header_names_every_method_the_path_takes(
