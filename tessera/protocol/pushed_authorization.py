@@ -62,6 +62,8 @@ async def push(
     refuse_repeated(repeated, "RFC 9126 section 2.1")
     # Section 2: "the same rules for client authentication as ... the token endpoint";
     # a private_key_jwt assertion may name this endpoint as its audience (RFC 7523 section 3).
+    if "client_assertion" in params:
+        dpop.nonce_before_assertion(dpop_check, now)
     client = await client_auth.authenticate_client(
         clients,
         account,

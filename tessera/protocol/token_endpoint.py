@@ -32,6 +32,8 @@ async def exchange(
     """`dpop_check`: the request's DPoP header and URL (RFC 9449 section 5), checked once
     the client is authenticated; the tokens issued are then bound to the proof's key."""
     refuse_repeated(repeated, "RFC 6749 section 3.2")
+    if "client_assertion" in params:
+        dpop.nonce_before_assertion(dpop_check, now)
     client = await client_auth.authenticate_client(
         ctx.clients,
         account,

@@ -360,3 +360,46 @@ async def test_an_assertion_that_is_not_json_is_invalid_client_everywhere(
         assertion = (header + b"." + body + b".c2ln").decode("ascii")
         answer = await http.post(endpoint, data=assertion_body(assertion, token="x", grant_type="client_credentials"))
         assert "JSON object of claims" in invalid_client(answer)
+
+
+# --- With DPoP server nonces (RFC 9449 sections 8 and 9) -------------------------------------
+
+
+@pytest.mark.parametrize("path", [TOKEN, "/oauth/par"])
+async def test_a_nonce_is_asked_for_before_the_assertion_is_used_rfc9449_8_rfc7523_3(
+    keyed: RegisteredClient, world: World, clock: Clock, settings: Any, database: Any, path: str
+) -> None:
+    """RFC 9449 section 8: a proof without the server's nonce gets use_dpop_nonce. Asked
+    after the client assertion's jti was claimed (RFC 7523 section 3: used once), the retry
+    with the same assertion and a new proof would be refused as a replay."""
+    from tessera.app import create_app
+    from tests.dpop_support import DpopKey
+
+    app = create_app(settings.with_overrides(dpop_nonce=True), db=database)
+    key = DpopKey()
+    assertion = sign(claims(world, keyed, clock()))
+    if path == TOKEN:
+        body = assertion_body(assertion, grant_type="client_credentials", scope="read")
+    else:
+        body = assertion_body(
+            assertion,
+            client_id=keyed.client_id,
+            response_type="code",
+            scope="read",
+            redirect_uri="https://app.example.com/callback",
+            code_challenge=pkce_pair()[1],
+            code_challenge_method="S256",
+        )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=world.origin) as http:
+        first = await http.post(path, data=body, headers={"DPoP": key.proof("POST", world.origin + path, clock())})
+        assert first.status_code == 400, first.text
+        assert first.json()["error"] == "use_dpop_nonce"
+        nonce = first.headers["dpop-nonce"]
+        proof = key.proof("POST", world.origin + path, clock(), nonce=nonce)
+        second = await http.post(path, data=body, headers={"DPoP": proof})
+        assert second.status_code in (200, 201), second.text
+        # The assertion is single use still: now that it was used, it is refused.
+        again = await http.post(
+            path, data=body, headers={"DPoP": key.proof("POST", world.origin + path, clock(), nonce=nonce)}
+        )
+        assert "already used" in invalid_client(again)

@@ -151,6 +151,34 @@ def test_nonce_required_then_accepted_then_stale() -> None:
     assert again.value.nonce != nonce
 
 
+@pytest.mark.parametrize("proof", ["", "no dots", "a.%%%.c", "a.bnVsbA.c", "a." + "x" * 9000 + ".c"])
+def test_the_nonce_looked_at_before_an_assertion_leaves_what_is_not_a_proof_to_the_verification(
+    proof: str,
+) -> None:
+    """RFC 9449 section 8, ahead of client authentication: only a readable proof's nonce
+    is asked for; anything else is refused later by the whole verification (section 4.3)."""
+    nonces = dpop.Nonces.from_secret("y" * 40, required=True)
+    check = dpop.ProofCheck(proof=proof, method="POST", url=URL, used_once=MemoryUsedOnceStore(), nonces=nonces)
+    dpop.nonce_before_assertion(check, NOW)
+
+
+def test_the_nonce_looked_at_before_an_assertion_is_asked_for_when_required_only() -> None:
+    """RFC 9449 sections 8 and 9: without a nonce, use_dpop_nonce when nonces are required;
+    nothing when they are not; a current nonce passes."""
+    key = DpopKey()
+    required = dpop.Nonces.from_secret("y" * 40, required=True)
+
+    def check(nonces: dpop.Nonces, **options: Any) -> dpop.ProofCheck:
+        proof = key.proof("POST", URL, NOW, **options)
+        return dpop.ProofCheck(proof=proof, method="POST", url=URL, used_once=MemoryUsedOnceStore(), nonces=nonces)
+
+    with pytest.raises(dpop.UseDpopNonce):
+        dpop.nonce_before_assertion(check(required), NOW)
+    dpop.nonce_before_assertion(check(NONCES), NOW)
+    dpop.nonce_before_assertion(check(required, nonce=required.current(NOW)), NOW)
+    dpop.nonce_before_assertion(None, NOW)
+
+
 def test_nonce_of_another_secret_refused() -> None:
     """RFC 9449 section 9: a nonce the server did not issue is refused even when not required."""
     other = dpop.Nonces.from_secret("z" * 40, required=False).current(NOW)

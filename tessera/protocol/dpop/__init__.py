@@ -21,6 +21,7 @@ from tessera.protocol.dpop.proofs import (
     ath,
     check,
     claim,
+    nonce_before_assertion,
     normalise_htu,
     verify,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "challenge",
     "check",
     "claim",
+    "nonce_before_assertion",
     "normalise_htu",
     "token_from_header",
     "verify",

@@ -182,6 +182,24 @@ async def check(request: ProofCheck, now: float, access_token: str | None = None
     return proof
 
 
+def nonce_before_assertion(request: ProofCheck | None, now: float) -> None:
+    """Sections 8 and 9, ahead of client authentication, for a client that authenticates
+    with a single-use assertion (RFC 7523): asked for a nonce after its assertion's `jti`
+    was claimed, the client would find its retry with the same assertion and a new proof
+    refused as a replay. So the proof's nonce is looked at first, the payload read without
+    its signature, only to decide whether to ask for one; the whole proof is verified after
+    client authentication as always. Asking for a nonce tells nobody anything: it is sent
+    to whoever sends a proof without one."""
+    if request is None or request.proof is None or not request.nonces.required or len(request.proof) > MAX_PROOF:
+        return
+    try:
+        claims = orjson.loads(urlsafe_b64decode(request.proof.split(".")[1].encode("ascii")))
+    except (IndexError, ValueError, UnicodeError, binascii.Error):
+        return  # not a proof at all: the verification after client authentication says so
+    if isinstance(claims, dict):
+        check_nonce(claims.get("nonce"), request.nonces, now)
+
+
 async def at_token_endpoint(request: ProofCheck | None, client: Client, now: float) -> str | None:
     """Section 5: the jkt the issued tokens are bound to, None for bearer tokens. A client
     set to require DPoP (`dpop_bound_access_tokens`, section 5.2) must send a proof."""
