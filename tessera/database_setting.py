@@ -60,12 +60,42 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///") :])
 
 
-def secret_key_for(url: str, given: str | None) -> str:
+GENERATE_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def missing_secret_key(base_domain: str, url: str | None) -> str:
+    """What to do when TESSERA_SECRET_KEY is not set off localhost, where no key is
+    generated: the server and every command need the same key. An SQLite database that
+    already has a key file beside it (made on localhost, or by an earlier version) keeps
+    its signing keys sealed under that key, so the message names the file to take it from."""
+    message = (
+        f"TESSERA_SECRET_KEY is not set: serving {base_domain} needs a random key of at least "
+        f"{MIN_SECRET_KEY_LENGTH} characters, the same for the server and every tessera command; "
+    )
+    if url is not None and url.startswith("sqlite"):
+        key_path = _key_path(sqlite_path(url))
+        if key_path.is_file():
+            return message + (
+                f"this database's signing keys are sealed with the key in {key_path.absolute()}, "
+                "so set TESSERA_SECRET_KEY to that file's content"
+            )
+    return message + GENERATE_HINT
+
+
+def _key_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".secret_key")
+
+
+def secret_key_for(url: str, given: str | None, base_domain: str = "localhost") -> str:
+    """The key given, or for SQLite on localhost the one kept beside the database (made on
+    first use). Off localhost a key is never made: the README's promise, and the server
+    refuses to serve a public host without TESSERA_SECRET_KEY, so a key a command made
+    there would seal signing keys that the server's own key could not open."""
     if given:
         if len(given) < MIN_SECRET_KEY_LENGTH:
             raise SettingsError(
                 f"TESSERA_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
-                f"(it has {len(given)}); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"(it has {len(given)}); {GENERATE_HINT}"
             )
         return given
     if not url.startswith("sqlite"):
@@ -73,6 +103,8 @@ def secret_key_for(url: str, given: str | None) -> str:
             "TESSERA_SECRET_KEY is required with PostgreSQL, and must be the same on every node "
             "(at least 32 characters)"
         )
+    if base_domain != "localhost":
+        raise SettingsError(missing_secret_key(base_domain, url))
     return _stored_secret_key(sqlite_path(url))
 
 
@@ -80,7 +112,7 @@ def _stored_secret_key(db_path: Path) -> str:
     """The key generated once and kept beside the SQLite database (mode 0600). Only a new
     database gets a new key: the key encrypts the signing keys stored in the database, and
     a database that lost its key file needs that key back, not another."""
-    key_path = db_path.with_name(db_path.name + ".secret_key")
+    key_path = _key_path(db_path)
     try:
         if key_path.is_file():
             return key_path.read_text().strip()

@@ -56,6 +56,16 @@ def generate(alg: str, cipher: KeyCipher) -> NewKey:
     )
 
 
+async def check_secret_key(store: SqlKeyStore, cipher: KeyCipher) -> None:
+    """key_cipher.WrongSecretKey when the newest signing key stored does not open with this
+    secret key: `tessera serve` says so at start, where every token signed later would
+    otherwise fail (a node started with another TESSERA_SECRET_KEY than the others, or a
+    new key set where an SQLite database's key file had been used)."""
+    sealed = await store.newest_sealed()
+    if sealed is not None:
+        cipher.open(sealed)
+
+
 def _import(alg: str, private_jwk: str) -> ECKey | RSAKey:
     data = json.loads(private_jwk)
     return ECKey.import_key(data) if alg == "ES256" else RSAKey.import_key(data)

@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tessera.database_setting import GENERATE_HINT, missing_secret_key
 from tessera.settings import MIN_SECRET_KEY_LENGTH, SettingsError, base_domain_of, int_setting
 
 # Off localhost, a TESSERA_SECRET_KEY of fewer different characters is refused as weak.
@@ -58,19 +59,21 @@ def _weakness(key: str) -> str | None:
     return None
 
 
-def check_serving_secret_key(env: Mapping[str, str] | None = None) -> None:
+def check_serving_secret_key(env: Mapping[str, str] | None = None, database_url: str | None = None) -> None:
     """`tessera serve` off localhost: TESSERA_SECRET_KEY must be set and strong (a key kept
     beside a SQLite file, or a weak one, would let sessions and CSRF tokens be forged on a
-    public host). On localhost the generated key is fine."""
+    public host). On localhost the generated key is fine. `database_url`: the database
+    served, whose key file, if any, the message for a missing key names."""
     env = os.environ if env is None else env
     base_domain = base_domain_of(env)
     if base_domain == "localhost":
         return
     given = env.get("TESSERA_SECRET_KEY") or ""
-    problem = "is not set" if not given else _weakness(given)
+    if not given:
+        raise SettingsError(missing_secret_key(base_domain, database_url))
+    problem = _weakness(given)
     if problem is not None:
         raise SettingsError(
             f"TESSERA_SECRET_KEY {problem}: serving {base_domain} needs a random key of at least "
-            f"{MIN_SECRET_KEY_LENGTH} characters; generate one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            f"{MIN_SECRET_KEY_LENGTH} characters; {GENERATE_HINT}"
         )

@@ -112,6 +112,11 @@ def require_current_schema(settings: Settings) -> None:
 def run(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
     """Migrate, open the database, run one async action against the stores, close."""
     migrate_schema(settings)
+    return on_stores(settings, action)
+
+
+def on_stores(settings: Settings, action: Callable[[Stores], Awaitable[T]]) -> T:
+    """Open the database as it is, run one async action against the stores, close."""
 
     async def main() -> T:
         db = open_database(settings.database_url, max(settings.database_timeout, CLI_DATABASE_TIMEOUT))

@@ -9,9 +9,18 @@ from typing import Any
 import click
 import uvicorn
 
-from tessera import mail_catcher
+from tessera import key_ring, mail_catcher
 from tessera.cli import demo_seed, listening, where
-from tessera.cli.context import CliState, fail, migrate_schema, require_current_schema, run, say_database
+from tessera.cli.context import (
+    CliState,
+    fail,
+    migrate_schema,
+    on_stores,
+    require_current_schema,
+    run,
+    say_database,
+)
+from tessera.key_cipher import KeyCipher
 from tessera.server_settings import ServerSettings, check_serving_secret_key, load_server_settings
 from tessera.settings import SettingsError
 from tessera.web.connection_limits import protocol_factory
@@ -81,7 +90,7 @@ log_level_option = click.option(
 def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool, log_level: str) -> None:
     """Serve every account over HTTP (migrating the schema first)."""
     try:
-        check_serving_secret_key()
+        check_serving_secret_key(database_url=where.chosen_url(state.database_url, os.environ))
     except SettingsError as problem:
         fail(str(problem))
     limits = _server_settings()  # every setting checked before the database is named or touched
@@ -91,6 +100,8 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
         require_current_schema(settings)
     else:
         migrate_schema(settings)
+    # A key that cannot open the stored signing keys is said now, not by every token later.
+    on_stores(settings, lambda stores: key_ring.check_secret_key(stores.keys, KeyCipher(settings.secret_key)))
     say_database()
     # Worker processes build their settings from the environment: hand the URL down.
     os.environ["TESSERA_DATABASE_URL"] = settings.database_url

@@ -61,6 +61,12 @@ def current_private(conn: Connection, account_id: int, alg: str) -> tuple[str, s
     return None if row is None else (row.kid, row.private_jwe)
 
 
+def newest_sealed(conn: Connection) -> str | None:
+    """The encrypted private JWK of the newest key of any account, None when there is none:
+    what `tessera serve` opens at start to check the secret key."""
+    return conn.execute(sa.select(keys.c.private_jwe).order_by(keys.c.id.desc()).limit(1)).scalar()
+
+
 def _insert(conn: Connection, account_id: int, key: NewKey, now: float, activated: bool) -> None:
     conn.execute(
         keys.insert().values(
@@ -118,6 +124,9 @@ class SqlKeyStore:
 
     async def current_private(self, account_id: int, alg: str) -> tuple[str, str] | None:
         return await self.db.read(current_private, account_id, alg)
+
+    async def newest_sealed(self) -> str | None:
+        return await self.db.read(newest_sealed)
 
     async def install(self, account_id: int, key_sets: list[tuple[NewKey, NewKey]], now: float) -> None:
         await self.db.write(install, account_id, key_sets, now)

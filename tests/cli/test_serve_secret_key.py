@@ -80,3 +80,50 @@ def test_serve_off_localhost_accepts_a_random_key(tmp_path: Path) -> None:
 
 def test_serve_on_localhost_needs_no_key(tmp_path: Path) -> None:
     _starts(tmp_path, None, "localhost")
+
+
+def _command(tmp_path: Path, key: str | None, base_domain: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = harness.clean_env(None)
+    env["TESSERA_BASE_DOMAIN"] = base_domain
+    if key is not None:
+        env["TESSERA_SECRET_KEY"] = key
+    return harness.tessera(f"sqlite:///{tmp_path / 'tessera.db'}", *args, env=env)
+
+
+def test_a_command_off_localhost_makes_no_key_file(tmp_path: Path) -> None:
+    """INTERFACE.md section 1: the key is generated beside an SQLite database; off localhost
+    the server refuses to serve without TESSERA_SECRET_KEY, so a key a command made there
+    would seal signing keys that the server's key could not open. The command says so."""
+    done = _command(tmp_path, None, PUBLIC, "accounts", "create", "zed")
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "TESSERA_SECRET_KEY is not set" in done.stderr and PUBLIC in done.stderr
+    assert "secrets.token_urlsafe" in done.stderr
+    assert not (tmp_path / "tessera.db.secret_key").exists()
+    assert not (tmp_path / "tessera.db").exists()
+
+
+def test_off_localhost_a_missing_key_names_the_key_file_the_database_already_has(tmp_path: Path) -> None:
+    """A database made on localhost keeps its signing keys sealed under the key file beside
+    it: serving it, or running a command on it, off localhost is told to use that key."""
+    assert _command(tmp_path, None, "localhost", "accounts", "create", "zed").returncode == 0
+    key_file = tmp_path / "tessera.db.secret_key"
+    for args in (("serve", "--port", str(harness.free_port())), ("accounts", "create", "yew")):
+        done = _command(tmp_path, None, PUBLIC, *args)
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+        assert f"sealed with the key in {key_file}" in done.stderr, done.stderr
+    with_its_key = _command(tmp_path, key_file.read_text().strip(), PUBLIC, "accounts", "create", "yew")
+    assert with_its_key.returncode == 0, with_its_key.stderr
+
+
+def test_serve_refuses_a_key_that_cannot_open_the_stored_signing_keys(tmp_path: Path) -> None:
+    """Every token signed with a key the secret key cannot decrypt would fail: serve says
+    so at start, in one line, and no server starts (a node given another TESSERA_SECRET_KEY
+    than the one the keys were stored with, or a new key where the key file was used)."""
+    assert _command(tmp_path, None, "localhost", "accounts", "create", "zed").returncode == 0
+    done = _command(tmp_path, secrets.token_urlsafe(48), PUBLIC, "serve", "--port", str(harness.free_port()))
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert "cannot be decrypted with this secret key" in line and "TESSERA_SECRET_KEY" in line
