@@ -55,6 +55,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         resources=stores.resources,
         documents=documents,
         used_once=stores.used_once,
+        clock=settings.clock,
     )
     return Services(
         settings=settings,

@@ -269,6 +269,29 @@ async def test_reused_code_is_invalid_grant_and_revokes_what_it_issued(http: htt
     oauth_error(refresh, 400, "invalid_grant")
 
 
+async def test_a_redemption_that_arrived_before_the_code_was_used_is_concurrent_not_a_replay(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """INTERFACE.md section 4: "Of concurrent redemptions exactly one succeeds. Any later
+    presentation is invalid_grant and revokes every token issued from that code." A request
+    that arrived before the winning redemption was written, and read the code only once it
+    was (the clock set back stands for its earlier arrival), is a concurrent one: refused,
+    and the winner's tokens stay good. One that arrives after is a replay (RFC 6749
+    section 4.1.2) and revokes them."""
+    code = await web_code(http, world)
+    winner = await redeem(http, world.web, code, redirect_uri=world.web.redirect_uri)
+    assert winner.status_code == 200, winner.text
+    access_token = winner.json()["access_token"]
+    clock.advance(-2)
+    loser = await redeem(http, world.web, code, redirect_uri=world.web.redirect_uri)
+    assert "at the same moment" in oauth_error(loser, 400, "invalid_grant")
+    assert (await me(http, access_token)).status_code == 200
+    clock.advance(2)
+    replay = await redeem(http, world.web, code, redirect_uri=world.web.redirect_uri)
+    assert "already used" in oauth_error(replay, 400, "invalid_grant")
+    assert (await me(http, access_token)).status_code == 401
+
+
 async def test_concurrent_redemptions_exactly_one_succeeds(http: httpx.AsyncClient, world: World) -> None:
     code = await web_code(http, world)
     responses = await asyncio.gather(

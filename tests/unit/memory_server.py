@@ -151,5 +151,6 @@ def server(*, grace: int = 10, **client_overrides: Any) -> Server:
         code_lifetime=300,
         refresh_reuse_grace=grace,
         resources=stores.resources,
+        clock=lambda: NOW,  # the requests' own time: each test says when its requests arrive
     )
     return Server(stores=stores, ctx=ctx, client=client, user=user)

@@ -20,6 +20,9 @@ _REUSED = (
 )
 
 
+_RACED = "this authorization code was redeemed by another request at the same moment; codes work once"
+
+
 def _check_redirect_uri(code: AuthorizationCode, client: Client, sent: str | None) -> None:
     # Section 4.1.3: redirect_uri is "REQUIRED, if the redirect_uri parameter was included
     # in the authorization request ... and their values MUST be identical."
@@ -78,6 +81,11 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
             debug=f"code id {code.id} was issued to client id {code.client_id}, presented by client id {request.client.id}",
         )
     if code.used_at is not None:
+        if now < code.used_at:
+            # This request arrived before the code was used: a redemption running at the same
+            # moment as the one that won (INTERFACE.md: "of concurrent redemptions exactly one
+            # succeeds"), whose tokens stay good; only a later presentation is a replay.
+            raise InvalidGrant(_RACED, debug=f"code id {code.id} was used at {code.used_at:.3f}, after {now:.3f}")
         # Section 4.1.2: the server "SHOULD revoke (when possible) all tokens previously
         # issued based on that authorization code".
         await ctx.tokens.revoke_family(code.family, now, await _replay_entry(request, ctx, code))
@@ -101,6 +109,9 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
     # This request saw the code unused; if it loses the race to another redemption running
     # at the same moment (INTERFACE.md "of concurrent redemptions exactly one succeeds"),
     # the winner keeps its tokens. A later presentation (above) is a replay and revokes them.
+    # The code is marked used at the moment of its write, not of this request's arrival, so
+    # that a request which arrived before that moment, and read the code once it was used,
+    # is known as concurrent (above) rather than as a replay.
     return await user_tokens.issue(
         request,
         ctx,
@@ -109,8 +120,8 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         family=code.family,
         auth_time=code.auth_time,
         nonce=code.nonce,
-        redeem=lambda rows: ctx.codes.redeem(code.id, now, rows),
-        raced="this authorization code was redeemed by another request at the same moment; codes work once",
+        redeem=lambda rows: ctx.codes.redeem(code.id, max(now, ctx.clock()), rows),
+        raced=_RACED,
         granted_scopes=code.scopes,
         audience=audience,
         refresh_audience=code.audience,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tessera.model import Account, Client
@@ -54,3 +55,6 @@ class GrantContext:
     documents: ClientDocuments | None = None
     # Where client assertion jtis are claimed (private_key_jwt); None: assertions refused.
     used_once: UsedOnceStore | None = None
+    # The time now, read again where a grant needs the moment of its write rather than of
+    # the request's arrival (authorization_code.py: when a code was used).
+    clock: Callable[[], float] = time.time
