@@ -1,8 +1,9 @@
 """ID tokens: OpenID Connect Core 1.0 sections 2, 3.1.3.6, 3.1.3.7 and 5.4.
 
 Claims: iss, sub (the user's id, stable per account), aud (the client_id), exp, iat,
-auth_time (always: OIDC Core 2 requires it whenever max_age was sent, and it is always
-known here), nonce when the request had one, at_hash for the access token issued beside
+auth_time (whenever it is known: OIDC Core 2 requires it whenever max_age was sent; a
+refresh does not know it, and section 12.2 allows no other value than the original
+authentication's, so a refreshed ID token has none), nonce when the request had one, at_hash for the access token issued beside
 it, amr ("pwd": the user signed in with a password). With the profile and email scopes
 the ID token also carries those claims, as it would for response_type=id_token (5.4).
 """
@@ -39,7 +40,7 @@ def claims(
     user: User,
     scopes: tuple[str, ...],
     now: float,
-    auth_time: float,
+    auth_time: float | None,
     nonce: str,
     access_token: str | None,
 ) -> dict[str, Any]:
@@ -49,9 +50,10 @@ def claims(
         "aud": client.identifier,
         "exp": int(now) + LIFETIME,
         "iat": int(now),
-        "auth_time": int(auth_time),
         "amr": ["pwd"],
     }
+    if auth_time is not None:
+        body["auth_time"] = int(auth_time)
     if nonce:
         body["nonce"] = nonce
     if access_token is not None:
@@ -74,7 +76,7 @@ async def issue(
     user_id: int,
     scopes: tuple[str, ...],
     now: float,
-    auth_time: float,
+    auth_time: float | None,
     nonce: str,
     access_token: str | None,
 ) -> str:

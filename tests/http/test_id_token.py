@@ -122,6 +122,42 @@ async def code_flow_tokens_without_new_sign_in(
     return await _redeem(http, client, query_of(page.headers["location"])["code"], verifier)
 
 
+async def _refresh(http: httpx.AsyncClient, client: RegisteredClient, refresh_token: str, **extra: str) -> Any:
+    response = await http.post(
+        "/oauth/tokens",
+        auth=client.basic(),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token, **extra},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_refresh_returns_an_id_token_when_openid_was_granted_oidc_12_2(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """INTERFACE.md section 4: "id_token when openid was granted". OIDC Core section 12.2:
+    the same iss, sub and aud as the original, iat the time of the new one, and auth_time,
+    if present, only the original authentication's (not kept by a refresh token: absent)."""
+    tokens = await code_flow_tokens(http, world.web, world.user.email, scope="openid read", nonce="n-0S6_WzA2Mj")
+    _, original = await _verified(http, tokens["id_token"])
+    clock.advance(120)
+    refreshed = await _refresh(http, world.web, tokens["refresh_token"])
+    header, claims = await _verified(http, refreshed["id_token"])
+    assert header["alg"] == "ES256"
+    assert (claims["iss"], claims["sub"], claims["aud"]) == (original["iss"], original["sub"], original["aud"])
+    assert claims["iat"] >= original["iat"] + 119
+    assert "auth_time" not in claims and "nonce" not in claims
+    assert claims["at_hash"] == _at_hash(refreshed["access_token"])
+    # A refresh that narrows the scope to leave out openid gets no ID token.
+    narrowed = await _refresh(http, world.web, refreshed["refresh_token"], scope="read")
+    assert "id_token" not in narrowed
+
+
+async def test_no_id_token_on_refresh_without_openid(http: httpx.AsyncClient, world: World) -> None:
+    tokens = await code_flow_tokens(http, world.web, world.user.email, scope="read")
+    assert "id_token" not in await _refresh(http, world.web, tokens["refresh_token"])
+
+
 async def test_no_nonce_claim_when_none_was_sent(http: httpx.AsyncClient, world: World) -> None:
     """Section 2: nonce is in the ID token when it was in the request, not otherwise."""
     tokens = await code_flow_tokens(http, world.web, world.user.email)

@@ -22,6 +22,7 @@ from tessera.model import AuditEntry, Client, RefreshToken
 from tessera.protocol import audit_entries, dpop, issuance, lifetimes, resource_indicators, secrets, suspension
 from tessera.protocol import scopes as scope_rules
 from tessera.protocol.errors import InvalidGrant, InvalidScope, UnauthorizedClient
+from tessera.protocol.grants import user_tokens
 from tessera.protocol.grants.context import GrantContext, TokenRequest
 from tessera.protocol.ports import AlreadyUsed, RevokedMeanwhile
 
@@ -151,4 +152,13 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         raise await _refuse_reuse(rotation, request, ctx, token)
     if isinstance(rotation, RevokedMeanwhile):
         raise InvalidGrant(REVOKED)
-    return issuance.token_response(minted)
+    body = issuance.token_response(minted)
+    if "openid" in scopes:
+        # INTERFACE.md section 4: an id_token whenever openid was granted; OIDC Core section
+        # 12.2: the same iss, sub and aud, a new iat, and no auth_time but the original
+        # authentication's, which a refresh token does not keep (so none). No nonce: it
+        # answered the authentication request, and this is not one.
+        body["id_token"] = await user_tokens.id_token_for(
+            request, ctx, token.user_id, scopes, None, "", minted.access_token
+        )
+    return body

@@ -70,7 +70,7 @@ async def id_token_for(
     ctx: GrantContext,
     user_id: int,
     scopes: tuple[str, ...],
-    auth_time: float,
+    auth_time: float | None,
     nonce: str,
     access_token: str,
 ) -> str:
