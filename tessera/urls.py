@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+SERVE_PORT = 8000  # `tessera serve --port`'s default (INTERFACE.md section 1)
+
 
 def origin(scheme: str, host: str) -> str:
     """`host` may carry a port; the issuer has no trailing slash (RFC 8414 section 2)."""

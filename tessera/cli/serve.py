@@ -23,6 +23,7 @@ from tessera.cli.context import (
 from tessera.key_cipher import KeyCipher
 from tessera.server_settings import ServerSettings, check_serving_secret_key, load_server_settings
 from tessera.settings import SettingsError
+from tessera.urls import SERVE_PORT
 from tessera.web.connection_limits import protocol_factory
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -82,7 +83,7 @@ log_level_option = click.option(
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=SERVE_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--no-migrate", is_flag=True, help="Do not migrate the schema first.")
 @log_level_option
@@ -110,7 +111,7 @@ def serve(state: CliState, host: str, port: int, workers: int, no_migrate: bool,
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=SERVE_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--samples-port",
     default=demo_seed.CALLBACK_PORT,

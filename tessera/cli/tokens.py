@@ -13,7 +13,7 @@ from tessera.management import users as user_rules
 from tessera.management.shapes import token_json
 from tessera.storage import purge as purge_rows
 from tessera.storage.stores import Stores
-from tessera.urls import account_host, origin
+from tessera.urls import SERVE_PORT, account_host, origin
 
 
 @click.group()
@@ -29,8 +29,8 @@ def tokens() -> None:
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),
-    help="The port clients reach the server on, when not the scheme's own (e.g. 8000 for 'tessera serve'): "
-    "the issuer of JWT access tokens (iss, aud) and the URLs of --json name it.",
+    help="The port clients reach the server on: the issuer of JWT access tokens (iss, aud) and the URLs of "
+    "--json name it. Default: 8000, tessera serve's, when the base domain is localhost; else the scheme's own.",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -40,6 +40,8 @@ def create(
     """Issue a token as if the user had authorized the client."""
     settings = state.settings()
     default_port = {"http": 80, "https": 443}[settings.scheme]
+    if port is None and settings.base_domain == "localhost":
+        port = SERVE_PORT  # where `tessera serve` is reached unless told otherwise
     url = origin(settings.scheme, account_host(subdomain, settings.base_domain, None if port == default_port else port))
 
     async def action(stores: Stores) -> token_rules.CreatedToken:

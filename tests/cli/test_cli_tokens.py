@@ -36,6 +36,16 @@ def test_port_names_the_issuer_clients_reach(seeded: Path) -> None:
     assert claims_of(json.loads(on_80.stdout)["token"]["full_token"])["iss"] == "http://acme.localhost"
 
 
+def test_on_localhost_the_issuer_is_tessera_serves_own_port_by_default(seeded: Path) -> None:
+    """Without --port, a token for a JWT client works on `tessera serve` as started with
+    its defaults (INTERFACE.md section 2: the issuer http://acme.localhost:8000)."""
+    done = harness.tessera(f"sqlite:///{seeded}", *ISSUE, "--json")
+    assert done.returncode == 0, done.stderr
+    token = json.loads(done.stdout)["token"]
+    assert claims_of(token["full_token"])["iss"] == "http://acme.localhost:8000"
+    assert token["url"].startswith("http://acme.localhost:8000/")
+
+
 def test_a_suspended_user_gets_no_token(seeded: Path, tmp_path: Path) -> None:
     """Its tokens would be refused at once (INTERFACE.md section 6)."""
     copy = tmp_path / "copy.db"
