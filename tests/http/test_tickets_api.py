@@ -113,7 +113,7 @@ async def test_end_users_see_their_own_tickets_agents_see_all(
 
     listed = (await http.get(TICKETS, headers=user)).json()["tickets"]
     assert [t["id"] for t in listed] == [mine["id"]]
-    _assert_problem(await http.get(f"{TICKETS}/{theirs['id']}", headers=user), 404, "not_found", "no ticket")
+    _assert_problem(await http.get(f"{TICKETS}/{theirs['id']}", headers=user), 404, "RecordNotFound", "no ticket")
 
     by_agent = await _token(http, pw, agent.email, "tickets:read")
     listed = (await http.get(TICKETS, headers=by_agent)).json()["tickets"]
@@ -128,7 +128,7 @@ async def test_another_account_s_tickets_are_not_found(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=other.origin) as elsewhere:
         theirs = await _create(elsewhere, await _token(elsewhere, other_pw, other.admin.email, "tickets"))
     admin = await _token(http, pw, world.admin.email, "tickets")
-    _assert_problem(await http.get(f"{TICKETS}/{theirs['id']}", headers=admin), 404, "not_found", "no ticket")
+    _assert_problem(await http.get(f"{TICKETS}/{theirs['id']}", headers=admin), 404, "RecordNotFound", "no ticket")
     assert (await http.get(TICKETS, headers=admin)).json()["tickets"] == []
 
 
@@ -139,8 +139,8 @@ async def test_agents_update_and_delete_end_users_do_not(
     ticket = await _create(http, user)
     path = f"{TICKETS}/{ticket['id']}.json"
     change = {"ticket": {"status": "solved"}}
-    _assert_problem(await http.put(path, json=change, headers=user), 403, "forbidden", "agents and admins")
-    _assert_problem(await http.delete(path, headers=user), 403, "forbidden", "agents and admins")
+    _assert_problem(await http.put(path, json=change, headers=user), 403, "Forbidden", "agents and admins")
+    _assert_problem(await http.delete(path, headers=user), 403, "Forbidden", "agents and admins")
 
     by_agent = await _token(http, pw, agent.email, "tickets")
     updated = await http.put(
@@ -155,8 +155,8 @@ async def test_agents_update_and_delete_end_users_do_not(
     assert (await http.get(path, headers=user)).json()["ticket"]["status"] == "open"
 
     assert (await http.delete(path, headers=by_agent)).status_code == 204
-    _assert_problem(await http.get(path, headers=by_agent), 404, "not_found", "no ticket")
-    _assert_problem(await http.delete(path, headers=by_agent), 404, "not_found", "no ticket")
+    _assert_problem(await http.get(path, headers=by_agent), 404, "RecordNotFound", "no ticket")
+    _assert_problem(await http.delete(path, headers=by_agent), 404, "RecordNotFound", "no ticket")
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ async def test_a_ticket_id_that_is_not_a_number_is_not_found(
     http: httpx.AsyncClient, world: World, pw: RegisteredClient
 ) -> None:
     admin = await _token(http, pw, world.admin.email, "tickets")
-    _assert_problem(await http.get(f"{TICKETS}/abc", headers=admin), 404, "not_found", "'abc'")
+    _assert_problem(await http.get(f"{TICKETS}/abc", headers=admin), 404, "RecordNotFound", "'abc'")
 
 
 async def test_listings_page_with_cursors(http: httpx.AsyncClient, world: World, pw: RegisteredClient) -> None:

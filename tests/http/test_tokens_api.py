@@ -166,7 +166,7 @@ async def test_an_admin_lists_every_token_of_the_account_with_all_true(  # type:
 async def test_an_end_user_may_not_list_all_tokens(http: httpx.AsyncClient, world: World, pw: RegisteredClient) -> None:
     token = await _token(http, pw, world.user.email, "read write")
     response = await http.get(TOKENS, params={"all": "true"}, headers=_bearer(token))
-    _assert_problem(response, 403, "forbidden", "only admins may list all tokens")
+    _assert_problem(response, 403, "Forbidden", "only admins may list all tokens")
 
 
 async def test_client_id_must_be_numeric(http: httpx.AsyncClient, world: World, pw: RegisteredClient) -> None:
@@ -272,11 +272,13 @@ async def test_show_by_id_own_token_and_other_users_token(
     assert mine.json()["token"]["token"] == other_users[:10]
     assert "full_token" not in mine.json()["token"]
 
-    _assert_problem(await http.get(f"{TOKENS}/{admin_id}", headers=_bearer(users)), 404, "not_found", str(admin_id))
+    _assert_problem(
+        await http.get(f"{TOKENS}/{admin_id}", headers=_bearer(users)), 404, "RecordNotFound", str(admin_id)
+    )
     seen_by_admin = await http.get(f"{TOKENS}/{other_id}", headers=_bearer(admins))
     assert seen_by_admin.status_code == 200
     assert seen_by_admin.json()["token"]["user_id"] == world.user.id
-    _assert_problem(await http.get(f"{TOKENS}/999999999", headers=_bearer(admins)), 404, "not_found", "999999999")
+    _assert_problem(await http.get(f"{TOKENS}/999999999", headers=_bearer(admins)), 404, "RecordNotFound", "999999999")
 
 
 async def test_a_token_of_another_account_is_not_found_even_for_an_admin(  # type: ignore[no-untyped-def]
@@ -409,7 +411,7 @@ async def test_an_end_user_may_not_create_tokens(http: httpx.AsyncClient, world:
     response = await http.post(
         TOKENS, headers=_bearer(token), json={"token": {"client_id": pw.client.id, "scopes": ["read"]}}
     )
-    _assert_problem(response, 403, "forbidden", "only admins may create tokens")
+    _assert_problem(response, 403, "Forbidden", "only admins may create tokens")
     listed = (await http.get(TOKENS, headers=_bearer(token))).json()["tokens"]
     assert [t["token"] for t in listed] == [token[:10]]
 
@@ -464,14 +466,19 @@ async def test_an_end_user_may_not_create_tokens(http: httpx.AsyncClient, world:
             "invalid_request",
             "refresh_token_expires_in must be between 604800 and 7776000 seconds",
         ),
-        (b'{"token": {"client_id": 999999999, "scopes": ["read"]}}', 404, "not_found", "no client with id 999999999"),
+        (
+            b'{"token": {"client_id": 999999999, "scopes": ["read"]}}',
+            404,
+            "RecordNotFound",
+            "no client with id 999999999",
+        ),
         # Past what a 64-bit id column holds: no such client, not an OverflowError (SQLite)
         # or NumericValueOutOfRange (PostgreSQL).
         *(
             (
                 b'{"token": {"client_id": %d, "scopes": ["read"]}}' % n,
                 404,
-                "not_found",
+                "RecordNotFound",
                 f"no client with id {n}",
             )
             for n in (2**63, 2**64 - 1)
@@ -692,7 +699,7 @@ async def test_admin_filters_client_id_global_client_id_and_user_id(
     own = await http.get(TOKENS, params={"client_id": str(pw.client.id)}, headers=_bearer(users))
     assert [t["token"] for t in own.json()["tokens"]] == [users[:10]]
     refused = await http.get(TOKENS, params={"user_id": str(world.admin.id)}, headers=_bearer(users))
-    _assert_problem(refused, 403, "forbidden", "only admins")
+    _assert_problem(refused, 403, "Forbidden", "only admins")
     bad = await http.get(TOKENS, params={"global_client_id": "x"}, headers=_bearer(admin))
     _assert_problem(bad, 400, "invalid_request", "global_client_id must be a global client's numeric id")
 

@@ -40,6 +40,10 @@ def not_found(description: str) -> Response:
     return responses.problem(404, "RecordNotFound", description)
 
 
+def forbidden(description: str) -> Response:
+    return responses.problem(403, "Forbidden", description)
+
+
 def path_id(request: Request, name: str, what: str) -> int:
     """The numeric id in the path; anything else names no record (NotFound)."""
     raw = str(request.path_params[name])
@@ -61,7 +65,7 @@ def admin_only(handler: Handler) -> Handler:
             access.require_admin(caller.user)
             return await handler(services, request, host, caller)
         except Forbidden as problem:
-            return responses.problem(403, "Forbidden", str(problem))
+            return forbidden(str(problem))
         except NotFound as problem:
             return not_found(str(problem))
         except Invalid as problem:

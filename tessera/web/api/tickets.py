@@ -20,6 +20,7 @@ from tessera.protocol.numbers import whole_number
 from tessera.tickets import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from tessera.web import params, responses
 from tessera.web.api import paging
+from tessera.web.api.admin import forbidden, not_found
 from tessera.web.api.authentication import Caller
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -114,7 +115,7 @@ async def _ticket_by_path(services: Services, request: Request, host: AccountHos
     ticket_id = whole_number(raw)
     ticket = None if ticket_id is None else await services.stores.tickets.get(host.account.id, ticket_id)
     if ticket is None or not (_sees_all(caller) or ticket.requester_id == caller.user.id):
-        return responses.problem(404, "not_found", f"no ticket with id {raw[:20]!r} that you may see")
+        return not_found(f"no ticket with id {raw[:20]!r} that you may see")
     return ticket
 
 
@@ -131,7 +132,7 @@ async def _ticket_to_change(
     """The ticket of the path, if the caller may see it (404) and change it (403)."""
     ticket = await _ticket_by_path(services, request, host, caller)
     if not isinstance(ticket, Response) and not _sees_all(caller):
-        return responses.problem(403, "forbidden", f"only agents and admins may {verb} tickets")
+        return forbidden(f"only agents and admins may {verb} tickets")
     return ticket
 
 
@@ -154,7 +155,7 @@ async def update_ticket(services: Services, request: Request, host: AccountHost,
         return responses.problem(400, "invalid_request", str(problem))
     updated = await services.stores.tickets.update(host.account.id, ticket.id, changes, services.now())
     if updated is None:  # deleted in the meantime
-        return responses.problem(404, "not_found", f"no ticket with id {ticket.id} that you may see")
+        return not_found(f"no ticket with id {ticket.id} that you may see")
     return responses.json({"ticket": ticket_json(updated, host.issuer)})
 
 

@@ -27,7 +27,7 @@ from tessera.protocol.errors import echo
 from tessera.protocol.numbers import whole_number
 from tessera.web import params, responses
 from tessera.web.api import paging
-from tessera.web.api.admin import actor
+from tessera.web.api.admin import actor, forbidden, not_found
 from tessera.web.api.authentication import Caller
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
@@ -65,9 +65,9 @@ def _query(query: QueryParams) -> token_rules.TokenQuery:
 
 def _refusal(problem: ManagementError) -> Response:
     if isinstance(problem, Forbidden):
-        return responses.problem(403, "forbidden", str(problem))
+        return forbidden(str(problem))
     if isinstance(problem, NotFound):
-        return responses.problem(404, "not_found", str(problem))
+        return not_found(str(problem))
     return responses.problem(400, "invalid_request", str(problem))
 
 
@@ -101,7 +101,7 @@ async def _token_by_path(
         return caller.token
     token_id = whole_number(raw)
     if token_id is None:
-        return responses.problem(404, "not_found", f"no token with id {raw[:20]!r}")
+        return not_found(f"no token with id {raw[:20]!r}")
     try:
         return await token_rules.visible(services.stores, host.account, caller.user, token_id, services.now())
     except ManagementError as problem:
@@ -153,7 +153,7 @@ def _creation_request(body: bytes) -> dict[str, Any]:
 
 async def create_token(services: Services, request: Request, host: AccountHost, caller: Caller) -> Response:
     if not caller.user.is_admin:
-        return responses.problem(403, "forbidden", "only admins may create tokens")
+        return forbidden("only admins may create tokens")
     try:
         spec = _creation_request(await params.read_body(request))
     except BadRequest as problem:
@@ -163,15 +163,13 @@ async def create_token(services: Services, request: Request, host: AccountHost, 
         # do (else a narrow token, an app's, would mint itself a wider one).
         wider = scope_rules.beyond(caller.token.scopes, tuple(spec["scopes"]))
         if wider:
-            return responses.problem(
-                403,
-                "forbidden",
+            return forbidden(
                 f"this token may not create a token with scope {' '.join(wider)}: a created token acts as you, "
                 f"so it may carry only scopes of the token you call with ({' '.join(caller.token.scopes)})",
             )
     client = await services.stores.clients.find_by_numeric_id(host.account.id, spec["client_id"])
     if client is None:
-        return responses.problem(404, "not_found", f"no client with id {spec['client_id']} on this account")
+        return not_found(f"no client with id {spec['client_id']} on this account")
     lifetimes = {k: str(spec[k]) for k in ("expires_in", "refresh_token_expires_in") if spec.get(k) is not None}
     try:
         created = await token_rules.create(
