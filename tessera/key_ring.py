@@ -28,6 +28,7 @@ from tessera.model import SIGNING_ALGS, AuditEntry
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
 from tessera.storage import purge
+from tessera.storage.changes import watch_of
 from tessera.storage.errors import Duplicate
 from tessera.storage.keys import NewKey, SqlKeyStore
 from tessera.storage.stores import Stores
@@ -78,6 +79,18 @@ class KeyRing:
         self.clock = clock
         self._signing: dict[tuple[int, str], tuple[float, LoadedKey]] = {}
         self._published: dict[int, tuple[float, KeySet]] = {}
+        # A rotation made elsewhere (tessera keys rotate, another node) empties both within
+        # changes.CHECK_EVERY, as it does the stores' memos.
+        self._watch = watch_of(store.db)
+        self._seen = 0
+
+    async def _current(self) -> None:
+        if self._watch.due():
+            await self._watch.look()
+        if self._watch.generation != self._seen:
+            self._seen = self._watch.generation
+            self._signing.clear()
+            self._published.clear()
 
     async def ensure(self, account_id: int) -> None:
         """Create the account's keys for every algorithm it lacks, all in one write
@@ -91,6 +104,7 @@ class KeyRing:
             await self.store.install(account_id, key_sets, self.clock())
 
     async def signing_key(self, account_id: int, alg: str) -> LoadedKey:
+        await self._current()
         cached = self._signing.get((account_id, alg))
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
@@ -105,6 +119,7 @@ class KeyRing:
         return loaded
 
     async def published(self, account_id: int) -> KeySet:
+        await self._current()
         cached = self._published.get(account_id)
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from tessera.model import Account, AuditEntry
 from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
+from tessera.storage.changes import watch_of
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
 from tessera.storage.schema import accounts
@@ -61,7 +62,7 @@ def set_registration_policy(conn: Connection, account_id: int, policy: str) -> A
 class SqlAccountStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._memo: Memo[str, Account] = Memo()  # every request resolves its host: see cache.py
+        self._memo: Memo[str, Account] = Memo(watch=watch_of(db))  # every request resolves its host: see cache.py
 
     async def by_subdomain(self, subdomain: str) -> Account | None:
         return await self._memo.read_through(subdomain, self.db, by_subdomain, subdomain)

@@ -4,7 +4,8 @@ users by id.
 
 The bound (docs/architecture.md): a change made through this process is seen at once
 (the store clears the memo on its own writes); a change made elsewhere (another node,
-the CLI) is seen within TTL seconds. Misses are not remembered, so a newly created
+the CLI) within changes.CHECK_EVERY seconds, when the memo has a watch (changes.py), and
+within TTL seconds whatever happens. Misses are not remembered, so a newly created
 client or account works everywhere immediately. Codes and sessions are never cached;
 access tokens are, for half a second only, under the same rule (storage/tokens.py): a
 revocation is seen at once by the node that made it and within that half second by others.
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from tessera.storage.changes import ChangeWatch
     from tessera.storage.database import Database
 
 K = TypeVar("K")
@@ -27,13 +29,26 @@ MAX_ENTRIES = 10_000
 
 
 class Memo(Generic[K, V]):
-    def __init__(self, ttl: float = TTL, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, ttl: float = TTL, max_entries: int = MAX_ENTRIES, watch: ChangeWatch | None = None) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
         # Bumped by clear(): a read that started before a change (and was still waiting for
         # the database) must not put what it read back into the memo after the change.
         self._generation = 0
+        self._watch = watch
+        self._seen = 0  # the watch's generation when this memo was last made current
+
+    async def _current(self) -> None:
+        """Forget everything if the watch saw a change made elsewhere (changes.py)."""
+        watch = self._watch
+        if watch is None:
+            return
+        if watch.due():
+            await watch.look()
+        if watch.generation != self._seen:
+            self._seen = watch.generation
+            self.clear()
 
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
@@ -58,6 +73,7 @@ class Memo(Generic[K, V]):
         """The remembered value, else `db.read(fn, *args)`, remembered if found and if the
         memo was not cleared while it was read. (load_through's logic, written out: this
         runs several times per request, and the extra call and closure cost ~0.3 us each.)"""
+        await self._current()
         value = self.get(key)
         if value is None:
             generation = self._generation
@@ -68,6 +84,7 @@ class Memo(Generic[K, V]):
 
     async def load_through(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
         """The remembered value, else what `load()` finds, remembered as read_through does."""
+        await self._current()
         value = self.get(key)
         if value is None:
             generation = self._generation

@@ -20,6 +20,7 @@ from tessera.storage import client_rows, document_clients, global_clients, rotat
 from tessera.storage import tokens as token_rows
 from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
+from tessera.storage.changes import watch_of
 from tessera.storage.client_rows import NewClient, client_of_row
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate
@@ -97,9 +98,9 @@ class SqlClientStore:
     def __init__(self, db: Database, tokens: token_rows.SqlTokenStore | None = None) -> None:
         self.db = db
         # Every token request authenticates its client: see cache.py for the staleness bound.
-        self._memo: Memo[tuple[int, str], Client] = Memo()
+        self._memo: Memo[tuple[int, str], Client] = Memo(watch=watch_of(db))
         # Introspection by a resource server loads the token's client by numeric id.
-        self._by_id: Memo[tuple[int, int], Client] = Memo()
+        self._by_id: Memo[tuple[int, int], Client] = Memo(watch=watch_of(db))
         self.tokens = tokens  # whose memo deleting a client or revoking a global one must empty
 
     def _forget(self) -> None:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tessera.storage import audit, keys
+from tessera.storage import changes as change_rows
 from tessera.storage import password_resets as reset_rows
 from tessera.storage import throttles as throttle_rows
 from tessera.storage import used_once as used_once_rows
@@ -32,6 +33,7 @@ from tessera.storage.schema import (
     access_tokens,
     audit_logs,
     authorization_codes,
+    changes,
     device_codes,
     password_resets,
     pushed_requests,
@@ -107,6 +109,7 @@ async def purge(
     counts[throttles.name] = await db.write(lambda conn: throttle_rows.purge_reset(conn, now))
     counts[used_once.name] = await db.write(lambda conn: used_once_rows.purge_expired(conn, now))
     counts[signing_keys.name] = await db.write(lambda conn: keys.purge_retired(conn, now - RETIRED_KEYS_KEPT))
+    counts[changes.name] = await db.write(lambda conn: change_rows.purge_old(conn, now))
     counts[audit_logs.name] = await _in_batches(
         db, lambda conn: audit.purge_older_than(conn, now - audit_retention, batch)
     )

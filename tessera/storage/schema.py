@@ -253,3 +253,14 @@ audit_logs = sa.Table(
     sa.Index("ix_audit_logs_account_id_id", "account_id", "id"),
     sa.Index("ix_audit_logs_created_at", "created_at"),
 )
+
+# One row per change made to a table whose rows serving processes remember (accounts,
+# clients, users, signing keys: storage/changes.py), written by triggers in the changing
+# transaction, so that every process, the CLI's changes included, forgets what it
+# remembered within changes.CHECK_EVERY. Rows are deleted after an hour (purge.py).
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("at", Time, nullable=False),
+)

@@ -15,6 +15,7 @@ from tessera.storage import sessions as session_rows
 from tessera.storage import tokens as token_rows
 from tessera.storage.audit import audited
 from tessera.storage.cache import Memo
+from tessera.storage.changes import watch_of
 from tessera.storage.compiled import Compiled
 from tessera.storage.database import Database
 from tessera.storage.errors import Duplicate, LastAdmin
@@ -182,7 +183,7 @@ class SqlUserStore:
         self.tokens = tokens  # whose memo a suspension must empty: it revokes tokens
         # Every API call and introspection loads the token's user: see cache.py for the
         # staleness bound. Sign-in reads by email, never from here.
-        self._memo: Memo[tuple[int, int], User] = Memo()
+        self._memo: Memo[tuple[int, int], User] = Memo(watch=watch_of(db))
 
     async def get(self, account_id: int, user_id: int) -> User | None:
         if not storable(user_id):

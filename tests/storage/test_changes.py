@@ -1,0 +1,133 @@
+"""Changes made by another process (the CLI, another worker or node) to the rows a serving
+process remembers (storage/changes.py, migration 0019): seen within changes.CHECK_EVERY,
+where the memo alone held them up to cache.TTL (2 s) and the key ring up to 60 s. The
+"other process" is a second Database on the same URL, as a `tessera` command is; on both
+engines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+
+from tessera.audit_vocabulary import SYSTEM_ACTOR
+from tessera.key_cipher import KeyCipher
+from tessera.key_ring import KeyRing
+from tessera.management import client_secrets
+from tessera.storage import cache, changes
+from tessera.storage.database import open_database
+from tessera.storage.stores import Stores
+from tessera.storage.users import UserChange
+from tests.support import Clock, World
+
+pytestmark = pytest.mark.anyio
+
+# Past the watch's interval, far inside the memo's own expiry: what is seen after this
+# wait was seen through the watch.
+AFTER_A_LOOK = changes.CHECK_EVERY * 3
+assert AFTER_A_LOOK < cache.TTL / 10
+
+CIPHER = KeyCipher("test-secret-key-" + "x" * 32)  # the test settings' key
+
+
+@pytest.fixture
+async def elsewhere(database_url: str) -> AsyncIterator[Stores]:
+    """The stores of another process on the same database."""
+    other = open_database(database_url)
+    try:
+        yield Stores.over(other)
+    finally:
+        await other.aclose()
+
+
+async def test_an_account_changed_elsewhere_is_seen_at_once(stores: Stores, elsewhere: Stores, world: World) -> None:
+    assert (await stores.accounts.by_subdomain(world.subdomain)) is not None  # remembered
+    await elsewhere.accounts.set_registration_policy(world.account.id, "open")
+    await asyncio.sleep(AFTER_A_LOOK)
+    found = await stores.accounts.by_subdomain(world.subdomain)
+    assert found is not None and found.registration_policy == "open"
+
+
+async def test_a_secret_rotated_elsewhere_is_seen_at_once(
+    stores: Stores, elsewhere: Stores, world: World, clock: Clock
+) -> None:
+    """INTERFACE.md section 6: the old secret stops at once (previous_secret_expires_in 0);
+    `tessera clients rotate-secret` is another process than the server."""
+    before = await stores.clients.find(world.account.id, world.machine.client_id)
+    assert before is not None
+    rotated, _ = await client_secrets.regenerate_secret(elsewhere, world.account, before.id, SYSTEM_ACTOR, clock())
+    await asyncio.sleep(AFTER_A_LOOK)
+    for found in (
+        await stores.clients.find(world.account.id, world.machine.client_id),
+        await stores.clients.find_by_numeric_id(world.account.id, before.id),
+    ):
+        assert found is not None and found.secret_hash == rotated.secret_hash != before.secret_hash
+
+
+async def test_a_user_suspended_elsewhere_is_seen_at_once(
+    stores: Stores, elsewhere: Stores, world: World, clock: Clock
+) -> None:
+    assert not (await stores.users.get(world.account.id, world.user.id)).is_suspended  # type: ignore[union-attr]
+    await elsewhere.users.update(world.account.id, world.user.id, UserChange(suspended=True), clock(), lambda _: [])
+    await asyncio.sleep(AFTER_A_LOOK)
+    assert (await stores.users.get(world.account.id, world.user.id)).is_suspended  # type: ignore[union-attr]
+
+
+async def test_a_key_rotated_elsewhere_signs_at_once(
+    stores: Stores, elsewhere: Stores, world: World, clock: Clock
+) -> None:
+    """`tessera keys rotate` promotes the next key, published since the last rotation: the
+    server signs with it, and publishes the new next key, at once."""
+    here = KeyRing(stores.keys, CIPHER, clock)
+    there = KeyRing(elsewhere.keys, CIPHER, clock)
+    signing = await here.signing_key(world.account.id, "ES256")
+    published = {key.kid for key in (await here.published(world.account.id)).keys}
+    clock.advance(3600)  # a rotation is refused within a minute of the last one
+    await there.rotate(world.account.id)
+    await asyncio.sleep(AFTER_A_LOOK)
+    now_signing = await here.signing_key(world.account.id, "ES256")
+    assert now_signing.kid != signing.kid and now_signing.kid in published
+    assert {key.kid for key in (await here.published(world.account.id)).keys} - published
+
+
+async def test_without_a_change_nothing_is_forgotten(stores: Stores, world: World) -> None:
+    """A look that finds nothing new leaves the memo as it was: the account is not read again."""
+    await stores.accounts.by_subdomain(world.subdomain)
+    read: list[str] = []
+    real_read = stores.db.read
+
+    async def recorded(fn, *args):  # type: ignore[no-untyped-def]
+        read.append(getattr(fn, "__name__", ""))
+        return await real_read(fn, *args)
+
+    stores.db.read = recorded  # type: ignore[method-assign]
+    try:
+        await asyncio.sleep(AFTER_A_LOOK)
+        assert await stores.accounts.by_subdomain(world.subdomain) is not None
+    finally:
+        del stores.db.read
+    assert "by_subdomain" not in read
+
+
+async def test_every_watched_table_writes_down_its_changes(stores: Stores) -> None:
+    """Migration 0019's triggers are all there (a later migration that rebuilds a watched
+    table must make them again: this fails if it did not)."""
+    with stores.db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            names = {row[0] for row in conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+            expected = {
+                f"changed_{table}_{event}"
+                for table, events in {
+                    "accounts": ("update", "delete"),
+                    "clients": ("update", "delete"),
+                    "users": ("update", "delete"),
+                    "signing_keys": ("insert", "update", "delete"),
+                }.items()
+                for event in events
+            }
+        else:
+            names = {row[0] for row in conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))}
+            expected = {f"changed_{table}" for table in ("accounts", "clients", "users", "signing_keys")}
+    assert expected <= names
