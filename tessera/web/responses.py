@@ -96,11 +96,15 @@ def api_unauthenticated(realm: str, resource_metadata: str | None = None) -> Res
     )
 
 
-def api_error(realm: str, error: OAuthError, resource_metadata: str | None = None) -> Response:
-    """invalid_token (401), insufficient_scope (403), invalid_request (400) at the API."""
+def api_error(
+    realm: str, error: OAuthError, resource_metadata: str | None = None, body_error: str | None = None
+) -> Response:
+    """invalid_token (401), insufficient_scope (403), invalid_request (400) at the API.
+    `body_error`: the body's error code where it differs from the challenge's (the
+    administration endpoints' Forbidden, INTERFACE.md section 6)."""
     log_debug(error)
     return json(
-        {"error": error.error, "description": error.description},
+        {"error": body_error or error.error, "description": error.description},
         error.status_code,
         {"WWW-Authenticate": bearer_challenge(realm, error, resource_metadata)},
     )

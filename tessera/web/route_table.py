@@ -106,7 +106,9 @@ def routes(services: Services) -> list[BaseRoute]:
         api_v2.append(Route(path, preflight("GET"), methods=["OPTIONS"]))
     for bare, handler, scope, method in ADMINISTRATION:
         for path in _api_paths(bare):
-            api_v2.append(Route(path, bind(api(admin_only(handler), scope=scope)), methods=[method]))
+            api_v2.append(
+                Route(path, bind(api(admin_only(handler), scope=scope, administration=True)), methods=[method])
+            )
     for path in _api_paths(paths.API_TOKENS):
         api_v2.append(Route(path, bind(api(tokens.list_tokens, scope="users:read")), methods=["GET"]))
         # INTERFACE.md section 4: "reading needs read (or users:read), creating and deleting write".

@@ -123,7 +123,7 @@ async def test_only_admins_of_the_account_with_auditlogs_read(
     for user in (world.user, await agent(stores, world, clock)):
         assert_forbidden(await http.get(LOGS, headers=await bearer(stores, world, user, "read", clock)))
     wrong_scope = await http.get(LOGS, headers=await bearer(stores, world, world.admin, "users:read", clock))
-    assert wrong_scope.status_code == 403 and wrong_scope.json()["error"] == "insufficient_scope"
+    assert wrong_scope.status_code == 403 and wrong_scope.json()["error"] == "Forbidden"
     other = await make_world(stores, clock)
     assert (await http.get(LOGS, headers=await bearer(stores, other, other.admin, "read", clock))).status_code == 401
     other_admin = await bearer(stores, other, other.admin, "read", clock)

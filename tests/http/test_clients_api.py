@@ -274,7 +274,11 @@ async def test_scopes(
     write = await http.post(CLIENTS, json=NEW, headers=headers)
     assert (read.status_code, write.status_code) == (reads, writes), (read.text, write.text)
     for refused in (r for r in (read, write) if r.status_code == 403):
-        assert refused.json()["error"] == "insufficient_scope"
+        # INTERFACE.md section 6: "Anyone else: 403 {"error": "Forbidden", ...} saying what
+        # is missing"; the challenge names the error as RFC 6750 section 3.1 does.
+        assert refused.json()["error"] == "Forbidden"
+        assert "scope" in refused.json()["description"]
+        assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
 
 
 async def test_a_browser_session_needs_the_csrf_header_to_write(http: httpx.AsyncClient, world: World) -> None:
@@ -283,6 +287,7 @@ async def test_a_browser_session_needs_the_csrf_header_to_write(http: httpx.Asyn
     assert (await http.get(CLIENTS)).status_code == 200
     refused = await http.post(CLIENTS, json=NEW)
     assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["description"]
+    assert refused.json()["error"] == "Forbidden"  # INTERFACE.md section 6: "Anyone else"
     made = await http.post(CLIENTS, json=NEW, headers={"X-CSRF-Token": me["authenticity_token"]})
     assert made.status_code == 201, made.text
 

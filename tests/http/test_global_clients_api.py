@@ -92,4 +92,4 @@ async def test_only_admins_with_the_right_scope(
         assert_forbidden(await http.delete(f"{GLOBAL}/{app_.client.id}", headers=headers))
     reader = await bearer(stores, world, world.admin, "clients:read", clock)
     refused = await http.delete(f"{GLOBAL}/{app_.client.id}", headers=reader)
-    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+    assert refused.status_code == 403 and refused.json()["error"] == "Forbidden"

@@ -185,7 +185,7 @@ async def test_only_admins_and_the_right_scopes(
     reader = await bearer(stores, world, world.admin, "users:read", clock)
     assert (await http.get(USERS, headers=reader)).status_code == 200
     refused = await http.post(USERS, json={"user": {"name": "x", "email": "x@example.com"}}, headers=reader)
-    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+    assert refused.status_code == 403 and refused.json()["error"] == "Forbidden"
     other = await make_world(stores, clock)
     foreign = await bearer(stores, other, other.admin, "read write", clock)
     assert (await http.get(USERS, headers=foreign)).status_code == 401

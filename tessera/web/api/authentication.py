@@ -139,7 +139,14 @@ async def authenticate(services: Services, request: Request, host: AccountHost, 
     return await _by_session(services, request, host)
 
 
-def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], Awaitable[Response]]:
+def endpoint(
+    handler: Handler, *, scope: str, administration: bool = False
+) -> Callable[[Services, Request], Awaitable[Response]]:
+    """`administration`: an endpoint of INTERFACE.md section 6, whose every 403 is
+    {"error": "Forbidden"} saying what is missing (a scope, the CSRF header); the challenge
+    of a missing scope still says insufficient_scope (RFC 6750 section 3.1)."""
+    forbidden = "Forbidden" if administration else None
+
     async def run(services: Services, request: Request) -> Response:
         host = await tenancy.account_host(request, services)
         realm = host.account.subdomain
@@ -152,12 +159,13 @@ def endpoint(handler: Handler, *, scope: str) -> Callable[[Services, Request], A
         except CsrfRefused:
             return responses.problem(
                 403,
-                "invalid_csrf_token",
+                forbidden or "invalid_csrf_token",
                 f"a signed-in browser must send the {CSRF_HEADER} header with the "
                 f"authenticity_token from GET {paths.API_USERS_ME} for this method",
             )
         except OAuthError as error:
-            return responses.api_error(realm, error, metadata)
+            refused_here = forbidden if error.status_code == 403 else None
+            return responses.api_error(realm, error, metadata, body_error=refused_here)
         except dpop.DpopRefused as refused:
             return responses.api_dpop_error(refused, metadata)
         try:
