@@ -103,6 +103,14 @@ def _json_pairs(name: str, value: Any) -> list[tuple[str, str]]:
     return [(name, _json_value(name, value))]
 
 
+def json_problem(error: orjson.JSONDecodeError) -> str:
+    """Why a body is not JSON that can be read, and where: the parser's reason ("unexpected
+    end of data", "number is infinity when parsed as double") and the character it stopped
+    at. A number beyond a double is valid JSON by RFC 8259's grammar, so "not JSON" alone
+    would mislead."""
+    return f"the body is not JSON that can be read: {error.msg} at character {error.pos}"
+
+
 async def read_body(request: Request) -> bytes:
     """The body, refused past MAX_BODY bytes, and kept so that a second reader sees it too."""
     cached: bytes | None = getattr(request, "_body", None)
@@ -144,8 +152,8 @@ async def from_body(request: Request, *, allow_json: bool = True) -> Params:
     if kind == "application/json" and allow_json:
         try:
             document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise InvalidRequest("the JSON body could not be parsed") from None
+        except orjson.JSONDecodeError as error:
+            raise InvalidRequest(json_problem(error)) from None
         if not isinstance(document, dict):
             raise InvalidRequest("the JSON body must be an object of parameters")
         return _collect([pair for k, v in document.items() if v != "" for pair in _json_pairs(str(k), v)])

@@ -337,3 +337,23 @@ async def test_arbitrary_json_bodies_never_give_a_server_error(
 ) -> None:
     path = CLIENTS if method == "POST" else f"{CLIENTS}/{world.web.client.id}"
     await assert_never_a_server_error(http, method, path, document, admin)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"client": {"name": "x", "access_token_lifetime": 1e400}}', "number is infinity when parsed as double"),
+        (b'{"client": {"name": "x"', "unexpected end of data"),
+    ],
+)
+async def test_a_body_json_cannot_read_says_why_and_where(
+    http: httpx.AsyncClient, stores: Stores, world: World, clock: Clock, body: bytes, says: str
+) -> None:
+    """INTERFACE.md section 6: 400 invalid_request for a body that is not the documented
+    shape, saying what to fix: a number beyond a double is JSON by RFC 8259's grammar, so
+    "not JSON" alone would mislead; the reason and the place are said."""
+    headers = {**await bearer(stores, world, world.admin, "write", clock), "Content-Type": "application/json"}
+    response = await http.post(CLIENTS, content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert says in response.json()["description"] and "at character" in response.json()["description"]

@@ -162,7 +162,7 @@ async def test_agents_update_and_delete_end_users_do_not(
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        (b"not json", "must be JSON"),
+        (b"not json", "not JSON that can be read"),
         (b'{"subject": "no wrapper"}', "ticket member"),
         (b'{"ticket": {"comment": {"body": "x"}}}', "ticket.subject must be a non-empty string"),
         (b'{"ticket": {"subject": "  ", "comment": {"body": "x"}}}', "ticket.subject must be a non-empty string"),

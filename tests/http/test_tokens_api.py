@@ -419,7 +419,7 @@ async def test_an_end_user_may_not_create_tokens(http: httpx.AsyncClient, world:
 @pytest.mark.parametrize(
     ("body", "status", "error", "words"),
     [
-        (b"not json", 400, "invalid_request", "the body must be JSON"),
+        (b"not json", 400, "invalid_request", "the body is not JSON that can be read"),
         (b'["token"]', 400, "invalid_request", 'the body must be {"token": {"client_id": ID'),
         (b'{"client_id": 1, "scopes": ["read"]}', 400, "invalid_request", 'the body must be {"token"'),
         (

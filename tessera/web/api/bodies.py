@@ -33,8 +33,8 @@ async def read_json(request: Request, example: str, *, empty_ok: bool = False) -
         return {}  # an empty body is an empty object; the JSON null is not
     try:
         return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest(f"the body must be JSON, e.g. {example}") from None
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"{params.json_problem(error)}; send e.g. {example}") from None
 
 
 async def member(request: Request, key: str, example: str) -> dict[str, Any]:

@@ -41,8 +41,8 @@ def _sees_all(caller: Caller) -> bool:
 async def _spec(request: Request) -> dict[str, Any]:
     try:
         document = orjson.loads(await params.read_body(request))
-    except orjson.JSONDecodeError:
-        raise Invalid(f"the body must be JSON, e.g. {EXAMPLE}") from None
+    except orjson.JSONDecodeError as error:
+        raise Invalid(f"{params.json_problem(error)}; send e.g. {EXAMPLE}") from None
     if not isinstance(document, dict) or not isinstance(document.get("ticket"), dict):
         raise Invalid(f"the body must be an object with a ticket member, e.g. {EXAMPLE}")
     spec: dict[str, Any] = document["ticket"]

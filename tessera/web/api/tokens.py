@@ -131,8 +131,9 @@ async def revoke_token(services: Services, request: Request, host: AccountHost, 
 def _creation_request(body: bytes) -> dict[str, Any]:
     try:
         document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest('the body must be JSON: {"token": {"client_id": ID, "scopes": ["read"]}}') from None
+    except orjson.JSONDecodeError as error:
+        example = '{"token": {"client_id": ID, "scopes": ["read"]}}'
+        raise BadRequest(f"{params.json_problem(error)}; send e.g. {example}") from None
     if not isinstance(document, dict) or not isinstance(document.get("token"), dict):
         raise BadRequest('the body must be {"token": {"client_id": ID, "scopes": ["read"]}}')
     spec: dict[str, Any] = document["token"]

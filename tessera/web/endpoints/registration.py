@@ -58,8 +58,8 @@ async def _json_body(request: Request) -> Any:
         raise InvalidRequest(f"send the client metadata as application/json, not {media_type[:60] or '(none)'!r}")
     try:
         return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("the body is not valid JSON") from None
+    except orjson.JSONDecodeError as error:
+        raise InvalidRequest(params.json_problem(error)) from None
 
 
 def _presented(request: Request, host: AccountHost, open_ignores_header: bool) -> str | None:
