@@ -7,10 +7,12 @@ break exactly one thing (typ, alg, iat, htm, htu, ath, nonce, the key in the hea
 from __future__ import annotations
 
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc import jwt
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from tessera.protocol import dpop
@@ -57,4 +59,7 @@ class DpopKey:
         body.update(claims or {})
         protected: dict[str, Any] = {"typ": "dpop+jwt", "alg": self.alg, "jwk": self.public_jwk}
         protected.update(header or {})
-        return jwt.encode(protected, body, self.key, algorithms=[protected["alg"]])
+        with warnings.catch_warnings():
+            # joserfc warns that RFC 9864 deprecates EdDSA; clients still sign with it.
+            warnings.simplefilter("ignore", SecurityWarning)
+            return jwt.encode(protected, body, self.key, algorithms=[protected["alg"]])

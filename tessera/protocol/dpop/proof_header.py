@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import binascii
 import json
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 from joserfc import jws
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 from joserfc.jws import JWSRegistry
 from joserfc.util import urlsafe_b64decode
 
 from tessera.protocol.errors import OAuthError, echo
 
+if TYPE_CHECKING:
+    from joserfc._rfc7515.model import JWSAlgModel  # joserfc.jws uses it without exporting it
+
 TYP = "dpop+jwt"
 # Section 4.2: "MUST NOT be none or an identifier for a symmetric algorithm". Ed25519 is
-# RFC 9864's name for what was EdDSA (which RFC 9864 deprecates, and joserfc warns about). Discovery
-# advertises these (dpop_signing_alg_values_supported, section 5.1 of RFC 8414 as extended).
-ALGORITHMS = ("ES256", "PS256", "RS256", "Ed25519")
+# RFC 9864's name for what was EdDSA, which RFC 9864 deprecates (joserfc warns about it) but
+# which many JOSE libraries still write for an Ed25519 key: accepted too, as for client
+# assertions. Discovery advertises these (dpop_signing_alg_values_supported).
+ALGORITHMS = ("ES256", "PS256", "RS256", "Ed25519", "EdDSA")
+_DEPRECATED = "EdDSA"
 MIN_RSA_BITS = 2048
 
 # joserfc's default limit on a JWS header (512 bytes) is below an RSA key's jwk header.
@@ -93,6 +99,15 @@ def _read_header(proof: str) -> tuple[dict[str, Any], ECKey | RSAKey | OKPKey, s
     return header, key, key.thumbprint()
 
 
+def algorithm(name: str) -> JWSAlgModel:
+    """joserfc's algorithm `name`, without the warning it gives each time for EdDSA."""
+    if name != _DEPRECATED:
+        return REGISTRY.get_alg(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return REGISTRY.get_alg(name)
+
+
 def _fits(key: ECKey | RSAKey | OKPKey, alg: str) -> None:
     """The key is of the kind `alg` names (RFC 7518 section 3, RFC 9864): ES256 a P-256 key,
     Ed25519 an Ed25519 key, RS256 and PS256 an RSA key of 2048 bits or more (section 3.3:
@@ -100,7 +115,7 @@ def _fits(key: ECKey | RSAKey | OKPKey, alg: str) -> None:
     passed as ES256, and an RSA key under ES256 reached the verification, which failed with
     a 500."""
     try:
-        REGISTRY.get_alg(alg).check_key(key)
+        algorithm(alg).check_key(key)
     except JoseError as problem:
         raise InvalidDpopProof(
             f"the DPoP proof's jwk does not fit its alg {alg} ({problem.description or problem.error}); "

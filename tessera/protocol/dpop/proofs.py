@@ -34,7 +34,7 @@ from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 from tessera.model import Client
 from tessera.protocol.dpop.batch import PROOFS
 from tessera.protocol.dpop.nonces import Nonces, check_nonce
-from tessera.protocol.dpop.proof_header import REGISTRY, InvalidDpopProof, header_and_key
+from tessera.protocol.dpop.proof_header import InvalidDpopProof, algorithm, header_and_key
 from tessera.protocol.errors import InvalidRequest, echo
 from tessera.protocol.ports import UsedOnceStore
 
@@ -100,7 +100,7 @@ def _claims(signing_input: str, signature: str, key: ECKey | RSAKey | OKPKey, al
     if not dot or "." in payload:
         raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)")
     try:
-        valid = REGISTRY.get_alg(alg).verify(
+        valid = algorithm(alg).verify(
             signing_input.encode("ascii"), urlsafe_b64decode(signature.encode("ascii")), key
         )
     except (JoseError, ValueError, TypeError, UnicodeError, binascii.Error):
