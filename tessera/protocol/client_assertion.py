@@ -194,6 +194,15 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
+def _shown(aud: object) -> str:
+    """An aud as the description quotes it: a string once (echo quotes it), a list as its
+    JSON (not quoted again)."""
+    if isinstance(aud, str):
+        return echo(aud, 200)
+    shown = json.dumps(aud)
+    return shown if len(shown) <= 200 else shown[:200] + "..."
+
+
 def _parties(claims: dict[str, Any], client: Client, check: AssertionCheck) -> None:
     for name in ("iss", "sub"):
         if claims.get(name) != client.identifier:
@@ -205,13 +214,13 @@ def _parties(claims: dict[str, Any], client: Client, check: AssertionCheck) -> N
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
     if not any(isinstance(value, str) and value in check.audiences for value in audiences):
         raise _refuse(
-            f"client_assertion aud {echo(json.dumps(aud), 200)} does not name this server: "
+            f"client_assertion aud {_shown(aud)} does not name this server: "
             f"send the issuer {check.issuer!r} (or one of: {', '.join(check.audiences[1:])})"
         )
     others = [value for value in audiences if value not in check.audiences]
     if others:
         raise _refuse(
-            f"client_assertion aud also names {echo(json.dumps(others), 200)}: an assertion for this server "
+            f"client_assertion aud also names {_shown(others)}: an assertion for this server "
             f"names this server only; send the issuer {check.issuer!r} as its aud"
         )
 

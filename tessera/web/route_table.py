@@ -177,10 +177,12 @@ def routes(services: Services) -> list[BaseRoute]:
         Route(paths.PAR, allow_any_origin(bind(par.par)), methods=["POST"]),
         Route(paths.USERINFO, allow_any_origin(bind(userinfo.userinfo_endpoint)), methods=["GET", "POST"]),
         Route(paths.JWKS, allow_any_origin(bind(discovery.jwks)), methods=["GET"]),
+        # A preflight names the methods its path takes (Fetch's Access-Control-Allow-Methods).
         *[
-            Route(path, preflight("GET, POST"), methods=["OPTIONS"])
-            for path in (paths.TOKEN, paths.DEVICE_AUTHORIZATION, paths.REVOKE, paths.INTROSPECT, paths.USERINFO)
+            Route(path, preflight("POST"), methods=["OPTIONS"])
+            for path in (paths.TOKEN, paths.DEVICE_AUTHORIZATION, paths.REVOKE, paths.INTROSPECT)
         ],
+        Route(paths.USERINFO, preflight("GET, POST"), methods=["OPTIONS"]),
         # Dynamic client registration (RFC 7591, RFC 7592): agents in browsers register too.
         Route(paths.REGISTER, allow_any_origin(bind(registration.register)), methods=["POST"]),
         Route(paths.REGISTER, preflight("POST"), methods=["OPTIONS"]),

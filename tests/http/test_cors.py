@@ -115,9 +115,27 @@ async def test_token_preflight(http: httpx.AsyncClient) -> None:
     assert response.status_code == 204
     _allows(response)
     methods = {m.strip().upper() for m in response.headers["access-control-allow-methods"].split(",")}
-    assert "POST" in methods
+    assert methods == {"POST"}  # the methods the path takes, no other
     headers = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
     assert {"authorization", "content-type"} <= headers
+
+
+@pytest.mark.parametrize(
+    ("path", "takes"),
+    [
+        ("/oauth/tokens", {"POST"}),
+        ("/oauth/revoke", {"POST"}),
+        ("/oauth/introspect", {"POST"}),
+        ("/oauth/device/code", {"POST"}),
+        ("/oauth/userinfo", {"GET", "POST"}),
+    ],
+)
+async def test_a_preflight_names_the_methods_its_path_takes(
+    http: httpx.AsyncClient, path: str, takes: set[str]
+) -> None:
+    response = await http.options(path, headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert response.status_code == 204
+    assert {m.strip().upper() for m in response.headers["access-control-allow-methods"].split(",")} == takes
 
 
 @pytest.mark.parametrize("path", ["/oauth/tokens", "/oauth/userinfo", "/oauth/par", "/api/v2/users/me"])

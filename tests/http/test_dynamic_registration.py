@@ -67,6 +67,10 @@ def error(response: httpx.Response, status: int, code: str) -> str:
 def invalid_token(response: httpx.Response) -> None:
     error(response, 401, "invalid_token")
     assert response.headers["www-authenticate"].startswith("Bearer "), response.headers
+    # RFC 6750 section 3.1: a request that sent credentials is told what was wrong with
+    # them in the challenge; one that sent none "SHOULD NOT" get an error code there.
+    sent = "authorization" in response.request.headers
+    assert ('error="invalid_token"' in response.headers["www-authenticate"]) == sent, response.headers
 
 
 @pytest.fixture

@@ -113,6 +113,8 @@ async def test_wrong_audience() -> None:
     """RFC 7523 section 3 item 3: "MUST reject any JWT that does not contain its own identity"."""
     description = await _refused(_sign(_claims(aud="https://other.tessera.example")))
     assert "does not name this server" in description and repr(ISSUER) in description
+    # The value sent, quoted once.
+    assert "aud 'https://other.tessera.example' does not" in description
 
 
 async def test_without_a_kid_each_registered_key_is_tried() -> None:

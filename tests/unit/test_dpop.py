@@ -248,6 +248,26 @@ def test_malformed_htu_is_a_refusal_not_an_error(htu: str) -> None:
         )
 
 
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.999])
+def test_the_window_is_whole_seconds_either_way_rfc9449_11_1(fraction: float) -> None:
+    """INTERFACE.md section 10: "iat within 60 s either way". A client writes iat as its
+    time cut to the second: a proof exactly 60 seconds old, or ahead, passes whatever the
+    fraction of this server's clock; 61 is refused, and the description says 61."""
+    key = DpopKey()
+    now = float(int(NOW)) + fraction
+    for iat in (int(now) - dpop.WINDOW, int(now) + dpop.WINDOW):
+        proof = key.proof("POST", URL, now, claims={"iat": iat})
+        assert dpop.verify(proof, method="POST", url=URL, now=now, nonces=NONCES).iat == iat
+    with pytest.raises(dpop.InvalidDpopProof, match="iat is 61 seconds old"):
+        dpop.verify(
+            key.proof("POST", URL, now, claims={"iat": int(now) - 61}), method="POST", url=URL, now=now, nonces=NONCES
+        )
+    with pytest.raises(dpop.InvalidDpopProof, match="iat is 61 seconds ahead"):
+        dpop.verify(
+            key.proof("POST", URL, now, claims={"iat": int(now) + 61}), method="POST", url=URL, now=now, nonces=NONCES
+        )
+
+
 def test_fractional_iat_accepted_and_nan_and_huge_refused() -> None:
     """RFC 7519 section 2: iat is a NumericDate, which may have a fraction."""
     key = DpopKey()

@@ -100,9 +100,7 @@ def _claims(signing_input: str, signature: str, key: ECKey | RSAKey | OKPKey, al
     if not dot or "." in payload:
         raise InvalidDpopProof("the DPoP header is not a compact JWS (a signed JWT: three base64url parts)")
     try:
-        valid = algorithm(alg).verify(
-            signing_input.encode("ascii"), urlsafe_b64decode(signature.encode("ascii")), key
-        )
+        valid = algorithm(alg).verify(signing_input.encode("ascii"), urlsafe_b64decode(signature.encode("ascii")), key)
     except (JoseError, ValueError, TypeError, UnicodeError, binascii.Error):
         valid = False
     if not valid:
@@ -144,10 +142,13 @@ def verify(proof: str, *, method: str, url: str, now: float, nonces: Nonces, acc
     iat = claims["iat"]  # a NumericDate: RFC 7519 allows fractions
     if not math.isfinite(iat):  # JSON parsers accept NaN and Infinity
         raise InvalidDpopProof("the DPoP proof's iat must be a time in seconds (RFC 9449 section 4.2)")
-    if abs(now - iat) > WINDOW:
-        direction = "old" if iat < now else "far in the future"
+    # In whole seconds of this server's clock: a client writes iat as its time cut to the
+    # second, so a proof exactly WINDOW seconds old by that count passes, as said.
+    age = math.floor(now) - iat
+    if age > WINDOW or -age > WINDOW:
+        direction = "old" if age > 0 else "far in the future"
         raise InvalidDpopProof(
-            f"the DPoP proof's iat is {int(abs(now - iat))} seconds {'old' if iat < now else 'ahead'} "
+            f"the DPoP proof's iat is {math.ceil(abs(age))} seconds {'old' if age > 0 else 'ahead'} "
             f"(too {direction}: proofs are accepted within {WINDOW} seconds); sign a new proof, and check the clock"
         )
     if access_token is not None and claims.get("ath") != ath(access_token):

@@ -37,10 +37,13 @@ def _not_found() -> Response:
     return responses.json(body, 404, responses.NO_STORE)
 
 
-def _unauthorized(realm: str, error: InvalidToken) -> Response:
-    """RFC 6750 section 3 (RFC 7591 section 3, RFC 7592 section 2): 401 invalid_token."""
+def _unauthorized(realm: str, error: InvalidToken, sent_credentials: bool) -> Response:
+    """RFC 6750 section 3 (RFC 7591 section 3, RFC 7592 section 2): 401 invalid_token; the
+    challenge of a request that sent no credentials carries no error code (section 3.1:
+    it "SHOULD NOT include an error code"), the body still says what to send."""
     responses.log_debug(error)
-    headers = {"WWW-Authenticate": responses.bearer_challenge(realm, error), **responses.NO_STORE}
+    challenge = responses.bearer_challenge(realm, error if sent_credentials else None)
+    headers = {"WWW-Authenticate": challenge, **responses.NO_STORE}
     return responses.json(error.as_dict(), 401, headers)
 
 
@@ -91,7 +94,9 @@ async def _answer(services: Services, request: Request, step: Step, *, open_igno
             return await step(host, presented)
         except InvalidToken as error:
             wait = await services.throttles.client_auth_failed(host.account.id, None, address, services.now())
-            return _too_many(wait, "wrong tokens") if wait is not None else _unauthorized(host.account.subdomain, error)
+            if wait is not None:
+                return _too_many(wait, "wrong tokens")
+            return _unauthorized(host.account.subdomain, error, header(request, b"authorization") is not None)
     except registration.RegistrationOff:
         return _not_found()
     except OAuthError as error:
