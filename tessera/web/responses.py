@@ -70,10 +70,16 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "/").replace('"', "'")
 
 
-def bearer_challenge(realm: str, error: OAuthError | None = None, resource_metadata: str | None = None) -> str:
-    """RFC 6750 section 3: no error code when the request carried no credentials; RFC 9728
-    section 5.1: `resource_metadata`, the URL of the resource's metadata, when given."""
+def bearer_challenge(
+    realm: str, error: OAuthError | None = None, resource_metadata: str | None = None, scope: str | None = None
+) -> str:
+    """RFC 6750 section 3: no error code when the request carried no credentials, and the
+    `scope` the resource needs when given (the MCP authorization specification asks for it
+    in the 401, so that a client asks for that scope); RFC 9728 section 5.1:
+    `resource_metadata`, the URL of the resource's metadata, when given."""
     parts = [f'realm="{_quoted(realm)}"']
+    if scope is not None and not isinstance(error, InsufficientScope):
+        parts.append(f'scope="{scope}"')
     if error is not None:
         metrics.oauth_error(error.error)
         parts.append(f'error="{error.error}"')
@@ -85,14 +91,14 @@ def bearer_challenge(realm: str, error: OAuthError | None = None, resource_metad
     return "Bearer " + ", ".join(parts)
 
 
-def api_unauthenticated(realm: str, resource_metadata: str | None = None) -> Response:
+def api_unauthenticated(realm: str, resource_metadata: str | None = None, scope: str | None = None) -> Response:
     return json(
         {
             "error": "Couldn't authenticate you",
             "description": "This request needs credentials: send 'Authorization: Bearer TOKEN' with an OAuth access token, or sign in",
         },
         401,
-        {"WWW-Authenticate": bearer_challenge(realm, None, resource_metadata)},
+        {"WWW-Authenticate": bearer_challenge(realm, None, resource_metadata, scope)},
     )
 
 

@@ -68,6 +68,9 @@ async def test_no_credentials_is_401_with_a_challenge_without_error(
     # resource server SHOULD NOT include an error code or other error information."
     assert challenge.startswith('Bearer realm="')
     assert "error" not in challenge
+    # RFC 6750 section 3 allows scope in any challenge; the MCP authorization specification
+    # asks for it in the 401, so that a client asks for the scope the resource needs.
+    assert 'scope="users:read"' in challenge
     body = response.json()
     assert set(body) == {"error", "description"}
     assert body["error"] == "Couldn't authenticate you"

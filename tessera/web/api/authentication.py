@@ -155,7 +155,7 @@ def endpoint(
         try:
             caller = await authenticate(services, request, host, scope)
         except Unauthenticated:
-            return responses.api_unauthenticated(realm, metadata)
+            return responses.api_unauthenticated(realm, metadata, scope)
         except CsrfRefused:
             return responses.problem(
                 403,
