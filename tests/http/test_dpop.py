@@ -229,6 +229,25 @@ async def test_section_4_3_refusals_at_the_api(
     _assert_api_refusal(await http.get(ME, headers=headers), "invalid_dpop_proof", words)
 
 
+async def test_section_7_1_a_token_lacking_the_scope_gets_a_dpop_challenge_naming_it(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """Section 7.1 (error codes as RFC 6750 section 3.1): 403 insufficient_scope in the DPoP
+    scheme's challenge, with the scope needed, as the Bearer challenge says it."""
+    key = DpopKey()
+    proof = key.proof("POST", world.origin + TOKEN, clock())
+    issued = await http.post(
+        TOKEN, auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "tickets:read"},
+        headers={"DPoP": proof},
+    )  # fmt: skip
+    assert issued.status_code == 200, issued.text
+    response = await http.get(ME, headers=_dpop_headers(world, clock, key, issued.json()["access_token"]))
+    assert response.status_code == 403, response.text
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith("DPoP ") and 'error="insufficient_scope"' in challenge
+    assert 'scope="users:read"' in challenge
+
+
 async def test_section_7_1_proof_by_another_key(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
     token = await _bound_token(http, world, clock, DpopKey())
     response = await http.get(ME, headers=_dpop_headers(world, clock, DpopKey(), token))

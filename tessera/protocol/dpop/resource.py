@@ -12,7 +12,7 @@ from tessera.model import AccessToken
 from tessera.protocol.dpop.nonces import UseDpopNonce
 from tessera.protocol.dpop.proof_header import ALGORITHMS, InvalidDpopProof
 from tessera.protocol.dpop.proofs import Proof, ProofCheck, verified
-from tessera.protocol.errors import InvalidToken, OAuthError
+from tessera.protocol.errors import InsufficientScope, InvalidToken, OAuthError
 
 SCHEME = "DPoP"
 _TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -48,11 +48,15 @@ async def verify_for_token(request: ProofCheck, token: AccessToken, token_value:
 
 
 def challenge(error: OAuthError | None) -> str:
-    """Section 7.1: the WWW-Authenticate challenge of the DPoP scheme, with the algorithms."""
+    """Section 7.1: the WWW-Authenticate challenge of the DPoP scheme, with the algorithms;
+    for insufficient_scope the scope needed, as the Bearer challenge names it (RFC 6750
+    section 3, which section 7.1 follows for error codes)."""
     parts = [f'{SCHEME} algs="{" ".join(ALGORITHMS)}"']
     if error is not None:
         parts.append(f'error="{error.error}"')
         parts.append(f'error_description="{error.description}"')
+        if isinstance(error, InsufficientScope):
+            parts.append(f'scope="{error.scope}"')
     return ", ".join(parts)
 
 
