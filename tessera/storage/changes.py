@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.storage.compiled import Compiled
 from tessera.storage.errors import StorageError
-from tessera.storage.schema import changes
+from tessera.storage.schema import changes as changes
 
 if TYPE_CHECKING:
     from tessera.storage.database import Database

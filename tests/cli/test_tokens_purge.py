@@ -166,7 +166,7 @@ def test_purge_on_a_fresh_database_purges_nothing(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(
         "purged 0 rows (0 refresh_tokens, 0 access_tokens, 0 authorization_codes, 0 device_codes, 0 pushed_requests, "
-        "0 sessions, 0 throttles, 0 used_once, 0 signing_keys, 0 audit_logs, 0 registration_tokens, "
+        "0 sessions, 0 throttles, 0 used_once, 0 signing_keys, 0 changes, 0 audit_logs, 0 registration_tokens, "
         "0 password_resets)"
     )
 

@@ -131,3 +131,21 @@ async def test_every_watched_table_writes_down_its_changes(stores: Stores) -> No
             names = {row[0] for row in conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))}
             expected = {f"changed_{table}" for table in ("accounts", "clients", "users", "signing_keys")}
     assert expected <= names
+
+
+async def test_rows_older_than_an_hour_are_purged(stores: Stores, clock: Clock) -> None:
+    """storage/purge.py: the table keeps an hour of changes; a process that looked an hour
+    ago sees the count change and forgets once more, which is harmless."""
+    now = clock()
+    table = changes.changes
+
+    def add(conn: sa.Connection) -> list[int]:
+        return [
+            conn.execute(sa.insert(table).values(at=at).returning(table.c.id)).scalar_one()
+            for at in (now - changes.KEPT - 60, now - changes.KEPT + 60)
+        ]
+
+    old, recent = await stores.db.write(add)
+    await stores.db.write(changes.purge_old, now)
+    left = await stores.db.read(lambda conn: {row[0] for row in conn.execute(sa.select(table.c.id))})
+    assert old not in left and recent in left
