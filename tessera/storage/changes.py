@@ -5,11 +5,14 @@ A serving process remembers accounts, clients and users (cache.py) and signing k
 make it forget them at once; a change made elsewhere (the CLI, another worker or node) is
 written down by a trigger in the same transaction, one row in `changes` (migration 0019).
 Before a remembered value is used, a process that has not looked for CHECK_EVERY seconds
-looks at `changes` (the number of rows and the newest id: rows are only visible once
-committed, so a transaction that committed late still changes the count) and, when it
-grew, forgets everything it remembered. The look is one indexed read: inline on the loop
-thread for SQLite, a round trip for PostgreSQL; at most 1/CHECK_EVERY of them a second,
-whatever the load.
+looks at `changes` (the number of rows and the sum of their ids) and, when either moved,
+forgets everything it remembered. Rows are visible only once committed, and on PostgreSQL
+a transaction may commit after one that took a later id, so the newest id alone could miss
+it; the count alone could miss a row added while the purge deleted one. Together they
+cannot: the rows the purge deletes are an hour old, so their ids are smaller than any new
+row's, and the sum moves whenever rows come and go in equal numbers. The look is one read
+of a small table (an hour of changes): inline on the loop thread for SQLite, a round trip
+for PostgreSQL; at most 1/CHECK_EVERY of them a second, whatever the load.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 CHECK_EVERY = 0.01  # seconds
 KEPT = 3600.0  # seconds a row is kept; purge.py deletes older ones
 
-_LOOK = Compiled(sa.select(sa.func.count(), sa.func.max(changes.c.id)).select_from(changes))
+_LOOK = Compiled(sa.select(sa.func.count(), sa.func.sum(changes.c.id)).select_from(changes))
 
 
 class ChangeWatch:

@@ -149,3 +149,32 @@ async def test_rows_older_than_an_hour_are_purged(stores: Stores, clock: Clock) 
     await stores.db.write(changes.purge_old, now)
     left = await stores.db.read(lambda conn: {row[0] for row in conn.execute(sa.select(table.c.id))})
     assert old not in left and recent in left
+
+
+async def test_a_change_is_seen_whatever_order_rows_come_and_go_in(stores: Stores, clock: Clock) -> None:
+    """A transaction may commit after one that took a later id (PostgreSQL), and the purge
+    may delete an old row in the same moment: the same count and the same newest id, and
+    still a change, which the sum of the ids shows (changes.py)."""
+    table = changes.changes
+    watch = changes.ChangeWatch(stores.db)
+
+    def rows(conn: sa.Connection) -> list[int]:
+        return sorted(row[0] for row in conn.execute(sa.select(table.c.id)))
+
+    def add(conn: sa.Connection, *ids: int) -> None:
+        for row_id in ids:
+            conn.execute(sa.insert(table).values(id=row_id, at=clock()))
+
+    base = max([0, *await stores.db.read(rows)]) + 1000
+    await stores.db.write(add, base, base + 10)  # an old row, and the newest
+    await watch.look()
+    seen = watch.generation
+
+    def late_commit_while_the_oldest_goes(conn: sa.Connection) -> None:
+        conn.execute(sa.delete(table).where(table.c.id == base))
+        add(conn, base + 5)  # a lower id than the newest, committed later
+
+    await stores.db.write(late_commit_while_the_oldest_goes)
+    await watch.look()
+    assert watch.generation == seen + 1
+    await stores.db.write(lambda conn: conn.execute(sa.delete(table).where(table.c.id >= base)))
