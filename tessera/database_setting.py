@@ -76,8 +76,8 @@ def missing_secret_key(base_domain: str, url: str | None) -> str:
         key_path = _key_path(sqlite_path(url))
         if key_path.is_file():
             return message + (
-                f"this database's signing keys are sealed with the key in {key_path.absolute()}, "
-                "so set TESSERA_SECRET_KEY to that file's content"
+                f"if this database was used without TESSERA_SECRET_KEY, its signing keys are sealed with the key "
+                f"in {key_path.absolute()}: set TESSERA_SECRET_KEY to that file's content"
             )
     return message + GENERATE_HINT
 

@@ -83,14 +83,21 @@ class KeyRing:
         # changes.CHECK_EVERY, as it does the stores' memos.
         self._watch = watch_of(store.db)
         self._seen = 0
+        # Bumped by _forget: a read that started before the keys changed must not put what
+        # it read back afterwards (as cache.Memo guards its entries).
+        self._forgotten = 0
+
+    def _forget(self) -> None:
+        self._forgotten += 1
+        self._signing.clear()
+        self._published.clear()
 
     async def _current(self) -> None:
         if self._watch.due():
             await self._watch.look()
         if self._watch.generation != self._seen:
             self._seen = self._watch.generation
-            self._signing.clear()
-            self._published.clear()
+            self._forget()
 
     async def ensure(self, account_id: int) -> None:
         """Create the account's keys for every algorithm it lacks, all in one write
@@ -108,6 +115,7 @@ class KeyRing:
         cached = self._signing.get((account_id, alg))
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
+        forgotten = self._forgotten
         found = await self.store.current_private(account_id, alg)
         if found is None:
             await self.ensure(account_id)
@@ -115,7 +123,8 @@ class KeyRing:
             assert found is not None
         kid, sealed = found
         loaded = LoadedKey(kid=kid, alg=alg, key=_import(alg, self.cipher.open(sealed)))
-        self._signing[(account_id, alg)] = (time.monotonic(), loaded)
+        if forgotten == self._forgotten:
+            self._signing[(account_id, alg)] = (time.monotonic(), loaded)
         return loaded
 
     async def published(self, account_id: int) -> KeySet:
@@ -123,6 +132,7 @@ class KeyRing:
         cached = self._published.get(account_id)
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
+        forgotten = self._forgotten
         found = await self.store.published(account_id)
         signing = {k.alg for k in found if k.activated_at and not k.retired_at}
         if any(alg not in signing for alg in SIGNING_ALGS):
@@ -131,7 +141,8 @@ class KeyRing:
         horizon = self.clock() - RETIRED_PUBLISHED
         keys = [json.loads(k.public_jwk) for k in found if k.retired_at is None or k.retired_at > horizon]
         key_set = KeySet.import_key_set({"keys": keys})
-        self._published[account_id] = (time.monotonic(), key_set)
+        if forgotten == self._forgotten:
+            self._published[account_id] = (time.monotonic(), key_set)
         return key_set
 
     async def rotate(self, account_id: int, actor: Actor = SYSTEM_ACTOR) -> list[str]:
@@ -164,8 +175,7 @@ class KeyRing:
             kid = await self.store.rotate(account_id, generate(alg, self.cipher), now, audit)
             if kid is not None:
                 kids.append(kid)
-        self._signing.clear()
-        self._published.clear()
+        self._forget()
         return kids
 
 

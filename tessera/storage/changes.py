@@ -10,9 +10,9 @@ forgets everything it remembered. Rows are visible only once committed, and on P
 a transaction may commit after one that took a later id, so the newest id alone could miss
 it; the count alone could miss a row added while the purge deleted one. Together they
 cannot: the rows the purge deletes are an hour old, so their ids are smaller than any new
-row's, and the sum moves whenever rows come and go in equal numbers. The look is one read
-of a small table (an hour of changes): inline on the loop thread for SQLite, a round trip
-for PostgreSQL; at most 1/CHECK_EVERY of them a second, whatever the load.
+row's, and the sum moves whenever rows come and go in equal numbers. A look reads only the
+newest rows (RECENT), inline on the loop thread for SQLite, a round trip for PostgreSQL;
+at most 1/CHECK_EVERY of them a second, whatever the load, and one at a time.
 """
 
 from __future__ import annotations
@@ -33,8 +33,23 @@ if TYPE_CHECKING:
 
 CHECK_EVERY = 0.01  # seconds
 KEPT = 3600.0  # seconds a row is kept; purge.py deletes older ones
+# A look reads the rows from this many ids below the newest it saw, not the whole table:
+# room for a transaction that took an id and committed after later ones, at a cost that
+# does not grow with the table (which an hour of changes, or a purge turned off, can make
+# large). A transaction that stayed open while a hundred later changes committed would be
+# missed until the memos expire by themselves.
+RECENT = 100
 
-_LOOK = Compiled(sa.select(sa.func.count(), sa.func.sum(changes.c.id)).select_from(changes))
+_ABOVE_NEXT = changes.c.id > sa.bindparam("next")
+_LOOK = Compiled(
+    sa.select(
+        sa.func.count(),
+        sa.func.sum(changes.c.id),
+        sa.func.count(sa.case((_ABOVE_NEXT, changes.c.id))),
+        sa.func.sum(sa.case((_ABOVE_NEXT, changes.c.id))),
+        sa.func.max(changes.c.id),
+    ).where(changes.c.id > sa.bindparam("floor"))
+)
 
 
 class ChangeWatch:
@@ -43,24 +58,36 @@ class ChangeWatch:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._looked_at = -CHECK_EVERY
-        self._seen: tuple[object, ...] | None = None
+        self._looking = False
+        # What the last look saw of the rows above _floor (None: nothing seen yet).
+        self._floor = 0
+        self._seen: tuple[object, object] | None = None
+        self._newest = 0
         self.generation = 0
 
     def due(self) -> bool:
-        return time.monotonic() - self._looked_at >= CHECK_EVERY
+        """Time to look, unless a look is on its way: requests do not queue looks behind a
+        slow one (a saturated PostgreSQL pool); they use what is remembered meanwhile."""
+        return not self._looking and time.monotonic() - self._looked_at >= CHECK_EVERY
 
     async def look(self) -> None:
-        # Set first: the requests that arrive while a look is on its way use what is
-        # remembered, rather than each sending a look of its own.
         self._looked_at = time.monotonic()
+        self._looking = True
+        next_floor = max(self._floor, self._newest - RECENT)
         try:
-            seen = await self._db.fetch_one(_LOOK, {})
+            row = await self._db.fetch_one(_LOOK, {"floor": self._floor, "next": next_floor})
         except StorageError:
             return  # the database is out of reach: what is remembered serves, as before
-        if seen != self._seen:
-            if self._seen is not None:
-                self.generation += 1
-            self._seen = seen
+        finally:
+            self._looking = False
+        assert row is not None  # an aggregate always answers one row
+        count, total, next_count, next_total, newest = row
+        if (count, total) != self._seen:
+            # Also the first time: whatever was remembered before any look is forgotten,
+            # so a first look that failed cannot hide a change made since.
+            self.generation += 1
+        self._floor, self._seen = next_floor, (next_count, next_total)
+        self._newest = max(self._newest, int(newest or 0))
 
 
 _WATCHES: weakref.WeakKeyDictionary[object, ChangeWatch] = weakref.WeakKeyDictionary()

@@ -116,7 +116,9 @@ def api_error(
     )
 
 
-def api_dpop_error(refused: DpopRefused, resource_metadata: str | None = None) -> Response:
+def api_dpop_error(
+    refused: DpopRefused, resource_metadata: str | None = None, body_error: str | None = None
+) -> Response:
     """RFC 9449 section 7.1: a refusal of a DPoP-scheme request (or of a DPoP-bound token
     sent as Bearer, section 7.2) carries a DPoP challenge; use_dpop_nonce the nonce. RFC
     9728 section 5.1: `resource_metadata` in it too, as in the Bearer challenge."""
@@ -129,4 +131,4 @@ def api_dpop_error(refused: DpopRefused, resource_metadata: str | None = None) -
     headers = {"WWW-Authenticate": challenge}
     if refused.nonce is not None:
         headers["DPoP-Nonce"] = refused.nonce
-    return json({"error": error.error, "description": error.description}, refused.status, headers)
+    return json({"error": body_error or error.error, "description": error.description}, refused.status, headers)

@@ -248,6 +248,24 @@ async def test_section_7_1_a_token_lacking_the_scope_gets_a_dpop_challenge_namin
     assert 'scope="users:read"' in challenge
 
 
+async def test_an_administration_endpoint_answers_forbidden_to_a_dpop_token_lacking_the_scope(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """INTERFACE.md section 6 ("Anyone else: 403 Forbidden saying what is missing") for a
+    DPoP-bound token as for a bearer one; the DPoP challenge says insufficient_scope."""
+    key = DpopKey()
+    issued = await http.post(
+        TOKEN, auth=world.machine.basic(), data={"grant_type": "client_credentials", "scope": "tickets:read"},
+        headers={"DPoP": key.proof("POST", world.origin + TOKEN, clock())},
+    )  # fmt: skip
+    token = issued.json()["access_token"]
+    clients = "/api/v2/oauth/clients"
+    response = await http.get(clients, headers=_dpop_headers(world, clock, key, token, htu=world.origin + clients))
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "Forbidden" and "scope" in response.json()["description"]
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
 async def test_section_7_1_proof_by_another_key(http: httpx.AsyncClient, world: World, clock: Clock) -> None:
     token = await _bound_token(http, world, clock, DpopKey())
     response = await http.get(ME, headers=_dpop_headers(world, clock, DpopKey(), token))

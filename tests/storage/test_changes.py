@@ -18,6 +18,7 @@ from tessera.key_ring import KeyRing
 from tessera.management import client_secrets
 from tessera.storage import cache, changes
 from tessera.storage.database import open_database
+from tessera.storage.errors import StorageUnavailable
 from tessera.storage.stores import Stores
 from tessera.storage.users import UserChange
 from tests.support import Clock, World
@@ -178,3 +179,106 @@ async def test_a_change_is_seen_whatever_order_rows_come_and_go_in(stores: Store
     await watch.look()
     assert watch.generation == seen + 1
     await stores.db.write(lambda conn: conn.execute(sa.delete(table).where(table.c.id >= base)))
+
+
+class _FailingOnce:
+    """A database whose first aggregate read fails, as a look in a database outage does."""
+
+    def __init__(self, db: object) -> None:
+        self._db = db
+        self.failed = False
+
+    async def fetch_one(self, statement: object, params: dict[str, object]) -> object:
+        if not self.failed:
+            self.failed = True
+            raise StorageUnavailable("the database is out of reach")
+        return await self._db.fetch_one(statement, params)  # type: ignore[attr-defined]
+
+
+async def test_a_first_look_that_failed_hides_no_change(stores: Stores) -> None:
+    """What was remembered before any successful look is forgotten at the first one, so a
+    change made while the database could not be read is not missed."""
+    watch = changes.ChangeWatch(_FailingOnce(stores.db))  # type: ignore[arg-type]
+    await watch.look()
+    assert watch.generation == 0
+    await watch.look()
+    assert watch.generation == 1
+
+
+async def test_a_look_reads_the_newest_rows_and_one_at_a_time(stores: Stores, clock: Clock) -> None:
+    """A look's cost does not grow with the table: it reads RECENT ids below the newest it
+    saw; a late commit within them is still seen. While a look is on its way no other is
+    due, so a slow database does not get a queue of them."""
+    table = changes.changes
+    watch = changes.ChangeWatch(stores.db)
+    base = max([0, *await stores.db.read(lambda c: [r[0] for r in c.execute(sa.select(table.c.id))])]) + 1000
+    ids = [base + i for i in range(0, 3 * changes.RECENT, 2)]  # gaps: room for late commits
+
+    def add(conn: sa.Connection, *new: int) -> None:
+        for row_id in new:
+            conn.execute(sa.insert(table).values(id=row_id, at=clock()))
+
+    await stores.db.write(add, *ids)
+    await watch.look()
+    await watch.look()  # the floor moves up to RECENT below the newest
+    seen = watch.generation
+    await stores.db.write(add, ids[-1] - changes.RECENT // 2 + 1)  # committed after later ids
+    await watch.look()
+    assert watch.generation == seen + 1
+
+    started = asyncio.Event()
+    release = asyncio.Event()
+    real = stores.db.fetch_one
+
+    async def slow(statement, params):  # type: ignore[no-untyped-def]
+        started.set()
+        await release.wait()
+        return await real(statement, params)
+
+    stores.db.fetch_one = slow  # type: ignore[method-assign]
+    try:
+        watch._looked_at = -changes.CHECK_EVERY  # due now
+        pending = asyncio.ensure_future(watch.look())
+        await started.wait()
+        await asyncio.sleep(changes.CHECK_EVERY * 2)
+        assert not watch.due()
+        release.set()
+        await pending
+    finally:
+        del stores.db.fetch_one
+    await stores.db.write(lambda conn: conn.execute(sa.delete(table).where(table.c.id >= base)))
+
+
+async def test_a_key_read_before_a_change_is_not_remembered_after_it(
+    stores: Stores, world: World, clock: Clock
+) -> None:
+    """The key ring guards its entries as cache.Memo does: a read that was on its way when
+    the ring forgot (a change seen by another request's look) is used once, not kept, or the
+    old key would sign for 60 s more."""
+    ring = KeyRing(stores.keys, CIPHER, clock)
+    await ring.signing_key(world.account.id, "ES256")  # the ring's watch has looked
+    reads = 0
+    real = stores.keys.current_private
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(account_id: int, alg: str):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        if reads == 1:
+            inside.set()
+            await release.wait()
+        return await real(account_id, alg)
+
+    stores.keys.current_private = slow  # type: ignore[method-assign]
+    try:
+        ring._forget()
+        pending = asyncio.ensure_future(ring.signing_key(world.account.id, "ES256"))
+        await inside.wait()
+        ring._forget()  # what another request's look does when it sees a change
+        release.set()
+        await pending
+        await ring.signing_key(world.account.id, "ES256")
+    finally:
+        del stores.keys.current_private
+    assert reads == 2  # the first read was not kept

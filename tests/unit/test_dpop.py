@@ -177,6 +177,10 @@ def test_the_nonce_looked_at_before_an_assertion_is_asked_for_when_required_only
     dpop.nonce_before_assertion(check(NONCES), NOW)
     dpop.nonce_before_assertion(check(required, nonce=required.current(NOW)), NOW)
     dpop.nonce_before_assertion(None, NOW)
+    # Section 9: a nonce the server did not issue (or an old one) is refused even when nonces
+    # are not required, so it too is refused before the assertion is spent.
+    with pytest.raises(dpop.UseDpopNonce):
+        dpop.nonce_before_assertion(check(NONCES, nonce="not-ours"), NOW)
 
 
 def test_nonce_of_another_secret_refused() -> None:

@@ -191,8 +191,8 @@ def nonce_before_assertion(request: ProofCheck | None, now: float) -> None:
     its signature, only to decide whether to ask for one; the whole proof is verified after
     client authentication as always. Asking for a nonce tells nobody anything: it is sent
     to whoever sends a proof without one."""
-    if request is None or request.proof is None or not request.nonces.required or len(request.proof) > MAX_PROOF:
-        return
+    if request is None or request.proof is None or len(request.proof) > MAX_PROOF:
+        return  # a nonce sent when none is required is checked too (section 9): an old one is refused
     try:
         claims = orjson.loads(urlsafe_b64decode(request.proof.split(".")[1].encode("ascii")))
     except (IndexError, ValueError, UnicodeError, binascii.Error):

@@ -147,18 +147,20 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
         refresh_audience=token.audience,
         jkt=request.dpop_jkt,
     )
+    id_token = None
+    if "openid" in scopes:
+        # INTERFACE.md section 4: an id_token whenever openid was granted; OIDC Core section
+        # 12.2: the same iss, sub and aud, a new iat, and no auth_time but the original
+        # authentication's, which a refresh token does not keep (so none). No nonce: it
+        # answered the authentication request, and this is not one. Made before the
+        # rotation: a failure to make it must not leave the refresh token spent.
+        id_token = await user_tokens.id_token_for(request, ctx, token.user_id, scopes, None, "", minted.access_token)
     rotation = await ctx.tokens.rotate(token.id, request.now, minted.rows)
     if isinstance(rotation, AlreadyUsed):
         raise await _refuse_reuse(rotation, request, ctx, token)
     if isinstance(rotation, RevokedMeanwhile):
         raise InvalidGrant(REVOKED)
     body = issuance.token_response(minted)
-    if "openid" in scopes:
-        # INTERFACE.md section 4: an id_token whenever openid was granted; OIDC Core section
-        # 12.2: the same iss, sub and aud, a new iat, and no auth_time but the original
-        # authentication's, which a refresh token does not keep (so none). No nonce: it
-        # answered the authentication request, and this is not one.
-        body["id_token"] = await user_tokens.id_token_for(
-            request, ctx, token.user_id, scopes, None, "", minted.access_token
-        )
+    if id_token is not None:
+        body["id_token"] = id_token
     return body

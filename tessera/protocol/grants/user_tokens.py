@@ -56,12 +56,19 @@ async def issue(
         refresh_audience=refresh_audience,
         jkt=request.dpop_jkt,
     )
+    # The ID token is made before the authorization is claimed: a failure to make it (the
+    # database out of reach) must not leave the code spent with no tokens answered.
+    id_token = (
+        await id_token_for(request, ctx, user_id, scopes, auth_time, nonce, minted.access_token)
+        if "openid" in granted
+        else None
+    )
     outcome = await redeem(minted.rows)
     if outcome.reused:
         raise InvalidGrant(raced)
     body = issuance.token_response(minted)
-    if "openid" in granted:
-        body["id_token"] = await id_token_for(request, ctx, user_id, scopes, auth_time, nonce, minted.access_token)
+    if id_token is not None:
+        body["id_token"] = id_token
     return body
 
 

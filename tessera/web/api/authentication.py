@@ -167,7 +167,8 @@ def endpoint(
             refused_here = forbidden if error.status_code == 403 else None
             return responses.api_error(realm, error, metadata, body_error=refused_here)
         except dpop.DpopRefused as refused:
-            return responses.api_dpop_error(refused, metadata)
+            refused_here = forbidden if refused.status == 403 else None
+            return responses.api_dpop_error(refused, metadata, body_error=refused_here)
         try:
             return await handler(services, request, host, caller)
         except InvalidRequest as error:  # a body the handler would not read (params.read_body)
