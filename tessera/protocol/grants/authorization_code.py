@@ -21,6 +21,10 @@ _REUSED = (
 
 
 _RACED = "this authorization code was redeemed by another request at the same moment; codes work once"
+# Seconds before a code's use within which a request that then found it used counts as
+# concurrent: longer than a redemption takes, short enough to bound what clock skew between
+# nodes can hide.
+CONCURRENT = 1.0
 
 
 def _check_redirect_uri(code: AuthorizationCode, client: Client, sent: str | None) -> None:
@@ -81,10 +85,13 @@ async def handle(request: TokenRequest, ctx: GrantContext) -> dict[str, Any]:
             debug=f"code id {code.id} was issued to client id {code.client_id}, presented by client id {request.client.id}",
         )
     if code.used_at is not None:
-        if now < code.used_at:
+        if 0 < code.used_at - now <= CONCURRENT:
             # This request arrived before the code was used: a redemption running at the same
             # moment as the one that won (INTERFACE.md: "of concurrent redemptions exactly one
-            # succeeds"), whose tokens stay good; only a later presentation is a replay.
+            # succeeds"), whose tokens stay good; only a later presentation is a replay. The
+            # times are two nodes' clocks: a replay on a node whose clock is behind by less
+            # than CONCURRENT seconds, within that lag, would pass for concurrent; a clock
+            # further off makes every such presentation a replay again.
             raise InvalidGrant(_RACED, debug=f"code id {code.id} was used at {code.used_at:.3f}, after {now:.3f}")
         # Section 4.1.2: the server "SHOULD revoke (when possible) all tokens previously
         # issued based on that authorization code".
