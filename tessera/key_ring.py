@@ -16,7 +16,6 @@ import contextlib
 import json
 import math
 import secrets
-import time
 from collections.abc import Callable
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -28,6 +27,7 @@ from tessera.model import SIGNING_ALGS, AuditEntry
 from tessera.protocol.ports import LoadedKey
 from tessera.settings import Settings
 from tessera.storage import purge
+from tessera.storage.cache import Memo
 from tessera.storage.changes import watch_of
 from tessera.storage.errors import Duplicate
 from tessera.storage.keys import NewKey, SqlKeyStore
@@ -77,27 +77,11 @@ class KeyRing:
         self.store = store
         self.cipher = cipher
         self.clock = clock
-        self._signing: dict[tuple[int, str], tuple[float, LoadedKey]] = {}
-        self._published: dict[int, tuple[float, KeySet]] = {}
-        # A rotation made elsewhere (tessera keys rotate, another node) empties both within
-        # changes.CHECK_EVERY, as it does the stores' memos.
-        self._watch = watch_of(store.db)
-        self._seen = 0
-        # Bumped by _forget: a read that started before the keys changed must not put what
-        # it read back afterwards (as cache.Memo guards its entries).
-        self._forgotten = 0
-
-    def _forget(self) -> None:
-        self._forgotten += 1
-        self._signing.clear()
-        self._published.clear()
-
-    async def _current(self) -> None:
-        if self._watch.due():
-            await self._watch.look()
-        if self._watch.generation != self._seen:
-            self._seen = self._watch.generation
-            self._forget()
+        # Both emptied by this process's rotation, and within changes.CHECK_EVERY by one made
+        # elsewhere (tessera keys rotate, another node), as the stores' memos are.
+        watch = watch_of(store.db)
+        self._signing: Memo[tuple[int, str], LoadedKey] = Memo(ttl=CACHE_SECONDS, watch=watch)
+        self._published: Memo[int, KeySet] = Memo(ttl=CACHE_SECONDS, watch=watch)
 
     async def ensure(self, account_id: int) -> None:
         """Create the account's keys for every algorithm it lacks, all in one write
@@ -111,28 +95,25 @@ class KeyRing:
             await self.store.install(account_id, key_sets, self.clock())
 
     async def signing_key(self, account_id: int, alg: str) -> LoadedKey:
-        await self._current()
-        cached = self._signing.get((account_id, alg))
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        forgotten = self._forgotten
+        found = await self._signing.load_through((account_id, alg), lambda: self._load_signing(account_id, alg))
+        assert found is not None
+        return found
+
+    async def _load_signing(self, account_id: int, alg: str) -> LoadedKey:
         found = await self.store.current_private(account_id, alg)
         if found is None:
             await self.ensure(account_id)
             found = await self.store.current_private(account_id, alg)
             assert found is not None
         kid, sealed = found
-        loaded = LoadedKey(kid=kid, alg=alg, key=_import(alg, self.cipher.open(sealed)))
-        if forgotten == self._forgotten:
-            self._signing[(account_id, alg)] = (time.monotonic(), loaded)
-        return loaded
+        return LoadedKey(kid=kid, alg=alg, key=_import(alg, self.cipher.open(sealed)))
 
     async def published(self, account_id: int) -> KeySet:
-        await self._current()
-        cached = self._published.get(account_id)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        forgotten = self._forgotten
+        found = await self._published.load_through(account_id, lambda: self._load_published(account_id))
+        assert found is not None
+        return found
+
+    async def _load_published(self, account_id: int) -> KeySet:
         found = await self.store.published(account_id)
         signing = {k.alg for k in found if k.activated_at and not k.retired_at}
         if any(alg not in signing for alg in SIGNING_ALGS):
@@ -140,10 +121,7 @@ class KeyRing:
             found = await self.store.published(account_id)
         horizon = self.clock() - RETIRED_PUBLISHED
         keys = [json.loads(k.public_jwk) for k in found if k.retired_at is None or k.retired_at > horizon]
-        key_set = KeySet.import_key_set({"keys": keys})
-        if forgotten == self._forgotten:
-            self._published[account_id] = (time.monotonic(), key_set)
-        return key_set
+        return KeySet.import_key_set({"keys": keys})
 
     async def rotate(self, account_id: int, actor: Actor = SYSTEM_ACTOR) -> list[str]:
         """Promote each algorithm's next key and publish a new next; returns the new signing
@@ -175,7 +153,8 @@ class KeyRing:
             kid = await self.store.rotate(account_id, generate(alg, self.cipher), now, audit)
             if kid is not None:
                 kids.append(kid)
-        self._forget()
+        self._signing.clear()
+        self._published.clear()
         return kids
 
 

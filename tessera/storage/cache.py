@@ -39,11 +39,16 @@ class Memo(Generic[K, V]):
         self._watch = watch
         self._seen = 0  # the watch's generation when this memo was last made current
 
-    async def _current(self) -> None:
-        """Forget everything if the watch saw a change made elsewhere (changes.py)."""
+    def _stale(self) -> bool:
+        """Whether the watch must look, or saw a change this memo has not forgotten yet: the
+        check on every read, kept synchronous (no coroutine when nothing is to be done)."""
         watch = self._watch
-        if watch is None:
-            return
+        return watch is not None and (watch.generation != self._seen or watch.due())
+
+    async def _follow(self) -> None:
+        """Look if it is time, and forget everything if a change made elsewhere was seen."""
+        watch = self._watch
+        assert watch is not None
         if watch.due():
             await watch.look()
         if watch.generation != self._seen:
@@ -73,7 +78,8 @@ class Memo(Generic[K, V]):
         """The remembered value, else `db.read(fn, *args)`, remembered if found and if the
         memo was not cleared while it was read. (load_through's logic, written out: this
         runs several times per request, and the extra call and closure cost ~0.3 us each.)"""
-        await self._current()
+        if self._stale():
+            await self._follow()
         value = self.get(key)
         if value is None:
             generation = self._generation
@@ -84,7 +90,8 @@ class Memo(Generic[K, V]):
 
     async def load_through(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
         """The remembered value, else what `load()` finds, remembered as read_through does."""
-        await self._current()
+        if self._stale():
+            await self._follow()
         value = self.get(key)
         if value is None:
             generation = self._generation
