@@ -17,7 +17,6 @@ bind a token to.
 
 from __future__ import annotations
 
-from collections import Counter
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -97,9 +96,13 @@ async def chooser(services: Services, request: Request, host: PlatformHost) -> R
     # The redirect URI is checked before the user is asked anything, as an account host
     # checks it (RFC 6749 section 4.1.2.1): a request no account could answer gets its page
     # now, not after the user has typed their account.
-    repeated = frozenset(name for name, count in Counter(name for name, _ in pairs).items() if count > 1)
+    # Read by the same reader as the authorization endpoint's (web/params.py: repeated
+    # names, blank values, NUL), so that the chooser refuses what the account would.
     try:
-        authorization_trust.reply_to(values, repeated, client)
+        sent = param_reader.from_query(request)
+        authorization_trust.reply_to(sent.values, sent.repeated, client)
+    except InvalidRequest as error:
+        return answers.page_error(services, request, None, PageError("Invalid request", error.description))
     except PageError as error:
         return answers.page_error(services, request, None, error)
     subdomain = _subdomain_of(values.get("subdomain", ""), services.settings.base_domain)
