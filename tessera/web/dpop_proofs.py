@@ -12,6 +12,7 @@ from functools import lru_cache
 from starlette.requests import Request
 
 from tessera.protocol import dpop
+from tessera.web.headers import RepeatedHeader, lone_header
 from tessera.web.services import Services
 from tessera.web.tenancy import AccountHost
 
@@ -27,13 +28,10 @@ def nonces(services: Services) -> dpop.Nonces:
 
 def proof_header(request: Request) -> str | None:
     """Section 4.3 item 1: "there is not more than one DPoP HTTP request header field"."""
-    found = [value for name, value in request.scope["headers"] if name == b"dpop"]
-    if not found:
-        return None
-    if len(found) > 1:
-        raise dpop.InvalidDpopProof("send exactly one DPoP header")
-    value: bytes = found[0]
-    return value.decode("latin-1")
+    try:
+        return lone_header(request, b"dpop")
+    except RepeatedHeader:
+        raise dpop.InvalidDpopProof("send exactly one DPoP header") from None
 
 
 def proof_check_if_sent(services: Services, request: Request, host: AccountHost) -> dpop.ProofCheck | None:

@@ -535,3 +535,18 @@ async def test_a_jwk_of_another_kind_than_alg_is_a_refusal_not_a_server_error(
         "DPoP": _renamed_alg(rsa.proof("GET", world.origin + ME, clock(), access_token=token), "ES256"),
     }
     _assert_api_refusal(await http.get(ME, headers=headers), "invalid_dpop_proof", "does not fit its alg ES256")
+
+
+async def test_section_4_3_item_1_two_dpop_headers_are_refused(
+    http: httpx.AsyncClient, world: World, clock: Clock
+) -> None:
+    """Section 4.3 item 1: "there is not more than one DPoP HTTP request header field"."""
+    key = DpopKey()
+    proofs = [key.proof("POST", world.origin + TOKEN, clock()) for _ in range(2)]
+    response = await http.post(
+        TOKEN,
+        auth=world.machine.basic(),
+        data={"grant_type": "client_credentials", "scope": "read"},
+        headers=[("DPoP", proofs[0]), ("DPoP", proofs[1])],
+    )
+    _assert_token_endpoint_refusal(response, "invalid_dpop_proof", "exactly one DPoP header")
